@@ -1,0 +1,43 @@
+//! Argument definitions and dispatch.
+
+mod args;
+mod progress_bar;
+mod stylize;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+
+#[derive(Debug, Parser)]
+#[command(name = "unistyle", version, about = "Universal neural style transfer (WCT) and texture synthesis")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command that runs the model shares.
+#[derive(Debug, clap::Args)]
+pub struct ModelArgs {
+    /// Weights file (or folder); else $UNISTYLE_WEIGHTS; else weights/ of the project.
+    #[arg(long, value_name = "W.safetensors")]
+    pub weights: Option<PathBuf>,
+    /// Compute device: cpu, cuda, cuda:N or metal.
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Stylize a content image with one or more style images.
+    Stylize(stylize::StylizeArgs),
+}
+
+pub fn run(cli: Cli) -> unistyle::Result<()> {
+    match cli.command {
+        Command::Stylize(a) => stylize::run(a),
+    }
+}

@@ -1,0 +1,86 @@
+//! Finding the weights file: an explicit path, else `UNISTYLE_WEIGHTS`, else a `weights/`
+//! folder in the project the running binary belongs to.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// Environment variable naming the weights file (or a folder holding it).
+pub const WEIGHTS_ENV: &str = "UNISTYLE_WEIGHTS";
+
+/// File names tried first inside a weights folder, best model first.
+const PREFERRED: [&str; 3] = [
+    "wct-vgg19.safetensors",
+    "wct-vgg19-relu5.safetensors",
+    "wct-vgg19-relu3.safetensors",
+];
+
+/// Resolves the weights file to use.
+pub fn locate_weights(explicit: Option<&Path>) -> Result<PathBuf> {
+    if let Some(p) = explicit {
+        return pick(p).ok_or_else(|| missing(p, "--weights"));
+    }
+    if let Some(v) = std::env::var_os(WEIGHTS_ENV).filter(|v| !v.is_empty()) {
+        let p = PathBuf::from(v);
+        return pick(&p).ok_or_else(|| missing(&p, WEIGHTS_ENV));
+    }
+    let dirs = project_weight_dirs();
+    for d in &dirs {
+        if let Some(f) = pick(d) {
+            return Ok(f);
+        }
+    }
+    let searched = if dirs.is_empty() {
+        "weights/ next to the unistyle project".to_string()
+    } else {
+        dirs.iter()
+            .map(|d| d.display().to_string())
+            .collect::<Vec<_>>()
+            .join(" or ")
+    };
+    Err(Error::WeightsNotFound { searched })
+}
+
+fn missing(p: &Path, source: &str) -> Error {
+    Error::Weights {
+        path: p.to_path_buf(),
+        reason: format!("given by {source}, but no such file (or no .safetensors file in that folder)"),
+    }
+}
+
+/// A file as is; a folder → its preferred or first `.safetensors` file.
+fn pick(p: &Path) -> Option<PathBuf> {
+    if p.is_file() {
+        return Some(p.to_path_buf());
+    }
+    if !p.is_dir() {
+        return None;
+    }
+    for name in PREFERRED {
+        let f = p.join(name);
+        if f.is_file() {
+            return Some(f);
+        }
+    }
+    let mut found: Vec<PathBuf> = std::fs::read_dir(p)
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|f| f.is_file() && f.extension().is_some_and(|e| e == "safetensors"))
+        .collect();
+    found.sort();
+    found.into_iter().next()
+}
+
+/// `weights/` folders of the project holding the running executable (its ancestors,
+/// e.g. `<project>/target/release/unistyle` → `<project>/weights`).
+fn project_weight_dirs() -> Vec<PathBuf> {
+    let Ok(exe) = std::env::current_exe() else {
+        return vec![];
+    };
+    exe.ancestors()
+        .skip(1)
+        .take(4)
+        .map(|a| a.join("weights"))
+        .filter(|d| d.is_dir())
+        .collect()
+}

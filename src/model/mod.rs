@@ -1,0 +1,116 @@
+//! The WCT model: a VGG-19 encoder trunk and per-level reconstruction decoders, loaded
+//! from one `wct-vgg19/1` safetensors file (see `weights/README.md`).
+
+pub mod architecture;
+pub mod decoder;
+pub mod encoder;
+pub mod layers;
+pub mod pad;
+pub mod weights;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use candle_core::{DType, Device, Tensor};
+use candle_nn::VarBuilder;
+
+pub use architecture::{CHANNELS, MAX_LEVEL};
+pub use decoder::Decoder;
+pub use encoder::Encoder;
+pub use pad::Border;
+pub use weights::{WeightsFile, FORMAT};
+
+use crate::error::{Error, Result};
+
+/// Encoder and decoders on one device.
+#[derive(Debug, Clone)]
+pub struct Model {
+    device: Device,
+    encoder: Encoder,
+    decoders: BTreeMap<usize, Decoder>,
+    source: PathBuf,
+}
+
+impl Model {
+    /// Loads and validates a weights file onto `device`.
+    pub fn load(path: impl AsRef<Path>, device: &Device) -> Result<Self> {
+        Self::from_weights(WeightsFile::open(path.as_ref())?, device)
+    }
+
+    /// Builds the networks from an already validated file.
+    pub fn from_weights(file: WeightsFile, device: &Device) -> Result<Self> {
+        let path = file.path.clone();
+        let wrap = |e: candle_core::Error| Error::Weights {
+            path: path.clone(),
+            reason: e.to_string(),
+        };
+        let mut tensors = std::collections::HashMap::with_capacity(file.tensors.len());
+        for (name, t) in file.tensors {
+            tensors.insert(name, t.to_device(device).map_err(wrap)?);
+        }
+        let vb = VarBuilder::from_tensors(tensors, DType::F32, device);
+        let encoder = Encoder::new(&vb.pp("encoder"), file.encoder_level).map_err(wrap)?;
+        let mut decoders = BTreeMap::new();
+        for &k in &file.levels {
+            decoders.insert(k, Decoder::new(&vb.pp(format!("decoder{k}")), k).map_err(wrap)?);
+        }
+        Ok(Self {
+            device: device.clone(),
+            encoder,
+            decoders,
+            source: file.path,
+        })
+    }
+
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// The file the weights came from.
+    pub fn source(&self) -> &Path {
+        &self.source
+    }
+
+    /// Levels with a decoder, ascending.
+    pub fn levels(&self) -> Vec<usize> {
+        self.decoders.keys().copied().collect()
+    }
+
+    /// Fails with a clear message when `level` has no decoder.
+    pub fn check_level(&self, level: usize) -> Result<()> {
+        if self.decoders.contains_key(&level) && level <= self.encoder.max_level() {
+            Ok(())
+        } else {
+            Err(Error::MissingLevel {
+                level,
+                available: self
+                    .levels()
+                    .iter()
+                    .map(|l| l.to_string())
+                    .collect::<Vec<_>>()
+                    .join(","),
+            })
+        }
+    }
+
+    /// Encodes `[1, 3, H, W]` RGB (0..1) and returns relu1_1 … relu{upto}_1.
+    pub fn encode(&self, image: &Tensor, upto: usize, border: Border) -> Result<Vec<Tensor>> {
+        if upto > self.encoder.max_level() {
+            self.check_level(upto)?;
+        }
+        Ok(self.encoder.forward(image, upto, border)?)
+    }
+
+    /// Decodes relu{level}_1 features to `[1, 3, height, width]` RGB.
+    pub fn decode(
+        &self,
+        level: usize,
+        features: &Tensor,
+        height: usize,
+        width: usize,
+        border: Border,
+    ) -> Result<Tensor> {
+        self.check_level(level)?;
+        Ok(self.decoders[&level].forward(features, height, width, border)?)
+    }
+}

@@ -1,0 +1,161 @@
+//! Opening and validating `wct-vgg19/1` safetensors files before anything is built from them.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+use candle_core::{DType, Device, Tensor};
+use safetensors::{Dtype, SafeTensors};
+
+use super::architecture::{decoder_tensors, encoder_tensors, MAX_LEVEL};
+use crate::error::{Error, Result};
+
+/// The layout identifier stored in the header metadata under `format`.
+pub const FORMAT: &str = "wct-vgg19/1";
+
+/// A validated weights file, its tensors converted to f32 on the CPU.
+pub struct WeightsFile {
+    pub path: PathBuf,
+    /// Levels whose decoder is present, ascending.
+    pub levels: Vec<usize>,
+    /// Highest level the encoder trunk reaches.
+    pub encoder_level: usize,
+    pub tensors: HashMap<String, Tensor>,
+    /// Header metadata (`format`, `levels`, `dtype`, `source`, …).
+    pub metadata: HashMap<String, String>,
+}
+
+fn bad(path: &Path, reason: impl Into<String>) -> Error {
+    Error::Weights {
+        path: path.to_path_buf(),
+        reason: reason.into(),
+    }
+}
+
+fn levels_string(levels: &[usize]) -> String {
+    levels
+        .iter()
+        .map(|l| l.to_string())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+impl WeightsFile {
+    /// Reads and validates `path`.
+    pub fn open(path: &Path) -> Result<Self> {
+        let bytes = std::fs::read(path).map_err(|source| Error::Io {
+            what: "cannot read weights",
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::from_bytes(&bytes, path)
+    }
+
+    /// Validates an in-memory safetensors file; `path` only labels messages.
+    pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Self> {
+        if bytes.is_empty() {
+            return Err(bad(path, "the file is empty"));
+        }
+        let (_, header) = SafeTensors::read_metadata(bytes)
+            .map_err(|e| bad(path, format!("not a valid safetensors file ({e})")))?;
+        let metadata = header.metadata().clone().unwrap_or_default();
+        match metadata.get("format") {
+            Some(f) if f == FORMAT => {}
+            Some(f) => return Err(bad(path, format!("format is '{f}', expected '{FORMAT}'"))),
+            None => {
+                return Err(bad(
+                    path,
+                    format!("header metadata has no 'format' (expected '{FORMAT}')"),
+                ))
+            }
+        }
+        let st = SafeTensors::deserialize(bytes)
+            .map_err(|e| bad(path, format!("corrupt or truncated safetensors data ({e})")))?;
+
+        let present: BTreeSet<String> = st.names().into_iter().map(|s| s.to_string()).collect();
+        let levels: Vec<usize> = (1..=MAX_LEVEL)
+            .filter(|k| present.iter().any(|n| n.starts_with(&format!("decoder{k}."))))
+            .collect();
+        let Some(&top) = levels.last() else {
+            return Err(bad(path, "it holds no decoder (no 'decoder1.' … 'decoder5.' tensors)"));
+        };
+        if let Some(declared) = metadata.get("levels") {
+            let declared: Vec<usize> = declared
+                .split(',')
+                .filter(|s| !s.trim().is_empty())
+                .map(|s| s.trim().parse::<usize>())
+                .collect::<std::result::Result<_, _>>()
+                .map_err(|_| bad(path, format!("metadata levels '{declared}' is not a list of numbers")))?;
+            if declared != levels {
+                return Err(bad(
+                    path,
+                    format!(
+                        "metadata says levels {} but the file has decoders for {}",
+                        levels_string(&declared),
+                        levels_string(&levels)
+                    ),
+                ));
+            }
+        }
+        let encoder_level = (top..=MAX_LEVEL)
+            .rev()
+            .find(|&k| present.contains(&format!("encoder.conv{k}_1.weight")))
+            .unwrap_or(top);
+
+        let mut expected: Vec<(String, Vec<usize>)> = encoder_tensors(encoder_level);
+        for &k in &levels {
+            expected.extend(decoder_tensors(k));
+        }
+        let known: BTreeSet<String> = encoder_tensors(MAX_LEVEL)
+            .into_iter()
+            .chain((1..=MAX_LEVEL).flat_map(decoder_tensors))
+            .map(|(n, _)| n)
+            .collect();
+        if let Some(extra) = present.iter().find(|n| !known.contains(*n)) {
+            return Err(bad(path, format!("unexpected tensor '{extra}' (not part of {FORMAT})")));
+        }
+
+        let mut tensors = HashMap::with_capacity(expected.len());
+        for (name, shape) in expected {
+            let view = st
+                .tensor(&name)
+                .map_err(|_| bad(path, format!("missing tensor '{name}'")))?;
+            if view.shape() != shape.as_slice() {
+                return Err(bad(
+                    path,
+                    format!("tensor '{name}' has shape {:?}, expected {:?}", view.shape(), shape),
+                ));
+            }
+            let dtype = match view.dtype() {
+                Dtype::F32 => DType::F32,
+                Dtype::F16 => DType::F16,
+                Dtype::BF16 => DType::BF16,
+                other => {
+                    return Err(bad(
+                        path,
+                        format!("tensor '{name}' is {other:?}; expected F32 (or F16/BF16)"),
+                    ))
+                }
+            };
+            let t = Tensor::from_raw_buffer(view.data(), dtype, &shape, &Device::Cpu)
+                .and_then(|t| t.to_dtype(DType::F32))
+                .map_err(|e| bad(path, format!("tensor '{name}': {e}")))?;
+            let finite = t
+                .abs()
+                .and_then(|a| a.max_all())
+                .and_then(|m| m.to_scalar::<f32>())
+                .map(|m| m.is_finite())
+                .unwrap_or(false);
+            if !finite {
+                return Err(bad(path, format!("tensor '{name}' holds NaN or infinite values")));
+            }
+            tensors.insert(name, t);
+        }
+        Ok(Self {
+            path: path.to_path_buf(),
+            levels,
+            encoder_level,
+            tensors,
+            metadata,
+        })
+    }
+}

@@ -1,0 +1,39 @@
+//! Progress reporting with cancellation: the pipeline reports a fraction in 0..1 and the
+//! caller answers whether to go on.
+
+/// The caller's answer to a progress report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Control {
+    Continue,
+    Cancel,
+}
+
+/// Receives progress reports. Implemented for every `FnMut(f32) -> Control`.
+pub trait Progress {
+    /// `fraction` grows monotonically from 0 to 1.
+    fn report(&mut self, fraction: f32) -> Control;
+}
+
+impl<F: FnMut(f32) -> Control> Progress for F {
+    fn report(&mut self, fraction: f32) -> Control {
+        self(fraction)
+    }
+}
+
+/// A progress sink that never cancels.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Silent;
+
+impl Progress for Silent {
+    fn report(&mut self, _fraction: f32) -> Control {
+        Control::Continue
+    }
+}
+
+/// Reports `fraction` and turns a cancel answer into [`crate::Error::Cancelled`].
+pub(crate) fn step(progress: &mut dyn Progress, fraction: f32) -> crate::Result<()> {
+    match progress.report(fraction.clamp(0.0, 1.0)) {
+        Control::Continue => Ok(()),
+        Control::Cancel => Err(crate::Error::Cancelled),
+    }
+}

@@ -1,0 +1,160 @@
+//! Shared test helpers: where `../shared` is, the golden manifest, PSNR, random weights.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+use candle_core::{Device, Tensor};
+use unistyle::Model;
+
+/// `UNISTYLE_SHARED`, else `../shared` beside the checkout.
+pub fn shared() -> PathBuf {
+    match std::env::var_os("UNISTYLE_SHARED") {
+        Some(p) if !p.is_empty() => PathBuf::from(p),
+        _ => Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"),
+    }
+}
+
+pub fn shared_path(rel: &str) -> PathBuf {
+    shared().join(rel)
+}
+
+pub fn image(rel: &str) -> PathBuf {
+    shared().join("images").join(rel)
+}
+
+pub fn relu3_weights() -> PathBuf {
+    shared_path("weights/wct-vgg19-relu3.safetensors")
+}
+
+/// The real level 1–3 model, loaded once per test binary.
+pub fn model() -> &'static Model {
+    static M: OnceLock<Model> = OnceLock::new();
+    M.get_or_init(|| Model::load(relu3_weights(), &Device::Cpu).expect("shared weights load"))
+}
+
+/// One line of `golden/manifest.json`.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct Case {
+    pub case: String,
+    pub mode: String,
+    pub level: Option<usize>,
+    pub levels: Option<Vec<usize>>,
+    pub content: Option<String>,
+    pub style: Option<String>,
+    pub style1: Option<String>,
+    pub mask: Option<String>,
+    pub init: Option<String>,
+    pub alpha: Option<f64>,
+    pub beta: Option<f64>,
+    pub iterations: Option<usize>,
+}
+
+impl Case {
+    /// Levels as a CLI string.
+    pub fn levels_arg(&self) -> String {
+        match (&self.levels, self.level) {
+            (Some(l), _) => l.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(","),
+            (None, Some(l)) => l.to_string(),
+            _ => panic!("case {} has no level", self.case),
+        }
+    }
+
+    pub fn level_list(&self) -> Vec<usize> {
+        self.levels.clone().unwrap_or_else(|| vec![self.level.unwrap()])
+    }
+}
+
+pub fn manifest() -> Vec<Case> {
+    let text = std::fs::read_to_string(shared_path("golden/manifest.json")).expect("golden manifest");
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).expect("manifest line"))
+        .collect()
+}
+
+pub fn case(name: &str) -> Case {
+    manifest().into_iter().find(|c| c.case == name).unwrap_or_else(|| panic!("no golden case {name}"))
+}
+
+/// The tensors of `golden/<case>.safetensors`.
+pub fn golden(name: &str) -> HashMap<String, Tensor> {
+    candle_core::safetensors::load(shared_path(&format!("golden/{name}.safetensors")), &Device::Cpu)
+        .expect("golden file")
+}
+
+/// PSNR in dB (peak 1) between two equally sized sample slices.
+pub fn psnr(a: &[f32], b: &[f32]) -> f64 {
+    assert_eq!(a.len(), b.len(), "size mismatch");
+    let mse: f64 = a.iter().zip(b).map(|(x, y)| (*x as f64 - *y as f64).powi(2)).sum::<f64>() / a.len() as f64;
+    if mse == 0.0 {
+        f64::INFINITY
+    } else {
+        10.0 * (1.0 / mse).log10()
+    }
+}
+
+pub fn flat(t: &Tensor) -> Vec<f32> {
+    t.flatten_all().unwrap().to_vec1().unwrap()
+}
+
+/// Loads an 8-bit output file as planar RGB in 0..1.
+pub fn read_png(path: &Path) -> unistyle::Picture {
+    unistyle::image_io::load_picture(path, "test output").expect("output image")
+}
+
+pub fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_unistyle"))
+}
+
+pub fn run(args: &[&str]) -> Output {
+    let out = bin().args(args).env_remove("UNISTYLE_WEIGHTS").output().expect("run unistyle");
+    out
+}
+
+pub fn s(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+/// Writes a `wct-vgg19/1` file with seeded random weights for `levels` (full shapes).
+pub fn write_random_weights(path: &Path, levels: &[usize], seed: u64) {
+    use unistyle::model::architecture::{decoder_tensors, encoder_tensors};
+    let top = *levels.iter().max().unwrap();
+    let mut specs = encoder_tensors(top);
+    for &l in levels {
+        specs.extend(decoder_tensors(l));
+    }
+    let mut state = seed.wrapping_mul(0x9E3779B97F4A7C15) | 1;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
+    };
+    let mut data: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
+    for (name, shape) in specs {
+        let n: usize = shape.iter().product();
+        let fan_in: usize = shape[1..].iter().product::<usize>().max(1);
+        let bound = if name.ends_with("bias") { 0.05 } else { (3.0 / fan_in as f64).sqrt() };
+        let vals: Vec<f32> = (0..n).map(|_| (next() * bound) as f32).collect();
+        let bytes = vals.iter().flat_map(|v| v.to_le_bytes()).collect();
+        data.push((name, shape, bytes));
+    }
+    let views: Vec<(String, safetensors::tensor::TensorView)> = data
+        .iter()
+        .map(|(n, s, b)| (n.clone(), safetensors::tensor::TensorView::new(safetensors::Dtype::F32, s.clone(), b).unwrap()))
+        .collect();
+    let levels_s = levels.iter().map(|l| l.to_string()).collect::<Vec<_>>().join(",");
+    let meta: HashMap<String, String> = [
+        ("format".to_string(), "wct-vgg19/1".to_string()),
+        ("levels".to_string(), levels_s),
+        ("dtype".to_string(), "f32".to_string()),
+        ("source".to_string(), "random test weights".to_string()),
+    ]
+    .into_iter()
+    .collect();
+    let bytes = safetensors::serialize(views, Some(meta)).unwrap();
+    std::fs::write(path, bytes).unwrap();
+}
