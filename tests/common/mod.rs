@@ -120,6 +120,11 @@ pub fn s(p: &Path) -> &str {
 
 /// Writes a `wct-vgg19/1` file with seeded random weights for `levels` (full shapes).
 pub fn write_random_weights(path: &Path, levels: &[usize], seed: u64) {
+    write_random_weights_with(path, levels, seed, |_, _| {});
+}
+
+/// As [`write_random_weights`], letting `edit` change a tensor's shape before it is written.
+pub fn write_random_weights_with(path: &Path, levels: &[usize], seed: u64, edit: impl Fn(&str, &mut Vec<usize>)) {
     use unistyle::model::architecture::{decoder_tensors, encoder_tensors};
     let top = *levels.iter().max().unwrap();
     let mut specs = encoder_tensors(top);
@@ -134,7 +139,8 @@ pub fn write_random_weights(path: &Path, levels: &[usize], seed: u64) {
         (state >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
     };
     let mut data: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
-    for (name, shape) in specs {
+    for (name, mut shape) in specs {
+        edit(&name, &mut shape);
         let n: usize = shape.iter().product();
         let fan_in: usize = shape[1..].iter().product::<usize>().max(1);
         let bound = if name.ends_with("bias") { 0.05 } else { (3.0 / fan_in as f64).sqrt() };
