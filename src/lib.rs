@@ -32,5 +32,5 @@ pub use candle_core::Device;
 pub use error::{Error, Result};
 pub use image_io::Picture;
 pub use model::{Border, Model};
-pub use pipeline::{EncodedStyle, Stylizer, StylizerBuilder};
+pub use pipeline::{EncodedStyle, Mask, Stylizer, StylizerBuilder, Texture, TextureBuilder};
 pub use progress::{Control, Progress, Silent};

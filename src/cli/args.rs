@@ -2,7 +2,9 @@
 
 use std::path::Path;
 
-use unistyle::{device::parse_device, locate::locate_weights, Error, Model, Result};
+use std::path::PathBuf;
+
+use unistyle::{device::parse_device, image_io, locate::locate_weights, EncodedStyle, Error, Mask, Model, Picture, Result};
 
 use super::ModelArgs;
 
@@ -62,4 +64,91 @@ pub fn check_output_not_input(out: &Path, inputs: &[&Path]) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Style images, masks and blend weights, as the stylize and texture commands take them.
+#[derive(Debug, clap::Args)]
+pub struct StyleArgs {
+    /// Style image; repeat for several styles.
+    #[arg(long, value_name = "S.png", required = true)]
+    pub style: Vec<PathBuf>,
+    /// Weights of the styles when several are blended without masks (normalised; default equal).
+    #[arg(long, value_name = "0.3,0.7")]
+    pub blend: Option<String>,
+    /// Region mask (grayscale, any size; white = inside). With N styles give N-1 masks (the
+    /// last style takes the rest) or N masks (uncovered pixels keep the content).
+    #[arg(long, value_name = "M.png")]
+    pub mask: Vec<PathBuf>,
+    /// Soft region borders: blend regions over about this many pixels.
+    #[arg(long, value_name = "PX", default_value_t = 0.0)]
+    pub feather: f32,
+    /// Downscale each style image so its longer side is at most N pixels.
+    #[arg(long, value_name = "N")]
+    pub style_size: Option<usize>,
+}
+
+/// How styles map to regions: `(mask index, style index)` pairs, then the global styles.
+pub struct Assignment {
+    pub regions: Vec<(Mask, usize)>,
+    pub global: Vec<(usize, f64)>,
+}
+
+impl StyleArgs {
+    /// Checks the flag combination (before anything heavy runs) and loads the masks.
+    pub fn assign(&self) -> Result<Assignment> {
+        let (n, m) = (self.style.len(), self.mask.len());
+        if self.style_size == Some(0) {
+            return Err(Error::param("--style-size", "must be at least 1"));
+        }
+        Error::check_range("--feather", self.feather as f64, 0.0, 10_000.0)?;
+        if m == 0 {
+            let weights = match self.blend.as_deref() {
+                Some(b) => {
+                    let w = parse_floats("--blend", b)?;
+                    if w.len() != n {
+                        return Err(Error::param("--blend", format!("{} weights for {n} styles", w.len())));
+                    }
+                    w
+                }
+                None => vec![1.0; n],
+            };
+            return Ok(Assignment { regions: vec![], global: weights.into_iter().enumerate().collect() });
+        }
+        if m + 1 != n && m != n {
+            return Err(Error::param(
+                "--mask",
+                format!("{n} styles need {} or {n} masks, got {m}", n.saturating_sub(1)),
+            ));
+        }
+        if self.blend.is_some() {
+            return Err(Error::param("--blend", "blends styles globally; with --mask each region has its own style"));
+        }
+        let regions = self
+            .mask
+            .iter()
+            .enumerate()
+            .map(|(i, p)| Ok((Mask::load(p)?, i)))
+            .collect::<Result<Vec<_>>>()?;
+        let global = if m + 1 == n { vec![(n - 1, 1.0)] } else { vec![] };
+        Ok(Assignment { regions, global })
+    }
+
+    /// Loads the style images (downscaled by `--style-size`).
+    pub fn load_pictures(&self) -> Result<Vec<Picture>> {
+        self.style
+            .iter()
+            .map(|p| {
+                let s = image_io::load_picture(p, "style image")?;
+                Ok(match self.style_size {
+                    Some(m) => s.fit_within(m),
+                    None => s,
+                })
+            })
+            .collect()
+    }
+}
+
+/// Encodes every style once for `levels`.
+pub fn encode_styles(model: &Model, pictures: &[Picture], levels: &[usize]) -> Result<Vec<EncodedStyle>> {
+    pictures.iter().map(|s| EncodedStyle::encode(model, s, levels)).collect()
 }

@@ -3,6 +3,7 @@
 mod args;
 mod progress_bar;
 mod stylize;
+mod texture;
 
 use std::path::PathBuf;
 
@@ -34,10 +35,13 @@ pub struct ModelArgs {
 pub enum Command {
     /// Stylize a content image with one or more style images.
     Stylize(stylize::StylizeArgs),
+    /// Synthesize a texture from style images (optionally tileable, blended or masked).
+    Texture(texture::TextureArgs),
 }
 
 pub fn run(cli: Cli) -> unistyle::Result<()> {
     match cli.command {
         Command::Stylize(a) => stylize::run(a),
+        Command::Texture(a) => texture::run(a),
     }
 }

@@ -2,9 +2,9 @@
 
 use std::path::PathBuf;
 
-use unistyle::{image_io, Error, EncodedStyle, Result, Stylizer};
+use unistyle::{image_io, Error, Result, Stylizer};
 
-use super::args::{check_output_not_input, load_model, parse_floats, parse_level_alpha, parse_levels};
+use super::args::{check_output_not_input, encode_styles, load_model, parse_level_alpha, parse_levels, StyleArgs};
 use super::progress_bar::Bar;
 use super::ModelArgs;
 
@@ -13,9 +13,8 @@ pub struct StylizeArgs {
     /// Content image.
     #[arg(long, value_name = "C.png")]
     pub content: PathBuf,
-    /// Style image; repeat for several styles.
-    #[arg(long, value_name = "S.png", required = true)]
-    pub style: Vec<PathBuf>,
+    #[command(flatten)]
+    pub styles: StyleArgs,
     /// Output image; the format follows the extension (png, jpg, tif, bmp, webp).
     #[arg(long, value_name = "O.png")]
     pub out: PathBuf,
@@ -28,15 +27,15 @@ pub struct StylizeArgs {
     /// Per-level alpha overrides, e.g. 3=0.8,1=0.4.
     #[arg(long, value_name = "L=A,…")]
     pub level_alpha: Option<String>,
-    /// Weights of the styles when several are given (normalised; default equal).
-    #[arg(long, value_name = "0.3,0.7")]
-    pub blend: Option<String>,
+    /// Keep the content's colours; transfer only the style's lightness structure.
+    #[arg(long)]
+    pub preserve_color: bool,
+    /// Stylize only inside the masks; keep the original pixels outside.
+    #[arg(long)]
+    pub foreground_only: bool,
     /// Downscale the content so its longer side is at most N pixels.
     #[arg(long, value_name = "N")]
     pub max_size: Option<usize>,
-    /// Downscale each style image so its longer side is at most N pixels.
-    #[arg(long, value_name = "N")]
-    pub style_size: Option<usize>,
     #[command(flatten)]
     pub model: ModelArgs,
 }
@@ -46,60 +45,44 @@ pub fn run(a: StylizeArgs) -> Result<()> {
     Error::check_range("--alpha", a.alpha, 0.0, 1.0)?;
     let levels = a.levels.as_deref().map(parse_levels).transpose()?;
     let level_alpha = a.level_alpha.as_deref().map(parse_level_alpha).transpose()?.unwrap_or_default();
-    let weights = match a.blend.as_deref() {
-        Some(b) => {
-            let w = parse_floats("--blend", b)?;
-            if w.len() != a.style.len() {
-                return Err(Error::param(
-                    "--blend",
-                    format!("{} weights for {} styles", w.len(), a.style.len()),
-                ));
-            }
-            w
-        }
-        None => vec![1.0; a.style.len()],
-    };
     image_io::output_format(&a.out)?;
     let mut inputs = vec![a.content.as_path()];
-    inputs.extend(a.style.iter().map(|p| p.as_path()));
+    inputs.extend(a.styles.style.iter().map(|p| p.as_path()));
+    inputs.extend(a.styles.mask.iter().map(|p| p.as_path()));
     check_output_not_input(&a.out, &inputs)?;
-    if a.max_size == Some(0) || a.style_size == Some(0) {
-        return Err(Error::param("--max-size/--style-size", "must be at least 1"));
+    if a.max_size == Some(0) {
+        return Err(Error::param("--max-size", "must be at least 1"));
     }
+    let assignment = a.styles.assign()?;
 
     let mut content = image_io::load_picture(&a.content, "content image")?;
     if let Some(m) = a.max_size {
         content = content.fit_within(m);
     }
-    let style_pictures = a
-        .style
-        .iter()
-        .map(|p| {
-            let s = image_io::load_picture(p, "style image")?;
-            Ok(match a.style_size {
-                Some(m) => s.fit_within(m),
-                None => s,
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
+    let pictures = a.styles.load_pictures()?;
 
     let model = load_model(&a.model)?;
     let levels = levels.unwrap_or_else(|| model.levels());
     for &l in &levels {
         model.check_level(l)?;
     }
-    let styles = style_pictures
-        .iter()
-        .map(|s| EncodedStyle::encode(&model, s, &levels))
-        .collect::<Result<Vec<_>>>()?;
-    let mut builder = Stylizer::builder(&model).levels(levels).alpha(a.alpha);
+    let styles = encode_styles(&model, &pictures, &levels)?;
+    let mut b = Stylizer::builder(&model)
+        .levels(levels)
+        .alpha(a.alpha)
+        .feather(a.styles.feather)
+        .preserve_color(a.preserve_color)
+        .foreground_only(a.foreground_only);
     for (l, al) in level_alpha {
-        builder = builder.level_alpha(l, al);
+        b = b.level_alpha(l, al);
     }
-    for (s, w) in styles.iter().zip(weights) {
-        builder = builder.weighted_style(s, w);
+    for (mask, s) in assignment.regions {
+        b = b.region(mask, &styles[s]);
     }
-    let stylizer = builder.build()?;
+    for (s, w) in assignment.global {
+        b = b.weighted_style(&styles[s], w);
+    }
+    let stylizer = b.build()?;
     let mut bar = Bar::new("stylizing", a.model.quiet);
     let out = stylizer.run(&content, &mut bar)?;
     bar.finish();

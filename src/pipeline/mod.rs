@@ -1,7 +1,15 @@
-//! From pictures to pictures: style encoding and the multi-level stylization pipeline.
+//! From pictures to pictures: style encoding, the multi-level stylization pipeline with its
+//! spatial controls, and texture synthesis.
 
+pub mod colour;
+pub mod mask;
+mod regions;
 pub mod style;
 pub mod stylize;
+pub mod texture;
 
+pub use mask::Mask;
+pub use regions::MIN_REGION_PIXELS;
 pub use style::EncodedStyle;
-pub use stylize::{Stylizer, StylizerBuilder};
+pub use stylize::{StyleMix, Stylizer, StylizerBuilder};
+pub use texture::{Texture, TextureBuilder};

@@ -37,7 +37,7 @@ impl EncodedStyle {
         for &l in levels {
             let f = &taps[l - 1];
             let (_, c, h, w) = f.dims4()?;
-            let (stats, _) = Stats::of(&f.reshape((c, h * w))?)?;
+            let stats = Stats::of(&f.reshape((c, h * w))?)?;
             out.insert(l, stats);
         }
         Ok(Self { levels: out })

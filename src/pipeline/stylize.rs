@@ -1,36 +1,52 @@
 //! Multi-level stylization: for each level, coarse to fine, encode the current image,
-//! whiten-and-colour its features with the styles' statistics, blend by alpha, decode.
+//! whiten-and-colour its features with the styles' statistics (globally or per mask region),
+//! blend by alpha, decode.
 
 use std::collections::BTreeMap;
 
 use candle_core::Tensor;
 
+use super::colour::keep_content_colour;
+use super::mask::Mask;
+use super::regions::RegionPlan;
 use super::style::EncodedStyle;
 use crate::error::{Error, Result};
 use crate::image_io::Picture;
 use crate::model::{Border, Model};
 use crate::progress::{step, Progress};
-use crate::transform::{blend, whiten_colour, WeightedStyle};
+use crate::transform::blend;
+
+/// Styles with weights; normalised to sum to 1 by [`StylizerBuilder::build`].
+pub type StyleMix<'a> = Vec<(&'a EncodedStyle, f64)>;
 
 /// A validated stylization job; build it with [`Stylizer::builder`].
 #[derive(Debug, Clone)]
 pub struct Stylizer<'a> {
-    model: &'a Model,
-    styles: Vec<(&'a EncodedStyle, f64)>,
-    levels: Vec<usize>,
-    alpha: BTreeMap<usize, f64>,
-    border: Border,
+    pub(crate) model: &'a Model,
+    /// Style mix of each group: one per mask region (in mask order), then the remainder.
+    pub(crate) groups: Vec<StyleMix<'a>>,
+    pub(crate) masks: Vec<Mask>,
+    pub(crate) levels: Vec<usize>,
+    pub(crate) alpha: BTreeMap<usize, f64>,
+    pub(crate) border: Border,
+    pub(crate) feather: f32,
+    pub(crate) foreground_only: bool,
+    pub(crate) preserve_color: bool,
 }
 
 /// Collects the parameters of a [`Stylizer`]; [`StylizerBuilder::build`] validates them.
 #[derive(Debug, Clone)]
 pub struct StylizerBuilder<'a> {
     model: &'a Model,
-    styles: Vec<(&'a EncodedStyle, f64)>,
+    styles: StyleMix<'a>,
+    regions: Vec<(Mask, StyleMix<'a>)>,
     levels: Option<Vec<usize>>,
     alpha: f64,
     level_alpha: Vec<(usize, f64)>,
     border: Border,
+    feather: f32,
+    foreground_only: bool,
+    preserve_color: bool,
 }
 
 impl<'a> Stylizer<'a> {
@@ -38,10 +54,14 @@ impl<'a> Stylizer<'a> {
         StylizerBuilder {
             model,
             styles: Vec::new(),
+            regions: Vec::new(),
             levels: None,
             alpha: 1.0,
             level_alpha: Vec::new(),
             border: Border::Reflect,
+            feather: 0.0,
+            foreground_only: false,
+            preserve_color: false,
         }
     }
 
@@ -57,21 +77,38 @@ impl<'a> Stylizer<'a> {
 
     /// Stylizes `content`; its alpha channel is carried through unchanged.
     pub fn run(&self, content: &Picture, progress: &mut dyn Progress) -> Result<Picture> {
+        self.run_passes(content, 1, progress)
+    }
+
+    /// Runs the whole multi-level pipeline `passes` times, each pass starting from the
+    /// previous output (texture synthesis iterates this way).
+    pub(crate) fn run_passes(&self, content: &Picture, passes: usize, progress: &mut dyn Progress) -> Result<Picture> {
         step(progress, 0.0)?;
-        let total = self.levels.len() as f32;
+        let plan = RegionPlan::new(self, content.width, content.height);
+        let total = (passes * self.levels.len()) as f32;
+        let mut done = 0.0;
         let mut x = content.to_tensor(self.model.device())?;
-        for (i, &level) in self.levels.iter().enumerate() {
-            x = self.run_level(&x, level)?;
-            step(progress, (i + 1) as f32 / total)?;
+        for _ in 0..passes {
+            for &level in &self.levels {
+                x = self.run_level(&x, level, &plan)?;
+                done += 1.0;
+                step(progress, done / total)?;
+            }
         }
         let mut out = Picture::from_tensor(&x)?;
+        if self.preserve_color {
+            keep_content_colour(&mut out.rgb, &content.rgb);
+        }
+        if self.foreground_only {
+            plan.composite_foreground(&mut out.rgb, &content.rgb);
+        }
         out.alpha = content.alpha.clone();
         out.high_depth = content.high_depth;
         Ok(out)
     }
 
     /// One level on a `[1, 3, H, W]` image: encode, transform, blend, decode.
-    pub fn run_level(&self, image: &Tensor, level: usize) -> Result<Tensor> {
+    fn run_level(&self, image: &Tensor, level: usize, plan: &RegionPlan) -> Result<Tensor> {
         let (_, _, h, w) = image.dims4()?;
         let taps = self.model.encode(image, level, self.border)?;
         let features = &taps[level - 1];
@@ -81,30 +118,35 @@ impl<'a> Stylizer<'a> {
         } else {
             let (_, c, fh, fw) = features.dims4()?;
             let flat = features.reshape((c, fh * fw))?;
-            let styles: Vec<WeightedStyle> = self
-                .styles
-                .iter()
-                .map(|(s, weight)| WeightedStyle {
-                    stats: s.stats(level).expect("checked in build"),
-                    weight: *weight,
-                })
-                .collect();
-            let coloured = whiten_colour(&flat, &styles)?;
-            blend(&coloured, &flat, alpha)?.reshape((1, c, fh, fw))?
+            let transformed = plan.transform(self, level, &flat, fw, fh)?;
+            blend(&transformed, &flat, alpha)?.reshape((1, c, fh, fw))?
         };
         self.model.decode(level, &mixed, h, w, self.border)
     }
 }
 
 impl<'a> StylizerBuilder<'a> {
-    /// Adds a style with weight 1.
+    /// Adds a style with weight 1 (several styles are interpolated).
     pub fn style(self, style: &'a EncodedStyle) -> Self {
         self.weighted_style(style, 1.0)
     }
 
-    /// Adds a style with a blend weight (weights are normalised to sum to 1).
+    /// Adds a style with a blend weight (weights are normalised to sum to 1). With masks,
+    /// these styles colour the pixels no mask covers.
     pub fn weighted_style(mut self, style: &'a EncodedStyle, weight: f64) -> Self {
         self.styles.push((style, weight));
+        self
+    }
+
+    /// Adds a mask region (mask > 0.5) coloured with one style. Earlier regions win where
+    /// masks overlap.
+    pub fn region(self, mask: Mask, style: &'a EncodedStyle) -> Self {
+        self.region_mix(mask, vec![(style, 1.0)])
+    }
+
+    /// Adds a mask region coloured with a weighted blend of styles.
+    pub fn region_mix(mut self, mask: Mask, styles: StyleMix<'a>) -> Self {
+        self.regions.push((mask, styles));
         self
     }
 
@@ -130,6 +172,26 @@ impl<'a> StylizerBuilder<'a> {
     /// How the network treats image borders (reflection; circular for tileable output).
     pub fn border(mut self, border: Border) -> Self {
         self.border = border;
+        self
+    }
+
+    /// Soft region borders: masks are blurred over about `pixels` (at content resolution)
+    /// and the regions' transformed features are mixed by the smoothed weights.
+    pub fn feather(mut self, pixels: f32) -> Self {
+        self.feather = pixels;
+        self
+    }
+
+    /// Apply the styles inside the masks only; outside, the original pixels are kept
+    /// (blended across the mask edge).
+    pub fn foreground_only(mut self, on: bool) -> Self {
+        self.foreground_only = on;
+        self
+    }
+
+    /// Keep the content's colours: only the lightness of the result is stylized.
+    pub fn preserve_color(mut self, on: bool) -> Self {
+        self.preserve_color = on;
         self
     }
 
@@ -160,21 +222,49 @@ impl<'a> StylizerBuilder<'a> {
                 }
             }
         }
-        let styles = normalise_weights(self.styles)?;
-        for (i, (s, _)) in styles.iter().enumerate() {
-            if let Some(l) = levels.iter().find(|&&l| s.stats(l).is_none()) {
-                return Err(Error::param(
-                    format!("style {}", i + 1),
-                    format!("it was not encoded for level {l}"),
-                ));
+        Error::check_range("feather", self.feather as f64, 0.0, 10_000.0)?;
+        if self.regions.is_empty() {
+            if self.feather > 0.0 || self.foreground_only {
+                return Err(Error::param("mask", "feather and foreground-only need at least one mask"));
+            }
+        } else if self.foreground_only && !self.styles.is_empty() {
+            return Err(Error::param(
+                "foreground-only",
+                "every style needs its own mask (the area outside the masks keeps the original pixels)",
+            ));
+        }
+        let mut masks = Vec::with_capacity(self.regions.len());
+        let mut groups = Vec::with_capacity(self.regions.len() + 1);
+        for (i, (mask, mix)) in self.regions.into_iter().enumerate() {
+            masks.push(mask);
+            groups.push(normalise_weights(mix).map_err(|e| match e {
+                Error::Parameter { name, reason } => Error::param(format!("region {} {name}", i + 1), reason),
+                e => e,
+            })?);
+        }
+        if !self.styles.is_empty() || groups.is_empty() {
+            groups.push(normalise_weights(self.styles)?);
+        }
+        for (g, mix) in groups.iter().enumerate() {
+            for (s, _) in mix {
+                if let Some(l) = levels.iter().find(|&&l| s.stats(l).is_none()) {
+                    return Err(Error::param(
+                        format!("style {}", g + 1),
+                        format!("it was not encoded for level {l}"),
+                    ));
+                }
             }
         }
         Ok(Stylizer {
             model: self.model,
-            styles,
+            groups,
+            masks,
             levels,
             alpha,
             border: self.border,
+            feather: self.feather,
+            foreground_only: self.foreground_only,
+            preserve_color: self.preserve_color,
         })
     }
 }

@@ -6,7 +6,7 @@
 
 pub mod stats;
 
-use candle_core::{DType, Tensor};
+use candle_core::{DType, Device, Tensor};
 use faer::Mat;
 
 pub use stats::{Stats, EIGEN_EPS};
@@ -20,54 +20,75 @@ pub struct WeightedStyle<'a> {
     pub weight: f64,
 }
 
-/// Whitens `content` (`[C, N]`) with its own statistics and colours it with the weighted mix of
-/// styles: `Σ wᵢ (Colᵢ · W_c · (f − m_c) + mᵢ)`. Returns f32 `[C, N]` (not yet alpha-blended).
-///
-/// Degenerate inputs are defined: with no usable content eigenvalue (flat region, one pixel)
-/// the whitened features are zero and the result is the style mean; an empty region yields an
-/// empty result.
+/// The affine map `x ↦ T (x − m_c) + m_s` that whitens with one content statistics and colours
+/// with a weighted mix of styles: `T = (Σ wᵢ Colᵢ) · W_c`, `m_s = Σ wᵢ mᵢ`. Kept in f64.
+#[derive(Debug, Clone)]
+pub struct Affine {
+    matrix: Tensor,
+    content_mean: Tensor,
+    style_mean: Tensor,
+}
+
+impl Affine {
+    /// Builds the map on `device`. Degenerate statistics are defined: with no usable content
+    /// eigenvalue (flat region, one pixel) everything maps to the style mean.
+    pub fn whiten_colour(content: &Stats, styles: &[WeightedStyle], device: &Device) -> Result<Self> {
+        let c = content.channels();
+        if styles.is_empty() {
+            return Err(Error::param("styles", "at least one style is needed"));
+        }
+        for s in styles {
+            if s.stats.channels() != c {
+                return Err(Error::param(
+                    "style statistics",
+                    format!("{} channels, content features have {c}", s.stats.channels()),
+                ));
+            }
+        }
+        let whitening = content.whitening();
+        let mut colouring = Mat::<f64>::zeros(c, c);
+        let mut mean = vec![0f64; c];
+        for s in styles {
+            colouring += s.stats.colouring() * faer::Scale(s.weight);
+            for (m, v) in mean.iter_mut().zip(&s.stats.mean) {
+                *m += s.weight * v;
+            }
+        }
+        let t = &colouring * &whitening;
+        let matrix = (0..c * c).map(|k| t[(k / c, k % c)]).collect::<Vec<f64>>();
+        Ok(Self {
+            matrix: Tensor::from_vec(matrix, (c, c), device)?,
+            content_mean: Tensor::from_slice(&content.mean, (c, 1), device)?,
+            style_mean: Tensor::from_vec(mean, (c, 1), device)?,
+        })
+    }
+
+    /// Applies the map to `[C, N]` features (any float dtype); returns f32.
+    pub fn apply(&self, features: &Tensor) -> Result<Tensor> {
+        let (_, n) = features.dims2()?;
+        if n == 0 {
+            return Ok(features.to_dtype(DType::F32)?);
+        }
+        let centred = features.to_dtype(DType::F64)?.broadcast_sub(&self.content_mean)?;
+        let out = self.matrix.matmul(&centred)?.broadcast_add(&self.style_mean)?;
+        Ok(out.to_dtype(DType::F32)?)
+    }
+}
+
+/// Whitens `content` (`[C, N]`) with its own statistics and colours it with the weighted mix
+/// of styles. Returns f32 `[C, N]` (not yet alpha-blended); an empty set stays empty.
 pub fn whiten_colour(content: &Tensor, styles: &[WeightedStyle]) -> Result<Tensor> {
-    let (c, n) = content.dims2()?;
-    if styles.is_empty() {
-        return Err(Error::param("styles", "at least one style is needed"));
-    }
-    for s in styles {
-        if s.stats.channels() != c {
-            return Err(Error::param(
-                "style statistics",
-                format!("{} channels, content features have {c}", s.stats.channels()),
-            ));
-        }
-    }
-    if n == 0 {
-        return Ok(content.to_dtype(DType::F32)?);
-    }
-    let (content_stats, centred) = Stats::of(content)?;
-    let whitening = content_stats.whitening();
-    let mut colouring = Mat::<f64>::zeros(c, c);
-    let mut mean = vec![0f64; c];
-    for s in styles {
-        colouring += s.stats.colouring() * faer::Scale(s.weight);
-        for (m, v) in mean.iter_mut().zip(&s.stats.mean) {
-            *m += s.weight * v;
-        }
-    }
-    let transform = &colouring * &whitening;
-    let dev = content.device();
-    let t = Tensor::from_vec(
-        (0..c * c).map(|k| transform[(k / c, k % c)]).collect::<Vec<f64>>(),
-        (c, c),
-        dev,
-    )?;
-    let m = Tensor::from_vec(mean, (c, 1), dev)?;
-    let out = t.matmul(&centred)?.broadcast_add(&m)?;
-    Ok(out.to_dtype(DType::F32)?)
+    let stats = Stats::of(content)?;
+    Affine::whiten_colour(&stats, styles, content.device())?.apply(content)
 }
 
 /// `alpha · transformed + (1 − alpha) · content`, computed in f32.
 pub fn blend(transformed: &Tensor, content: &Tensor, alpha: f64) -> Result<Tensor> {
     if alpha >= 1.0 {
         return Ok(transformed.clone());
+    }
+    if alpha <= 0.0 {
+        return Ok(content.to_dtype(DType::F32)?);
     }
     let content = content.to_dtype(DType::F32)?;
     Ok(((transformed * alpha)? + (content * (1.0 - alpha))?)?)
@@ -94,9 +115,9 @@ mod tests {
         let content = features(4, 500, 1);
         let style = features(4, 300, 2);
         let style = (style.clone() + style.narrow(0, 0, 1).unwrap().broadcast_as((4, 300)).unwrap()).unwrap();
-        let (ss, _) = Stats::of(&style).unwrap();
+        let ss = Stats::of(&style).unwrap();
         let out = whiten_colour(&content, &[WeightedStyle { stats: &ss, weight: 1.0 }]).unwrap();
-        let (os, _) = Stats::of(&out).unwrap();
+        let os = Stats::of(&out).unwrap();
         for (a, b) in os.mean.iter().zip(&ss.mean) {
             assert!((a - b).abs() < 1e-4, "mean {a} vs {b}");
         }
@@ -108,7 +129,7 @@ mod tests {
     #[test]
     fn flat_content_gives_style_mean_without_nan() {
         let content = Tensor::ones((3, 16), DType::F32, &Device::Cpu).unwrap();
-        let (ss, _) = Stats::of(&features(3, 50, 3)).unwrap();
+        let ss = Stats::of(&features(3, 50, 3)).unwrap();
         let out = whiten_colour(&content, &[WeightedStyle { stats: &ss, weight: 1.0 }]).unwrap();
         let v: Vec<Vec<f32>> = out.to_vec2().unwrap();
         for (row, m) in v.iter().zip(&ss.mean) {

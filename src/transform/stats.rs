@@ -27,19 +27,17 @@ impl Stats {
         self.mean.len()
     }
 
-    /// Statistics of `features` (`[C, N]`, any float dtype); also returns the centred
-    /// features in f64 on the same device, which the whitening step reuses.
-    pub fn of(features: &Tensor) -> Result<(Self, Tensor)> {
+    /// Statistics of `features` (`[C, N]`, any float dtype), computed in f64.
+    pub fn of(features: &Tensor) -> Result<Self> {
         let (c, n) = features.dims2()?;
         let f = features.to_dtype(DType::F64)?;
         if n == 0 {
-            let stats = Stats {
+            return Ok(Stats {
                 count: 0,
                 mean: vec![0.0; c],
                 eigenvalues: vec![],
                 eigenvectors: vec![],
-            };
-            return Ok((stats, f));
+            });
         }
         let mean = f.mean_keepdim(D::Minus1)?;
         let centred = f.broadcast_sub(&mean)?;
@@ -51,15 +49,12 @@ impl Stats {
             let cov: Vec<f64> = cov.flatten_all()?.to_vec1()?;
             eigen_truncated(&cov, c)?
         };
-        Ok((
-            Stats {
-                count: n,
-                mean,
-                eigenvalues,
-                eigenvectors,
-            },
-            centred,
-        ))
+        Ok(Stats {
+            count: n,
+            mean,
+            eigenvalues,
+            eigenvectors,
+        })
     }
 
     /// `E diag(λ^p) Eᵀ` over the kept eigenpairs (C × C); zero when nothing was kept.
@@ -125,7 +120,7 @@ mod tests {
         let mut data = x.clone();
         data.extend(x.iter().map(|v| 2.0 * v + 3.0));
         let t = Tensor::from_vec(data, (2, n), &Device::Cpu).unwrap();
-        let (s, _) = Stats::of(&t).unwrap();
+        let s = Stats::of(&t).unwrap();
         assert_eq!(s.eigenvalues.len(), 1, "rank-1 covariance keeps one eigenvalue");
         let xm: f64 = x.iter().map(|&v| v as f64).sum::<f64>() / n as f64;
         let var: f64 = x.iter().map(|&v| (v as f64 - xm).powi(2)).sum::<f64>() / (n as f64 - 1.0);
@@ -136,9 +131,9 @@ mod tests {
     #[test]
     fn flat_and_single_pixel_have_no_eigenvalues() {
         let flat = Tensor::ones((4, 9), DType::F32, &Device::Cpu).unwrap();
-        assert!(Stats::of(&flat).unwrap().0.eigenvalues.is_empty());
+        assert!(Stats::of(&flat).unwrap().eigenvalues.is_empty());
         let one = Tensor::ones((4, 1), DType::F32, &Device::Cpu).unwrap();
-        let (s, _) = Stats::of(&one).unwrap();
+        let s = Stats::of(&one).unwrap();
         assert!(s.eigenvalues.is_empty());
         assert!(s.whitening().norm_l2() == 0.0);
     }
