@@ -164,3 +164,45 @@ pub fn write_random_weights_with(path: &Path, levels: &[usize], seed: u64, edit:
     let bytes = safetensors::serialize(views, Some(meta)).unwrap();
     std::fs::write(path, bytes).unwrap();
 }
+
+/// Loads a shared image as a picture.
+pub fn picture(rel: &str) -> unistyle::Picture {
+    unistyle::image_io::load_picture(&image(rel), "test image").expect("shared image")
+}
+
+/// Encodes a shared style image for levels 1–3 with the real model.
+pub fn style3(rel: &str) -> unistyle::EncodedStyle {
+    unistyle::EncodedStyle::encode(model(), &picture(rel), &[1, 2, 3]).expect("style encodes")
+}
+
+/// Mean absolute difference between horizontally adjacent pixels at columns (x, x+1),
+/// over all rows and channels.
+pub fn column_jump(p: &unistyle::Picture, x0: usize, x1: usize) -> f64 {
+    let (w, h) = (p.width, p.height);
+    let mut sum = 0.0;
+    for c in 0..3 {
+        for y in 0..h {
+            let row = &p.rgb[c * w * h + y * w..c * w * h + (y + 1) * w];
+            sum += (row[x0] as f64 - row[x1] as f64).abs();
+        }
+    }
+    sum / (3 * h) as f64
+}
+
+/// Mean absolute difference between vertically adjacent rows y0, y1.
+pub fn row_jump(p: &unistyle::Picture, y0: usize, y1: usize) -> f64 {
+    let (w, h) = (p.width, p.height);
+    let mut sum = 0.0;
+    for c in 0..3 {
+        for x in 0..w {
+            sum += (p.rgb[c * w * h + y0 * w + x] as f64 - p.rgb[c * w * h + y1 * w + x] as f64).abs();
+        }
+    }
+    sum / (3 * w) as f64
+}
+
+/// Runs the CLI and asserts success.
+pub fn run_ok(args: &[&str]) {
+    let res = run(args);
+    assert!(res.status.success(), "unistyle {:?} failed: {}", args, String::from_utf8_lossy(&res.stderr));
+}
