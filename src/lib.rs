@@ -19,6 +19,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod capi;
 pub mod device;
 pub mod error;
 pub mod image_io;
@@ -32,5 +33,5 @@ pub use candle_core::Device;
 pub use error::{Error, Result};
 pub use image_io::Picture;
 pub use model::{Border, Model};
-pub use pipeline::{EncodedStyle, Mask, Stylizer, StylizerBuilder, Texture, TextureBuilder};
+pub use pipeline::{place_styles, EncodedStyle, Mask, Stylizer, StylizerBuilder, Texture, TextureBuilder};
 pub use progress::{Control, Progress, Silent};

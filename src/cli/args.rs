@@ -87,7 +87,7 @@ pub struct StyleArgs {
     pub style_size: Option<usize>,
 }
 
-/// How styles map to regions: `(mask index, style index)` pairs, then the global styles.
+/// How styles map to regions (style indices), by the library's [`unistyle::place_styles`].
 pub struct Assignment {
     pub regions: Vec<(Mask, usize)>,
     pub global: Vec<(usize, f64)>,
@@ -96,40 +96,21 @@ pub struct Assignment {
 impl StyleArgs {
     /// Checks the flag combination (before anything heavy runs) and loads the masks.
     pub fn assign(&self) -> Result<Assignment> {
-        let (n, m) = (self.style.len(), self.mask.len());
         if self.style_size == Some(0) {
             return Err(Error::param("--style-size", "must be at least 1"));
         }
         Error::check_range("--feather", self.feather as f64, 0.0, 10_000.0)?;
-        if m == 0 {
-            let weights = match self.blend.as_deref() {
-                Some(b) => {
-                    let w = parse_floats("--blend", b)?;
-                    if w.len() != n {
-                        return Err(Error::param("--blend", format!("{} weights for {n} styles", w.len())));
-                    }
-                    w
-                }
-                None => vec![1.0; n],
-            };
-            return Ok(Assignment { regions: vec![], global: weights.into_iter().enumerate().collect() });
-        }
-        if m + 1 != n && m != n {
-            return Err(Error::param(
-                "--mask",
-                format!("{n} styles need {} or {n} masks, got {m}", n.saturating_sub(1)),
-            ));
-        }
-        if self.blend.is_some() {
-            return Err(Error::param("--blend", "blends styles globally; with --mask each region has its own style"));
-        }
-        let regions = self
-            .mask
-            .iter()
-            .enumerate()
-            .map(|(i, p)| Ok((Mask::load(p)?, i)))
+        let weights = self.blend.as_deref().map(|b| parse_floats("--blend", b)).transpose()?;
+        let indices: Vec<usize> = (0..self.style.len()).collect();
+        let (regions, global) = unistyle::place_styles(&indices, weights.as_deref(), self.mask.clone())
+            .map_err(|e| match e {
+                Error::Parameter { name, reason } => Error::param(format!("--{name}"), reason),
+                e => e,
+            })?;
+        let regions = regions
+            .into_iter()
+            .map(|(path, mix)| Ok((Mask::load(&path)?, mix[0].0)))
             .collect::<Result<Vec<_>>>()?;
-        let global = if m + 1 == n { vec![(n - 1, 1.0)] } else { vec![] };
         Ok(Assignment { regions, global })
     }
 

@@ -11,5 +11,5 @@ pub mod texture;
 pub use mask::Mask;
 pub use regions::MIN_REGION_PIXELS;
 pub use style::EncodedStyle;
-pub use stylize::{StyleMix, Stylizer, StylizerBuilder};
+pub use stylize::{place_styles, StyleMix, Stylizer, StylizerBuilder};
 pub use texture::{Texture, TextureBuilder};

@@ -150,6 +150,14 @@ impl<'a> StylizerBuilder<'a> {
         self
     }
 
+    /// Adds styles and masks by the convention of [`place_styles`].
+    pub fn place(mut self, styles: &[&'a EncodedStyle], weights: Option<&[f64]>, masks: Vec<Mask>) -> Result<Self> {
+        let (regions, rest) = place_styles(styles, weights, masks)?;
+        self.regions.extend(regions);
+        self.styles.extend(rest);
+        Ok(self)
+    }
+
     /// Levels to run; they are run coarse to fine whatever the order given.
     /// Default: every level the model has.
     pub fn levels(mut self, levels: impl Into<Vec<usize>>) -> Self {
@@ -267,6 +275,42 @@ impl<'a> StylizerBuilder<'a> {
             preserve_color: self.preserve_color,
         })
     }
+}
+
+/// Places styles by the masks given, the convention of the CLI and the C ABI. With N styles:
+/// no mask → the styles are blended by `weights` everywhere; N−1 masks → style i inside mask
+/// i, the last style elsewhere; N masks → style i inside mask i, uncovered pixels keep the
+/// content. `weights` (one per style) only apply without masks. Returns the regions and the
+/// styles for everything outside them.
+/// Generic over the style and mask types so callers can validate before loading anything.
+#[allow(clippy::type_complexity)]
+pub fn place_styles<S: Copy, M>(
+    styles: &[S],
+    weights: Option<&[f64]>,
+    masks: Vec<M>,
+) -> Result<(Vec<(M, Vec<(S, f64)>)>, Vec<(S, f64)>)> {
+    let (n, m) = (styles.len(), masks.len());
+    if n == 0 {
+        return Err(Error::param("style", "at least one style is needed"));
+    }
+    if let Some(w) = weights {
+        if w.len() != n {
+            return Err(Error::param("blend", format!("{} weights for {n} styles", w.len())));
+        }
+        if m > 0 {
+            return Err(Error::param("blend", "blends styles globally; with masks each region has its own style"));
+        }
+    }
+    if m == 0 {
+        let w = weights.map_or_else(|| vec![1.0; n], |w| w.to_vec());
+        return Ok((vec![], styles.iter().copied().zip(w).collect()));
+    }
+    if m + 1 != n && m != n {
+        return Err(Error::param("mask", format!("{n} styles need {} or {n} masks, got {m}", n - 1)));
+    }
+    let regions = masks.into_iter().zip(styles).map(|(mask, s)| (mask, vec![(*s, 1.0)])).collect();
+    let rest = if m + 1 == n { vec![(styles[n - 1], 1.0)] } else { vec![] };
+    Ok((regions, rest))
 }
 
 /// Checks weights (finite, ≥ 0, positive sum) and scales them to sum to 1.

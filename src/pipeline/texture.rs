@@ -97,6 +97,15 @@ impl<'a> TextureBuilder<'a> {
         self
     }
 
+    /// Adds styles and masks by the convention of [`super::stylize::place_styles`]
+    /// (N−1 masks for N styles: a texture has no content to keep).
+    pub fn place(mut self, styles: &[&'a EncodedStyle], weights: Option<&[f64]>, masks: Vec<Mask>) -> Result<Self> {
+        let (regions, rest) = super::stylize::place_styles(styles, weights, masks)?;
+        self.regions.extend(regions);
+        self.styles.extend(rest);
+        Ok(self)
+    }
+
     /// Output size in pixels. Default: the init image's size.
     pub fn size(mut self, width: usize, height: usize) -> Self {
         self.size = Some((width, height));

@@ -1,0 +1,52 @@
+//! The opaque objects behind the C handles.
+
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+
+use crate::model::Model;
+use crate::pipeline::EncodedStyle;
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// `unistyle_context`: a loaded model on a device. Immutable after creation.
+pub struct UnistyleContext {
+    pub(crate) id: u64,
+    pub(crate) model: Model,
+}
+
+impl UnistyleContext {
+    pub(crate) fn new(model: Model) -> Self {
+        Self {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            model,
+        }
+    }
+}
+
+/// `unistyle_style`: a style encoded once for every level of its context's model.
+pub struct UnistyleStyle {
+    pub(crate) context_id: u64,
+    pub(crate) style: EncodedStyle,
+}
+
+/// `unistyle_job`: a cancel flag and a progress value shared between the thread running a
+/// call and any other thread (a UI's cancel button).
+#[derive(Default)]
+pub struct UnistyleJob {
+    cancel: AtomicBool,
+    progress: AtomicU32,
+}
+
+impl UnistyleJob {
+    pub(crate) fn cancel(&self) {
+        self.cancel.store(true, Ordering::SeqCst);
+    }
+    pub(crate) fn is_cancelled(&self) -> bool {
+        self.cancel.load(Ordering::SeqCst)
+    }
+    pub(crate) fn set_progress(&self, f: f32) {
+        self.progress.store(f.to_bits(), Ordering::SeqCst);
+    }
+    pub(crate) fn progress(&self) -> f32 {
+        f32::from_bits(self.progress.load(Ordering::SeqCst))
+    }
+}

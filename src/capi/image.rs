@@ -1,0 +1,222 @@
+//! Image descriptors as hosts hold pixels (width, height, row stride, channels, sample type,
+//! pointer): validation, and conversion to and from [`Picture`] / [`Mask`].
+
+use std::ffi::c_void;
+
+use super::status::{fail, Fail, UNISTYLE_ERR_INVALID, UNISTYLE_ERR_LIMITS, UNISTYLE_ERR_NULL, UNISTYLE_ERR_VERSION};
+use crate::image_io::Picture;
+use crate::pipeline::Mask;
+
+/// 8-bit unsigned samples, 0..255.
+pub const UNISTYLE_U8: u32 = 1;
+/// 16-bit unsigned samples, 0..65535 (native endianness).
+pub const UNISTYLE_U16: u32 = 2;
+/// 32-bit float samples, nominally 0..1.
+pub const UNISTYLE_F32: u32 = 3;
+
+/// Largest side accepted through the ABI.
+pub const MAX_SIDE: u32 = 32768;
+
+/// An image in the host's memory. `channels`: 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA
+/// (interleaved). `stride` is the distance between rows in bytes.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct UnistyleImage {
+    /// `sizeof(unistyle_image)`, for versioning.
+    pub struct_size: u32,
+    pub width: u32,
+    pub height: u32,
+    pub channels: u32,
+    pub sample_type: u32,
+    pub stride: usize,
+    pub data: *mut c_void,
+}
+
+/// Size of the first version of [`UnistyleImage`].
+pub const IMAGE_V1_SIZE: u32 = std::mem::size_of::<UnistyleImage>() as u32;
+
+/// A descriptor that passed validation: sizes are consistent and the buffer span is known.
+pub(crate) struct Checked<'a> {
+    d: &'a UnistyleImage,
+    bytes_per_sample: usize,
+}
+
+/// Validates `d` (named `what` in messages).
+///
+/// # Safety
+/// `d` must be NULL or point to a readable descriptor; its `data` must point to at least
+/// `stride × height` bytes — the part no check can verify.
+pub(crate) unsafe fn check<'a>(d: *const UnistyleImage, what: &str) -> Result<Checked<'a>, Fail> {
+    // SAFETY: caller guarantees `d` is NULL or valid.
+    let Some(d) = (unsafe { d.as_ref() }) else {
+        return fail(UNISTYLE_ERR_NULL, format!("{what} descriptor is NULL"));
+    };
+    if d.struct_size < IMAGE_V1_SIZE {
+        return fail(
+            UNISTYLE_ERR_VERSION,
+            format!("{what}: struct_size {} is smaller than unistyle_image v1 ({IMAGE_V1_SIZE})", d.struct_size),
+        );
+    }
+    if d.data.is_null() {
+        return fail(UNISTYLE_ERR_NULL, format!("{what}: data pointer is NULL"));
+    }
+    if d.width == 0 || d.height == 0 {
+        return fail(UNISTYLE_ERR_INVALID, format!("{what}: size {}×{} is empty", d.width, d.height));
+    }
+    if d.width > MAX_SIDE || d.height > MAX_SIDE {
+        return fail(
+            UNISTYLE_ERR_LIMITS,
+            format!("{what}: size {}×{} exceeds the limit of {MAX_SIDE} per side", d.width, d.height),
+        );
+    }
+    if !(1..=4).contains(&d.channels) {
+        return fail(UNISTYLE_ERR_INVALID, format!("{what}: channels must be 1..4, got {}", d.channels));
+    }
+    let bytes_per_sample = match d.sample_type {
+        UNISTYLE_U8 => 1,
+        UNISTYLE_U16 => 2,
+        UNISTYLE_F32 => 4,
+        t => return fail(UNISTYLE_ERR_INVALID, format!("{what}: unknown sample_type {t}")),
+    };
+    let row = (d.width as usize)
+        .checked_mul(d.channels as usize * bytes_per_sample)
+        .ok_or_else(|| Fail(UNISTYLE_ERR_INVALID, format!("{what}: row size overflows")))?;
+    if d.stride < row {
+        return fail(
+            UNISTYLE_ERR_INVALID,
+            format!("{what}: stride {} is smaller than a row ({row} bytes)", d.stride),
+        );
+    }
+    let total = d.stride.checked_mul(d.height as usize - 1).and_then(|v| v.checked_add(row));
+    if total.is_none_or(|t| t > isize::MAX as usize) {
+        return fail(UNISTYLE_ERR_INVALID, format!("{what}: buffer size overflows"));
+    }
+    if (d.data as usize) % bytes_per_sample != 0 || d.stride % bytes_per_sample != 0 {
+        return fail(
+            UNISTYLE_ERR_INVALID,
+            format!("{what}: data and stride must be aligned to the {bytes_per_sample}-byte sample size"),
+        );
+    }
+    Ok(Checked { d, bytes_per_sample })
+}
+
+impl Checked<'_> {
+    pub fn width(&self) -> usize {
+        self.d.width as usize
+    }
+    pub fn height(&self) -> usize {
+        self.d.height as usize
+    }
+
+    /// Reads sample `c` of pixel (x, y) as f32 in 0..1 (floats as they are).
+    ///
+    /// # Safety
+    /// The buffer must hold `stride × height` readable bytes (see [`check`]).
+    unsafe fn read(&self, x: usize, y: usize, c: usize) -> f32 {
+        let off = y * self.d.stride + (x * self.d.channels as usize + c) * self.bytes_per_sample;
+        // SAFETY: offset is within the validated span; alignment checked in `check`.
+        unsafe {
+            let p = (self.d.data as *const u8).add(off);
+            match self.d.sample_type {
+                UNISTYLE_U8 => *p as f32 / 255.0,
+                UNISTYLE_U16 => *(p as *const u16) as f32 / 65535.0,
+                _ => *(p as *const f32),
+            }
+        }
+    }
+
+    /// # Safety
+    /// The buffer must hold `stride × height` writable bytes.
+    unsafe fn write(&self, x: usize, y: usize, c: usize, v: f32) {
+        let off = y * self.d.stride + (x * self.d.channels as usize + c) * self.bytes_per_sample;
+        let v = if v.is_nan() { 0.0 } else { v.clamp(0.0, 1.0) };
+        // SAFETY: as in `read`.
+        unsafe {
+            let p = (self.d.data as *mut u8).add(off);
+            match self.d.sample_type {
+                UNISTYLE_U8 => *p = (v * 255.0 + 0.5).floor() as u8,
+                UNISTYLE_U16 => *(p as *mut u16) = (v * 65535.0 + 0.5).floor() as u16,
+                _ => *(p as *mut f32) = v,
+            }
+        }
+    }
+
+    /// Copies the pixels out as a [`Picture`] (gray is replicated to RGB; alpha kept aside).
+    /// Float samples that are NaN or infinite are rejected.
+    ///
+    /// # Safety
+    /// The buffer must hold `stride × height` readable bytes.
+    pub unsafe fn to_picture(&self, what: &str) -> Result<Picture, Fail> {
+        let (w, h, ch) = (self.width(), self.height(), self.d.channels as usize);
+        let n = w * h;
+        let mut rgb = vec![0f32; 3 * n];
+        let has_alpha = ch == 2 || ch == 4;
+        let mut alpha = has_alpha.then(|| vec![0f32; n]);
+        for y in 0..h {
+            for x in 0..w {
+                let i = y * w + x;
+                for c in 0..ch {
+                    // SAFETY: forwarded from the caller.
+                    let v = unsafe { self.read(x, y, c) };
+                    if !v.is_finite() {
+                        return fail(UNISTYLE_ERR_INVALID, format!("{what}: sample at ({x}, {y}) channel {c} is {v}"));
+                    }
+                    match (ch, c) {
+                        (1 | 2, 0) => (0..3).for_each(|k| rgb[k * n + i] = v),
+                        (2, 1) | (4, 3) => alpha.as_mut().expect("has alpha")[i] = v,
+                        (_, c) => rgb[c * n + i] = v,
+                    }
+                }
+            }
+        }
+        Ok(Picture {
+            width: w,
+            height: h,
+            rgb,
+            alpha,
+            high_depth: self.d.sample_type != UNISTYLE_U8,
+        })
+    }
+
+    /// Copies a mask out: gray value, or the luminance of RGB; alpha is ignored.
+    ///
+    /// # Safety
+    /// The buffer must hold `stride × height` readable bytes.
+    pub unsafe fn to_mask(&self, what: &str) -> Result<Mask, Fail> {
+        // SAFETY: forwarded from the caller.
+        let p = unsafe { self.to_picture(what)? };
+        let n = p.width * p.height;
+        let data = (0..n)
+            .map(|i| 0.2126 * p.rgb[i] + 0.7152 * p.rgb[n + i] + 0.0722 * p.rgb[2 * n + i])
+            .collect();
+        Ok(Mask::new(p.width, p.height, data)?)
+    }
+
+    /// Writes `p` (same size) into the buffer: RGB → gray by luminance where the buffer is
+    /// gray; alpha from `p` or opaque.
+    ///
+    /// # Safety
+    /// The buffer must hold `stride × height` writable bytes.
+    pub unsafe fn write_picture(&self, p: &Picture) {
+        let (w, h, ch) = (self.width(), self.height(), self.d.channels as usize);
+        let n = w * h;
+        for y in 0..h {
+            for x in 0..w {
+                let i = y * w + x;
+                let (r, g, b) = (p.rgb[i], p.rgb[n + i], p.rgb[2 * n + i]);
+                let a = p.alpha.as_ref().map_or(1.0, |a| a[i]);
+                let gray = 0.2126 * r + 0.7152 * g + 0.0722 * b;
+                let samples: &[f32] = match ch {
+                    1 => &[gray],
+                    2 => &[gray, a],
+                    3 => &[r, g, b],
+                    _ => &[r, g, b, a],
+                };
+                for (c, &v) in samples.iter().enumerate() {
+                    // SAFETY: forwarded from the caller.
+                    unsafe { self.write(x, y, c, v) };
+                }
+            }
+        }
+    }
+}

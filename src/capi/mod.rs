@@ -1,0 +1,407 @@
+//! The C ABI (`plugin-abi/unistyle.h`): a thin, safe shell over the Rust API for image
+//! editors. Every entry point runs inside `catch_unwind`, validates every pointer and size,
+//! returns a status code and records a message for `unistyle_last_error`. Outputs are
+//! written only when a call succeeds.
+
+#![allow(clippy::missing_safety_doc)]
+
+mod handles;
+mod image;
+mod options;
+mod status;
+
+use std::ffi::{c_char, c_int, CStr};
+use std::path::PathBuf;
+
+pub use handles::{UnistyleContext, UnistyleJob, UnistyleStyle};
+pub use image::{UnistyleImage, UNISTYLE_F32, UNISTYLE_U16, UNISTYLE_U8};
+pub use options::{ProgressFn, UnistyleStylizeOptions, UnistyleTextureOptions};
+pub use status::*;
+
+use image::check;
+use options::{check_size, read_common, HostProgress, STYLIZE_OPTIONS_V1_SIZE, TEXTURE_OPTIONS_V1_SIZE};
+use status::{fail, guard, guard_void, last_error_ptr, Fail};
+
+use crate::device::parse_device;
+use crate::locate::locate_weights;
+use crate::model::Model;
+use crate::pipeline::{EncodedStyle, Stylizer, Texture};
+
+/// Version of the C ABI; bumped on incompatible changes. Structs grow compatibly through
+/// their `struct_size` field.
+pub const UNISTYLE_ABI_VERSION: u32 = 1;
+
+/// # Safety
+/// `p` must be NULL or a NUL-terminated string.
+unsafe fn str_arg<'a>(p: *const c_char, what: &str) -> Result<Option<&'a str>, Fail> {
+    if p.is_null() {
+        return Ok(None);
+    }
+    // SAFETY: caller guarantees a NUL-terminated string.
+    match unsafe { CStr::from_ptr(p) }.to_str() {
+        Ok(s) => Ok(Some(s)),
+        Err(_) => fail(UNISTYLE_ERR_INVALID, format!("{what} is not valid UTF-8")),
+    }
+}
+
+/// # Safety
+/// `p` must be NULL or point to a live handle of type `T`.
+unsafe fn handle<'a, T>(p: *const T, what: &str) -> Result<&'a T, Fail> {
+    // SAFETY: forwarded from the caller.
+    unsafe { p.as_ref() }.ok_or_else(|| Fail(UNISTYLE_ERR_NULL, format!("{what} is NULL")))
+}
+
+/// # Safety
+/// `out` must be NULL or writable.
+unsafe fn put<T>(out: *mut *mut T, value: T, what: &str) -> Result<(), Fail> {
+    if out.is_null() {
+        return fail(UNISTYLE_ERR_NULL, format!("{what} is NULL"));
+    }
+    // SAFETY: checked non-NULL; the caller guarantees it is writable.
+    unsafe { *out = Box::into_raw(Box::new(value)) };
+    Ok(())
+}
+
+/// The ABI version this library implements (`UNISTYLE_ABI_VERSION`).
+#[no_mangle]
+pub extern "C" fn unistyle_abi_version() -> u32 {
+    UNISTYLE_ABI_VERSION
+}
+
+/// The library version, e.g. "0.1.0" (static string).
+#[no_mangle]
+pub extern "C" fn unistyle_version() -> *const c_char {
+    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+}
+
+/// The message of the last failed call on this thread ("" if none). Valid until the next
+/// failing call on the same thread.
+#[no_mangle]
+pub extern "C" fn unistyle_last_error() -> *const c_char {
+    last_error_ptr()
+}
+
+/// A static description of a status code.
+#[no_mangle]
+pub extern "C" fn unistyle_status_string(status: c_int) -> *const c_char {
+    let s: &'static str = match status {
+        UNISTYLE_OK => "ok\0",
+        UNISTYLE_ERR_NULL => "a required pointer was NULL\0",
+        UNISTYLE_ERR_INVALID => "invalid argument\0",
+        UNISTYLE_ERR_VERSION => "unsupported struct version\0",
+        UNISTYLE_ERR_IO => "file input/output failed\0",
+        UNISTYLE_ERR_IMAGE => "image could not be decoded\0",
+        UNISTYLE_ERR_WEIGHTS => "weights missing or invalid\0",
+        UNISTYLE_ERR_LEVEL => "level not in the weights\0",
+        UNISTYLE_ERR_CANCELLED => "cancelled\0",
+        UNISTYLE_ERR_LIMITS => "size limit exceeded\0",
+        UNISTYLE_ERR_INTERNAL => "internal error\0",
+        UNISTYLE_ERR_PRESET => "invalid preset\0",
+        _ => "unknown status\0",
+    };
+    s.as_ptr().cast()
+}
+
+/// Loads the weights (`weights_path` NULL: $UNISTYLE_WEIGHTS, then the project's weights/)
+/// onto `device` ("cpu", "cuda", "cuda:N", "metal"; NULL = "cpu").
+#[no_mangle]
+pub unsafe extern "C" fn unistyle_context_create(
+    weights_path: *const c_char,
+    device: *const c_char,
+    out: *mut *mut UnistyleContext,
+) -> c_int {
+    guard("unistyle_context_create", || {
+        if out.is_null() {
+            return fail(UNISTYLE_ERR_NULL, "out is NULL");
+        }
+        // SAFETY: documented string arguments.
+        let path = unsafe { str_arg(weights_path, "weights_path")? }.map(PathBuf::from);
+        let device = parse_device(unsafe { str_arg(device, "device")? }.unwrap_or("cpu"))?;
+        let model = Model::load(locate_weights(path.as_deref())?, &device)?;
+        // SAFETY: checked above.
+        unsafe { put(out, UnistyleContext::new(model), "out") }
+    })
+}
+
+/// Frees a context (NULL is ignored). Styles made with it must not be used afterwards.
+#[no_mangle]
+pub unsafe extern "C" fn unistyle_context_destroy(ctx: *mut UnistyleContext) {
+    guard_void(|| {
+        if !ctx.is_null() {
+            // SAFETY: a handle from unistyle_context_create, freed once (documented).
+            drop(unsafe { Box::from_raw(ctx) });
+        }
+    })
+}
+
+/// Writes the model's levels (ascending) into `levels[0..capacity]` and their number into
+/// `*count` (which may exceed `capacity`: call again with a larger buffer).
+#[no_mangle]
+pub unsafe extern "C" fn unistyle_context_levels(
+    ctx: *const UnistyleContext,
+    levels: *mut u32,
+    capacity: u32,
+    count: *mut u32,
+) -> c_int {
+    guard("unistyle_context_levels", || {
+        // SAFETY: documented handle/pointer arguments.
+        let ctx = unsafe { handle(ctx, "ctx")? };
+        if count.is_null() {
+            return fail(UNISTYLE_ERR_NULL, "count is NULL");
+        }
+        if levels.is_null() && capacity > 0 {
+            return fail(UNISTYLE_ERR_NULL, "levels is NULL but capacity > 0");
+        }
+        let l = ctx.model.levels();
+        for (i, &v) in l.iter().take(capacity as usize).enumerate() {
+            // SAFETY: i < capacity, buffer provided by the caller.
+            unsafe { *levels.add(i) = v as u32 };
+        }
+        // SAFETY: checked non-NULL.
+        unsafe { *count = l.len() as u32 };
+        Ok(())
+    })
+}
+
+fn encode_style(ctx: &UnistyleContext, picture: crate::Picture, max_size: u32) -> Result<UnistyleStyle, Fail> {
+    let picture = if max_size > 0 { picture.fit_within(max_size as usize) } else { picture };
+    let style = EncodedStyle::encode(&ctx.model, &picture, &ctx.model.levels())?;
+    Ok(UnistyleStyle { context_id: ctx.id, style })
+}
+
+/// Encodes a style image file once for every level (`max_size` > 0 downscales it so its
+/// longer side is at most that many pixels).
+#[no_mangle]
+pub unsafe extern "C" fn unistyle_style_create_from_file(
+    ctx: *const UnistyleContext,
+    path: *const c_char,
+    max_size: u32,
+    out: *mut *mut UnistyleStyle,
+) -> c_int {
+    guard("unistyle_style_create_from_file", || {
+        // SAFETY: documented arguments.
+        let ctx = unsafe { handle(ctx, "ctx")? };
+        let Some(path) = (unsafe { str_arg(path, "path")? }) else {
+            return fail(UNISTYLE_ERR_NULL, "path is NULL");
+        };
+        if out.is_null() {
+            return fail(UNISTYLE_ERR_NULL, "out is NULL");
+        }
+        let picture = crate::image_io::load_picture(path.as_ref(), "style image")?;
+        let style = encode_style(ctx, picture, max_size)?;
+        // SAFETY: checked above.
+        unsafe { put(out, style, "out") }
+    })
+}
+
+/// Encodes a style from pixels in memory.
+#[no_mangle]
+pub unsafe extern "C" fn unistyle_style_create_from_image(
+    ctx: *const UnistyleContext,
+    image: *const UnistyleImage,
+    max_size: u32,
+    out: *mut *mut UnistyleStyle,
+) -> c_int {
+    guard("unistyle_style_create_from_image", || {
+        // SAFETY: documented arguments.
+        let ctx = unsafe { handle(ctx, "ctx")? };
+        if out.is_null() {
+            return fail(UNISTYLE_ERR_NULL, "out is NULL");
+        }
+        // SAFETY: the descriptor's buffer is the caller's responsibility (documented).
+        let picture = unsafe { check(image, "style image")?.to_picture("style image")? };
+        let style = encode_style(ctx, picture, max_size)?;
+        // SAFETY: checked above.
+        unsafe { put(out, style, "out") }
+    })
+}
+
+/// Frees a style (NULL is ignored).
+#[no_mangle]
+pub unsafe extern "C" fn unistyle_style_destroy(style: *mut UnistyleStyle) {
+    guard_void(|| {
+        if !style.is_null() {
+            // SAFETY: a handle from unistyle_style_create_*, freed once (documented).
+            drop(unsafe { Box::from_raw(style) });
+        }
+    })
+}
+
+/// Creates a job: a cancel flag and progress value other threads may use while a call runs.
+#[no_mangle]
+pub unsafe extern "C" fn unistyle_job_create(out: *mut *mut UnistyleJob) -> c_int {
+    // SAFETY: documented out-pointer.
+    guard("unistyle_job_create", || unsafe { put(out, UnistyleJob::default(), "out") })
+}
+
+/// Asks the call running with this job to stop at its next progress step (thread-safe).
+#[no_mangle]
+pub unsafe extern "C" fn unistyle_job_cancel(job: *const UnistyleJob) {
+    // SAFETY: NULL or a live job (documented).
+    guard_void(|| {
+        if let Some(j) = unsafe { job.as_ref() } {
+            j.cancel()
+        }
+    })
+}
+
+/// Progress (0..1) of the call running with this job (thread-safe; 0 for NULL).
+#[no_mangle]
+pub unsafe extern "C" fn unistyle_job_progress(job: *const UnistyleJob) -> f32 {
+    // SAFETY: NULL or a live job (documented).
+    unsafe { job.as_ref() }.map_or(0.0, |j| j.progress())
+}
+
+/// Frees a job (NULL is ignored). Not while a call is using it.
+#[no_mangle]
+pub unsafe extern "C" fn unistyle_job_destroy(job: *mut UnistyleJob) {
+    guard_void(|| {
+        if !job.is_null() {
+            // SAFETY: a handle from unistyle_job_create, freed once (documented).
+            drop(unsafe { Box::from_raw(job) });
+        }
+    })
+}
+
+/// Fills `opts` with defaults (alpha 1, every level, no masks) and its `struct_size`.
+#[no_mangle]
+pub unsafe extern "C" fn unistyle_stylize_options_init(opts: *mut UnistyleStylizeOptions) -> c_int {
+    guard("unistyle_stylize_options_init", || {
+        if opts.is_null() {
+            return fail(UNISTYLE_ERR_NULL, "opts is NULL");
+        }
+        let v = UnistyleStylizeOptions {
+            struct_size: STYLIZE_OPTIONS_V1_SIZE,
+            style_count: 0,
+            styles: std::ptr::null(),
+            weights: std::ptr::null(),
+            mask_count: 0,
+            masks: std::ptr::null(),
+            level_count: 0,
+            levels: std::ptr::null(),
+            alpha: 1.0,
+            feather: 0.0,
+            preserve_color: 0,
+            foreground_only: 0,
+            progress: None,
+            progress_user_data: std::ptr::null_mut(),
+            job: std::ptr::null(),
+        };
+        // SAFETY: checked non-NULL; caller provides a writable struct.
+        unsafe { opts.write(v) };
+        Ok(())
+    })
+}
+
+/// Fills `opts` with defaults (3 iterations, seed 0, every level) and its `struct_size`.
+#[no_mangle]
+pub unsafe extern "C" fn unistyle_texture_options_init(opts: *mut UnistyleTextureOptions) -> c_int {
+    guard("unistyle_texture_options_init", || {
+        if opts.is_null() {
+            return fail(UNISTYLE_ERR_NULL, "opts is NULL");
+        }
+        let v = UnistyleTextureOptions {
+            struct_size: TEXTURE_OPTIONS_V1_SIZE,
+            style_count: 0,
+            styles: std::ptr::null(),
+            weights: std::ptr::null(),
+            mask_count: 0,
+            masks: std::ptr::null(),
+            level_count: 0,
+            levels: std::ptr::null(),
+            seed: 0,
+            iterations: 3,
+            tileable: 0,
+            feather: 0.0,
+            progress: None,
+            progress_user_data: std::ptr::null_mut(),
+            job: std::ptr::null(),
+            init: std::ptr::null(),
+        };
+        // SAFETY: checked non-NULL; caller provides a writable struct.
+        unsafe { opts.write(v) };
+        Ok(())
+    })
+}
+
+/// Stylizes `input` into `output` (same width and height; any channel layout and sample
+/// type; may be the same buffer as `input`). `output` is written only on success.
+#[no_mangle]
+pub unsafe extern "C" fn unistyle_stylize(
+    ctx: *const UnistyleContext,
+    input: *const UnistyleImage,
+    opts: *const UnistyleStylizeOptions,
+    output: *const UnistyleImage,
+) -> c_int {
+    guard("unistyle_stylize", || {
+        // SAFETY: documented arguments; buffers are the caller's responsibility.
+        let ctx = unsafe { handle(ctx, "ctx")? };
+        let o = unsafe { handle(opts, "opts")? };
+        check_size(o.struct_size, STYLIZE_OPTIONS_V1_SIZE, "opts")?;
+        let inp = unsafe { check(input, "input")? };
+        let out = unsafe { check(output, "output")? };
+        if (out.width(), out.height()) != (inp.width(), inp.height()) {
+            return fail(
+                UNISTYLE_ERR_INVALID,
+                format!("output is {}×{} but input is {}×{}", out.width(), out.height(), inp.width(), inp.height()),
+            );
+        }
+        let content = unsafe { inp.to_picture("input")? };
+        let common = unsafe {
+            read_common(ctx, o.style_count, o.styles, o.weights, o.mask_count, o.masks, o.level_count, o.levels)?
+        };
+        let weights = (!o.weights.is_null()).then_some(common.weights.as_slice());
+        let mut b = Stylizer::builder(&ctx.model)
+            .place(&common.styles, weights, common.masks)?
+            .alpha(o.alpha as f64)
+            .feather(o.feather)
+            .preserve_color(o.preserve_color != 0)
+            .foreground_only(o.foreground_only != 0);
+        if let Some(l) = common.levels {
+            b = b.levels(l);
+        }
+        let mut progress = HostProgress { callback: o.progress, user_data: o.progress_user_data, job: o.job };
+        let result = b.build()?.run(&content, &mut progress)?;
+        // SAFETY: validated output descriptor.
+        unsafe { out.write_picture(&result) };
+        Ok(())
+    })
+}
+
+/// Synthesizes a texture of the output's size into `output`. Written only on success.
+#[no_mangle]
+pub unsafe extern "C" fn unistyle_texture(
+    ctx: *const UnistyleContext,
+    opts: *const UnistyleTextureOptions,
+    output: *const UnistyleImage,
+) -> c_int {
+    guard("unistyle_texture", || {
+        // SAFETY: documented arguments; buffers are the caller's responsibility.
+        let ctx = unsafe { handle(ctx, "ctx")? };
+        let o = unsafe { handle(opts, "opts")? };
+        check_size(o.struct_size, TEXTURE_OPTIONS_V1_SIZE, "opts")?;
+        let out = unsafe { check(output, "output")? };
+        let common = unsafe {
+            read_common(ctx, o.style_count, o.styles, o.weights, o.mask_count, o.masks, o.level_count, o.levels)?
+        };
+        let weights = (!o.weights.is_null()).then_some(common.weights.as_slice());
+        let mut b = Texture::builder(&ctx.model)
+            .place(&common.styles, weights, common.masks)?
+            .size(out.width(), out.height())
+            .seed(o.seed)
+            .iterations(o.iterations as usize)
+            .tileable(o.tileable != 0)
+            .feather(o.feather);
+        if let Some(l) = common.levels {
+            b = b.levels(l);
+        }
+        if !o.init.is_null() {
+            b = b.init(unsafe { check(o.init, "init")?.to_picture("init")? });
+        }
+        let mut progress = HostProgress { callback: o.progress, user_data: o.progress_user_data, job: o.job };
+        let result = b.build()?.run(&mut progress)?;
+        // SAFETY: validated output descriptor.
+        unsafe { out.write_picture(&result) };
+        Ok(())
+    })
+}

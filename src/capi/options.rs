@@ -1,0 +1,178 @@
+//! Versioned option structs of the stylize and texture calls, and their translation into
+//! the library's builders.
+
+use std::ffi::{c_int, c_void};
+
+use super::handles::{UnistyleContext, UnistyleJob, UnistyleStyle};
+use super::image::{check, UnistyleImage};
+use super::status::{fail, Fail, UNISTYLE_ERR_INVALID, UNISTYLE_ERR_NULL, UNISTYLE_ERR_VERSION};
+use crate::pipeline::{EncodedStyle, Mask};
+use crate::progress::{Control, Progress};
+
+/// Progress callback: `fraction` in 0..1; return non-zero to cancel.
+pub type ProgressFn = unsafe extern "C" fn(fraction: f32, user_data: *mut c_void) -> c_int;
+
+/// Options of `unistyle_stylize`. Initialise with `unistyle_stylize_options_init`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct UnistyleStylizeOptions {
+    pub struct_size: u32,
+    pub style_count: u32,
+    pub styles: *const *const UnistyleStyle,
+    /// `style_count` blend weights (normalised), or NULL for equal weights. Without masks only.
+    pub weights: *const f32,
+    /// With N styles: N−1 masks (the last style takes the rest) or N (the rest keeps the input).
+    pub mask_count: u32,
+    pub masks: *const UnistyleImage,
+    /// Levels to run (coarse to fine whatever the order); 0/NULL = every level of the model.
+    pub level_count: u32,
+    pub levels: *const u32,
+    pub alpha: f32,
+    pub feather: f32,
+    pub preserve_color: c_int,
+    pub foreground_only: c_int,
+    pub progress: Option<ProgressFn>,
+    pub progress_user_data: *mut c_void,
+    pub job: *const UnistyleJob,
+}
+
+/// Options of `unistyle_texture`. Initialise with `unistyle_texture_options_init`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct UnistyleTextureOptions {
+    pub struct_size: u32,
+    pub style_count: u32,
+    pub styles: *const *const UnistyleStyle,
+    pub weights: *const f32,
+    /// N−1 masks for N styles: style i inside mask i, the last style elsewhere.
+    pub mask_count: u32,
+    pub masks: *const UnistyleImage,
+    pub level_count: u32,
+    pub levels: *const u32,
+    pub seed: u64,
+    pub iterations: u32,
+    pub tileable: c_int,
+    pub feather: f32,
+    pub progress: Option<ProgressFn>,
+    pub progress_user_data: *mut c_void,
+    pub job: *const UnistyleJob,
+    /// Optional start image instead of noise (NULL = seeded uniform noise).
+    pub init: *const UnistyleImage,
+}
+
+pub const STYLIZE_OPTIONS_V1_SIZE: u32 = std::mem::size_of::<UnistyleStylizeOptions>() as u32;
+pub const TEXTURE_OPTIONS_V1_SIZE: u32 = std::mem::size_of::<UnistyleTextureOptions>() as u32;
+
+pub(crate) fn check_size(got: u32, min: u32, what: &str) -> Result<(), Fail> {
+    if got < min {
+        return fail(UNISTYLE_ERR_VERSION, format!("{what}.struct_size {got} is smaller than v1 ({min}); call the _init function"));
+    }
+    Ok(())
+}
+
+/// The styles, weights, masks and levels common to both option structs.
+pub(crate) struct Common<'a> {
+    pub styles: Vec<&'a EncodedStyle>,
+    pub weights: Vec<f64>,
+    pub masks: Vec<Mask>,
+    pub levels: Option<Vec<usize>>,
+}
+
+/// Reads a C array, refusing NULL when `count > 0`.
+///
+/// # Safety
+/// `ptr` must be NULL or point to `count` readable elements.
+unsafe fn array<'a, T>(ptr: *const T, count: u32, what: &str) -> Result<&'a [T], Fail> {
+    if count == 0 {
+        return Ok(&[]);
+    }
+    if ptr.is_null() {
+        return fail(UNISTYLE_ERR_NULL, format!("{what} is NULL but its count is {count}"));
+    }
+    // SAFETY: caller guarantees `count` readable elements.
+    Ok(unsafe { std::slice::from_raw_parts(ptr, count as usize) })
+}
+
+/// # Safety
+/// Every pointer in the arguments must be NULL or valid for its count.
+#[allow(clippy::too_many_arguments)]
+pub(crate) unsafe fn read_common<'a>(
+    ctx: &UnistyleContext,
+    style_count: u32,
+    styles: *const *const UnistyleStyle,
+    weights: *const f32,
+    mask_count: u32,
+    masks: *const UnistyleImage,
+    level_count: u32,
+    levels: *const u32,
+) -> Result<Common<'a>, Fail> {
+    if style_count == 0 {
+        return fail(UNISTYLE_ERR_INVALID, "style_count is 0: at least one style is needed");
+    }
+    // SAFETY: forwarded from the caller.
+    let style_ptrs = unsafe { array(styles, style_count, "styles")? };
+    let mut out_styles = Vec::with_capacity(style_ptrs.len());
+    for (i, &p) in style_ptrs.iter().enumerate() {
+        // SAFETY: handles come from unistyle_style_create_*; NULL is checked.
+        let Some(s) = (unsafe { p.as_ref() }) else {
+            return fail(UNISTYLE_ERR_NULL, format!("styles[{i}] is NULL"));
+        };
+        if s.context_id != ctx.id {
+            return fail(UNISTYLE_ERR_INVALID, format!("styles[{i}] was created with another context"));
+        }
+        out_styles.push(&s.style);
+    }
+    // SAFETY: forwarded from the caller.
+    let weights: Vec<f64> = if weights.is_null() {
+        vec![1.0; out_styles.len()]
+    } else {
+        unsafe { array(weights, style_count, "weights")? }.iter().map(|&w| w as f64).collect()
+    };
+    // SAFETY: forwarded from the caller.
+    let mask_descs = unsafe { array(masks, mask_count, "masks")? };
+    let mut out_masks = Vec::with_capacity(mask_descs.len());
+    for (i, d) in mask_descs.iter().enumerate() {
+        let what = format!("masks[{i}]");
+        // SAFETY: forwarded from the caller.
+        out_masks.push(unsafe { check(d, &what)?.to_mask(&what)? });
+    }
+    // SAFETY: forwarded from the caller.
+    let levels = unsafe { array(levels, level_count, "levels")? };
+    let levels = (!levels.is_empty()).then(|| levels.iter().map(|&l| l as usize).collect());
+    Ok(Common {
+        styles: out_styles,
+        weights,
+        masks: out_masks,
+        levels,
+    })
+}
+
+/// Adapts the C callback and the job to the library's [`Progress`].
+pub(crate) struct HostProgress {
+    pub callback: Option<ProgressFn>,
+    pub user_data: *mut c_void,
+    pub job: *const UnistyleJob,
+}
+
+impl Progress for HostProgress {
+    fn report(&mut self, fraction: f32) -> Control {
+        // SAFETY: the job handle is valid for the duration of the call (documented).
+        let job = unsafe { self.job.as_ref() };
+        if let Some(j) = job {
+            j.set_progress(fraction);
+            if j.is_cancelled() {
+                return Control::Cancel;
+            }
+        }
+        if let Some(cb) = self.callback {
+            // SAFETY: a host-provided function pointer with the documented signature.
+            if unsafe { cb(fraction, self.user_data) } != 0 {
+                if let Some(j) = job {
+                    j.cancel();
+                }
+                return Control::Cancel;
+            }
+        }
+        Control::Continue
+    }
+}
