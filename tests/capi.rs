@@ -1,0 +1,499 @@
+//! The cdylib loaded with `libloading` exactly as a host loads it, every entry point
+//! exercised, including misuse: NULL pointers, bad strides, wrong struct versions, cancel
+//! from the callback and from another thread, two threads with two contexts.
+
+mod common;
+
+use std::ffi::{c_char, c_int, c_void, CStr, CString};
+use std::path::PathBuf;
+use std::ptr::{null, null_mut};
+
+use common::*;
+use libloading::{Library, Symbol};
+use unistyle::capi::*;
+
+/// The library built for this test run (`target/<profile>/deps/libunistyle.so`).
+fn lib_path() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let deps = exe.parent().unwrap();
+    let name = format!("{}unistyle{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX);
+    [deps.join(&name), deps.parent().unwrap().join(&name)]
+        .into_iter()
+        .find(|p| p.exists())
+        .expect("libunistyle cdylib next to the test binary")
+}
+
+type OptsInit<T> = unsafe extern "C" fn(*mut T) -> c_int;
+
+/// The entry points, resolved by name from the loaded library.
+struct Api {
+    _lib: &'static Library,
+    abi_version: Symbol<'static, unsafe extern "C" fn() -> u32>,
+    version: Symbol<'static, unsafe extern "C" fn() -> *const c_char>,
+    last_error: Symbol<'static, unsafe extern "C" fn() -> *const c_char>,
+    status_string: Symbol<'static, unsafe extern "C" fn(c_int) -> *const c_char>,
+    context_create: Symbol<'static, unsafe extern "C" fn(*const c_char, *const c_char, *mut *mut UnistyleContext) -> c_int>,
+    context_destroy: Symbol<'static, unsafe extern "C" fn(*mut UnistyleContext)>,
+    context_levels: Symbol<'static, unsafe extern "C" fn(*const UnistyleContext, *mut u32, u32, *mut u32) -> c_int>,
+    style_from_file: Symbol<'static, unsafe extern "C" fn(*const UnistyleContext, *const c_char, u32, *mut *mut UnistyleStyle) -> c_int>,
+    style_from_image: Symbol<'static, unsafe extern "C" fn(*const UnistyleContext, *const UnistyleImage, u32, *mut *mut UnistyleStyle) -> c_int>,
+    style_destroy: Symbol<'static, unsafe extern "C" fn(*mut UnistyleStyle)>,
+    job_create: Symbol<'static, unsafe extern "C" fn(*mut *mut UnistyleJob) -> c_int>,
+    job_cancel: Symbol<'static, unsafe extern "C" fn(*const UnistyleJob)>,
+    job_progress: Symbol<'static, unsafe extern "C" fn(*const UnistyleJob) -> f32>,
+    job_destroy: Symbol<'static, unsafe extern "C" fn(*mut UnistyleJob)>,
+    stylize_init: Symbol<'static, OptsInit<UnistyleStylizeOptions>>,
+    texture_init: Symbol<'static, OptsInit<UnistyleTextureOptions>>,
+    stylize: Symbol<'static, unsafe extern "C" fn(*const UnistyleContext, *const UnistyleImage, *const UnistyleStylizeOptions, *const UnistyleImage) -> c_int>,
+    texture: Symbol<'static, unsafe extern "C" fn(*const UnistyleContext, *const UnistyleTextureOptions, *const UnistyleImage) -> c_int>,
+}
+
+fn api() -> &'static Api {
+    static API: std::sync::OnceLock<Api> = std::sync::OnceLock::new();
+    API.get_or_init(|| unsafe {
+        let lib: &'static Library = Box::leak(Box::new(Library::new(lib_path()).expect("load cdylib")));
+        Api {
+            _lib: lib,
+            abi_version: lib.get(b"unistyle_abi_version").unwrap(),
+            version: lib.get(b"unistyle_version").unwrap(),
+            last_error: lib.get(b"unistyle_last_error").unwrap(),
+            status_string: lib.get(b"unistyle_status_string").unwrap(),
+            context_create: lib.get(b"unistyle_context_create").unwrap(),
+            context_destroy: lib.get(b"unistyle_context_destroy").unwrap(),
+            context_levels: lib.get(b"unistyle_context_levels").unwrap(),
+            style_from_file: lib.get(b"unistyle_style_create_from_file").unwrap(),
+            style_from_image: lib.get(b"unistyle_style_create_from_image").unwrap(),
+            style_destroy: lib.get(b"unistyle_style_destroy").unwrap(),
+            job_create: lib.get(b"unistyle_job_create").unwrap(),
+            job_cancel: lib.get(b"unistyle_job_cancel").unwrap(),
+            job_progress: lib.get(b"unistyle_job_progress").unwrap(),
+            job_destroy: lib.get(b"unistyle_job_destroy").unwrap(),
+            stylize_init: lib.get(b"unistyle_stylize_options_init").unwrap(),
+            texture_init: lib.get(b"unistyle_texture_options_init").unwrap(),
+            stylize: lib.get(b"unistyle_stylize").unwrap(),
+            texture: lib.get(b"unistyle_texture").unwrap(),
+        }
+    })
+}
+
+fn last_error() -> String {
+    unsafe { CStr::from_ptr((api().last_error)()) }.to_string_lossy().into_owned()
+}
+
+fn cstr(p: &std::path::Path) -> CString {
+    CString::new(p.to_str().unwrap()).unwrap()
+}
+
+/// An owned pixel buffer with its descriptor.
+struct Buf {
+    bytes: Vec<u8>,
+    desc: UnistyleImage,
+}
+
+impl Buf {
+    fn new(w: u32, h: u32, channels: u32, sample_type: u32, pad: usize, fill: u8) -> Buf {
+        let bps = match sample_type { UNISTYLE_U8 => 1, UNISTYLE_U16 => 2, _ => 4 };
+        let stride = w as usize * channels as usize * bps + pad * bps;
+        let mut bytes = vec![fill; stride * h as usize + 16];
+        let desc = UnistyleImage {
+            struct_size: std::mem::size_of::<UnistyleImage>() as u32,
+            width: w,
+            height: h,
+            channels,
+            sample_type,
+            stride,
+            data: bytes.as_mut_ptr().cast(),
+        };
+        Buf { bytes, desc }
+    }
+
+    /// A picture in a given layout (RGB or RGBA/gray variants), samples converted.
+    fn from_picture(p: &unistyle::Picture, channels: u32, sample_type: u32, pad: usize) -> Buf {
+        let mut b = Buf::new(p.width as u32, p.height as u32, channels, sample_type, pad, 0);
+        let n = p.width * p.height;
+        for y in 0..p.height {
+            for x in 0..p.width {
+                let i = y * p.width + x;
+                let (r, g, bl) = (p.rgb[i], p.rgb[n + i], p.rgb[2 * n + i]);
+                let gray = 0.2126 * r + 0.7152 * g + 0.0722 * bl;
+                let vals: Vec<f32> = match channels { 1 => vec![gray], 2 => vec![gray, 1.0], 3 => vec![r, g, bl], _ => vec![r, g, bl, 1.0] };
+                for (c, v) in vals.into_iter().enumerate() {
+                    b.set(x, y, c, v);
+                }
+            }
+        }
+        b
+    }
+
+    fn set(&mut self, x: usize, y: usize, c: usize, v: f32) {
+        let d = self.desc;
+        let bps = match d.sample_type { UNISTYLE_U8 => 1, UNISTYLE_U16 => 2, _ => 4 };
+        let off = y * d.stride + (x * d.channels as usize + c) * bps;
+        match d.sample_type {
+            UNISTYLE_U8 => self.bytes[off] = (v * 255.0 + 0.5) as u8,
+            UNISTYLE_U16 => self.bytes[off..off + 2].copy_from_slice(&((v * 65535.0 + 0.5) as u16).to_ne_bytes()),
+            _ => self.bytes[off..off + 4].copy_from_slice(&v.to_ne_bytes()),
+        }
+    }
+
+    fn get(&self, x: usize, y: usize, c: usize) -> f32 {
+        let d = self.desc;
+        let bps = match d.sample_type { UNISTYLE_U8 => 1, UNISTYLE_U16 => 2, _ => 4 };
+        let off = y * d.stride + (x * d.channels as usize + c) * bps;
+        match d.sample_type {
+            UNISTYLE_U8 => self.bytes[off] as f32 / 255.0,
+            UNISTYLE_U16 => u16::from_ne_bytes([self.bytes[off], self.bytes[off + 1]]) as f32 / 65535.0,
+            _ => f32::from_ne_bytes(self.bytes[off..off + 4].try_into().unwrap()),
+        }
+    }
+
+    /// Planar RGB of the first three channels.
+    fn rgb(&self) -> Vec<f32> {
+        let (w, h) = (self.desc.width as usize, self.desc.height as usize);
+        (0..3).flat_map(|c| (0..h).flat_map(move |y| (0..w).map(move |x| (x, y, c)))).map(|(x, y, c)| self.get(x, y, c)).collect()
+    }
+}
+
+struct Ctx(*mut UnistyleContext);
+unsafe impl Send for Ctx {}
+unsafe impl Sync for Ctx {}
+impl Drop for Ctx {
+    fn drop(&mut self) {
+        unsafe { (api().context_destroy)(self.0) }
+    }
+}
+
+fn context() -> Ctx {
+    let mut ctx = null_mut();
+    let st = unsafe { (api().context_create)(cstr(&relu3_weights()).as_ptr(), null(), &mut ctx) };
+    assert_eq!(st, UNISTYLE_OK, "{}", last_error());
+    Ctx(ctx)
+}
+
+struct Style(*mut UnistyleStyle);
+unsafe impl Send for Style {}
+unsafe impl Sync for Style {}
+impl Drop for Style {
+    fn drop(&mut self) {
+        unsafe { (api().style_destroy)(self.0) }
+    }
+}
+
+fn style(ctx: &Ctx, rel: &str) -> Style {
+    let mut s = null_mut();
+    let st = unsafe { (api().style_from_file)(ctx.0, cstr(&image(rel)).as_ptr(), 0, &mut s) };
+    assert_eq!(st, UNISTYLE_OK, "{}", last_error());
+    Style(s)
+}
+
+fn stylize_opts(styles: &[*const UnistyleStyle], alpha: f32, levels: &[u32]) -> UnistyleStylizeOptions {
+    let mut o = std::mem::MaybeUninit::<UnistyleStylizeOptions>::uninit();
+    assert_eq!(unsafe { (api().stylize_init)(o.as_mut_ptr()) }, UNISTYLE_OK);
+    let mut o = unsafe { o.assume_init() };
+    o.style_count = styles.len() as u32;
+    o.styles = styles.as_ptr();
+    o.alpha = alpha;
+    o.level_count = levels.len() as u32;
+    o.levels = levels.as_ptr();
+    o
+}
+
+#[test]
+fn versions_and_status_strings() {
+    let a = api();
+    assert_eq!(unsafe { (a.abi_version)() }, UNISTYLE_ABI_VERSION);
+    let v = unsafe { CStr::from_ptr((a.version)()) }.to_str().unwrap().to_string();
+    assert_eq!(v, env!("CARGO_PKG_VERSION"));
+    for code in [UNISTYLE_OK, UNISTYLE_ERR_NULL, UNISTYLE_ERR_CANCELLED, -999] {
+        let s = unsafe { CStr::from_ptr((a.status_string)(code)) }.to_str().unwrap();
+        assert!(!s.is_empty());
+    }
+}
+
+#[test]
+fn stylize_matches_golden_and_cli() {
+    let ctx = context();
+    let mut levels = [0u32; 8];
+    let mut count = 0;
+    assert_eq!(unsafe { (api().context_levels)(ctx.0, levels.as_mut_ptr(), 8, &mut count) }, UNISTYLE_OK);
+    assert_eq!(&levels[..count as usize], &[1, 2, 3]);
+
+    let st = style(&ctx, "style/starry_256.png");
+    let content = picture("content/tubingen_256.png");
+    // RGBA u8 with a padded stride, as editors often hold layers.
+    let input = Buf::from_picture(&content, 4, UNISTYLE_U8, 7);
+    let mut output = Buf::new(256, 256, 4, UNISTYLE_U8, 3, 0);
+    let styles = [st.0 as *const _];
+    let opts = stylize_opts(&styles, 0.6, &[3, 2, 1]);
+    let t = std::time::Instant::now();
+    let status = unsafe { (api().stylize)(ctx.0, &input.desc, &opts, &output.desc) };
+    assert_eq!(status, UNISTYLE_OK, "{}", last_error());
+    println!("ABI stylize 256x256, 3 levels: {:.2} s", t.elapsed().as_secs_f64());
+    output.desc.data = output.bytes.as_mut_ptr().cast();
+    let got = output.rgb();
+    let golden: Vec<f32> = flat(&golden("multi_a06")["output"]).iter().map(|v| v.clamp(0.0, 1.0)).collect();
+    let p_golden = psnr(&got, &golden);
+    // alpha passed through: opaque in, opaque out
+    assert!((0..256).all(|x| output.get(x, 100, 3) == 1.0));
+
+    let dir = tempfile::tempdir().unwrap();
+    let cli_out = dir.path().join("cli.png");
+    run_ok(&["stylize", "--content", s(&image("content/tubingen_256.png")), "--style", s(&image("style/starry_256.png")),
+        "--alpha", "0.6", "--levels", "3,2,1", "--weights", s(&relu3_weights()), "--out", s(&cli_out)]);
+    let p_cli = psnr(&got, &read_png(&cli_out).rgb);
+    println!("ABI vs golden {p_golden:.2} dB, vs CLI {p_cli:.2} dB");
+    assert!(p_golden >= 45.0 && p_cli >= 50.0);
+}
+
+#[test]
+fn sample_types_and_channel_layouts() {
+    let ctx = context();
+    let st = style(&ctx, "style/starry_256.png");
+    let styles = [st.0 as *const _];
+    let content = picture("content/face_odd.png");
+    let opts = stylize_opts(&styles, 0.8, &[2, 1]);
+    let mut results = Vec::new();
+    for (ch, ty) in [(3, UNISTYLE_U8), (4, UNISTYLE_U16), (3, UNISTYLE_F32), (1, UNISTYLE_U8), (2, UNISTYLE_F32)] {
+        let input = Buf::from_picture(&content, ch, ty, 1);
+        let output = Buf::new(content.width as u32, content.height as u32, ch, ty, 0, 0);
+        let status = unsafe { (api().stylize)(ctx.0, &input.desc, &opts, &output.desc) };
+        assert_eq!(status, UNISTYLE_OK, "{ch} channels, type {ty}: {}", last_error());
+        let v: Vec<f32> = (0..ch as usize).map(|c| output.get(50, 60, c)).collect();
+        assert!(v.iter().all(|x| x.is_finite() && (0.0..=1.0).contains(x)));
+        if ch == 3 {
+            results.push(output.rgb());
+        }
+    }
+    // u8 and f32 RGB agree up to 8-bit quantisation
+    let p = psnr(&results[0], &results[1]);
+    assert!(p > 40.0, "u8 vs f32 RGB: {p:.1} dB");
+    // In-place: output buffer == input buffer.
+    let input = Buf::from_picture(&content, 3, UNISTYLE_F32, 0);
+    let status = unsafe { (api().stylize)(ctx.0, &input.desc, &opts, &input.desc) };
+    assert_eq!(status, UNISTYLE_OK);
+    assert!(psnr(&input.rgb(), &results[1]) > 100.0);
+}
+
+#[test]
+fn misuse_is_reported_and_leaves_output_untouched() {
+    let a = api();
+    let ctx = context();
+    let st = style(&ctx, "style/starry_256.png");
+    let other = context();
+    let foreign = style(&other, "style/brick_256.png");
+    let content = picture("content/tubingen_256.png").resized(40, 30);
+    let good_in = Buf::from_picture(&content, 3, UNISTYLE_U8, 0);
+    let out = Buf::new(40, 30, 3, UNISTYLE_U8, 0, 0xAB);
+    let styles = [st.0 as *const _];
+    let null_styles = [null::<UnistyleStyle>()];
+    let foreign_styles = [foreign.0 as *const _];
+    let good = stylize_opts(&styles, 0.5, &[]);
+
+    let mut cases: Vec<(&str, c_int, Box<dyn Fn() -> c_int>)> = Vec::new();
+    let (gi, go) = (good_in.desc, out.desc);
+    let c = ctx.0 as usize;
+    let ctxp = move || c as *const UnistyleContext;
+    cases.push(("null ctx", UNISTYLE_ERR_NULL, Box::new(move || unsafe { (a.stylize)(null(), &gi, &good, &go) })));
+    cases.push(("null input", UNISTYLE_ERR_NULL, Box::new(move || unsafe { (a.stylize)(ctxp(), null(), &good, &go) })));
+    cases.push(("null opts", UNISTYLE_ERR_NULL, Box::new(move || unsafe { (a.stylize)(ctxp(), &gi, null(), &go) })));
+    cases.push(("null output", UNISTYLE_ERR_NULL, Box::new(move || unsafe { (a.stylize)(ctxp(), &gi, &good, null()) })));
+    let with_in = |f: fn(&mut UnistyleImage)| { let mut d = gi; f(&mut d); d };
+    for (name, code, d) in [
+        ("old struct_size", UNISTYLE_ERR_VERSION, with_in(|d| d.struct_size = 8)),
+        ("null data", UNISTYLE_ERR_NULL, with_in(|d| d.data = null_mut())),
+        ("zero width", UNISTYLE_ERR_INVALID, with_in(|d| d.width = 0)),
+        ("huge width", UNISTYLE_ERR_LIMITS, with_in(|d| d.width = 1 << 20)),
+        ("stride too small", UNISTYLE_ERR_INVALID, with_in(|d| d.stride = 119)),
+        ("five channels", UNISTYLE_ERR_INVALID, with_in(|d| d.channels = 5)),
+        ("bad sample type", UNISTYLE_ERR_INVALID, with_in(|d| d.sample_type = 9)),
+    ] {
+        cases.push((name, code, Box::new(move || unsafe { (a.stylize)(ctxp(), &d, &good, &go) })));
+    }
+    let other_size = { let mut d = go; d.width = 39; d };
+    cases.push(("output size differs", UNISTYLE_ERR_INVALID, Box::new(move || unsafe { (a.stylize)(ctxp(), &gi, &good, &other_size) })));
+    let with_opts = |f: &dyn Fn(&mut UnistyleStylizeOptions)| { let mut o = good; f(&mut o); o };
+    let s_null = null_styles.as_ptr() as usize;
+    let s_foreign = foreign_styles.as_ptr() as usize;
+    for (name, code, o) in [
+        ("opts struct_size", UNISTYLE_ERR_VERSION, with_opts(&|o| o.struct_size = 4)),
+        ("no styles", UNISTYLE_ERR_INVALID, with_opts(&|o| o.style_count = 0)),
+        ("styles NULL", UNISTYLE_ERR_NULL, with_opts(&|o| o.styles = null())),
+        ("style handle NULL", UNISTYLE_ERR_NULL, with_opts(&|o| o.styles = s_null as *const *const UnistyleStyle)),
+        ("foreign style", UNISTYLE_ERR_INVALID, with_opts(&|o| o.styles = s_foreign as *const *const UnistyleStyle)),
+        ("alpha 2", UNISTYLE_ERR_INVALID, with_opts(&|o| o.alpha = 2.0)),
+        ("alpha NaN", UNISTYLE_ERR_INVALID, with_opts(&|o| o.alpha = f32::NAN)),
+        ("masks NULL", UNISTYLE_ERR_NULL, with_opts(&|o| o.mask_count = 1)),
+        ("levels NULL", UNISTYLE_ERR_NULL, with_opts(&|o| { o.level_count = 2; o.levels = null(); })),
+        ("foreground without mask", UNISTYLE_ERR_INVALID, with_opts(&|o| o.foreground_only = 1)),
+    ] {
+        cases.push((name, code, Box::new(move || unsafe { (a.stylize)(ctxp(), &gi, &o, &go) })));
+    }
+    static LEVEL4: [u32; 1] = [4];
+    let lvl = with_opts(&|o| { o.level_count = 1; o.levels = LEVEL4.as_ptr(); });
+    cases.push(("missing level", UNISTYLE_ERR_LEVEL, Box::new(move || unsafe { (a.stylize)(ctxp(), &gi, &lvl, &go) })));
+    let mut nan_in = Buf::from_picture(&content, 3, UNISTYLE_F32, 0);
+    nan_in.set(5, 7, 1, f32::NAN);
+    let nan_d = nan_in.desc;
+    cases.push(("NaN sample", UNISTYLE_ERR_INVALID, Box::new(move || unsafe { (a.stylize)(ctxp(), &nan_d, &good, &go) })));
+
+    for (name, code, call) in &cases {
+        let status = call();
+        assert_eq!(status, *code, "{name}: status {status}, message: {}", last_error());
+        let msg = last_error();
+        assert!(msg.starts_with("unistyle_stylize:") && msg.len() > 20, "{name}: message '{msg}'");
+        assert!(out.bytes.iter().all(|&b| b == 0xAB), "{name}: output buffer was written");
+    }
+    println!("{} misuse cases of unistyle_stylize reported", cases.len());
+    // Other entry points.
+    unsafe {
+        let mut h = null_mut();
+        assert_eq!((a.context_create)(c"/no/such/weights.safetensors".as_ptr(), null(), &mut h), UNISTYLE_ERR_WEIGHTS);
+        assert!(last_error().contains("/no/such/weights.safetensors"));
+        assert!(h.is_null());
+        assert_eq!((a.context_create)(null(), c"quantum".as_ptr(), &mut h), UNISTYLE_ERR_INVALID);
+        assert_eq!((a.context_create)(cstr(&relu3_weights()).as_ptr(), null(), null_mut()), UNISTYLE_ERR_NULL);
+        let mut s = null_mut();
+        assert_eq!((a.style_from_file)(ctx.0, c"/no/such.png".as_ptr(), 0, &mut s), UNISTYLE_ERR_IO);
+        assert_eq!((a.style_from_file)(null(), c"/no/such.png".as_ptr(), 0, &mut s), UNISTYLE_ERR_NULL);
+        assert_eq!((a.style_from_image)(ctx.0, null(), 0, &mut s), UNISTYLE_ERR_NULL);
+        assert_eq!((a.context_levels)(ctx.0, null_mut(), 3, null_mut()), UNISTYLE_ERR_NULL);
+        assert_eq!((a.stylize_init)(null_mut()), UNISTYLE_ERR_NULL);
+        assert_eq!((a.job_create)(null_mut()), UNISTYLE_ERR_NULL);
+        // Destructors and job calls accept NULL.
+        (a.context_destroy)(null_mut());
+        (a.style_destroy)(null_mut());
+        (a.job_destroy)(null_mut());
+        (a.job_cancel)(null());
+        assert_eq!((a.job_progress)(null()), 0.0);
+    }
+}
+
+unsafe extern "C" fn cancel_at_second(_f: f32, user: *mut c_void) -> c_int {
+    let calls = unsafe { &mut *(user as *mut u32) };
+    *calls += 1;
+    (*calls >= 2) as c_int
+}
+
+#[test]
+fn cancel_from_callback_and_from_another_thread() {
+    let a = api();
+    let ctx = context();
+    let st = style(&ctx, "style/starry_256.png");
+    let styles = [st.0 as *const _];
+    let content = picture("content/tubingen_256.png");
+    let input = Buf::from_picture(&content, 3, UNISTYLE_U8, 0);
+    let out = Buf::new(256, 256, 3, UNISTYLE_U8, 0, 0x5A);
+    let mut calls = 0u32;
+    let mut o = stylize_opts(&styles, 1.0, &[]);
+    o.progress = Some(cancel_at_second);
+    o.progress_user_data = (&mut calls as *mut u32).cast();
+    assert_eq!(unsafe { (a.stylize)(ctx.0, &input.desc, &o, &out.desc) }, UNISTYLE_ERR_CANCELLED);
+    assert_eq!(calls, 2);
+    assert!(out.bytes.iter().all(|&b| b == 0x5A), "cancelled call wrote the output");
+
+    // A job cancelled by another thread as soon as it reports progress.
+    let mut job = null_mut();
+    assert_eq!(unsafe { (a.job_create)(&mut job) }, UNISTYLE_OK);
+    let jp = job as usize;
+    let canceller = std::thread::spawn(move || {
+        let job = jp as *const UnistyleJob;
+        let t = std::time::Instant::now();
+        while unsafe { (api().job_progress)(job) } <= 0.0 && t.elapsed().as_secs() < 60 {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        unsafe { (api().job_cancel)(job) };
+    });
+    let mut t = std::mem::MaybeUninit::<UnistyleTextureOptions>::uninit();
+    assert_eq!(unsafe { (a.texture_init)(t.as_mut_ptr()) }, UNISTYLE_OK);
+    let mut t = unsafe { t.assume_init() };
+    t.style_count = 1;
+    t.styles = styles.as_ptr();
+    t.iterations = 3;
+    t.job = job;
+    let tex_out = Buf::new(128, 128, 3, UNISTYLE_U8, 0, 0x33);
+    let status = unsafe { (a.texture)(ctx.0, &t, &tex_out.desc) };
+    canceller.join().unwrap();
+    assert_eq!(status, UNISTYLE_ERR_CANCELLED, "{}", last_error());
+    assert!(unsafe { (a.job_progress)(job) } < 1.0);
+    assert!(tex_out.bytes.iter().all(|&b| b == 0x33));
+    unsafe { (a.job_destroy)(job) };
+}
+
+#[test]
+fn two_threads_two_contexts_match_single_thread() {
+    let run = || {
+        let content = picture("content/face_odd.png");
+        let ctx = context();
+        let st = style(&ctx, "style/strokes_256.png");
+        let styles = [st.0 as *const _];
+        let input = Buf::from_picture(&content, 3, UNISTYLE_F32, 0);
+        let out = Buf::new(content.width as u32, content.height as u32, 3, UNISTYLE_F32, 0, 0);
+        let o = stylize_opts(&styles, 0.8, &[3, 2, 1]);
+        assert_eq!(unsafe { (api().stylize)(ctx.0, &input.desc, &o, &out.desc) }, UNISTYLE_OK, "{}", last_error());
+        out.rgb()
+    };
+    let single = run();
+    let handles: Vec<_> = (0..2).map(|_| std::thread::spawn(run)).collect();
+    for h in handles {
+        assert_eq!(h.join().unwrap(), single, "threaded result differs from single-threaded");
+    }
+    // ... and it is the golden multi_odd_a08 case
+    let g: Vec<f32> = flat(&golden("multi_odd_a08")["output"]).iter().map(|v| v.clamp(0.0, 1.0)).collect();
+    let p = psnr(&single, &g);
+    assert!(p >= 45.0, "{p:.1} dB");
+}
+
+#[test]
+fn texture_and_masks_through_the_abi() {
+    let a = api();
+    let ctx = context();
+    let brick = style(&ctx, "style/brick_256.png");
+    let starry = style(&ctx, "style/starry_256.png");
+    // Texture with a seed equals the CLI's texture with the same seed.
+    let styles = [brick.0 as *const _];
+    let mut t = std::mem::MaybeUninit::<UnistyleTextureOptions>::uninit();
+    assert_eq!(unsafe { (a.texture_init)(t.as_mut_ptr()) }, UNISTYLE_OK);
+    let mut t = unsafe { t.assume_init() };
+    t.style_count = 1;
+    t.styles = styles.as_ptr();
+    t.seed = 17;
+    t.iterations = 1;
+    t.tileable = 1;
+    let out = Buf::new(96, 64, 3, UNISTYLE_U8, 0, 0);
+    assert_eq!(unsafe { (a.texture)(ctx.0, &t, &out.desc) }, UNISTYLE_OK, "{}", last_error());
+    let dir = tempfile::tempdir().unwrap();
+    let cli = dir.path().join("t.png");
+    run_ok(&["texture", "--style", s(&image("style/brick_256.png")), "--width", "96", "--height", "64", "--seed", "17",
+        "--iterations", "1", "--tileable", "--weights", s(&relu3_weights()), "--out", s(&cli)]);
+    assert_eq!(out.rgb(), read_png(&cli).rgb, "ABI texture differs from CLI texture");
+
+    // The golden mask case: a gray u8 mask descriptor.
+    let c = case("mask_two_styles");
+    let mask_img = unistyle::image_io::load_picture(&image(c.mask.as_deref().unwrap()), "mask").unwrap();
+    let mask = Buf::from_picture(&mask_img, 1, UNISTYLE_U8, 5);
+    let content = picture(c.content.as_deref().unwrap());
+    let input = Buf::from_picture(&content, 3, UNISTYLE_U8, 0);
+    let out = Buf::new(content.width as u32, content.height as u32, 3, UNISTYLE_U8, 0, 0);
+    let two = [starry.0 as *const _, brick.0 as *const _];
+    let mut o = stylize_opts(&two, 1.0, &[3, 2, 1]);
+    o.mask_count = 1;
+    o.masks = &mask.desc;
+    assert_eq!(unsafe { (a.stylize)(ctx.0, &input.desc, &o, &out.desc) }, UNISTYLE_OK, "{}", last_error());
+    let golden: Vec<f32> = flat(&golden("mask_two_styles")["output"]).iter().map(|v| v.clamp(0.0, 1.0)).collect();
+    let p = psnr(&out.rgb(), &golden);
+    println!("mask_two_styles via ABI: {p:.2} dB");
+    assert!(p >= 45.0);
+}
+
+#[test]
+fn create_destroy_cycles() {
+    for _ in 0..3 {
+        let ctx = context();
+        let s1 = style(&ctx, "style/starry_256.png");
+        let img = Buf::from_picture(&picture("style/brick_256.png").resized(32, 32), 4, UNISTYLE_U16, 2);
+        let mut s2 = null_mut();
+        assert_eq!(unsafe { (api().style_from_image)(ctx.0, &img.desc, 16, &mut s2) }, UNISTYLE_OK, "{}", last_error());
+        let _s2 = Style(s2);
+        drop(s1);
+    }
+}
