@@ -7,6 +7,7 @@ mod regions;
 pub mod style;
 pub mod stylize;
 pub mod texture;
+pub mod tiling;
 
 pub use mask::Mask;
 pub use regions::MIN_REGION_PIXELS;

@@ -7,16 +7,23 @@
 //! region's transform is applied everywhere and mixed by the smoothed mask weights, so borders
 //! blend instead of showing a seam. A region with fewer than [`MIN_REGION_PIXELS`] pixels at
 //! some level (or none) is whitened with the whole image's statistics instead of its own.
+//!
+//! Statistics are accumulated tile by tile ([`LevelRegions::accumulate`]) and the transform is
+//! applied tile by tile ([`LevelRegions::apply`]), so large images never need a whole
+//! feature map in memory.
 
-use candle_core::{DType, Tensor};
+use candle_core::{DType, Device, Tensor};
 
 use super::mask::Mask;
 use super::stylize::Stylizer;
 use crate::error::Result;
-use crate::transform::{Affine, Stats, WeightedStyle};
+use crate::transform::{Accumulator, Affine, WeightedStyle};
 
 /// Below this many pixels a region's own covariance is too degenerate to whiten with.
 pub const MIN_REGION_PIXELS: usize = 16;
+
+/// Group index of pixels that keep their content features.
+const KEEP: u8 = u8::MAX;
 
 /// Per-run mask data at content resolution.
 pub(crate) struct RegionPlan {
@@ -50,95 +57,6 @@ impl RegionPlan {
         Self { soft, foreground }
     }
 
-    /// Whitens and colours `features` (`[C, N]`, N = `fw·fh`) at `level`; returns f32 `[C, N]`.
-    pub fn transform(&self, st: &Stylizer, level: usize, features: &Tensor, fw: usize, fh: usize) -> Result<Tensor> {
-        let dev = features.device();
-        let n = fw * fh;
-        let mix = |g: usize| -> Vec<WeightedStyle> {
-            st.groups[g]
-                .iter()
-                .map(|(s, w)| WeightedStyle {
-                    stats: s.stats(level).expect("levels checked in build"),
-                    weight: *w,
-                })
-                .collect()
-        };
-        if st.masks.is_empty() {
-            let stats = Stats::of(features)?;
-            return Affine::whiten_colour(&stats, &mix(0), dev)?.apply(features);
-        }
-
-        // Hard membership: the paper's rule, also the source of every region's statistics.
-        let regions = st.masks.len();
-        let has_rest = st.groups.len() > regions;
-        let hard: Vec<Vec<f32>> = st.masks.iter().map(|m| m.resize_nearest(fw, fh)).collect();
-        let mut members: Vec<Vec<u32>> = vec![Vec::new(); st.groups.len()];
-        let mut covered = vec![false; n];
-        for p in 0..n {
-            let g = (0..regions).find(|&r| hard[r][p] > 0.5).or(has_rest.then_some(regions));
-            if let Some(g) = g {
-                members[g].push(p as u32);
-                covered[p] = true;
-            }
-        }
-        let mut whole: Option<Stats> = None;
-        let mut affine = |g: usize| -> Result<Affine> {
-            let idx = &members[g];
-            let stats = if idx.len() >= MIN_REGION_PIXELS {
-                Stats::of(&features.index_select(&Tensor::from_slice(idx, idx.len(), dev)?, 1)?)?
-            } else {
-                if whole.is_none() {
-                    whole = Some(Stats::of(features)?);
-                }
-                whole.clone().expect("just set")
-            };
-            Affine::whiten_colour(&stats, &mix(g), dev)
-        };
-        let row = |v: Vec<f32>| Tensor::from_vec(v, (1, n), dev);
-
-        match &self.soft {
-            None => {
-                let keep = covered.iter().map(|&c| if c { 0.0 } else { 1.0 }).collect();
-                let mut out = features.to_dtype(DType::F32)?.broadcast_mul(&row(keep)?)?;
-                for g in 0..st.groups.len() {
-                    if members[g].is_empty() {
-                        continue;
-                    }
-                    let a = affine(g)?;
-                    let idx = Tensor::from_slice(&members[g], members[g].len(), dev)?;
-                    let res = a.apply(&features.index_select(&idx, 1)?)?;
-                    out = out.index_add(&idx, &res, 1)?;
-                }
-                Ok(out)
-            }
-            Some(soft) => {
-                let mut rest = vec![1f32; n];
-                let mut weights = Vec::with_capacity(st.groups.len());
-                for m in soft {
-                    let s = m.resize_smooth(fw, fh);
-                    weights.push((0..n).map(|p| s[p] * rest[p]).collect::<Vec<f32>>());
-                    for (r, v) in rest.iter_mut().zip(&s) {
-                        *r *= 1.0 - v;
-                    }
-                }
-                let mut out = if has_rest {
-                    weights.push(rest);
-                    Tensor::zeros(features.dims2()?, DType::F32, dev)?
-                } else {
-                    features.to_dtype(DType::F32)?.broadcast_mul(&row(rest)?)?
-                };
-                for (g, w) in weights.into_iter().enumerate() {
-                    if w.iter().all(|&v| v <= 1e-6) {
-                        continue;
-                    }
-                    let res = affine(g)?.apply(features)?;
-                    out = (out + res.broadcast_mul(&row(w)?)?)?;
-                }
-                Ok(out)
-            }
-        }
-    }
-
     /// Foreground-only: `fg · stylized + (1 − fg) · content` per pixel (planar RGB).
     pub fn composite_foreground(&self, stylized: &mut [f32], content: &[f32]) {
         let Some(fg) = &self.foreground else { return };
@@ -147,6 +65,189 @@ impl RegionPlan {
             for (i, &w) in fg.iter().enumerate() {
                 let k = c * n + i;
                 stylized[k] = w * stylized[k] + (1.0 - w) * content[k];
+            }
+        }
+    }
+}
+
+/// A rectangle of the whole feature map; `x`, `y` may lie outside it and wrap (circular).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Rect {
+    pub x: isize,
+    pub y: isize,
+    pub w: usize,
+    pub h: usize,
+}
+
+/// One level's region layout over the whole `fw × fh` feature map, its statistics and, once
+/// finished, its transforms.
+pub(crate) struct LevelRegions<'s, 'a> {
+    st: &'s Stylizer<'a>,
+    level: usize,
+    fw: usize,
+    fh: usize,
+    /// Hard group per feature pixel; `None` without masks (everything is group 0).
+    membership: Option<Vec<u8>>,
+    /// Soft weight per group per feature pixel, and the weight of the content itself.
+    soft: Option<(Vec<Vec<f32>>, Option<Vec<f32>>)>,
+    groups: Vec<Accumulator>,
+    whole: Option<Accumulator>,
+    affines: Vec<Option<Affine>>,
+}
+
+impl<'s, 'a> LevelRegions<'s, 'a> {
+    pub fn new(st: &'s Stylizer<'a>, plan: &RegionPlan, level: usize, channels: usize, fw: usize, fh: usize) -> Self {
+        let n = fw * fh;
+        let ngroups = st.groups.len();
+        let regions = st.masks.len();
+        let has_rest = ngroups > regions;
+        let membership = (!st.masks.is_empty()).then(|| {
+            let hard: Vec<Vec<f32>> = st.masks.iter().map(|m| m.resize_nearest(fw, fh)).collect();
+            (0..n)
+                .map(|p| match (0..regions).find(|&r| hard[r][p] > 0.5) {
+                    Some(r) => r as u8,
+                    None if has_rest => regions as u8,
+                    None => KEEP,
+                })
+                .collect()
+        });
+        let soft = plan.soft.as_ref().map(|soft| {
+            let mut rest = vec![1f32; n];
+            let mut weights = Vec::with_capacity(ngroups);
+            for m in soft {
+                let s = m.resize_smooth(fw, fh);
+                weights.push((0..n).map(|p| s[p] * rest[p]).collect::<Vec<f32>>());
+                for (r, v) in rest.iter_mut().zip(&s) {
+                    *r *= 1.0 - v;
+                }
+            }
+            if has_rest {
+                weights.push(rest);
+                (weights, None)
+            } else {
+                (weights, Some(rest))
+            }
+        });
+        Self {
+            st,
+            level,
+            fw,
+            fh,
+            groups: (0..ngroups).map(|_| Accumulator::new(channels)).collect(),
+            whole: membership.is_some().then(|| Accumulator::new(channels)),
+            membership,
+            soft,
+            affines: Vec::new(),
+        }
+    }
+
+    /// Whole-map pixel index of each pixel of `r` (wrapping).
+    fn indices(&self, r: Rect) -> impl Iterator<Item = usize> + '_ {
+        let (fw, fh) = (self.fw as isize, self.fh as isize);
+        (0..r.h).flat_map(move |j| {
+            let y = (r.y + j as isize).rem_euclid(fh) as usize;
+            (0..r.w).map(move |i| y * self.fw + (r.x + i as isize).rem_euclid(fw) as usize)
+        })
+    }
+
+    /// Per group, the positions within the rectangle whose pixels belong to it.
+    fn members(&self, r: Rect) -> Vec<Vec<u32>> {
+        let mut out = vec![Vec::new(); self.groups.len()];
+        if let Some(m) = &self.membership {
+            for (k, p) in self.indices(r).enumerate() {
+                if m[p] != KEEP {
+                    out[m[p] as usize].push(k as u32);
+                }
+            }
+        }
+        out
+    }
+
+    /// Adds the statistics of `features` (`[C, r.w·r.h]`, the core of a tile).
+    pub fn accumulate(&mut self, features: &Tensor, r: Rect) -> Result<()> {
+        if self.membership.is_none() {
+            return self.groups[0].add(features);
+        }
+        let dev = features.device().clone();
+        for (g, idx) in self.members(r).into_iter().enumerate() {
+            if !idx.is_empty() {
+                let len = idx.len();
+                self.groups[g].add(&features.index_select(&Tensor::from_vec(idx, len, &dev)?, 1)?)?;
+            }
+        }
+        if let Some(w) = self.whole.as_mut() {
+            w.add(features)?;
+        }
+        Ok(())
+    }
+
+    /// Builds each group's transform from the accumulated statistics.
+    pub fn finish(&mut self, device: &Device) -> Result<()> {
+        let whole = match &self.whole {
+            Some(w) if self.groups.iter().any(|g| g.count() < MIN_REGION_PIXELS) => Some(w.finish()?),
+            _ => None,
+        };
+        let mut affines = Vec::with_capacity(self.groups.len());
+        for (g, acc) in self.groups.iter().enumerate() {
+            let used = self.soft.is_some() || acc.count() > 0;
+            if !used {
+                affines.push(None);
+                continue;
+            }
+            let stats = match &whole {
+                Some(w) if acc.count() < MIN_REGION_PIXELS => w.clone(),
+                _ => acc.finish()?,
+            };
+            let mix: Vec<WeightedStyle> = self.st.groups[g]
+                .iter()
+                .map(|(s, w)| WeightedStyle {
+                    stats: s.stats(self.level).expect("levels checked in build"),
+                    weight: *w,
+                })
+                .collect();
+            affines.push(Some(Affine::whiten_colour(&stats, &mix, device)?));
+        }
+        self.affines = affines;
+        Ok(())
+    }
+
+    /// Transforms `features` (`[C, r.w·r.h]`, f32) covering rectangle `r`; returns f32.
+    pub fn apply(&self, features: &Tensor, r: Rect) -> Result<Tensor> {
+        let dev = features.device();
+        let n = r.w * r.h;
+        let row = |v: Vec<f32>| Tensor::from_vec(v, (1, n), dev);
+        if self.membership.is_none() {
+            return self.affines[0].as_ref().expect("group 0 has pixels").apply(features);
+        }
+        match &self.soft {
+            None => {
+                let members = self.members(r);
+                let m = self.membership.as_ref().expect("masks");
+                let keep = self.indices(r).map(|p| if m[p] == KEEP { 1.0 } else { 0.0 }).collect();
+                let mut out = features.to_dtype(DType::F32)?.broadcast_mul(&row(keep)?)?;
+                for (g, idx) in members.into_iter().enumerate() {
+                    let (Some(a), false) = (&self.affines[g], idx.is_empty()) else { continue };
+                    let len = idx.len();
+                    let idx = Tensor::from_vec(idx, len, dev)?;
+                    out = out.index_add(&idx, &a.apply(&features.index_select(&idx, 1)?)?, 1)?;
+                }
+                Ok(out)
+            }
+            Some((weights, content)) => {
+                let gather = |w: &Vec<f32>| self.indices(r).map(|p| w[p]).collect::<Vec<f32>>();
+                let mut out = match content {
+                    Some(c) => features.to_dtype(DType::F32)?.broadcast_mul(&row(gather(c))?)?,
+                    None => Tensor::zeros(features.dims2()?, DType::F32, dev)?,
+                };
+                for (g, w) in weights.iter().enumerate() {
+                    let w = gather(w);
+                    if w.iter().all(|&v| v <= 1e-6) {
+                        continue;
+                    }
+                    let a = self.affines[g].as_ref().expect("soft groups always have a transform");
+                    out = (out + a.apply(features)?.broadcast_mul(&row(w)?)?)?;
+                }
+                Ok(out)
             }
         }
     }

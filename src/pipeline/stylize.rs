@@ -4,12 +4,11 @@
 
 use std::collections::BTreeMap;
 
-use candle_core::Tensor;
-
 use super::colour::keep_content_colour;
 use super::mask::Mask;
-use super::regions::RegionPlan;
+use super::regions::{LevelRegions, Rect, RegionPlan};
 use super::style::EncodedStyle;
+use super::tiling::{extract, paste, scale, Tile, TilePlan, DEFAULT_TILE};
 use crate::error::{Error, Result};
 use crate::image_io::Picture;
 use crate::model::{Border, Model};
@@ -32,6 +31,7 @@ pub struct Stylizer<'a> {
     pub(crate) feather: f32,
     pub(crate) foreground_only: bool,
     pub(crate) preserve_color: bool,
+    pub(crate) tile: usize,
 }
 
 /// Collects the parameters of a [`Stylizer`]; [`StylizerBuilder::build`] validates them.
@@ -47,6 +47,7 @@ pub struct StylizerBuilder<'a> {
     feather: f32,
     foreground_only: bool,
     preserve_color: bool,
+    tile: usize,
 }
 
 impl<'a> Stylizer<'a> {
@@ -62,6 +63,7 @@ impl<'a> Stylizer<'a> {
             feather: 0.0,
             foreground_only: false,
             preserve_color: false,
+            tile: DEFAULT_TILE,
         }
     }
 
@@ -87,41 +89,98 @@ impl<'a> Stylizer<'a> {
         let plan = RegionPlan::new(self, content.width, content.height);
         let total = (passes * self.levels.len()) as f32;
         let mut done = 0.0;
-        let mut x = content.to_tensor(self.model.device())?;
+        let mut x = Picture { alpha: None, ..content.clone() };
         for _ in 0..passes {
             for &level in &self.levels {
-                x = self.run_level(&x, level, &plan)?;
+                let mut tile_progress = |f: f32| step(progress, (done + f) / total);
+                x = self.run_level(&x, level, &plan, &mut tile_progress)?;
                 done += 1.0;
                 step(progress, done / total)?;
             }
         }
-        let mut out = Picture::from_tensor(&x)?;
         if self.preserve_color {
-            keep_content_colour(&mut out.rgb, &content.rgb);
+            keep_content_colour(&mut x.rgb, &content.rgb);
         }
         if self.foreground_only {
-            plan.composite_foreground(&mut out.rgb, &content.rgb);
+            plan.composite_foreground(&mut x.rgb, &content.rgb);
         }
-        out.alpha = content.alpha.clone();
-        out.high_depth = content.high_depth;
-        Ok(out)
+        x.alpha = content.alpha.clone();
+        x.high_depth = content.high_depth;
+        Ok(x)
     }
 
-    /// One level on a `[1, 3, H, W]` image: encode, transform, blend, decode.
-    fn run_level(&self, image: &Tensor, level: usize, plan: &RegionPlan) -> Result<Tensor> {
-        let (_, _, h, w) = image.dims4()?;
-        let taps = self.model.encode(image, level, self.border)?;
-        let features = &taps[level - 1];
+    /// One level: encode, transform, blend, decode — tile by tile when the image is larger
+    /// than the tile size (statistics first over every tile, then the transform).
+    fn run_level(
+        &self,
+        image: &Picture,
+        level: usize,
+        plan: &RegionPlan,
+        progress: &mut dyn FnMut(f32) -> Result<()>,
+    ) -> Result<Picture> {
+        let (w, h) = (image.width, image.height);
+        let dev = self.model.device();
+        let tiles = TilePlan::new(w, h, level, self.tile, self.border);
+        let s = scale(level);
         let alpha = self.alpha_at(level);
-        let mixed = if alpha <= 0.0 {
-            features.clone()
-        } else {
-            let (_, c, fh, fw) = features.dims4()?;
-            let flat = features.reshape((c, fh * fw))?;
-            let transformed = plan.transform(self, level, &flat, fw, fh)?;
-            blend(&transformed, &flat, alpha)?.reshape((1, c, fh, fw))?
+        let mut out = vec![0f32; 3 * w * h];
+        let encode = |t: &Tile| -> Result<_> {
+            let x = extract(&image.rgb, w, h, t, dev)?;
+            let f = self.model.encode(&x, level, tiles.border)?.swap_remove(level - 1);
+            let (_, c, fh, fw) = f.dims4()?;
+            Ok((f.reshape((c, fh * fw))?, c, fw, fh))
         };
-        self.model.decode(level, &mixed, h, w, self.border)
+        let mut decode = |t: &Tile, features: candle_core::Tensor, fw: usize, fh: usize| -> Result<()> {
+            let c = features.dims2()?.0;
+            let img = self.model.decode(level, &features.reshape((1, c, fh, fw))?, t.eh, t.ew, tiles.border)?;
+            paste(&img, t, &mut out, w, h)
+        };
+        let count = tiles.tiles.len() as f32;
+        if alpha <= 0.0 {
+            for (i, t) in tiles.tiles.iter().enumerate() {
+                let (f, _, fw, fh) = encode(t)?;
+                decode(t, f, fw, fh)?;
+                progress((i + 1) as f32 / count)?;
+            }
+        } else {
+            let ext_rect = |t: &Tile, fw: usize, fh: usize| Rect { x: t.ex / s as isize, y: t.ey / s as isize, w: fw, h: fh };
+            let (fw_all, fh_all) = (w.div_ceil(s), h.div_ceil(s));
+            let mut regions: Option<LevelRegions> = None;
+            let mut cached = None;
+            // Pass 1: statistics of every tile's core.
+            for (i, t) in tiles.tiles.iter().enumerate() {
+                let (f, c, fw, fh) = encode(t)?;
+                let r = regions.get_or_insert_with(|| LevelRegions::new(self, plan, level, c, fw_all, fh_all));
+                let (cx, cy, cw, ch) = t.core_features(s);
+                let (ox, oy) = t.core_offset_features(s);
+                let core = if (cw, ch) == (fw, fh) {
+                    f.clone()
+                } else {
+                    f.reshape((c, fh, fw))?.narrow(1, oy, ch)?.narrow(2, ox, cw)?.reshape((c, cw * ch))?
+                };
+                r.accumulate(&core, Rect { x: cx as isize, y: cy as isize, w: cw, h: ch })?;
+                if tiles.is_whole() {
+                    cached = Some((f, fw, fh));
+                }
+                progress(0.5 * (i + 1) as f32 / count)?;
+            }
+            let mut regions = regions.expect("at least one tile");
+            regions.finish(dev)?;
+            // Pass 2: transform and decode (a single tile reuses its features).
+            for (i, t) in tiles.tiles.iter().enumerate() {
+                let (f, fw, fh) = match cached.take() {
+                    Some(c) => c,
+                    None => {
+                        let (f, _, fw, fh) = encode(t)?;
+                        (f, fw, fh)
+                    }
+                };
+                let transformed = regions.apply(&f, ext_rect(t, fw, fh))?;
+                decode(t, blend(&transformed, &f, alpha)?, fw, fh)?;
+                progress(0.5 + 0.5 * (i + 1) as f32 / count)?;
+            }
+        }
+        Ok(Picture { width: w, height: h, rgb: out, alpha: None, high_depth: image.high_depth })
     }
 }
 
@@ -197,6 +256,13 @@ impl<'a> StylizerBuilder<'a> {
         self
     }
 
+    /// Largest tile edge (pixels) processed at once; larger images are processed in tiles
+    /// with overlapping halos, which bounds memory. Default [`DEFAULT_TILE`].
+    pub fn tile_size(mut self, pixels: usize) -> Self {
+        self.tile = pixels;
+        self
+    }
+
     /// Keep the content's colours: only the lightness of the result is stylized.
     pub fn preserve_color(mut self, on: bool) -> Self {
         self.preserve_color = on;
@@ -231,6 +297,9 @@ impl<'a> StylizerBuilder<'a> {
             }
         }
         Error::check_range("feather", self.feather as f64, 0.0, 10_000.0)?;
+        if self.tile < 16 {
+            return Err(Error::InvalidRange { name: "tile size".into(), min: 16.0, max: f64::INFINITY, value: self.tile as f64 });
+        }
         if self.regions.is_empty() {
             if self.feather > 0.0 || self.foreground_only {
                 return Err(Error::param("mask", "feather and foreground-only need at least one mask"));
@@ -273,6 +342,7 @@ impl<'a> StylizerBuilder<'a> {
             feather: self.feather,
             foreground_only: self.foreground_only,
             preserve_color: self.preserve_color,
+            tile: self.tile,
         })
     }
 }

@@ -9,7 +9,7 @@ pub mod stats;
 use candle_core::{DType, Device, Tensor};
 use faer::Mat;
 
-pub use stats::{Stats, EIGEN_EPS};
+pub use stats::{Accumulator, Stats, EIGEN_EPS};
 
 use crate::error::{Error, Result};
 

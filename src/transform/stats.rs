@@ -29,32 +29,9 @@ impl Stats {
 
     /// Statistics of `features` (`[C, N]`, any float dtype), computed in f64.
     pub fn of(features: &Tensor) -> Result<Self> {
-        let (c, n) = features.dims2()?;
-        let f = features.to_dtype(DType::F64)?;
-        if n == 0 {
-            return Ok(Stats {
-                count: 0,
-                mean: vec![0.0; c],
-                eigenvalues: vec![],
-                eigenvectors: vec![],
-            });
-        }
-        let mean = f.mean_keepdim(D::Minus1)?;
-        let centred = f.broadcast_sub(&mean)?;
-        let mean: Vec<f64> = mean.flatten_all()?.to_vec1()?;
-        let (eigenvalues, eigenvectors) = if n < 2 {
-            (vec![], vec![])
-        } else {
-            let cov = centred.matmul(&centred.t()?)?.affine(1.0 / (n as f64 - 1.0), 0.0)?;
-            let cov: Vec<f64> = cov.flatten_all()?.to_vec1()?;
-            eigen_truncated(&cov, c)?
-        };
-        Ok(Stats {
-            count: n,
-            mean,
-            eigenvalues,
-            eigenvectors,
-        })
+        let mut acc = Accumulator::new(features.dims2()?.0);
+        acc.add(features)?;
+        acc.finish()
     }
 
     /// `E diag(λ^p) Eᵀ` over the kept eigenpairs (C × C); zero when nothing was kept.
@@ -74,6 +51,85 @@ impl Stats {
     /// The colouring matrix `E D^1/2 Eᵀ`.
     pub fn colouring(&self) -> Mat<f64> {
         self.matrix_power(0.5)
+    }
+}
+
+/// Mean and covariance accumulated over batches of feature vectors (tiles of an image), in
+/// f64, merged with Chan et al.'s pairwise update so that the result does not depend on how
+/// the pixels were split beyond rounding.
+#[derive(Debug, Clone)]
+pub struct Accumulator {
+    channels: usize,
+    count: usize,
+    mean: Vec<f64>,
+    /// Sum of centred outer products, row-major C × C.
+    m2: Vec<f64>,
+}
+
+impl Accumulator {
+    pub fn new(channels: usize) -> Self {
+        Self {
+            channels,
+            count: 0,
+            mean: vec![0.0; channels],
+            m2: vec![0.0; channels * channels],
+        }
+    }
+
+    /// Number of feature vectors added so far.
+    pub fn count(&self) -> usize {
+        self.count
+    }
+
+    /// Adds a `[C, N]` batch.
+    pub fn add(&mut self, features: &Tensor) -> Result<()> {
+        let (c, n) = features.dims2()?;
+        if c != self.channels {
+            return Err(Error::Tensor(format!("statistics of {} channels fed {c}", self.channels)));
+        }
+        if n == 0 {
+            return Ok(());
+        }
+        let f = features.to_dtype(DType::F64)?;
+        let mean_t = f.mean_keepdim(D::Minus1)?;
+        let centred = f.broadcast_sub(&mean_t)?;
+        let mean: Vec<f64> = mean_t.flatten_all()?.to_vec1()?;
+        let m2: Vec<f64> = centred.matmul(&centred.t()?)?.flatten_all()?.to_vec1()?;
+        if self.count == 0 {
+            (self.count, self.mean, self.m2) = (n, mean, m2);
+            return Ok(());
+        }
+        let (na, nb) = (self.count as f64, n as f64);
+        let total = na + nb;
+        let delta: Vec<f64> = mean.iter().zip(&self.mean).map(|(b, a)| b - a).collect();
+        let w = na * nb / total;
+        for i in 0..c {
+            for j in 0..c {
+                self.m2[i * c + j] += m2[i * c + j] + delta[i] * delta[j] * w;
+            }
+        }
+        for (m, d) in self.mean.iter_mut().zip(&delta) {
+            *m += d * nb / total;
+        }
+        self.count += n;
+        Ok(())
+    }
+
+    /// Mean and truncated eigendecomposition of the covariance `M2 / (N − 1)`.
+    pub fn finish(&self) -> Result<Stats> {
+        let (eigenvalues, eigenvectors) = if self.count < 2 {
+            (vec![], vec![])
+        } else {
+            let scale = 1.0 / (self.count as f64 - 1.0);
+            let cov: Vec<f64> = self.m2.iter().map(|v| v * scale).collect();
+            eigen_truncated(&cov, self.channels)?
+        };
+        Ok(Stats {
+            count: self.count,
+            mean: self.mean.clone(),
+            eigenvalues,
+            eigenvectors,
+        })
     }
 }
 
@@ -126,6 +182,26 @@ mod tests {
         let var: f64 = x.iter().map(|&v| (v as f64 - xm).powi(2)).sum::<f64>() / (n as f64 - 1.0);
         assert!((s.eigenvalues[0] - 5.0 * var).abs() < 1e-5 * var.max(1.0));
         assert!((s.mean[1] - (2.0 * xm + 3.0)).abs() < 1e-6);
+    }
+
+    #[test]
+    fn batches_merge_to_the_whole() {
+        let n = 301;
+        let data: Vec<f32> = (0..3 * n).map(|i| ((i * 7919) % 97) as f32 * 0.1 + (i % 3) as f32).collect();
+        let t = Tensor::from_vec(data, (3, n), &Device::Cpu).unwrap();
+        let whole = Stats::of(&t).unwrap();
+        let mut acc = Accumulator::new(3);
+        for (a, len) in [(0, 1), (1, 100), (101, 0), (101, 200)] {
+            acc.add(&t.narrow(1, a, len).unwrap()).unwrap();
+        }
+        let parts = acc.finish().unwrap();
+        assert_eq!(parts.count, whole.count);
+        for (a, b) in parts.mean.iter().zip(&whole.mean) {
+            assert!((a - b).abs() < 1e-12);
+        }
+        for (a, b) in parts.eigenvalues.iter().zip(&whole.eigenvalues) {
+            assert!((a - b).abs() < 1e-9 * b.abs().max(1.0));
+        }
     }
 
     #[test]
