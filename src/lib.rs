@@ -19,6 +19,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod convert;
 pub mod device;
 pub mod error;
 pub mod image_io;
