@@ -3,6 +3,7 @@
 mod args;
 mod progress_bar;
 mod stylize;
+mod weights;
 
 use std::path::PathBuf;
 
@@ -34,10 +35,13 @@ pub struct ModelArgs {
 pub enum Command {
     /// Stylize a content image with one or more style images.
     Stylize(stylize::StylizeArgs),
+    /// Convert, inspect and verify weights files.
+    Weights(weights::WeightsArgs),
 }
 
 pub fn run(cli: Cli) -> unistyle::Result<()> {
     match cli.command {
         Command::Stylize(a) => stylize::run(a),
+        Command::Weights(a) => weights::run(a),
     }
 }
