@@ -419,7 +419,8 @@ fn f16_storage_loads_back_close() {
         flat(&m.decode(3, &f[2], img.height, img.width, Border::Reflect).unwrap())
     };
     let p = psnr(&recon(&half), &recon(full));
-    assert!(p > 40.0, "f16 vs f32 reconstruction PSNR {p:.1} dB");
+    eprintln!("f16 vs f32 level-3 reconstruction: {p:.1} dB");
+    assert!(p > 60.0, "f16 vs f32 reconstruction PSNR {p:.1} dB");
 }
 
 #[test]

@@ -10,8 +10,9 @@
 use std::collections::HashMap;
 
 /// One pickled value. Containers and calls are indices into [`Pickle::objects`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub enum Value {
+    #[default]
     None,
     Bool(bool),
     /// Integers up to 128 bits (the PyTorch magic number needs 80).
@@ -46,12 +47,6 @@ pub enum Object {
 pub struct Pickle {
     pub root: Value,
     pub objects: Vec<Object>,
-}
-
-impl Default for Value {
-    fn default() -> Self {
-        Value::None
-    }
 }
 
 /// Why a pickle could not be read; `offset` is the byte position in the input.
