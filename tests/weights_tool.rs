@@ -1,8 +1,10 @@
-//! The weights tooling: converting the upstream PyTorch checkpoints (library and CLI),
+//! The weights tooling: converting the upstream PyTorch checkpoints and Torch7 models (library and CLI),
 //! both upstream key styles, corrupt inputs, levels 4–5 with generated files, f16 storage,
 //! and `weights info` / `weights verify`.
 
 mod common;
+#[path = "weights_tool/t7_writer.rs"]
+mod t7_writer;
 #[path = "weights_tool/torch_writer.rs"]
 mod torch_writer;
 
@@ -55,7 +57,7 @@ fn assert_same_as_shared(file: &Path) {
     assert_eq!(m["format"], "wct-vgg19/1");
     assert_eq!(m["levels"], "1,2,3");
     assert_eq!(m["dtype"], "f32");
-    assert!(m["source"].contains("vgg_normalised_conv3_1.pth"), "{}", m["source"]);
+    assert!(m["source"].contains("vgg_normalised_conv3_1."), "{}", m["source"]);
 }
 
 fn stderr(o: &std::process::Output) -> String {
@@ -519,4 +521,62 @@ fn generated_sequential_indices_match_upstream_files() {
         .collect();
     let want: Vec<String> = sequential_indices(&decoder_plan(3), 0).iter().map(|i| format!("{i}.weight")).collect();
     assert_eq!(dec, want);
+}
+
+/// Writes the shared levels 1–3 weights as the authors' Torch7 files into `dir`
+/// (decoders with cudnn modules and CUDA tensors, as in the authors' GPU release).
+fn write_t7_upstream(dir: &Path) {
+    use t7_writer::{conv, sequential, t7_bytes};
+    let wf = unistyle::model::WeightsFile::open(&relu3_weights()).unwrap();
+    let params = |prefix: &str| {
+        let tensors = &wf.tensors;
+        let prefix = prefix.to_string();
+        move |layer: &str| {
+            let w = &tensors[&format!("{prefix}.{layer}.weight")];
+            let b = &tensors[&format!("{prefix}.{layer}.bias")];
+            (w.dims().to_vec(), flat(w), flat(b))
+        }
+    };
+    let mut enc = params("encoder");
+    for k in 1..=3 {
+        let (shape, w, b) = enc("conv0");
+        let steps: Vec<Step> = (1..=k).flat_map(encoder_segment).collect();
+        let model = sequential(vec![conv((&shape, w), b, false)], &steps, &mut enc, false);
+        std::fs::write(dir.join(format!("vgg_normalised_conv{k}_1.t7")), t7_bytes(&model)).unwrap();
+        let mut dec = params(&format!("decoder{k}"));
+        let model = sequential(vec![], &decoder_plan(k), &mut dec, true);
+        std::fs::write(dir.join(format!("feature_invertor_conv{k}_1.t7")), t7_bytes(&model)).unwrap();
+    }
+}
+
+#[test]
+fn torch7_models_convert_to_the_shared_file() {
+    let dir = tmp();
+    write_t7_upstream(dir.path());
+    let out = dir.path().join("w.safetensors");
+    let o = run(&["weights", "convert", "--from", s(dir.path()), "--out", s(&out)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_same_as_shared(&out);
+    assert!(metadata_of(&std::fs::read(&out).unwrap())["source"].contains("feature_invertor_conv3_1.t7"));
+
+    // Next to the PyTorch files, the Torch7 decoders are cross-checked against them.
+    for f in std::fs::read_dir(upstream()).unwrap() {
+        let f = f.unwrap().path();
+        copy(&f, &dir.path().join(f.file_name().unwrap()));
+    }
+    let out2 = dir.path().join("w2.safetensors");
+    let r = convert::convert(dir.path(), &out2, &ConvertOptions::default()).expect("pth + t7");
+    assert!(r.sources.iter().any(|s| s == "feature_invertor_conv2_1.t7"), "{:?}", r.sources);
+    assert_same_as_shared(&out2);
+
+    // A truncated .t7 is a clean error.
+    let t7 = dir.path().join("feature_invertor_conv2_1.t7");
+    let bytes = std::fs::read(&t7).unwrap();
+    for n in [0, 3, 100, bytes.len() / 2, bytes.len() - 1] {
+        let e = convert::torch7::parse_state_dict(&bytes[..n], &t7).unwrap_err();
+        assert!(matches!(e, Error::Weights { .. }), "{e}");
+    }
+    std::fs::write(&t7, &bytes[..bytes.len() / 3]).unwrap();
+    let o = run(&["weights", "convert", "--from", s(dir.path()), "--out", s(&dir.path().join("w3.safetensors"))]);
+    assert_clean_failure(&o, "feature_invertor_conv2_1.t7");
 }

@@ -19,8 +19,8 @@ pub struct WeightsArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum WeightsCommand {
-    /// Convert the upstream PyTorch files (vgg_normalised_conv{k}_1.pth and
-    /// feature_invertor_conv{k}_1.pth or vgg19_normalized_decoder{k}.pth.tar) into one file.
+    /// Convert the upstream models (vgg_normalised_conv{k}_1.pth/.t7 and
+    /// feature_invertor_conv{k}_1.pth/.t7 or vgg19_normalized_decoder{k}.pth.tar) into one file.
     Convert {
         /// Folder holding the upstream files.
         #[arg(long, value_name = "DIR")]

@@ -1,8 +1,10 @@
-//! Weights tooling: converts the upstream PyTorch checkpoints of the WCT models into one
-//! `wct-vgg19/1` safetensors file, and describes such files.
+//! Weights tooling: converts the upstream models of WCT (PyTorch checkpoints or the authors'
+//! Torch7 files) into one `wct-vgg19/1` safetensors file, and describes such files.
 //!
 //! - [`pickle`]: a small, safe pickle VM (no code is ever run);
 //! - [`torch_legacy`]: the legacy (pre-1.6, non-zip) `torch.save` format → named f32 tensors;
+//! - [`torch7`]: the authors' Torch7 `.t7` models → their convolutions, in module order;
+//! - [`storage`]: element types and strided copies shared by both readers;
 //! - [`keymap`]: upstream keys (`2.weight`, `seq.conv3_1.weight`) → layout names, driven by
 //!   [`crate::model::architecture`];
 //! - [`upstream`]: finds the files in a folder and assembles encoder and decoders;
@@ -20,6 +22,8 @@
 pub mod inspect;
 pub mod keymap;
 pub mod pickle;
+pub mod storage;
+pub mod torch7;
 pub mod torch_legacy;
 pub mod upstream;
 pub mod writer;
@@ -28,7 +32,7 @@ use std::path::{Path, PathBuf};
 
 pub use inspect::{inspect, sha256_hex, TensorInfo, WeightsInfo};
 pub use torch_legacy::{parse_state_dict, read_state_dict, StateDict, TensorData};
-pub use upstream::{assemble, Assembled, UpstreamFiles};
+pub use upstream::{assemble, read_checkpoint, Assembled, UpstreamFiles};
 pub use writer::{layout_metadata, to_safetensors_bytes, write_validated, StorageDtype};
 
 use crate::error::Result;
@@ -58,7 +62,7 @@ pub struct ConvertReport {
 /// The `source` metadata recorded for a set of upstream files.
 pub fn source_description(sources: &[String]) -> String {
     format!(
-        "upstream PyTorch checkpoints ({}), converted by unistyle {}",
+        "upstream WCT models ({}), converted by unistyle {}",
         sources.join(", "),
         env!("CARGO_PKG_VERSION")
     )

@@ -16,6 +16,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use super::pickle::{Object, Pickle, Value};
+use super::storage::{gather, Elem};
 use crate::error::{Error, Result};
 
 /// The number `torch.save` writes first in the legacy format.
@@ -35,44 +36,6 @@ pub struct TensorData {
 
 /// The tensors of a checkpoint, in file order, keyed by their state-dict name.
 pub type StateDict = Vec<(String, TensorData)>;
-
-/// Element types of storages we can convert to f32.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Elem {
-    F32,
-    F64,
-    F16,
-    Bf16,
-}
-
-impl Elem {
-    fn from_class(name: &str) -> Option<Self> {
-        match name {
-            "FloatStorage" => Some(Elem::F32),
-            "DoubleStorage" => Some(Elem::F64),
-            "HalfStorage" => Some(Elem::F16),
-            "BFloat16Storage" => Some(Elem::Bf16),
-            _ => None,
-        }
-    }
-
-    fn size(self) -> usize {
-        match self {
-            Elem::F32 => 4,
-            Elem::F64 => 8,
-            Elem::F16 | Elem::Bf16 => 2,
-        }
-    }
-
-    fn read(self, b: &[u8]) -> f32 {
-        match self {
-            Elem::F32 => f32::from_le_bytes([b[0], b[1], b[2], b[3]]),
-            Elem::F64 => f64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]) as f32,
-            Elem::F16 => half::f16::from_le_bytes([b[0], b[1]]).to_f32(),
-            Elem::Bf16 => half::bf16::from_le_bytes([b[0], b[1]]).to_f32(),
-        }
-    }
-}
 
 /// A storage reference from a persistent id.
 #[derive(Debug, Clone)]
@@ -178,10 +141,10 @@ pub fn parse_state_dict(bytes: &[u8], path: &Path) -> Result<StateDict> {
     pending
         .into_iter()
         .map(|(name, t)| {
-            let Some(&(elem, raw)) = storages.get(t.storage.key.as_str()) else {
+            let Some(&(_, raw)) = storages.get(t.storage.key.as_str()) else {
                 return Err(bad(path, format!("tensor '{name}': storage '{}' is not in the file", t.storage.key)));
             };
-            let data = gather(elem, raw, &t).map_err(|reason| bad(path, format!("tensor '{name}': {reason}")))?;
+            let data = materialize(raw, &t).map_err(|reason| bad(path, format!("tensor '{name}': {reason}")))?;
             Ok((
                 name,
                 TensorData {
@@ -340,56 +303,20 @@ fn resolve_storage(p: &Pickle, v: &Value) -> std::result::Result<StorageRef, Str
     })
 }
 
-/// Copies a strided tensor out of its storage bytes into a contiguous f32 vector.
-fn gather(elem: Elem, raw: &[u8], t: &PendingTensor) -> std::result::Result<Vec<f32>, String> {
-    let root_len = raw.len() / elem.size();
-    let (base, storage_len) = match t.storage.view {
+/// The tensor's values, contiguous, from the bytes of its root storage.
+fn materialize(raw: &[u8], t: &PendingTensor) -> std::result::Result<Vec<f32>, String> {
+    let es = t.storage.elem.size();
+    let root_len = raw.len() / es;
+    let raw = match t.storage.view {
         Some((off, len)) => {
             if off.checked_add(len).map_or(true, |end| end > root_len) {
                 return Err(format!("storage view {off}+{len} exceeds its storage of {root_len} elements"));
             }
-            (off, len)
+            &raw[off * es..(off + len) * es]
         }
-        None => (0, root_len),
+        None => raw,
     };
-    let numel = t
-        .shape
-        .iter()
-        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
-        .ok_or("size overflows")?;
-    if numel == 0 {
-        return Ok(Vec::new());
-    }
-    if numel > storage_len {
-        return Err(format!("{numel} elements but its storage holds only {storage_len}"));
-    }
-    let last = t
-        .shape
-        .iter()
-        .zip(&t.stride)
-        .try_fold(t.offset, |acc, (&d, &s)| (d - 1).checked_mul(s).and_then(|x| acc.checked_add(x)))
-        .ok_or("strides overflow")?;
-    if last >= storage_len {
-        return Err(format!(
-            "offset/size/stride reach element {last} but the storage holds only {storage_len}"
-        ));
-    }
-    let es = elem.size();
-    let mut out = Vec::with_capacity(numel);
-    let mut index = vec![0usize; t.shape.len()];
-    for _ in 0..numel {
-        let at = base + t.offset + index.iter().zip(&t.stride).map(|(i, s)| i * s).sum::<usize>();
-        out.push(elem.read(&raw[at * es..at * es + es]));
-        // Advance the row-major multi-index.
-        for d in (0..index.len()).rev() {
-            index[d] += 1;
-            if index[d] < t.shape[d] {
-                break;
-            }
-            index[d] = 0;
-        }
-    }
-    Ok(out)
+    gather(t.storage.elem, raw, t.offset, &t.shape, &t.stride)
 }
 
 #[cfg(test)]
@@ -410,42 +337,13 @@ mod tests {
         }
     }
 
-    fn raw(values: &[f32]) -> Vec<u8> {
-        values.iter().flat_map(|v| v.to_le_bytes()).collect()
-    }
-
     #[test]
-    fn gather_follows_offsets_strides_and_views() {
-        let r = raw(&[0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]);
-        // Transposed 3×2 view of a 2×3 block starting at element 1.
-        let t = pending(None, 1, &[3, 2], &[1, 3]);
-        assert_eq!(gather(Elem::F32, &r, &t).unwrap(), [1.0, 4.0, 2.0, 5.0, 3.0, 6.0]);
-        // A storage view starting at element 4, then offset 1 within it.
-        let t = pending(Some((4, 4)), 1, &[2], &[2]);
-        assert_eq!(gather(Elem::F32, &r, &t).unwrap(), [5.0, 7.0]);
-        // Scalars and empty tensors.
-        assert_eq!(gather(Elem::F32, &r, &pending(None, 2, &[], &[])).unwrap(), [2.0]);
-        assert!(gather(Elem::F32, &r, &pending(None, 0, &[0, 5], &[5, 1])).unwrap().is_empty());
-    }
-
-    #[test]
-    fn gather_refuses_out_of_range_views() {
-        let r = raw(&[0.0; 8]);
-        assert!(gather(Elem::F32, &r, &pending(None, 1, &[8], &[1])).is_err());
-        assert!(gather(Elem::F32, &r, &pending(None, 0, &[2, 2], &[7, 1])).is_err());
-        assert!(gather(Elem::F32, &r, &pending(None, 0, &[2, 2], &[6, 1])).is_ok());
-        assert!(gather(Elem::F32, &r, &pending(Some((6, 4)), 0, &[1], &[1])).is_err());
-        assert!(gather(Elem::F32, &r, &pending(None, 0, &[usize::MAX, 2], &[1, 1])).is_err());
-        // More elements than the storage holds (broadcast strides) are refused.
-        assert!(gather(Elem::F32, &r, &pending(None, 0, &[4, 4], &[0, 1])).is_err());
-    }
-
-    #[test]
-    fn element_types_convert_to_f32() {
-        assert_eq!(Elem::F16.read(&half::f16::from_f32(-2.5).to_le_bytes()), -2.5);
-        assert_eq!(Elem::Bf16.read(&half::bf16::from_f32(0.5).to_le_bytes()), 0.5);
-        assert_eq!(Elem::F64.read(&1.25f64.to_le_bytes()), 1.25);
-        assert_eq!(Elem::from_class("LongStorage"), None);
+    fn storage_views_are_honoured() {
+        let raw: Vec<u8> = (0..8).flat_map(|v| (v as f32).to_le_bytes()).collect();
+        assert_eq!(materialize(&raw, &pending(Some((4, 4)), 1, &[2], &[2])).unwrap(), [5.0, 7.0]);
+        assert!(materialize(&raw, &pending(Some((6, 4)), 0, &[1], &[1])).is_err());
+        assert!(materialize(&raw, &pending(Some((4, 4)), 0, &[5], &[1])).is_err());
+        assert_eq!(materialize(&raw, &pending(None, 0, &[2, 2], &[1, 2])).unwrap(), [0.0, 2.0, 1.0, 3.0]);
     }
 
     #[test]

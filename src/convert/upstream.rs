@@ -1,22 +1,28 @@
-//! Finds the upstream PyTorch files in a folder and assembles them into one `wct-vgg19/1`
+//! Finds the upstream model files in a folder and assembles them into one `wct-vgg19/1`
 //! tensor set.
 //!
 //! Upstream ships one truncated encoder per level (`vgg_normalised_conv{k}_1.pth`) whose shared
 //! layers are identical; each layer is taken from the deepest file and the others must agree.
 //! Each decoder comes as `feature_invertor_conv{k}_1.pth` (`nn.Sequential` keys) and/or
 //! `vgg19_normalized_decoder{k}.pth.tar` (named keys); when both are present they must agree.
+//! The authors' Torch7 originals (`*.t7`) are read too, after the PyTorch files.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::keymap::{conv_slots, map_layers};
-use super::torch_legacy::{read_state_dict, TensorData};
+use super::torch7;
+use super::torch_legacy::{read_state_dict, StateDict, TensorData};
 use crate::error::{Error, Result};
 use crate::model::architecture::{decoder_tensors, encoder_tensors, MAX_LEVEL};
 
 /// File names accepted for the level-`k` encoder, in order of preference.
 pub fn encoder_file_names(k: usize) -> Vec<String> {
-    vec![format!("vgg_normalised_conv{k}_1.pth"), format!("vgg_normalized_conv{k}_1.pth")]
+    vec![
+        format!("vgg_normalised_conv{k}_1.pth"),
+        format!("vgg_normalized_conv{k}_1.pth"),
+        format!("vgg_normalised_conv{k}_1.t7"),
+    ]
 }
 
 /// File names accepted for the level-`k` decoder, in order of preference.
@@ -25,6 +31,7 @@ pub fn decoder_file_names(k: usize) -> Vec<String> {
         format!("feature_invertor_conv{k}_1.pth"),
         format!("vgg19_normalized_decoder{k}.pth.tar"),
         format!("vgg19_normalized_decoder{k}.pth"),
+        format!("feature_invertor_conv{k}_1.t7"),
     ]
 }
 
@@ -69,9 +76,10 @@ impl UpstreamFiles {
             return Err(Error::Weights {
                 path: dir.to_path_buf(),
                 reason: format!(
-                    "no upstream decoder files found (expected {} or {}; see weights/README.md)",
+                    "no upstream decoder files found (expected e.g. {}, {} or {}; see weights/README.md)",
                     decoder_file_names(1)[0],
-                    decoder_file_names(1)[1]
+                    decoder_file_names(1)[1],
+                    decoder_file_names(1)[3]
                 ),
             });
         }
@@ -99,10 +107,19 @@ fn same(a: &TensorData, b: &TensorData) -> bool {
     a.shape == b.shape && a.data.len() == b.data.len() && a.data.iter().zip(&b.data).all(|(x, y)| x.to_bits() == y.to_bits())
 }
 
+/// Reads a PyTorch legacy checkpoint, or a Torch7 model when the name ends in `.t7`.
+pub fn read_checkpoint(path: &Path) -> Result<StateDict> {
+    if path.extension().is_some_and(|e| e == "t7") {
+        torch7::read_state_dict(path)
+    } else {
+        read_state_dict(path)
+    }
+}
+
 /// Reads one file and maps it onto `tensors` (an architecture list); returns `(layer, tensor)`
 /// pairs named `layer.weight` / `layer.bias`.
 fn read_mapped(path: &Path, tensors: &[(String, Vec<usize>)]) -> Result<Vec<(String, TensorData)>> {
-    let dict = read_state_dict(path)?;
+    let dict = read_checkpoint(path)?;
     let layers = map_layers(dict, &conv_slots(tensors), path)?;
     Ok(layers
         .into_iter()
