@@ -83,9 +83,13 @@ pub fn parse_state_dict(bytes: &[u8], path: &Path) -> Result<StateDict> {
     }
     let (version, pos) = Pickle::load(bytes, pos).map_err(pickle_err)?;
     if version.root != Value::Int(PROTOCOL_VERSION) {
+        let found = match &version.root {
+            Value::Int(v) => v.to_string(),
+            other => format!("a {}", version.kind(other)),
+        };
         return Err(bad(
             path,
-            format!("unsupported PyTorch legacy protocol version {:?} (expected 1001)", version.root),
+            format!("unsupported PyTorch legacy protocol version {found} (expected {PROTOCOL_VERSION})"),
         ));
     }
     let (sys_info, pos) = Pickle::load(bytes, pos).map_err(pickle_err)?;

@@ -198,12 +198,15 @@ pub fn conv(weight: (&[usize], Vec<f32>), bias: Vec<f32>, cuda: bool) -> T7 {
     )
 }
 
+/// A conv layer's weight shape, weight values and bias values.
+pub type ConvParams = (Vec<usize>, Vec<f32>, Vec<f32>);
+
 /// An `nn.Sequential` running `steps`; `params(name)` gives a conv layer's weight shape,
 /// weight values and bias values. `first` modules (such as the encoder's 1×1 conv) go first.
 pub fn sequential(
     first: Vec<T7>,
     steps: &[Step],
-    params: &mut dyn FnMut(&str) -> (Vec<usize>, Vec<f32>, Vec<f32>),
+    params: &mut dyn FnMut(&str) -> ConvParams,
     cuda: bool,
 ) -> T7 {
     let mut modules = first;
