@@ -19,8 +19,10 @@ pub struct WeightsArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum WeightsCommand {
-    /// Convert the upstream models (vgg_normalised_conv{k}_1.pth/.t7 and
-    /// feature_invertor_conv{k}_1.pth/.t7 or vgg19_normalized_decoder{k}.pth.tar) into one file.
+    /// Convert the upstream WCT models in a folder into one weights file.
+    ///
+    /// Reads vgg_normalised_conv{k}_1.pth (or .t7) and feature_invertor_conv{k}_1.pth (or .t7,
+    /// or vgg19_normalized_decoder{k}.pth.tar); see weights/README.md.
     Convert {
         /// Folder holding the upstream files.
         #[arg(long, value_name = "DIR")]
