@@ -20,6 +20,7 @@
 //! ```
 
 pub mod capi;
+pub mod convert;
 pub mod device;
 pub mod error;
 pub mod image_io;

@@ -4,11 +4,11 @@ mod args;
 mod progress_bar;
 mod stylize;
 mod texture;
+mod weights;
 
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
-
 
 #[derive(Debug, Parser)]
 #[command(name = "unistyle", version, about = "Universal neural style transfer (WCT) and texture synthesis")]
@@ -37,11 +37,14 @@ pub enum Command {
     Stylize(stylize::StylizeArgs),
     /// Synthesize a texture from style images (optionally tileable, blended or masked).
     Texture(texture::TextureArgs),
+    /// Convert, inspect and verify weights files.
+    Weights(weights::WeightsArgs),
 }
 
 pub fn run(cli: Cli) -> unistyle::Result<()> {
     match cli.command {
         Command::Stylize(a) => stylize::run(a),
         Command::Texture(a) => texture::run(a),
+        Command::Weights(a) => weights::run(a),
     }
 }

@@ -1,0 +1,94 @@
+//! Weights tooling: converts the upstream models of WCT (PyTorch checkpoints or the authors'
+//! Torch7 files) into one `wct-vgg19/1` safetensors file, and describes such files.
+//!
+//! - [`pickle`]: a small, safe pickle VM (no code is ever run);
+//! - [`torch_legacy`]: the legacy (pre-1.6, non-zip) `torch.save` format → named f32 tensors;
+//! - [`torch7`]: the authors' Torch7 `.t7` models → their convolutions, in module order;
+//! - [`storage`]: element types and strided copies shared by both readers;
+//! - [`keymap`]: upstream keys (`2.weight`, `seq.conv3_1.weight`) → layout names, driven by
+//!   [`crate::model::architecture`];
+//! - [`upstream`]: finds the files in a folder and assembles encoder and decoders;
+//! - [`writer`]: the reproducible safetensors writer (f32 or f16 storage);
+//! - [`inspect`]: metadata, tensors and sha256 of a validated file.
+//!
+//! ```no_run
+//! use unistyle::convert::{convert, ConvertOptions};
+//! # fn main() -> unistyle::Result<()> {
+//! let report = convert("upstream".as_ref(), "weights/wct-vgg19.safetensors".as_ref(), &ConvertOptions::default())?;
+//! println!("levels {:?}, sha256 {}", report.levels, report.sha256);
+//! # Ok(()) }
+//! ```
+
+pub mod inspect;
+pub mod keymap;
+pub mod pickle;
+pub mod storage;
+pub mod torch7;
+pub mod torch_legacy;
+pub mod upstream;
+pub mod writer;
+
+use std::path::{Path, PathBuf};
+
+pub use inspect::{inspect, sha256_hex, TensorInfo, WeightsInfo};
+pub use torch_legacy::{parse_state_dict, read_state_dict, StateDict, TensorData};
+pub use upstream::{assemble, read_checkpoint, Assembled, UpstreamFiles};
+pub use writer::{layout_metadata, to_safetensors_bytes, write_validated, StorageDtype};
+
+use crate::error::Result;
+
+/// What [`convert`] should produce.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConvertOptions {
+    /// Storage type of the output (loading always yields f32).
+    pub dtype: StorageDtype,
+    /// Decoder levels to include (default: every level whose decoder file is present).
+    pub levels: Option<Vec<usize>>,
+}
+
+/// What [`convert`] wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConvertReport {
+    pub out: PathBuf,
+    pub levels: Vec<usize>,
+    pub tensors: usize,
+    pub dtype: StorageDtype,
+    /// Upstream file names read.
+    pub sources: Vec<String>,
+    /// Hex sha256 of the written file.
+    pub sha256: String,
+}
+
+/// The `source` metadata recorded for a set of upstream files.
+pub fn source_description(sources: &[String]) -> String {
+    format!(
+        "upstream WCT models ({}), converted by unistyle {}",
+        sources.join(", "),
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
+/// Converts the upstream files in `from` into the safetensors bytes of a `wct-vgg19/1` file
+/// (not yet validated; `out` only labels messages).
+pub fn convert_to_bytes(from: &Path, out: &Path, options: &ConvertOptions) -> Result<(Assembled, Vec<u8>)> {
+    let files = UpstreamFiles::find(from)?;
+    let assembled = assemble(&files, options.levels.as_deref())?;
+    let metadata = layout_metadata(&assembled.levels, options.dtype, &source_description(&assembled.sources));
+    let bytes = to_safetensors_bytes(&assembled.tensors, &metadata, options.dtype, out)?;
+    Ok((assembled, bytes))
+}
+
+/// Converts the upstream files in `from` and writes `out` atomically, after checking the
+/// result against the layout. On error nothing is written.
+pub fn convert(from: &Path, out: &Path, options: &ConvertOptions) -> Result<ConvertReport> {
+    let (assembled, bytes) = convert_to_bytes(from, out, options)?;
+    write_validated(&bytes, out)?;
+    Ok(ConvertReport {
+        out: out.to_path_buf(),
+        levels: assembled.levels,
+        tensors: assembled.tensors.len(),
+        dtype: options.dtype,
+        sources: assembled.sources,
+        sha256: sha256_hex(&bytes),
+    })
+}
