@@ -29,6 +29,9 @@ pub struct ModelArgs {
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Largest tile edge processed at once (larger images are tiled; bounds memory).
+    #[arg(long, value_name = "PX", default_value_t = unistyle::pipeline::tiling::DEFAULT_TILE)]
+    pub tile_size: usize,
 }
 
 #[derive(Debug, Subcommand)]

@@ -72,7 +72,8 @@ pub fn run(a: StylizeArgs) -> Result<()> {
         .alpha(a.alpha)
         .feather(a.styles.feather)
         .preserve_color(a.preserve_color)
-        .foreground_only(a.foreground_only);
+        .foreground_only(a.foreground_only)
+        .tile_size(a.model.tile_size);
     for (l, al) in level_alpha {
         b = b.level_alpha(l, al);
     }

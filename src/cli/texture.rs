@@ -73,7 +73,8 @@ pub fn run(a: TextureArgs) -> Result<()> {
         .iterations(a.iterations)
         .levels(levels)
         .tileable(a.tileable)
-        .feather(a.styles.feather);
+        .feather(a.styles.feather)
+        .tile_size(a.model.tile_size);
     if let Some(i) = init {
         b = b.init(i);
     }

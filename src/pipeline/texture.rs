@@ -40,6 +40,7 @@ pub struct TextureBuilder<'a> {
     init: Option<Picture>,
     tileable: bool,
     feather: f32,
+    tile: usize,
 }
 
 impl<'a> Texture<'a> {
@@ -55,6 +56,7 @@ impl<'a> Texture<'a> {
             init: None,
             tileable: false,
             feather: 0.0,
+            tile: super::tiling::DEFAULT_TILE,
         }
     }
 
@@ -140,6 +142,12 @@ impl<'a> TextureBuilder<'a> {
         self
     }
 
+    /// Largest tile edge processed at once (see [`super::StylizerBuilder::tile_size`]).
+    pub fn tile_size(mut self, pixels: usize) -> Self {
+        self.tile = pixels;
+        self
+    }
+
     /// Soft borders between mask regions, in output pixels.
     pub fn feather(mut self, pixels: f32) -> Self {
         self.feather = pixels;
@@ -179,6 +187,7 @@ impl<'a> TextureBuilder<'a> {
         let mut b = Stylizer::builder(self.model)
             .alpha(1.0)
             .feather(self.feather)
+            .tile_size(self.tile)
             .border(if self.tileable { Border::Circular } else { Border::Reflect });
         if let Some(l) = self.levels {
             b = b.levels(l);
