@@ -58,22 +58,25 @@ impl Picture {
         })
     }
 
-    /// Converts a decoded image; grayscale becomes RGB, alpha is kept aside.
+    /// Converts a decoded image; grayscale becomes RGB, alpha is kept aside. Works from the
+    /// decoder's own buffer (no intermediate full-size copy).
     pub fn from_dynamic(img: &DynamicImage) -> Self {
         let (w, h) = (img.width() as usize, img.height() as usize);
-        let has_alpha = img.color().has_alpha();
-        let high_depth = img.color().bytes_per_pixel() / img.color().channel_count() > 1;
-        let rgba = img.to_rgba32f();
-        let mut rgb = vec![0f32; 3 * w * h];
-        let mut alpha = has_alpha.then(|| vec![0f32; w * h]);
-        for (i, p) in rgba.pixels().enumerate() {
-            for c in 0..3 {
-                rgb[c * w * h + i] = p.0[c];
-            }
-            if let Some(a) = alpha.as_mut() {
-                a[i] = p.0[3];
-            }
-        }
+        let color = img.color();
+        let high_depth = color.bytes_per_pixel() / color.channel_count() > 1;
+        let (rgb, alpha) = match img {
+            DynamicImage::ImageLuma8(b) => planar(b.as_raw(), 1, w * h, |v| v as f32 / 255.0),
+            DynamicImage::ImageLumaA8(b) => planar(b.as_raw(), 2, w * h, |v| v as f32 / 255.0),
+            DynamicImage::ImageRgb8(b) => planar(b.as_raw(), 3, w * h, |v| v as f32 / 255.0),
+            DynamicImage::ImageRgba8(b) => planar(b.as_raw(), 4, w * h, |v| v as f32 / 255.0),
+            DynamicImage::ImageLuma16(b) => planar(b.as_raw(), 1, w * h, |v| v as f32 / 65535.0),
+            DynamicImage::ImageLumaA16(b) => planar(b.as_raw(), 2, w * h, |v| v as f32 / 65535.0),
+            DynamicImage::ImageRgb16(b) => planar(b.as_raw(), 3, w * h, |v| v as f32 / 65535.0),
+            DynamicImage::ImageRgba16(b) => planar(b.as_raw(), 4, w * h, |v| v as f32 / 65535.0),
+            DynamicImage::ImageRgb32F(b) => planar(b.as_raw(), 3, w * h, |v| v),
+            DynamicImage::ImageRgba32F(b) => planar(b.as_raw(), 4, w * h, |v| v),
+            other => planar(other.to_rgba32f().as_raw(), 4, w * h, |v| v),
+        };
         Self {
             width: w,
             height: h,
@@ -164,6 +167,27 @@ impl Picture {
             }
         }
     }
+}
+
+/// Interleaved samples with `channels` per pixel (1 gray, 2 gray+alpha, 3 RGB, 4 RGBA) →
+/// planar RGB and an optional alpha plane.
+fn planar<T: Copy>(raw: &[T], channels: usize, n: usize, to_f32: impl Fn(T) -> f32) -> (Vec<f32>, Option<Vec<f32>>) {
+    let mut rgb = vec![0f32; 3 * n];
+    let mut alpha = (channels % 2 == 0).then(|| vec![0f32; n]);
+    for (i, px) in raw.chunks_exact(channels).take(n).enumerate() {
+        if channels >= 3 {
+            for c in 0..3 {
+                rgb[c * n + i] = to_f32(px[c]);
+            }
+        } else {
+            let v = to_f32(px[0]);
+            (0..3).for_each(|c| rgb[c * n + i] = v);
+        }
+        if let Some(a) = alpha.as_mut() {
+            a[i] = to_f32(px[channels - 1]);
+        }
+    }
+    (rgb, alpha)
 }
 
 /// `clamp(v, 0, 1) · scale`, rounded half up; NaN maps to 0.

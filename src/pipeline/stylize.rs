@@ -89,15 +89,18 @@ impl<'a> Stylizer<'a> {
         let plan = RegionPlan::new(self, content.width, content.height);
         let total = (passes * self.levels.len()) as f32;
         let mut done = 0.0;
-        let mut x = Picture { alpha: None, ..content.clone() };
+        // The first level reads the content directly: no full-size copy is made.
+        let mut x: Option<Picture> = None;
         for _ in 0..passes {
             for &level in &self.levels {
                 let mut tile_progress = |f: f32| step(progress, (done + f) / total);
-                x = self.run_level(&x, level, &plan, &mut tile_progress)?;
+                let next = self.run_level(x.as_ref().unwrap_or(content), level, &plan, &mut tile_progress)?;
+                x = Some(next);
                 done += 1.0;
                 step(progress, done / total)?;
             }
         }
+        let mut x = x.expect("at least one level runs");
         if self.preserve_color {
             keep_content_colour(&mut x.rgb, &content.rgb);
         }
