@@ -1,6 +1,7 @@
 //! Argument definitions and dispatch.
 
 mod args;
+mod bench;
 mod progress_bar;
 mod stylize;
 mod texture;
@@ -40,6 +41,8 @@ pub enum Command {
     Stylize(stylize::StylizeArgs),
     /// Synthesize a texture from style images (optionally tileable, blended or masked).
     Texture(texture::TextureArgs),
+    /// Time the pipeline at several sizes (per stage, peak memory, GFLOP/s, vs the PyTorch reference).
+    Bench(bench::BenchArgs),
     /// Convert, inspect and verify weights files.
     Weights(weights::WeightsArgs),
 }
@@ -47,6 +50,7 @@ pub enum Command {
 pub fn run(cli: Cli) -> unistyle::Result<()> {
     match cli.command {
         Command::Stylize(a) => stylize::run(a),
+        Command::Bench(a) => bench::run(a),
         Command::Texture(a) => texture::run(a),
         Command::Weights(a) => weights::run(a),
     }

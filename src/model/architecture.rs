@@ -112,6 +112,34 @@ fn conv_tensors(prefix: &str, steps: &[Step]) -> Vec<(String, Vec<usize>)> {
         .collect()
 }
 
+/// Multiply-add FLOPs (2 per MAC) of the 3×3 convolutions of `steps` on an input of
+/// `height × width` samples (ceil-mode pooling, 2× upsampling).
+pub fn conv_flops(steps: &[Step], height: usize, width: usize) -> f64 {
+    let (mut h, mut w) = (height, width);
+    let mut flops = 0.0;
+    for s in steps {
+        match s {
+            Step::Conv(c) => flops += 2.0 * 9.0 * (c.in_channels * c.out_channels * h * w) as f64,
+            Step::Pool => (h, w) = (h.div_ceil(2), w.div_ceil(2)),
+            Step::Up => (h, w) = (2 * h, 2 * w),
+            Step::Tap(_) => {}
+        }
+    }
+    flops
+}
+
+/// FLOPs of encoding a `height × width` image up to `level`.
+pub fn encoder_flops(level: usize, height: usize, width: usize) -> f64 {
+    let enc: Vec<Step> = (1..=level).flat_map(encoder_segment).collect();
+    conv_flops(&enc, height, width)
+}
+
+/// FLOPs of one WCT level on a `height × width` image: encode to `level`, decode back.
+pub fn level_flops(level: usize, height: usize, width: usize) -> f64 {
+    let s = 1usize << (level - 1);
+    encoder_flops(level, height, width) + conv_flops(&decoder_plan(level), height.div_ceil(s), width.div_ceil(s))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,6 +215,13 @@ mod tests {
                 "tap5"
             ]
         );
+    }
+
+    #[test]
+    fn three_level_pipeline_at_512_is_about_238_gflop() {
+        // content: three levels; style: encoded once to relu3_1
+        let total: f64 = (1..=3).map(|l| level_flops(l, 512, 512)).sum::<f64>() + encoder_flops(3, 512, 512);
+        assert!((total / 1e9 - 238.0).abs() < 5.0, "{} GFLOP", total / 1e9);
     }
 
     #[test]

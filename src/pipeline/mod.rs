@@ -12,5 +12,5 @@ pub mod tiling;
 pub use mask::Mask;
 pub use regions::MIN_REGION_PIXELS;
 pub use style::EncodedStyle;
-pub use stylize::{place_styles, StyleMix, Stylizer, StylizerBuilder};
+pub use stylize::{place_styles, StageTimes, StyleMix, Stylizer, StylizerBuilder};
 pub use texture::{Texture, TextureBuilder};

@@ -2,7 +2,9 @@
 //! whiten-and-colour its features with the styles' statistics (globally or per mask region),
 //! blend by alpha, decode.
 
+use std::cell::Cell;
 use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
 
 use super::colour::keep_content_colour;
 use super::mask::Mask;
@@ -14,6 +16,39 @@ use crate::image_io::Picture;
 use crate::model::{Border, Model};
 use crate::progress::{step, Progress};
 use crate::transform::blend;
+
+/// Wall time spent in each stage of a run (device-synchronised).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct StageTimes {
+    /// Encoding the content at each level (both passes when tiled).
+    pub content_encode: Duration,
+    /// Statistics, eigendecompositions and the whitening/colouring transform.
+    pub transform: Duration,
+    /// Decoding back to pixels.
+    pub decode: Duration,
+}
+
+/// Accumulates [`StageTimes`] through shared references inside one run.
+#[derive(Default)]
+struct Clock {
+    encode: Cell<Duration>,
+    transform: Cell<Duration>,
+    decode: Cell<Duration>,
+}
+
+impl Clock {
+    fn time<T>(&self, slot: &Cell<Duration>, device: &candle_core::Device, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        let t = Instant::now();
+        let out = f()?;
+        device.synchronize()?;
+        slot.set(slot.get() + t.elapsed());
+        Ok(out)
+    }
+
+    fn times(&self) -> StageTimes {
+        StageTimes { content_encode: self.encode.get(), transform: self.transform.get(), decode: self.decode.get() }
+    }
+}
 
 /// Styles with weights; normalised to sum to 1 by [`StylizerBuilder::build`].
 pub type StyleMix<'a> = Vec<(&'a EncodedStyle, f64)>;
@@ -79,13 +114,24 @@ impl<'a> Stylizer<'a> {
 
     /// Stylizes `content`; its alpha channel is carried through unchanged.
     pub fn run(&self, content: &Picture, progress: &mut dyn Progress) -> Result<Picture> {
+        Ok(self.run_passes(content, 1, progress)?.0)
+    }
+
+    /// As [`Stylizer::run`], also returning the time spent per stage.
+    pub fn run_timed(&self, content: &Picture, progress: &mut dyn Progress) -> Result<(Picture, StageTimes)> {
         self.run_passes(content, 1, progress)
     }
 
     /// Runs the whole multi-level pipeline `passes` times, each pass starting from the
     /// previous output (texture synthesis iterates this way).
-    pub(crate) fn run_passes(&self, content: &Picture, passes: usize, progress: &mut dyn Progress) -> Result<Picture> {
+    pub(crate) fn run_passes(
+        &self,
+        content: &Picture,
+        passes: usize,
+        progress: &mut dyn Progress,
+    ) -> Result<(Picture, StageTimes)> {
         step(progress, 0.0)?;
+        let clock = Clock::default();
         let plan = RegionPlan::new(self, content.width, content.height);
         let total = (passes * self.levels.len()) as f32;
         let mut done = 0.0;
@@ -94,7 +140,7 @@ impl<'a> Stylizer<'a> {
         for _ in 0..passes {
             for &level in &self.levels {
                 let mut tile_progress = |f: f32| step(progress, (done + f) / total);
-                let next = self.run_level(x.as_ref().unwrap_or(content), level, &plan, &mut tile_progress)?;
+                let next = self.run_level(x.as_ref().unwrap_or(content), level, &plan, &clock, &mut tile_progress)?;
                 x = Some(next);
                 done += 1.0;
                 step(progress, done / total)?;
@@ -109,7 +155,7 @@ impl<'a> Stylizer<'a> {
         }
         x.alpha = content.alpha.clone();
         x.high_depth = content.high_depth;
-        Ok(x)
+        Ok((x, clock.times()))
     }
 
     /// One level: encode, transform, blend, decode — tile by tile when the image is larger
@@ -119,6 +165,7 @@ impl<'a> Stylizer<'a> {
         image: &Picture,
         level: usize,
         plan: &RegionPlan,
+        clock: &Clock,
         progress: &mut dyn FnMut(f32) -> Result<()>,
     ) -> Result<Picture> {
         let (w, h) = (image.width, image.height);
@@ -128,14 +175,18 @@ impl<'a> Stylizer<'a> {
         let alpha = self.alpha_at(level);
         let mut out = vec![0f32; 3 * w * h];
         let encode = |t: &Tile| -> Result<_> {
-            let x = extract(&image.rgb, w, h, t, dev)?;
-            let f = self.model.encode(&x, level, tiles.border)?.swap_remove(level - 1);
-            let (_, c, fh, fw) = f.dims4()?;
-            Ok((f.reshape((c, fh * fw))?, c, fw, fh))
+            clock.time(&clock.encode, dev, || {
+                let x = extract(&image.rgb, w, h, t, dev)?;
+                let f = self.model.encode(&x, level, tiles.border)?.swap_remove(level - 1);
+                let (_, c, fh, fw) = f.dims4()?;
+                Ok((f.reshape((c, fh * fw))?, c, fw, fh))
+            })
         };
         let mut decode = |t: &Tile, features: candle_core::Tensor, fw: usize, fh: usize| -> Result<()> {
             let c = features.dims2()?.0;
-            let img = self.model.decode(level, &features.reshape((1, c, fh, fw))?, t.eh, t.ew, tiles.border)?;
+            let img = clock.time(&clock.decode, dev, || {
+                self.model.decode(level, &features.reshape((1, c, fh, fw))?, t.eh, t.ew, tiles.border)
+            })?;
             paste(&img, t, &mut out, w, h)
         };
         let count = tiles.tiles.len() as f32;
@@ -161,14 +212,14 @@ impl<'a> Stylizer<'a> {
                 } else {
                     f.reshape((c, fh, fw))?.narrow(1, oy, ch)?.narrow(2, ox, cw)?.reshape((c, cw * ch))?
                 };
-                r.accumulate(&core, Rect { x: cx as isize, y: cy as isize, w: cw, h: ch })?;
+                clock.time(&clock.transform, dev, || r.accumulate(&core, Rect { x: cx as isize, y: cy as isize, w: cw, h: ch }))?;
                 if tiles.is_whole() {
                     cached = Some((f, fw, fh));
                 }
                 progress(0.5 * (i + 1) as f32 / count)?;
             }
             let mut regions = regions.expect("at least one tile");
-            regions.finish(dev)?;
+            clock.time(&clock.transform, dev, || regions.finish(dev))?;
             // Pass 2: transform and decode (a single tile reuses its features).
             for (i, t) in tiles.tiles.iter().enumerate() {
                 let (f, fw, fh) = match cached.take() {
@@ -178,8 +229,8 @@ impl<'a> Stylizer<'a> {
                         (f, fw, fh)
                     }
                 };
-                let transformed = regions.apply(&f, ext_rect(t, fw, fh))?;
-                decode(t, blend(&transformed, &f, alpha)?, fw, fh)?;
+                let mixed = clock.time(&clock.transform, dev, || blend(&regions.apply(&f, ext_rect(t, fw, fh))?, &f, alpha))?;
+                decode(t, mixed, fw, fh)?;
                 progress(0.5 + 0.5 * (i + 1) as f32 / count)?;
             }
         }
