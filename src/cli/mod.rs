@@ -1,7 +1,9 @@
 //! Argument definitions and dispatch.
 
 mod args;
+mod presets;
 mod progress_bar;
+mod render;
 mod stylize;
 mod texture;
 
@@ -37,11 +39,17 @@ pub enum Command {
     Stylize(stylize::StylizeArgs),
     /// Synthesize a texture from style images (optionally tileable, blended or masked).
     Texture(texture::TextureArgs),
+    /// Inspect style presets.
+    Presets(presets::PresetsArgs),
+    /// Render every texture preset of a folder to <out-dir>/<preset name>.png.
+    Render(render::RenderArgs),
 }
 
 pub fn run(cli: Cli) -> unistyle::Result<()> {
     match cli.command {
         Command::Stylize(a) => stylize::run(a),
         Command::Texture(a) => texture::run(a),
+        Command::Presets(a) => presets::run(a),
+        Command::Render(a) => render::run(a),
     }
 }
