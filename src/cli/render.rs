@@ -59,22 +59,33 @@ pub fn run(a: RenderArgs) -> Result<()> {
         inputs.extend(p.settings.texture.init.as_deref());
         check_output_not_input(out, &inputs)?;
     }
+    let model = load_model(&a.model)?;
+    for p in &presets {
+        p.settings.levels_for(&model).map_err(|e| Error::Preset {
+            path: p.path.clone(),
+            line: None,
+            key: "levels".into(),
+            reason: e.to_string(),
+        })?;
+    }
     std::fs::create_dir_all(&a.out_dir).map_err(|source| Error::Io {
         what: "output folder",
         path: a.out_dir.clone(),
         source,
     })?;
-
-    let model = load_model(&a.model)?;
     let mut encoder = StyleEncoder::new(&model, a.cache.cache(Some(StyleCache::new(a.dir.join(CACHE_DIR_NAME)))));
     let total = presets.len() as f32;
     let mut bar = Bar::new("rendering", a.model.quiet);
     for (i, (p, out)) in presets.iter().zip(&outputs).enumerate() {
         bar.set_message(&format!("{} ({}/{})", p.name, i + 1, presets.len()));
+        let in_preset = |e: Error| match e {
+            Error::Cancelled | Error::Preset { .. } => e,
+            e => Error::Preset { path: p.path.clone(), line: None, key: String::new(), reason: e.to_string() },
+        };
         let prepared = p.settings.prepare(&mut encoder);
         a.cache.report(&mut encoder);
-        let prepared = prepared?;
-        let texture = p.settings.texture(&model, &prepared)?.build()?;
+        let prepared = prepared.map_err(in_preset)?;
+        let texture = p.settings.texture(&model, &prepared).and_then(|b| b.build()).map_err(in_preset)?;
         let mut sub = |f: f32| bar.report((i as f32 + f) / total);
         let picture = texture.run(&mut sub)?;
         image_io::save_picture(&picture, out)?;
