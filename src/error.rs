@@ -64,9 +64,30 @@ pub enum Error {
     #[error("tensor computation failed: {0}")]
     Tensor(String),
 
+    /// A preset file is invalid: names the file, the line (when known) and the key.
+    #[error("preset '{}'{}: {reason}", .path.display(), preset_location(.line, .key))]
+    Preset {
+        path: PathBuf,
+        /// 1-based line of the offending key or value, when known.
+        line: Option<usize>,
+        /// Dotted key path (`texture.seed`); empty for file-level problems.
+        key: String,
+        reason: String,
+    },
+
     /// The eigendecomposition did not converge.
     #[error("eigendecomposition failed for {what}: {reason}")]
     Linalg { what: String, reason: String },
+}
+
+/// `" line 4, key 'alpha'"`, `" line 4"`, `", key 'version'"` or nothing.
+fn preset_location(line: &Option<usize>, key: &str) -> String {
+    match (line, key.is_empty()) {
+        (Some(l), false) => format!(" line {l}, key '{key}'"),
+        (Some(l), true) => format!(" line {l}"),
+        (None, false) => format!(", key '{key}'"),
+        (None, true) => String::new(),
+    }
 }
 
 impl From<candle_core::Error> for Error {

@@ -104,13 +104,10 @@ impl Picture {
 
     /// Resizes so that the longer side is at most `max_side` (no-op when it already fits).
     pub fn fit_within(&self, max_side: usize) -> Self {
-        let longest = self.width.max(self.height);
-        if max_side == 0 || longest <= max_side {
+        let (w, h) = fitted_size(self.width, self.height, max_side);
+        if (w, h) == (self.width, self.height) {
             return self.clone();
         }
-        let scale = max_side as f64 / longest as f64;
-        let w = ((self.width as f64 * scale).round() as usize).max(1);
-        let h = ((self.height as f64 * scale).round() as usize).max(1);
         self.resized(w, h)
     }
 
@@ -188,6 +185,37 @@ fn planar<T: Copy>(raw: &[T], channels: usize, n: usize, to_f32: impl Fn(T) -> f
         }
     }
     (rgb, alpha)
+}
+
+/// The size [`Picture::fit_within`] gives a `width × height` image.
+pub fn fitted_size(width: usize, height: usize, max_side: usize) -> (usize, usize) {
+    let longest = width.max(height);
+    if max_side == 0 || longest <= max_side {
+        return (width, height);
+    }
+    let scale = max_side as f64 / longest as f64;
+    let w = ((width as f64 * scale).round() as usize).max(1);
+    let h = ((height as f64 * scale).round() as usize).max(1);
+    (w, h)
+}
+
+/// Width and height of an image file, from its header only.
+pub fn image_size(path: &Path, what: &'static str) -> Result<(usize, usize)> {
+    let image_err = |reason: String| Error::Image {
+        what,
+        path: path.to_path_buf(),
+        reason,
+    };
+    let reader = ImageReader::open(path)
+        .map_err(|source| Error::Io {
+            what,
+            path: path.to_path_buf(),
+            source,
+        })?
+        .with_guessed_format()
+        .map_err(|e| image_err(e.to_string()))?;
+    let (w, h) = reader.into_dimensions().map_err(|e| image_err(e.to_string()))?;
+    Ok((w as usize, h as usize))
 }
 
 /// `clamp(v, 0, 1) · scale`, rounded half up; NaN maps to 0.

@@ -27,7 +27,9 @@ pub mod image_io;
 pub mod locate;
 pub mod model;
 pub mod pipeline;
+pub mod preset;
 pub mod progress;
+pub mod style_cache;
 pub mod transform;
 
 pub use candle_core::Device;
@@ -35,4 +37,6 @@ pub use error::{Error, Result};
 pub use image_io::Picture;
 pub use model::{Border, Model};
 pub use pipeline::{place_styles, EncodedStyle, Mask, Stylizer, StylizerBuilder, Texture, TextureBuilder};
+pub use preset::{Preset, PresetKind, Settings};
 pub use progress::{Control, Progress, Silent};
+pub use style_cache::{StyleCache, StyleEncoder};

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use std::path::PathBuf;
 
-use unistyle::{device::parse_device, image_io, locate::locate_weights, EncodedStyle, Error, Mask, Model, Picture, Result};
+use unistyle::{device::parse_device, locate::locate_weights, Error, Model, Preset, Result, Settings, StyleCache, StyleEncoder};
 
 use super::ModelArgs;
 
@@ -67,10 +67,12 @@ pub fn check_output_not_input(out: &Path, inputs: &[&Path]) -> Result<()> {
 }
 
 /// Style images, masks and blend weights, as the stylize and texture commands take them.
+/// With `--preset`, each flag given replaces the preset's value.
 #[derive(Debug, clap::Args)]
 pub struct StyleArgs {
-    /// Style image; repeat for several styles.
-    #[arg(long, value_name = "S.png", required = true)]
+    /// Style image; repeat for several styles. With --preset: replaces the preset's styles
+    /// (and its blend weights and masks).
+    #[arg(long, value_name = "S.png", required_unless_present = "preset")]
     pub style: Vec<PathBuf>,
     /// Weights of the styles when several are blended without masks (normalised; default equal).
     #[arg(long, value_name = "0.3,0.7")]
@@ -79,57 +81,112 @@ pub struct StyleArgs {
     /// last style takes the rest) or N masks (uncovered pixels keep the content).
     #[arg(long, value_name = "M.png")]
     pub mask: Vec<PathBuf>,
-    /// Soft region borders: blend regions over about this many pixels.
-    #[arg(long, value_name = "PX", default_value_t = 0.0)]
-    pub feather: f32,
+    /// Soft region borders: blend regions over about this many pixels [default: 0].
+    #[arg(long, value_name = "PX")]
+    pub feather: Option<f32>,
     /// Downscale each style image so its longer side is at most N pixels.
     #[arg(long, value_name = "N")]
     pub style_size: Option<usize>,
 }
 
-/// How styles map to regions (style indices), by the library's [`unistyle::place_styles`].
-pub struct Assignment {
-    pub regions: Vec<(Mask, usize)>,
-    pub global: Vec<(usize, f64)>,
-}
-
 impl StyleArgs {
-    /// Checks the flag combination (before anything heavy runs) and loads the masks.
-    pub fn assign(&self) -> Result<Assignment> {
-        if self.style_size == Some(0) {
-            return Err(Error::param("--style-size", "must be at least 1"));
+    /// Lays the flags given over `s` (a preset's settings, or the defaults).
+    pub fn overlay(&self, s: &mut Settings) -> Result<()> {
+        if !self.style.is_empty() {
+            // The preset's weights, masks and mask options were made for its own styles.
+            s.styles = self.style.clone();
+            s.blend = None;
+            s.masks.clear();
+            s.feather = None;
+            s.foreground_only = None;
         }
-        Error::check_range("--feather", self.feather as f64, 0.0, 10_000.0)?;
-        let weights = self.blend.as_deref().map(|b| parse_floats("--blend", b)).transpose()?;
-        let indices: Vec<usize> = (0..self.style.len()).collect();
-        let (regions, global) = unistyle::place_styles(&indices, weights.as_deref(), self.mask.clone())
-            .map_err(|e| match e {
-                Error::Parameter { name, reason } => Error::param(format!("--{name}"), reason),
-                e => e,
-            })?;
-        let regions = regions
-            .into_iter()
-            .map(|(path, mix)| Ok((Mask::load(&path)?, mix[0].0)))
-            .collect::<Result<Vec<_>>>()?;
-        Ok(Assignment { regions, global })
+        if !self.mask.is_empty() {
+            s.masks = self.mask.clone();
+            s.blend = None;
+        }
+        if let Some(b) = &self.blend {
+            s.blend = Some(parse_floats("--blend", b)?);
+        }
+        if let Some(f) = self.feather {
+            s.feather = Some(f);
+        }
+        if let Some(z) = self.style_size {
+            s.style_size = Some(z);
+        }
+        Ok(())
     }
 
-    /// Loads the style images (downscaled by `--style-size`).
-    pub fn load_pictures(&self) -> Result<Vec<Picture>> {
-        self.style
-            .iter()
-            .map(|p| {
-                let s = image_io::load_picture(p, "style image")?;
-                Ok(match self.style_size {
-                    Some(m) => s.fit_within(m),
-                    None => s,
-                })
-            })
-            .collect()
+}
+
+/// The preset and style-cache options of the stylize and texture commands.
+#[derive(Debug, clap::Args)]
+pub struct PresetArgs {
+    /// Preset file (TOML, see presets/README.md); flags given on the command line override it.
+    #[arg(long, value_name = "P.toml")]
+    pub preset: Option<PathBuf>,
+    #[command(flatten)]
+    pub cache: CacheArgs,
+}
+
+impl PresetArgs {
+    /// Loads the preset, if one was given, and starts the settings from it.
+    pub fn load(&self) -> Result<(Option<Preset>, Settings)> {
+        let preset = self.preset.as_deref().map(Preset::load).transpose()?;
+        let settings = preset.as_ref().map(|p| p.settings.clone()).unwrap_or_default();
+        Ok((preset, settings))
     }
 }
 
-/// Encodes every style once for `levels`.
-pub fn encode_styles(model: &Model, pictures: &[Picture], levels: &[usize]) -> Result<Vec<EncodedStyle>> {
-    pictures.iter().map(|s| EncodedStyle::encode(model, s, levels)).collect()
+/// Where the style cache lives.
+#[derive(Debug, clap::Args)]
+pub struct CacheArgs {
+    /// Style cache folder [default: $UNISTYLE_CACHE_DIR, else .unistyle-cache/ beside the
+    /// preset; without either, no cache].
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// Encode the styles afresh: read and write no style cache.
+    #[arg(long, conflicts_with = "cache_dir")]
+    pub no_cache: bool,
+    /// Tell on stderr how each style was obtained (cache hit, miss, rebuilt entry).
+    #[arg(long, short)]
+    pub verbose: bool,
+}
+
+impl CacheArgs {
+    /// The cache to use; `preset_dir_cache` is the default beside the preset(s), if any.
+    pub fn cache(&self, preset_dir_cache: Option<StyleCache>) -> Option<StyleCache> {
+        if self.no_cache {
+            return None;
+        }
+        self.cache_dir.clone().map(StyleCache::new).or_else(StyleCache::from_env).or(preset_dir_cache)
+    }
+
+    /// Prints what the encoder did (with --verbose).
+    pub fn report(&self, encoder: &mut StyleEncoder<'_>) {
+        for r in encoder.take_reports() {
+            if self.verbose {
+                eprintln!("{r}");
+            }
+        }
+    }
+}
+
+/// Names a setting by its flag (`style_size` → `--style-size`) in a validation error.
+pub fn flagify(e: Error) -> Error {
+    const FLAGS: &[&str] = &[
+        "style", "blend", "mask", "feather", "style_size", "levels", "alpha", "level_alpha", "width", "height",
+        "iterations",
+    ];
+    let flag = |n: String| {
+        if FLAGS.contains(&n.as_str()) {
+            format!("--{}", n.replace('_', "-"))
+        } else {
+            n
+        }
+    };
+    match e {
+        Error::Parameter { name, reason } => Error::Parameter { name: flag(name), reason },
+        Error::InvalidRange { name, min, max, value } => Error::InvalidRange { name: flag(name), min, max, value },
+        e => e,
+    }
 }

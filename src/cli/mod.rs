@@ -2,7 +2,9 @@
 
 mod args;
 mod bench;
+mod presets;
 mod progress_bar;
+mod render;
 mod stylize;
 mod texture;
 mod weights;
@@ -45,6 +47,10 @@ pub enum Command {
     Bench(bench::BenchArgs),
     /// Convert, inspect and verify weights files.
     Weights(weights::WeightsArgs),
+    /// Inspect style presets.
+    Presets(presets::PresetsArgs),
+    /// Render every texture preset of a folder to <out-dir>/<preset name>.png.
+    Render(render::RenderArgs),
 }
 
 pub fn run(cli: Cli) -> unistyle::Result<()> {
@@ -53,5 +59,7 @@ pub fn run(cli: Cli) -> unistyle::Result<()> {
         Command::Bench(a) => bench::run(a),
         Command::Texture(a) => texture::run(a),
         Command::Weights(a) => weights::run(a),
+        Command::Presets(a) => presets::run(a),
+        Command::Render(a) => render::run(a),
     }
 }

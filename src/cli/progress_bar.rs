@@ -22,6 +22,12 @@ impl Bar {
         Bar(Some(bar))
     }
 
+    pub fn set_message(&self, message: &str) {
+        if let Some(b) = &self.0 {
+            b.set_message(message.to_string());
+        }
+    }
+
     pub fn finish(&self) {
         if let Some(b) = &self.0 {
             b.finish_and_clear();

@@ -2,9 +2,9 @@
 
 use std::path::PathBuf;
 
-use unistyle::{image_io, Error, Result, Stylizer};
+use unistyle::{image_io, Error, Result, StyleEncoder};
 
-use super::args::{check_output_not_input, encode_styles, load_model, parse_level_alpha, parse_levels, StyleArgs};
+use super::args::{check_output_not_input, flagify, load_model, parse_level_alpha, parse_levels, PresetArgs, StyleArgs};
 use super::progress_bar::Bar;
 use super::ModelArgs;
 
@@ -14,6 +14,8 @@ pub struct StylizeArgs {
     #[arg(long, value_name = "C.png")]
     pub content: PathBuf,
     #[command(flatten)]
+    pub preset: PresetArgs,
+    #[command(flatten)]
     pub styles: StyleArgs,
     /// Output image; the format follows the extension (png, jpg, tif, bmp, webp).
     #[arg(long, value_name = "O.png")]
@@ -21,18 +23,20 @@ pub struct StylizeArgs {
     /// Levels to run, coarse to fine (default: every level the weights have).
     #[arg(long, value_name = "3,2,1")]
     pub levels: Option<String>,
-    /// Stylization strength: 0 keeps the content, 1 is fully stylized.
-    #[arg(long, default_value_t = 1.0)]
-    pub alpha: f64,
+    /// Stylization strength: 0 keeps the content, 1 is fully stylized [default: 1]. Replaces
+    /// a preset's alpha and, unless --level-alpha is given too, its per-level alphas.
+    #[arg(long)]
+    pub alpha: Option<f64>,
     /// Per-level alpha overrides, e.g. 3=0.8,1=0.4.
     #[arg(long, value_name = "L=A,…")]
     pub level_alpha: Option<String>,
-    /// Keep the content's colours; transfer only the style's lightness structure.
-    #[arg(long)]
-    pub preserve_color: bool,
+    /// Keep the content's colours; transfer only the style's lightness structure
+    /// (--preserve-color=false turns a preset's off).
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
+    pub preserve_color: Option<bool>,
     /// Stylize only inside the masks; keep the original pixels outside.
-    #[arg(long)]
-    pub foreground_only: bool,
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
+    pub foreground_only: Option<bool>,
     /// Downscale the content so its longer side is at most N pixels.
     #[arg(long, value_name = "N")]
     pub max_size: Option<usize>,
@@ -42,48 +46,50 @@ pub struct StylizeArgs {
 
 pub fn run(a: StylizeArgs) -> Result<()> {
     // Cheap checks first: nothing heavy runs on parameters that will be refused.
-    Error::check_range("--alpha", a.alpha, 0.0, 1.0)?;
-    let levels = a.levels.as_deref().map(parse_levels).transpose()?;
-    let level_alpha = a.level_alpha.as_deref().map(parse_level_alpha).transpose()?.unwrap_or_default();
+    let (preset, mut settings) = a.preset.load()?;
+    a.styles.overlay(&mut settings)?;
+    if let Some(l) = &a.levels {
+        let levels = parse_levels(l)?;
+        settings.level_alpha.retain(|(l, _)| levels.contains(l));
+        settings.levels = Some(levels);
+    }
+    if let Some(alpha) = a.alpha {
+        settings.alpha = Some(alpha);
+        settings.level_alpha.clear();
+    }
+    if let Some(la) = &a.level_alpha {
+        for (l, alpha) in parse_level_alpha(la)? {
+            settings.level_alpha.retain(|(x, _)| *x != l);
+            settings.level_alpha.push((l, alpha));
+        }
+    }
+    if a.preserve_color.is_some() {
+        settings.preserve_color = a.preserve_color;
+    }
+    if a.foreground_only.is_some() {
+        settings.foreground_only = a.foreground_only;
+    }
+    settings.validate().map_err(flagify)?;
     image_io::output_format(&a.out)?;
     let mut inputs = vec![a.content.as_path()];
-    inputs.extend(a.styles.style.iter().map(|p| p.as_path()));
-    inputs.extend(a.styles.mask.iter().map(|p| p.as_path()));
+    inputs.extend(settings.styles.iter().chain(&settings.masks).map(|p| p.as_path()));
+    inputs.extend(a.preset.preset.as_deref());
     check_output_not_input(&a.out, &inputs)?;
     if a.max_size == Some(0) {
         return Err(Error::param("--max-size", "must be at least 1"));
     }
-    let assignment = a.styles.assign()?;
 
     let mut content = image_io::load_picture(&a.content, "content image")?;
     if let Some(m) = a.max_size {
         content = content.fit_within(m);
     }
-    let pictures = a.styles.load_pictures()?;
-
     let model = load_model(&a.model)?;
-    let levels = levels.unwrap_or_else(|| model.levels());
-    for &l in &levels {
-        model.check_level(l)?;
-    }
-    let styles = encode_styles(&model, &pictures, &levels)?;
-    let mut b = Stylizer::builder(&model)
-        .levels(levels)
-        .alpha(a.alpha)
-        .feather(a.styles.feather)
-        .preserve_color(a.preserve_color)
-        .foreground_only(a.foreground_only)
-        .tile_size(a.model.tile_size);
-    for (l, al) in level_alpha {
-        b = b.level_alpha(l, al);
-    }
-    for (mask, s) in assignment.regions {
-        b = b.region(mask, &styles[s]);
-    }
-    for (s, w) in assignment.global {
-        b = b.weighted_style(&styles[s], w);
-    }
-    let stylizer = b.build()?;
+    let cache = a.preset.cache.cache(preset.as_ref().map(|p| p.default_cache()));
+    let mut encoder = StyleEncoder::new(&model, cache);
+    let prepared = settings.prepare(&mut encoder);
+    a.preset.cache.report(&mut encoder);
+    let prepared = prepared?;
+    let stylizer = settings.stylizer(&model, &prepared).tile_size(a.model.tile_size).build()?;
     let mut bar = Bar::new("stylizing", a.model.quiet);
     let out = stylizer.run(&content, &mut bar)?;
     bar.finish();

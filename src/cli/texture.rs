@@ -2,14 +2,16 @@
 
 use std::path::PathBuf;
 
-use unistyle::{image_io, Error, Result, Texture};
+use unistyle::{image_io, Result, StyleEncoder};
 
-use super::args::{check_output_not_input, encode_styles, load_model, parse_levels, StyleArgs};
+use super::args::{check_output_not_input, flagify, load_model, parse_levels, PresetArgs, StyleArgs};
 use super::progress_bar::Bar;
 use super::ModelArgs;
 
 #[derive(Debug, clap::Args)]
 pub struct TextureArgs {
+    #[command(flatten)]
+    pub preset: PresetArgs,
     #[command(flatten)]
     pub styles: StyleArgs,
     /// Output image; the format follows the extension.
@@ -21,70 +23,56 @@ pub struct TextureArgs {
     /// Output height (default: the init image's, else the first style's).
     #[arg(long)]
     pub height: Option<usize>,
-    /// Seed of the starting noise; the same seed gives the same texture.
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
-    /// Passes of the multi-level pipeline, each starting from the previous result.
-    #[arg(long, default_value_t = 3)]
-    pub iterations: usize,
+    /// Seed of the starting noise; the same seed gives the same texture [default: 0].
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Passes of the multi-level pipeline, each starting from the previous result [default: 3].
+    #[arg(long)]
+    pub iterations: Option<usize>,
     /// Levels to run, coarse to fine (default: every level the weights have).
     #[arg(long, value_name = "3,2,1")]
     pub levels: Option<String>,
     /// Start from this image instead of noise.
     #[arg(long, value_name = "I.png")]
     pub init: Option<PathBuf>,
-    /// Make the texture wrap around seamlessly (tiles without visible edges).
-    #[arg(long)]
-    pub tileable: bool,
+    /// Make the texture wrap around seamlessly (tiles without visible edges);
+    /// --tileable=false turns a preset's off.
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
+    pub tileable: Option<bool>,
     #[command(flatten)]
     pub model: ModelArgs,
 }
 
 pub fn run(a: TextureArgs) -> Result<()> {
-    let levels = a.levels.as_deref().map(parse_levels).transpose()?;
+    let (preset, mut settings) = a.preset.load()?;
+    a.styles.overlay(&mut settings)?;
+    if let Some(l) = &a.levels {
+        settings.levels = Some(parse_levels(l)?);
+    }
+    let t = &mut settings.texture;
+    t.width = a.width.or(t.width);
+    t.height = a.height.or(t.height);
+    t.seed = a.seed.or(t.seed);
+    t.iterations = a.iterations.or(t.iterations);
+    t.tileable = a.tileable.or(t.tileable);
+    t.init = a.init.clone().or(t.init.take());
+    // Texture synthesis always runs at alpha 1 on the whole image.
+    settings.alpha = None;
+    settings.level_alpha.clear();
+    settings.validate_texture().map_err(flagify)?;
     image_io::output_format(&a.out)?;
-    let mut inputs: Vec<&std::path::Path> = a.styles.style.iter().map(|p| p.as_path()).collect();
-    inputs.extend(a.styles.mask.iter().map(|p| p.as_path()));
-    inputs.extend(a.init.as_deref());
+    let mut inputs: Vec<&std::path::Path> = settings.styles.iter().chain(&settings.masks).map(|p| p.as_path()).collect();
+    inputs.extend(settings.texture.init.as_deref());
+    inputs.extend(a.preset.preset.as_deref());
     check_output_not_input(&a.out, &inputs)?;
-    for (name, v) in [("--width", a.width), ("--height", a.height)] {
-        if v == Some(0) {
-            return Err(Error::param(name, "must be at least 1"));
-        }
-    }
-    let assignment = a.styles.assign()?;
-    if a.styles.mask.len() == a.styles.style.len() {
-        return Err(Error::param("--mask", "a texture has no content to keep: give one mask fewer than styles"));
-    }
-    let init = a.init.as_deref().map(|p| image_io::load_picture(p, "init image")).transpose()?;
-    let pictures = a.styles.load_pictures()?;
-    let (dw, dh) = init.as_ref().map_or((pictures[0].width, pictures[0].height), |p| (p.width, p.height));
-    let (width, height) = (a.width.unwrap_or(dw), a.height.unwrap_or(dh));
 
     let model = load_model(&a.model)?;
-    let levels = levels.unwrap_or_else(|| model.levels());
-    for &l in &levels {
-        model.check_level(l)?;
-    }
-    let styles = encode_styles(&model, &pictures, &levels)?;
-    let mut b = Texture::builder(&model)
-        .size(width, height)
-        .seed(a.seed)
-        .iterations(a.iterations)
-        .levels(levels)
-        .tileable(a.tileable)
-        .feather(a.styles.feather)
-        .tile_size(a.model.tile_size);
-    if let Some(i) = init {
-        b = b.init(i);
-    }
-    for (mask, s) in assignment.regions {
-        b = b.region(mask, &styles[s]);
-    }
-    for (s, w) in assignment.global {
-        b = b.weighted_style(&styles[s], w);
-    }
-    let texture = b.build()?;
+    let cache = a.preset.cache.cache(preset.as_ref().map(|p| p.default_cache()));
+    let mut encoder = StyleEncoder::new(&model, cache);
+    let prepared = settings.prepare(&mut encoder);
+    a.preset.cache.report(&mut encoder);
+    let prepared = prepared?;
+    let texture = settings.texture(&model, &prepared)?.tile_size(a.model.tile_size).build()?;
     let mut bar = Bar::new("synthesizing", a.model.quiet);
     let out = texture.run(&mut bar)?;
     bar.finish();

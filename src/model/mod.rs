@@ -29,6 +29,7 @@ pub struct Model {
     encoder: Encoder,
     decoders: BTreeMap<usize, Decoder>,
     source: PathBuf,
+    content_hash: String,
 }
 
 impl Model {
@@ -59,6 +60,7 @@ impl Model {
             encoder,
             decoders,
             source: file.path,
+            content_hash: file.content_hash,
         })
     }
 
@@ -69,6 +71,11 @@ impl Model {
     /// The file the weights came from.
     pub fn source(&self) -> &Path {
         &self.source
+    }
+
+    /// SHA-256 (lowercase hex) of the weights file this model was loaded from.
+    pub fn content_hash(&self) -> &str {
+        &self.content_hash
     }
 
     /// Levels with a decoder, ascending.

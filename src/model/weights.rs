@@ -22,6 +22,8 @@ pub struct WeightsFile {
     pub tensors: HashMap<String, Tensor>,
     /// Header metadata (`format`, `levels`, `dtype`, `source`, …).
     pub metadata: HashMap<String, String>,
+    /// SHA-256 of the file's bytes (lowercase hex): identifies the weights, e.g. in the style cache.
+    pub content_hash: String,
 }
 
 fn bad(path: &Path, reason: impl Into<String>) -> Error {
@@ -156,6 +158,7 @@ impl WeightsFile {
             encoder_level,
             tensors,
             metadata,
+            content_hash: crate::style_cache::sha256_hex(bytes),
         })
     }
 }
