@@ -60,6 +60,11 @@ extern "C" {
 typedef struct unistyle_context unistyle_context; /* model + device */
 typedef struct unistyle_style unistyle_style;     /* a style encoded once, reusable */
 typedef struct unistyle_job unistyle_job;         /* cancel flag + progress, shared across threads */
+typedef struct unistyle_preset unistyle_preset;   /* a TOML preset with its styles encoded */
+
+/* Preset kinds */
+#define UNISTYLE_PRESET_STYLIZE 0
+#define UNISTYLE_PRESET_TEXTURE 1
 
 /* Pixels as the host holds them: interleaved channels, rows `stride` bytes apart.
  * channels: 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA. Alpha is passed through unchanged by
@@ -153,6 +158,23 @@ int unistyle_stylize(const unistyle_context *ctx, const unistyle_image *input,
 /* Synthesizes a texture of output->width x output->height into `output`. */
 int unistyle_texture(const unistyle_context *ctx, const unistyle_texture_options *opts,
                      const unistyle_image *output);
+
+/* Presets (the host's preset menu): a TOML file naming styles (found beside it or on
+ * UNISTYLE_STYLE_PATH), weights, masks, levels, alpha, colour preservation and texture
+ * settings; see presets/README.md. Loading encodes the styles (cached beside the preset). */
+int unistyle_preset_load(const unistyle_context *ctx, const char *path, unistyle_preset **out);
+const char *unistyle_preset_name(const unistyle_preset *preset);        /* valid until destroyed */
+const char *unistyle_preset_description(const unistyle_preset *preset); /* valid until destroyed */
+int unistyle_preset_kind(const unistyle_preset *preset);                /* UNISTYLE_PRESET_* */
+void unistyle_preset_destroy(unistyle_preset *preset);
+/* Stylize with everything the preset says; buffer rules as unistyle_stylize. */
+int unistyle_stylize_preset(const unistyle_context *ctx, const unistyle_preset *preset,
+                            const unistyle_image *input, const unistyle_image *output,
+                            unistyle_progress_fn progress, void *progress_user_data, const unistyle_job *job);
+/* Synthesize the preset's texture at output->width x output->height. */
+int unistyle_texture_preset(const unistyle_context *ctx, const unistyle_preset *preset,
+                            const unistyle_image *output,
+                            unistyle_progress_fn progress, void *progress_user_data, const unistyle_job *job);
 
 #ifdef __cplusplus
 }

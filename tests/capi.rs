@@ -497,3 +497,73 @@ fn create_destroy_cycles() {
         drop(s1);
     }
 }
+
+#[test]
+fn presets_through_the_abi() {
+    type Load = unsafe extern "C" fn(*const UnistyleContext, *const c_char, *mut *mut UnistylePreset) -> c_int;
+    type Kind = unsafe extern "C" fn(*const UnistylePreset) -> c_int;
+    type Text = unsafe extern "C" fn(*const UnistylePreset) -> *const c_char;
+    type Destroy = unsafe extern "C" fn(*mut UnistylePreset);
+    type StylizeP = unsafe extern "C" fn(*const UnistyleContext, *const UnistylePreset, *const UnistyleImage, *const UnistyleImage, Option<ProgressFn>, *mut c_void, *const UnistyleJob) -> c_int;
+    type TextureP = unsafe extern "C" fn(*const UnistyleContext, *const UnistylePreset, *const UnistyleImage, Option<ProgressFn>, *mut c_void, *const UnistyleJob) -> c_int;
+    let lib = api()._lib;
+    let (load, kind, name, destroy, stylize_p, texture_p): (Symbol<Load>, Symbol<Kind>, Symbol<Text>, Symbol<Destroy>, Symbol<StylizeP>, Symbol<TextureP>) = unsafe {
+        (lib.get(b"unistyle_preset_load").unwrap(), lib.get(b"unistyle_preset_kind").unwrap(), lib.get(b"unistyle_preset_name").unwrap(),
+         lib.get(b"unistyle_preset_destroy").unwrap(), lib.get(b"unistyle_stylize_preset").unwrap(), lib.get(b"unistyle_texture_preset").unwrap())
+    };
+    // Presets copied to a temporary folder (their style cache is written beside them); the
+    // images are found on the style search path.
+    let dir = tempfile::tempdir().unwrap();
+    for p in ["starry-night.toml", "brick-texture.toml"] {
+        std::fs::copy(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("presets").join(p), dir.path().join(p)).unwrap();
+    }
+    std::env::set_var("UNISTYLE_STYLE_PATH", image("style"));
+    let ctx = context();
+    let mut p = null_mut();
+    let st = unsafe { load(ctx.0, cstr(&dir.path().join("starry-night.toml")).as_ptr(), &mut p) };
+    assert_eq!(st, UNISTYLE_OK, "{}", last_error());
+    assert_eq!(unsafe { kind(p) }, UNISTYLE_PRESET_STYLIZE);
+    assert_eq!(unsafe { CStr::from_ptr(name(p)) }.to_str().unwrap(), "starry-night");
+    let content = picture("content/tubingen_256.png");
+    let input = Buf::from_picture(&content, 3, UNISTYLE_U8, 0);
+    let out = Buf::new(256, 256, 3, UNISTYLE_U8, 0, 0);
+    assert_eq!(unsafe { stylize_p(ctx.0, p, &input.desc, &out.desc, None, null_mut(), null()) }, UNISTYLE_OK, "{}", last_error());
+    let cli = dir.path().join("cli.png");
+    let res = bin()
+        .args(["stylize", "--preset", s(&dir.path().join("starry-night.toml")), "--content", s(&image("content/tubingen_256.png")),
+            "--weights", s(&relu3_weights()), "--out", s(&cli)])
+        .env("UNISTYLE_STYLE_PATH", image("style"))
+        .output()
+        .unwrap();
+    assert!(res.status.success(), "{}", String::from_utf8_lossy(&res.stderr));
+    let pp = psnr(&out.rgb(), &read_png(&cli).rgb);
+    println!("preset via ABI vs CLI: {pp:.1} dB");
+    assert!(pp >= 50.0);
+    unsafe { destroy(p) };
+
+    let mut t = null_mut();
+    assert_eq!(unsafe { load(ctx.0, cstr(&dir.path().join("brick-texture.toml")).as_ptr(), &mut t) }, UNISTYLE_OK, "{}", last_error());
+    assert_eq!(unsafe { kind(t) }, UNISTYLE_PRESET_TEXTURE);
+    let tex = Buf::new(64, 48, 3, UNISTYLE_U8, 0, 0);
+    assert_eq!(unsafe { texture_p(ctx.0, t, &tex.desc, None, null_mut(), null()) }, UNISTYLE_OK, "{}", last_error());
+    let cli_t = dir.path().join("cli_t.png");
+    let res = bin()
+        .args(["texture", "--preset", s(&dir.path().join("brick-texture.toml")), "--width", "64", "--height", "48",
+            "--weights", s(&relu3_weights()), "--out", s(&cli_t)])
+        .env("UNISTYLE_STYLE_PATH", image("style"))
+        .output()
+        .unwrap();
+    assert!(res.status.success(), "{}", String::from_utf8_lossy(&res.stderr));
+    assert_eq!(tex.rgb(), read_png(&cli_t).rgb, "preset texture via ABI differs from the CLI");
+    unsafe { destroy(t) };
+
+    // A broken preset: status and a message naming the file.
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "version = 1\nname = \"x\"\nstyle = \"starry_256.png\"\nalpha = 7\n").unwrap();
+    let mut b = null_mut();
+    assert_eq!(unsafe { load(ctx.0, cstr(&bad).as_ptr(), &mut b) }, UNISTYLE_ERR_PRESET);
+    assert!(last_error().contains("bad.toml") && last_error().contains("alpha"), "{}", last_error());
+    assert!(b.is_null());
+    assert_eq!(unsafe { kind(null()) }, UNISTYLE_ERR_NULL);
+    unsafe { destroy(null_mut()) };
+}

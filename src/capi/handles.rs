@@ -2,8 +2,11 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
+use std::ffi::CString;
+
 use crate::model::Model;
 use crate::pipeline::EncodedStyle;
+use crate::preset::{Prepared, Preset};
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -49,4 +52,13 @@ impl UnistyleJob {
     pub(crate) fn progress(&self) -> f32 {
         f32::from_bits(self.progress.load(Ordering::SeqCst))
     }
+}
+
+/// `unistyle_preset`: a parsed preset with its styles already encoded for one context.
+pub struct UnistylePreset {
+    pub(crate) context_id: u64,
+    pub(crate) preset: Preset,
+    pub(crate) prepared: Prepared,
+    pub(crate) name: CString,
+    pub(crate) description: CString,
 }

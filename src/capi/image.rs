@@ -203,7 +203,9 @@ impl Checked<'_> {
         for y in 0..h {
             for x in 0..w {
                 let i = y * w + x;
-                let (r, g, b) = (p.rgb[i], p.rgb[n + i], p.rgb[2 * n + i]);
+                // Clamp first, so a gray result equals the gray of the clamped colour result.
+                let c01 = |v: f32| if v.is_nan() { 0.0 } else { v.clamp(0.0, 1.0) };
+                let (r, g, b) = (c01(p.rgb[i]), c01(p.rgb[n + i]), c01(p.rgb[2 * n + i]));
                 let a = p.alpha.as_ref().map_or(1.0, |a| a[i]);
                 let gray = 0.2126 * r + 0.7152 * g + 0.0722 * b;
                 let samples: &[f32] = match ch {

@@ -13,7 +13,7 @@ mod status;
 use std::ffi::{c_char, c_int, CStr};
 use std::path::PathBuf;
 
-pub use handles::{UnistyleContext, UnistyleJob, UnistyleStyle};
+pub use handles::{UnistyleContext, UnistyleJob, UnistylePreset, UnistyleStyle};
 pub use image::{UnistyleImage, UNISTYLE_F32, UNISTYLE_U16, UNISTYLE_U8};
 pub use options::{ProgressFn, UnistyleStylizeOptions, UnistyleTextureOptions};
 pub use status::*;
@@ -26,6 +26,8 @@ use crate::device::parse_device;
 use crate::locate::locate_weights;
 use crate::model::Model;
 use crate::pipeline::{EncodedStyle, Stylizer, Texture};
+use crate::preset::{Preset, PresetKind};
+use crate::style_cache::StyleEncoder;
 
 /// Version of the C ABI; bumped on incompatible changes. Structs grow compatibly through
 /// their `struct_size` field.
@@ -400,6 +402,151 @@ pub unsafe extern "C" fn unistyle_texture(
         }
         let mut progress = HostProgress { callback: o.progress, user_data: o.progress_user_data, job: o.job };
         let result = b.build()?.run(&mut progress)?;
+        // SAFETY: validated output descriptor.
+        unsafe { out.write_picture(&result) };
+        Ok(())
+    })
+}
+
+/// Preset kind: a stylization look.
+pub const UNISTYLE_PRESET_STYLIZE: c_int = 0;
+/// Preset kind: a texture (has a `[texture]` table).
+pub const UNISTYLE_PRESET_TEXTURE: c_int = 1;
+
+/// Loads a TOML preset (style images beside it or on `UNISTYLE_STYLE_PATH`) and encodes its
+/// styles for `ctx`, through the style cache beside the preset.
+#[no_mangle]
+pub unsafe extern "C" fn unistyle_preset_load(
+    ctx: *const UnistyleContext,
+    path: *const c_char,
+    out: *mut *mut UnistylePreset,
+) -> c_int {
+    guard("unistyle_preset_load", || {
+        // SAFETY: documented arguments.
+        let ctx = unsafe { handle(ctx, "ctx")? };
+        let Some(path) = (unsafe { str_arg(path, "path")? }) else {
+            return fail(UNISTYLE_ERR_NULL, "path is NULL");
+        };
+        if out.is_null() {
+            return fail(UNISTYLE_ERR_NULL, "out is NULL");
+        }
+        let preset = Preset::load(path)?;
+        let mut encoder = StyleEncoder::new(&ctx.model, Some(preset.default_cache()));
+        let prepared = preset.settings.prepare(&mut encoder)?;
+        let c = |s: &str| std::ffi::CString::new(s.replace('\0', " ")).unwrap_or_default();
+        let value = UnistylePreset {
+            context_id: ctx.id,
+            name: c(&preset.name),
+            description: c(&preset.description),
+            preset,
+            prepared,
+        };
+        // SAFETY: checked above.
+        unsafe { put(out, value, "out") }
+    })
+}
+
+/// The preset's name (valid until the preset is destroyed; "" for NULL).
+#[no_mangle]
+pub unsafe extern "C" fn unistyle_preset_name(preset: *const UnistylePreset) -> *const c_char {
+    // SAFETY: NULL or a live preset (documented).
+    unsafe { preset.as_ref() }.map_or(c"".as_ptr(), |p| p.name.as_ptr())
+}
+
+/// The preset's one-line description (valid until the preset is destroyed; "" for NULL).
+#[no_mangle]
+pub unsafe extern "C" fn unistyle_preset_description(preset: *const UnistylePreset) -> *const c_char {
+    // SAFETY: NULL or a live preset (documented).
+    unsafe { preset.as_ref() }.map_or(c"".as_ptr(), |p| p.description.as_ptr())
+}
+
+/// `UNISTYLE_PRESET_STYLIZE` or `UNISTYLE_PRESET_TEXTURE` (negative status for NULL).
+#[no_mangle]
+pub unsafe extern "C" fn unistyle_preset_kind(preset: *const UnistylePreset) -> c_int {
+    // SAFETY: NULL or a live preset (documented).
+    match unsafe { preset.as_ref() } {
+        None => UNISTYLE_ERR_NULL,
+        Some(p) => match p.preset.kind() {
+            PresetKind::Stylize => UNISTYLE_PRESET_STYLIZE,
+            PresetKind::Texture => UNISTYLE_PRESET_TEXTURE,
+        },
+    }
+}
+
+/// Frees a preset (NULL is ignored).
+#[no_mangle]
+pub unsafe extern "C" fn unistyle_preset_destroy(preset: *mut UnistylePreset) {
+    guard_void(|| {
+        if !preset.is_null() {
+            // SAFETY: a handle from unistyle_preset_load, freed once (documented).
+            drop(unsafe { Box::from_raw(preset) });
+        }
+    })
+}
+
+/// # Safety
+/// `preset` must be NULL or a live preset.
+unsafe fn preset_for<'a>(ctx: &UnistyleContext, preset: *const UnistylePreset) -> Result<&'a UnistylePreset, Fail> {
+    // SAFETY: forwarded from the caller.
+    let p = unsafe { handle(preset, "preset")? };
+    if p.context_id != ctx.id {
+        return fail(UNISTYLE_ERR_INVALID, "preset was loaded with another context");
+    }
+    Ok(p)
+}
+
+/// Stylizes `input` into `output` with everything the preset says (styles, blend, masks,
+/// levels, alpha, colour preservation). Same buffer rules as `unistyle_stylize`.
+#[no_mangle]
+pub unsafe extern "C" fn unistyle_stylize_preset(
+    ctx: *const UnistyleContext,
+    preset: *const UnistylePreset,
+    input: *const UnistyleImage,
+    output: *const UnistyleImage,
+    progress: Option<ProgressFn>,
+    progress_user_data: *mut std::ffi::c_void,
+    job: *const UnistyleJob,
+) -> c_int {
+    guard("unistyle_stylize_preset", || {
+        // SAFETY: documented arguments; buffers are the caller's responsibility.
+        let ctx = unsafe { handle(ctx, "ctx")? };
+        let p = unsafe { preset_for(ctx, preset)? };
+        let inp = unsafe { check(input, "input")? };
+        let out = unsafe { check(output, "output")? };
+        if (out.width(), out.height()) != (inp.width(), inp.height()) {
+            return fail(
+                UNISTYLE_ERR_INVALID,
+                format!("output is {}×{} but input is {}×{}", out.width(), out.height(), inp.width(), inp.height()),
+            );
+        }
+        let content = unsafe { inp.to_picture("input")? };
+        let mut progress = HostProgress { callback: progress, user_data: progress_user_data, job };
+        let result = p.preset.settings.stylizer(&ctx.model, &p.prepared).build()?.run(&content, &mut progress)?;
+        // SAFETY: validated output descriptor.
+        unsafe { out.write_picture(&result) };
+        Ok(())
+    })
+}
+
+/// Synthesizes the preset's texture at the output's size (seed, iterations, tileable from
+/// the preset).
+#[no_mangle]
+pub unsafe extern "C" fn unistyle_texture_preset(
+    ctx: *const UnistyleContext,
+    preset: *const UnistylePreset,
+    output: *const UnistyleImage,
+    progress: Option<ProgressFn>,
+    progress_user_data: *mut std::ffi::c_void,
+    job: *const UnistyleJob,
+) -> c_int {
+    guard("unistyle_texture_preset", || {
+        // SAFETY: documented arguments; buffers are the caller's responsibility.
+        let ctx = unsafe { handle(ctx, "ctx")? };
+        let p = unsafe { preset_for(ctx, preset)? };
+        let out = unsafe { check(output, "output")? };
+        let builder = p.preset.settings.texture(&ctx.model, &p.prepared)?.size(out.width(), out.height());
+        let mut progress = HostProgress { callback: progress, user_data: progress_user_data, job };
+        let result = builder.build()?.run(&mut progress)?;
         // SAFETY: validated output descriptor.
         unsafe { out.write_picture(&result) };
         Ok(())

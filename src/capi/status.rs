@@ -57,6 +57,7 @@ pub(crate) fn status_of(e: &Error) -> Status {
         Error::InvalidRange { .. } | Error::Parameter { .. } => UNISTYLE_ERR_INVALID,
         Error::Limits { .. } => UNISTYLE_ERR_LIMITS,
         Error::Cancelled => UNISTYLE_ERR_CANCELLED,
+        Error::Preset { .. } => UNISTYLE_ERR_PRESET,
         _ => UNISTYLE_ERR_INTERNAL,
     }
 }
