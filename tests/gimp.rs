@@ -240,8 +240,8 @@ fn gimp_plugin_matches_cli() {
     let rect = p.path("rect.png");
     write_rect_mask(&rect, SMALL, SMALL);
     let (x, y, w, h) = SEL;
-    let (sel_out, masked_out, gray_in, gray_out, tex_out) =
-        (p.path("gimp_sel.png"), p.path("gimp_masked.png"), p.path("gray_in.png"), p.path("gimp_gray.png"), p.path("gimp_tex.png"));
+    let (sel_out, masked_out, gray_in, gray_out, tex_out, float_out) = (p.path("gimp_sel.png"), p.path("gimp_masked.png"),
+        p.path("gray_in.png"), p.path("gimp_gray.png"), p.path("gimp_tex.png"), p.path("gimp_float.png"));
     let scripts = vec![
         format!("(plug-in-unistyle-set-weights RUN-NONINTERACTIVE {})", q(&weights)),
         format!(
@@ -261,14 +261,20 @@ fn gimp_plugin_matches_cli() {
             load(&small), save(&gray_in), q(&starry), save(&gray_out)
         ),
         format!(
+            "(let* ({}) (gimp-image-convert-precision image PRECISION-FLOAT-LINEAR) \
+             (plug-in-unistyle-stylize RUN-NONINTERACTIVE image drawable {} 0.6 \"3,2,1\") \
+             (gimp-image-convert-precision image PRECISION-U8-GAMMA) {})",
+            load(&small), q(&starry), save(&float_out)
+        ),
+        format!(
             "(let* ((image (car (plug-in-unistyle-texture RUN-NONINTERACTIVE {} 96 64 7 1 TRUE)))) {})",
             q(&brick), save_layer("(car (gimp-image-get-active-layer image))", &tex_out)
         ),
     ];
     let (log, secs) = p.gimp(&scripts, &[]);
-    println!("GIMP session (selection, mask channel, grayscale, texture): {secs:.2} s");
+    println!("GIMP session (selection, mask channel, grayscale, float image, texture): {secs:.2} s");
     assert_no_execution_error(&log, "second session");
-    for f in [&sel_out, &masked_out, &gray_in, &gray_out, &tex_out] {
+    for f in [&sel_out, &masked_out, &gray_in, &gray_out, &tex_out, &float_out] {
         assert!(f.is_file(), "GIMP wrote no {}; log:\n{log}", f.display());
     }
 
@@ -315,6 +321,15 @@ fn gimp_plugin_matches_cli() {
     let db = psnr(&got, &want);
     println!("grayscale layer through GIMP vs luminance of the CLI's output ({} of {n} unclipped pixels): {db:.2} dB", got.len());
     assert!(got.len() * 2 > n && db >= 50.0, "grayscale: {db:.2} dB over {} pixels", got.len());
+
+    // A linear-light float image: read and written as perceptual float; converted back to
+    // 8-bit perceptual for saving (a linear image would be exported with linear values).
+    let cli_small = p.path("cli_small.png");
+    cli(&["stylize", "--content", s(&small), "--style", s(&starry), "--alpha", "0.6", "--levels", "3,2,1",
+        "--out", s(&cli_small)]);
+    let db = psnr_files(&float_out, &cli_small);
+    println!("float linear image through GIMP vs CLI: {db:.2} dB");
+    assert!(db >= 50.0, "float image: {db:.2} dB");
 
     // Texture: a new 96x64 image equal to the CLI's for the same seed.
     let cli_tex = p.path("cli_tex.png");
