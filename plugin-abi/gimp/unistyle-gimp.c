@@ -292,6 +292,8 @@ static GimpPDBStatusType stylize(gint32 image, gint32 drawable, const StylizeReq
                     rq->levels ? rq->levels : "");
     if (!gimp_item_is_valid(drawable) || !gimp_item_is_drawable(drawable))
         return fail("unistyle: the drawable is not valid");
+    if (gimp_item_is_group(drawable))
+        return fail("unistyle: a layer group cannot be stylized; choose one of its layers");
     if (gimp_drawable_is_indexed(drawable))
         return fail("unistyle: indexed images are not supported; convert the image to RGB or grayscale");
 
@@ -711,7 +713,7 @@ static void run(const gchar *name, gint nparams, const GimpParam *param, gint *n
 
     if (strcmp(name, PROC_STYLIZE) == 0) {
         StylizeVals v = {"", 1.0, ""};
-        gimp_get_data(PROC_STYLIZE, &v);
+        if (gimp_get_data_size(PROC_STYLIZE) == sizeof v) gimp_get_data(PROC_STYLIZE, &v);
         if (mode == GIMP_RUN_NONINTERACTIVE) {
             if (nparams != 6) status = GIMP_PDB_CALLING_ERROR;
             else {
@@ -730,7 +732,7 @@ static void run(const gchar *name, gint nparams, const GimpParam *param, gint *n
         }
     } else if (strcmp(name, PROC_MASKED) == 0) {
         MaskedVals v = {"", "", -1, 1.0, "", 0.0};
-        gimp_get_data(PROC_MASKED, &v);
+        if (gimp_get_data_size(PROC_MASKED) == sizeof v) gimp_get_data(PROC_MASKED, &v);
         if (mode == GIMP_RUN_NONINTERACTIVE) {
             if (nparams != 9) status = GIMP_PDB_CALLING_ERROR;
             else {
@@ -755,7 +757,7 @@ static void run(const gchar *name, gint nparams, const GimpParam *param, gint *n
         }
     } else if (strcmp(name, PROC_TEXTURE) == 0) {
         TextureVals v = {"", 256, 256, 0, 3, 0};
-        gimp_get_data(PROC_TEXTURE, &v);
+        if (gimp_get_data_size(PROC_TEXTURE) == sizeof v) gimp_get_data(PROC_TEXTURE, &v);
         if (mode == GIMP_RUN_NONINTERACTIVE) {
             if (nparams != 7) status = GIMP_PDB_CALLING_ERROR;
             else {
