@@ -201,21 +201,30 @@ pub fn fitted_size(width: usize, height: usize, max_side: usize) -> (usize, usiz
 
 /// Width and height of an image file, from its header only.
 pub fn image_size(path: &Path, what: &'static str) -> Result<(usize, usize)> {
-    let image_err = |reason: String| Error::Image {
+    let (w, h) = open_reader(path, what)?
+        .into_dimensions()
+        .map_err(|e| image_error(path, what, e.to_string()))?;
+    Ok((w as usize, h as usize))
+}
+
+fn image_error(path: &Path, what: &'static str, reason: String) -> Error {
+    Error::Image {
         what,
         path: path.to_path_buf(),
         reason,
-    };
-    let reader = ImageReader::open(path)
+    }
+}
+
+/// Opens an image file for reading, its format guessed from the content.
+fn open_reader(path: &Path, what: &'static str) -> Result<ImageReader<std::io::BufReader<std::fs::File>>> {
+    ImageReader::open(path)
         .map_err(|source| Error::Io {
             what,
             path: path.to_path_buf(),
             source,
         })?
         .with_guessed_format()
-        .map_err(|e| image_err(e.to_string()))?;
-    let (w, h) = reader.into_dimensions().map_err(|e| image_err(e.to_string()))?;
-    Ok((w as usize, h as usize))
+        .map_err(|e| image_error(path, what, e.to_string()))
 }
 
 /// `clamp(v, 0, 1) · scale`, rounded half up; NaN maps to 0.
@@ -233,11 +242,7 @@ fn resize_plane(src: &[f32], w: usize, h: usize, nw: usize, nh: usize) -> Vec<f3
 
 /// Decodes an image file; `what` names the input in messages ("content image", …).
 pub fn decode_file(path: &Path, what: &'static str, limits: DecodeLimits) -> Result<DynamicImage> {
-    let image_err = |reason: String| Error::Image {
-        what,
-        path: path.to_path_buf(),
-        reason,
-    };
+    let image_err = |reason: String| image_error(path, what, reason);
     let meta = std::fs::metadata(path).map_err(|source| Error::Io {
         what,
         path: path.to_path_buf(),
@@ -249,14 +254,7 @@ pub fn decode_file(path: &Path, what: &'static str, limits: DecodeLimits) -> Res
     if meta.len() == 0 {
         return Err(image_err("the file is empty (0 bytes)".into()));
     }
-    let mut reader = ImageReader::open(path)
-        .map_err(|source| Error::Io {
-            what,
-            path: path.to_path_buf(),
-            source,
-        })?
-        .with_guessed_format()
-        .map_err(|e| image_err(e.to_string()))?;
+    let mut reader = open_reader(path, what)?;
     if reader.format().is_none() {
         return Err(image_err("not a recognised image format".into()));
     }

@@ -326,6 +326,28 @@ pub unsafe extern "C" fn unistyle_texture_options_init(opts: *mut UnistyleTextur
     })
 }
 
+/// Validates the input and output descriptors of a stylize call (same size) and copies the
+/// input's pixels out.
+///
+/// # Safety
+/// Both descriptors must be NULL or valid, their buffers `stride × height` bytes.
+unsafe fn input_output<'a>(
+    input: *const UnistyleImage,
+    output: *const UnistyleImage,
+) -> Result<(crate::Picture, image::Checked<'a>), Fail> {
+    // SAFETY: forwarded from the caller.
+    let inp = unsafe { check(input, "input")? };
+    let out = unsafe { check(output, "output")? };
+    if (out.width(), out.height()) != (inp.width(), inp.height()) {
+        return fail(
+            UNISTYLE_ERR_INVALID,
+            format!("output is {}×{} but input is {}×{}", out.width(), out.height(), inp.width(), inp.height()),
+        );
+    }
+    // SAFETY: forwarded from the caller.
+    Ok((unsafe { inp.to_picture("input")? }, out))
+}
+
 /// Stylizes `input` into `output` (same width and height; any channel layout and sample
 /// type; may be the same buffer as `input`). `output` is written only on success.
 #[no_mangle]
@@ -340,15 +362,7 @@ pub unsafe extern "C" fn unistyle_stylize(
         let ctx = unsafe { handle(ctx, "ctx")? };
         let o = unsafe { handle(opts, "opts")? };
         check_size(o.struct_size, STYLIZE_OPTIONS_V1_SIZE, "opts")?;
-        let inp = unsafe { check(input, "input")? };
-        let out = unsafe { check(output, "output")? };
-        if (out.width(), out.height()) != (inp.width(), inp.height()) {
-            return fail(
-                UNISTYLE_ERR_INVALID,
-                format!("output is {}×{} but input is {}×{}", out.width(), out.height(), inp.width(), inp.height()),
-            );
-        }
-        let content = unsafe { inp.to_picture("input")? };
+        let (content, out) = unsafe { input_output(input, output)? };
         let common = unsafe {
             read_common(ctx, o.style_count, o.styles, o.weights, o.mask_count, o.masks, o.level_count, o.levels)?
         };
@@ -511,15 +525,7 @@ pub unsafe extern "C" fn unistyle_stylize_preset(
         // SAFETY: documented arguments; buffers are the caller's responsibility.
         let ctx = unsafe { handle(ctx, "ctx")? };
         let p = unsafe { preset_for(ctx, preset)? };
-        let inp = unsafe { check(input, "input")? };
-        let out = unsafe { check(output, "output")? };
-        if (out.width(), out.height()) != (inp.width(), inp.height()) {
-            return fail(
-                UNISTYLE_ERR_INVALID,
-                format!("output is {}×{} but input is {}×{}", out.width(), out.height(), inp.width(), inp.height()),
-            );
-        }
-        let content = unsafe { inp.to_picture("input")? };
+        let (content, out) = unsafe { input_output(input, output)? };
         let mut progress = HostProgress { callback: progress, user_data: progress_user_data, job };
         let result = p.preset.settings.stylizer(&ctx.model, &p.prepared).build()?.run(&content, &mut progress)?;
         // SAFETY: validated output descriptor.
