@@ -10,11 +10,22 @@ command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 [ -f /usr/include/png.h ] || need+=(libpng-dev)
 command -v gimp >/dev/null 2>&1 || need+=(gimp)
 pkg-config --exists gimp-2.0 2>/dev/null || need+=(libgimp2.0-dev)
+command -v kritarunner >/dev/null 2>&1 || need+=(krita)
+command -v xvfb-run >/dev/null 2>&1 || need+=(xvfb)
+command -v xauth >/dev/null 2>&1 || need+=(xauth)
+command -v python3 >/dev/null 2>&1 || need+=(python3)
 
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""
   if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
   echo "installing: ${need[*]}" >&2
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q
-  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${need[@]}"
+  # Retried: a concurrent apt run on the same machine can remove downloaded archives.
+  for attempt in 1 2 3; do
+    if $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}"; then
+      break
+    fi
+    [ "$attempt" = 3 ] && { echo "apt-get install ${need[*]} failed" >&2; exit 1; }
+    sleep 10
+  done
 fi

@@ -1,0 +1,450 @@
+"""ctypes binding of the unistyle C ABI (plugin-abi/unistyle.h).
+
+Plain Python (no Krita, no numpy): usable from any Python 3.8+ host.
+
+The library is loaded from, in order:
+  1. the file named by the UNISTYLE_LIBRARY environment variable (an error if it is missing),
+  2. libunistyle.so next to this module (where install.sh puts it),
+  3. target/release/libunistyle.so of the crate this file belongs to (a source checkout).
+
+Every failing call raises UnistyleError carrying the status code and the message of
+unistyle_last_error().
+"""
+
+import ctypes
+import os
+import sys
+import threading
+
+ABI_VERSION = 1
+
+# Status codes (unistyle.h)
+OK = 0
+ERR_NULL = -1
+ERR_INVALID = -2
+ERR_VERSION = -3
+ERR_IO = -4
+ERR_IMAGE = -5
+ERR_WEIGHTS = -6
+ERR_LEVEL = -7
+ERR_CANCELLED = -8
+ERR_LIMITS = -9
+ERR_INTERNAL = -10
+ERR_PRESET = -11
+
+# Sample types
+U8 = 1
+U16 = 2
+F32 = 3
+SAMPLE_SIZE = {U8: 1, U16: 2, F32: 4}
+
+MAX_SIDE = 32768
+
+if sys.platform == "win32":
+    LIBRARY_NAME = "unistyle.dll"
+elif sys.platform == "darwin":
+    LIBRARY_NAME = "libunistyle.dylib"
+else:
+    LIBRARY_NAME = "libunistyle.so"
+
+
+class UnistyleError(Exception):
+    """A unistyle call failed. `status` is the C status code, `message` the library's text."""
+
+    def __init__(self, status, message, call=""):
+        self.status = status
+        self.message = message
+        self.call = call
+        prefix = "%s: " % call if call and not message.startswith(call) else ""
+        super().__init__("%s%s" % (prefix, message))
+
+    @property
+    def cancelled(self):
+        return self.status == ERR_CANCELLED
+
+
+# --- C structs, field for field as in unistyle.h ------------------------------------------
+
+PROGRESS_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_float, ctypes.c_void_p)
+
+
+class Image(ctypes.Structure):
+    """unistyle_image"""
+
+    _fields_ = [
+        ("struct_size", ctypes.c_uint32),
+        ("width", ctypes.c_uint32),
+        ("height", ctypes.c_uint32),
+        ("channels", ctypes.c_uint32),
+        ("sample_type", ctypes.c_uint32),
+        ("stride", ctypes.c_size_t),
+        ("data", ctypes.c_void_p),
+    ]
+
+
+class StylizeOptions(ctypes.Structure):
+    """unistyle_stylize_options"""
+
+    _fields_ = [
+        ("struct_size", ctypes.c_uint32),
+        ("style_count", ctypes.c_uint32),
+        ("styles", ctypes.POINTER(ctypes.c_void_p)),
+        ("weights", ctypes.POINTER(ctypes.c_float)),
+        ("mask_count", ctypes.c_uint32),
+        ("masks", ctypes.POINTER(Image)),
+        ("level_count", ctypes.c_uint32),
+        ("levels", ctypes.POINTER(ctypes.c_uint32)),
+        ("alpha", ctypes.c_float),
+        ("feather", ctypes.c_float),
+        ("preserve_color", ctypes.c_int),
+        ("foreground_only", ctypes.c_int),
+        ("progress", PROGRESS_FN),
+        ("progress_user_data", ctypes.c_void_p),
+        ("job", ctypes.c_void_p),
+    ]
+
+
+class TextureOptions(ctypes.Structure):
+    """unistyle_texture_options"""
+
+    _fields_ = [
+        ("struct_size", ctypes.c_uint32),
+        ("style_count", ctypes.c_uint32),
+        ("styles", ctypes.POINTER(ctypes.c_void_p)),
+        ("weights", ctypes.POINTER(ctypes.c_float)),
+        ("mask_count", ctypes.c_uint32),
+        ("masks", ctypes.POINTER(Image)),
+        ("level_count", ctypes.c_uint32),
+        ("levels", ctypes.POINTER(ctypes.c_uint32)),
+        ("seed", ctypes.c_uint64),
+        ("iterations", ctypes.c_uint32),
+        ("tileable", ctypes.c_int),
+        ("feather", ctypes.c_float),
+        ("progress", PROGRESS_FN),
+        ("progress_user_data", ctypes.c_void_p),
+        ("job", ctypes.c_void_p),
+        ("init", ctypes.POINTER(Image)),
+    ]
+
+
+# --- loading ------------------------------------------------------------------------------
+
+def library_candidates():
+    """Paths tried, in order, to find the library."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    out = []
+    env = os.environ.get("UNISTYLE_LIBRARY")
+    if env:
+        out.append(env)
+    out.append(os.path.join(here, LIBRARY_NAME))
+    # plugin-abi/krita/unistyle_krita/ -> crate root
+    crate = os.path.normpath(os.path.join(here, os.pardir, os.pardir, os.pardir))
+    out.append(os.path.join(crate, "target", "release", LIBRARY_NAME))
+    return out
+
+
+_lib = None
+_lib_lock = threading.Lock()
+
+
+def _declare(lib):
+    c = ctypes
+    vp = c.c_void_p
+    sigs = {
+        "unistyle_abi_version": (c.c_uint32, []),
+        "unistyle_version": (c.c_char_p, []),
+        "unistyle_last_error": (c.c_char_p, []),
+        "unistyle_status_string": (c.c_char_p, [c.c_int]),
+        "unistyle_context_create": (c.c_int, [c.c_char_p, c.c_char_p, c.POINTER(vp)]),
+        "unistyle_context_destroy": (None, [vp]),
+        "unistyle_context_levels": (c.c_int, [vp, c.POINTER(c.c_uint32), c.c_uint32, c.POINTER(c.c_uint32)]),
+        "unistyle_style_create_from_file": (c.c_int, [vp, c.c_char_p, c.c_uint32, c.POINTER(vp)]),
+        "unistyle_style_create_from_image": (c.c_int, [vp, c.POINTER(Image), c.c_uint32, c.POINTER(vp)]),
+        "unistyle_style_destroy": (None, [vp]),
+        "unistyle_job_create": (c.c_int, [c.POINTER(vp)]),
+        "unistyle_job_cancel": (None, [vp]),
+        "unistyle_job_progress": (c.c_float, [vp]),
+        "unistyle_job_destroy": (None, [vp]),
+        "unistyle_stylize_options_init": (c.c_int, [c.POINTER(StylizeOptions)]),
+        "unistyle_texture_options_init": (c.c_int, [c.POINTER(TextureOptions)]),
+        "unistyle_stylize": (c.c_int, [vp, c.POINTER(Image), c.POINTER(StylizeOptions), c.POINTER(Image)]),
+        "unistyle_texture": (c.c_int, [vp, c.POINTER(TextureOptions), c.POINTER(Image)]),
+    }
+    for name, (res, args) in sigs.items():
+        fn = getattr(lib, name)
+        fn.restype = res
+        fn.argtypes = args
+
+
+def load_library():
+    """Loads (once) and returns the ctypes library, checking its ABI version."""
+    global _lib
+    with _lib_lock:
+        if _lib is not None:
+            return _lib
+        env = os.environ.get("UNISTYLE_LIBRARY")
+        if env and not os.path.isfile(env):
+            raise UnistyleError(ERR_IO, "UNISTYLE_LIBRARY names %s, which does not exist" % env)
+        tried = []
+        for path in library_candidates():
+            if not os.path.isfile(path):
+                tried.append("%s (missing)" % path)
+                continue
+            try:
+                lib = ctypes.CDLL(path)
+            except OSError as e:
+                tried.append("%s (%s)" % (path, e))
+                continue
+            _declare(lib)
+            abi = lib.unistyle_abi_version()
+            if abi != ABI_VERSION:
+                raise UnistyleError(ERR_VERSION, "%s has ABI version %d, this binding expects %d" % (path, abi, ABI_VERSION))
+            lib.path = path
+            _lib = lib
+            return lib
+        raise UnistyleError(
+            ERR_IO,
+            "cannot load %s; set UNISTYLE_LIBRARY or build it with `cargo build --release`. Tried: %s"
+            % (LIBRARY_NAME, "; ".join(tried)),
+        )
+
+
+def _text(b):
+    return b.decode("utf-8", "replace") if b else ""
+
+
+def check(status, call):
+    """Raises UnistyleError for a non-OK status, with unistyle_last_error()'s message."""
+    if status != OK:
+        lib = load_library()
+        msg = _text(lib.unistyle_last_error()) or _text(lib.unistyle_status_string(status))
+        raise UnistyleError(status, msg, call)
+
+
+def version():
+    return _text(load_library().unistyle_version())
+
+
+def _path_arg(p):
+    if p is None:
+        return None
+    return os.fsencode(os.fspath(p))
+
+
+def parse_levels(levels):
+    """"3,2,1" / [3, 2, 1] / None -> list of ints (empty = every level)."""
+    if levels is None:
+        return []
+    if isinstance(levels, str):
+        parts = [p.strip() for p in levels.replace(" ", ",").split(",") if p.strip()]
+        try:
+            return [int(p) for p in parts]
+        except ValueError:
+            raise ValueError("levels must be numbers separated by commas, e.g. 3,2,1 (got %r)" % levels)
+    return [int(v) for v in levels]
+
+
+# --- images -------------------------------------------------------------------------------
+
+class Buffer:
+    """Interleaved pixels owned by Python, described to the library as a unistyle_image."""
+
+    def __init__(self, width, height, channels, sample_type=U8, data=None):
+        if sample_type not in SAMPLE_SIZE:
+            raise ValueError("unknown sample type %r" % sample_type)
+        self.width, self.height, self.channels, self.sample_type = int(width), int(height), int(channels), sample_type
+        self.stride = self.width * self.channels * SAMPLE_SIZE[sample_type]
+        size = self.stride * self.height
+        if data is None:
+            self._mem = (ctypes.c_char * max(size, 1))()
+        else:
+            if len(data) != size:
+                raise ValueError("pixel data has %d bytes, expected %d for %dx%d, %d channels" % (
+                    len(data), size, self.width, self.height, self.channels))
+            self._mem = (ctypes.c_char * max(size, 1)).from_buffer_copy(bytes(data) if size else b"\0")
+        self.image = Image(ctypes.sizeof(Image), self.width, self.height, self.channels, sample_type,
+                           self.stride, ctypes.cast(self._mem, ctypes.c_void_p))
+
+    def tobytes(self):
+        return ctypes.string_at(self._mem, self.stride * self.height)
+
+
+# --- handles ------------------------------------------------------------------------------
+
+class _Progress:
+    """Wraps a Python callable (fraction -> truthy to cancel) as a C callback that never raises."""
+
+    def __init__(self, fn):
+        self.fn = fn
+        self.error = None
+
+        def call(fraction, _user):
+            if self.fn is None:
+                return 0
+            try:
+                return 1 if self.fn(float(fraction)) else 0
+            except BaseException as e:  # never unwind into C: cancel instead, re-raise later
+                self.error = e
+                return 1
+
+        self.c = PROGRESS_FN(call)
+
+
+class Context:
+    """unistyle_context: the model (weights) on a device. Usable as a context manager."""
+
+    def __init__(self, weights=None, device="cpu"):
+        self._lib = load_library()
+        self._h = ctypes.c_void_p()
+        check(self._lib.unistyle_context_create(_path_arg(weights), device.encode() if device else None,
+                                                ctypes.byref(self._h)), "unistyle_context_create")
+        self.weights = weights
+
+    @property
+    def handle(self):
+        if not self._h:
+            raise UnistyleError(ERR_NULL, "context is closed")
+        return self._h
+
+    def levels(self):
+        buf = (ctypes.c_uint32 * 8)()
+        count = ctypes.c_uint32()
+        check(self._lib.unistyle_context_levels(self.handle, buf, 8, ctypes.byref(count)), "unistyle_context_levels")
+        return list(buf[: min(count.value, 8)])
+
+    def style_from_file(self, path, max_size=0):
+        return Style(self, path=path, max_size=max_size)
+
+    def style_from_buffer(self, buf, max_size=0):
+        return Style(self, buffer=buf, max_size=max_size)
+
+    def stylize(self, content, styles, alpha=1.0, levels=None, weights=None, masks=None, feather=0.0,
+                preserve_color=False, foreground_only=False, progress=None, output=None):
+        """Stylizes Buffer `content` with Style(s); returns the output Buffer (same layout
+        unless `output` is given). `progress(fraction)` returning True cancels."""
+        styles = styles if isinstance(styles, (list, tuple)) else [styles]
+        out = output or Buffer(content.width, content.height, content.channels, content.sample_type)
+        opts = StylizeOptions()
+        check(self._lib.unistyle_stylize_options_init(ctypes.byref(opts)), "unistyle_stylize_options_init")
+        keep = self._common(opts, styles, weights, masks, levels)
+        opts.alpha = float(alpha)
+        opts.feather = float(feather)
+        opts.preserve_color = 1 if preserve_color else 0
+        opts.foreground_only = 1 if foreground_only else 0
+        prog = _Progress(progress)
+        opts.progress = prog.c
+        status = self._lib.unistyle_stylize(self.handle, ctypes.byref(content.image), ctypes.byref(opts),
+                                            ctypes.byref(out.image))
+        del keep
+        if prog.error is not None:
+            raise prog.error
+        check(status, "unistyle_stylize")
+        return out
+
+    def texture(self, width, height, styles, channels=3, sample_type=U8, seed=0, iterations=3, tileable=False,
+                levels=None, weights=None, masks=None, feather=0.0, init=None, progress=None):
+        """Synthesizes a width x height texture; returns a Buffer."""
+        styles = styles if isinstance(styles, (list, tuple)) else [styles]
+        out = Buffer(width, height, channels, sample_type)
+        opts = TextureOptions()
+        check(self._lib.unistyle_texture_options_init(ctypes.byref(opts)), "unistyle_texture_options_init")
+        keep = self._common(opts, styles, weights, masks, levels)
+        opts.seed = int(seed)
+        opts.iterations = int(iterations)
+        opts.tileable = 1 if tileable else 0
+        opts.feather = float(feather)
+        if init is not None:
+            opts.init = ctypes.pointer(init.image)
+        prog = _Progress(progress)
+        opts.progress = prog.c
+        status = self._lib.unistyle_texture(self.handle, ctypes.byref(opts), ctypes.byref(out.image))
+        del keep
+        if prog.error is not None:
+            raise prog.error
+        check(status, "unistyle_texture")
+        return out
+
+    def _common(self, opts, styles, weights, masks, levels):
+        """Fills the fields both option structs share; returns the ctypes arrays to keep alive."""
+        if not styles:
+            raise ValueError("at least one style is needed")
+        for s in styles:
+            if s.context is not self:
+                raise ValueError("a style belongs to another context")
+        style_arr = (ctypes.c_void_p * len(styles))(*[s.handle.value for s in styles])
+        opts.style_count = len(styles)
+        opts.styles = ctypes.cast(style_arr, ctypes.POINTER(ctypes.c_void_p))
+        keep = [style_arr]
+        if weights is not None:
+            w = (ctypes.c_float * len(weights))(*[float(v) for v in weights])
+            opts.weights = ctypes.cast(w, ctypes.POINTER(ctypes.c_float))
+            keep.append(w)
+        if masks:
+            m = (Image * len(masks))(*[b.image for b in masks])
+            opts.mask_count = len(masks)
+            opts.masks = ctypes.cast(m, ctypes.POINTER(Image))
+            keep += [m, masks]
+        lv = parse_levels(levels)
+        if lv:
+            arr = (ctypes.c_uint32 * len(lv))(*lv)
+            opts.level_count = len(lv)
+            opts.levels = ctypes.cast(arr, ctypes.POINTER(ctypes.c_uint32))
+            keep.append(arr)
+        return keep
+
+    def close(self):
+        if self._h:
+            self._lib.unistyle_context_destroy(self._h)
+            self._h = ctypes.c_void_p()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass
+
+
+class Style:
+    """unistyle_style: a style image encoded once; keeps its context alive."""
+
+    def __init__(self, context, path=None, buffer=None, max_size=0):
+        self.context = context
+        self._lib = context._lib
+        self._h = ctypes.c_void_p()
+        if path is not None:
+            check(self._lib.unistyle_style_create_from_file(context.handle, _path_arg(path), int(max_size),
+                                                            ctypes.byref(self._h)), "unistyle_style_create_from_file")
+        elif buffer is not None:
+            check(self._lib.unistyle_style_create_from_image(context.handle, ctypes.byref(buffer.image), int(max_size),
+                                                             ctypes.byref(self._h)), "unistyle_style_create_from_image")
+        else:
+            raise ValueError("a style needs a path or a buffer")
+
+    @property
+    def handle(self):
+        if not self._h:
+            raise UnistyleError(ERR_NULL, "style is closed")
+        return self._h
+
+    def close(self):
+        if self._h:
+            self._lib.unistyle_style_destroy(self._h)
+            self._h = ctypes.c_void_p()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass

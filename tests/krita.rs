@@ -1,0 +1,754 @@
+//! The Krita adapter (`plugin-abi/krita/`): the plug-in's `stylize_node`, run inside Krita
+//! 5 by `kritarunner` under `xvfb-run`, gives the CLI's output; and its ctypes binding, run
+//! by the system `python3` without Krita, reports errors and synthesizes the CLI's texture.
+//!
+//! Needs `krita`, `kritarunner`, `xvfb-run` (Debian/Ubuntu: `apt-get install -y krita xvfb
+//! xauth`; `.ci/run` installs them) and `python3`. Missing tools fail the test, never skip it.
+//! Krita's per-user data (its resource database: ~2 minutes to create on first start) lives
+//! in `target/tmp/krita-home` and is reused by later runs.
+
+mod common;
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn plugin_dir() -> PathBuf {
+    root().join("plugin-abi/krita")
+}
+
+/// The built `libunistyle.so` (beside the test binary's `deps/` folder, like `c_host.rs`).
+fn library() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let deps = exe.parent().unwrap().to_path_buf();
+    let dir = if deps.join("libunistyle.so").exists() { deps } else { deps.parent().unwrap().to_path_buf() };
+    let lib = dir.join("libunistyle.so");
+    assert!(lib.exists(), "{} not built (cdylib of this crate)", lib.display());
+    lib
+}
+
+/// Full path of `tool` on PATH, or a failure saying how to install it.
+fn require(tool: &str, package_hint: &str) -> PathBuf {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .map(|d| d.join(tool))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| {
+            panic!(
+                "`{tool}` is not installed (not on PATH): the Krita adapter test needs it. \
+                 Install with: {package_hint} (.ci/run does this)"
+            )
+        })
+}
+
+/// One Krita at a time: they share the machine's cores (and their timings are reported).
+static KRITA: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+const APT_HINT: &str = "sudo apt-get install -y krita xvfb xauth";
+
+/// Runs `cmd` in its own process group; kills the group after `limit`. Returns
+/// (exit success, stdout + stderr, elapsed).
+fn run_limited(mut cmd: Command, limit: Duration) -> (bool, String, Duration) {
+    use std::os::unix::process::CommandExt;
+    let log = tempfile::NamedTempFile::new().unwrap();
+    cmd.stdin(Stdio::null()).stdout(log.reopen().unwrap()).stderr(log.reopen().unwrap()).process_group(0);
+    let start = Instant::now();
+    let mut child = cmd.spawn().expect("spawn");
+    let status = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break Some(st);
+        }
+        if start.elapsed() > limit {
+            let _ = Command::new("kill").args(["-KILL", "--", &format!("-{}", child.id())]).status();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let elapsed = start.elapsed();
+    let mut text = String::new();
+    log.reopen().unwrap().read_to_string(&mut text).unwrap();
+    if status.is_none() {
+        text.push_str(&format!("\n[killed after {limit:?}]"));
+    }
+    (status.is_some_and(|s| s.success()), text, elapsed)
+}
+
+/// Interleaved 8-bit samples (`channels` per pixel, `order` = source index of R, G, B) as
+/// planar RGB in 0..1, the layout of `Picture::rgb`.
+fn planar(bytes: &[u8], w: usize, h: usize, channels: usize, order: [usize; 3]) -> Vec<f32> {
+    assert_eq!(bytes.len(), w * h * channels, "raw pixel file size");
+    let mut out = vec![0f32; 3 * w * h];
+    for p in 0..w * h {
+        for c in 0..3 {
+            out[c * w * h + p] = bytes[p * channels + order[c]] as f32 / 255.0;
+        }
+    }
+    out
+}
+
+/// 16-bit BGRA native-endian samples as planar RGB in 0..1 (rounded to 8 bits like a PNG
+/// export would be).
+fn planar16(bytes: &[u8], w: usize, h: usize) -> Vec<f32> {
+    let v: Vec<u16> = bytes.chunks_exact(2).map(|b| u16::from_ne_bytes([b[0], b[1]])).collect();
+    let b8: Vec<u8> = v.iter().map(|&x| ((x as f32) / 257.0).round() as u8).collect();
+    planar(&b8, w, h, 4, [2, 1, 0])
+}
+
+/// Float RGBA samples (native f32) as planar RGB in 0..1.
+fn planar_f32(bytes: &[u8], w: usize, h: usize) -> Vec<f32> {
+    let v: Vec<f32> = bytes.chunks_exact(4).map(|b| f32::from_ne_bytes([b[0], b[1], b[2], b[3]])).collect();
+    assert_eq!(v.len(), w * h * 4);
+    let mut out = vec![0f32; 3 * w * h];
+    for p in 0..w * h {
+        for c in 0..3 {
+            out[c * w * h + p] = ((v[p * 4 + c].clamp(0.0, 1.0) * 255.0).round()) / 255.0;
+        }
+    }
+    out
+}
+
+/// The module kritarunner calls: everything the test checks inside Krita, results in
+/// `status.json` (kritarunner exits 0 even when Python raises).
+const RUNNER: &str = r#"
+import json, os, sys, time, traceback
+
+OUT = os.environ["UNISTYLE_TEST_OUT"]
+SHARED = os.environ["UNISTYLE_SHARED"]
+WEIGHTS = os.environ["UNISTYLE_WEIGHTS"]
+status = {"ok": False, "steps": []}
+
+
+def save(name, data):
+    with open(os.path.join(OUT, name), "wb") as f:
+        f.write(data)
+
+
+def fill(doc, node, bgra8, fmt):
+    """Writes 8-bit BGRA pixels into a node of another depth (fmt: U8/U16/F16/F32)."""
+    import struct
+    from PyQt5.QtCore import QByteArray
+    if fmt == "U8":
+        data = bgra8
+    elif fmt == "U16":
+        data = struct.pack("=%dH" % len(bgra8), *[v * 257 for v in bgra8])
+    else:
+        rgba = bytearray(bgra8)
+        rgba[0::4], rgba[2::4] = rgba[2::4], rgba[0::4]
+        code = "e" if fmt == "F16" else "f"
+        data = struct.pack("=%d%s" % (len(rgba), code), *[v / 255.0 for v in rgba])
+    node.setPixelData(QByteArray(data), 0, 0, doc.width(), doc.height())
+
+
+def main(*args):
+    try:
+        run()
+        status["ok"] = True
+    except BaseException:
+        status["error"] = traceback.format_exc()
+    with open(os.path.join(OUT, "status.json"), "w") as f:
+        json.dump(status, f, indent=1)
+
+
+def run():
+    from krita import Krita, InfoObject, Selection
+    from unistyle_krita import core, pixels, unistyle_ctypes as us
+    k = Krita.instance()
+    status["krita"] = k.version()
+    status["library"] = us.load_library().path
+    status["python"] = sys.version.split()[0]
+
+    # 1. The contract: open the content, stylize its first paint layer, export a PNG.
+    content = os.path.join(SHARED, "images/content/tubingen_256.png")
+    style = os.path.join(SHARED, "images/style/starry_256.png")
+    t0 = time.monotonic()
+    doc = k.openDocument(content)
+    assert doc is not None, "Krita could not open " + content
+    doc.setBatchmode(True)
+    node = [n for n in doc.topLevelNodes() if n.type() == "paintlayer"][0]
+    w, h = doc.width(), doc.height()
+    status["content"] = [w, h, node.colorModel(), node.colorDepth()]
+    original = bytes(node.pixelData(0, 0, w, h).data())
+    fractions = []
+    t = time.monotonic()
+    core.stylize_node(doc, node, style, 0.6, "3,2,1", weights=WEIGHTS, progress=lambda f: fractions.append(f))
+    status["stylize_s"] = time.monotonic() - t
+    status["progress"] = [fractions[0], fractions[-1], len(fractions)] if fractions else []
+    save("krita_u8.bgra", bytes(node.pixelData(0, 0, w, h).data()))
+    assert doc.exportImage(os.path.join(OUT, "krita.png"), InfoObject()), "exportImage failed"
+    status["open_stylize_export_s"] = time.monotonic() - t0
+    status["steps"].append("stylize")
+
+    # 2. Other depths and models: the same pixels in a 16-bit, half and float RGBA document.
+    for fmt in ("U16", "F16", "F32"):
+        d = k.createDocument(w, h, fmt, "RGBA", fmt, "", 72.0)
+        d.setBatchmode(True)
+        n = d.topLevelNodes()[0]
+        fill(d, n, original, fmt)
+        t = time.monotonic()
+        core.stylize_node(d, n, style, 0.6, [3, 2, 1], weights=WEIGHTS)
+        status["stylize_%s_s" % fmt] = time.monotonic() - t
+        save("krita_%s.raw" % fmt, bytes(n.pixelData(0, 0, w, h).data()))
+        d.close()
+    status["steps"].append("depths")
+
+    # Grayscale/Alpha: runs, keeps alpha, changes the gray values.
+    g = k.createDocument(64, 48, "gray", "GRAYA", "U8", "", 72.0)
+    g.setBatchmode(True)
+    gn = g.topLevelNodes()[0]
+    from PyQt5.QtCore import QByteArray
+    gray = bytes([(x * 4 + y) % 256 if i == 0 else (100 + x) for y in range(48) for x in range(64) for i in range(2)])
+    gn.setPixelData(QByteArray(gray), 0, 0, 64, 48)
+    core.stylize_node(g, gn, style, 1.0, "3,2,1", weights=WEIGHTS)
+    after = bytes(gn.pixelData(0, 0, 64, 48).data())
+    assert after[1::2] == gray[1::2], "gray layer's alpha changed"
+    assert after[0::2] != gray[0::2], "gray layer unchanged"
+    g.close()
+    status["steps"].append("gray")
+
+    # Unsupported colour model: a clear error, pixels untouched.
+    c = k.createDocument(16, 16, "cmyk", "CMYKA", "U8", "", 72.0)
+    cn = c.topLevelNodes()[0]
+    try:
+        core.stylize_node(c, cn, style, 0.6, "3,2,1", weights=WEIGHTS)
+        raise AssertionError("a CMYK layer was accepted")
+    except ValueError as e:
+        status["cmyk_error"] = str(e)
+    c.close()
+    status["steps"].append("cmyk")
+
+    # A selection: only the selected rectangle changes.
+    s = k.createDocument(w, h, "sel", "RGBA", "U8", "", 72.0)
+    s.setBatchmode(True)
+    sn = s.topLevelNodes()[0]
+    fill(s, sn, original, "U8")
+    sel = Selection()
+    sel.select(64, 80, 100, 90, 255)
+    rect = core.stylize_node(s, sn, style, 1.0, "3,2,1", weights=WEIGHTS, selection=sel)
+    status["selection_rect"] = list(rect)
+    save("krita_sel.bgra", bytes(sn.pixelData(0, 0, w, h).data()))
+    s.close()
+    status["steps"].append("selection")
+
+    # Cancel from the progress callback: UnistyleError(cancelled), layer untouched.
+    x = k.createDocument(64, 64, "cancel", "RGBA", "U8", "", 72.0)
+    xn = x.topLevelNodes()[0]
+    before = bytes(xn.pixelData(0, 0, 64, 64).data())
+    try:
+        core.stylize_node(x, xn, style, 0.6, "3,2,1", weights=WEIGHTS, progress=lambda f: True)
+        raise AssertionError("cancel ignored")
+    except us.UnistyleError as e:
+        assert e.cancelled, e
+        status["cancel_error"] = str(e)
+    assert bytes(xn.pixelData(0, 0, 64, 64).data()) == before, "cancelled call changed the layer"
+    x.close()
+    status["steps"].append("cancel")
+
+    # 3. The texture action's function: a new document with the CLI's texture.
+    t = time.monotonic()
+    tex = core.texture_document(os.path.join(SHARED, "images/style/brick_256.png"), 64, 48, seed=5, iterations=1,
+                                tileable=True, weights=WEIGHTS)
+    status["texture_s"] = time.monotonic() - t
+    status["texture_doc"] = [tex.width(), tex.height(), tex.colorModel(), tex.colorDepth()]
+    save("krita_tex.bgra", bytes(tex.topLevelNodes()[0].pixelData(0, 0, 64, 48).data()))
+    status["steps"].append("texture")
+
+    # 4. The plug-in registers and its dialogs build (not shown).
+    import unistyle_krita
+    from unistyle_krita import extension
+    assert any(type(e).__name__ == "UnistyleExtension" for e in k.extensions()), "extension not registered"
+    d1 = extension.StylizeDialog(has_selection=True)
+    d2 = extension.TextureDialog()
+    status["dialogs"] = [d1.windowTitle(), d2.windowTitle(), d1.alpha.value(), d2.iterations.value()]
+    d1.deleteLater()
+    d2.deleteLater()
+    status["steps"].append("ui")
+    doc.close()
+"#;
+
+#[test]
+fn krita_stylize_matches_cli() {
+    let _one = KRITA.lock().unwrap_or_else(|e| e.into_inner());
+    let xvfb = require("xvfb-run", APT_HINT);
+    let runner = require("kritarunner", APT_HINT);
+    require("xauth", APT_HINT);
+    let dir = tempfile::tempdir().unwrap();
+    let mods = dir.path().join("runner");
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(&mods).unwrap();
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(mods.join("unistyle_test_runner.py"), RUNNER).unwrap();
+
+    let home = Path::new(env!("CARGO_TARGET_TMPDIR")).join("krita-home");
+    std::fs::create_dir_all(&home).unwrap();
+    let first_start = !home.join(".local/share/kritarunner/resourcecache.sqlite").exists();
+    let pythonpath = std::env::join_paths([mods.clone(), plugin_dir()]).unwrap();
+    let mut cmd = Command::new(&xvfb);
+    cmd.args(["-a", "-s", "-screen 0 1280x1024x24"])
+        .arg(&runner)
+        .args(["-s", "unistyle_test_runner", "-f", "main"])
+        .env("PYTHONPATH", pythonpath)
+        .env("HOME", &home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("XDG_DATA_HOME", home.join(".local/share"))
+        .env("XDG_CACHE_HOME", home.join(".cache"))
+        .env("UNISTYLE_LIBRARY", library())
+        .env("UNISTYLE_WEIGHTS", relu3_weights())
+        .env("UNISTYLE_SHARED", shared())
+        .env("UNISTYLE_TEST_OUT", &out)
+        .env("PYTHONDONTWRITEBYTECODE", "1");
+    let (ok, log, elapsed) = run_limited(cmd, Duration::from_secs(900));
+    let status_text = std::fs::read_to_string(out.join("status.json")).unwrap_or_default();
+    let context = format!("kritarunner log:\n{log}\nstatus.json:\n{status_text}");
+    assert!(ok, "xvfb-run kritarunner failed\n{context}");
+    assert!(!status_text.is_empty(), "the runner wrote no status (did Krita run the module?)\n{context}");
+    assert!(!log.contains("Traceback"), "Python raised inside Krita\n{context}");
+    let status: serde_json::Value = serde_json::from_str(&status_text).unwrap();
+    assert_eq!(status["ok"], true, "the Krita runner failed:\n{}\n{context}", status["error"].as_str().unwrap_or(""));
+
+    let secs = |k: &str| status[k].as_f64().unwrap_or(f64::NAN);
+    println!(
+        "Krita {} (Python {}): whole kritarunner run {:.1} s{}; open+stylize+export {:.2} s; stylize_node 256x256 levels 3,2,1: {:.2} s \
+         (U16 {:.2} s, F16 {:.2} s, F32 {:.2} s); texture 64x48: {:.2} s",
+        status["krita"].as_str().unwrap_or("?"),
+        status["python"].as_str().unwrap_or("?"),
+        elapsed.as_secs_f64(),
+        if first_start { " (first start: Krita built its resource database)" } else { "" },
+        secs("open_stylize_export_s"),
+        secs("stylize_s"),
+        secs("stylize_U16_s"),
+        secs("stylize_F16_s"),
+        secs("stylize_F32_s"),
+        secs("texture_s"),
+    );
+    assert_eq!(status["content"], serde_json::json!([256, 256, "RGBA", "U8"]));
+    let progress = status["progress"].as_array().unwrap();
+    assert!(progress.len() == 3 && progress[1].as_f64() == Some(1.0), "progress reached 1: {progress:?}");
+
+    // The CLI on the same inputs.
+    let (content, style) = (image("content/tubingen_256.png"), image("style/starry_256.png"));
+    let cli_out = dir.path().join("cli.png");
+    let t = Instant::now();
+    run_ok(&["stylize", "--content", s(&content), "--style", s(&style), "--alpha", "0.6", "--levels", "3,2,1",
+        "--weights", s(&relu3_weights()), "--out", s(&cli_out)]);
+    println!("CLI stylize (same inputs, whole process): {:.2} s", t.elapsed().as_secs_f64());
+    let cli = read_png(&cli_out).rgb;
+
+    let exported = read_png(&out.join("krita.png"));
+    assert_eq!((exported.width, exported.height), (256, 256));
+    let p = psnr(&exported.rgb, &cli);
+    println!("Krita (exported PNG) vs CLI: {p:.2} dB");
+    assert!(p >= 50.0, "Krita's output differs from the CLI's: {p:.2} dB");
+
+    let raw = std::fs::read(out.join("krita_u8.bgra")).unwrap();
+    let layer = planar(&raw, 256, 256, 4, [2, 1, 0]);
+    let p = psnr(&layer, &cli);
+    println!("Krita layer pixels (8-bit BGRA) vs CLI: {p:.2} dB");
+    assert!(p >= 50.0, "layer pixels differ from the CLI's: {p:.2} dB");
+    assert!(raw.chunks_exact(4).all(|px| px[3] == 255), "opaque content must stay opaque");
+
+    for (fmt, min) in [("U16", 50.0), ("F16", 45.0), ("F32", 50.0)] {
+        let raw = std::fs::read(out.join(format!("krita_{fmt}.raw"))).unwrap();
+        let rgb = match fmt {
+            "U16" => planar16(&raw, 256, 256),
+            "F16" => {
+                let f: Vec<u8> = raw
+                    .chunks_exact(2)
+                    .flat_map(|b| half_to_f32(u16::from_ne_bytes([b[0], b[1]])).to_ne_bytes())
+                    .collect();
+                planar_f32(&f, 256, 256)
+            }
+            _ => planar_f32(&raw, 256, 256),
+        };
+        let p = psnr(&rgb, &cli);
+        println!("Krita {fmt} RGBA layer vs CLI: {p:.2} dB");
+        assert!(p >= min, "{fmt} layer differs from the CLI's 8-bit result: {p:.2} dB");
+    }
+
+    let err = status["cmyk_error"].as_str().unwrap();
+    assert!(err.contains("CMYKA") && err.contains("Convert Image Color Space"), "{err}");
+    assert!(status["cancel_error"].as_str().unwrap().to_lowercase().contains("cancel"), "{}", status["cancel_error"]);
+
+    // Selection: outside the rectangle untouched, inside changed.
+    assert_eq!(status["selection_rect"], serde_json::json!([64, 80, 100, 90]));
+    let sel = std::fs::read(out.join("krita_sel.bgra")).unwrap();
+    let src = unistyle::image_io::load_picture(&content, "content").unwrap();
+    let (mut inside, mut n_in) = (0.0f64, 0usize);
+    for y in 0..256 {
+        for x in 0..256 {
+            let px = &sel[(y * 256 + x) * 4..][..4];
+            let orig: Vec<u8> = (0..3).map(|c| (src.rgb[c * 65536 + y * 256 + x] * 255.0).round() as u8).collect();
+            let now = [px[2], px[1], px[0]];
+            let in_sel = (64..164).contains(&x) && (80..170).contains(&y);
+            if in_sel {
+                inside += now.iter().zip(&orig).map(|(a, b)| (*a as f64 - *b as f64).abs()).sum::<f64>();
+                n_in += 1;
+            } else {
+                assert_eq!(now.as_slice(), orig.as_slice(), "pixel ({x},{y}) outside the selection changed");
+            }
+        }
+    }
+    let mean_in = inside / (3 * n_in) as f64;
+    assert!(mean_in > 5.0, "the selection was barely stylized (mean change {mean_in:.2})");
+
+    // Texture: the same as the CLI's, bit for bit.
+    assert_eq!(status["texture_doc"], serde_json::json!([64, 48, "RGBA", "U8"]));
+    let cli_tex = dir.path().join("cli_tex.png");
+    run_ok(&["texture", "--style", s(&image("style/brick_256.png")), "--width", "64", "--height", "48", "--seed", "5",
+        "--iterations", "1", "--tileable", "--weights", s(&relu3_weights()), "--out", s(&cli_tex)]);
+    let tex = std::fs::read(out.join("krita_tex.bgra")).unwrap();
+    assert!(tex.chunks_exact(4).all(|px| px[3] == 255));
+    assert_eq!(planar(&tex, 64, 48, 4, [2, 1, 0]), read_png(&cli_tex).rgb, "Krita texture differs from the CLI's");
+
+    let dialogs = &status["dialogs"];
+    assert_eq!(dialogs[0], "unistyle: Stylize active layer");
+    assert_eq!(dialogs[1], "unistyle: Texture");
+}
+
+/// IEEE half -> f32 (no std support).
+fn half_to_f32(h: u16) -> f32 {
+    let sign = if h & 0x8000 != 0 { -1.0 } else { 1.0 };
+    let exp = ((h >> 10) & 0x1f) as i32;
+    let frac = (h & 0x3ff) as f32;
+    match exp {
+        0 => sign * frac * 2f32.powi(-24),
+        31 => if frac == 0.0 { sign * f32::INFINITY } else { f32::NAN },
+        e => sign * (1.0 + frac / 1024.0) * 2f32.powi(e - 15),
+    }
+}
+
+/// The binding without Krita: errors carry the library's message; texture equals the CLI's.
+const BINDING_CHECK: &str = r#"
+import os, sys
+import unistyle_ctypes as us
+
+out, shared, weights, layout = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+
+# The ctypes structs have the library's sizes and offsets (from the Rust definitions).
+import ctypes
+mine = {
+    "image": ctypes.sizeof(us.Image), "stylize": ctypes.sizeof(us.StylizeOptions),
+    "texture": ctypes.sizeof(us.TextureOptions),
+}
+for cls, key in ((us.Image, "image"), (us.StylizeOptions, "stylize"), (us.TextureOptions, "texture")):
+    for name, _ in cls._fields_:
+        mine["%s.%s" % (key, name)] = getattr(cls, name).offset
+theirs = dict((k, int(v)) for k, v in (item.split("=") for item in layout.split(",")))
+assert mine == theirs, "layout mismatch:\n%r\n%r" % (sorted(mine.items()), sorted(theirs.items()))
+lib = us.load_library()
+print("library", lib.path, "version", us.version())
+
+# A bad weights path: UnistyleError naming the file.
+try:
+    us.Context("/no/such/weights.safetensors")
+    sys.exit("bad weights accepted")
+except us.UnistyleError as e:
+    assert e.status in (us.ERR_IO, us.ERR_WEIGHTS), e.status
+    assert "/no/such/weights.safetensors" in str(e), str(e)
+    print("bad weights:", e)
+
+ctx = us.Context(weights)
+assert ctx.levels() == [1, 2, 3], ctx.levels()
+
+# A missing style file and a bad level: errors, not crashes.
+try:
+    ctx.style_from_file("/no/style.png")
+    sys.exit("missing style accepted")
+except us.UnistyleError as e:
+    assert "/no/style.png" in str(e), str(e)
+style = ctx.style_from_file(os.path.join(shared, "images/style/brick_256.png"))
+content = us.Buffer(8, 8, 4, us.U8, bytes(range(256)))
+try:
+    ctx.stylize(content, style, levels="9")
+    sys.exit("level 9 accepted")
+except us.UnistyleError as e:
+    assert e.status == us.ERR_LEVEL, (e.status, str(e))
+    print("bad level:", e)
+
+# Texture, as the CLI's `texture --width 64 --height 48 --seed 5 --iterations 1 --tileable`.
+seen = []
+tex = ctx.texture(64, 48, style, seed=5, iterations=1, tileable=True, progress=lambda f: seen.append(f))
+assert seen and seen[-1] == 1.0, seen
+with open(os.path.join(out, "tex.rgb"), "wb") as f:
+    f.write(tex.tobytes())
+
+# Cancel from the callback, and an exception raised in it, surface as Python exceptions.
+try:
+    ctx.texture(32, 32, style, iterations=1, progress=lambda f: True)
+    sys.exit("cancel ignored")
+except us.UnistyleError as e:
+    assert e.cancelled, e
+def boom(f):
+    raise KeyError("from the callback")
+try:
+    ctx.texture(32, 32, style, iterations=1, progress=boom)
+    sys.exit("callback exception lost")
+except KeyError:
+    pass
+
+# The conversions the plug-in uses (no Krita needed).
+sys.path.insert(0, os.path.dirname(us.__file__) + "/..")
+from unistyle_krita import pixels
+lay = pixels.layout("RGBA", "U8")
+assert pixels.to_unistyle(bytes([1, 2, 3, 4]), lay) == bytes([3, 2, 1, 4])
+assert pixels.from_unistyle(pixels.to_unistyle(bytes(range(16)), lay), lay) == bytes(range(16))
+lay16 = pixels.layout("RGBA", "U16")
+import struct
+assert struct.unpack("=4H", pixels.to_unistyle(struct.pack("=4H", 1, 2, 65535, 4), lay16)) == (65535, 2, 1, 4)
+half = pixels.layout("RGBA", "F16")
+assert struct.unpack("=4f", pixels.to_unistyle(struct.pack("=4e", 0.5, 1.0, 0.25, 1.0), half)) == (0.5, 1.0, 0.25, 1.0)
+assert pixels.rgb8_to_bgra8(bytes([10, 20, 30])) == bytes([30, 20, 10, 255])
+for model, depth in (("CMYKA", "U8"), ("RGBA", "U32")):
+    try:
+        pixels.layout(model, depth)
+        sys.exit("%s %s accepted" % (model, depth))
+    except ValueError:
+        pass
+style.close()
+ctx.close()
+print("binding ok")
+"#;
+
+/// "name=value,…": sizes and every field offset of the C structs, from the Rust definitions.
+fn rust_layout() -> String {
+    use std::mem::{offset_of, size_of};
+    use unistyle::capi::{UnistyleImage as I, UnistyleStylizeOptions as S, UnistyleTextureOptions as T};
+    macro_rules! offsets {
+        ($key:literal, $t:ty, $($f:ident),*) => { vec![$((format!("{}.{}", $key, stringify!($f)), offset_of!($t, $f))),*] };
+    }
+    let mut v = vec![("image".to_string(), size_of::<I>()), ("stylize".into(), size_of::<S>()), ("texture".into(), size_of::<T>())];
+    v.extend(offsets!("image", I, struct_size, width, height, channels, sample_type, stride, data));
+    v.extend(offsets!("stylize", S, struct_size, style_count, styles, weights, mask_count, masks, level_count, levels,
+        alpha, feather, preserve_color, foreground_only, progress, progress_user_data, job));
+    v.extend(offsets!("texture", T, struct_size, style_count, styles, weights, mask_count, masks, level_count, levels,
+        seed, iterations, tileable, feather, progress, progress_user_data, job, init));
+    v.iter().map(|(k, n)| format!("{k}={n}")).collect::<Vec<_>>().join(",")
+}
+
+#[test]
+fn ctypes_binding_without_krita() {
+    let python = require("python3", "sudo apt-get install -y python3");
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("check.py");
+    std::fs::write(&script, BINDING_CHECK).unwrap();
+    let res = Command::new(python)
+        .arg(&script)
+        .arg(dir.path())
+        .arg(shared())
+        .arg(relu3_weights())
+        .arg(rust_layout())
+        .env("PYTHONPATH", plugin_dir().join("unistyle_krita"))
+        .env("UNISTYLE_LIBRARY", library())
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .env_remove("UNISTYLE_WEIGHTS")
+        .output()
+        .unwrap();
+    let log = format!("{}{}", String::from_utf8_lossy(&res.stdout), String::from_utf8_lossy(&res.stderr));
+    println!("{log}");
+    assert!(res.status.success() && log.contains("binding ok"), "binding check failed:\n{log}");
+
+    let cli_tex = dir.path().join("cli_tex.png");
+    run_ok(&["texture", "--style", s(&image("style/brick_256.png")), "--width", "64", "--height", "48", "--seed", "5",
+        "--iterations", "1", "--tileable", "--weights", s(&relu3_weights()), "--out", s(&cli_tex)]);
+    let tex = std::fs::read(dir.path().join("tex.rgb")).unwrap();
+    assert_eq!(planar(&tex, 64, 48, 3, [0, 1, 2]), read_png(&cli_tex).rgb, "binding texture differs from the CLI's");
+
+    // UNISTYLE_LIBRARY naming a missing file: an error naming it (no silent fallback).
+    let res = Command::new("python3")
+        .args(["-c", "import unistyle_ctypes as us\ntry:\n    us.load_library()\nexcept us.UnistyleError as e:\n    print('ERR', e)"])
+        .env("PYTHONPATH", plugin_dir().join("unistyle_krita"))
+        .env("UNISTYLE_LIBRARY", "/no/libunistyle.so")
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&res.stdout);
+    assert!(text.starts_with("ERR") && text.contains("/no/libunistyle.so"), "{text}{}", String::from_utf8_lossy(&res.stderr));
+}
+
+/// A helper plug-in for the GUI test: once Krita's window is up, it opens the content, makes
+/// its layer active, triggers the installed plug-in's menu action, fills in and accepts its
+/// dialog like a user, exports the result and quits. Results go to `status.json`.
+const GUI_PROBE: &str = r#"
+import json, os, time, traceback
+from krita import Krita, InfoObject
+from PyQt5.QtCore import QTimer
+from PyQt5.QtWidgets import QApplication, QMessageBox
+
+OUT = os.environ.get("UNISTYLE_GUI_PROBE_OUT")
+status = {"ok": False, "messages": []}
+started = time.monotonic()
+
+
+def finish():
+    status["gui_s"] = time.monotonic() - started
+    with open(os.path.join(OUT, "status.json"), "w", encoding="utf-8") as f:
+        json.dump(status, f, ensure_ascii=True, indent=1)
+    os._exit(0)  # no save prompts, no session to restore next time
+
+
+def menu_entries(window):
+    for top in window.qwindow().menuBar().actions():
+        if top.text().replace("&", "") == "Tools":
+            for sub in top.menu().actions():
+                if sub.menu() and sub.text().replace("&", "") == "Scripts":
+                    return [a.text() for a in sub.menu().actions()]
+    return []
+
+
+watching = True
+
+
+def answer_dialog():
+    """Plays the user while the action runs: fills in the dialog, records and closes message boxes."""
+    if not watching:
+        return
+    w = QApplication.activeModalWidget()
+    if isinstance(w, QMessageBox):
+        status["messages"].append(w.text())
+        w.accept()
+    if w is None or type(w).__name__ != "StylizeDialog":
+        QTimer.singleShot(200, answer_dialog)
+        return
+    status["dialog"] = w.windowTitle()
+    w.style.edit.setText(os.environ["UNISTYLE_GUI_STYLE"])
+    w.weights.edit.setText(os.environ["UNISTYLE_WEIGHTS"])
+    w.alpha.setValue(0.6)
+    w.levels.setText("3,2,1")
+    w.preserve.setChecked(False)
+    w.only_selection.setChecked(False)
+    w.accept()
+    QTimer.singleShot(200, answer_dialog)
+
+
+def run():
+    k = Krita.instance()
+    window = k.activeWindow()
+    if window is None or not window.qwindow().isVisible():
+        QTimer.singleShot(500, run)
+        return
+    try:
+        status["startup_s"] = time.monotonic() - started
+        status["extensions"] = [type(e).__name__ for e in k.extensions()]
+        status["menu"] = menu_entries(window)
+        doc = k.openDocument(os.environ["UNISTYLE_GUI_CONTENT"])
+        window.addView(doc)
+        doc.setBatchmode(True)
+        node = [n for n in doc.topLevelNodes() if n.type() == "paintlayer"][0]
+        doc.setActiveNode(node)
+        status["active"] = [k.activeDocument() is not None, node.name()]
+        QTimer.singleShot(200, answer_dialog)
+        t = time.monotonic()
+        k.action("unistyle_stylize").trigger()  # runs the dialog and the stylization
+        status["action_s"] = time.monotonic() - t
+        global watching
+        watching = False
+        doc.waitForDone()
+        status["exported"] = doc.exportImage(os.path.join(OUT, "gui.png"), InfoObject())
+        status["ok"] = True
+    except BaseException:
+        status["error"] = traceback.format_exc()
+    finish()
+
+
+if OUT:
+    QTimer.singleShot(1000, run)
+    QTimer.singleShot(int(os.environ.get("UNISTYLE_GUI_PROBE_LIMIT_MS", "600000")), finish)
+"#;
+
+#[test]
+fn krita_gui_installed_plugin_stylizes_active_layer() {
+    let _one = KRITA.lock().unwrap_or_else(|e| e.into_inner());
+    let xvfb = require("xvfb-run", APT_HINT);
+    let krita = require("krita", APT_HINT);
+    require("xauth", APT_HINT);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+
+    // The GUI's own per-user data (Krita, not kritarunner): persistent like the runner's.
+    let home = Path::new(env!("CARGO_TARGET_TMPDIR")).join("krita-home");
+    let (config, data) = (home.join(".config"), home.join(".local/share"));
+    let pykrita = data.join("krita/pykrita");
+    std::fs::create_dir_all(&config).unwrap();
+    let first_start = !data.join("krita/resourcecache.sqlite").exists();
+
+    // Install exactly as a user would, then enable it as the Python Plugin Manager does.
+    let res = Command::new(plugin_dir().join("install.sh"))
+        .arg(&pykrita)
+        .env("UNISTYLE_LIBRARY", library())
+        .output()
+        .unwrap();
+    assert!(res.status.success(), "install.sh failed: {}", String::from_utf8_lossy(&res.stderr));
+    assert!(String::from_utf8_lossy(&res.stdout).contains("Python Plugin Manager"));
+    for f in ["unistyle_krita.desktop", "unistyle_krita/__init__.py", "unistyle_krita/unistyle_ctypes.py", "unistyle_krita/libunistyle.so"] {
+        assert!(pykrita.join(f).exists(), "install.sh did not install {f}");
+    }
+    std::fs::create_dir_all(pykrita.join("unistyle_gui_probe")).unwrap();
+    std::fs::write(pykrita.join("unistyle_gui_probe/__init__.py"), GUI_PROBE).unwrap();
+    std::fs::write(
+        pykrita.join("unistyle_gui_probe.desktop"),
+        "[Desktop Entry]\nType=Service\nServiceTypes=Krita/PythonPlugin\nX-KDE-Library=unistyle_gui_probe\n\
+         X-Python-2-Compatible=false\nName=unistyle GUI test probe\n",
+    )
+    .unwrap();
+    let kritarc = config.join("kritarc");
+    let rc = std::fs::read_to_string(&kritarc).unwrap_or_default();
+    if !rc.contains("enable_unistyle_gui_probe=true") {
+        std::fs::write(&kritarc, format!("{rc}\n[python]\nenable_unistyle_krita=true\nenable_unistyle_gui_probe=true\n")).unwrap();
+    }
+
+    let mut cmd = Command::new(&xvfb);
+    cmd.args(["-a", "-s", "-screen 0 1280x1024x24"])
+        .arg(&krita)
+        .arg("--nosplash")
+        .env("HOME", &home)
+        .env("XDG_CONFIG_HOME", &config)
+        .env("XDG_DATA_HOME", &data)
+        .env("XDG_CACHE_HOME", home.join(".cache"))
+        .env_remove("UNISTYLE_LIBRARY") // the installed copy next to the plug-in must be found
+        .env("UNISTYLE_WEIGHTS", relu3_weights())
+        .env("UNISTYLE_GUI_PROBE_OUT", &out)
+        .env("UNISTYLE_GUI_CONTENT", image("content/tubingen_256.png"))
+        .env("UNISTYLE_GUI_STYLE", image("style/starry_256.png"))
+        .env("UNISTYLE_GUI_PROBE_LIMIT_MS", "600000")
+        .env("PYTHONDONTWRITEBYTECODE", "1");
+    let (_ok, log, elapsed) = run_limited(cmd, Duration::from_secs(900));
+    let status_text = std::fs::read_to_string(out.join("status.json")).unwrap_or_default();
+    let context = format!("krita log:\n{log}\nstatus.json:\n{status_text}");
+    assert!(!status_text.is_empty(), "the GUI probe wrote no status (plug-ins not loaded?)\n{context}");
+    let status: serde_json::Value = serde_json::from_str(&status_text).unwrap();
+    assert_eq!(status["ok"], true, "the GUI run failed:\n{}\n{context}", status["error"].as_str().unwrap_or(""));
+    assert_eq!(status["messages"], serde_json::json!([]), "the plug-in showed a message box\n{context}");
+    assert!(
+        status["extensions"].as_array().unwrap().iter().any(|e| e == "UnistyleExtension"),
+        "the installed plug-in did not register\n{context}"
+    );
+    let menu: Vec<&str> = status["menu"].as_array().unwrap().iter().filter_map(|v| v.as_str()).collect();
+    assert!(
+        menu.contains(&"unistyle: Stylize active layer…") && menu.contains(&"unistyle: Texture…"),
+        "Tools > Scripts lacks the actions: {menu:?}"
+    );
+    assert_eq!(status["dialog"], "unistyle: Stylize active layer");
+    assert_eq!(status["exported"], true);
+    println!(
+        "Krita GUI: whole run {:.1} s{}; window up after {:.1} s; menu action (dialog + stylize 256x256) {:.2} s",
+        elapsed.as_secs_f64(),
+        if first_start { " (first start: Krita built its resource database)" } else { "" },
+        status["startup_s"].as_f64().unwrap_or(f64::NAN),
+        status["action_s"].as_f64().unwrap_or(f64::NAN),
+    );
+
+    let cli_out = dir.path().join("cli.png");
+    run_ok(&["stylize", "--content", s(&image("content/tubingen_256.png")), "--style", s(&image("style/starry_256.png")),
+        "--alpha", "0.6", "--levels", "3,2,1", "--weights", s(&relu3_weights()), "--out", s(&cli_out)]);
+    let p = psnr(&read_png(&out.join("gui.png")).rgb, &read_png(&cli_out).rgb);
+    println!("Krita GUI (menu action, exported PNG) vs CLI: {p:.2} dB");
+    assert!(p >= 50.0, "the GUI action's output differs from the CLI's: {p:.2} dB");
+}
