@@ -18,7 +18,7 @@ const PREFERRED: [&str; 3] = [
 /// Resolves the weights file to use.
 pub fn locate_weights(explicit: Option<&Path>) -> Result<PathBuf> {
     if let Some(p) = explicit {
-        return pick(p).ok_or_else(|| missing(p, "--weights"));
+        return pick(p).ok_or_else(|| missing(p, "the weights path given (--weights)"));
     }
     if let Some(v) = std::env::var_os(WEIGHTS_ENV).filter(|v| !v.is_empty()) {
         let p = PathBuf::from(v);
