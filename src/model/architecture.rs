@@ -159,7 +159,7 @@ mod tests {
                 "up"
             ]
         );
-        assert_eq!(&n[7..], names(&decoder_plan(4))[2..]);
+        assert_eq!(&n[7..], &names(&decoder_plan(4))[2..]);
     }
 
     #[test]
