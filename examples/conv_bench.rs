@@ -3,6 +3,7 @@
 //!
 //! ```text
 //! cargo run --release --example conv_bench [-- --sizes 256,512,1024 --reps 3 --no-pipeline]
+//!     [--no-layers] [--fused-only] [--filter 'enc conv1']
 //! ```
 //! Shared data (`weights/`, `images/`) is read from `UNISTYLE_SHARED`, default `../shared`
 //! next to the crate. `UNISTYLE_CONV_ISA=avx2|avx512|portable` picks the micro-kernel family.
@@ -37,7 +38,7 @@ fn shared() -> PathBuf {
     }
 }
 
-/// Best of `reps` runs of `f`, in seconds.
+/// Best of `reps` runs of `f`, in seconds (after one warm-up run).
 fn best<T>(reps: usize, mut f: impl FnMut() -> T) -> (f64, T) {
     let mut out = f(); // warm-up
     let mut t_best = f64::INFINITY;
@@ -54,7 +55,7 @@ fn max_rel_diff(a: &Tensor, b: &Tensor) -> candle_core::Result<f32> {
     Ok((a - b)?.abs()?.max_all()?.to_scalar::<f32>()? / scale)
 }
 
-fn bench_layers(sizes: &[usize], reps: usize) -> candle_core::Result<()> {
+fn bench_layers(sizes: &[usize], reps: usize, fused_only: bool, filter: &str) -> candle_core::Result<()> {
     let dev = Device::Cpu;
     println!(
         "{:<12} {:>9} {:>6} | {:>9} {:>7} | {:>9} {:>7} | {:>6} {:>8}",
@@ -62,7 +63,7 @@ fn bench_layers(sizes: &[usize], reps: usize) -> candle_core::Result<()> {
     );
     for &s in sizes {
         let (mut t_stock, mut t_fused, mut flops) = (0.0, 0.0, 0.0);
-        for &(name, cin, cout, down) in &LAYERS {
+        for &(name, cin, cout, down) in LAYERS.iter().filter(|l| l.0.contains(filter)) {
             let hw = (s / down).max(1);
             let w = (Tensor::randn(0f32, 1.0, (cout, cin, 3, 3), &dev)? / (9.0 * cin as f64).sqrt())?;
             let b = Tensor::randn(0f32, 0.1, cout, &dev)?;
@@ -70,7 +71,11 @@ fn bench_layers(sizes: &[usize], reps: usize) -> candle_core::Result<()> {
             let fused = Conv3x3::from_tensors(&w, &b, relu)?;
             let stock = fused.to_candle_path()?;
             let x = Tensor::randn(0f32, 1.0, (1, cin, hw, hw), &dev)?;
-            let (ts, ys) = best(reps, || stock.forward(&x, Border::Reflect));
+            let (ts, ys) = if fused_only {
+                (f64::NAN, stock.forward(&x, Border::Reflect))
+            } else {
+                best(reps, || stock.forward(&x, Border::Reflect))
+            };
             let (tf, yf) = best(reps, || fused.forward(&x, Border::Reflect));
             let diff = max_rel_diff(&yf?, &ys?)?;
             let f = 2.0 * (cin * cout * 9 * hw * hw) as f64;
@@ -131,6 +136,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut reps = 3;
     let mut run_pipeline = true;
     let mut run_layers = true;
+    let mut fused_only = false;
+    let mut filter = String::new();
     let mut i = 0;
     while i < args.len() {
         match args[i].as_str() {
@@ -145,6 +152,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
             "--no-pipeline" => run_pipeline = false,
             "--no-layers" => run_layers = false,
+            "--fused-only" => fused_only = true,
+            "--filter" => {
+                i += 1;
+                filter = args.get(i).ok_or("--filter needs a value")?.clone();
+            }
             other => return Err(format!("unknown argument {other}").into()),
         }
         i += 1;
@@ -155,11 +167,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         DType::F32
     );
     if run_layers {
-        bench_layers(&sizes, reps)?;
+        bench_layers(&sizes, reps, fused_only, &filter)?;
     }
     if run_pipeline {
         let (tf, of) = pipeline(false, reps.min(2))?;
-        let (ts, os) = pipeline(true, reps.min(2))?;
+        let (ts, os) = if fused_only { (f64::NAN, of.clone()) } else { pipeline(true, reps.min(2))? };
         let mse = of.iter().zip(&os).map(|(a, b)| ((a - b) as f64).powi(2)).sum::<f64>() / of.len() as f64;
         let psnr = 10.0 * (1.0 / mse.max(1e-30)).log10();
         println!("pipeline 512² (encode style + 3-level stylize, alpha 0.6), best of {}:", reps.min(2));

@@ -36,16 +36,25 @@ pub(crate) struct Blocking {
 /// past the band's end.
 const SLACK: usize = 64;
 
+/// Per-worker L2 budget (bytes) for the accumulator band (`co_group·rows·(w+2)` floats).
+const ACC_BUDGET: usize = 768 << 10;
+/// Target band positions per task (`rows·(w+2)`): long sweeps keep each weight block hot in
+/// L1 for many tiles.
+const TARGET_POSITIONS: usize = 1536;
+
 impl Blocking {
-    /// Heuristic blocking for `g` on `threads` workers with kernel family `K`.
+    /// Heuristic blocking for `g` on `threads` workers with kernel family `K`: input chunks
+    /// of up to 64 channels (a weight block of `MR·64·9` floats fits L1), bands of about
+    /// `TARGET_POSITIONS` positions, and as many output channels per task as the
+    /// accumulator budget allows (each task gathers its input band once per chunk).
     pub fn choose<K: MicroKernel>(g: Geometry, threads: usize) -> Self {
         let wp = g.w + 2;
         let kc = g.cin.clamp(1, 64);
-        // About 1k band positions per task: enough for the weights in L1 to be reused many
-        // times, while the input chunk (kc·(rows+2)·wp floats) stays well inside L2.
-        let mut rows = (1024 / wp).clamp(1, g.h.max(1));
-        let mut co_group = g.cout.clamp(1, 64);
-        co_group = co_group.div_ceil(K::MR) * K::MR;
+        let mut rows = (TARGET_POSITIONS / wp).clamp(1, g.h.max(1));
+        let cq = |rows: usize| (rows * wp).div_ceil(K::VL) * K::VL;
+        let fit = |rows: usize| (ACC_BUDGET / (4 * cq(rows)) / K::MR).max(1) * K::MR;
+        let mut co_group = g.cout.div_ceil(K::MR) * K::MR;
+        co_group = co_group.min(fit(rows));
         // Enough tasks to keep every worker busy with some balance.
         let want = 4 * threads.max(1);
         let tasks = |rows: usize, co: usize| g.n * g.h.div_ceil(rows) * g.cout.div_ceil(co);
@@ -92,7 +101,7 @@ pub(crate) fn run<K: MicroKernel>(
     assert_eq!(x.len(), g.n * g.cin * g.h * g.w, "input length");
     assert!(g.h >= 1 && g.w >= 1 && b.rows >= 1 && b.kc >= 1 && b.co_group >= 1);
     assert!(b.co_group % K::MR == 0 || b.co_group >= g.cout);
-    let mut out = vec![0f32; g.n * g.cout * g.h * g.w];
+    let mut out = super::alloc::zeroed(g.n * g.cout * g.h * g.w);
     if out.is_empty() {
         return out;
     }

@@ -9,6 +9,7 @@
 //! the band (`kernel`), accumulating in a per-thread band of outputs whose valid columns are
 //! copied out at the end (`driver`). Scratch is bounded by the blocking, not the image.
 
+mod alloc;
 mod band;
 mod driver;
 mod kernel;
@@ -177,6 +178,12 @@ impl PackedConv {
                 candle_core::bail!("conv3x3: blocking {b:?} does not fit micro-kernel width {mr}");
             }
         }
+        // TEMPORARY tuning knob: rows,co_group,kc
+        let blocking = blocking.or_else(|| {
+            let v = std::env::var("UNISTYLE_CONV_BLOCKING").ok()?;
+            let p: Vec<usize> = v.split(',').filter_map(|t| t.trim().parse().ok()).collect();
+            (p.len() == 3).then(|| Blocking { rows: p[0], co_group: p[1], kc: p[2] })
+        });
         let threads = rayon::current_num_threads();
         fn go<K: MicroKernel>(
             p: &PackedWeights,
