@@ -70,16 +70,20 @@ impl Blocking {
 
 /// Raw output pointer shared by the workers; each task writes a disjoint region.
 #[derive(Clone, Copy)]
-struct OutPtr(*mut f32);
+pub(crate) struct OutPtr(*mut f32);
 // SAFETY: the pointer is only used to write regions that no two tasks share (see `run`),
 // and the buffer outlives the parallel section.
 unsafe impl Send for OutPtr {}
 unsafe impl Sync for OutPtr {}
 
 impl OutPtr {
+    pub fn new(out: &mut [f32]) -> Self {
+        Self(out.as_mut_ptr())
+    }
+
     /// The element `o` floats past the start (a method, so closures capture the whole
     /// `Send + Sync` wrapper rather than its raw-pointer field).
-    fn at(self, o: usize) -> *mut f32 {
+    pub fn at(self, o: usize) -> *mut f32 {
         self.0.wrapping_add(o)
     }
 }
@@ -110,7 +114,7 @@ pub(crate) fn run<K: MicroKernel>(
     let tasks = g.n * bands * groups;
     let workers = rayon::current_num_threads().clamp(1, tasks);
     let next = AtomicUsize::new(0);
-    let dst = OutPtr(out.as_mut_ptr());
+    let dst = OutPtr::new(&mut out);
     let wp = g.w + 2;
     let chan_stride = (b.rows + 2) * wp;
     let cq = (b.rows * wp).div_ceil(K::VL) * K::VL;

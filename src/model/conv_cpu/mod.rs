@@ -16,6 +16,7 @@ mod kernel;
 mod pack;
 #[cfg(test)]
 mod tests;
+mod winograd;
 
 use std::sync::{Arc, OnceLock};
 
@@ -25,6 +26,8 @@ pub(crate) use driver::{Blocking, Geometry};
 use kernel::portable::Portable;
 use kernel::MicroKernel;
 use pack::PackedWeights;
+use winograd::driver::WinoBlocking;
+use winograd::pack::WinogradWeights;
 
 use super::pad::Border;
 
@@ -91,26 +94,65 @@ impl Isa {
     }
 }
 
-/// A 3×3 convolution's weights, packed for one micro-kernel family.
+/// Convolution algorithms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Algo {
+    /// Direct convolution: any channel counts.
+    Direct,
+    /// Winograd F(2×2, 3×3): 2.25× fewer multiplications; for wide layers.
+    Winograd,
+}
+
+impl Algo {
+    /// Winograd for layers wide enough that its products dominate its transforms.
+    /// `UNISTYLE_CONV_ALGO=direct` (or `winograd`) forces one (for comparisons).
+    pub fn choose(cin: usize, cout: usize) -> Self {
+        match std::env::var("UNISTYLE_CONV_ALGO").as_deref().map(str::trim) {
+            Ok("direct") => Algo::Direct,
+            Ok("winograd") => Algo::Winograd,
+            _ if cin >= 32 && cout >= 32 => Algo::Winograd,
+            _ => Algo::Direct,
+        }
+    }
+}
+
+/// Packed weights of either algorithm.
+#[derive(Debug)]
+enum Weights {
+    Direct(PackedWeights),
+    Winograd(WinogradWeights),
+}
+
+/// An explicit blocking (tests and tuning); it must match the layer's algorithm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AnyBlocking {
+    Direct(Blocking),
+    Winograd(WinoBlocking),
+}
+
+/// A 3×3 convolution's weights, packed for one algorithm and micro-kernel family.
 #[derive(Debug, Clone)]
 pub struct PackedConv {
     isa: Isa,
-    w: Arc<PackedWeights>,
+    cin: usize,
+    cout: usize,
+    w: Arc<Weights>,
 }
 
 impl PackedConv {
     /// Packs `weight` (`[cout, cin, 3, 3]` row-major) and `bias` (`[cout]`) for the best
-    /// family of this CPU.
+    /// family of this CPU and the algorithm suiting the layer's width.
     pub(crate) fn new(weight: &[f32], bias: &[f32], cin: usize, cout: usize) -> candle_core::Result<Self> {
-        Self::with_isa(weight, bias, cin, cout, Isa::detect())
+        Self::with(weight, bias, cin, cout, Isa::detect(), Algo::choose(cin, cout))
     }
 
-    pub(crate) fn with_isa(
+    pub(crate) fn with(
         weight: &[f32],
         bias: &[f32],
         cin: usize,
         cout: usize,
         isa: Isa,
+        algo: Algo,
     ) -> candle_core::Result<Self> {
         if cin == 0 || cout == 0 || weight.len() != cout * cin * 9 || bias.len() != cout {
             candle_core::bail!(
@@ -119,23 +161,33 @@ impl PackedConv {
                 bias.len()
             );
         }
+        let w = match algo {
+            Algo::Direct => Weights::Direct(PackedWeights::new(weight, bias, cin, cout, isa.mr())),
+            Algo::Winograd => Weights::Winograd(WinogradWeights::new(weight, bias, cin, cout, isa.mr())),
+        };
         Ok(Self {
             isa,
-            w: Arc::new(PackedWeights::new(weight, bias, cin, cout, isa.mr())),
+            cin,
+            cout,
+            w: Arc::new(w),
         })
     }
 
     pub fn in_channels(&self) -> usize {
-        self.w.cin
+        self.cin
     }
 
     pub fn out_channels(&self) -> usize {
-        self.w.cout
+        self.cout
     }
 
-    /// The `[cout, cin, 3, 3]` weights and `[cout]` bias, unpacked.
+    /// The `[cout, cin, 3, 3]` weights and `[cout]` bias, unpacked (Winograd weights are
+    /// transformed back, exact up to rounding).
     pub(crate) fn unpack(&self) -> (Vec<f32>, Vec<f32>) {
-        (self.w.unpack(), self.w.bias.clone())
+        match &*self.w {
+            Weights::Direct(p) => (p.unpack(), p.bias.clone()),
+            Weights::Winograd(p) => (p.unpack(), p.bias.clone()),
+        }
     }
 
     /// Convolves contiguous `[n, cin, h, w]` data; returns `[n, cout, h, w]`.
@@ -156,14 +208,14 @@ impl PackedConv {
         g: Geometry,
         border: Border,
         relu: bool,
-        blocking: Option<Blocking>,
+        blocking: Option<AnyBlocking>,
     ) -> candle_core::Result<Vec<f32>> {
-        if g.cin != self.w.cin || g.cout != self.w.cout {
+        if g.cin != self.cin || g.cout != self.cout {
             candle_core::bail!(
                 "conv3x3: input has {} channels for a {}→{} convolution",
                 g.cin,
-                self.w.cin,
-                self.w.cout
+                self.cin,
+                self.cout
             );
         }
         if x.len() != g.n * g.cin * g.h * g.w {
@@ -172,39 +224,65 @@ impl PackedConv {
         if g.n == 0 || g.h == 0 || g.w == 0 {
             return Ok(Vec::new());
         }
-        if let Some(b) = blocking {
-            let mr = self.isa.mr();
-            if b.rows == 0 || b.kc == 0 || b.co_group == 0 || (b.co_group % mr != 0 && b.co_group < g.cout) {
-                candle_core::bail!("conv3x3: blocking {b:?} does not fit micro-kernel width {mr}");
+        let mr = self.isa.mr();
+        let group_ok = |co: usize| co > 0 && (co % mr == 0 || co >= g.cout);
+        match blocking {
+            Some(AnyBlocking::Direct(b)) if b.rows == 0 || b.kc == 0 || !group_ok(b.co_group) => {
+                candle_core::bail!("conv3x3: blocking {b:?} does not fit micro-kernel width {mr}")
             }
+            Some(AnyBlocking::Winograd(b)) if b.tr == 0 || b.tc == 0 || b.kc == 0 || !group_ok(b.co_group) => {
+                candle_core::bail!("conv3x3: blocking {b:?} does not fit micro-kernel width {mr}")
+            }
+            _ => {}
         }
-        // TEMPORARY tuning knob: rows,co_group,kc
+        // TEMPORARY tuning knob: d:rows,co_group,kc or w:tr,tc,co_group,kc
         let blocking = blocking.or_else(|| {
             let v = std::env::var("UNISTYLE_CONV_BLOCKING").ok()?;
-            let p: Vec<usize> = v.split(',').filter_map(|t| t.trim().parse().ok()).collect();
-            (p.len() == 3).then(|| Blocking { rows: p[0], co_group: p[1], kc: p[2] })
+            let (kind, rest) = v.split_once(':')?;
+            let p: Vec<usize> = rest.split(',').filter_map(|t| t.trim().parse().ok()).collect();
+            match (kind, p.len(), &*self.w) {
+                ("d", 3, Weights::Direct(_)) => Some(AnyBlocking::Direct(Blocking { rows: p[0], co_group: p[1], kc: p[2] })),
+                ("w", 4, Weights::Winograd(_)) => Some(AnyBlocking::Winograd(WinoBlocking { tr: p[0], tc: p[1], co_group: p[2], kc: p[3] })),
+                _ => None,
+            }
         });
         let threads = rayon::current_num_threads();
         fn go<K: MicroKernel>(
-            p: &PackedWeights,
+            w: &Weights,
             x: &[f32],
             g: Geometry,
             border: Border,
             relu: bool,
-            b: Option<Blocking>,
+            b: Option<AnyBlocking>,
             threads: usize,
-        ) -> Vec<f32> {
-            let b = b.unwrap_or_else(|| Blocking::choose::<K>(g, threads));
-            driver::run::<K>(p, x, g, border, relu, b)
+        ) -> candle_core::Result<Vec<f32>> {
+            Ok(match (w, b) {
+                (Weights::Direct(p), None) => {
+                    driver::run::<K>(p, x, g, border, relu, Blocking::choose::<K>(g, threads))
+                }
+                (Weights::Direct(p), Some(AnyBlocking::Direct(b))) => driver::run::<K>(p, x, g, border, relu, b),
+                (Weights::Winograd(p), None) => winograd::driver::run::<K>(
+                    p,
+                    x,
+                    g,
+                    border,
+                    relu,
+                    WinoBlocking::choose::<K>(g, threads),
+                ),
+                (Weights::Winograd(p), Some(AnyBlocking::Winograd(b))) => {
+                    winograd::driver::run::<K>(p, x, g, border, relu, b)
+                }
+                (_, Some(b)) => candle_core::bail!("conv3x3: blocking {b:?} is for the other algorithm"),
+            })
         }
-        let w = &self.w;
-        Ok(match self.isa {
+        let w = &*self.w;
+        match self.isa {
             #[cfg(target_arch = "x86_64")]
             Isa::Avx512 => go::<kernel::avx512::Avx512>(w, x, g, border, relu, blocking, threads),
             #[cfg(target_arch = "x86_64")]
             Isa::Avx2 => go::<kernel::avx2::Avx2>(w, x, g, border, relu, blocking, threads),
             Isa::Portable => go::<Portable>(w, x, g, border, relu, blocking, threads),
-        })
+        }
     }
 
     /// The candle custom op running this convolution on a CPU tensor.

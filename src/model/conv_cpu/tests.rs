@@ -4,7 +4,7 @@
 
 use candle_core::{Device, Tensor};
 
-use super::{Blocking, Geometry, Isa, PackedConv};
+use super::{Algo, AnyBlocking, Blocking, Geometry, Isa, PackedConv, WinoBlocking};
 use crate::model::layers::Conv3x3;
 use crate::model::pad::{pad1, Border};
 
@@ -68,31 +68,36 @@ fn rel_err(got: &[f32], want: &[f32]) -> f32 {
     diff / scale
 }
 
-fn check(isa: Isa, g: Geometry, border: Border, relu: bool, blocking: Option<Blocking>, seed: u64) {
+const ALGOS: [Algo; 2] = [Algo::Direct, Algo::Winograd];
+
+#[allow(clippy::too_many_arguments)]
+fn check(isa: Isa, algo: Algo, g: Geometry, border: Border, relu: bool, blocking: Option<AnyBlocking>, seed: u64) {
     let x = randn((g.n, g.cin, g.h, g.w), seed);
     let w: Vec<f32> = randn((g.cout, g.cin, 3, 3), seed + 1)
         .iter()
         .map(|v| v / (g.cin as f32 * 9.0).sqrt())
         .collect();
     let b = randn((1, 1, 1, g.cout), seed + 2);
-    let conv = PackedConv::with_isa(&w, &b, g.cin, g.cout, isa).unwrap();
+    let conv = PackedConv::with(&w, &b, g.cin, g.cout, isa, algo).unwrap();
     let got = conv.forward_blocked(&x, g, border, relu, blocking).unwrap();
     let want = reference(&x, g, &w, &b, border, relu);
     let e = rel_err(&got, &want);
     assert!(
         e < 1e-4,
-        "{isa:?} {g:?} {border:?} relu={relu} {blocking:?}: relative error {e:e}"
+        "{isa:?} {algo:?} {g:?} {border:?} relu={relu} {blocking:?}: relative error {e:e}"
     );
 }
 
 #[test]
 fn every_layer_class_matches_candle() {
     for isa in Isa::available() {
-        for (i, &(cin, cout)) in LAYER_CLASSES.iter().enumerate() {
-            let (h, w) = if cin >= 256 || cout >= 256 { (7, 11) } else { (13, 18) };
-            for border in BORDERS {
-                let g = Geometry { n: 1, cin, cout, h, w };
-                check(isa, g, border, cout != 3, None, 10 * i as u64);
+        for algo in ALGOS {
+            for (i, &(cin, cout)) in LAYER_CLASSES.iter().enumerate() {
+                let (h, w) = if cin >= 256 || cout >= 256 { (7, 11) } else { (13, 18) };
+                for border in BORDERS {
+                    let g = Geometry { n: 1, cin, cout, h, w };
+                    check(isa, algo, g, border, cout != 3, None, 10 * i as u64);
+                }
             }
         }
     }
@@ -102,11 +107,13 @@ fn every_layer_class_matches_candle() {
 fn small_and_odd_images_match_candle() {
     let sizes = [(1, 1), (1, 2), (2, 1), (1, 7), (9, 1), (2, 2), (3, 3), (5, 4), (17, 33)];
     for isa in Isa::available() {
-        for (i, &(h, w)) in sizes.iter().enumerate() {
-            for border in BORDERS {
-                for (cin, cout) in [(3, 5), (8, 3), (13, 9)] {
-                    let g = Geometry { n: 1, cin, cout, h, w };
-                    check(isa, g, border, true, None, 100 + i as u64);
+        for algo in ALGOS {
+            for (i, &(h, w)) in sizes.iter().enumerate() {
+                for border in BORDERS {
+                    for (cin, cout) in [(3, 5), (8, 3), (13, 9)] {
+                        let g = Geometry { n: 1, cin, cout, h, w };
+                        check(isa, algo, g, border, true, None, 100 + i as u64);
+                    }
                 }
             }
         }
@@ -119,13 +126,21 @@ fn blockings_and_batches_match_candle() {
     // a last band shorter than the others, and a batch of 2.
     for isa in Isa::available() {
         let mr = isa.mr();
-        let g = Geometry { n: 2, cin: 37, cout: 3 * mr + 1, h: 10, w: 23 };
-        for border in BORDERS {
-            for (rows, groups, kc) in [(1, 1, 37), (3, 1, 8), (4, 2, 16), (10, 4, 5), (7, 4, 1)] {
-                let b = Blocking { rows, co_group: groups * mr, kc };
-                check(isa, g, border, true, Some(b), 7);
+        for (h, w) in [(10, 23), (9, 14)] {
+            let g = Geometry { n: 2, cin: 37, cout: 3 * mr + 1, h, w };
+            for border in BORDERS {
+                for (rows, groups, kc) in [(1, 1, 37), (3, 1, 8), (4, 2, 16), (10, 4, 5), (7, 4, 1)] {
+                    let b = AnyBlocking::Direct(Blocking { rows, co_group: groups * mr, kc });
+                    check(isa, Algo::Direct, g, border, true, Some(b), 7);
+                }
+                for (tr, tc, groups, kc) in [(1, 1, 1, 37), (2, 3, 1, 8), (5, 12, 2, 16), (3, 5, 4, 5), (1, 7, 4, 1)] {
+                    let b = AnyBlocking::Winograd(WinoBlocking { tr, tc, co_group: groups * mr, kc });
+                    check(isa, Algo::Winograd, g, border, true, Some(b), 7);
+                }
+                for algo in ALGOS {
+                    check(isa, algo, g, border, false, None, 8);
+                }
             }
-            check(isa, g, border, false, None, 8);
         }
     }
 }

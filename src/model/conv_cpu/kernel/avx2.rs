@@ -3,7 +3,7 @@
 
 use std::arch::x86_64::*;
 
-use super::{MicroKernel, Tile};
+use super::{transform, InputJob, MicroKernel, OutputJob, Tile};
 
 pub(crate) struct Avx2;
 
@@ -14,30 +14,52 @@ impl MicroKernel for Avx2 {
 
     unsafe fn run(m: usize, nv: usize, t: &Tile) {
         // SAFETY: forwarded contract; `tile` needs avx2+fma, guaranteed by the caller.
-        unsafe {
-            match (m, nv) {
-                (4, 3) => tile::<4, 3>(t),
-                (4, 2) => tile::<4, 2>(t),
-                (4, 1) => tile::<4, 1>(t),
-                (3, 3) => tile::<3, 3>(t),
-                (3, 2) => tile::<3, 2>(t),
-                (3, 1) => tile::<3, 1>(t),
-                (2, 3) => tile::<2, 3>(t),
-                (2, 2) => tile::<2, 2>(t),
-                (2, 1) => tile::<2, 1>(t),
-                (1, 3) => tile::<1, 3>(t),
-                (1, 2) => tile::<1, 2>(t),
-                (1, 1) => tile::<1, 1>(t),
-                _ => unreachable!("avx2 tile {m}x{nv}"),
-            }
-        }
+        unsafe { dispatch!(tile, 3, m, nv, t) }
+    }
+
+    unsafe fn wino_input(job: &mut InputJob) {
+        // SAFETY: the caller guarantees the instruction set.
+        unsafe { wino_input(job) }
+    }
+
+    unsafe fn wino_output(job: &mut OutputJob) {
+        // SAFETY: the caller guarantees the instruction set.
+        unsafe { wino_output(job) }
+    }
+
+    unsafe fn run_1x1(m: usize, nv: usize, t: &Tile) {
+        // SAFETY: as above, with a single tap.
+        unsafe { dispatch!(tile, 1, m, nv, t) }
     }
 }
 
+/// Calls `$f::<m, nv, $s>` for the runtime `m ∈ 1..=4`, `nv ∈ 1..=3`.
+macro_rules! dispatch {
+    ($f:ident, $s:literal, $m:expr, $nv:expr, $t:expr) => {
+        match ($m, $nv) {
+            (4, 3) => $f::<4, 3, $s>($t),
+            (4, 2) => $f::<4, 2, $s>($t),
+            (4, 1) => $f::<4, 1, $s>($t),
+            (3, 3) => $f::<3, 3, $s>($t),
+            (3, 2) => $f::<3, 2, $s>($t),
+            (3, 1) => $f::<3, 1, $s>($t),
+            (2, 3) => $f::<2, 3, $s>($t),
+            (2, 2) => $f::<2, 2, $s>($t),
+            (2, 1) => $f::<2, 1, $s>($t),
+            (1, 3) => $f::<1, 3, $s>($t),
+            (1, 2) => $f::<1, 2, $s>($t),
+            (1, 1) => $f::<1, 1, $s>($t),
+            (m, nv) => unreachable!("avx2 tile {m}x{nv}"),
+        }
+    };
+}
+use dispatch;
+
 /// # Safety
-/// The [`Tile`] contract for `M`, `NV` (8 lanes per vector); avx2 and fma available.
+/// The [`Tile`] contract for `M`, `NV` (8 lanes per vector) and an `S × S` window; avx2 and
+/// fma available.
 #[target_feature(enable = "avx2,fma")]
-unsafe fn tile<const M: usize, const NV: usize>(t: &Tile) {
+unsafe fn tile<const M: usize, const NV: usize, const S: usize>(t: &Tile) {
     // SAFETY (whole body): every pointer offset below stays inside the ranges the Tile
     // contract declares valid; unaligned loads/stores are used throughout.
     unsafe {
@@ -59,10 +81,10 @@ unsafe fn tile<const M: usize, const NV: usize>(t: &Tile) {
         let mut x = t.input;
         let mut w = t.weights;
         for _ in 0..t.kc {
-            for ky in 0..3 {
+            for ky in 0..S {
                 let r = x.add(ky * t.row_stride);
-                for kx in 0..3 {
-                    let wt = w.add((ky * 3 + kx) * M);
+                for kx in 0..S {
+                    let wt = w.add((ky * S + kx) * M);
                     if NV <= M {
                         let mut xs = [_mm256_setzero_ps(); NV];
                         for (v, xv) in xs.iter_mut().enumerate() {
@@ -89,7 +111,7 @@ unsafe fn tile<const M: usize, const NV: usize>(t: &Tile) {
                 }
             }
             x = x.add(t.chan_stride);
-            w = w.add(9 * M);
+            w = w.add(S * S * M);
         }
         let zero = _mm256_setzero_ps();
         for (i, row) in acc.iter().enumerate() {
@@ -99,4 +121,16 @@ unsafe fn tile<const M: usize, const NV: usize>(t: &Tile) {
             }
         }
     }
+}
+
+/// The portable transform, compiled with this family's instruction set.
+#[target_feature(enable = "avx2,fma")]
+unsafe fn wino_input(job: &mut InputJob) {
+    transform::input(job)
+}
+
+/// The portable transform, compiled with this family's instruction set.
+#[target_feature(enable = "avx2,fma")]
+unsafe fn wino_output(job: &mut OutputJob) {
+    transform::output(job)
 }

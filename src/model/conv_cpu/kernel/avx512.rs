@@ -3,7 +3,7 @@
 
 use std::arch::x86_64::*;
 
-use super::{MicroKernel, Tile};
+use super::{transform, InputJob, MicroKernel, OutputJob, Tile};
 
 pub(crate) struct Avx512;
 
@@ -13,28 +13,47 @@ impl MicroKernel for Avx512 {
     const NV: usize = 4;
 
     unsafe fn run(m: usize, nv: usize, t: &Tile) {
-        macro_rules! dispatch {
-            ($($m:literal),*) => {
-                match (m, nv) {
-                    $(
-                        ($m, 4) => tile::<$m, 4>(t),
-                        ($m, 3) => tile::<$m, 3>(t),
-                        ($m, 2) => tile::<$m, 2>(t),
-                        ($m, 1) => tile::<$m, 1>(t),
-                    )*
-                    _ => unreachable!("avx512 tile {m}x{nv}"),
-                }
-            };
-        }
         // SAFETY: forwarded contract; `tile` needs avx512f, guaranteed by the caller.
-        unsafe { dispatch!(6, 5, 4, 3, 2, 1) }
+        unsafe { dispatch!(tile, 3, m, nv, t, 6, 5, 4, 3, 2, 1) }
+    }
+
+    unsafe fn wino_input(job: &mut InputJob) {
+        // SAFETY: the caller guarantees the instruction set.
+        unsafe { wino_input(job) }
+    }
+
+    unsafe fn wino_output(job: &mut OutputJob) {
+        // SAFETY: the caller guarantees the instruction set.
+        unsafe { wino_output(job) }
+    }
+
+    unsafe fn run_1x1(m: usize, nv: usize, t: &Tile) {
+        // SAFETY: as above, with a single tap.
+        unsafe { dispatch!(tile, 1, m, nv, t, 6, 5, 4, 3, 2, 1) }
     }
 }
 
+/// Calls `$f::<m, nv, $s>` for the runtime `m` (one of the listed) and `nv ∈ 1..=4`.
+macro_rules! dispatch {
+    ($f:ident, $s:literal, $m:expr, $nv:expr, $t:expr, $($mm:literal),*) => {
+        match ($m, $nv) {
+            $(
+                ($mm, 4) => $f::<$mm, 4, $s>($t),
+                ($mm, 3) => $f::<$mm, 3, $s>($t),
+                ($mm, 2) => $f::<$mm, 2, $s>($t),
+                ($mm, 1) => $f::<$mm, 1, $s>($t),
+            )*
+            (m, nv) => unreachable!("avx512 tile {m}x{nv}"),
+        }
+    };
+}
+use dispatch;
+
 /// # Safety
-/// The [`Tile`] contract for `M`, `NV` (16 lanes per vector); avx512f available.
+/// The [`Tile`] contract for `M`, `NV` (16 lanes per vector) and an `S × S` window; avx512f
+/// available.
 #[target_feature(enable = "avx512f")]
-unsafe fn tile<const M: usize, const NV: usize>(t: &Tile) {
+unsafe fn tile<const M: usize, const NV: usize, const S: usize>(t: &Tile) {
     // SAFETY (whole body): every pointer offset below stays inside the ranges the Tile
     // contract declares valid; unaligned loads/stores are used throughout.
     unsafe {
@@ -56,10 +75,10 @@ unsafe fn tile<const M: usize, const NV: usize>(t: &Tile) {
         let mut x = t.input;
         let mut w = t.weights;
         for _ in 0..t.kc {
-            for ky in 0..3 {
+            for ky in 0..S {
                 let r = x.add(ky * t.row_stride);
-                for kx in 0..3 {
-                    let wt = w.add((ky * 3 + kx) * M);
+                for kx in 0..S {
+                    let wt = w.add((ky * S + kx) * M);
                     if NV <= M {
                         let mut xs = [_mm512_setzero_ps(); NV];
                         for (v, xv) in xs.iter_mut().enumerate() {
@@ -86,7 +105,7 @@ unsafe fn tile<const M: usize, const NV: usize>(t: &Tile) {
                 }
             }
             x = x.add(t.chan_stride);
-            w = w.add(9 * M);
+            w = w.add(S * S * M);
         }
         let zero = _mm512_setzero_ps();
         for (i, row) in acc.iter().enumerate() {
@@ -96,4 +115,16 @@ unsafe fn tile<const M: usize, const NV: usize>(t: &Tile) {
             }
         }
     }
+}
+
+/// The portable transform, compiled with this family's instruction set.
+#[target_feature(enable = "avx512f")]
+unsafe fn wino_input(job: &mut InputJob) {
+    transform::input(job)
+}
+
+/// The portable transform, compiled with this family's instruction set.
+#[target_feature(enable = "avx512f")]
+unsafe fn wino_output(job: &mut OutputJob) {
+    transform::output(job)
 }
