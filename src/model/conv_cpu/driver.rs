@@ -104,7 +104,7 @@ pub(crate) fn run<K: MicroKernel>(
     assert_eq!(p.mr, K::MR, "weights packed for another kernel");
     assert_eq!(x.len(), g.n * g.cin * g.h * g.w, "input length");
     assert!(g.h >= 1 && g.w >= 1 && b.rows >= 1 && b.kc >= 1 && b.co_group >= 1);
-    assert!(b.co_group % K::MR == 0 || b.co_group >= g.cout);
+    assert!(b.co_group.is_multiple_of(K::MR) || b.co_group >= g.cout);
     let mut out = super::alloc::zeroed(g.n * g.cout * g.h * g.w);
     if out.is_empty() {
         return out;

@@ -125,6 +125,7 @@ enum Weights {
 
 /// An explicit blocking (tests and tuning); it must match the layer's algorithm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) enum AnyBlocking {
     Direct(Blocking),
     Winograd(WinoBlocking),
@@ -225,7 +226,7 @@ impl PackedConv {
             return Ok(Vec::new());
         }
         let mr = self.isa.mr();
-        let group_ok = |co: usize| co > 0 && (co % mr == 0 || co >= g.cout);
+        let group_ok = |co: usize| co > 0 && (co.is_multiple_of(mr) || co >= g.cout);
         match blocking {
             Some(AnyBlocking::Direct(b)) if b.rows == 0 || b.kc == 0 || !group_ok(b.co_group) => {
                 candle_core::bail!("conv3x3: blocking {b:?} does not fit micro-kernel width {mr}")
@@ -235,17 +236,6 @@ impl PackedConv {
             }
             _ => {}
         }
-        // TEMPORARY tuning knob: d:rows,co_group,kc or w:tr,tc,co_group,kc
-        let blocking = blocking.or_else(|| {
-            let v = std::env::var("UNISTYLE_CONV_BLOCKING").ok()?;
-            let (kind, rest) = v.split_once(':')?;
-            let p: Vec<usize> = rest.split(',').filter_map(|t| t.trim().parse().ok()).collect();
-            match (kind, p.len(), &*self.w) {
-                ("d", 3, Weights::Direct(_)) => Some(AnyBlocking::Direct(Blocking { rows: p[0], co_group: p[1], kc: p[2] })),
-                ("w", 4, Weights::Winograd(_)) => Some(AnyBlocking::Winograd(WinoBlocking { tr: p[0], tc: p[1], co_group: p[2], kc: p[3] })),
-                _ => None,
-            }
-        });
         let threads = rayon::current_num_threads();
         fn go<K: MicroKernel>(
             w: &Weights,

@@ -27,24 +27,27 @@ pub(crate) struct WinoBlocking {
     pub kc: usize,
 }
 
-/// Per-worker L2 budget (bytes) for the accumulators `M` (16 · co_group · tiles floats).
-const M_BUDGET: usize = 1 << 20;
+/// Per-worker L2 budget (bytes) for the transformed input `V` and the accumulators `M`
+/// (16 · (kc + co_group) · tiles floats).
+const VM_BUDGET: usize = 3 << 19;
 /// Tile columns per task at most, and tiles per task at least (when the image allows).
-const MAX_TILE_COLS: usize = 128;
+const MAX_TILE_COLS: usize = 64;
 const MIN_TILES: usize = 64;
+/// Input channels per chunk at most: long reductions per micro-kernel call.
+const MAX_KC: usize = 128;
 
 impl WinoBlocking {
-    /// Heuristic blocking: rectangles of 64–128 tiles (one or two tile rows of the image
-    /// width, up to 128 tile columns), input chunks of up to 64 channels, and output
-    /// channels split into as few equal groups as the accumulator budget allows — every
-    /// group transforms the input rectangle anew.
+    /// Heuristic blocking: rectangles of about 64 tiles (up to 64 tile columns, as many tile
+    /// rows as needed), input chunks of up to 128 channels, and output channels split into
+    /// as few equal groups as the scratch budget allows — every group transforms the input
+    /// rectangle anew.
     pub fn choose<K: MicroKernel>(g: Geometry, threads: usize) -> Self {
         let (th, tw) = (g.h.div_ceil(2), g.w.div_ceil(2));
-        let kc = g.cin.clamp(1, 64);
+        let kc = g.cin.clamp(1, MAX_KC);
         let tc = tw.clamp(1, MAX_TILE_COLS);
         let mut tr = MIN_TILES.div_ceil(tc).clamp(1, th.max(1));
         let vt = (tr * tc).div_ceil(K::VL) * K::VL;
-        let fit = (M_BUDGET / (16 * 4 * vt) / K::MR).max(1) * K::MR;
+        let fit = ((VM_BUDGET / (16 * 4 * vt)).saturating_sub(kc) / K::MR).max(1) * K::MR;
         let groups = g.cout.div_ceil(fit);
         let mut co_group = g.cout.div_ceil(groups).div_ceil(K::MR) * K::MR;
         let want = 4 * threads.max(1);
@@ -82,7 +85,7 @@ pub(crate) fn run<K: MicroKernel>(
     assert_eq!(p.mr, K::MR, "weights packed for another kernel");
     assert_eq!(x.len(), g.n * g.cin * g.h * g.w, "input length");
     assert!(b.tr >= 1 && b.tc >= 1 && b.kc >= 1 && b.co_group >= 1);
-    assert!(b.co_group % K::MR == 0 || b.co_group >= g.cout);
+    assert!(b.co_group.is_multiple_of(K::MR) || b.co_group >= g.cout);
     let mut out = crate::model::conv_cpu::alloc::zeroed(g.n * g.cout * g.h * g.w);
     if out.is_empty() {
         return out;
