@@ -162,7 +162,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         i += 1;
     }
     println!(
-        "threads: {}, reps: {reps} (best of), dtype {:?}",
+        "threads: {}, reps: {reps} (best of), dtype {:?}; fused = Winograd F(2x2,3x3) when \
+         cin, cout >= 32, else direct (UNISTYLE_CONV_ALGO=direct|winograd forces one)",
         rayon::current_num_threads(),
         DType::F32
     );

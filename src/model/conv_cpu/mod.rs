@@ -1,13 +1,23 @@
 //! Fused CPU convolution: `pad(border, 1) → 3×3 conv (stride 1) → + bias → ReLU?` on f32
 //! NCHW tensors, in one pass without a padded copy of the image.
 //!
-//! Design: direct convolution. The weights are packed once (`pack`) for the micro-kernel
-//! family picked at run time (`Isa`): AVX-512F, AVX2+FMA, or a portable fallback. Each task
-//! takes a band of output rows and a group of output channels; per chunk of input channels
-//! it gathers the band's input rows with their border samples into per-thread scratch
-//! (`band`), then sweeps register tiles of output channels × consecutive positions across
-//! the band (`kernel`), accumulating in a per-thread band of outputs whose valid columns are
-//! copied out at the end (`driver`). Scratch is bounded by the blocking, not the image.
+//! Two algorithms share one set of micro-kernels (`kernel`: AVX-512F, AVX2+FMA or portable,
+//! picked at run time by [`Isa::detect`]), which accumulate a register tile of output
+//! channels × consecutive positions over a chunk of input channels:
+//!
+//! - **Direct** (`driver`, `band`, `pack`): each task takes a band of output rows and a group
+//!   of output channels; per chunk of input channels it gathers the band's input rows with
+//!   their border samples into per-thread scratch, then sweeps 3×3-window tiles across the
+//!   band, accumulating in a per-thread band of outputs whose valid columns are copied out.
+//!   Used for thin layers (fewer than 32 input or output channels, e.g. RGB in or out).
+//! - **Winograd F(2×2, 3×3)** (`winograd`): 2.25× fewer multiplications for wide layers;
+//!   tasks transform a rectangle of input tiles, run the 16 products as 1×1 tiles against
+//!   weights transformed at load time, and transform back with bias and ReLU.
+//!
+//! Weights are packed once, when the layer is built. Scratch is per worker and bounded by
+//! the blocking, not by the image; the output is allocated once (`alloc`). Switches for
+//! comparisons: `UNISTYLE_CONV_ISA=avx512|avx2|portable`, `UNISTYLE_CONV_ALGO=direct|winograd`
+//! (both read when weights are packed / first used).
 
 mod alloc;
 mod band;
