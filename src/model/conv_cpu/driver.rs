@@ -105,6 +105,7 @@ pub(crate) fn run<K: MicroKernel>(
     assert_eq!(x.len(), g.n * g.cin * g.h * g.w, "input length");
     assert!(g.h >= 1 && g.w >= 1 && b.rows >= 1 && b.kc >= 1 && b.co_group >= 1);
     assert!(b.co_group.is_multiple_of(K::MR) || b.co_group >= g.cout);
+    assert!(SLACK > K::VL, "band slack must cover one vector past a row sweep");
     let mut out = super::alloc::zeroed(g.n * g.cout * g.h * g.w);
     if out.is_empty() {
         return out;
@@ -161,12 +162,14 @@ pub(crate) fn run<K: MicroKernel>(
                             relu: relu && last,
                         };
                         // SAFETY: reads reach at most band position
-                        // (kc-1)·chan_stride + 2·wp + 2 + q + nv·VL - 1 < kc·chan_stride + VL
-                        // (q + nv·VL ≤ round_up(nq, VL) ≤ rows·wp + VL - 1), inside `band`
-                        // (SLACK ≥ VL); weights: kc·9·m from the block offset (packing
-                        // layout); bias: m values from cb; writes/reads of `acc`: rows
-                        // cb-c0 .. cb-c0+m < co_group of stride cq, positions q .. q+nv·VL ≤ cq.
-                        // The kernel family was selected by `Isa::detect`.
+                        // (kc−1)·chan_stride + 2·wp + 2 + (q + nv·VL − 1)
+                        //   ≤ (kc−1)·chan_stride + (rows+2)·wp + VL ≤ kc·chan_stride + VL
+                        // (q + nv·VL ≤ round_up(nq, VL) ≤ rows·wp + VL − 1), which is below
+                        // band.len() = kc_max·chan_stride + SLACK as SLACK > VL (asserted);
+                        // weights: kc·9·m from the block offset (packing layout); bias: m
+                        // values from cb; reads/writes of `acc`: rows cb−c0 .. cb−c0+m ≤
+                        // co_group of stride cq, positions q .. q + nv·VL ≤ cq. The kernel
+                        // family was selected by `Isa::detect`.
                         unsafe { K::run(m, nv, &tile) };
                     }
                 }
