@@ -1,42 +1,110 @@
 //! Building blocks: a padded 3×3 convolution with bias and optional ReLU, and the
 //! generic runner that executes an encoder/decoder plan.
 
-use candle_core::{Module, Tensor};
+use candle_core::{DType, Device, Module, Tensor};
 use candle_nn::VarBuilder;
 
 use super::architecture::{ConvSpec, Step};
+use super::conv_cpu::PackedConv;
 use super::pad::{max_pool_ceil, pad1, Border};
 
 /// `pad(1) → conv 3×3 → (+bias) → ReLU?`
+///
+/// On the CPU (f32) the whole layer runs as one fused kernel (`conv_cpu`) on weights packed
+/// here, at load time; on other devices it runs as candle's `pad1 → conv2d → add → relu`.
+/// Setting `UNISTYLE_CONV=candle` when a model is loaded keeps candle's path on the CPU too
+/// (for comparisons and bisecting).
 #[derive(Debug, Clone)]
 pub struct Conv3x3 {
-    weight: Tensor,
-    bias: Tensor,
+    imp: ConvImpl,
     relu: bool,
+}
+
+#[derive(Debug, Clone)]
+enum ConvImpl {
+    /// CPU: weights packed for the fused kernel.
+    Fused(PackedConv),
+    /// Other devices: candle's generic ops.
+    Generic { weight: Tensor, bias: Tensor },
 }
 
 impl Conv3x3 {
     pub fn new(vb: &VarBuilder, spec: &ConvSpec) -> candle_core::Result<Self> {
         let vb = vb.pp(&spec.name);
         let weight = vb.get((spec.out_channels, spec.in_channels, 3, 3), "weight")?;
-        let bias = vb
-            .get(spec.out_channels, "bias")?
-            .reshape((1, spec.out_channels, 1, 1))?;
-        Ok(Self {
-            weight,
-            bias,
-            relu: spec.relu,
-        })
+        let bias = vb.get(spec.out_channels, "bias")?;
+        Self::from_tensors(&weight, &bias, spec.relu)
+    }
+
+    /// Builds the layer from `[out, in, 3, 3]` weights and `[out]` biases; on the CPU the
+    /// weights are packed for the fused kernel.
+    pub fn from_tensors(weight: &Tensor, bias: &Tensor, relu: bool) -> candle_core::Result<Self> {
+        let (cout, cin, kh, kw) = weight.dims4()?;
+        if (kh, kw) != (3, 3) {
+            candle_core::bail!("conv3x3: weights are {kh}x{kw}, not 3x3");
+        }
+        let bias = bias.flatten_all()?;
+        if bias.dim(0)? != cout {
+            candle_core::bail!("conv3x3: {} biases for {cout} output channels", bias.dim(0)?);
+        }
+        let candle_forced = std::env::var("UNISTYLE_CONV").is_ok_and(|v| v.trim() == "candle");
+        let imp = if weight.device().is_cpu() && weight.dtype() == DType::F32 && !candle_forced {
+            let w = weight.flatten_all()?.to_vec1::<f32>()?;
+            let b = bias.to_dtype(DType::F32)?.to_vec1::<f32>()?;
+            ConvImpl::Fused(PackedConv::new(&w, &b, cin, cout)?)
+        } else {
+            ConvImpl::Generic {
+                weight: weight.clone(),
+                bias: bias.reshape((1, cout, 1, 1))?,
+            }
+        };
+        Ok(Self { imp, relu })
+    }
+
+    /// The same layer on candle's generic path (`pad1 → conv2d → add → relu`), e.g. as a
+    /// reference for the fused kernel.
+    pub fn to_candle_path(&self) -> candle_core::Result<Self> {
+        let imp = match &self.imp {
+            ConvImpl::Fused(p) => {
+                let (w, b) = p.unpack();
+                let (cin, cout) = (p.in_channels(), p.out_channels());
+                ConvImpl::Generic {
+                    weight: Tensor::from_vec(w, (cout, cin, 3, 3), &Device::Cpu)?,
+                    bias: Tensor::from_vec(b, (1, cout, 1, 1), &Device::Cpu)?,
+                }
+            }
+            generic => generic.clone(),
+        };
+        Ok(Self { imp, relu: self.relu })
+    }
+
+    /// Whether this layer runs the fused CPU kernel.
+    pub fn is_fused(&self) -> bool {
+        matches!(self.imp, ConvImpl::Fused(_))
     }
 
     pub fn forward(&self, x: &Tensor, border: Border) -> candle_core::Result<Tensor> {
-        let y = pad1(x, border)?
-            .conv2d(&self.weight, 0, 1, 1, 1)?
-            .broadcast_add(&self.bias)?;
-        if self.relu {
-            y.relu()
-        } else {
-            Ok(y)
+        match &self.imp {
+            ConvImpl::Fused(p) => {
+                if !x.device().is_cpu() || x.dtype() != DType::F32 {
+                    candle_core::bail!(
+                        "conv3x3: weights live on the CPU, input is {:?} on {:?}",
+                        x.dtype(),
+                        x.device().location()
+                    );
+                }
+                x.contiguous()?.apply_op1_no_bwd(&p.op(border, self.relu))
+            }
+            ConvImpl::Generic { weight, bias } => {
+                let y = pad1(x, border)?
+                    .conv2d(weight, 0, 1, 1, 1)?
+                    .broadcast_add(bias)?;
+                if self.relu {
+                    y.relu()
+                } else {
+                    Ok(y)
+                }
+            }
         }
     }
 }

@@ -2,6 +2,7 @@
 //! from one `wct-vgg19/1` safetensors file (see `weights/README.md`).
 
 pub mod architecture;
+mod conv_cpu;
 pub mod decoder;
 pub mod encoder;
 pub mod layers;

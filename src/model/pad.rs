@@ -17,7 +17,7 @@ pub enum Border {
 impl Border {
     /// The source index for padded position `i` in `-1..=n` of an axis of length `n`.
     /// Reflection of a length-1 axis degenerates to repeating its only sample.
-    fn source(self, i: isize, n: usize) -> usize {
+    pub(crate) fn source(self, i: isize, n: usize) -> usize {
         let n = n as isize;
         let j = match self {
             Border::Reflect => {
@@ -37,7 +37,7 @@ impl Border {
     }
 
     /// Index map of a padded axis: `n + 2` source indices.
-    fn index_map(self, n: usize) -> Vec<usize> {
+    pub(crate) fn index_map(self, n: usize) -> Vec<usize> {
         (-1..=n as isize).map(|i| self.source(i, n)).collect()
     }
 }

@@ -1,0 +1,325 @@
+//! Fused CPU convolution: `pad(border, 1) → 3×3 conv (stride 1) → + bias → ReLU?` on f32
+//! NCHW tensors, in one pass without a padded copy of the image.
+//!
+//! Two algorithms share one set of micro-kernels (`kernel`: AVX-512F, AVX2+FMA or portable,
+//! picked at run time by [`Isa::detect`]), which accumulate a register tile of output
+//! channels × consecutive positions over a chunk of input channels:
+//!
+//! - **Direct** (`driver`, `band`, `pack`): each task takes a band of output rows and a group
+//!   of output channels; per chunk of input channels it gathers the band's input rows with
+//!   their border samples into per-thread scratch, then sweeps 3×3-window tiles across the
+//!   band, accumulating in a per-thread band of outputs whose valid columns are copied out.
+//!   Used for thin layers (fewer than 32 input or output channels, e.g. RGB in or out).
+//! - **Winograd F(2×2, 3×3)** (`winograd`): 2.25× fewer multiplications for wide layers;
+//!   tasks transform a rectangle of input tiles, run the 16 products as 1×1 tiles against
+//!   weights transformed at load time, and transform back with bias and ReLU.
+//!
+//! Weights are packed once, when the layer is built. Scratch is per worker and bounded by
+//! the blocking, not by the image; the output is allocated once (`alloc`). Switches for
+//! comparisons: `UNISTYLE_CONV_ISA=avx512|avx2|portable`, `UNISTYLE_CONV_ALGO=direct|winograd`
+//! (both read when weights are packed / first used).
+
+mod alloc;
+mod band;
+mod driver;
+mod kernel;
+mod pack;
+#[cfg(test)]
+mod tests;
+mod winograd;
+
+use std::sync::{Arc, OnceLock};
+
+use candle_core::{CpuStorage, CustomOp1, Layout, Shape};
+
+pub(crate) use driver::{Blocking, Geometry};
+use kernel::portable::Portable;
+use kernel::MicroKernel;
+use pack::PackedWeights;
+use winograd::driver::WinoBlocking;
+use winograd::pack::WinogradWeights;
+
+use super::pad::Border;
+
+/// Micro-kernel families.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Isa {
+    #[cfg(target_arch = "x86_64")]
+    Avx512,
+    #[cfg(target_arch = "x86_64")]
+    Avx2,
+    Portable,
+}
+
+impl Isa {
+    /// The best family this CPU runs (detected once). `UNISTYLE_CONV_ISA` = `avx512`,
+    /// `avx2` or `portable` picks a lower one (for comparisons); unknown or unavailable
+    /// values are ignored.
+    pub fn detect() -> Self {
+        static ISA: OnceLock<Isa> = OnceLock::new();
+        *ISA.get_or_init(|| {
+            let available = Self::available();
+            let wanted = std::env::var("UNISTYLE_CONV_ISA").ok().and_then(|v| {
+                available.iter().copied().find(|isa| isa.name() == v.trim().to_ascii_lowercase())
+            });
+            wanted.unwrap_or(available[0])
+        })
+    }
+
+    /// Every family this CPU runs, best first.
+    pub fn available() -> Vec<Self> {
+        let mut v = Vec::new();
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                v.push(Isa::Avx512);
+            }
+            if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+                v.push(Isa::Avx2);
+            }
+        }
+        v.push(Isa::Portable);
+        v
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 => "avx512",
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 => "avx2",
+            Isa::Portable => "portable",
+        }
+    }
+
+    /// Output-channel block width the weights must be packed for.
+    fn mr(self) -> usize {
+        match self {
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 => kernel::avx512::Avx512::MR,
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 => kernel::avx2::Avx2::MR,
+            Isa::Portable => Portable::MR,
+        }
+    }
+}
+
+/// Convolution algorithms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Algo {
+    /// Direct convolution: any channel counts.
+    Direct,
+    /// Winograd F(2×2, 3×3): 2.25× fewer multiplications; for wide layers.
+    Winograd,
+}
+
+impl Algo {
+    /// Winograd for layers wide enough that its products dominate its transforms.
+    /// `UNISTYLE_CONV_ALGO=direct` (or `winograd`) forces one (for comparisons).
+    pub fn choose(cin: usize, cout: usize) -> Self {
+        match std::env::var("UNISTYLE_CONV_ALGO").as_deref().map(str::trim) {
+            Ok("direct") => Algo::Direct,
+            Ok("winograd") => Algo::Winograd,
+            _ if cin >= 32 && cout >= 32 => Algo::Winograd,
+            _ => Algo::Direct,
+        }
+    }
+}
+
+/// Packed weights of either algorithm.
+#[derive(Debug)]
+enum Weights {
+    Direct(PackedWeights),
+    Winograd(WinogradWeights),
+}
+
+/// An explicit blocking (tests and tuning); it must match the layer's algorithm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(not(test), allow(dead_code))]
+pub(crate) enum AnyBlocking {
+    Direct(Blocking),
+    Winograd(WinoBlocking),
+}
+
+/// A 3×3 convolution's weights, packed for one algorithm and micro-kernel family.
+#[derive(Debug, Clone)]
+pub struct PackedConv {
+    isa: Isa,
+    cin: usize,
+    cout: usize,
+    w: Arc<Weights>,
+}
+
+impl PackedConv {
+    /// Packs `weight` (`[cout, cin, 3, 3]` row-major) and `bias` (`[cout]`) for the best
+    /// family of this CPU and the algorithm suiting the layer's width.
+    pub(crate) fn new(weight: &[f32], bias: &[f32], cin: usize, cout: usize) -> candle_core::Result<Self> {
+        Self::with(weight, bias, cin, cout, Isa::detect(), Algo::choose(cin, cout))
+    }
+
+    pub(crate) fn with(
+        weight: &[f32],
+        bias: &[f32],
+        cin: usize,
+        cout: usize,
+        isa: Isa,
+        algo: Algo,
+    ) -> candle_core::Result<Self> {
+        if cin == 0 || cout == 0 || weight.len() != cout * cin * 9 || bias.len() != cout {
+            candle_core::bail!(
+                "conv3x3 packing: {} weights / {} biases do not fit {cout}x{cin}x3x3",
+                weight.len(),
+                bias.len()
+            );
+        }
+        let w = match algo {
+            Algo::Direct => Weights::Direct(PackedWeights::new(weight, bias, cin, cout, isa.mr())),
+            Algo::Winograd => Weights::Winograd(WinogradWeights::new(weight, bias, cin, cout, isa.mr())),
+        };
+        Ok(Self {
+            isa,
+            cin,
+            cout,
+            w: Arc::new(w),
+        })
+    }
+
+    pub fn in_channels(&self) -> usize {
+        self.cin
+    }
+
+    pub fn out_channels(&self) -> usize {
+        self.cout
+    }
+
+    /// The `[cout, cin, 3, 3]` weights and `[cout]` bias, unpacked (Winograd weights are
+    /// transformed back, exact up to rounding).
+    pub(crate) fn unpack(&self) -> (Vec<f32>, Vec<f32>) {
+        match &*self.w {
+            Weights::Direct(p) => (p.unpack(), p.bias.clone()),
+            Weights::Winograd(p) => (p.unpack(), p.bias.clone()),
+        }
+    }
+
+    /// Convolves contiguous `[n, cin, h, w]` data; returns `[n, cout, h, w]`.
+    pub(crate) fn forward_slice(
+        &self,
+        x: &[f32],
+        g: Geometry,
+        border: Border,
+        relu: bool,
+    ) -> candle_core::Result<Vec<f32>> {
+        self.forward_blocked(x, g, border, relu, None)
+    }
+
+    /// As [`Self::forward_slice`], with an explicit blocking (tests and tuning).
+    pub(crate) fn forward_blocked(
+        &self,
+        x: &[f32],
+        g: Geometry,
+        border: Border,
+        relu: bool,
+        blocking: Option<AnyBlocking>,
+    ) -> candle_core::Result<Vec<f32>> {
+        if g.cin != self.cin || g.cout != self.cout {
+            candle_core::bail!(
+                "conv3x3: input has {} channels for a {}→{} convolution",
+                g.cin,
+                self.cin,
+                self.cout
+            );
+        }
+        if x.len() != g.n * g.cin * g.h * g.w {
+            candle_core::bail!("conv3x3: {} values for shape {g:?}", x.len());
+        }
+        if g.n == 0 || g.h == 0 || g.w == 0 {
+            return Ok(Vec::new());
+        }
+        let mr = self.isa.mr();
+        let group_ok = |co: usize| co > 0 && (co.is_multiple_of(mr) || co >= g.cout);
+        match blocking {
+            Some(AnyBlocking::Direct(b)) if b.rows == 0 || b.kc == 0 || !group_ok(b.co_group) => {
+                candle_core::bail!("conv3x3: blocking {b:?} does not fit micro-kernel width {mr}")
+            }
+            Some(AnyBlocking::Winograd(b)) if b.tr == 0 || b.tc == 0 || b.kc == 0 || !group_ok(b.co_group) => {
+                candle_core::bail!("conv3x3: blocking {b:?} does not fit micro-kernel width {mr}")
+            }
+            _ => {}
+        }
+        let threads = rayon::current_num_threads();
+        fn go<K: MicroKernel>(
+            w: &Weights,
+            x: &[f32],
+            g: Geometry,
+            border: Border,
+            relu: bool,
+            b: Option<AnyBlocking>,
+            threads: usize,
+        ) -> candle_core::Result<Vec<f32>> {
+            Ok(match (w, b) {
+                (Weights::Direct(p), None) => {
+                    driver::run::<K>(p, x, g, border, relu, Blocking::choose::<K>(g, threads))
+                }
+                (Weights::Direct(p), Some(AnyBlocking::Direct(b))) => driver::run::<K>(p, x, g, border, relu, b),
+                (Weights::Winograd(p), None) => winograd::driver::run::<K>(
+                    p,
+                    x,
+                    g,
+                    border,
+                    relu,
+                    WinoBlocking::choose::<K>(g, threads),
+                ),
+                (Weights::Winograd(p), Some(AnyBlocking::Winograd(b))) => {
+                    winograd::driver::run::<K>(p, x, g, border, relu, b)
+                }
+                (_, Some(b)) => candle_core::bail!("conv3x3: blocking {b:?} is for the other algorithm"),
+            })
+        }
+        let w = &*self.w;
+        match self.isa {
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 => go::<kernel::avx512::Avx512>(w, x, g, border, relu, blocking, threads),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 => go::<kernel::avx2::Avx2>(w, x, g, border, relu, blocking, threads),
+            Isa::Portable => go::<Portable>(w, x, g, border, relu, blocking, threads),
+        }
+    }
+
+    /// The candle custom op running this convolution on a CPU tensor.
+    pub(crate) fn op(&self, border: Border, relu: bool) -> FusedConv3x3<'_> {
+        FusedConv3x3 {
+            conv: self,
+            border,
+            relu,
+        }
+    }
+}
+
+/// `CustomOp1` wrapper: f32, contiguous `[n, cin, h, w]` in, `[n, cout, h, w]` out.
+pub(crate) struct FusedConv3x3<'a> {
+    conv: &'a PackedConv,
+    border: Border,
+    relu: bool,
+}
+
+impl CustomOp1 for FusedConv3x3<'_> {
+    fn name(&self) -> &'static str {
+        "unistyle-conv3x3"
+    }
+
+    fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
+        let (n, cin, h, w) = layout.shape().dims4()?;
+        let src = match storage {
+            CpuStorage::F32(v) => v,
+            _ => candle_core::bail!("conv3x3: only f32 is supported on the CPU path"),
+        };
+        let src = match layout.contiguous_offsets() {
+            Some((a, b)) => &src[a..b],
+            None => candle_core::bail!("conv3x3: input must be contiguous"),
+        };
+        let cout = self.conv.out_channels();
+        let g = Geometry { n, cin, cout, h, w };
+        let out = self.conv.forward_slice(src, g, self.border, self.relu)?;
+        Ok((CpuStorage::F32(out), Shape::from((n, cout, h, w))))
+    }
+}

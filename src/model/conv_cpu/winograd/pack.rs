@@ -1,0 +1,73 @@
+//! Winograd-domain weights: `U = G g Gᵀ` of every (output, input) channel pair, ordered for
+//! the 1×1 micro-kernel: for each of the 16 positions `ξ`, output channels in blocks of `mr`
+//! (the last may be narrower, `m < mr`), each block `[ci][j]`. Block `c0` of position `ξ`
+//! starts at `ξ·cout·cin + c0·cin`; input channel `ci0` of it at `+ ci0·m`.
+
+use super::transform;
+
+#[derive(Clone)]
+pub(crate) struct WinogradWeights {
+    pub cin: usize,
+    pub cout: usize,
+    pub mr: usize,
+    pub u: Vec<f32>,
+    pub bias: Vec<f32>,
+}
+
+impl WinogradWeights {
+    /// Transforms and packs `weight` (`[cout, cin, 3, 3]`) and `bias` (`[cout]`); the caller
+    /// guarantees the lengths and `mr ≥ 1`.
+    pub fn new(weight: &[f32], bias: &[f32], cin: usize, cout: usize, mr: usize) -> Self {
+        debug_assert_eq!(weight.len(), cout * cin * 9);
+        let mr = mr.max(1);
+        let mut u = vec![0f32; 16 * cout * cin];
+        for co in 0..cout {
+            let c0 = co / mr * mr;
+            let m = mr.min(cout - c0);
+            for ci in 0..cin {
+                let k = (co * cin + ci) * 9;
+                let t = transform::weight(&weight[k..k + 9]);
+                for (xi, &v) in t.iter().enumerate() {
+                    u[xi * cout * cin + c0 * cin + ci * m + (co - c0)] = v;
+                }
+            }
+        }
+        Self {
+            cin,
+            cout,
+            mr,
+            u,
+            bias: bias.to_vec(),
+        }
+    }
+
+    /// Offset of position `ξ`, block `c0` (a multiple of `mr`, width `m`), input channel `ci0`.
+    pub fn offset(&self, xi: usize, c0: usize, ci0: usize, m: usize) -> usize {
+        xi * self.cout * self.cin + c0 * self.cin + ci0 * m
+    }
+
+    /// The `[cout, cin, 3, 3]` weights back (exact up to the rounding of `U`).
+    pub fn unpack(&self) -> Vec<f32> {
+        let mut w = vec![0f32; self.cout * self.cin * 9];
+        for co in 0..self.cout {
+            let c0 = co / self.mr * self.mr;
+            let m = self.mr.min(self.cout - c0);
+            for ci in 0..self.cin {
+                let t: [f32; 16] = std::array::from_fn(|xi| self.u[self.offset(xi, c0, ci, m) + co - c0]);
+                let k = (co * self.cin + ci) * 9;
+                w[k..k + 9].copy_from_slice(&transform::weight_inverse(&t));
+            }
+        }
+        w
+    }
+}
+
+impl std::fmt::Debug for WinogradWeights {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WinogradWeights")
+            .field("cin", &self.cin)
+            .field("cout", &self.cout)
+            .field("mr", &self.mr)
+            .finish_non_exhaustive()
+    }
+}
