@@ -308,6 +308,17 @@ pub fn save_picture(picture: &Picture, path: &Path) -> Result<()> {
     })
 }
 
+#[cfg(unix)]
+fn default_permissions(_f: &std::fs::File) -> std::io::Result<std::fs::Permissions> {
+    use std::os::unix::fs::PermissionsExt;
+    Ok(std::fs::Permissions::from_mode(0o644))
+}
+
+#[cfg(not(unix))]
+fn default_permissions(f: &std::fs::File) -> std::io::Result<std::fs::Permissions> {
+    Ok(f.metadata()?.permissions())
+}
+
 /// Runs `write` into a temporary sibling of `path`, then renames it over `path`.
 pub fn write_atomically(
     path: &Path,
@@ -346,6 +357,37 @@ pub fn write_atomically(
     })?;
     w.flush().map_err(io_err)?;
     drop(w);
+    // Temporary files are created private (0600); give the result the permissions of the
+    // file it replaces, or the usual 0644 for a new file.
+    let perms = match std::fs::metadata(path) {
+        Ok(m) => m.permissions(),
+        Err(_) => default_permissions(tmp.as_file()).map_err(io_err)?,
+    };
+    std::fs::set_permissions(tmp.path(), perms).map_err(io_err)?;
     tmp.persist(path).map_err(|e| io_err(e.error))?;
     Ok(())
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn atomic_writes_get_normal_permissions_and_keep_existing_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("out.bin");
+        let write = |p: &Path| write_atomically(p, "test file", |w| w.write_all(b"data").map_err(|e| e.to_string()));
+        write(&p).unwrap();
+        assert_eq!(std::fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o644);
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+        write(&p).unwrap();
+        assert_eq!(std::fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(std::fs::read(&p).unwrap(), b"data");
+        // a failing writer leaves neither the target nor a temporary file
+        let q = dir.path().join("never.bin");
+        assert!(write_atomically(&q, "test file", |_| Err("boom".into())).is_err());
+        assert!(!q.exists());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
 }
