@@ -105,6 +105,14 @@ impl Error {
         }
     }
 
+    /// Shorthand for an [`Error::Weights`] about the file at `path`.
+    pub fn weights(path: &std::path::Path, reason: impl Into<String>) -> Self {
+        Error::Weights {
+            path: path.to_path_buf(),
+            reason: reason.into(),
+        }
+    }
+
     /// Checks that `value` lies in `min..=max` (and is not NaN).
     pub fn check_range(name: &str, value: f64, min: f64, max: f64) -> Result<()> {
         if value.is_finite() && value >= min && value <= max {

@@ -64,12 +64,6 @@ fn split_key(key: &str) -> Option<(&str, &str)> {
     matches!(kind, "weight" | "bias").then_some((layer, kind))
 }
 
-fn bad(path: &Path, reason: impl Into<String>) -> Error {
-    Error::Weights {
-        path: path.to_path_buf(),
-        reason: reason.into(),
-    }
-}
 
 /// Maps `dict` onto `slots`, returning `(layer, weight, bias)` in plan order. Every tensor of
 /// the file must be used and every shape must match; `path` labels messages.
@@ -78,7 +72,7 @@ pub fn map_layers(dict: StateDict, slots: &[ConvSlot], path: &Path) -> Result<Ve
     let mut named: BTreeMap<String, Layer> = BTreeMap::new();
     for (key, t) in dict {
         let Some((layer, kind)) = split_key(&key) else {
-            return Err(bad(path, format!("unexpected tensor '{key}' (not a layer's weight or bias)")));
+            return Err(Error::weights(path, format!("unexpected tensor '{key}' (not a layer's weight or bias)")));
         };
         let entry = match layer.parse::<usize>() {
             Ok(i) => indexed.entry(i).or_default(),
@@ -90,13 +84,13 @@ pub fn map_layers(dict: StateDict, slots: &[ConvSlot], path: &Path) -> Result<Ve
             &mut entry.bias
         };
         if place.replace(t).is_some() {
-            return Err(bad(path, format!("two tensors map to {layer}.{kind} (last one '{key}')")));
+            return Err(Error::weights(path, format!("two tensors map to {layer}.{kind} (last one '{key}')")));
         }
     }
     let layers: Vec<(String, Layer)> = match (indexed.is_empty(), named.is_empty()) {
         (false, true) => {
             if indexed.len() != slots.len() {
-                return Err(bad(
+                return Err(Error::weights(
                     path,
                     format!(
                         "expected {} convolutions ({}) but the file has {} parameterised layers (indices {})",
@@ -111,7 +105,7 @@ pub fn map_layers(dict: StateDict, slots: &[ConvSlot], path: &Path) -> Result<Ve
         }
         (true, false) => {
             if let Some(extra) = named.keys().find(|k| !slots.iter().any(|s| &s.layer == *k)) {
-                return Err(bad(
+                return Err(Error::weights(
                     path,
                     format!("unexpected layer '{extra}' (expected {})", list(slots.iter().map(|s| s.layer.clone()))),
                 ));
@@ -120,14 +114,14 @@ pub fn map_layers(dict: StateDict, slots: &[ConvSlot], path: &Path) -> Result<Ve
             for s in slots {
                 let l = named
                     .remove(&s.layer)
-                    .ok_or_else(|| bad(path, format!("missing layer '{}'", s.layer)))?;
+                    .ok_or_else(|| Error::weights(path, format!("missing layer '{}'", s.layer)))?;
                 out.push((s.layer.clone(), l));
             }
             out
         }
-        (true, true) => return Err(bad(path, "the state dict holds no tensors")),
+        (true, true) => return Err(Error::weights(path, "the state dict holds no tensors")),
         (false, false) => {
-            return Err(bad(path, "keys mix nn.Sequential indices and layer names; cannot map them"))
+            return Err(Error::weights(path, "keys mix nn.Sequential indices and layer names; cannot map them"))
         }
     };
     layers
@@ -136,13 +130,13 @@ pub fn map_layers(dict: StateDict, slots: &[ConvSlot], path: &Path) -> Result<Ve
         .map(|((layer, l), slot)| {
             let weight = l
                 .weight
-                .ok_or_else(|| bad(path, format!("layer {layer} has a bias but no weight")))?;
+                .ok_or_else(|| Error::weights(path, format!("layer {layer} has a bias but no weight")))?;
             let bias = l
                 .bias
-                .ok_or_else(|| bad(path, format!("layer {layer} has a weight but no bias")))?;
+                .ok_or_else(|| Error::weights(path, format!("layer {layer} has a weight but no bias")))?;
             for (what, t, want) in [("weight", &weight, &slot.weight), ("bias", &bias, &slot.bias)] {
                 if &t.shape != want {
-                    return Err(bad(
+                    return Err(Error::weights(
                         path,
                         format!("{layer}.{what} has shape {:?}, expected {:?}", t.shape, want),
                     ));

@@ -233,12 +233,6 @@ impl<'a> Reader<'a> {
     }
 }
 
-fn bad(path: &Path, reason: impl Into<String>) -> Error {
-    Error::Weights {
-        path: path.to_path_buf(),
-        reason: reason.into(),
-    }
-}
 
 /// Reads the `.t7` file at `path` and returns its convolutions (see the module docs).
 pub fn read_state_dict(path: &Path) -> Result<StateDict> {
@@ -253,7 +247,7 @@ pub fn read_state_dict(path: &Path) -> Result<StateDict> {
 /// Parses an in-memory `.t7` model; `path` only labels messages.
 pub fn parse_state_dict(bytes: &[u8], path: &Path) -> Result<StateDict> {
     if bytes.is_empty() {
-        return Err(bad(path, "the file is empty"));
+        return Err(Error::weights(path, "the file is empty"));
     }
     let mut r = Reader {
         data: bytes,
@@ -261,9 +255,9 @@ pub fn parse_state_dict(bytes: &[u8], path: &Path) -> Result<StateDict> {
         objects: Vec::new(),
         index: HashMap::new(),
     };
-    let root = r.value(0).map_err(|e| bad(path, format!("Torch7 data {e}")))?;
+    let root = r.value(0).map_err(|e| Error::weights(path, format!("Torch7 data {e}")))?;
     if r.pos != bytes.len() {
-        return Err(bad(path, format!("{} unexpected bytes after the model", bytes.len() - r.pos)));
+        return Err(Error::weights(path, format!("{} unexpected bytes after the model", bytes.len() - r.pos)));
     }
     let model = Model {
         objects: &r.objects,
@@ -272,9 +266,9 @@ pub fn parse_state_dict(bytes: &[u8], path: &Path) -> Result<StateDict> {
     let mut convs = Vec::new();
     model
         .collect_convs(&root, 0, &mut HashSet::new(), &mut convs)
-        .map_err(|e| bad(path, e))?;
+        .map_err(|e| Error::weights(path, e))?;
     if convs.is_empty() {
-        return Err(bad(path, "no convolution modules found in the Torch7 model"));
+        return Err(Error::weights(path, "no convolution modules found in the Torch7 model"));
     }
     let mut out = Vec::with_capacity(2 * convs.len());
     for (i, (weight, bias)) in convs.into_iter().enumerate() {

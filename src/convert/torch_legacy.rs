@@ -56,12 +56,6 @@ struct PendingTensor {
     stride: Vec<usize>,
 }
 
-fn bad(path: &Path, reason: impl Into<String>) -> Error {
-    Error::Weights {
-        path: path.to_path_buf(),
-        reason: reason.into(),
-    }
-}
 
 /// Reads the file at `path` (see the module docs) and returns its tensors.
 pub fn read_state_dict(path: &Path) -> Result<StateDict> {
@@ -76,10 +70,10 @@ pub fn read_state_dict(path: &Path) -> Result<StateDict> {
 /// Parses an in-memory legacy checkpoint; `path` only labels messages.
 pub fn parse_state_dict(bytes: &[u8], path: &Path) -> Result<StateDict> {
     check_container(bytes, path)?;
-    let pickle_err = |e: super::pickle::PickleError| bad(path, e.to_string());
+    let pickle_err = |e: super::pickle::PickleError| Error::weights(path, e.to_string());
     let (magic, pos) = Pickle::load(bytes, 0).map_err(pickle_err)?;
     if magic.root != Value::Int(MAGIC) {
-        return Err(bad(path, "not a PyTorch checkpoint (the legacy magic number is missing)"));
+        return Err(Error::weights(path, "not a PyTorch checkpoint (the legacy magic number is missing)"));
     }
     let (version, pos) = Pickle::load(bytes, pos).map_err(pickle_err)?;
     if version.root != Value::Int(PROTOCOL_VERSION) {
@@ -87,7 +81,7 @@ pub fn parse_state_dict(bytes: &[u8], path: &Path) -> Result<StateDict> {
             Value::Int(v) => v.to_string(),
             other => format!("a {}", version.kind(other)),
         };
-        return Err(bad(
+        return Err(Error::weights(
             path,
             format!("unsupported PyTorch legacy protocol version {found} (expected {PROTOCOL_VERSION})"),
         ));
@@ -98,11 +92,11 @@ pub fn parse_state_dict(bytes: &[u8], path: &Path) -> Result<StateDict> {
     let (keys, mut pos) = Pickle::load(bytes, pos).map_err(pickle_err)?;
     let keys: Vec<String> = keys
         .seq(&keys.root)
-        .ok_or_else(|| bad(path, "the storage key list is not a list"))?
+        .ok_or_else(|| Error::weights(path, "the storage key list is not a list"))?
         .iter()
         .map(|k| match k {
             Value::Str(s) => Ok(s.clone()),
-            _ => Err(bad(path, "a storage key is not a string")),
+            _ => Err(Error::weights(path, "a storage key is not a string")),
         })
         .collect::<Result<_>>()?;
 
@@ -111,7 +105,7 @@ pub fn parse_state_dict(bytes: &[u8], path: &Path) -> Result<StateDict> {
     for (_, t) in &pending {
         if let Some(prev) = elem_of.insert(&t.storage.key, t.storage.elem) {
             if prev != t.storage.elem {
-                return Err(bad(path, format!("storage '{}' is used with two element types", t.storage.key)));
+                return Err(Error::weights(path, format!("storage '{}' is used with two element types", t.storage.key)));
             }
         }
     }
@@ -120,11 +114,11 @@ pub fn parse_state_dict(bytes: &[u8], path: &Path) -> Result<StateDict> {
     let mut storages: HashMap<&str, (Elem, &[u8])> = HashMap::new();
     for key in &keys {
         let Some(&elem) = elem_of.get(key.as_str()) else {
-            return Err(bad(path, format!("storage '{key}' is listed but no tensor uses it")));
+            return Err(Error::weights(path, format!("storage '{key}' is listed but no tensor uses it")));
         };
         let count_bytes = bytes
             .get(pos..pos + 8)
-            .ok_or_else(|| bad(path, format!("truncated: storage '{key}' has no size")))?;
+            .ok_or_else(|| Error::weights(path, format!("truncated: storage '{key}' has no size")))?;
         let mut c = [0u8; 8];
         c.copy_from_slice(count_bytes);
         let count = u64::from_le_bytes(c);
@@ -133,22 +127,22 @@ pub fn parse_state_dict(bytes: &[u8], path: &Path) -> Result<StateDict> {
             .and_then(|n| n.checked_mul(elem.size()))
             .filter(|&n| n <= bytes.len() - (pos + 8))
             .ok_or_else(|| {
-                bad(path, format!("truncated: storage '{key}' claims {count} elements, more than the file holds"))
+                Error::weights(path, format!("truncated: storage '{key}' claims {count} elements, more than the file holds"))
             })?;
         storages.insert(key.as_str(), (elem, &bytes[pos + 8..pos + 8 + len]));
         pos += 8 + len;
     }
     if pos != bytes.len() {
-        return Err(bad(path, format!("{} unexpected bytes after the last storage", bytes.len() - pos)));
+        return Err(Error::weights(path, format!("{} unexpected bytes after the last storage", bytes.len() - pos)));
     }
 
     pending
         .into_iter()
         .map(|(name, t)| {
             let Some(&(_, raw)) = storages.get(t.storage.key.as_str()) else {
-                return Err(bad(path, format!("tensor '{name}': storage '{}' is not in the file", t.storage.key)));
+                return Err(Error::weights(path, format!("tensor '{name}': storage '{}' is not in the file", t.storage.key)));
             };
-            let data = materialize(raw, &t).map_err(|reason| bad(path, format!("tensor '{name}': {reason}")))?;
+            let data = materialize(raw, &t).map_err(|reason| Error::weights(path, format!("tensor '{name}': {reason}")))?;
             Ok((
                 name,
                 TensorData {
@@ -164,20 +158,20 @@ pub fn parse_state_dict(bytes: &[u8], path: &Path) -> Result<StateDict> {
 /// Recognises the other PyTorch containers to explain why they are refused.
 fn check_container(bytes: &[u8], path: &Path) -> Result<()> {
     if bytes.is_empty() {
-        return Err(bad(path, "the file is empty"));
+        return Err(Error::weights(path, "the file is empty"));
     }
     if bytes.starts_with(b"PK\x03\x04") {
-        return Err(bad(
+        return Err(Error::weights(
             path,
             "this is a zip-based checkpoint (PyTorch 1.6 or later), not the legacy format; re-save it with \
              torch.save(obj, f, _use_new_zipfile_serialization=False)",
         ));
     }
     if bytes.get(257..262) == Some(b"ustar".as_slice()) {
-        return Err(bad(path, "this is a tar-based checkpoint (PyTorch 0.1.x), which is not supported"));
+        return Err(Error::weights(path, "this is a tar-based checkpoint (PyTorch 0.1.x), which is not supported"));
     }
     if bytes[0] != 0x80 {
-        return Err(bad(path, "not a PyTorch checkpoint (it does not start with a pickle)"));
+        return Err(Error::weights(path, "not a PyTorch checkpoint (it does not start with a pickle)"));
     }
     Ok(())
 }
@@ -185,10 +179,10 @@ fn check_container(bytes: &[u8], path: &Path) -> Result<()> {
 fn check_sys_info(p: &Pickle, path: &Path) -> Result<()> {
     let entries = p
         .dict(&p.root)
-        .ok_or_else(|| bad(path, "the sys_info record is not a dict"))?;
+        .ok_or_else(|| Error::weights(path, "the sys_info record is not a dict"))?;
     for (k, v) in entries {
         if *k == Value::Str("little_endian".into()) && *v == Value::Bool(false) {
-            return Err(bad(path, "the checkpoint was written on a big-endian machine, which is not supported"));
+            return Err(Error::weights(path, "the checkpoint was written on a big-endian machine, which is not supported"));
         }
     }
     Ok(())
@@ -210,7 +204,7 @@ fn usize_seq(p: &Pickle, v: &Value) -> Option<Vec<usize>> {
 fn collect_tensors(p: &Pickle, path: &Path) -> Result<Vec<(String, PendingTensor)>> {
     let root = p
         .dict(&p.root)
-        .ok_or_else(|| bad(path, format!("the saved object is a {}, not a state dict", p.kind(&p.root))))?;
+        .ok_or_else(|| Error::weights(path, format!("the saved object is a {}, not a state dict", p.kind(&p.root))))?;
     let is_tensor = |v: &Value| matches!(p.obj(v), Some(Object::Call { .. }));
     let entries = if !root.is_empty() && root.iter().all(|(_, v)| is_tensor(v)) {
         root
@@ -222,17 +216,17 @@ fn collect_tensors(p: &Pickle, path: &Path) -> Result<Vec<(String, PendingTensor
             .collect();
         match nested.as_slice() {
             [one] => *one,
-            [] => return Err(bad(path, "no state dict (a dict of tensors) found in the checkpoint")),
-            _ => return Err(bad(path, "several nested state dicts; cannot tell which one holds the weights")),
+            [] => return Err(Error::weights(path, "no state dict (a dict of tensors) found in the checkpoint")),
+            _ => return Err(Error::weights(path, "several nested state dicts; cannot tell which one holds the weights")),
         }
     };
     entries
         .iter()
         .map(|(k, v)| {
             let Value::Str(name) = k else {
-                return Err(bad(path, format!("a state dict key is a {}, not a string", p.kind(k))));
+                return Err(Error::weights(path, format!("a state dict key is a {}, not a string", p.kind(k))));
             };
-            let t = resolve_tensor(p, v).map_err(|reason| bad(path, format!("tensor '{name}': {reason}")))?;
+            let t = resolve_tensor(p, v).map_err(|reason| Error::weights(path, format!("tensor '{name}': {reason}")))?;
             Ok((name.clone(), t))
         })
         .collect()

@@ -26,12 +26,6 @@ pub struct WeightsFile {
     pub content_hash: String,
 }
 
-fn bad(path: &Path, reason: impl Into<String>) -> Error {
-    Error::Weights {
-        path: path.to_path_buf(),
-        reason: reason.into(),
-    }
-}
 
 fn levels_string(levels: &[usize]) -> String {
     levels
@@ -55,30 +49,30 @@ impl WeightsFile {
     /// Validates an in-memory safetensors file; `path` only labels messages.
     pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Self> {
         if bytes.is_empty() {
-            return Err(bad(path, "the file is empty"));
+            return Err(Error::weights(path, "the file is empty"));
         }
         let (_, header) = SafeTensors::read_metadata(bytes)
-            .map_err(|e| bad(path, format!("not a valid safetensors file ({e})")))?;
+            .map_err(|e| Error::weights(path, format!("not a valid safetensors file ({e})")))?;
         let metadata = header.metadata().clone().unwrap_or_default();
         match metadata.get("format") {
             Some(f) if f == FORMAT => {}
-            Some(f) => return Err(bad(path, format!("format is '{f}', expected '{FORMAT}'"))),
+            Some(f) => return Err(Error::weights(path, format!("format is '{f}', expected '{FORMAT}'"))),
             None => {
-                return Err(bad(
+                return Err(Error::weights(
                     path,
                     format!("header metadata has no 'format' (expected '{FORMAT}')"),
                 ))
             }
         }
         let st = SafeTensors::deserialize(bytes)
-            .map_err(|e| bad(path, format!("corrupt or truncated safetensors data ({e})")))?;
+            .map_err(|e| Error::weights(path, format!("corrupt or truncated safetensors data ({e})")))?;
 
         let present: BTreeSet<String> = st.names().into_iter().map(|s| s.to_string()).collect();
         let levels: Vec<usize> = (1..=MAX_LEVEL)
             .filter(|k| present.iter().any(|n| n.starts_with(&format!("decoder{k}."))))
             .collect();
         let Some(&top) = levels.last() else {
-            return Err(bad(path, "it holds no decoder (no 'decoder1.' … 'decoder5.' tensors)"));
+            return Err(Error::weights(path, "it holds no decoder (no 'decoder1.' … 'decoder5.' tensors)"));
         };
         if let Some(declared) = metadata.get("levels") {
             let declared: Vec<usize> = declared
@@ -86,9 +80,9 @@ impl WeightsFile {
                 .filter(|s| !s.trim().is_empty())
                 .map(|s| s.trim().parse::<usize>())
                 .collect::<std::result::Result<_, _>>()
-                .map_err(|_| bad(path, format!("metadata levels '{declared}' is not a list of numbers")))?;
+                .map_err(|_| Error::weights(path, format!("metadata levels '{declared}' is not a list of numbers")))?;
             if declared != levels {
-                return Err(bad(
+                return Err(Error::weights(
                     path,
                     format!(
                         "metadata says levels {} but the file has decoders for {}",
@@ -113,16 +107,16 @@ impl WeightsFile {
             .map(|(n, _)| n)
             .collect();
         if let Some(extra) = present.iter().find(|n| !known.contains(*n)) {
-            return Err(bad(path, format!("unexpected tensor '{extra}' (not part of {FORMAT})")));
+            return Err(Error::weights(path, format!("unexpected tensor '{extra}' (not part of {FORMAT})")));
         }
 
         let mut tensors = HashMap::with_capacity(expected.len());
         for (name, shape) in expected {
             let view = st
                 .tensor(&name)
-                .map_err(|_| bad(path, format!("missing tensor '{name}'")))?;
+                .map_err(|_| Error::weights(path, format!("missing tensor '{name}'")))?;
             if view.shape() != shape.as_slice() {
-                return Err(bad(
+                return Err(Error::weights(
                     path,
                     format!("tensor '{name}' has shape {:?}, expected {:?}", view.shape(), shape),
                 ));
@@ -132,7 +126,7 @@ impl WeightsFile {
                 Dtype::F16 => DType::F16,
                 Dtype::BF16 => DType::BF16,
                 other => {
-                    return Err(bad(
+                    return Err(Error::weights(
                         path,
                         format!("tensor '{name}' is {other:?}; expected F32 (or F16/BF16)"),
                     ))
@@ -140,7 +134,7 @@ impl WeightsFile {
             };
             let t = Tensor::from_raw_buffer(view.data(), dtype, &shape, &Device::Cpu)
                 .and_then(|t| t.to_dtype(DType::F32))
-                .map_err(|e| bad(path, format!("tensor '{name}': {e}")))?;
+                .map_err(|e| Error::weights(path, format!("tensor '{name}': {e}")))?;
             let finite = t
                 .abs()
                 .and_then(|a| a.max_all())
@@ -148,7 +142,7 @@ impl WeightsFile {
                 .map(|m| m.is_finite())
                 .unwrap_or(false);
             if !finite {
-                return Err(bad(path, format!("tensor '{name}' holds NaN or infinite values")));
+                return Err(Error::weights(path, format!("tensor '{name}' holds NaN or infinite values")));
             }
             tensors.insert(name, t);
         }
