@@ -17,22 +17,13 @@ pub struct EncodedStyle {
 impl EncodedStyle {
     /// Encodes `picture` once and keeps the statistics of each of `levels`.
     pub fn encode(model: &Model, picture: &Picture, levels: &[usize]) -> Result<Self> {
-        Self::encode_with_border(model, picture, levels, Border::Reflect)
-    }
-
-    pub(crate) fn encode_with_border(
-        model: &Model,
-        picture: &Picture,
-        levels: &[usize],
-        border: Border,
-    ) -> Result<Self> {
         let Some(&top) = levels.iter().max() else {
             return Err(Error::param("levels", "no level given"));
         };
         for &l in levels {
             model.check_level(l)?;
         }
-        let taps = model.encode(&picture.to_tensor(model.device())?, top, border)?;
+        let taps = model.encode(&picture.to_tensor(model.device())?, top, Border::Reflect)?;
         let mut out = BTreeMap::new();
         for &l in levels {
             let f = &taps[l - 1];
