@@ -205,13 +205,14 @@ impl<'s, 'a> LevelRegions<'s, 'a> {
                     weight: *w,
                 })
                 .collect();
-            affines.push(Some(Affine::whiten_colour(&stats, &mix, device)?));
+            affines.push(Some(Affine::whiten_colour(&stats, &mix, self.st.alpha_at(self.level), device)?));
         }
         self.affines = affines;
         Ok(())
     }
 
-    /// Transforms `features` (`[C, r.w·r.h]`, f32) covering rectangle `r`; returns f32.
+    /// Transforms and alpha-blends `features` (`[C, r.w·r.h]`, f32) covering rectangle `r`;
+    /// returns f32.
     pub fn apply(&self, features: &Tensor, r: Rect) -> Result<Tensor> {
         let dev = features.device();
         let n = r.w * r.h;

@@ -15,7 +15,6 @@ use crate::error::{Error, Result};
 use crate::image_io::Picture;
 use crate::model::{Border, Model};
 use crate::progress::{step, Progress};
-use crate::transform::blend;
 
 /// Wall time spent in each stage of a run (device-synchronised).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -229,7 +228,7 @@ impl<'a> Stylizer<'a> {
                         (f, fw, fh)
                     }
                 };
-                let mixed = clock.time(&clock.transform, dev, || blend(&regions.apply(&f, ext_rect(t, fw, fh))?, &f, alpha))?;
+                let mixed = clock.time(&clock.transform, dev, || regions.apply(&f, ext_rect(t, fw, fh)))?;
                 decode(t, mixed, fw, fh)?;
                 progress(0.5 + 0.5 * (i + 1) as f32 / count)?;
             }

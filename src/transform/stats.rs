@@ -2,8 +2,11 @@
 //! truncated to eigenvalues ≥ [`EIGEN_EPS`].
 
 use candle_core::{DType, Tensor, D};
-use faer::{Mat, Side};
+use faer::linalg::matmul::matmul;
+use faer::{Accum, Mat, MatRef, Par, Side};
+use rayon::prelude::*;
 
+use super::host::{ranges, with_cpu_f32, BLOCK};
 use crate::error::{Error, Result};
 
 /// Eigenvalues below this are dropped (content and style counted separately), as in the paper's code.
@@ -85,16 +88,15 @@ impl Accumulator {
     pub fn add(&mut self, features: &Tensor) -> Result<()> {
         let (c, n) = features.dims2()?;
         if c != self.channels {
-            return Err(Error::Tensor(format!("statistics of {} channels fed {c}", self.channels)));
+            return Err(Error::Tensor(format!(
+                "statistics of {} channels fed {c}",
+                self.channels
+            )));
         }
         if n == 0 {
             return Ok(());
         }
-        let f = features.to_dtype(DType::F64)?;
-        let mean_t = f.mean_keepdim(D::Minus1)?;
-        let centred = f.broadcast_sub(&mean_t)?;
-        let mean: Vec<f64> = mean_t.flatten_all()?.to_vec1()?;
-        let m2: Vec<f64> = centred.matmul(&centred.t()?)?.flatten_all()?.to_vec1()?;
+        let (mean, m2) = batch_moments(features, c, n)?;
         if self.count == 0 {
             (self.count, self.mean, self.m2) = (n, mean, m2);
             return Ok(());
@@ -133,6 +135,57 @@ impl Accumulator {
     }
 }
 
+/// Parts a batch's cross-products are summed in (fixed, so results do not depend on threads).
+const PARTS: usize = 16;
+
+/// Mean and sum of centred outer products (row-major C × C) of one `[C, N]` batch, in f64.
+fn batch_moments(features: &Tensor, c: usize, n: usize) -> Result<(Vec<f64>, Vec<f64>)> {
+    if let Some(m) = with_cpu_f32(features, |x| moments_f32(x, c, n))? {
+        return Ok(m);
+    }
+    let f = features.to_dtype(DType::F64)?;
+    let mean_t = f.mean_keepdim(D::Minus1)?;
+    let centred = f.broadcast_sub(&mean_t)?;
+    let mean: Vec<f64> = mean_t.flatten_all()?.to_vec1()?;
+    let m2: Vec<f64> = centred.matmul(&centred.t()?)?.flatten_all()?.to_vec1()?;
+    Ok((mean, m2))
+}
+
+/// [`batch_moments`] on row-major f32 values: the mean first (f64 sums), then the centred
+/// cross-products block by block, each block widened to f64 in a small scratch matrix.
+fn moments_f32(x: &[f32], c: usize, n: usize) -> (Vec<f64>, Vec<f64>) {
+    let mean: Vec<f64> = x
+        .par_chunks_exact(n)
+        .map(|row| row.iter().map(|&v| v as f64).sum::<f64>() / n as f64)
+        .collect();
+    let parts: Vec<Mat<f64>> = ranges(n, PARTS)
+        .into_par_iter()
+        .map(|range| {
+            let mut acc = Mat::<f64>::zeros(c, c);
+            // Scratch, column-major BLOCK × C: column i holds channel i of the block, centred.
+            let mut scratch = vec![0f64; BLOCK * c];
+            for start in range.clone().step_by(BLOCK) {
+                let len = (range.end - start).min(BLOCK);
+                for (i, (col, m)) in scratch.chunks_exact_mut(BLOCK).zip(&mean).enumerate() {
+                    for (d, &v) in col.iter_mut().zip(&x[i * n + start..i * n + start + len]) {
+                        *d = v as f64 - m;
+                    }
+                }
+                let b = MatRef::from_column_major_slice(&scratch, BLOCK, c).subrows(0, len);
+                matmul(acc.as_mut(), Accum::Add, b.transpose(), b, 1.0, Par::Seq);
+            }
+            acc
+        })
+        .collect();
+    let mut m2 = vec![0f64; c * c];
+    for p in &parts {
+        for (k, v) in m2.iter_mut().enumerate() {
+            *v += p[(k / c, k % c)];
+        }
+    }
+    (mean, m2)
+}
+
 /// Symmetric eigendecomposition of the row-major `c × c` matrix `cov`, keeping eigenvalues
 /// ≥ [`EIGEN_EPS`] in descending order.
 fn eigen_truncated(cov: &[f64], c: usize) -> Result<(Vec<f64>, Vec<f64>)> {
@@ -143,10 +196,12 @@ fn eigen_truncated(cov: &[f64], c: usize) -> Result<(Vec<f64>, Vec<f64>)> {
         });
     }
     let m = Mat::from_fn(c, c, |i, j| cov[i * c + j]);
-    let evd = m.self_adjoint_eigen(Side::Lower).map_err(|e| Error::Linalg {
-        what: "feature covariance".into(),
-        reason: format!("{e:?}"),
-    })?;
+    let evd = m
+        .self_adjoint_eigen(Side::Lower)
+        .map_err(|e| Error::Linalg {
+            what: "feature covariance".into(),
+            reason: format!("{e:?}"),
+        })?;
     let (u, s) = (evd.U(), evd.S());
     let s = s.column_vector();
     // faer sorts ascending; walk from the largest down and stop at the threshold.
@@ -177,7 +232,11 @@ mod tests {
         data.extend(x.iter().map(|v| 2.0 * v + 3.0));
         let t = Tensor::from_vec(data, (2, n), &Device::Cpu).unwrap();
         let s = Stats::of(&t).unwrap();
-        assert_eq!(s.eigenvalues.len(), 1, "rank-1 covariance keeps one eigenvalue");
+        assert_eq!(
+            s.eigenvalues.len(),
+            1,
+            "rank-1 covariance keeps one eigenvalue"
+        );
         let xm: f64 = x.iter().map(|&v| v as f64).sum::<f64>() / n as f64;
         let var: f64 = x.iter().map(|&v| (v as f64 - xm).powi(2)).sum::<f64>() / (n as f64 - 1.0);
         assert!((s.eigenvalues[0] - 5.0 * var).abs() < 1e-5 * var.max(1.0));
@@ -187,7 +246,9 @@ mod tests {
     #[test]
     fn batches_merge_to_the_whole() {
         let n = 301;
-        let data: Vec<f32> = (0..3 * n).map(|i| ((i * 7919) % 97) as f32 * 0.1 + (i % 3) as f32).collect();
+        let data: Vec<f32> = (0..3 * n)
+            .map(|i| ((i * 7919) % 97) as f32 * 0.1 + (i % 3) as f32)
+            .collect();
         let t = Tensor::from_vec(data, (3, n), &Device::Cpu).unwrap();
         let whole = Stats::of(&t).unwrap();
         let mut acc = Accumulator::new(3);
