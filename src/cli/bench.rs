@@ -24,7 +24,8 @@ pub struct BenchArgs {
     /// Runs per size; the median is reported.
     #[arg(long, default_value_t = 1)]
     pub repeat: usize,
-    /// Also time the PyTorch reference (../shared/tools/reference_wct.py) at each size.
+    /// Also time the PyTorch reference (../shared/tools/reference_wct.py) at each size, run by
+    /// $UNISTYLE_PYTHON (default python3).
     #[arg(long)]
     pub reference: bool,
     /// Levels of the pipeline.
@@ -119,7 +120,7 @@ fn field(line: &str, key: &str) -> f64 {
 
 /// Median seconds of the PyTorch reference at `size`, if it can run here.
 fn reference_time(shared: &Path, size: usize) -> Option<f64> {
-    let out = Command::new("python3")
+    let out = Command::new(python())
         .arg(shared.join("tools/reference_wct.py"))
         .arg("--weights")
         .arg(shared.join("weights/upstream"))
@@ -192,6 +193,12 @@ pub fn run(a: BenchArgs) -> Result<()> {
     Ok(())
 }
 
+/// The Python that runs the reference: `$UNISTYLE_PYTHON` (e.g. a virtual environment's
+/// interpreter with torch installed), else `python3`.
+fn python() -> std::ffi::OsString {
+    std::env::var_os("UNISTYLE_PYTHON").unwrap_or_else(|| "python3".into())
+}
+
 fn which_torch() -> Option<()> {
-    Command::new("python3").args(["-c", "import torch"]).status().ok().filter(|s| s.success()).map(|_| ())
+    Command::new(python()).args(["-c", "import torch"]).status().ok().filter(|s| s.success()).map(|_| ())
 }
