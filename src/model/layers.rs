@@ -6,7 +6,8 @@ use candle_nn::VarBuilder;
 
 use super::architecture::{ConvSpec, Step};
 use super::conv_cpu::PackedConv;
-use super::pad::{max_pool_ceil, pad1, Border};
+use super::pad::{pad1, Border};
+use super::resample::{max_pool_ceil, upsample2};
 
 /// `pad(1) → conv 3×3 → (+bias) → ReLU?`
 ///
@@ -160,10 +161,7 @@ pub fn run_layer(layer: &Layer, x: &Tensor, border: Border) -> candle_core::Resu
     match layer {
         Layer::Conv(c) => c.forward(x, border),
         Layer::Pool => max_pool_ceil(x, border),
-        Layer::Up => {
-            let (_, _, h, w) = x.dims4()?;
-            x.upsample_nearest2d(2 * h, 2 * w)
-        }
+        Layer::Up => upsample2(x),
         Layer::Tap(_) => Ok(x.clone()),
     }
 }

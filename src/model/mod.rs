@@ -7,6 +7,7 @@ pub mod decoder;
 pub mod encoder;
 pub mod layers;
 pub mod pad;
+pub mod resample;
 pub mod weights;
 
 use std::collections::BTreeMap;

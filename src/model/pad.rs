@@ -1,6 +1,6 @@
 //! Border handling for the network: 1-pixel reflection padding before every 3×3 convolution
-//! (candle only pads with zeros), ceil-mode 2×2 max-pooling, and the circular variants that
-//! put a texture on a torus so that it tiles.
+//! (candle only pads with zeros), and the circular variant that puts a texture on a torus so
+//! that it tiles.
 
 use candle_core::{CpuStorage, CustomOp1, DType, Layout, Shape, Tensor};
 
@@ -55,27 +55,6 @@ pub fn pad1(x: &Tensor, border: Border) -> candle_core::Result<Tensor> {
         let cols = Tensor::from_vec(cols, w + 2, dev)?;
         x.index_select(&cols, 3)?.index_select(&rows, 2)
     }
-}
-
-/// 2×2 max-pool with stride 2 in ceil mode: odd sizes keep their last row/column as a
-/// window of its own (PyTorch `ceil_mode=True`). Under [`Border::Circular`] the partial
-/// window wraps around instead, which keeps the result periodic.
-pub fn max_pool_ceil(x: &Tensor, border: Border) -> candle_core::Result<Tensor> {
-    let (_, _, h, w) = x.dims4()?;
-    let mut x = x.clone();
-    if h % 2 == 1 {
-        x = match border {
-            Border::Reflect => x.pad_with_same(2, 0, 1)?,
-            Border::Circular => Tensor::cat(&[&x, &x.narrow(2, 0, 1)?], 2)?,
-        };
-    }
-    if w % 2 == 1 {
-        x = match border {
-            Border::Reflect => x.pad_with_same(3, 0, 1)?,
-            Border::Circular => Tensor::cat(&[&x, &x.narrow(3, 0, 1)?], 3)?,
-        };
-    }
-    x.max_pool2d(2)
 }
 
 /// CPU kernel for [`pad1`]: one pass, writing each padded row once.
@@ -153,13 +132,5 @@ mod tests {
                 assert_eq!(d.to_scalar::<f32>().unwrap(), 0.0);
             }
         }
-    }
-
-    #[test]
-    fn ceil_pool_keeps_odd_edges() {
-        let p = max_pool_ceil(&grid(3, 5), Border::Reflect).unwrap();
-        assert_eq!(p.dims4().unwrap(), (1, 1, 2, 3));
-        let v = p.flatten_all().unwrap().to_vec1::<f32>().unwrap();
-        assert_eq!(v, vec![6.0, 8.0, 9.0, 11.0, 13.0, 14.0]);
     }
 }
