@@ -10,13 +10,14 @@
 //!   their border samples into per-thread scratch, then sweeps 3×3-window tiles across the
 //!   band, accumulating in a per-thread band of outputs whose valid columns are copied out.
 //!   Used for thin layers (fewer than 32 input or output channels, e.g. RGB in or out).
-//! - **Winograd F(2×2, 3×3)** (`winograd`): 2.25× fewer multiplications for wide layers;
-//!   tasks transform a rectangle of input tiles, run the 16 products as 1×1 tiles against
-//!   weights transformed at load time, and transform back with bias and ReLU.
+//! - **Winograd F(4×4, 3×3)** (`winograd`, the default for wide layers; F(2×2, 3×3) is
+//!   kept for comparison): 4× (2.25×) fewer multiplications than direct; tasks transform a
+//!   rectangle of input tiles, run the 36 (16) products as 1×1 tiles against weights
+//!   transformed at load time, and transform back with bias and ReLU.
 //!
 //! Weights are packed once, when the layer is built. Scratch is per worker and bounded by
 //! the blocking, not by the image; the output is allocated once (`alloc`). Switches for
-//! comparisons: `UNISTYLE_CONV_ISA=avx512|avx2|portable`, `UNISTYLE_CONV_ALGO=direct|winograd`
+//! comparisons: `UNISTYLE_CONV_ISA=avx512|avx2|portable`, `UNISTYLE_CONV_ALGO=direct|winograd2|winograd4`
 //! (both read when weights are packed / first used).
 
 mod alloc;
@@ -109,18 +110,22 @@ impl Isa {
 pub(crate) enum Algo {
     /// Direct convolution: any channel counts.
     Direct,
-    /// Winograd F(2×2, 3×3): 2.25× fewer multiplications; for wide layers.
+    /// Winograd F(2×2, 3×3): 2.25× fewer multiplications.
     Winograd,
+    /// Winograd F(4×4, 3×3): 4× fewer multiplications and cheaper transforms per output;
+    /// the default for wide layers.
+    Winograd4,
 }
 
 impl Algo {
-    /// Winograd for layers wide enough that its products dominate its transforms.
-    /// `UNISTYLE_CONV_ALGO=direct` (or `winograd`) forces one (for comparisons).
+    /// Winograd F(4×4) for layers wide enough that its products dominate its transforms.
+    /// `UNISTYLE_CONV_ALGO=direct|winograd2|winograd4` forces one (for comparisons).
     pub fn choose(cin: usize, cout: usize) -> Self {
         match std::env::var("UNISTYLE_CONV_ALGO").as_deref().map(str::trim) {
             Ok("direct") => Algo::Direct,
-            Ok("winograd") => Algo::Winograd,
-            _ if cin >= 32 && cout >= 32 => Algo::Winograd,
+            Ok("winograd2" | "winograd") => Algo::Winograd,
+            Ok("winograd4") => Algo::Winograd4,
+            _ if cin >= 32 && cout >= 32 => Algo::Winograd4,
             _ => Algo::Direct,
         }
     }
@@ -174,7 +179,8 @@ impl PackedConv {
         }
         let w = match algo {
             Algo::Direct => Weights::Direct(PackedWeights::new(weight, bias, cin, cout, isa.mr())),
-            Algo::Winograd => Weights::Winograd(WinogradWeights::new(weight, bias, cin, cout, isa.mr())),
+            Algo::Winograd => Weights::Winograd(WinogradWeights::new(weight, bias, cin, cout, isa.mr(), 2)),
+            Algo::Winograd4 => Weights::Winograd(WinogradWeights::new(weight, bias, cin, cout, isa.mr(), 4)),
         };
         Ok(Self {
             isa,
@@ -267,7 +273,7 @@ impl PackedConv {
                     g,
                     border,
                     relu,
-                    WinoBlocking::choose::<K>(g, threads),
+                    WinoBlocking::choose::<K>(g, threads, p.tile),
                 ),
                 (Weights::Winograd(p), Some(AnyBlocking::Winograd(b))) => {
                     winograd::driver::run::<K>(p, x, g, border, relu, b)

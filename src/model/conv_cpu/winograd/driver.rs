@@ -1,7 +1,7 @@
 //! The Winograd driver: tasks are (image, band of tile rows, block of tile columns, group
 //! of output channels). Per chunk of input channels a task transforms its input rectangle
-//! into `V` (16 × kc × tiles), multiplies it by the packed `U` with the 1×1 micro-kernel
-//! into the accumulators `M` (16 × co_group × tiles), and finally transforms `M` back into
+//! into `V` (P × kc × tiles, `P = (tile + 2)²` positions), multiplies it by the packed `U`
+//! with the 1×1 micro-kernel into the accumulators `M` (P × co_group × tiles), and finally transforms `M` back into
 //! output rows with bias and ReLU. All scratch is per worker and bounded by the blocking.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -17,9 +17,9 @@ use crate::model::pad::Border;
 /// How a Winograd call is cut up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct WinoBlocking {
-    /// Tile rows (2 output rows each) per task.
+    /// Tile rows (`tile` output rows each) per task.
     pub tr: usize,
-    /// Tile columns (2 output columns each) per task.
+    /// Tile columns (`tile` output columns each) per task.
     pub tc: usize,
     /// Output channels per task (a multiple of the kernel's `MR`, or all of them).
     pub co_group: usize,
@@ -28,28 +28,32 @@ pub(crate) struct WinoBlocking {
 }
 
 /// Per-worker L2 budget (bytes) for the transformed input `V` and the accumulators `M`
-/// (16 · (kc + co_group) · tiles floats).
+/// (P · (kc + co_group) · tiles floats).
 const VM_BUDGET: usize = 3 << 19;
-/// Tile columns per task at most, and tiles per task at least (when the image allows).
+/// Tile columns per task at most, and tiles per task at most.
 const MAX_TILE_COLS: usize = 64;
-const MIN_TILES: usize = 64;
+const MAX_TILES: usize = 128;
 /// Input channels per chunk at most: long reductions per micro-kernel call.
 const MAX_KC: usize = 128;
+/// Output channels per group at most (wider layers are split).
+const MAX_CO: usize = 256;
 
 impl WinoBlocking {
-    /// Heuristic blocking: rectangles of about 64 tiles (up to 64 tile columns, as many tile
-    /// rows as needed), input chunks of up to 128 channels, and output channels split into
-    /// as few equal groups as the scratch budget allows — every group transforms the input
-    /// rectangle anew.
-    pub fn choose<K: MicroKernel>(g: Geometry, threads: usize) -> Self {
-        let (th, tw) = (g.h.div_ceil(2), g.w.div_ceil(2));
+    /// Heuristic blocking: output channels in as few groups as possible (every group
+    /// transforms the input rectangle anew), input chunks of up to 128 channels, and as many
+    /// tiles per task as the scratch budget allows (at least two vectors' worth), as a
+    /// rectangle of up to 64 tile columns. Then smaller rectangles, and only then more
+    /// groups, until every thread has several tasks.
+    pub fn choose<K: MicroKernel>(g: Geometry, threads: usize, tile: usize) -> Self {
+        let (th, tw) = (g.h.div_ceil(tile), g.w.div_ceil(tile));
+        let positions = (tile + 2) * (tile + 2);
+        let groups = g.cout.div_ceil(MAX_CO);
+        let mut co_group = if groups == 1 { g.cout } else { g.cout.div_ceil(groups).div_ceil(K::MR) * K::MR };
         let kc = g.cin.clamp(1, MAX_KC);
-        let tc = tw.clamp(1, MAX_TILE_COLS);
-        let mut tr = MIN_TILES.div_ceil(tc).clamp(1, th.max(1));
-        let vt = (tr * tc).div_ceil(K::VL) * K::VL;
-        let fit = ((VM_BUDGET / (16 * 4 * vt)).saturating_sub(kc) / K::MR).max(1) * K::MR;
-        let groups = g.cout.div_ceil(fit);
-        let mut co_group = g.cout.div_ceil(groups).div_ceil(K::MR) * K::MR;
+        let per_tile = positions * 4 * (kc + co_group.min(g.cout));
+        let vt = (VM_BUDGET / per_tile / K::VL * K::VL).clamp(2 * K::VL, MAX_TILES);
+        let tc = tw.clamp(1, MAX_TILE_COLS).min(vt);
+        let mut tr = (vt / tc).clamp(1, th.max(1));
         let want = 4 * threads.max(1);
         let tasks = |tr: usize, co: usize| g.n * th.div_ceil(tr) * tw.div_ceil(tc) * g.cout.div_ceil(co);
         while tasks(tr, co_group) < want && tr > 1 {
@@ -90,7 +94,9 @@ pub(crate) fn run<K: MicroKernel>(
     if out.is_empty() {
         return out;
     }
-    let (th, tw) = (g.h.div_ceil(2), g.w.div_ceil(2));
+    let tile = p.tile;
+    let positions = p.positions();
+    let (th, tw) = (g.h.div_ceil(tile), g.w.div_ceil(tile));
     let row_bands = th.div_ceil(b.tr);
     let col_blocks = tw.div_ceil(b.tc);
     let groups = g.cout.div_ceil(b.co_group);
@@ -104,10 +110,10 @@ pub(crate) fn run<K: MicroKernel>(
     let (v_xi, m_xi) = (kc_max * vt, co_max * vt);
     let hw = g.h * g.w;
     (0..workers).into_par_iter().for_each(|_| {
-        let mut band = vec![0f32; InputJob::scratch_len(b.tr, b.tc)];
-        let mut v = vec![0f32; 16 * v_xi];
-        let mut m = vec![0f32; 16 * m_xi];
-        let mut tmp = vec![0f32; 4 * b.tc];
+        let mut band = vec![0f32; InputJob::scratch_len(tile, b.tr, b.tc)];
+        let mut v = vec![0f32; positions * v_xi];
+        let mut m = vec![0f32; positions * m_xi];
+        let mut tmp = vec![0f32; tile * tile * b.tc];
         loop {
             let t = next.fetch_add(1, Ordering::Relaxed);
             if t >= tasks {
@@ -121,19 +127,20 @@ pub(crate) fn run<K: MicroKernel>(
             let rows = b.tr.min(th - tr0);
             let cols = b.tc.min(tw - tc0);
             let (c0, c1) = (grp * b.co_group, g.cout.min((grp + 1) * b.co_group));
-            let rowmap: Vec<usize> = (0..2 * rows + 2).map(|q| padded_source(border, 2 * tr0 + q, g.h)).collect();
-            let colmap: Vec<usize> = (0..2 * cols + 2).map(|q| padded_source(border, 2 * tc0 + q, g.w)).collect();
+            let rowmap: Vec<usize> = (0..tile * rows + 2).map(|q| padded_source(border, tile * tr0 + q, g.h)).collect();
+            let colmap: Vec<usize> = (0..tile * cols + 2).map(|q| padded_source(border, tile * tc0 + q, g.w)).collect();
             let ntiles = rows * cols;
             let image = &x[img * g.cin * hw..(img + 1) * g.cin * hw];
             for ci0 in (0..g.cin).step_by(b.kc) {
                 let kc = b.kc.min(g.cin - ci0);
                 let mut job = InputJob {
+                    tile,
                     planes: &image[ci0 * hw..(ci0 + kc) * hw],
                     w: g.w,
                     hw,
                     rowmap: &rowmap,
                     colmap: &colmap,
-                    col0: 2 * tc0,
+                    col0: tile * tc0,
                     rows,
                     cols,
                     band: &mut band,
@@ -144,7 +151,7 @@ pub(crate) fn run<K: MicroKernel>(
                 // SAFETY: the family's instruction set was detected by `Isa::detect`.
                 unsafe { K::wino_input(&mut job) };
                 let first = ci0 == 0;
-                for xi in 0..16 {
+                for xi in 0..positions {
                     for q in (0..ntiles).step_by(K::NV * K::VL) {
                         let nv = K::NV.min((ntiles - q).div_ceil(K::VL));
                         for cb in (c0..c1).step_by(K::MR) {
@@ -164,7 +171,7 @@ pub(crate) fn run<K: MicroKernel>(
                                 relu: false,
                             };
                             // SAFETY: V reads: ξ·v_xi + (kc−1)·vt + q + nv·VL ≤ ξ·v_xi + kc·vt
-                            // ≤ 16·v_xi (q + nv·VL ≤ round_up(ntiles, VL) ≤ vt); U: kc·mm
+                            // ≤ P·v_xi (q + nv·VL ≤ round_up(ntiles, VL) ≤ vt); U: kc·mm
                             // floats from the block offset (packing layout); M: rows
                             // cb−c0 .. cb−c0+mm ≤ co_max of stride vt, positions < vt, inside
                             // block ξ. Instruction set detected by `Isa::detect`.
@@ -176,6 +183,7 @@ pub(crate) fn run<K: MicroKernel>(
             for co in c0..c1 {
                 for r in 0..rows {
                     let mut job = OutputJob {
+                        tile,
                         m: &m,
                         xi_stride: m_xi,
                         base: (co - c0) * vt + r * cols,
@@ -186,13 +194,13 @@ pub(crate) fn run<K: MicroKernel>(
                     };
                     // SAFETY: as above.
                     unsafe { K::wino_output(&mut job) };
-                    let x0 = 2 * tc0;
-                    let width = (2 * cols).min(g.w - x0);
-                    for a in 0..2 {
-                        let y = 2 * (tr0 + r) + a;
+                    let x0 = tile * tc0;
+                    let width = (tile * cols).min(g.w - x0);
+                    for a in 0..tile {
+                        let y = tile * (tr0 + r) + a;
                         if y < g.h {
                             let o = ((img * g.cout + co) * g.h + y) * g.w + x0;
-                            let src = &tmp[a * 2 * cols..a * 2 * cols + width];
+                            let src = &tmp[a * tile * cols..a * tile * cols + width];
                             // SAFETY: `o .. o + width` lies in row y < h of plane (img, co),
                             // columns x0 .. x0 + width ≤ w; no other task writes them.
                             unsafe { std::ptr::copy_nonoverlapping(src.as_ptr(), dst.at(o), width) };

@@ -1,5 +1,5 @@
 //! Winograd-domain weights: `U = G g Gᵀ` of every (output, input) channel pair, ordered for
-//! the 1×1 micro-kernel: for each of the 16 positions `ξ`, output channels in blocks of `mr`
+//! the 1×1 micro-kernel: for each of the `(tile + 2)²` positions `ξ`, output channels in blocks of `mr`
 //! (the last may be narrower, `m < mr`), each block `[ci][j]`. Block `c0` of position `ξ`
 //! starts at `ξ·cout·cin + c0·cin`; input channel `ci0` of it at `+ ci0·m`.
 
@@ -7,6 +7,8 @@ use super::transform;
 
 #[derive(Clone)]
 pub(crate) struct WinogradWeights {
+    /// Output tile edge: 2 (F(2×2, 3×3)) or 4 (F(4×4, 3×3)).
+    pub tile: usize,
     pub cin: usize,
     pub cout: usize,
     pub mr: usize,
@@ -15,30 +17,37 @@ pub(crate) struct WinogradWeights {
 }
 
 impl WinogradWeights {
-    /// Transforms and packs `weight` (`[cout, cin, 3, 3]`) and `bias` (`[cout]`); the caller
-    /// guarantees the lengths and `mr ≥ 1`.
-    pub fn new(weight: &[f32], bias: &[f32], cin: usize, cout: usize, mr: usize) -> Self {
+    /// Transforms and packs `weight` (`[cout, cin, 3, 3]`) and `bias` (`[cout]`) for output
+    /// tiles of `tile` (2 or 4); the caller guarantees the lengths and `mr ≥ 1`.
+    pub fn new(weight: &[f32], bias: &[f32], cin: usize, cout: usize, mr: usize, tile: usize) -> Self {
         debug_assert_eq!(weight.len(), cout * cin * 9);
+        debug_assert!(tile == 2 || tile == 4);
         let mr = mr.max(1);
-        let mut u = vec![0f32; 16 * cout * cin];
+        let mut u = vec![0f32; (tile + 2) * (tile + 2) * cout * cin];
         for co in 0..cout {
             let c0 = co / mr * mr;
             let m = mr.min(cout - c0);
             for ci in 0..cin {
                 let k = (co * cin + ci) * 9;
-                let t = transform::weight(&weight[k..k + 9]);
+                let t = transform::weight_of(tile, &weight[k..k + 9]);
                 for (xi, &v) in t.iter().enumerate() {
                     u[xi * cout * cin + c0 * cin + ci * m + (co - c0)] = v;
                 }
             }
         }
         Self {
+            tile,
             cin,
             cout,
             mr,
             u,
             bias: bias.to_vec(),
         }
+    }
+
+    /// Number of Winograd-domain positions, `(tile + 2)²`.
+    pub fn positions(&self) -> usize {
+        (self.tile + 2) * (self.tile + 2)
     }
 
     /// Offset of position `ξ`, block `c0` (a multiple of `mr`, width `m`), input channel `ci0`.
@@ -53,9 +62,9 @@ impl WinogradWeights {
             let c0 = co / self.mr * self.mr;
             let m = self.mr.min(self.cout - c0);
             for ci in 0..self.cin {
-                let t: [f32; 16] = std::array::from_fn(|xi| self.u[self.offset(xi, c0, ci, m) + co - c0]);
+                let t: Vec<f32> = (0..self.positions()).map(|xi| self.u[self.offset(xi, c0, ci, m) + co - c0]).collect();
                 let k = (co * self.cin + ci) * 9;
-                w[k..k + 9].copy_from_slice(&transform::weight_inverse(&t));
+                w[k..k + 9].copy_from_slice(&transform::weight_inverse_of(self.tile, &t));
             }
         }
         w
@@ -65,6 +74,7 @@ impl WinogradWeights {
 impl std::fmt::Debug for WinogradWeights {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("WinogradWeights")
+            .field("tile", &self.tile)
             .field("cin", &self.cin)
             .field("cout", &self.cout)
             .field("mr", &self.mr)

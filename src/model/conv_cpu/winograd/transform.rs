@@ -57,36 +57,89 @@ pub(crate) fn weight_inverse(u: &[f32]) -> [f32; 9] {
 
 /// Gather + input transform of a chunk of input channels over a rectangle of tiles.
 pub(crate) struct InputJob<'a> {
+    /// Output tile edge: 2 for F(2×2, 3×3), 4 for F(4×4, 3×3) (see `f4`).
+    pub tile: usize,
     /// `kc` consecutive input planes of `h × w`.
     pub planes: &'a [f32],
     pub w: usize,
     pub hw: usize,
-    /// Source row of each of the `2·rows + 2` padded rows the rectangle reads.
+    /// Source row of each of the `tile·rows + 2` padded rows the rectangle reads.
     pub rowmap: &'a [usize],
-    /// Source column of each of the `2·cols + 2` padded columns the rectangle reads.
+    /// Source column of each of the `tile·cols + 2` padded columns the rectangle reads.
     pub colmap: &'a [usize],
-    /// First padded column of the rectangle (`2·tc0`).
+    /// First padded column of the rectangle (`tile·tc0`).
     pub col0: usize,
     pub rows: usize,
     pub cols: usize,
     /// Scratch: at least [`InputJob::scratch_len`]`(rows, cols)` floats.
     pub band: &'a mut [f32],
-    /// Output: `v[ξ·xi_stride + ci·vt + r·cols + j]` for tile `(r, j)`, `ξ = 4a + c`.
+    /// Output: `v[ξ·xi_stride + ci·vt + r·cols + j]` for tile `(r, j)`, `ξ = (tile + 2)·a + c`.
     pub v: &'a mut [f32],
     pub xi_stride: usize,
     pub vt: usize,
 }
 
 impl InputJob<'_> {
-    /// Scratch floats for a rectangle of `rows × cols` tiles: one padded row, its even and
-    /// odd columns, and the four row-transformed streams of each of the `2·rows + 2` rows.
-    pub fn scratch_len(rows: usize, cols: usize) -> usize {
-        (2 * cols + 2) + 2 * (cols + 1) + (2 * rows + 2) * 4 * cols
+    /// Scratch floats for a rectangle of `rows × cols` tiles: one padded row, its column
+    /// phases, and the `tile + 2` row-transformed streams of each of the `tile·rows + 2` rows.
+    pub fn scratch_len(tile: usize, rows: usize, cols: usize) -> usize {
+        2 * tile * (cols + 1) + (tile * rows + 2) * (tile + 2) * cols
+    }
+}
+
+/// Copies the padded row `col0 .. col0 + padded.len()` of source row `src` into `padded`:
+/// padded column `col0 + q` reads source column `col0 + q − 1`, or `colmap[q]` at the borders.
+#[inline(always)]
+pub(crate) fn gather_row(src: &[f32], col0: usize, colmap: &[usize], padded: &mut [f32]) {
+    let pw = padded.len();
+    let qlo = usize::from(col0 == 0);
+    let qhi = (src.len() + 1).saturating_sub(col0).min(pw).max(qlo);
+    padded[qlo..qhi].copy_from_slice(&src[col0 + qlo - 1..col0 + qhi - 1]);
+    for q in (0..qlo).chain(qhi..pw) {
+        padded[q] = src[colmap[q]];
+    }
+}
+
+/// The input transform of either tile size.
+#[inline(always)]
+pub(crate) fn input(job: &mut InputJob) {
+    if job.tile == 4 {
+        super::f4::input(job)
+    } else {
+        input2(job)
+    }
+}
+
+/// The output transform of either tile size.
+#[inline(always)]
+pub(crate) fn output(job: &mut OutputJob) {
+    if job.tile == 4 {
+        super::f4::output(job)
+    } else {
+        output2(job)
+    }
+}
+
+/// `G g Gᵀ` of either tile size, row-major `(tile + 2)²`.
+pub(crate) fn weight_of(tile: usize, g: &[f32]) -> Vec<f32> {
+    if tile == 4 {
+        super::f4::weight(g)
+    } else {
+        weight(g).to_vec()
+    }
+}
+
+/// The 3×3 kernel back from `G g Gᵀ` of either tile size.
+pub(crate) fn weight_inverse_of(tile: usize, u: &[f32]) -> [f32; 9] {
+    if tile == 4 {
+        super::f4::weight_inverse(u)
+    } else {
+        weight_inverse(u)
     }
 }
 
 #[inline(always)]
-pub(crate) fn input(job: &mut InputJob) {
+fn input2(job: &mut InputJob) {
     let (rows, cols) = (job.rows, job.cols);
     let nrows = 2 * rows + 2;
     let pw = 2 * cols + 2;
@@ -100,17 +153,11 @@ pub(crate) fn input(job: &mut InputJob) {
     let (even, odd) = eo.split_at_mut(half);
     let rt = &mut rt[..nrows * 4 * cols];
     let w = job.w;
-    // Padded columns that map straight onto the source row: col0 + q reads col0 + q − 1.
-    let qlo = usize::from(job.col0 == 0);
-    let qhi = (w + 1).saturating_sub(job.col0).min(pw).max(qlo);
     for (ci, plane) in job.planes.chunks_exact(job.hw).enumerate() {
         // Row pass: each padded row once, d·B → four streams over the tiles.
         for (&sr, r4) in job.rowmap.iter().zip(rt.chunks_exact_mut(4 * cols)) {
             let src = &plane[sr * w..(sr + 1) * w];
-            padded[qlo..qhi].copy_from_slice(&src[job.col0 + qlo - 1..job.col0 + qhi - 1]);
-            for q in (0..qlo).chain(qhi..pw) {
-                padded[q] = src[job.colmap[q]];
-            }
+            gather_row(src, job.col0, job.colmap, padded);
             deinterleave(padded, even, odd);
             let (t0, r3) = r4.split_at_mut(cols);
             let (t1, r3) = r3.split_at_mut(cols);
@@ -181,9 +228,11 @@ fn deinterleave(x: &[f32], even: &mut [f32], odd: &mut [f32]) {
 /// Tiles per vectorised block of the output transform.
 const L: usize = 16;
 
-/// Output transform of one tile row of one output channel, with bias and ReLU, into two
-/// output rows of `2·cols` samples (`tmp[..2·cols]` and `tmp[2·cols..4·cols]`).
+/// Output transform of one tile row of one output channel, with bias and ReLU, into `tile`
+/// output rows of `tile·cols` samples (row `a` at `tmp[a·tile·cols..]`).
 pub(crate) struct OutputJob<'a> {
+    /// Output tile edge (2 or 4).
+    pub tile: usize,
     /// `m[ξ·xi_stride + base + j]`, `j < cols`.
     pub m: &'a [f32],
     pub xi_stride: usize,
@@ -195,7 +244,7 @@ pub(crate) struct OutputJob<'a> {
 }
 
 #[inline(always)]
-pub(crate) fn output(job: &mut OutputJob) {
+fn output2(job: &mut OutputJob) {
     let cols = job.cols;
     assert!(job.m.len() >= 15 * job.xi_stride + job.base + cols && job.tmp.len() >= 4 * cols);
     let ms: [&[f32]; 16] = std::array::from_fn(|xi| {
@@ -296,7 +345,7 @@ mod tests {
         }
         let m: Vec<f32> = (0..16).map(|i| u[i] * v[i]).collect();
         let mut tmp = vec![0f32; 4];
-        output(&mut OutputJob { m: &m, xi_stride: 1, base: 0, cols: 1, bias: 0.0, relu: false, tmp: &mut tmp });
+        output(&mut OutputJob { tile: 2, m: &m, xi_stride: 1, base: 0, cols: 1, bias: 0.0, relu: false, tmp: &mut tmp });
         for (i, (y, x)) in [(0, 0), (0, 1), (1, 0), (1, 1)].iter().enumerate() {
             let mut want = 0f32;
             for ky in 0..3 {

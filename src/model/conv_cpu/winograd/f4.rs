@@ -1,0 +1,243 @@
+//! Winograd F(4×4, 3×3) (Lavin & Gray, 2016; interpolation points 0, ±1, ±2, ∞): an output
+//! tile `Y` (4×4) from a 6×6 input patch `d` and a 3×3 kernel `g` is
+//! `Y = Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A` with
+//!
+//! ```text
+//!      ⎡4  0 -5  0  1  0⎤        ⎡ 1/4    0     0 ⎤
+//!      ⎢0 -4 -4  1  1  0⎥        ⎢-1/6  -1/6  -1/6⎥        ⎡1  1  1  1  1  0⎤
+//! Bᵀ = ⎢0  4 -4 -1  1  0⎥    G = ⎢-1/6   1/6  -1/6⎥   Aᵀ = ⎢0  1 -1  2 -2  0⎥
+//!      ⎢0 -2 -1  2  1  0⎥        ⎢1/24  1/12  1/6 ⎥        ⎢0  1  1  4  4  0⎥
+//!      ⎢0  2 -1 -2  1  0⎥        ⎢1/24 -1/12  1/6 ⎥        ⎣0  1 -1  8 -8  1⎦
+//!      ⎣0  4  0 -5  0  1⎦        ⎣  0     0     1 ⎦
+//! ```
+//!
+//! 36 multiplications per 4×4 output tile and channel pair instead of 144 (2.25× fewer than
+//! F(2×2, 3×3)). As in `transform`, both data transforms are vectorised across the tiles of
+//! a rectangle: each padded input row is split into its four column phases, so that the six
+//! samples of consecutive tiles are six contiguous streams.
+
+use super::transform::{gather_row, InputJob, OutputJob};
+
+/// `G g Gᵀ` for one row-major 3×3 kernel (computed in f64, rounded once), row-major 6×6.
+pub(crate) fn weight(g: &[f32]) -> Vec<f32> {
+    let gm: [[f64; 3]; 6] = [
+        [0.25, 0.0, 0.0],
+        [-1.0 / 6.0, -1.0 / 6.0, -1.0 / 6.0],
+        [-1.0 / 6.0, 1.0 / 6.0, -1.0 / 6.0],
+        [1.0 / 24.0, 1.0 / 12.0, 1.0 / 6.0],
+        [1.0 / 24.0, -1.0 / 12.0, 1.0 / 6.0],
+        [0.0, 0.0, 1.0],
+    ];
+    let mut u = vec![0f32; 36];
+    for a in 0..6 {
+        for c in 0..6 {
+            let mut s = 0f64;
+            for k in 0..3 {
+                for l in 0..3 {
+                    s += gm[a][k] * g[3 * k + l] as f64 * gm[c][l];
+                }
+            }
+            u[6 * a + c] = s as f32;
+        }
+    }
+    u
+}
+
+/// Recovers the 3×3 kernel from `G g Gᵀ` with a left inverse of `G`: `g₀ = 4·row₀`,
+/// `g₁ = −3·(row₁ − row₂)`, `g₂ = row₅`, on both sides.
+pub(crate) fn weight_inverse(u: &[f32]) -> [f32; 9] {
+    let pick = |v: &dyn Fn(usize) -> f64, k: usize| match k {
+        0 => 4.0 * v(0),
+        1 => -3.0 * (v(1) - v(2)),
+        _ => v(5),
+    };
+    let mut g = [0f32; 9];
+    for r in 0..3 {
+        for c in 0..3 {
+            let row = |a: usize| pick(&|b: usize| u[6 * a + b] as f64, c);
+            g[3 * r + c] = pick(&row, r) as f32;
+        }
+    }
+    g
+}
+
+/// The six-point transform `Bᵀ d` of streams `d0..d5` into `t0..t5`, elementwise.
+#[inline(always)]
+fn b_transform(d: [&[f32]; 6], t: [&mut [f32]; 6]) {
+    let [t0, t1, t2, t3, t4, t5] = t;
+    let n = t0.len();
+    let (d0, d1, d2, d3, d4, d5) = (&d[0][..n], &d[1][..n], &d[2][..n], &d[3][..n], &d[4][..n], &d[5][..n]);
+    let (t1, t2, t3, t4, t5) = (&mut t1[..n], &mut t2[..n], &mut t3[..n], &mut t4[..n], &mut t5[..n]);
+    for j in 0..n {
+        let (a, b, c, e, f, h) = (d0[j], d1[j], d2[j], d3[j], d4[j], d5[j]);
+        t0[j] = 4.0 * a - 5.0 * c + f;
+        t1[j] = -4.0 * (b + c) + e + f;
+        t2[j] = 4.0 * (b - c) - e + f;
+        t3[j] = 2.0 * (e - b) - c + f;
+        t4[j] = 2.0 * (b - e) - c + f;
+        t5[j] = 4.0 * b - 5.0 * e + h;
+    }
+}
+
+#[inline(always)]
+pub(crate) fn input(job: &mut InputJob) {
+    let (rows, cols) = (job.rows, job.cols);
+    let nrows = 4 * rows + 2;
+    let pw = 4 * cols + 2;
+    let half = cols + 1;
+    assert!(job.rowmap.len() == nrows && job.colmap.len() == pw);
+    assert!(rows * cols <= job.vt);
+    let kc = job.planes.len() / job.hw;
+    assert!(job.v.len() >= 35 * job.xi_stride + kc * job.vt && kc * job.vt <= job.xi_stride);
+    let (padded, rest) = job.band.split_at_mut(4 * half);
+    let padded = &mut padded[..pw];
+    let (phases, rt) = rest.split_at_mut(4 * half);
+    let rt = &mut rt[..nrows * 6 * cols];
+    for (ci, plane) in job.planes.chunks_exact(job.hw).enumerate() {
+        // Row pass: each padded row once, split into its four column phases, d·B → six
+        // streams over the tiles.
+        for (&sr, r6) in job.rowmap.iter().zip(rt.chunks_exact_mut(6 * cols)) {
+            let src = &plane[sr * job.w..(sr + 1) * job.w];
+            gather_row(src, job.col0, job.colmap, padded);
+            let (p0, p) = phases.split_at_mut(half);
+            let (p1, p) = p.split_at_mut(half);
+            let (p2, p3) = p.split_at_mut(half);
+            for j in 0..half {
+                let q = 4 * j;
+                p0[j] = padded[q];
+                p1[j] = padded[q + 1];
+                p2[j] = if q + 2 < pw { padded[q + 2] } else { 0.0 };
+                p3[j] = if q + 3 < pw { padded[q + 3] } else { 0.0 };
+            }
+            let (t0, r) = r6.split_at_mut(cols);
+            let (t1, r) = r.split_at_mut(cols);
+            let (t2, r) = r.split_at_mut(cols);
+            let (t3, r) = r.split_at_mut(cols);
+            let (t4, t5) = r.split_at_mut(cols);
+            b_transform([&p0[..cols], &p1[..cols], &p2[..cols], &p3[..cols], &p0[1..], &p1[1..]], [t0, t1, t2, t3, t4, t5]);
+        }
+        // Column pass: Bᵀ across the six rows of each tile row.
+        for r in 0..rows {
+            let base = ci * job.vt + r * cols;
+            let t = |k: usize, c: usize| {
+                let s = ((4 * r + k) * 6 + c) * cols;
+                &rt[s..s + cols]
+            };
+            for c in 0..6 {
+                let d = [t(0, c), t(1, c), t(2, c), t(3, c), t(4, c), t(5, c)];
+                let xs = job.xi_stride;
+                // Positions ξ = 6a + c for a = 0..6 are 6·xi_stride apart: split them off.
+                let (_, v) = job.v.split_at_mut(c * xs + base);
+                let (v0, v) = v.split_at_mut(6 * xs);
+                let (v1, v) = v.split_at_mut(6 * xs);
+                let (v2, v) = v.split_at_mut(6 * xs);
+                let (v3, v) = v.split_at_mut(6 * xs);
+                let (v4, v5) = v.split_at_mut(6 * xs);
+                b_transform(d, [&mut v0[..cols], &mut v1[..cols], &mut v2[..cols], &mut v3[..cols], &mut v4[..cols], &mut v5[..cols]]);
+            }
+        }
+    }
+}
+
+/// Tiles per vectorised block of the output transform.
+const L: usize = 16;
+
+/// Output transform of one tile row of one output channel, with bias and ReLU, into four
+/// output rows of `4·cols` samples (`tmp[a·4·cols..(a + 1)·4·cols]`).
+#[inline(always)]
+pub(crate) fn output(job: &mut OutputJob) {
+    let cols = job.cols;
+    assert!(job.m.len() >= 35 * job.xi_stride + job.base + cols && job.tmp.len() >= 16 * cols);
+    let ms: [&[f32]; 36] = std::array::from_fn(|xi| {
+        let s = xi * job.xi_stride + job.base;
+        &job.m[s..s + cols]
+    });
+    let (bias, relu) = (job.bias, job.relu);
+    // Aᵀ applied to six values.
+    let at = |m: [f32; 6]| -> [f32; 4] {
+        let (p12, m12) = (m[1] + m[2], m[1] - m[2]);
+        let (p34, m34) = (m[3] + m[4], m[3] - m[4]);
+        [m[0] + p12 + p34, m12 + 2.0 * m34, p12 + 4.0 * p34, m12 + 8.0 * m34 + m[5]]
+    };
+    for j in (0..cols).step_by(L) {
+        let n = L.min(cols - j);
+        let mut m = [[0f32; L]; 36];
+        for (mx, src) in m.iter_mut().zip(ms.iter()) {
+            for (d, s) in mx.iter_mut().zip(&src[j..j + n]) {
+                *d = *s;
+            }
+        }
+        let mut y = [[0f32; 4 * L]; 4];
+        for l in 0..L {
+            // Aᵀ M (4×6), then · A (4×4).
+            let s: [[f32; 4]; 6] = std::array::from_fn(|c| at(std::array::from_fn(|a| m[6 * a + c][l])));
+            for (k, yk) in y.iter_mut().enumerate() {
+                let row = at(std::array::from_fn(|c| s[c][k]));
+                for (i, v) in row.into_iter().enumerate() {
+                    let v = v + bias;
+                    yk[4 * l + i] = if relu { v.max(0.0) } else { v };
+                }
+            }
+        }
+        for (a, yk) in y.iter().enumerate() {
+            let row = &mut job.tmp[a * 4 * cols..(a + 1) * 4 * cols];
+            row[4 * j..4 * (j + n)].copy_from_slice(&yk[..4 * n]);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weight_transform_inverts() {
+        let g: Vec<f32> = (0..9).map(|i| (i as f32 * 0.37 - 1.1).sin()).collect();
+        let back = weight_inverse(&weight(&g));
+        for (a, b) in g.iter().zip(back.iter()) {
+            assert!((a - b).abs() < 1e-6, "{g:?} vs {back:?}");
+        }
+    }
+
+    /// One tile through all three transforms equals the direct 3×3 correlation.
+    #[test]
+    fn one_tile_equals_direct() {
+        let d: Vec<f32> = (0..36).map(|i| (i as f32 * 0.71 + 0.3).cos()).collect();
+        let g: Vec<f32> = (0..9).map(|i| (i as f32 * 0.37 - 1.1).sin()).collect();
+        let u = weight(&g);
+        let bt: [[f32; 6]; 6] = [
+            [4., 0., -5., 0., 1., 0.],
+            [0., -4., -4., 1., 1., 0.],
+            [0., 4., -4., -1., 1., 0.],
+            [0., -2., -1., 2., 1., 0.],
+            [0., 2., -1., -2., 1., 0.],
+            [0., 4., 0., -5., 0., 1.],
+        ];
+        let mut m = vec![0f32; 36];
+        for a in 0..6 {
+            for c in 0..6 {
+                let mut s = 0f32;
+                for k in 0..6 {
+                    for l in 0..6 {
+                        s += bt[a][k] * d[6 * k + l] * bt[c][l];
+                    }
+                }
+                m[6 * a + c] = s * u[6 * a + c];
+            }
+        }
+        let mut tmp = vec![0f32; 16];
+        output(&mut OutputJob { tile: 4, m: &m, xi_stride: 1, base: 0, cols: 1, bias: 0.0, relu: false, tmp: &mut tmp });
+        for y in 0..4 {
+            for x in 0..4 {
+                let mut want = 0f32;
+                for ky in 0..3 {
+                    for kx in 0..3 {
+                        want += d[6 * (y + ky) + x + kx] * g[3 * ky + kx];
+                    }
+                }
+                let got = tmp[4 * y + x];
+                assert!((got - want).abs() < 1e-4, "({y},{x}): {got} vs {want}");
+            }
+        }
+    }
+}
