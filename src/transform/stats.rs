@@ -2,7 +2,7 @@
 //! truncated to eigenvalues ≥ [`EIGEN_EPS`].
 
 use candle_core::{DType, Tensor, D};
-use faer::linalg::matmul::matmul;
+use faer::linalg::matmul::triangular::{self, BlockStructure};
 use faer::{Accum, Mat, MatRef, Par, Side};
 use rayon::prelude::*;
 
@@ -172,7 +172,18 @@ fn moments_f32(x: &[f32], c: usize, n: usize) -> (Vec<f64>, Vec<f64>) {
                     }
                 }
                 let b = MatRef::from_column_major_slice(&scratch, BLOCK, c).subrows(0, len);
-                matmul(acc.as_mut(), Accum::Add, b.transpose(), b, 1.0, Par::Seq);
+                // Lower triangle only; mirrored when the parts are summed.
+                triangular::matmul(
+                    acc.as_mut(),
+                    BlockStructure::TriangularLower,
+                    Accum::Add,
+                    b.transpose(),
+                    BlockStructure::Rectangular,
+                    b,
+                    BlockStructure::Rectangular,
+                    1.0,
+                    Par::Seq,
+                );
             }
             acc
         })
@@ -180,7 +191,8 @@ fn moments_f32(x: &[f32], c: usize, n: usize) -> (Vec<f64>, Vec<f64>) {
     let mut m2 = vec![0f64; c * c];
     for p in &parts {
         for (k, v) in m2.iter_mut().enumerate() {
-            *v += p[(k / c, k % c)];
+            let (i, j) = (k / c, k % c);
+            *v += if i >= j { p[(i, j)] } else { p[(j, i)] };
         }
     }
     (mean, m2)
