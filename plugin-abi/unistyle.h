@@ -142,7 +142,9 @@ int unistyle_style_create_from_file(const unistyle_context *ctx, const char *pat
 int unistyle_style_create_from_image(const unistyle_context *ctx, const unistyle_image *image, uint32_t max_size, unistyle_style **out);
 void unistyle_style_destroy(unistyle_style *style);
 
-/* Jobs: attach to options to cancel a running call from another thread or read its progress. */
+/* Jobs: attach to options to cancel a running call from another thread or read its progress.
+ * Cancelling is final: a later call with a cancelled job stops at its first progress report
+ * (UNISTYLE_ERR_CANCELLED), so give each call that may be cancelled a new job. */
 int unistyle_job_create(unistyle_job **out);
 void unistyle_job_cancel(const unistyle_job *job);
 float unistyle_job_progress(const unistyle_job *job);

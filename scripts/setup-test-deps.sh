@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system packages the test suite needs (Debian/Ubuntu), only when missing:
 # a C compiler and libpng for the example host, GIMP 2.10 and its plug-in headers,
-# Krita with a virtual X server. Safe to run again; does nothing when all is present.
+# Krita with a virtual X server, valgrind and LeakSanitizer for the leak checks.
+# Safe to run again; does nothing when all is present.
 set -euo pipefail
 
 need=()
@@ -14,6 +15,11 @@ command -v kritarunner >/dev/null 2>&1 || need+=(krita)
 command -v xvfb-run >/dev/null 2>&1 || need+=(xvfb)
 command -v xauth >/dev/null 2>&1 || need+=(xauth)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
+command -v valgrind >/dev/null 2>&1 || need+=(valgrind)
+# LeakSanitizer's runtime (gcc -fsanitize=leak); comes with gcc when that is installed here.
+if command -v cc >/dev/null 2>&1; then
+  echo 'int main(void) { return 0; }' | cc -fsanitize=leak -x c - -o /dev/null 2>/dev/null || need+=(liblsan0)
+fi
 
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""
