@@ -143,46 +143,54 @@ pub(crate) fn input(job: &mut InputJob) {
 const L: usize = 16;
 
 /// Output transform of one tile row of one output channel, with bias and ReLU, into four
-/// output rows of `4·cols` samples (`tmp[a·4·cols..(a + 1)·4·cols]`).
+/// output rows of `4·cols` samples (`tmp[a·4·cols..(a + 1)·4·cols]`). Vectorised across
+/// blocks of `L` tiles: `Aᵀ` down the columns of `M`, then across, then interleaved.
 #[inline(always)]
 pub(crate) fn output(job: &mut OutputJob) {
     let cols = job.cols;
     assert!(job.m.len() >= 35 * job.xi_stride + job.base + cols && job.tmp.len() >= 16 * cols);
-    let ms: [&[f32]; 36] = std::array::from_fn(|xi| {
-        let s = xi * job.xi_stride + job.base;
-        &job.m[s..s + cols]
-    });
     let (bias, relu) = (job.bias, job.relu);
-    // Aᵀ applied to six values.
-    let at = |m: [f32; 6]| -> [f32; 4] {
-        let (p12, m12) = (m[1] + m[2], m[1] - m[2]);
-        let (p34, m34) = (m[3] + m[4], m[3] - m[4]);
-        [m[0] + p12 + p34, m12 + 2.0 * m34, p12 + 4.0 * p34, m12 + 8.0 * m34 + m[5]]
-    };
+    let (m, xs, base) = (job.m, job.xi_stride, job.base);
     for j in (0..cols).step_by(L) {
         let n = L.min(cols - j);
-        let mut m = [[0f32; L]; 36];
-        for (mx, src) in m.iter_mut().zip(ms.iter()) {
-            for (d, s) in mx.iter_mut().zip(&src[j..j + n]) {
-                *d = *s;
+        // s[k][c][l] = (Aᵀ M)[k][c] of tile j + l.
+        let mut s = [[[0f32; L]; 6]; 4];
+        for c in 0..6 {
+            let mut v = [[0f32; L]; 6];
+            for (a, va) in v.iter_mut().enumerate() {
+                let src = &m[(6 * a + c) * xs + base + j..][..n];
+                va[..n].copy_from_slice(src);
             }
+            let [s0, s1, s2, s3] = &mut s;
+            a_transform(&v, [&mut s0[c], &mut s1[c], &mut s2[c], &mut s3[c]]);
         }
-        let mut y = [[0f32; 4 * L]; 4];
-        for l in 0..L {
-            // Aᵀ M (4×6), then · A (4×4).
-            let s: [[f32; 4]; 6] = std::array::from_fn(|c| at(std::array::from_fn(|a| m[6 * a + c][l])));
-            for (k, yk) in y.iter_mut().enumerate() {
-                let row = at(std::array::from_fn(|c| s[c][k]));
-                for (i, v) in row.into_iter().enumerate() {
-                    let v = v + bias;
-                    yk[4 * l + i] = if relu { v.max(0.0) } else { v };
+        for (k, sk) in s.iter().enumerate() {
+            // y[i][l] = (Aᵀ M A)[k][i] of tile j + l.
+            let mut y = [[0f32; L]; 4];
+            let [y0, y1, y2, y3] = &mut y;
+            a_transform(sk, [y0, y1, y2, y3]);
+            let row = &mut job.tmp[k * 4 * cols + 4 * j..][..4 * n];
+            for (l, out) in row.chunks_exact_mut(4).enumerate() {
+                for (i, o) in out.iter_mut().enumerate() {
+                    let v = y[i][l] + bias;
+                    *o = if relu { v.max(0.0) } else { v };
                 }
             }
         }
-        for (a, yk) in y.iter().enumerate() {
-            let row = &mut job.tmp[a * 4 * cols..(a + 1) * 4 * cols];
-            row[4 * j..4 * (j + n)].copy_from_slice(&yk[..4 * n]);
-        }
+    }
+}
+
+/// `Aᵀ` applied elementwise to six blocks of `L` values.
+#[inline(always)]
+fn a_transform(m: &[[f32; L]; 6], out: [&mut [f32; L]; 4]) {
+    let [o0, o1, o2, o3] = out;
+    for l in 0..L {
+        let (p12, m12) = (m[1][l] + m[2][l], m[1][l] - m[2][l]);
+        let (p34, m34) = (m[3][l] + m[4][l], m[3][l] - m[4][l]);
+        o0[l] = m[0][l] + p12 + p34;
+        o1[l] = m12 + 2.0 * m34;
+        o2[l] = p12 + 4.0 * p34;
+        o3[l] = m12 + 8.0 * m34 + m[5][l];
     }
 }
 
