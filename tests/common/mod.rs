@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod abi;
+pub mod gen;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
