@@ -130,8 +130,7 @@ struct Fx {
     content: PathBuf,
     style: PathBuf,
     style2: PathBuf,
-    mask: PathBuf,
-    /// A `unistyle_context *` and a `unistyle_style *` (as integers: closures must be `Send`-free but `'static`).
+    /// A `unistyle_context *` and a `unistyle_style *` of the test, kept as addresses.
     ctx: usize,
     abi_style: usize,
 }
@@ -431,11 +430,9 @@ fn bad_inputs_are_refused_everywhere() {
         content: content.clone(),
         style: style.clone(),
         style2: style2.clone(),
-        mask: mask.clone(),
         ctx: ctx.0 as usize,
         abi_style: abi_style as usize,
     }));
-    let _ = &fx.mask;
 
     // Broken images.
     let real_png = encode(&pattern(64, 64), ImageFormat::Png);
@@ -649,96 +646,121 @@ fn bad_inputs_are_refused_everywhere() {
     }
 
     // Arguments, through each entry point's own way of passing them.
-    let (w, c, s, s2) = (st(&weights), st(&content), st(&style), st(&style2));
-    let base = |extra: &[&str]| -> Vec<String> {
-        let mut v: Vec<String> = ["stylize", "--content", &c, "--style", &s, "--out", "{out}", "--weights", &w, "-q"].iter().map(|x| x.to_string()).collect();
+    let (w, c, s, s2, m) = (st(&weights), st(&content), st(&style), st(&style2), st(&mask));
+    let stylize = |extra: &[&str]| -> Vec<String> {
+        let mut v: Vec<String> = ["stylize", "--content", &c, "--style", &s, "--out", "{out}", "--weights", &w, "-q"].map(String::from).to_vec();
         v.extend(extra.iter().map(|x| x.to_string()));
         v
     };
-    let content_buf = || Buf::from_picture(&small_picture(), 3, UNISTYLE_U8, 0);
-    let mut arg = |name: &str, expect: &[&str], cli: Vec<String>| {
+    let texture = |extra: &[&str]| -> Vec<String> {
+        let mut v: Vec<String> = ["texture", "--style", &s, "--out", "{out}", "--weights", &w, "--levels", "1", "-q"].map(String::from).to_vec();
+        v.extend(extra.iter().map(|x| x.to_string()));
+        v
+    };
+    let arg = |name: &str, expect: &[&str], cli: Vec<String>| {
         let mut case = Case::new(format!("argument: {name}"), expect);
         case.cli = Step::Run(cli);
-        cases.push(case);
+        case
     };
-    arg("alpha 1.5", &["alpha", "1.5"], base(&["--alpha", "1.5"]));
-    arg("alpha NaN", &["alpha", "nan"], base(&["--alpha", "NaN"]));
-    arg("level 4 (not in the weights)", &["level 4", "1,2,3"], base(&["--levels", "4,1"]));
-    arg("level 9", &["level", "9"], base(&["--levels", "3,9"]));
-    arg("blend: 2 weights for 1 style", &["blend", "2 weights for 1 styles"], base(&["--blend", "0.2,0.8"]));
-    arg("blend: a negative weight", &["blend", "-1"], base(&["--style", &s2, "--blend=-1,2"]));
-    arg("3 masks for 2 styles", &["mask", "got 3"], base(&["--style", &s2, "--mask", &st(&mask), "--mask", &st(&mask), "--mask", &st(&mask)]));
-    arg("feather -1", &["feather", "-1"], base(&["--style", &s2, "--mask", &st(&mask), "--feather=-1"]));
-    let tex = |extra: &[&str]| -> Vec<String> {
-        let mut v: Vec<String> = ["texture", "--style", &s, "--out", "{out}", "--weights", &w, "--levels", "1", "-q"].iter().map(|x| x.to_string()).collect();
-        v.extend(extra.iter().map(|x| x.to_string()));
-        v
-    };
-    arg("texture width 0", &["width", "got 0"], tex(&["--width", "0", "--height", "16"]));
-    arg("texture 20000×20000 (over the pixel limit)", &["20000×20000", "134217728"], tex(&["--width", "20000", "--height", "20000"]));
-    arg("texture iterations 0", &["iterations", "got 0"], tex(&["--iterations", "0", "--width", "8", "--height", "8"]));
-    arg("--max-size 0", &["--max-size"], base(&["--max-size", "0"]));
-    arg("--tile-size 8", &["tile", "at least 16", "got 8"], base(&["--tile-size", "8"]));
-    let n = cases.len();
-    // The same arguments through the ABI and the library.
-    let arg_cases = &mut cases[n - 13..];
-    let set = |c: &mut Case, abi: Option<AbiCall>, lib: Option<LibCall>, na_abi: &'static str, na_lib: &'static str| {
-        c.abi = abi.map_or(Step::Na(na_abi), Step::Run);
-        c.lib = lib.map_or(Step::Na(na_lib), Step::Run);
-    };
+    let content_buf = || Buf::from_picture(&small_picture(), 3, UNISTYLE_U8, 0);
     let builder = || Stylizer::builder(model()).style(lib_style());
     let run = |b: unistyle::StylizerBuilder<'static>| b.build()?.run(&small_picture(), &mut Silent).map(drop);
+    let two_styles = || [fx.abi_style as *const UnistyleStyle, fx.abi_style as *const UnistyleStyle];
+    let white = || Mask::new(4, 4, vec![1.0; 16]).unwrap();
     static L4: [u32; 2] = [4, 1];
     static L9: [u32; 2] = [3, 9];
-    set(&mut arg_cases[0], Some(Box::new(move || abi_stylize(fx, &content_buf().desc, |o| o.alpha = 1.5))), Some(Box::new(move || run(builder().alpha(1.5)))), "", "");
-    set(&mut arg_cases[1], Some(Box::new(move || abi_stylize(fx, &content_buf().desc, |o| o.alpha = f32::NAN))), Some(Box::new(move || run(builder().alpha(f64::NAN)))), "", "");
-    set(&mut arg_cases[2], Some(Box::new(move || abi_stylize(fx, &content_buf().desc, |o| { o.level_count = 2; o.levels = L4.as_ptr(); }))), Some(Box::new(move || run(builder().levels([4, 1])))), "", "");
-    set(&mut arg_cases[3], Some(Box::new(move || abi_stylize(fx, &content_buf().desc, |o| { o.level_count = 2; o.levels = L9.as_ptr(); }))), Some(Box::new(move || run(builder().levels([3, 9])))), "", "");
-    set(&mut arg_cases[4], None, Some(Box::new(move || run(Stylizer::builder(model()).place(&[lib_style()], Some(&[0.2, 0.8]), vec![])?))), "the ABI reads exactly style_count weights", "");
     static NEG: [f32; 2] = [-1.0, 2.0];
-    set(&mut arg_cases[5], Some(Box::new(move || {
-        let styles = [fx.abi_style as *const UnistyleStyle, fx.abi_style as *const UnistyleStyle];
-        abi_stylize(fx, &content_buf().desc, |o| { o.style_count = 2; o.styles = styles.as_ptr(); o.weights = NEG.as_ptr(); })
-    })), Some(Box::new(move || run(Stylizer::builder(model()).place(&[lib_style(), lib_style()], Some(&[-1.0, 2.0]), vec![])?))), "", "");
-    set(&mut arg_cases[6], Some(Box::new(move || {
-        let styles = [fx.abi_style as *const UnistyleStyle, fx.abi_style as *const UnistyleStyle];
-        let m = Buf::new(12, 8, 1, UNISTYLE_U8, 0, 255);
-        let masks = [m.desc, m.desc, m.desc];
-        abi_stylize(fx, &content_buf().desc, |o| { o.style_count = 2; o.styles = styles.as_ptr(); o.mask_count = 3; o.masks = masks.as_ptr(); })
-    })), Some(Box::new(move || {
-        let m = || Mask::new(4, 4, vec![1.0; 16]).unwrap();
-        run(Stylizer::builder(model()).place(&[lib_style(), lib_style()], None, vec![m(), m(), m()])?)
-    })), "", "");
-    set(&mut arg_cases[7], Some(Box::new(move || {
-        let styles = [fx.abi_style as *const UnistyleStyle, fx.abi_style as *const UnistyleStyle];
-        let m = Buf::new(12, 8, 1, UNISTYLE_U8, 0, 255);
-        abi_stylize(fx, &content_buf().desc, |o| { o.style_count = 2; o.styles = styles.as_ptr(); o.mask_count = 1; o.masks = &m.desc; o.feather = -1.0; })
-    })), Some(Box::new(move || run(builder().region(Mask::new(4, 4, vec![1.0; 16]).unwrap(), lib_style()).feather(-1.0)))), "", "");
-    arg_cases[8].expect_abi = Some(vec!["output".into(), "0×16".into()]);
-    arg_cases[8].expect_lib = Some(vec!["texture width".into(), "got 0".into()]);
-    set(&mut arg_cases[8], Some(Box::new(move || {
-        let mut out = Buf::new(4, 4, 3, UNISTYLE_U8, 0, 0);
-        out.desc.width = 0;
-        out.desc.height = 16;
-        abi_texture(fx, &out.desc, |_| {})
-    })), Some(Box::new(move || Texture::builder(model()).style(lib_style()).size(0, 16).build().map(drop))), "", "");
-    arg_cases[9].expect_abi = Some(vec!["output".into(), "20000×20000".into(), "134217728".into()]);
-    set(&mut arg_cases[9], Some(Box::new(move || {
-        // A descriptor claiming 20000×20000 over a 4×4 buffer: refused before any pixel is touched.
-        let mut out = Buf::new(4, 4, 3, UNISTYLE_U8, 0, 0x77);
-        out.desc.width = 20000;
-        out.desc.height = 20000;
-        out.desc.stride = 60000;
-        let r = abi_texture(fx, &out.desc, |_| {});
-        assert!(out.bytes.iter().all(|&b| b == 0x77));
-        r
-    })), Some(Box::new(move || Texture::builder(model()).style(lib_style()).size(20000, 20000).build().map(drop))), "", "");
-    set(&mut arg_cases[10], Some(Box::new(move || {
-        let out = Buf::new(8, 8, 3, UNISTYLE_U8, 0, 0);
-        abi_texture(fx, &out.desc, |t| t.iterations = 0)
-    })), Some(Box::new(move || Texture::builder(model()).style(lib_style()).size(8, 8).iterations(0).build().map(drop))), "", "");
-    set(&mut arg_cases[11], None, None, "no such option: a host scales its pixels itself (style max_size 0 means 'as is')", "Picture::fit_within(0) means 'as is', by design");
-    set(&mut arg_cases[12], None, Some(Box::new(move || run(builder().tile_size(8)))), "the ABI has no tile option", "");
+    cases.extend([
+        arg("alpha 1.5", &["alpha", "1.5"], stylize(&["--alpha", "1.5"]))
+            .abi(move || abi_stylize(fx, &content_buf().desc, |o| o.alpha = 1.5))
+            .lib(move || run(builder().alpha(1.5))),
+        arg("alpha NaN", &["alpha", "nan"], stylize(&["--alpha", "NaN"]))
+            .abi(move || abi_stylize(fx, &content_buf().desc, |o| o.alpha = f32::NAN))
+            .lib(move || run(builder().alpha(f64::NAN))),
+        arg("level 4 (not in the weights)", &["level 4", "1,2,3"], stylize(&["--levels", "4,1"]))
+            .abi(move || abi_stylize(fx, &content_buf().desc, |o| {
+                o.level_count = 2;
+                o.levels = L4.as_ptr();
+            }))
+            .lib(move || run(builder().levels([4, 1]))),
+        arg("level 9", &["level", "9"], stylize(&["--levels", "3,9"]))
+            .abi(move || abi_stylize(fx, &content_buf().desc, |o| {
+                o.level_count = 2;
+                o.levels = L9.as_ptr();
+            }))
+            .lib(move || run(builder().levels([3, 9]))),
+        arg("blend: 2 weights for 1 style", &["blend", "2 weights for 1 styles"], stylize(&["--blend", "0.2,0.8"]))
+            .no_abi("the ABI reads exactly style_count weights")
+            .lib(move || run(Stylizer::builder(model()).place(&[lib_style()], Some(&[0.2, 0.8]), vec![])?)),
+        arg("blend: a negative weight", &["blend", "-1"], stylize(&["--style", &s2, "--blend=-1,2"]))
+            .abi(move || {
+                let styles = two_styles();
+                abi_stylize(fx, &content_buf().desc, |o| {
+                    o.style_count = 2;
+                    o.styles = styles.as_ptr();
+                    o.weights = NEG.as_ptr();
+                })
+            })
+            .lib(move || run(Stylizer::builder(model()).place(&[lib_style(), lib_style()], Some(&[-1.0, 2.0]), vec![])?)),
+        arg("3 masks for 2 styles", &["mask", "got 3"], stylize(&["--style", &s2, "--mask", &m, "--mask", &m, "--mask", &m]))
+            .abi(move || {
+                let styles = two_styles();
+                let mb = Buf::new(12, 8, 1, UNISTYLE_U8, 0, 255);
+                let masks = [mb.desc, mb.desc, mb.desc];
+                abi_stylize(fx, &content_buf().desc, |o| {
+                    o.style_count = 2;
+                    o.styles = styles.as_ptr();
+                    o.mask_count = 3;
+                    o.masks = masks.as_ptr();
+                })
+            })
+            .lib(move || run(Stylizer::builder(model()).place(&[lib_style(), lib_style()], None, vec![white(), white(), white()])?)),
+        arg("feather -1", &["feather", "-1"], stylize(&["--style", &s2, "--mask", &m, "--feather=-1"]))
+            .abi(move || {
+                let styles = two_styles();
+                let mb = Buf::new(12, 8, 1, UNISTYLE_U8, 0, 255);
+                abi_stylize(fx, &content_buf().desc, |o| {
+                    o.style_count = 2;
+                    o.styles = styles.as_ptr();
+                    o.mask_count = 1;
+                    o.masks = &mb.desc;
+                    o.feather = -1.0;
+                })
+            })
+            .lib(move || run(builder().region(white(), lib_style()).feather(-1.0))),
+        arg("texture width 0", &["width", "got 0"], texture(&["--width", "0", "--height", "16"]))
+            .abi(move || {
+                let mut out = Buf::new(4, 4, 3, UNISTYLE_U8, 0, 0);
+                out.desc.width = 0;
+                out.desc.height = 16;
+                abi_texture(fx, &out.desc, |_| {})
+            })
+            .abi_expects(&["output", "0×16"])
+            .lib(move || Texture::builder(model()).style(lib_style()).size(0, 16).build().map(drop))
+            .lib_expects(&["texture width", "got 0"]),
+        arg("texture 20000×20000 (over the pixel limit)", &["20000×20000", "134217728"], texture(&["--width", "20000", "--height", "20000"]))
+            .abi(move || {
+                // A descriptor claiming 20000×20000 over a 4×4 buffer: refused before any pixel is touched.
+                let mut out = Buf::new(4, 4, 3, UNISTYLE_U8, 0, 0x77);
+                out.desc.width = 20000;
+                out.desc.height = 20000;
+                out.desc.stride = 60000;
+                let r = abi_texture(fx, &out.desc, |_| {});
+                assert!(out.bytes.iter().all(|&b| b == 0x77));
+                r
+            })
+            .abi_expects(&["output", "20000×20000", "134217728"])
+            .lib(move || Texture::builder(model()).style(lib_style()).size(20000, 20000).build().map(drop)),
+        arg("texture iterations 0", &["iterations", "got 0"], texture(&["--iterations", "0", "--width", "8", "--height", "8"]))
+            .abi(move || abi_texture(fx, &Buf::new(8, 8, 3, UNISTYLE_U8, 0, 0).desc, |t| t.iterations = 0))
+            .lib(move || Texture::builder(model()).style(lib_style()).size(8, 8).iterations(0).build().map(drop)),
+        arg("--max-size 0", &["--max-size"], stylize(&["--max-size", "0"]))
+            .no_abi("no such option: a host scales its pixels itself (a style's max_size 0 means 'as is')")
+            .no_lib("Picture::fit_within(0) means 'as is', by design"),
+        arg("--tile-size 8", &["tile", "at least 16", "got 8"], stylize(&["--tile-size", "8"]))
+            .no_abi("the ABI has no tile option")
+            .lib(move || run(builder().tile_size(8))),
+    ]);
 
     // Pixel buffers: the C ABI's input; the library gets the same pixels as a Picture.
     let nan_picture = || {
