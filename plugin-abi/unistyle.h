@@ -54,8 +54,10 @@ extern "C" {
 #define UNISTYLE_U16 2 /* 0..65535, native endianness */
 #define UNISTYLE_F32 3 /* 0..1 (values outside are clamped on output; NaN/Inf rejected on input) */
 
-/* Largest width or height accepted. */
+/* Largest width or height accepted, and largest width × height (2^27, ~134 megapixels);
+ * larger images are refused with UNISTYLE_ERR_LIMITS before their pixels are read. */
 #define UNISTYLE_MAX_SIDE 32768
+#define UNISTYLE_MAX_PIXELS 134217728
 
 typedef struct unistyle_context unistyle_context; /* model + device */
 typedef struct unistyle_style unistyle_style;     /* a style encoded once, reusable */

@@ -5,25 +5,75 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use candle_core::{Device, Tensor};
-use image::{DynamicImage, ImageFormat, ImageReader};
+use image::metadata::Orientation;
+use image::{DynamicImage, ImageDecoder, ImageError, ImageFormat, ImageReader};
 
 use crate::error::{Error, Result};
 
-/// Decoding limits. The defaults admit 32768 px per side and 4 GiB of decoder allocations.
+/// Largest width or height accepted anywhere: image files, C ABI buffers, texture sizes.
+pub const MAX_SIDE: usize = 32768;
+
+/// Largest number of pixels accepted anywhere: 2^27 ≈ 134 megapixels (16384×8192, or
+/// 32768×4096). A picture is held as planar f32 RGB (12 bytes per pixel, plus 4 for an alpha
+/// plane), so an image at the cap takes ~1.6 GiB as input and as much again as the result;
+/// the network itself runs tile by tile. A 50-megapixel photo is well within it.
+pub const MAX_PIXELS: u64 = 1 << 27;
+
+/// Largest allocation an image decoder may make: 4 GiB, covering the decoded buffer of an
+/// image at [`MAX_PIXELS`] even in 32-bit float RGBA (2 GiB) plus the decoder's own buffers.
+/// Files larger than this are not read at all.
+pub const MAX_DECODE_ALLOC: u64 = 4 << 30;
+
+/// Decoding limits. The defaults are [`MAX_SIDE`] per side, [`MAX_PIXELS`] in all and
+/// [`MAX_DECODE_ALLOC`] bytes of decoder allocations. Dimensions are checked from the file's
+/// header, before anything of the image's size is allocated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DecodeLimits {
     pub max_width: u32,
     pub max_height: u32,
+    pub max_pixels: u64,
     pub max_alloc: u64,
 }
 
 impl Default for DecodeLimits {
     fn default() -> Self {
         Self {
-            max_width: 32768,
-            max_height: 32768,
-            max_alloc: 4 << 30,
+            max_width: MAX_SIDE as u32,
+            max_height: MAX_SIDE as u32,
+            max_pixels: MAX_PIXELS,
+            max_alloc: MAX_DECODE_ALLOC,
         }
+    }
+}
+
+impl DecodeLimits {
+    /// Why a `width × height` image is refused, if it is.
+    pub fn refuse(&self, width: u64, height: u64) -> Option<String> {
+        if width > self.max_width as u64 || height > self.max_height as u64 {
+            let side = if self.max_width == self.max_height {
+                format!("{} pixels per side", self.max_width)
+            } else {
+                format!("{}×{} pixels", self.max_width, self.max_height)
+            };
+            return Some(format!("{width}×{height} pixels exceeds the limit of {side}"));
+        }
+        let pixels = width.saturating_mul(height);
+        if pixels > self.max_pixels {
+            return Some(format!(
+                "{width}×{height} = {pixels} pixels exceeds the limit of {} pixels ({:.0} megapixels)",
+                self.max_pixels,
+                self.max_pixels as f64 / 1e6
+            ));
+        }
+        None
+    }
+}
+
+/// Checks a `width × height` image (named `what`) against the default limits.
+pub fn check_size(what: &str, width: usize, height: usize) -> Result<()> {
+    match DecodeLimits::default().refuse(width as u64, height as u64) {
+        Some(reason) => Err(Error::Limits { what: what.to_string(), reason }),
+        None => Ok(()),
     }
 }
 
@@ -83,6 +133,40 @@ impl Picture {
             rgb,
             alpha,
             high_depth,
+        }
+    }
+
+    /// The first sample (pixel index, value) that is NaN or infinite, in RGB or alpha.
+    pub fn first_non_finite(&self) -> Option<(usize, f32)> {
+        let n = self.width * self.height;
+        let rgb = self.rgb.iter().enumerate().map(|(i, v)| (i % n.max(1), *v));
+        let alpha = self.alpha.iter().flatten().enumerate().map(|(i, v)| (i, *v));
+        rgb.chain(alpha).find(|(_, v)| !v.is_finite())
+    }
+
+    /// Fails when the picture is inconsistent (empty, planes of the wrong length, over the
+    /// size limits) or a sample is NaN or infinite; `what` names the picture in the message.
+    pub fn check(&self, what: &str) -> Result<()> {
+        let n = self.width * self.height;
+        if n == 0 || self.rgb.len() != 3 * n || self.alpha.as_ref().is_some_and(|a| a.len() != n) {
+            return Err(Error::param(
+                what,
+                format!(
+                    "{} RGB and {} alpha samples do not make a {}×{} picture",
+                    self.rgb.len(),
+                    self.alpha.as_ref().map_or(0, |a| a.len()),
+                    self.width,
+                    self.height
+                ),
+            ));
+        }
+        check_size(what, self.width, self.height)?;
+        match self.first_non_finite() {
+            Some((i, v)) => Err(Error::param(
+                what,
+                format!("sample at ({}, {}) is {v}; pixels must be finite", i % self.width.max(1), i / self.width.max(1)),
+            )),
+            None => Ok(()),
         }
     }
 
@@ -199,12 +283,17 @@ pub fn fitted_size(width: usize, height: usize, max_side: usize) -> (usize, usiz
     (w, h)
 }
 
-/// Width and height of an image file, from its header only.
+/// Width and height of an image file as displayed (EXIF orientation applied), from its
+/// header only.
 pub fn image_size(path: &Path, what: &'static str) -> Result<(usize, usize)> {
-    let (w, h) = open_reader(path, what)?
-        .into_dimensions()
-        .map_err(|e| image_error(path, what, e.to_string()))?;
-    Ok((w as usize, h as usize))
+    let limits = DecodeLimits::default();
+    let mut decoder = open_decoder(path, what, limits)?;
+    let (w, h) = decoder.dimensions();
+    let rotated = matches!(
+        decoder.orientation().unwrap_or(Orientation::NoTransforms),
+        Orientation::Rotate90 | Orientation::Rotate270 | Orientation::Rotate90FlipH | Orientation::Rotate270FlipH
+    );
+    Ok(if rotated { (h as usize, w as usize) } else { (w as usize, h as usize) })
 }
 
 fn image_error(path: &Path, what: &'static str, reason: String) -> Error {
@@ -215,16 +304,117 @@ fn image_error(path: &Path, what: &'static str, reason: String) -> Error {
     }
 }
 
-/// Opens an image file for reading, its format guessed from the content.
+fn limits_error(path: &Path, what: &'static str, reason: String) -> Error {
+    Error::Limits {
+        what: format!("{what} '{}'", path.display()),
+        reason,
+    }
+}
+
+/// A decoder's error in words that say what is wrong with the file.
+fn decode_error(path: &Path, what: &'static str, e: ImageError, limits: &DecodeLimits) -> Error {
+    match e {
+        ImageError::Limits(l) => limits_error(
+            path,
+            what,
+            format!(
+                "decoding needs more memory than the limit of {} MiB allowed to a decoder ({l})",
+                limits.max_alloc >> 20
+            ),
+        ),
+        ImageError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+            image_error(path, what, format!("the file is truncated or corrupt ({io})"))
+        }
+        ImageError::IoError(io) => Error::Io { what, path: path.to_path_buf(), source: io },
+        ImageError::Unsupported(u) => image_error(path, what, format!("unsupported image: {u}")),
+        other => image_error(path, what, format!("corrupt or unreadable image: {}", tidy_decoder_message(&other.to_string()))),
+    }
+}
+
+/// The PNG decoder prints chunk types as Rust debug structures
+/// (`ChunkType { type: IHDR, critical: true, … }`): keep just the type (`'IHDR'`).
+fn tidy_decoder_message(msg: &str) -> String {
+    const OPEN: &str = "ChunkType { type: ";
+    let mut out = String::with_capacity(msg.len());
+    let mut rest = msg;
+    while let Some(start) = rest.find(OPEN) {
+        let after = &rest[start + OPEN.len()..];
+        let Some(end) = after.find('}') else { break };
+        let kind = after[..end].split(',').next().unwrap_or("").trim();
+        out.push_str(&rest[..start]);
+        out.push_str(&format!("'{kind}'"));
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Opens an image file for reading, its format recognised from the content (never from the
+/// extension: a text file named `.png` is not a PNG image).
 fn open_reader(path: &Path, what: &'static str) -> Result<ImageReader<std::io::BufReader<std::fs::File>>> {
-    ImageReader::open(path)
+    let file = std::fs::File::open(path).map_err(|source| Error::Io {
+        what,
+        path: path.to_path_buf(),
+        source,
+    })?;
+    ImageReader::new(std::io::BufReader::new(file))
+        .with_guessed_format()
         .map_err(|source| Error::Io {
             what,
             path: path.to_path_buf(),
             source,
-        })?
-        .with_guessed_format()
-        .map_err(|e| image_error(path, what, e.to_string()))
+        })
+}
+
+/// Opens a decoder on `path` after checking what can be checked without decoding: the file
+/// is a non-empty regular file no larger than the allocation limit, in a known format, and
+/// its header's dimensions are within `limits`.
+fn open_decoder(path: &Path, what: &'static str, limits: DecodeLimits) -> Result<impl ImageDecoder> {
+    let image_err = |reason: String| image_error(path, what, reason);
+    let meta = std::fs::metadata(path).map_err(|source| Error::Io {
+        what,
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if meta.is_dir() {
+        return Err(image_err("is a directory, not an image file".into()));
+    }
+    if meta.len() == 0 {
+        return Err(image_err("the file is empty (0 bytes)".into()));
+    }
+    if meta.len() > limits.max_alloc {
+        return Err(limits_error(
+            path,
+            what,
+            format!("the file is {} MiB, more than the decoder limit of {} MiB", meta.len() >> 20, limits.max_alloc >> 20),
+        ));
+    }
+    let mut reader = open_reader(path, what)?;
+    if reader.format().is_none() {
+        return Err(image_err("not a recognised image format: the content is not PNG, JPEG, TIFF, BMP or WebP".into()));
+    }
+    if reader.format() == Some(ImageFormat::Jpeg) {
+        let bytes = std::fs::read(path).map_err(|source| Error::Io { what, path: path.to_path_buf(), source })?;
+        if let Some(why) = jpeg_incomplete(&bytes) {
+            return Err(image_err(format!("the file is truncated or corrupt: {why}")));
+        }
+    }
+    // The dimensions are checked here rather than by the decoder, so that the message can say
+    // which limit the header exceeds; the decoder only enforces the allocation limit.
+    let mut l = image::Limits::default();
+    l.max_image_width = None;
+    l.max_image_height = None;
+    l.max_alloc = Some(limits.max_alloc);
+    reader.limits(l);
+    let decoder = reader.into_decoder().map_err(|e| decode_error(path, what, e, &limits))?;
+    let (w, h) = decoder.dimensions();
+    if w == 0 || h == 0 {
+        return Err(image_err(format!("the image has no pixels ({w}×{h})")));
+    }
+    if let Some(reason) = limits.refuse(w as u64, h as u64) {
+        return Err(limits_error(path, what, reason));
+    }
+    Ok(decoder)
 }
 
 /// `clamp(v, 0, 1) · scale`, rounded half up; NaN maps to 0.
@@ -240,39 +430,83 @@ fn resize_plane(src: &[f32], w: usize, h: usize, nw: usize, nh: usize) -> Vec<f3
         .into_raw()
 }
 
-/// Decodes an image file; `what` names the input in messages ("content image", …).
+/// Why a JPEG stream is incomplete, if it is. The JPEG decoder in use fills data missing at
+/// the end of a file with grey rather than failing, so a truncated file is caught here: the
+/// main image's first scan must be followed, somewhere, by the end-of-image marker (entropy
+/// coded data cannot contain it; data appended after it, as in motion photos, is fine).
+fn jpeg_incomplete(b: &[u8]) -> Option<&'static str> {
+    let mut i = 2; // after the start-of-image marker
+    loop {
+        while i + 1 < b.len() && b[i] == 0xFF && b[i + 1] == 0xFF {
+            i += 1; // fill bytes
+        }
+        if i + 2 > b.len() {
+            return Some("it ends inside the headers, before any image data");
+        }
+        if b[i] != 0xFF {
+            return None; // not a marker: the decoder will say what is wrong
+        }
+        let marker = b[i + 1];
+        if matches!(marker, 0x01 | 0xD0..=0xD8) {
+            i += 2; // markers without a length
+            continue;
+        }
+        if marker == 0xD9 {
+            return None; // an empty image: the decoder will say so
+        }
+        if i + 4 > b.len() {
+            return Some("it ends inside the headers, before any image data");
+        }
+        let len = u16::from_be_bytes([b[i + 2], b[i + 3]]) as usize;
+        if marker == 0xDA {
+            let data = b.get(i + 2 + len..).unwrap_or(&[]);
+            return match data.windows(2).any(|w| w == [0xFF, 0xD9]) {
+                true => None,
+                false => Some("the image data stops before the end-of-image marker"),
+            };
+        }
+        i += 2 + len;
+    }
+}
+
+/// Decodes an image file; `what` names the input in messages ("content image", …). The
+/// header is checked against `limits` before any pixel buffer is allocated, and the EXIF
+/// orientation is applied: the image comes out as it is displayed.
 pub fn decode_file(path: &Path, what: &'static str, limits: DecodeLimits) -> Result<DynamicImage> {
-    let image_err = |reason: String| image_error(path, what, reason);
-    let meta = std::fs::metadata(path).map_err(|source| Error::Io {
-        what,
-        path: path.to_path_buf(),
-        source,
-    })?;
-    if meta.is_dir() {
-        return Err(image_err("is a directory, not an image file".into()));
+    let mut decoder = open_decoder(path, what, limits)?;
+    if decoder.total_bytes() > limits.max_alloc {
+        return Err(limits_error(
+            path,
+            what,
+            format!(
+                "the decoded image needs {} MiB, more than the decoder limit of {} MiB",
+                decoder.total_bytes() >> 20,
+                limits.max_alloc >> 20
+            ),
+        ));
     }
-    if meta.len() == 0 {
-        return Err(image_err("the file is empty (0 bytes)".into()));
-    }
-    let mut reader = open_reader(path, what)?;
-    if reader.format().is_none() {
-        return Err(image_err("not a recognised image format".into()));
-    }
-    let mut l = image::Limits::default();
-    l.max_image_width = Some(limits.max_width);
-    l.max_image_height = Some(limits.max_height);
-    l.max_alloc = Some(limits.max_alloc);
-    reader.limits(l);
-    let img = reader.decode().map_err(|e| image_err(e.to_string()))?;
-    if img.width() == 0 || img.height() == 0 {
-        return Err(image_err("the image has no pixels".into()));
-    }
+    // A missing or unreadable EXIF block is no reason to refuse the pixels.
+    let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
+    let mut remaining = image::Limits::default();
+    remaining.max_image_width = None;
+    remaining.max_image_height = None;
+    remaining.max_alloc = Some(limits.max_alloc - decoder.total_bytes());
+    decoder.set_limits(remaining).map_err(|e| decode_error(path, what, e, &limits))?;
+    let mut img = DynamicImage::from_decoder(decoder).map_err(|e| decode_error(path, what, e, &limits))?;
+    img.apply_orientation(orientation);
     Ok(img)
 }
 
-/// Loads an image file as a [`Picture`] with the default limits.
+/// Loads an image file as a [`Picture`] with the default limits. Float images must hold
+/// finite samples.
 pub fn load_picture(path: &Path, what: &'static str) -> Result<Picture> {
-    Ok(Picture::from_dynamic(&decode_file(path, what, DecodeLimits::default())?))
+    let img = decode_file(path, what, DecodeLimits::default())?;
+    let picture = Picture::from_dynamic(&img);
+    if let Some((i, v)) = picture.first_non_finite() {
+        let (x, y) = (i % picture.width, i / picture.width);
+        return Err(image_error(path, what, format!("sample at ({x}, {y}) is {v}; float images must hold finite values")));
+    }
+    Ok(picture)
 }
 
 /// The output format for `path`, from its extension.
@@ -290,6 +524,46 @@ pub fn output_format(path: &Path) -> Result<ImageFormat> {
             reason: format!("writing {other:?} is not supported; use .png, .jpg, .tif, .bmp or .webp"),
         }),
     }
+}
+
+/// Checks, before any work is done, that `path` can take an output image: a known
+/// extension, not a directory, in an existing directory where a file can be created (tried
+/// with a temporary file that is removed at once).
+pub fn check_output(path: &Path) -> Result<ImageFormat> {
+    let format = output_format(path)?;
+    let probe = temp_beside(path, "output file")?;
+    probe.close().map_err(|source| Error::Io { what: "output file", path: path.to_path_buf(), source })?;
+    Ok(format)
+}
+
+/// A new temporary file in the directory of `path` (which must not be a directory itself),
+/// the errors naming `path`.
+fn temp_beside(path: &Path, what: &'static str) -> Result<tempfile::NamedTempFile> {
+    let io_err = |kind: std::io::ErrorKind, msg: String| Error::Io {
+        what,
+        path: path.to_path_buf(),
+        source: std::io::Error::new(kind, msg),
+    };
+    if path.is_dir() {
+        return Err(io_err(std::io::ErrorKind::IsADirectory, "is a directory".into()));
+    }
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if !dir.is_dir() {
+        return Err(io_err(std::io::ErrorKind::NotFound, format!("directory '{}' does not exist", dir.display())));
+    }
+    tempfile::Builder::new()
+        .prefix(".unistyle-")
+        .suffix(".part")
+        .tempfile_in(&dir)
+        .map_err(|e| {
+            // `tempfile` appends " at path <temporary file>"; the OS reason is what matters.
+            let full = e.to_string();
+            let why = full.rsplit_once(" at path ").map_or(full.as_str(), |(why, _)| why);
+            io_err(e.kind(), format!("cannot create a file in directory '{}': {why}", dir.display()))
+        })
 }
 
 /// Writes `picture` to `path` in the format its extension names. The file is written to a
@@ -325,30 +599,12 @@ pub fn write_atomically(
     what: &'static str,
     write: impl FnOnce(&mut BufWriter<std::fs::File>) -> std::result::Result<(), String>,
 ) -> Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
     let io_err = |source: std::io::Error| Error::Io {
         what,
         path: path.to_path_buf(),
         source,
     };
-    if !dir.is_dir() {
-        return Err(Error::Io {
-            what,
-            path: path.to_path_buf(),
-            source: std::io::Error::new(
-                std::io::ErrorKind::NotFound,
-                format!("directory '{}' does not exist", dir.display()),
-            ),
-        });
-    }
-    let tmp = tempfile::Builder::new()
-        .prefix(".unistyle-")
-        .suffix(".part")
-        .tempfile_in(&dir)
-        .map_err(io_err)?;
+    let tmp = temp_beside(path, what)?;
     let mut w = BufWriter::new(tmp.reopen().map_err(io_err)?);
     write(&mut w).map_err(|reason| Error::Image {
         what,
@@ -372,6 +628,13 @@ pub fn write_atomically(
 mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn decoder_messages_lose_debug_structures() {
+        let m = "Format error decoding Png: CRC error: expected 0x1 have 0x2 while decoding ChunkType { type: IHDR, critical: true, private: false, reserved: false, safecopy: false } chunk.";
+        assert_eq!(tidy_decoder_message(m), "Format error decoding Png: CRC error: expected 0x1 have 0x2 while decoding 'IHDR' chunk.");
+        assert_eq!(tidy_decoder_message("plain"), "plain");
+    }
 
     #[test]
     fn atomic_writes_get_normal_permissions_and_keep_existing_ones() {

@@ -14,8 +14,10 @@ pub const UNISTYLE_U16: u32 = 2;
 /// 32-bit float samples, nominally 0..1.
 pub const UNISTYLE_F32: u32 = 3;
 
-/// Largest side accepted through the ABI.
-pub const MAX_SIDE: u32 = 32768;
+/// Largest side accepted through the ABI (the library's [`crate::image_io::MAX_SIDE`]).
+pub const MAX_SIDE: u32 = crate::image_io::MAX_SIDE as u32;
+/// Largest number of pixels accepted through the ABI ([`crate::image_io::MAX_PIXELS`]).
+pub const MAX_PIXELS: u64 = crate::image_io::MAX_PIXELS;
 
 /// An image in the host's memory. `channels`: 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA
 /// (interleaved). `stride` is the distance between rows in bytes.
@@ -67,6 +69,17 @@ pub(crate) unsafe fn check<'a>(d: *const UnistyleImage, what: &str) -> Result<Ch
         return fail(
             UNISTYLE_ERR_LIMITS,
             format!("{what}: size {}×{} exceeds the limit of {MAX_SIDE} per side", d.width, d.height),
+        );
+    }
+    if d.width as u64 * d.height as u64 > MAX_PIXELS {
+        return fail(
+            UNISTYLE_ERR_LIMITS,
+            format!(
+                "{what}: size {}×{} = {} pixels exceeds the limit of {MAX_PIXELS} pixels",
+                d.width,
+                d.height,
+                d.width as u64 * d.height as u64
+            ),
         );
     }
     if !(1..=4).contains(&d.channels) {

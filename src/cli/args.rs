@@ -43,6 +43,15 @@ pub fn parse_floats(flag: &str, s: &str) -> Result<Vec<f64>> {
         .collect()
 }
 
+/// Checks the model flags that need no file: the tile size.
+pub fn check_model_args(args: &ModelArgs) -> Result<()> {
+    let min = unistyle::pipeline::stylize::MIN_TILE;
+    if args.tile_size < min {
+        return Err(Error::param("--tile-size", format!("must be at least {min} pixels, got {}", args.tile_size)));
+    }
+    Ok(())
+}
+
 /// Loads the model the flags point at.
 pub fn load_model(args: &ModelArgs) -> Result<Model> {
     let device = parse_device(&args.device)?;

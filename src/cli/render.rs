@@ -8,7 +8,7 @@ use unistyle::preset::{scan_dir, SearchPath};
 use unistyle::style_cache::CACHE_DIR_NAME;
 use unistyle::{image_io, Error, PresetKind, Progress, Result, StyleCache, StyleEncoder};
 
-use super::args::{check_output_not_input, load_model, CacheArgs};
+use super::args::{check_model_args, check_output_not_input, load_model, CacheArgs};
 use super::progress_bar::Bar;
 use super::ModelArgs;
 
@@ -59,6 +59,7 @@ pub fn run(a: RenderArgs) -> Result<()> {
         inputs.extend(p.settings.texture.init.as_deref());
         check_output_not_input(out, &inputs)?;
     }
+    check_model_args(&a.model)?;
     let model = load_model(&a.model)?;
     for p in &presets {
         p.settings.levels_for(&model).map_err(|e| Error::Preset {
@@ -73,6 +74,10 @@ pub fn run(a: RenderArgs) -> Result<()> {
         path: a.out_dir.clone(),
         source,
     })?;
+    // Every output must be writable before anything is rendered.
+    for out in &outputs {
+        image_io::check_output(out)?;
+    }
     let mut encoder = StyleEncoder::new(&model, a.cache.cache(Some(StyleCache::new(a.dir.join(CACHE_DIR_NAME)))));
     let total = presets.len() as f32;
     let mut bar = Bar::new("rendering", a.model.quiet);

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use unistyle::{image_io, Error, Result, StyleEncoder};
 
-use super::args::{check_output_not_input, flagify, load_model, parse_level_alpha, parse_levels, PresetArgs, StyleArgs};
+use super::args::{check_model_args, check_output_not_input, flagify, load_model, parse_level_alpha, parse_levels, PresetArgs, StyleArgs};
 use super::progress_bar::Bar;
 use super::ModelArgs;
 
@@ -70,7 +70,8 @@ pub fn run(a: StylizeArgs) -> Result<()> {
         settings.foreground_only = a.foreground_only;
     }
     settings.validate().map_err(flagify)?;
-    image_io::output_format(&a.out)?;
+    check_model_args(&a.model)?;
+    image_io::check_output(&a.out)?;
     let mut inputs = vec![a.content.as_path()];
     inputs.extend(settings.styles.iter().chain(&settings.masks).map(|p| p.as_path()));
     inputs.extend(a.preset.preset.as_deref());

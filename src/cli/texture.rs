@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use unistyle::{image_io, Result, StyleEncoder};
 
-use super::args::{check_output_not_input, flagify, load_model, parse_levels, PresetArgs, StyleArgs};
+use super::args::{check_model_args, check_output_not_input, flagify, load_model, parse_levels, PresetArgs, StyleArgs};
 use super::progress_bar::Bar;
 use super::ModelArgs;
 
@@ -60,7 +60,8 @@ pub fn run(a: TextureArgs) -> Result<()> {
     settings.alpha = None;
     settings.level_alpha.clear();
     settings.validate_texture().map_err(flagify)?;
-    image_io::output_format(&a.out)?;
+    check_model_args(&a.model)?;
+    image_io::check_output(&a.out)?;
     let mut inputs: Vec<&std::path::Path> = settings.styles.iter().chain(&settings.masks).map(|p| p.as_path()).collect();
     inputs.extend(settings.texture.init.as_deref());
     inputs.extend(a.preset.preset.as_deref());

@@ -12,6 +12,10 @@ use crate::error::{Error, Result};
 /// The layout identifier stored in the header metadata under `format`.
 pub const FORMAT: &str = "wct-vgg19/1";
 
+/// Largest weights file read: a complete five-level `wct-vgg19/1` file in f32 is about
+/// 140 MiB, so anything above 1 GiB is refused before it is read into memory.
+pub const MAX_WEIGHTS_BYTES: u64 = 1 << 30;
+
 /// A validated weights file, its tensors converted to f32 on the CPU.
 pub struct WeightsFile {
     pub path: PathBuf,
@@ -35,9 +39,40 @@ fn levels_string(levels: &[usize]) -> String {
         .join(",")
 }
 
+/// What a safetensors header error means for the file at hand.
+fn header_problem(e: &safetensors::SafeTensorError, len: usize) -> String {
+    use safetensors::SafeTensorError as E;
+    match e {
+        E::MetadataIncompleteBuffer => {
+            format!("truncated or with bytes appended (its {len} bytes are not the tensor data its header describes)")
+        }
+        E::InvalidHeaderLength => format!("truncated, or no safetensors file at all (its header would run past the end of the {len}-byte file)"),
+        E::HeaderTooLarge | E::HeaderTooSmall => format!("no safetensors header at the start ({e})"),
+        e => format!("{e}"),
+    }
+}
+
 impl WeightsFile {
     /// Reads and validates `path`.
     pub fn open(path: &Path) -> Result<Self> {
+        let meta = std::fs::metadata(path).map_err(|source| Error::Io {
+            what: "cannot read weights",
+            path: path.to_path_buf(),
+            source,
+        })?;
+        if meta.is_dir() {
+            return Err(Error::weights(path, "is a directory, not a .safetensors file"));
+        }
+        if meta.len() > MAX_WEIGHTS_BYTES {
+            return Err(Error::weights(
+                path,
+                format!(
+                    "the file is {} MiB, more than any wct-vgg19/1 weights file (limit {} MiB)",
+                    meta.len() >> 20,
+                    MAX_WEIGHTS_BYTES >> 20
+                ),
+            ));
+        }
         let bytes = std::fs::read(path).map_err(|source| Error::Io {
             what: "cannot read weights",
             path: path.to_path_buf(),
@@ -52,7 +87,7 @@ impl WeightsFile {
             return Err(Error::weights(path, "the file is empty"));
         }
         let (_, header) = SafeTensors::read_metadata(bytes)
-            .map_err(|e| Error::weights(path, format!("not a valid safetensors file ({e})")))?;
+            .map_err(|e| Error::weights(path, format!("not a valid safetensors file: {}", header_problem(&e, bytes.len()))))?;
         let metadata = header.metadata().clone().unwrap_or_default();
         match metadata.get("format") {
             Some(f) if f == FORMAT => {}

@@ -23,6 +23,7 @@ impl EncodedStyle {
         for &l in levels {
             model.check_level(l)?;
         }
+        picture.check("style image")?;
         let taps = model.encode(&picture.to_tensor(model.device())?, top, Border::Reflect)?;
         let mut out = BTreeMap::new();
         for &l in levels {

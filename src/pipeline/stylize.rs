@@ -16,6 +16,9 @@ use crate::image_io::Picture;
 use crate::model::{Border, Model};
 use crate::progress::{step, Progress};
 
+/// Smallest tile edge accepted by [`StylizerBuilder::tile_size`].
+pub const MIN_TILE: usize = 16;
+
 /// Wall time spent in each stage of a run (device-synchronised).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct StageTimes {
@@ -129,6 +132,7 @@ impl<'a> Stylizer<'a> {
         passes: usize,
         progress: &mut dyn Progress,
     ) -> Result<(Picture, StageTimes)> {
+        content.check("content image")?;
         step(progress, 0.0)?;
         let clock = Clock::default();
         let plan = RegionPlan::new(self, content.width, content.height);
@@ -350,8 +354,8 @@ impl<'a> StylizerBuilder<'a> {
             }
         }
         Error::check_range("feather", self.feather as f64, 0.0, 10_000.0)?;
-        if self.tile < 16 {
-            return Err(Error::InvalidRange { name: "tile size".into(), min: 16.0, max: f64::INFINITY, value: self.tile as f64 });
+        if self.tile < MIN_TILE {
+            return Err(Error::param("tile size", format!("must be at least {MIN_TILE} pixels, got {}", self.tile)));
         }
         if self.regions.is_empty() {
             if self.feather > 0.0 || self.foreground_only {

@@ -12,7 +12,7 @@ use crate::model::{Border, Model};
 use crate::progress::Progress;
 
 /// Largest texture side accepted.
-pub const MAX_TEXTURE_SIDE: usize = 32768;
+pub const MAX_TEXTURE_SIDE: usize = crate::image_io::MAX_SIDE;
 
 /// A validated texture job; build it with [`Texture::builder`].
 #[derive(Debug, Clone)]
@@ -169,6 +169,10 @@ impl<'a> TextureBuilder<'a> {
                     value: v as f64,
                 });
             }
+        }
+        crate::image_io::check_size("texture size", width, height)?;
+        if let Some(init) = &self.init {
+            init.check("init image")?;
         }
         if self.iterations == 0 || self.iterations > 100 {
             return Err(Error::InvalidRange {

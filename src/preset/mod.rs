@@ -24,6 +24,7 @@ pub mod settings;
 
 use std::path::{Path, PathBuf};
 
+pub use load::MAX_PRESET_BYTES;
 pub use resolve::{SearchPath, STYLE_PATH_ENV};
 pub use schema::SCHEMA_VERSION;
 pub use settings::{Prepared, Settings, TextureSettings};

@@ -88,6 +88,14 @@ impl Settings {
         if let Some(f) = self.feather {
             range("feather", f as f64, 0.0, MAX_FEATHER)?;
         }
+        if let Some(w) = &self.blend {
+            if let Some((i, v)) = w.iter().enumerate().find(|(_, v)| !v.is_finite() || **v < 0.0) {
+                return Err(Error::param("blend", format!("weight {} is {v}; weights must be finite and ≥ 0", i + 1)));
+            }
+            if w.iter().sum::<f64>() <= 0.0 {
+                return Err(Error::param("blend", "the weights sum to 0"));
+            }
+        }
         // The placement rule of the CLI and the C ABI, checked on indices and paths.
         let indices: Vec<usize> = (0..n).collect();
         crate::place_styles(&indices, self.blend.as_deref(), self.masks.iter().collect())?;
@@ -126,6 +134,9 @@ impl Settings {
             if let Some(v) = v {
                 range(name, v as f64, 1.0, MAX_TEXTURE_SIDE as f64)?;
             }
+        }
+        if let (Some(w), Some(h)) = (t.width, t.height) {
+            image_io::check_size("texture size (width × height)", w, h)?;
         }
         if let Some(i) = t.iterations {
             range("iterations", i as f64, 1.0, MAX_ITERATIONS as f64)?;

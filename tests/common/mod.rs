@@ -1,6 +1,9 @@
 //! Shared test helpers: where `../shared` is, the golden manifest, PSNR, random weights.
 #![allow(dead_code)]
 
+pub mod abi;
+pub mod gen;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

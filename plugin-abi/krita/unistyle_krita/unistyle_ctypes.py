@@ -39,6 +39,7 @@ F32 = 3
 SAMPLE_SIZE = {U8: 1, U16: 2, F32: 4}
 
 MAX_SIDE = 32768
+MAX_PIXELS = 1 << 27  # UNISTYLE_MAX_PIXELS: width × height
 
 if sys.platform == "win32":
     LIBRARY_NAME = "unistyle.dll"
