@@ -159,7 +159,11 @@ pub(crate) fn output(job: &mut OutputJob) {
             let mut v = [[0f32; L]; 6];
             for (a, va) in v.iter_mut().enumerate() {
                 let src = &m[(6 * a + c) * xs + base + j..][..n];
-                va[..n].copy_from_slice(src);
+                // A whole block is a fixed-size copy (kept inline, not a memcpy call).
+                match <&[f32; L]>::try_from(src) {
+                    Ok(full) => *va = *full,
+                    Err(_) => va[..n].copy_from_slice(src),
+                }
             }
             let [s0, s1, s2, s3] = &mut s;
             a_transform(&v, [&mut s0[c], &mut s1[c], &mut s2[c], &mut s3[c]]);
