@@ -102,13 +102,15 @@ pub(crate) fn input(job: &mut InputJob) {
             let (p0, p) = phases.split_at_mut(half);
             let (p1, p) = p.split_at_mut(half);
             let (p2, p3) = p.split_at_mut(half);
-            for j in 0..half {
-                let q = 4 * j;
-                p0[j] = padded[q];
-                p1[j] = padded[q + 1];
-                p2[j] = if q + 2 < pw { padded[q + 2] } else { 0.0 };
-                p3[j] = if q + 3 < pw { padded[q + 3] } else { 0.0 };
+            for (j, quad) in padded[..4 * cols].chunks_exact(4).enumerate() {
+                p0[j] = quad[0];
+                p1[j] = quad[1];
+                p2[j] = quad[2];
+                p3[j] = quad[3];
             }
+            // The last two padded samples start the tile after the last (read as d4, d5).
+            p0[cols] = padded[4 * cols];
+            p1[cols] = padded[4 * cols + 1];
             let (t0, r) = r6.split_at_mut(cols);
             let (t1, r) = r.split_at_mut(cols);
             let (t2, r) = r.split_at_mut(cols);
