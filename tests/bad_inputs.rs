@@ -26,6 +26,7 @@ use std::ptr::{null, null_mut};
 use std::sync::OnceLock;
 use std::time::Instant;
 
+use common::abi;
 use common::abi::*;
 use common::gen::*;
 use common::*;
@@ -40,6 +41,21 @@ enum Step<T> {
     Na(&'static str),
     /// The case cannot be set up here (e.g. permissions when running as root).
     Skip(&'static str),
+}
+
+impl<T> Step<T> {
+    /// Runs the step with `run`, or says why not: the table cell, and the column it counts
+    /// in (0 refused, 1 not applicable, 2 skipped).
+    fn run(&self, run: impl FnOnce(&T)) -> (String, usize) {
+        match self {
+            Step::Run(x) => {
+                run(x);
+                ("refused".to_string(), 0)
+            }
+            Step::Na(why) => (format!("n/a ({why})"), 1),
+            Step::Skip(why) => (format!("skipped ({why})"), 2),
+        }
+    }
 }
 
 type AbiCall = Box<dyn Fn() -> (c_int, String)>;
@@ -188,6 +204,16 @@ impl Role {
     }
 }
 
+/// What a call that creates a handle returned, with this thread's last error: a handle it set
+/// although it failed fails the test; one it made (it should not have) is destroyed.
+fn refused<H>(status: c_int, handle: *mut H, destroy: &unsafe extern "C" fn(*mut H)) -> (c_int, String) {
+    assert!(handle.is_null() || status == UNISTYLE_OK, "handle set on failure");
+    if status == UNISTYLE_OK {
+        unsafe { destroy(handle) };
+    }
+    (status, last_error())
+}
+
 /// A broken image file in `role`: the CLI reads it in that role; the ABI decodes image files
 /// only as styles (`unistyle_style_create_from_file`; content, masks and init images come as
 /// pixel buffers); the library loads it as the role does.
@@ -210,11 +236,7 @@ fn image_case(fx: &'static Fx, name: &str, file: &Path, role: Role, why: &str) -
             case.abi(move || {
                 let mut out = null_mut();
                 let status = unsafe { (api().style_from_file)(fx.ctx as *const _, cstr(&p).as_ptr(), 0, &mut out) };
-                assert!(out.is_null() || status == UNISTYLE_OK, "handle set on failure");
-                if status == UNISTYLE_OK {
-                    unsafe { (api().style_destroy)(out) };
-                }
-                (status, last_error())
+                refused(status, out, &api().style_destroy)
             })
         }
     };
@@ -233,11 +255,7 @@ fn weights_case(fx: &'static Fx, name: &str, file: &Path, why: &str) -> Case {
         .abi(move || {
             let mut ctx = null_mut();
             let status = unsafe { (api().context_create)(cstr(&p).as_ptr(), null(), &mut ctx) };
-            assert!(ctx.is_null() || status == UNISTYLE_OK, "handle set on failure");
-            if status == UNISTYLE_OK {
-                unsafe { (api().context_destroy)(ctx) };
-            }
-            (status, last_error())
+            refused(status, ctx, &api().context_destroy)
         })
         .lib(move || Model::load(&p2, &Device::Cpu).map(drop))
 }
@@ -255,11 +273,7 @@ fn preset_case(fx: &'static Fx, name: &str, file: &Path, why: &[&str]) -> Case {
         .abi(move || {
             let mut out = null_mut();
             let status = unsafe { (api().preset_load)(fx.ctx as *const _, cstr(&p).as_ptr(), &mut out) };
-            assert!(out.is_null() || status == UNISTYLE_OK, "handle set on failure");
-            if status == UNISTYLE_OK {
-                unsafe { (api().preset_destroy)(out) };
-            }
-            (status, last_error())
+            refused(status, out, &api().preset_destroy)
         })
         .lib(move || {
             let preset = Preset::load(&p2)?;
@@ -296,18 +310,14 @@ fn abi_stylize(fx: &Fx, input: &UnistyleImage, edit: impl Fn(&mut UnistyleStyliz
     let status = unsafe { (api().stylize)(fx.ctx as *const _, input, &o, &od) };
     let msg = last_error();
     if status != UNISTYLE_OK {
-        assert!(out.bytes.iter().all(|&b| b == 0xAB), "failed unistyle_stylize wrote its output: {msg}");
+        assert!(out.all(0xAB), "failed unistyle_stylize wrote its output: {msg}");
     }
     (status, msg)
 }
 
 fn abi_texture(fx: &Fx, output: &UnistyleImage, edit: impl Fn(&mut UnistyleTextureOptions)) -> (c_int, String) {
     let styles = [fx.abi_style as *const UnistyleStyle];
-    let mut t = std::mem::MaybeUninit::<UnistyleTextureOptions>::uninit();
-    assert_eq!(unsafe { (api().texture_init)(t.as_mut_ptr()) }, UNISTYLE_OK);
-    let mut t = unsafe { t.assume_init() };
-    t.style_count = 1;
-    t.styles = styles.as_ptr();
+    let mut t = texture_opts(&styles);
     t.iterations = 1;
     static L1: [u32; 1] = [1];
     t.level_count = 1;
@@ -421,9 +431,7 @@ fn bad_inputs_are_refused_everywhere() {
     let mask = write(&d, "mask.png", &encode(&rgb8(24, 16, |x, _| if x < 12 { [255; 3] } else { [0; 3] }), ImageFormat::Png));
     let weights = relu3_weights();
     let ctx = context();
-    let mut abi_style = null_mut();
-    assert_eq!(unsafe { (api().style_from_file)(ctx.0, cstr(&style).as_ptr(), 0, &mut abi_style) }, UNISTYLE_OK, "{}", last_error());
-    let _abi_style = Style(abi_style);
+    let abi_style = abi::style(&ctx, &style, 0);
     let fx: &'static Fx = Box::leak(Box::new(Fx {
         dir: d.clone(),
         weights: weights.clone(),
@@ -431,7 +439,7 @@ fn bad_inputs_are_refused_everywhere() {
         style: style.clone(),
         style2: style2.clone(),
         ctx: ctx.0 as usize,
-        abi_style: abi_style as usize,
+        abi_style: abi_style.0 as usize,
     }));
 
     // Broken images.
@@ -746,7 +754,7 @@ fn bad_inputs_are_refused_everywhere() {
                 out.desc.height = 20000;
                 out.desc.stride = 60000;
                 let r = abi_texture(fx, &out.desc, |_| {});
-                assert!(out.bytes.iter().all(|&b| b == 0x77));
+                assert!(out.all(0x77));
                 r
             })
             .abi_expects(&["output", "20000×20000", "134217728"])
@@ -859,59 +867,19 @@ fn bad_inputs_are_refused_everywhere() {
     );
 
     // Run every case through every entry point.
-    let (mut counts, mut na, mut skipped) = ([0usize; 3], [0usize; 3], [0usize; 3]);
+    // Per entry point: cases refused, not applicable, skipped.
+    let mut tally = [[0usize; 3]; 3];
     let mut rows = Vec::new();
     for (i, case) in cases.iter().enumerate() {
         let t = Instant::now();
         let mut cells = Vec::new();
         for (k, entry) in ["CLI", "ABI", "lib"].iter().enumerate() {
-            let cell = match k {
-                0 => match &case.cli {
-                    Step::Run(args) => {
-                        run_cli(fx, i, case, args);
-                        counts[k] += 1;
-                        "refused".to_string()
-                    }
-                    Step::Na(why) => {
-                        na[k] += 1;
-                        format!("n/a ({why})")
-                    }
-                    Step::Skip(why) => {
-                        skipped[k] += 1;
-                        format!("skipped ({why})")
-                    }
-                },
-                1 => match &case.abi {
-                    Step::Run(call) => {
-                        run_abi(case, call);
-                        counts[k] += 1;
-                        "refused".to_string()
-                    }
-                    Step::Na(why) => {
-                        na[k] += 1;
-                        format!("n/a ({why})")
-                    }
-                    Step::Skip(why) => {
-                        skipped[k] += 1;
-                        format!("skipped ({why})")
-                    }
-                },
-                _ => match &case.lib {
-                    Step::Run(call) => {
-                        run_lib(case, call);
-                        counts[k] += 1;
-                        "refused".to_string()
-                    }
-                    Step::Na(why) => {
-                        na[k] += 1;
-                        format!("n/a ({why})")
-                    }
-                    Step::Skip(why) => {
-                        skipped[k] += 1;
-                        format!("skipped ({why})")
-                    }
-                },
+            let (cell, column) = match k {
+                0 => case.cli.run(|args| run_cli(fx, i, case, args)),
+                1 => case.abi.run(|call| run_abi(case, call)),
+                _ => case.lib.run(|call| run_lib(case, call)),
             };
+            tally[k][column] += 1;
             cells.push(format!("{entry}: {cell}"));
         }
         // The bomb must be refused from its header: quickly, without allocating the image.
@@ -941,7 +909,8 @@ fn bad_inputs_are_refused_everywhere() {
     println!("\n| entry point | cases refused | not applicable | skipped |");
     println!("|---|---|---|---|");
     for (k, entry) in ["CLI", "C ABI", "library"].iter().enumerate() {
-        println!("| {entry} | {} | {} | {} |", counts[k], na[k], skipped[k]);
+        let [refused, na, skipped] = tally[k];
+        println!("| {entry} | {refused} | {na} | {skipped} |");
     }
     println!("bad-input table: {} cases in {:.1} s", cases.len(), t0.elapsed().as_secs_f64());
     drop(ctx);
@@ -1061,14 +1030,7 @@ fn awkward_inputs_succeed() {
     // The content image of the style and mask cases, as the ABI gets it.
     let small_content = image_io::load_picture(&content, "content image").unwrap();
     let ctx = context();
-    let styles_abi = {
-        let mk = |p: &Path| {
-            let mut s = null_mut();
-            assert_eq!(unsafe { (api().style_from_file)(ctx.0, cstr(p).as_ptr(), 0, &mut s) }, UNISTYLE_OK, "{}", last_error());
-            common::abi::Style(s)
-        };
-        (mk(&style), mk(&style2))
-    };
+    let styles_abi = (abi::style(&ctx, &style, 0), abi::style(&ctx, &style2, 0));
     let lib_styles = (
         EncodedStyle::encode(model(), &image_io::load_picture(&style, "style image").unwrap(), &[1, 2, 3]).unwrap(),
         EncodedStyle::encode(model(), &image_io::load_picture(&style2, "style image").unwrap(), &[1, 2, 3]).unwrap(),
@@ -1156,7 +1118,7 @@ fn awkward_inputs_succeed() {
                         let mut s = null_mut();
                         let status = unsafe { (api().style_from_file)(ctx.0, cstr(&c.file).as_ptr(), 0, &mut s) };
                         assert_eq!(status, UNISTYLE_OK, "{} [ABI]: {}", c.name, last_error());
-                        keep_style = Some(common::abi::Style(s));
+                        keep_style = Some(abi::Style(s));
                         style_handle = s as *const UnistyleStyle;
                         input_pic = small_content.clone();
                         mask_buf = None;

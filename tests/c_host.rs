@@ -6,29 +6,11 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::mem::{offset_of, size_of};
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use common::cbuild::*;
 use common::*;
 use unistyle::capi::{UnistyleImage, UnistyleStylizeOptions, UnistyleTextureOptions};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn lib_dir() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let deps = exe.parent().unwrap().to_path_buf();
-    if deps.join("libunistyle.so").exists() { deps } else { deps.parent().unwrap().to_path_buf() }
-}
-
-fn cc(src: &Path, out: &Path, extra: &[&str]) {
-    let mut cmd = Command::new(std::env::var("CC").unwrap_or_else(|_| "cc".into()));
-    cmd.args(["-O2", "-Wall", "-Wextra", "-Werror", "-std=c11", "-I"]).arg(root().join("plugin-abi")).arg(src).arg("-o").arg(out);
-    cmd.arg(format!("-L{}", lib_dir().display())).args(extra);
-    let res = cmd.output().expect("a C compiler (cc)");
-    assert!(res.status.success(), "C compile of {} failed:\n{}", src.display(), String::from_utf8_lossy(&res.stderr));
-}
 
 #[test]
 fn header_declares_exactly_the_exports() {
@@ -73,7 +55,7 @@ int main(void) {
 }
 "#).unwrap();
     let exe = dir.path().join("layout");
-    cc(&src, &exe, &[]);
+    cc(&src, &exe, &["-O2"], &[]);
     let out = String::from_utf8(Command::new(&exe).output().unwrap().stdout).unwrap();
     let expected = format!(
         "image {}\nstylize {}\ntexture {}\n\
@@ -95,7 +77,7 @@ int main(void) {
 fn example_host_matches_cli() {
     let dir = tempfile::tempdir().unwrap();
     let exe = dir.path().join("unistyle_host");
-    cc(&root().join("plugin-abi/examples/unistyle_host.c"), &exe, &["-lunistyle", "-lpng"]);
+    cc(&root().join("plugin-abi/examples/unistyle_host.c"), &exe, &["-O2"], &["-lunistyle", "-lpng"]);
     let host_out = dir.path().join("host.png");
     let cli_out = dir.path().join("cli.png");
     let (content, style) = (image("content/face_odd.png"), image("style/starry_256.png"));

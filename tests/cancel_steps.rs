@@ -4,15 +4,14 @@
 //! normal run (same context, same styles) must give the uncancelled result bit for bit.
 //! Through the library's `Progress`/`Control` (stylize with masks and three levels, tiled
 //! stylize, texture) and through the C ABI (callback returning non-zero, and a job cancelled
-//! from the callback, which the call sees at its next report).
+//! from the callback, which the call sees at its next report; the cdylib loaded as a host
+//! loads it).
 
-mod abi;
 mod common;
 
-use std::ffi::c_void;
 use std::ptr::null;
 
-use abi::*;
+use common::abi::*;
 use common::*;
 use unistyle::capi::*;
 use unistyle::{Control, EncodedStyle, Error, Mask, Picture, Progress, Silent, Stylizer, Texture};
@@ -108,26 +107,20 @@ fn library_jobs_cancel_at_every_step() {
 /// iterations. Cancel by the callback's return value and by a job.
 #[test]
 fn abi_calls_cancel_at_every_step() {
-    let ctx = context(&relu3_weights());
+    let a = api();
+    let ctx = context();
     let starry = style(&ctx, &image("style/starry_256.png"), 64);
     let brick = style(&ctx, &image("style/brick_256.png"), 64);
     let styles = [starry.0 as *const UnistyleStyle, brick.0 as *const UnistyleStyle];
-    let mask = Buf::from_picture(&picture("mask/mask_odd.png"), 1);
-    let input = Buf::from_picture(&picture("content/face_odd.png").resized(72, 56), 3);
+    let mask = Buf::from_picture(&picture("mask/mask_odd.png"), 1, UNISTYLE_U8, 5);
+    let input = Buf::from_picture(&picture("content/face_odd.png").resized(72, 56), 3, UNISTYLE_U8, 5);
     const SENTINEL: u8 = 0xA5;
     let levels = [3u32, 2, 1];
-    let mut so = stylize_options();
-    so.style_count = 2;
-    so.styles = styles.as_ptr();
+    let mut so = stylize_opts(&styles, 0.9, &levels);
     so.mask_count = 1;
     so.masks = &mask.desc;
-    so.level_count = 3;
-    so.levels = levels.as_ptr();
-    so.alpha = 0.9;
     so.feather = 4.0;
-    let mut to = texture_options();
-    to.style_count = 2;
-    to.styles = styles.as_ptr();
+    let mut to = texture_opts(&styles);
     to.mask_count = 1;
     to.masks = &mask.desc;
     to.level_count = 2;
@@ -142,37 +135,31 @@ fn abi_calls_cancel_at_every_step() {
             "unistyle_stylize",
             Box::new(|out: &Buf, steps: Option<&mut Steps>, job| {
                 let mut o = so;
-                if let Some(s) = steps {
-                    o.progress = Some(record);
-                    o.progress_user_data = (s as *mut Steps).cast::<c_void>();
-                }
+                (o.progress, o.progress_user_data) = Steps::hook(steps);
                 o.job = job;
-                unsafe { unistyle_stylize(ctx.0, &input.desc, &o, &out.desc) }
+                unsafe { (a.stylize)(ctx.0, &input.desc, &o, &out.desc) }
             }),
         ),
         (
             "unistyle_texture",
             Box::new(|out: &Buf, steps: Option<&mut Steps>, job| {
                 let mut o = to;
-                if let Some(s) = steps {
-                    o.progress = Some(record);
-                    o.progress_user_data = (s as *mut Steps).cast::<c_void>();
-                }
+                (o.progress, o.progress_user_data) = Steps::hook(steps);
                 o.job = job;
-                unsafe { unistyle_texture(ctx.0, &o, &out.desc) }
+                unsafe { (a.texture)(ctx.0, &o, &out.desc) }
             }),
         ),
     ];
     for (name, call) in &calls {
-        let (w, h) = (input.desc.width as usize, input.desc.height as usize);
-        let reference = Buf::new(w, h, 4, SENTINEL);
+        let (w, h) = (input.desc.width, input.desc.height);
+        let reference = Buf::new(w, h, 4, UNISTYLE_U8, 5, SENTINEL);
         let mut steps = Steps::default();
         assert_eq!(call(&reference, Some(&mut steps), null()), UNISTYLE_OK, "{name}: {}", last_error());
         let n = steps.fractions.len();
         assert!(n >= 4 && steps.fractions[0] == 0.0 && steps.fractions[n - 1] == 1.0, "{name}: {:?}", steps.fractions);
         for k in 0..n {
             // The callback cancels at report k.
-            let out = Buf::new(w, h, 4, SENTINEL);
+            let out = Buf::new(w, h, 4, UNISTYLE_U8, 5, SENTINEL);
             let mut s = Steps { cancel_at: Some(k), ..Default::default() };
             let status = call(&out, Some(&mut s), null());
             assert_eq!(status, UNISTYLE_ERR_CANCELLED, "{name}, callback cancels at report {k}: {}", last_error());
@@ -187,19 +174,19 @@ fn abi_calls_cancel_at_every_step() {
                 let status = call(&out, Some(&mut s), j.0);
                 assert_eq!(status, UNISTYLE_ERR_CANCELLED, "{name}, job cancelled at report {k}: {}", last_error());
                 assert_eq!(s.fractions.len(), k + 1, "{name}: the callback ran after its job was cancelled");
-                assert_eq!(unsafe { unistyle_job_progress(j.0) }, steps.fractions[k + 1], "{name}: job progress");
+                assert_eq!(unsafe { (a.job_progress)(j.0) }, steps.fractions[k + 1], "{name}: job progress");
                 assert!(out.all(SENTINEL), "{name}: a job cancelled at report {k} wrote the output");
             }
 
             // The same context and styles then give the uncancelled result.
-            let again = Buf::new(w, h, 4, SENTINEL);
+            let again = Buf::new(w, h, 4, UNISTYLE_U8, 5, SENTINEL);
             assert_eq!(call(&again, None, null()), UNISTYLE_OK, "{name}: {}", last_error());
             assert!(again.bytes == reference.bytes, "{name}: result after a cancel at report {k} differs");
         }
         // A cancelled job stays cancelled (unistyle.h): reused, it stops the call at once.
         let j = job();
-        unsafe { unistyle_job_cancel(j.0) };
-        let out = Buf::new(w, h, 4, SENTINEL);
+        unsafe { (a.job_cancel)(j.0) };
+        let out = Buf::new(w, h, 4, UNISTYLE_U8, 5, SENTINEL);
         let mut s = Steps::default();
         assert_eq!(call(&out, Some(&mut s), j.0), UNISTYLE_ERR_CANCELLED, "{name}: {}", last_error());
         assert!(s.fractions.is_empty() && out.all(SENTINEL), "{name}: a call with a cancelled job ran");

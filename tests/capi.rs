@@ -4,12 +4,12 @@
 
 mod common;
 
-use std::ffi::{c_char, c_int, c_void, CStr};
+use std::ffi::{c_int, c_void, CStr};
 use std::ptr::{null, null_mut};
 
 use common::abi::*;
+use common::cbuild::root;
 use common::*;
-use libloading::Symbol;
 use unistyle::capi::*;
 
 #[test]
@@ -32,7 +32,7 @@ fn stylize_matches_golden_and_cli() {
     assert_eq!(unsafe { (api().context_levels)(ctx.0, levels.as_mut_ptr(), 8, &mut count) }, UNISTYLE_OK);
     assert_eq!(&levels[..count as usize], &[1, 2, 3]);
 
-    let st = style(&ctx, "style/starry_256.png");
+    let st = style(&ctx, &image("style/starry_256.png"), 0);
     let content = picture("content/tubingen_256.png");
     // RGBA u8 with a padded stride, as editors often hold layers.
     let input = Buf::from_picture(&content, 4, UNISTYLE_U8, 7);
@@ -62,7 +62,7 @@ fn stylize_matches_golden_and_cli() {
 #[test]
 fn sample_types_and_channel_layouts() {
     let ctx = context();
-    let st = style(&ctx, "style/starry_256.png");
+    let st = style(&ctx, &image("style/starry_256.png"), 0);
     let styles = [st.0 as *const _];
     let content = picture("content/face_odd.png");
     let opts = stylize_opts(&styles, 0.8, &[2, 1]);
@@ -92,9 +92,9 @@ fn sample_types_and_channel_layouts() {
 fn misuse_is_reported_and_leaves_output_untouched() {
     let a = api();
     let ctx = context();
-    let st = style(&ctx, "style/starry_256.png");
+    let st = style(&ctx, &image("style/starry_256.png"), 0);
     let other = context();
-    let foreign = style(&other, "style/brick_256.png");
+    let foreign = style(&other, &image("style/brick_256.png"), 0);
     let content = picture("content/tubingen_256.png").resized(40, 30);
     let good_in = Buf::from_picture(&content, 3, UNISTYLE_U8, 0);
     let out = Buf::new(40, 30, 3, UNISTYLE_U8, 0, 0xAB);
@@ -155,7 +155,7 @@ fn misuse_is_reported_and_leaves_output_untouched() {
         assert_eq!(status, *code, "{name}: status {status}, message: {}", last_error());
         let msg = last_error();
         assert!(msg.starts_with("unistyle_stylize:") && msg.len() > 20, "{name}: message '{msg}'");
-        assert!(out.bytes.iter().all(|&b| b == 0xAB), "{name}: output buffer was written");
+        assert!(out.all(0xAB), "{name}: output buffer was written");
     }
     println!("{} misuse cases of unistyle_stylize reported", cases.len());
     // Other entry points.
@@ -192,7 +192,7 @@ unsafe extern "C" fn cancel_at_second(_f: f32, user: *mut c_void) -> c_int {
 fn cancel_from_callback_and_from_another_thread() {
     let a = api();
     let ctx = context();
-    let st = style(&ctx, "style/starry_256.png");
+    let st = style(&ctx, &image("style/starry_256.png"), 0);
     let styles = [st.0 as *const _];
     let content = picture("content/tubingen_256.png");
     let input = Buf::from_picture(&content, 3, UNISTYLE_U8, 0);
@@ -203,7 +203,7 @@ fn cancel_from_callback_and_from_another_thread() {
     o.progress_user_data = (&mut calls as *mut u32).cast();
     assert_eq!(unsafe { (a.stylize)(ctx.0, &input.desc, &o, &out.desc) }, UNISTYLE_ERR_CANCELLED);
     assert_eq!(calls, 2);
-    assert!(out.bytes.iter().all(|&b| b == 0x5A), "cancelled call wrote the output");
+    assert!(out.all(0x5A), "cancelled call wrote the output");
 
     // A job cancelled by another thread as soon as it reports progress.
     let mut job = null_mut();
@@ -217,11 +217,7 @@ fn cancel_from_callback_and_from_another_thread() {
         }
         unsafe { (api().job_cancel)(job) };
     });
-    let mut t = std::mem::MaybeUninit::<UnistyleTextureOptions>::uninit();
-    assert_eq!(unsafe { (a.texture_init)(t.as_mut_ptr()) }, UNISTYLE_OK);
-    let mut t = unsafe { t.assume_init() };
-    t.style_count = 1;
-    t.styles = styles.as_ptr();
+    let mut t = texture_opts(&styles);
     t.iterations = 3;
     t.job = job;
     let tex_out = Buf::new(128, 128, 3, UNISTYLE_U8, 0, 0x33);
@@ -229,7 +225,7 @@ fn cancel_from_callback_and_from_another_thread() {
     canceller.join().unwrap();
     assert_eq!(status, UNISTYLE_ERR_CANCELLED, "{}", last_error());
     assert!(unsafe { (a.job_progress)(job) } < 1.0);
-    assert!(tex_out.bytes.iter().all(|&b| b == 0x33));
+    assert!(tex_out.all(0x33));
     unsafe { (a.job_destroy)(job) };
 }
 
@@ -238,7 +234,7 @@ fn two_threads_two_contexts_match_single_thread() {
     let run = || {
         let content = picture("content/face_odd.png");
         let ctx = context();
-        let st = style(&ctx, "style/strokes_256.png");
+        let st = style(&ctx, &image("style/strokes_256.png"), 0);
         let styles = [st.0 as *const _];
         let input = Buf::from_picture(&content, 3, UNISTYLE_F32, 0);
         let out = Buf::new(content.width as u32, content.height as u32, 3, UNISTYLE_F32, 0, 0);
@@ -261,15 +257,11 @@ fn two_threads_two_contexts_match_single_thread() {
 fn texture_and_masks_through_the_abi() {
     let a = api();
     let ctx = context();
-    let brick = style(&ctx, "style/brick_256.png");
-    let starry = style(&ctx, "style/starry_256.png");
+    let brick = style(&ctx, &image("style/brick_256.png"), 0);
+    let starry = style(&ctx, &image("style/starry_256.png"), 0);
     // Texture with a seed equals the CLI's texture with the same seed.
     let styles = [brick.0 as *const _];
-    let mut t = std::mem::MaybeUninit::<UnistyleTextureOptions>::uninit();
-    assert_eq!(unsafe { (a.texture_init)(t.as_mut_ptr()) }, UNISTYLE_OK);
-    let mut t = unsafe { t.assume_init() };
-    t.style_count = 1;
-    t.styles = styles.as_ptr();
+    let mut t = texture_opts(&styles);
     t.seed = 17;
     t.iterations = 1;
     t.tileable = 1;
@@ -303,7 +295,7 @@ fn texture_and_masks_through_the_abi() {
 fn create_destroy_cycles() {
     for _ in 0..3 {
         let ctx = context();
-        let s1 = style(&ctx, "style/starry_256.png");
+        let s1 = style(&ctx, &image("style/starry_256.png"), 0);
         let img = Buf::from_picture(&picture("style/brick_256.png").resized(32, 32), 4, UNISTYLE_U16, 2);
         let mut s2 = null_mut();
         assert_eq!(unsafe { (api().style_from_image)(ctx.0, &img.desc, 16, &mut s2) }, UNISTYLE_OK, "{}", last_error());
@@ -314,22 +306,14 @@ fn create_destroy_cycles() {
 
 #[test]
 fn presets_through_the_abi() {
-    type Load = unsafe extern "C" fn(*const UnistyleContext, *const c_char, *mut *mut UnistylePreset) -> c_int;
-    type Kind = unsafe extern "C" fn(*const UnistylePreset) -> c_int;
-    type Text = unsafe extern "C" fn(*const UnistylePreset) -> *const c_char;
-    type Destroy = unsafe extern "C" fn(*mut UnistylePreset);
-    type StylizeP = unsafe extern "C" fn(*const UnistyleContext, *const UnistylePreset, *const UnistyleImage, *const UnistyleImage, Option<ProgressFn>, *mut c_void, *const UnistyleJob) -> c_int;
-    type TextureP = unsafe extern "C" fn(*const UnistyleContext, *const UnistylePreset, *const UnistyleImage, Option<ProgressFn>, *mut c_void, *const UnistyleJob) -> c_int;
-    let lib = api()._lib;
-    let (load, kind, name, destroy, stylize_p, texture_p): (Symbol<Load>, Symbol<Kind>, Symbol<Text>, Symbol<Destroy>, Symbol<StylizeP>, Symbol<TextureP>) = unsafe {
-        (lib.get(b"unistyle_preset_load").unwrap(), lib.get(b"unistyle_preset_kind").unwrap(), lib.get(b"unistyle_preset_name").unwrap(),
-         lib.get(b"unistyle_preset_destroy").unwrap(), lib.get(b"unistyle_stylize_preset").unwrap(), lib.get(b"unistyle_texture_preset").unwrap())
-    };
+    let a = api();
+    let (load, kind, name, destroy, stylize_p, texture_p) =
+        (&a.preset_load, &a.preset_kind, &a.preset_name, &a.preset_destroy, &a.stylize_preset, &a.texture_preset);
     // Presets copied to a temporary folder (their style cache is written beside them); the
     // images are found on the style search path.
     let dir = tempfile::tempdir().unwrap();
     for p in ["starry-night.toml", "brick-texture.toml"] {
-        std::fs::copy(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("presets").join(p), dir.path().join(p)).unwrap();
+        std::fs::copy(root().join("presets").join(p), dir.path().join(p)).unwrap();
     }
     std::env::set_var("UNISTYLE_STYLE_PATH", image("style"));
     let ctx = context();

@@ -3,47 +3,63 @@
 //! thread) and what the library's types allow (`Stylizer`, `Texture`, `EncodedStyle` shared
 //! by reference). Every threaded result must equal the single-threaded one bit for bit.
 
-mod abi;
 mod common;
 
 use std::ffi::CString;
 use std::ptr::{null, null_mut};
 use std::sync::Barrier;
 
-use abi::*;
+use common::abi::*;
 use common::*;
 use unistyle::capi::*;
 use unistyle::{EncodedStyle, Mask, Picture, Silent, Stylizer, Texture};
 
 const THREADS: usize = 4;
 
+/// Runs `work` on `THREADS` threads at once: each makes its own state with `setup`, then all
+/// wait for each other (a barrier) and start `work` together. Their results, in thread order.
+fn at_once_after<S, T: Send>(setup: impl Fn() -> S + Sync, work: impl Fn(S) -> T + Sync) -> Vec<T> {
+    let barrier = Barrier::new(THREADS);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..THREADS)
+            .map(|_| {
+                s.spawn(|| {
+                    let state = setup();
+                    barrier.wait();
+                    work(state)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    })
+}
+
+/// As [`at_once_after`], without a state of each thread's own.
+fn at_once<T: Send>(work: impl Fn() -> T + Sync) -> Vec<T> {
+    at_once_after(|| (), |()| work())
+}
+
 /// One context's worth of work through the C ABI: a stylization with two styles, a mask,
 /// feathering and three levels, and a two-iteration texture; returns both outputs.
 fn abi_work(ctx: &Ctx, starry: &Style, brick: &Style) -> (Vec<u8>, Vec<u8>) {
+    let a = api();
     let styles = [starry.0 as *const UnistyleStyle, brick.0 as *const UnistyleStyle];
-    let mask = Buf::from_picture(&picture("mask/mask_odd.png"), 1);
-    let input = Buf::from_picture(&picture("content/face_odd.png").resized(80, 60), 3);
+    let mask = Buf::from_picture(&picture("mask/mask_odd.png"), 1, UNISTYLE_U8, 5);
+    let input = Buf::from_picture(&picture("content/face_odd.png").resized(80, 60), 3, UNISTYLE_U8, 5);
     let levels = [3u32, 2, 1];
-    let mut o = stylize_options();
-    o.style_count = 2;
-    o.styles = styles.as_ptr();
+    let mut o = stylize_opts(&styles, 0.8, &levels);
     o.mask_count = 1;
     o.masks = &mask.desc;
-    o.level_count = 3;
-    o.levels = levels.as_ptr();
-    o.alpha = 0.8;
     o.feather = 5.0;
-    let out = Buf::new(80, 60, 3, 0);
-    assert_eq!(unsafe { unistyle_stylize(ctx.0, &input.desc, &o, &out.desc) }, UNISTYLE_OK, "{}", last_error());
-    let mut t = texture_options();
-    t.style_count = 2;
-    t.styles = styles.as_ptr();
+    let out = Buf::new(80, 60, 3, UNISTYLE_U8, 5, 0);
+    assert_eq!(unsafe { (a.stylize)(ctx.0, &input.desc, &o, &out.desc) }, UNISTYLE_OK, "{}", last_error());
+    let mut t = texture_opts(&styles);
     let weights = [0.3f32, 0.7];
     t.weights = weights.as_ptr();
     t.iterations = 2;
     t.seed = 21;
-    let tex = Buf::new(48, 40, 4, 0);
-    assert_eq!(unsafe { unistyle_texture(ctx.0, &t, &tex.desc) }, UNISTYLE_OK, "{}", last_error());
+    let tex = Buf::new(48, 40, 4, UNISTYLE_U8, 5, 0);
+    assert_eq!(unsafe { (a.texture)(ctx.0, &t, &tex.desc) }, UNISTYLE_OK, "{}", last_error());
     (out.bytes, tex.bytes)
 }
 
@@ -54,52 +70,36 @@ fn styles_for(ctx: &Ctx) -> (Style, Style) {
 #[test]
 fn abi_contexts_per_thread_shared_and_handed_over() {
     let t0 = std::time::Instant::now();
-    let ctx = context(&relu3_weights());
+    let ctx = context();
     let (starry, brick) = styles_for(&ctx);
     let single = abi_work(&ctx, &starry, &brick);
 
     // N threads, each with its own context and styles, all at once.
-    let barrier = Barrier::new(THREADS);
-    std::thread::scope(|s| {
-        let handles: Vec<_> = (0..THREADS)
-            .map(|_| {
-                s.spawn(|| {
-                    let ctx = context(&relu3_weights());
-                    let (a, b) = styles_for(&ctx);
-                    barrier.wait();
-                    let r = abi_work(&ctx, &a, &b);
-                    drop((a, b));
-                    r
-                })
-            })
-            .collect();
-        for h in handles {
-            assert!(h.join().unwrap() == single, "a thread with its own context got another result");
-        }
-    });
+    let own = at_once_after(
+        || {
+            let ctx = context();
+            let (a, b) = styles_for(&ctx);
+            (ctx, a, b)
+        },
+        |(ctx, a, b)| {
+            let r = abi_work(&ctx, &a, &b);
+            drop((a, b));
+            r
+        },
+    );
+    for r in own {
+        assert!(r == single, "a thread with its own context got another result");
+    }
 
     // One context and its styles used by N threads concurrently (documented as allowed),
     // two jobs each.
-    let barrier = Barrier::new(THREADS);
-    std::thread::scope(|s| {
-        let handles: Vec<_> = (0..THREADS)
-            .map(|_| {
-                s.spawn(|| {
-                    barrier.wait();
-                    [abi_work(&ctx, &starry, &brick), abi_work(&ctx, &starry, &brick)]
-                })
-            })
-            .collect();
-        for h in handles {
-            for r in h.join().unwrap() {
-                assert!(r == single, "a thread sharing the context got another result");
-            }
-        }
-    });
+    for r in at_once(|| [abi_work(&ctx, &starry, &brick), abi_work(&ctx, &starry, &brick)]).into_iter().flatten() {
+        assert!(r == single, "a thread sharing the context got another result");
+    }
 
     // One context handed from thread to thread: created on one, its styles on a second,
     // used on a third and a fourth, destroyed on a fifth.
-    let ctx2 = std::thread::spawn(|| context(&relu3_weights())).join().unwrap();
+    let ctx2 = std::thread::spawn(context).join().unwrap();
     let (ctx2, (a, b)) = std::thread::spawn(move || {
         let s = styles_for(&ctx2);
         (ctx2, s)
@@ -120,7 +120,7 @@ fn abi_contexts_per_thread_shared_and_handed_over() {
 
 #[test]
 fn abi_last_error_is_per_thread() {
-    let ctx = context(&relu3_weights());
+    let ctx = context();
     let barrier = Barrier::new(THREADS);
     std::thread::scope(|s| {
         for i in 0..THREADS {
@@ -130,36 +130,37 @@ fn abi_last_error_is_per_thread() {
                 for round in 0..50 {
                     barrier.wait();
                     let mut out = null_mut();
-                    let st = unsafe { unistyle_style_create_from_file(ctx.0, path.as_ptr(), 0, &mut out) };
+                    let st = unsafe { (api().style_from_file)(ctx.0, path.as_ptr(), 0, &mut out) };
                     assert_eq!(st, UNISTYLE_ERR_IO);
                     barrier.wait(); // every thread has failed its call before any reads its message
                     let msg = last_error();
                     assert!(msg.contains(&format!("style-of-thread-{i}.png")), "thread {i}, round {round}: '{msg}'");
                     if round % 2 == 1 {
                         // A success on this thread leaves its last error alone.
-                        assert_eq!(unsafe { unistyle_stylize_options_init(&mut stylize_options()) }, UNISTYLE_OK);
+                        assert_eq!(unsafe { (api().stylize_init)(&mut stylize_options()) }, UNISTYLE_OK);
                         assert_eq!(last_error(), msg);
                     }
                 }
             });
         }
     });
-    assert_eq!(unsafe { unistyle_context_levels(null(), null_mut(), 0, null_mut()) }, UNISTYLE_ERR_NULL);
+    assert_eq!(unsafe { (api().context_levels)(null(), null_mut(), 0, null_mut()) }, UNISTYLE_ERR_NULL);
     assert!(last_error().starts_with("unistyle_context_levels"), "{}", last_error());
 }
 
 /// Loads `preset` on `ctx` and runs it as a stylization and as a texture.
 fn preset_work(ctx: &Ctx, preset: &std::path::Path) -> (Vec<u8>, Vec<u8>) {
+    let a = api();
     let mut p = null_mut();
-    assert_eq!(unsafe { unistyle_preset_load(ctx.0, cstr(preset).as_ptr(), &mut p) }, UNISTYLE_OK, "{}", last_error());
-    let input = Buf::from_picture(&picture("content/face_odd.png").resized(64, 48), 3);
-    let out = Buf::new(64, 48, 3, 0);
-    let st = unsafe { unistyle_stylize_preset(ctx.0, p, &input.desc, &out.desc, None, null_mut(), null()) };
+    assert_eq!(unsafe { (a.preset_load)(ctx.0, cstr(preset).as_ptr(), &mut p) }, UNISTYLE_OK, "{}", last_error());
+    let input = Buf::from_picture(&picture("content/face_odd.png").resized(64, 48), 3, UNISTYLE_U8, 5);
+    let out = Buf::new(64, 48, 3, UNISTYLE_U8, 5, 0);
+    let st = unsafe { (a.stylize_preset)(ctx.0, p, &input.desc, &out.desc, None, null_mut(), null()) };
     assert_eq!(st, UNISTYLE_OK, "{}", last_error());
-    let tex = Buf::new(40, 32, 3, 0);
-    let st = unsafe { unistyle_texture_preset(ctx.0, p, &tex.desc, None, null_mut(), null()) };
+    let tex = Buf::new(40, 32, 3, UNISTYLE_U8, 5, 0);
+    let st = unsafe { (a.texture_preset)(ctx.0, p, &tex.desc, None, null_mut(), null()) };
     assert_eq!(st, UNISTYLE_OK, "{}", last_error());
-    unsafe { unistyle_preset_destroy(p) };
+    unsafe { (a.preset_destroy)(p) };
     (out.bytes, tex.bytes)
 }
 
@@ -167,7 +168,7 @@ fn preset_work(ctx: &Ctx, preset: &std::path::Path) -> (Vec<u8>, Vec<u8>) {
 fn abi_presets_loaded_by_threads_at_once() {
     // Threads load one preset at the same time on one context: its style cache (beside the
     // preset) is missing, so they all encode and write the same entries at once.
-    let ctx = context(&relu3_weights());
+    let ctx = context();
     let text = format!(
         "version = 1\nstyle = [\"{}\", \"{}\"]\nmask = \"{}\"\nfeather = 4\nstyle_size = 64\nalpha = 0.8\n\
          [texture]\nseed = 3\niterations = 2\ntileable = true\n",
@@ -180,21 +181,10 @@ fn abi_presets_loaded_by_threads_at_once() {
         std::fs::write(d.path().join("p.toml"), &text).unwrap();
     }
     let single = preset_work(&ctx, &alone.path().join("p.toml"));
-    let barrier = Barrier::new(THREADS);
     let preset = shared.path().join("p.toml");
-    std::thread::scope(|sc| {
-        let hs: Vec<_> = (0..THREADS)
-            .map(|_| {
-                sc.spawn(|| {
-                    barrier.wait();
-                    preset_work(&ctx, &preset)
-                })
-            })
-            .collect();
-        for h in hs {
-            assert!(h.join().unwrap() == single, "a preset loaded on a thread (cold cache) differs");
-        }
-    });
+    for r in at_once(|| preset_work(&ctx, &preset)) {
+        assert!(r == single, "a preset loaded on a thread (cold cache) differs");
+    }
     // Then from the entries they wrote.
     assert!(preset_work(&ctx, &preset) == single, "a preset loaded from the style cache differs");
     let mut entries: Vec<String> = std::fs::read_dir(shared.path().join(".unistyle-cache"))
@@ -239,22 +229,10 @@ fn library_stylizer_and_texture_shared_by_threads() {
         let with = Stylizer::builder(m).region(mask.clone(), e).style(&brick).feather(5.0).alpha(0.8).build().unwrap();
         assert!(bits(&with.run(&content, &mut Silent).unwrap()) == single[0], "a style encoded on another thread differs");
     }
-    let barrier = Barrier::new(THREADS);
-    std::thread::scope(|s| {
-        let hs: Vec<_> = (0..THREADS)
-            .map(|_| {
-                s.spawn(|| {
-                    barrier.wait();
-                    run_all()
-                })
-            })
-            .collect();
-        for h in hs {
-            let r = h.join().unwrap();
-            for (k, what) in ["stylize", "tiled stylize", "texture"].iter().enumerate() {
-                assert!(r[k] == single[k], "{what} on a thread sharing the Stylizer differs from the single-threaded run");
-            }
+    for r in at_once(run_all) {
+        for (k, what) in ["stylize", "tiled stylize", "texture"].iter().enumerate() {
+            assert!(r[k] == single[k], "{what} on a thread sharing the Stylizer differs from the single-threaded run");
         }
-    });
+    }
     println!("library: Stylizer (whole, tiled) and Texture shared by {THREADS} threads, style encoded on {THREADS} threads: identical; {:.1} s", t0.elapsed().as_secs_f64());
 }

@@ -16,35 +16,13 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use common::cbuild::*;
 use common::*;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// Folder of the cdylib built for this test run.
-fn lib_dir() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let deps = exe.parent().unwrap().to_path_buf();
-    if deps.join("libunistyle.so").exists() { deps } else { deps.parent().unwrap().to_path_buf() }
-}
 
 /// Compiles the leak-cycle program into `dir` (`extra`: e.g. `-fsanitize=leak`).
 fn build(dir: &Path, name: &str, extra: &[&str]) -> PathBuf {
     let exe = dir.join(name);
-    let res = Command::new(std::env::var("CC").unwrap_or_else(|_| "cc".into()))
-        .args(["-O1", "-g", "-Wall", "-Wextra", "-Werror", "-std=c11", "-pthread"])
-        .args(extra)
-        .arg("-I")
-        .arg(root().join("plugin-abi"))
-        .arg(root().join("plugin-abi/tests/leak_cycles.c"))
-        .arg("-o")
-        .arg(&exe)
-        .arg(format!("-L{}", lib_dir().display()))
-        .args(["-lunistyle", "-lpthread"])
-        .output()
-        .expect("a C compiler (cc)");
-    assert!(res.status.success(), "C compile failed:\n{}", String::from_utf8_lossy(&res.stderr));
+    cc(&root().join("plugin-abi/tests/leak_cycles.c"), &exe, &[&["-O1", "-g", "-pthread"], extra].concat(), &["-lunistyle", "-lpthread"]);
     exe
 }
 

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod abi;
+pub mod cbuild;
 pub mod gen;
 
 use std::collections::HashMap;
