@@ -88,6 +88,7 @@ fn schema_cases() -> Vec<(String, String, Option<usize>, String, String)> {
         ("negative seed", "[texture]\nseed = -4\n", Some(4), "texture.seed", "≥ 0"),
         ("level alpha value", "level_alpha = { 3 = 2.0 }\n", Some(3), "level_alpha.3", "got 2"),
         ("level alpha key", "level_alpha = { 7 = 0.5 }\n", Some(3), "level_alpha.7", "not a level"),
+        ("level alpha twice", "level_alpha = { 3 = 0.5, 03 = 0.7 }\n", Some(3), "level_alpha.3", "level 3 is given twice"),
         ("level alpha not run", "levels = [3, 2]\nlevel_alpha = { 1 = 0.5 }\n", Some(4), "level_alpha.1", "not among"),
         ("feather > max", "mask = []\nfeather = 20000\n", Some(4), "feather", "got 20000"),
         ("feather no mask", "feather = 3\n", Some(3), "feather", "give `mask`"),

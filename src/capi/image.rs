@@ -235,3 +235,41 @@ impl Checked<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn desc(width: u32, height: u32, channels: u32, sample_type: u32, stride: usize) -> UnistyleImage {
+        // Never read: `check` only looks at the pointer's value.
+        let data = std::ptr::NonNull::<u64>::dangling().as_ptr().cast();
+        UnistyleImage { struct_size: IMAGE_V1_SIZE, width, height, channels, sample_type, stride, data }
+    }
+
+    fn status(d: &UnistyleImage) -> Result<(), i32> {
+        // SAFETY: a valid descriptor; `check` does not read the pixels.
+        unsafe { check(d, "image") }.map(|_| ()).map_err(|f| f.0)
+    }
+
+    #[test]
+    fn span_arithmetic_overflow_is_rejected_not_wrapped() {
+        let big = MAX_SIDE;
+        // The largest descriptor: 32768² RGBA floats, 16 GiB, fits (nothing is read).
+        assert_eq!(status(&desc(big, big, 4, UNISTYLE_F32, big as usize * 16)), Ok(()));
+        // stride × (height − 1) overflows usize, or the span passes isize::MAX.
+        for stride in [usize::MAX, usize::MAX / 2, (isize::MAX as usize / (big as usize - 1)) + 16] {
+            assert_eq!(status(&desc(big, big, 4, UNISTYLE_F32, stride & !3)), Err(UNISTYLE_ERR_INVALID), "stride {stride}");
+        }
+        // Spans up to isize::MAX bytes are allowed (2^63 − 16 here); one past it is refused.
+        let row = 16usize;
+        let stride = (isize::MAX as usize - row) / 4 / 4 * 4;
+        assert_eq!(status(&desc(4, 5, 4, UNISTYLE_U8, stride)), Ok(()));
+        assert_eq!(status(&desc(4, 5, 4, UNISTYLE_U8, stride + 4)), Err(UNISTYLE_ERR_INVALID));
+        // Stride shorter than a row, sizes beyond the limit, bad channels and types.
+        assert_eq!(status(&desc(10, 2, 3, UNISTYLE_U8, 29)), Err(UNISTYLE_ERR_INVALID));
+        assert_eq!(status(&desc(big + 1, 1, 1, UNISTYLE_U8, 1 << 20)), Err(UNISTYLE_ERR_LIMITS));
+        assert_eq!(status(&desc(1, 1, 5, UNISTYLE_U8, 8)), Err(UNISTYLE_ERR_INVALID));
+        assert_eq!(status(&desc(1, 1, 1, 7, 8)), Err(UNISTYLE_ERR_INVALID));
+        assert_eq!(status(&desc(0, 1, 1, UNISTYLE_U8, 8)), Err(UNISTYLE_ERR_INVALID));
+    }
+}

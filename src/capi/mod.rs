@@ -5,6 +5,8 @@
 
 #![allow(clippy::missing_safety_doc)]
 
+#[doc(hidden)]
+pub mod fuzzing;
 mod handles;
 mod image;
 mod options;

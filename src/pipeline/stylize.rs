@@ -453,9 +453,30 @@ pub(crate) fn normalise_weights<T>(items: Vec<(T, f64)>) -> Result<Vec<(T, f64)>
             ));
         }
     }
-    let sum: f64 = items.iter().map(|(_, w)| w).sum();
-    if sum <= 0.0 {
+    // Scaled by the largest first: huge finite weights would otherwise sum to infinity
+    // and all normalise to 0.
+    let max = items.iter().map(|(_, w)| *w).fold(0.0, f64::max);
+    if max <= 0.0 {
         return Err(Error::param("blend", "the weights sum to 0"));
     }
-    Ok(items.into_iter().map(|(t, w)| (t, w / sum)).collect())
+    let sum: f64 = items.iter().map(|(_, w)| w / max).sum();
+    Ok(items.into_iter().map(|(t, w)| (t, w / max / sum)).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalise_weights;
+
+    #[test]
+    fn weights_normalise_to_one_even_when_their_sum_overflows() {
+        for w in [[0.7, 0.3], [1e308, 1e308], [f64::MAX, f64::MAX / 4.0], [5e-324, 0.0]] {
+            let n = normalise_weights(vec![((), w[0]), ((), w[1])]).unwrap();
+            let sum: f64 = n.iter().map(|(_, v)| v).sum();
+            assert!((sum - 1.0).abs() < 1e-12 && n.iter().all(|(_, v)| v.is_finite()), "{w:?} -> {n:?}");
+        }
+        let n = normalise_weights(vec![((), 1e308), ((), 1e308)]).unwrap();
+        assert_eq!((n[0].1, n[1].1), (0.5, 0.5));
+        assert!(normalise_weights(vec![((), 0.0), ((), 0.0)]).is_err());
+        assert!(normalise_weights(vec![((), f64::INFINITY)]).is_err());
+    }
 }

@@ -278,6 +278,10 @@ impl Checker<'_> {
                 if levels.as_ref().is_some_and(|ls| !ls.contains(&level)) {
                     return Err(ctx.err_at(a, &key, format!("level {level} is not among `levels`")));
                 }
+                // Distinct keys can name one level ("3", "03", "+3"): which value would win?
+                if level_alpha.iter().any(|&(l, _)| l == level) {
+                    return Err(ctx.err_at(a, &key, format!("level {level} is given twice")));
+                }
                 level_alpha.push((level, self.float(a, &key, 0.0, 1.0)?));
             }
         }
