@@ -80,6 +80,14 @@ pub enum Error {
     Linalg { what: String, reason: String },
 }
 
+/// `s` with control characters escaped (`\n`), for messages that quote names or values
+/// from a file and must stay on one line.
+pub(crate) fn printable(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { c.escape_default().collect() } else { c.to_string() })
+        .collect()
+}
+
 /// `" line 4, key 'alpha'"`, `" line 4"`, `", key 'version'"` or nothing.
 fn preset_location(line: &Option<usize>, key: &str) -> String {
     match (line, key.is_empty()) {
@@ -105,11 +113,12 @@ impl Error {
         }
     }
 
-    /// Shorthand for an [`Error::Weights`] about the file at `path`.
+    /// Shorthand for an [`Error::Weights`] about the file at `path`. The reason quotes names
+    /// from the file: control characters in it are escaped.
     pub fn weights(path: &std::path::Path, reason: impl Into<String>) -> Self {
         Error::Weights {
             path: path.to_path_buf(),
-            reason: reason.into(),
+            reason: printable(&reason.into()),
         }
     }
 

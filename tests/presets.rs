@@ -93,6 +93,10 @@ fn schema_cases() -> Vec<(String, String, Option<usize>, String, String)> {
         ("feather > max", "mask = []\nfeather = 20000\n", Some(4), "feather", "got 20000"),
         ("feather no mask", "feather = 3\n", Some(3), "feather", "give `mask`"),
         ("bad name", "name = \"a/b\"\n", Some(3), "name", "file names"),
+        // control characters are escaped: messages stay on one line
+        ("name with a newline", "name = \"a\\nb\"\n", Some(3), "name", "'a\\nb' contains '\\n'"),
+        ("key with a newline", "\"a\\nb\" = 1\n", Some(3), "a\\nb", "unknown key"),
+        ("level alpha key with a newline", "level_alpha = { \"x\\n\" = 0.5 }\n", Some(3), "level_alpha.x\\n", "'x\\n' is not a level"),
         // counts
         ("blend count", "blend = [0.5, 0.5]\n", Some(3), "blend", "2 weights for 1 styles"),
         ("blend negative", "blend = [-1.0]\n", Some(3), "blend", "≥ 0"),

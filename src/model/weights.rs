@@ -191,3 +191,29 @@ impl WeightsFile {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A safetensors file of one 1-element f32 tensor named `name` (a JSON string body).
+    fn one_tensor(name_json: &str) -> Vec<u8> {
+        let header = format!(
+            "{{\"__metadata__\":{{\"format\":\"{FORMAT}\"}},\"{name_json}\":{{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}}}"
+        );
+        let mut bytes = (header.len() as u64).to_le_bytes().to_vec();
+        bytes.extend(header.as_bytes());
+        bytes.extend(1f32.to_le_bytes());
+        bytes
+    }
+
+    #[test]
+    fn names_from_the_file_are_quoted_on_one_line() {
+        let Err(e) = WeightsFile::from_bytes(&one_tensor("decoder1.x\\ny\\u001b[31m"), Path::new("w.safetensors")) else {
+            panic!("accepted a stray tensor");
+        };
+        let msg = e.to_string();
+        assert!(msg.contains("unexpected tensor 'decoder1.x\\ny\\u{1b}[31m'"), "{msg}");
+        assert!(!msg.chars().any(char::is_control), "{msg:?}");
+    }
+}

@@ -12,7 +12,7 @@ use super::resolve::SearchPath;
 use super::schema::{Paths, RawPreset, RawTexture, SCHEMA_VERSION};
 use super::settings::{Settings, TextureSettings, MAX_FEATHER, MAX_ITERATIONS, MAX_STYLE_SIZE};
 use super::Preset;
-use crate::error::{Error, Result};
+use crate::error::{printable, Error, Result};
 use crate::model::MAX_LEVEL;
 use crate::pipeline::texture::MAX_TEXTURE_SIDE;
 
@@ -35,11 +35,12 @@ impl Ctx<'_> {
     }
 
     fn err(&self, span: Option<Range<usize>>, key: &str, reason: impl Into<String>) -> Error {
+        // Keys and values quoted in messages may hold control characters ("a\nb" = 1).
         Error::Preset {
             path: self.path.to_path_buf(),
             line: span.map(|s| self.line(s.start)),
-            key: key.to_string(),
-            reason: reason.into(),
+            key: printable(key),
+            reason: printable(&reason.into()),
         }
     }
 
