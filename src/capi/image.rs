@@ -254,11 +254,14 @@ mod tests {
     #[test]
     fn span_arithmetic_overflow_is_rejected_not_wrapped() {
         let big = MAX_SIDE;
-        // The largest descriptor: 32768² RGBA floats, 16 GiB, fits (nothing is read).
-        assert_eq!(status(&desc(big, big, 4, UNISTYLE_F32, big as usize * 16)), Ok(()));
+        // The largest descriptor: 32768 × 4096 RGBA floats (the pixel limit), 2 GiB, fits
+        // (nothing is read); 32768² is over the pixel limit.
+        let tall = (MAX_PIXELS / big as u64) as u32;
+        assert_eq!(status(&desc(big, tall, 4, UNISTYLE_F32, big as usize * 16)), Ok(()));
+        assert_eq!(status(&desc(big, big, 4, UNISTYLE_F32, big as usize * 16)), Err(UNISTYLE_ERR_LIMITS));
         // stride × (height − 1) overflows usize, or the span passes isize::MAX.
-        for stride in [usize::MAX, usize::MAX / 2, (isize::MAX as usize / (big as usize - 1)) + 16] {
-            assert_eq!(status(&desc(big, big, 4, UNISTYLE_F32, stride & !3)), Err(UNISTYLE_ERR_INVALID), "stride {stride}");
+        for stride in [usize::MAX, usize::MAX / 2, (isize::MAX as usize / (tall as usize - 1)) + 16] {
+            assert_eq!(status(&desc(big, tall, 4, UNISTYLE_F32, stride & !3)), Err(UNISTYLE_ERR_INVALID), "stride {stride}");
         }
         // Spans up to isize::MAX bytes are allowed (2^63 − 16 here); one past it is refused.
         let row = 16usize;
