@@ -89,7 +89,7 @@ for t in "${targets[@]}"; do
 done
 
 if ((${#failed[@]})); then
-    echo "== crashes in: ${failed[*]} (reproduce: cargo fuzz run <target> fuzz/artifacts/<target>/<file>)" >&2
+    echo "== crashes in: ${failed[*]}; reproduce: ${fuzz[*]} run ${build_flags[*]} <target> fuzz/artifacts/<target>/<file>" >&2
     exit 1
 fi
 echo "== all ${#targets[@]} targets ran $seconds s without a crash"
