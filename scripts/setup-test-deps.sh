@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Installs the system packages the test suite needs (Debian/Ubuntu), only when missing:
 # a C compiler and libpng for the example host, GIMP 2.10 and its plug-in headers,
-# Krita with a virtual X server, valgrind and LeakSanitizer for the leak checks.
+# Krita with a virtual X server, valgrind and LeakSanitizer for the leak checks, a C++
+# compiler for libFuzzer.
 # Safe to run again; does nothing when all is present.
 set -euo pipefail
 
 need=()
 command -v cc >/dev/null 2>&1 || need+=(gcc)
+# A C++ compiler builds libFuzzer (libfuzzer-sys) for scripts/fuzz.sh.
+command -v c++ >/dev/null 2>&1 || need+=(g++)
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 [ -f /usr/include/png.h ] || need+=(libpng-dev)
 command -v gimp >/dev/null 2>&1 || need+=(gimp)

@@ -2,7 +2,7 @@
 //! level-1 tensors of `wct-vgg19/1`, valid and broken in one way each (names, shapes,
 //! dtypes, metadata, values, truncation). Not from real weights: values are a fixed ramp.
 //!
-//! `cargo run --manifest-path fuzz/Cargo.toml --example weights_seeds -- fuzz/corpus/weights_loader`
+//! `cargo run -p unistyle-fuzz --example weights_seeds -- fuzz/corpus/weights_loader`
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -4,15 +4,16 @@
 //! The ABI cannot know the size of the host's buffer, so the descriptor is first validated
 //! with a dangling pointer (the validation must not touch the pixels), which exercises the
 //! size arithmetic on any width, height and stride. Descriptors that pass and whose span
-//! is small enough then get a real buffer of exactly that span (plus the misalignment the
-//! input asks for): reading or writing one byte outside it is caught by the sanitizer.
+//! is small enough then get a real buffer of that span placed against an inaccessible page
+//! (exactly, or with the misalignment the input asks for and under 16 bytes of slack):
+//! reading or writing past it faults, with or without a sanitizer.
 //!
-//! Input: byte 0 flags, then either compact fields (u16 width, u16 height, u8 channels,
+//! Input: byte 0 flags (bit 0 NULL data, bits 1–2 struct size, bit 3 wide, bits 4–5
+//! misalignment, bit 6 buffer ending exactly at the guard page, bit 7 short stride), then either compact fields (u16 width, u16 height, u8 channels,
 //! u8 sample type, u16 stride padding) or, in wide mode, raw u32/u64 fields; the rest is
 //! the pixel bytes, repeated to fill the buffer.
 #![no_main]
 
-use std::alloc::{alloc_zeroed, dealloc, Layout};
 use std::ffi::c_void;
 
 use libfuzzer_sys::fuzz_target;
@@ -57,19 +58,38 @@ fn span(d: &UnistyleImage) -> Option<u128> {
     (d.height > 0).then(|| d.stride as u128 * (d.height as u128 - 1) + row)
 }
 
-/// A heap block of exactly `size` bytes (at least 1), 16-byte aligned.
+/// A buffer that ends at an inaccessible page, so that reading or writing one byte past it
+/// faults even without a sanitizer. `data()` is where the descriptor points: either exactly
+/// `span` bytes before the guard page (its alignment then follows from the span), or 16-byte
+/// aligned plus `misalign` (leaving under 16 bytes of slack before the guard page). The bytes
+/// from the start of the mapping's used part to the guard page are `bytes_mut()`.
 struct Block {
-    ptr: *mut u8,
-    layout: Layout,
+    map: *mut u8,
+    map_len: usize,
+    start: usize,
+    data: usize,
+    guard: usize,
 }
 
 impl Block {
-    fn new(size: usize, fill: &[u8]) -> Block {
-        let layout = Layout::from_size_align(size.max(1), 16).expect("layout");
-        // SAFETY: the layout has a non-zero size.
-        let ptr = unsafe { alloc_zeroed(layout) };
-        assert!(!ptr.is_null(), "allocation of {size} bytes failed");
-        let b = Block { ptr, layout };
+    fn new(span: usize, misalign: usize, exact_end: bool, fill: &[u8]) -> Block {
+        // SAFETY: sysconf has no preconditions.
+        let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).expect("page size");
+        let needed = span + misalign + 16;
+        let guard = needed.div_ceil(page) * page;
+        let map_len = guard + page;
+        // SAFETY: an anonymous private mapping; the result is checked.
+        let map = unsafe {
+            libc::mmap(std::ptr::null_mut(), map_len, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1, 0)
+        };
+        assert!(map != libc::MAP_FAILED, "mmap of {map_len} bytes failed");
+        let map = map.cast::<u8>();
+        // SAFETY: `guard` is page-aligned and the page after it lies inside the mapping.
+        let rc = unsafe { libc::mprotect(map.add(guard).cast(), page, libc::PROT_NONE) };
+        assert_eq!(rc, 0, "mprotect of the guard page failed");
+        let data = if exact_end { guard - span } else { ((guard - span - misalign) & !15) + misalign };
+        debug_assert!(data + span <= guard && data >= misalign);
+        let b = Block { map, map_len, start: data - misalign, data, guard };
         if !fill.is_empty() {
             for (i, v) in b.bytes_mut().iter_mut().enumerate() {
                 *v = fill[i % fill.len()];
@@ -78,20 +98,38 @@ impl Block {
         b
     }
 
+    fn data(&self) -> *mut c_void {
+        // SAFETY: `data` is within the mapping.
+        unsafe { self.map.add(self.data) }.cast()
+    }
+
+    /// Offset of `data()` within `bytes_mut()`.
+    fn data_offset(&self) -> usize {
+        self.data - self.start
+    }
+
     fn bytes_mut(&self) -> &mut [u8] {
-        // SAFETY: `ptr` owns `layout.size()` initialised bytes.
-        unsafe { std::slice::from_raw_parts_mut(self.ptr, self.layout.size()) }
+        // SAFETY: `start..guard` is readable and writable memory owned by this block.
+        unsafe { std::slice::from_raw_parts_mut(self.map.add(self.start), self.guard - self.start) }
     }
 }
 
 impl Drop for Block {
     fn drop(&mut self) {
-        // SAFETY: allocated in `new` with this layout.
-        unsafe { dealloc(self.ptr, self.layout) }
+        // SAFETY: mapped in `new` with this length.
+        unsafe { libc::munmap(self.map.cast(), self.map_len) };
     }
 }
 
-fn describe(data: &[u8]) -> (UnistyleImage, u8, bool, &[u8]) {
+struct Described<'a> {
+    desc: UnistyleImage,
+    misalign: u8,
+    null_data: bool,
+    exact_end: bool,
+    pixels: &'a [u8],
+}
+
+fn describe(data: &[u8]) -> Described<'_> {
     let mut inp = Input { bytes: data };
     let [flags] = inp.take::<1>();
     let wide = flags & 0x08 != 0;
@@ -127,20 +165,22 @@ fn describe(data: &[u8]) -> (UnistyleImage, u8, bool, &[u8]) {
         let stride = if flags & 0x80 != 0 { row.saturating_sub(pad.max(1)) } else { row + pad };
         d.stride = stride.min(usize::MAX as u128) as usize;
     }
-    (d, misalign, flags & 0x01 != 0, inp.bytes)
+    Described { desc: d, misalign, null_data: flags & 0x01 != 0, exact_end: flags & 0x40 != 0, pixels: inp.bytes }
 }
 
 fuzz_target!(|data: &[u8]| {
-    let (mut d, misalign, null_data, pixels) = describe(data);
+    let Described { desc: mut d, misalign, null_data, exact_end, pixels } = describe(data);
 
     // A NULL descriptor.
     assert_eq!(unsafe { check_image(std::ptr::null()) }.map_err(|e| e.0), Err(UNISTYLE_ERR_NULL));
 
     // Validation alone, with a pointer that must not be dereferenced.
-    let fake = 0x1000usize + misalign as usize;
+    // It has the alignment the real buffer below will have.
+    let span = span(&d);
+    let align = if exact_end { (16 - span.unwrap_or(0) % 16) as usize % 16 } else { misalign as usize };
+    let fake = 0x1000usize + align;
     d.data = if null_data { std::ptr::null_mut() } else { fake as *mut c_void };
     let checked = unsafe { check_image(&d) };
-    let span = span(&d);
     if checked.is_ok() {
         assert!(!null_data);
         assert!(d.struct_size >= IMAGE_V1_SIZE);
@@ -153,11 +193,10 @@ fuzz_target!(|data: &[u8]| {
     }
     let Some(span) = span.filter(|&s| s <= MAX_SPAN) else { return };
 
-    // The conversions, on a buffer of exactly the span.
-    let block = Block::new(misalign as usize + span as usize, pixels);
-    // SAFETY: misalign < 4 ≤ the block's size whenever span ≥ 1; span 0 means an invalid
-    // descriptor, whose pointer is never read.
-    d.data = if null_data { std::ptr::null_mut() } else { unsafe { block.ptr.add(misalign as usize) }.cast() };
+    // The conversions, on a buffer of the span that ends at (or within 16 bytes of) a guard page.
+    let block = Block::new(span as usize, misalign as usize, exact_end, pixels);
+    d.data = if null_data { std::ptr::null_mut() } else { block.data() };
+    assert_eq!(block.data() as usize % 16, align);
     let before = block.bytes_mut().to_vec();
     let picture = unsafe { image_to_picture(&d) };
     let mask = unsafe { image_to_mask(&d) };
@@ -184,7 +223,7 @@ fuzz_target!(|data: &[u8]| {
     // rows is never touched.
     assert_eq!(unsafe { picture_to_image(&picture, &d) }, Ok(()));
     let after = block.bytes_mut();
-    let base = misalign as usize;
+    let base = block.data_offset();
     let row = row_bytes(&d).expect("valid") as usize;
     for (i, (a, b)) in before.iter().zip(after.iter()).enumerate() {
         let in_row = i >= base && (i - base) % d.stride < row && (i - base) / d.stride < h;

@@ -5,6 +5,7 @@
 
 #![allow(clippy::missing_safety_doc)]
 
+#[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
 mod handles;
