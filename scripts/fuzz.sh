@@ -104,7 +104,9 @@ for t in "${targets[@]}"; do
     echo "== $t: fuzzing for $seconds s"
     status=0
     # New inputs go to the first corpus folder (the grown corpus); the seeds are only read.
-    run_target "$t" "$work" "fuzz/corpus/$t" "${args[@]}" >"$logs/$t.log" 2>&1 || status=$?
+    seeds=fuzz/corpus/$t
+    [[ -d $seeds ]] || seeds=$work
+    run_target "$t" "$work" "$seeds" "${args[@]}" >"$logs/$t.log" 2>&1 || status=$?
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$logs/$t.log" | tail -n 1)
     done_line=$(grep -E '^#[0-9]+[[:space:]]+DONE' "$logs/$t.log" | tail -n 1 || true)
     if ((status == 0)); then

@@ -15,10 +15,11 @@ const PREFERRED: [&str; 3] = [
     "wct-vgg19-relu3.safetensors",
 ];
 
-/// Resolves the weights file to use.
-pub fn locate_weights(explicit: Option<&Path>) -> Result<PathBuf> {
+/// Resolves the weights file to use. `option` names the caller's way of giving the path
+/// explicitly (the CLI's `--weights`, the C ABI's `weights_path`) for error messages.
+pub fn locate_weights(explicit: Option<&Path>, option: &'static str) -> Result<PathBuf> {
     if let Some(p) = explicit {
-        return pick(p).ok_or_else(|| missing(p, "the weights path given (--weights)"));
+        return pick(p).ok_or_else(|| missing(p, option));
     }
     if let Some(v) = std::env::var_os(WEIGHTS_ENV).filter(|v| !v.is_empty()) {
         let p = PathBuf::from(v);
@@ -38,7 +39,7 @@ pub fn locate_weights(explicit: Option<&Path>) -> Result<PathBuf> {
             .collect::<Vec<_>>()
             .join(" or ")
     };
-    Err(Error::WeightsNotFound { searched })
+    Err(Error::WeightsNotFound { option, searched })
 }
 
 fn missing(p: &Path, source: &str) -> Error {

@@ -162,7 +162,9 @@ fn misuse_is_reported_and_leaves_output_untouched() {
     unsafe {
         let mut h = null_mut();
         assert_eq!((a.context_create)(c"/no/such/weights.safetensors".as_ptr(), null(), &mut h), UNISTYLE_ERR_WEIGHTS);
-        assert!(last_error().contains("/no/such/weights.safetensors"));
+        let msg = last_error();
+        assert!(msg.contains("/no/such/weights.safetensors") && msg.contains("weights_path"), "{msg}");
+        assert!(!msg.contains("--weights"), "a CLI option named through the C ABI: {msg}");
         assert!(h.is_null());
         assert_eq!((a.context_create)(null(), c"quantum".as_ptr(), &mut h), UNISTYLE_ERR_INVALID);
         assert_eq!((a.context_create)(cstr(&relu3_weights()).as_ptr(), null(), null_mut()), UNISTYLE_ERR_NULL);

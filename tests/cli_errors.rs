@@ -81,7 +81,7 @@ fn bad_inputs_are_refused_cleanly() {
     };
     let missing = d.join("nope.safetensors");
     let cases = vec![
-        Case { name: "missing weights", args: base(&missing, &content, &style, &out), expect: &["nope.safetensors", "weights"] },
+        Case { name: "missing weights", args: base(&missing, &content, &style, &out), expect: &["nope.safetensors", "given by --weights"] },
         Case { name: "empty weights", args: base(&empty, &content, &style, &out), expect: &["empty.safetensors", "empty"] },
         Case { name: "garbage weights", args: base(&garbage, &content, &style, &out), expect: &["garbage.safetensors", "safetensors"] },
         Case { name: "truncated weights", args: base(&truncated, &content, &style, &out), expect: &["truncated.safetensors"] },

@@ -14,23 +14,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::cbuild::{lib_path as built_library, root};
 use common::*;
 
 const GIMP_TIMEOUT: Duration = Duration::from_secs(180);
 const SMALL: u32 = 128; // side of the content of the further cases, to keep the test short
 const SEL: (u32, u32, u32, u32) = (32, 24, 64, 56); // x, y, w, h of the test selection
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// The `libunistyle.so` built with this test binary.
-fn built_library() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let deps = exe.parent().unwrap().to_path_buf();
-    let lib = deps.join("libunistyle.so");
-    if lib.exists() { lib } else { deps.parent().unwrap().join("libunistyle.so") }
-}
 
 /// A Scheme string literal.
 fn q(p: &Path) -> String {

@@ -14,24 +14,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::cbuild::{lib_path as library, root};
 use common::*;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn plugin_dir() -> PathBuf {
     root().join("plugin-abi/krita")
-}
-
-/// The built `libunistyle.so` (beside the test binary's `deps/` folder, like `c_host.rs`).
-fn library() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let deps = exe.parent().unwrap().to_path_buf();
-    let dir = if deps.join("libunistyle.so").exists() { deps } else { deps.parent().unwrap().to_path_buf() };
-    let lib = dir.join("libunistyle.so");
-    assert!(lib.exists(), "{} not built (cdylib of this crate)", lib.display());
-    lib
 }
 
 /// Full path of `tool` on PATH, or a failure saying how to install it.

@@ -122,7 +122,7 @@ pub unsafe extern "C" fn unistyle_context_create(
         // SAFETY: documented string arguments.
         let path = unsafe { str_arg(weights_path, "weights_path")? }.map(PathBuf::from);
         let device = parse_device(unsafe { str_arg(device, "device")? }.unwrap_or("cpu"))?;
-        let model = Model::load(locate_weights(path.as_deref())?, &device)?;
+        let model = Model::load(locate_weights(path.as_deref(), "weights_path")?, &device)?;
         // SAFETY: checked above.
         unsafe { put(out, UnistyleContext::new(model), "out") }
     })

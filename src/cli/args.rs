@@ -55,7 +55,7 @@ pub fn check_model_args(args: &ModelArgs) -> Result<()> {
 /// Loads the model the flags point at.
 pub fn load_model(args: &ModelArgs) -> Result<Model> {
     let device = parse_device(&args.device)?;
-    let path = locate_weights(args.weights.as_deref())?;
+    let path = locate_weights(args.weights.as_deref(), "--weights")?;
     Model::load(&path, &device)
 }
 
