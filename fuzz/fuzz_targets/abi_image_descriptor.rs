@@ -61,8 +61,8 @@ fn span(d: &UnistyleImage) -> Option<u128> {
 /// A buffer that ends at an inaccessible page, so that reading or writing one byte past it
 /// faults even without a sanitizer. `data()` is where the descriptor points: either exactly
 /// `span` bytes before the guard page (its alignment then follows from the span), or 16-byte
-/// aligned plus `misalign` (leaving under 16 bytes of slack before the guard page). The bytes
-/// from the start of the mapping's used part to the guard page are `bytes_mut()`.
+/// aligned plus `misalign` (leaving under 16 bytes of slack before the guard page).
+/// `bytes_mut()` runs from `misalign` bytes before `data()` to the guard page.
 struct Block {
     map: *mut u8,
     map_len: usize,
@@ -101,11 +101,6 @@ impl Block {
     fn data(&self) -> *mut c_void {
         // SAFETY: `data` is within the mapping.
         unsafe { self.map.add(self.data) }.cast()
-    }
-
-    /// Offset of `data()` within `bytes_mut()`.
-    fn data_offset(&self) -> usize {
-        self.data - self.start
     }
 
     fn bytes_mut(&self) -> &mut [u8] {
@@ -223,7 +218,7 @@ fuzz_target!(|data: &[u8]| {
     // rows is never touched.
     assert_eq!(unsafe { picture_to_image(&picture, &d) }, Ok(()));
     let after = block.bytes_mut();
-    let base = block.data_offset();
+    let base = misalign as usize; // data() lies `misalign` bytes into bytes_mut()
     let row = row_bytes(&d).expect("valid") as usize;
     for (i, (a, b)) in before.iter().zip(after.iter()).enumerate() {
         let in_row = i >= base && (i - base) % d.stride < row && (i - base) / d.stride < h;
