@@ -21,7 +21,8 @@
 #   UNISTYLE_FUZZ_SANITIZER      none (default: the coverage build) or address (cargo fuzz)
 #   UNISTYLE_FUZZ_TOOLCHAIN      address build only: "nightly" or "stable" (default: nightly if installed)
 #   UNISTYLE_FUZZ_CORPUS         where the grown corpus is kept (default target/fuzz/corpus); the
-#                                committed seeds in fuzz/corpus/<target> are read, never written
+#                                committed seeds in fuzz/corpus/<target> and the generated ones in
+#                                target/fuzz/seeds/<target> are read, never written
 set -euo pipefail
 
 seconds=${1:-60}
@@ -46,13 +47,26 @@ if ! diff <(manifest_section Cargo.toml) <(manifest_section fuzz/instrumented/Ca
     exit 1
 fi
 
+# The weights_loader seeds are generated, not committed (no weights-format file in the
+# repository), with a plain build of the main package (before any fuzz build settings).
+echo "== writing the weights_loader seeds"
+generated=$root/target/fuzz/seeds
+rm -rf "$generated"
+cargo run --quiet --release --example fuzz_weights_seeds -- "$generated/weights_loader" >/dev/null
+
 start=$(date +%s)
 case $sanitizer in
     none)
         echo "== building the fuzz targets (coverage instrumentation, no sanitizer)"
         target_dir=$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
         RUSTC_WRAPPER=$root/scripts/fuzz-rustc-wrapper.sh cargo build --release -p unistyle-fuzz --bins
-        run_target() { "$target_dir/release/$1" "${@:2}"; }
+        # run_target TARGET CORPUS... -- LIBFUZZER_ARGS... (cargo fuzz's form; the binary takes both without the --)
+        run_target() {
+            local t=$1 a=()
+            shift
+            for x in "$@"; do [[ $x == -- ]] || a+=("$x"); done
+            "$target_dir/release/$t" "${a[@]}"
+        }
         reproduce="$target_dir/release/<target> fuzz/artifacts/<target>/<file>"
         ;;
     address)
@@ -84,7 +98,7 @@ case $sanitizer in
         build_flags=(-s address --codegen-units 16)
         echo "== building the fuzz targets ($toolchain, AddressSanitizer)"
         "${fuzz[@]}" build "${build_flags[@]}"
-        run_target() { "${fuzz[@]}" run "${build_flags[@]}" "$1" "${@:2:2}" -- "${@:4}"; }
+        run_target() { "${fuzz[@]}" run "${build_flags[@]}" "$@"; }
         reproduce="${fuzz[*]} run ${build_flags[*]} <target> fuzz/artifacts/<target>/<file>"
         ;;
     *)
@@ -93,6 +107,7 @@ case $sanitizer in
         ;;
 esac
 echo "== built in $(($(date +%s) - start)) s"
+
 
 failed=()
 for t in "${targets[@]}"; do
@@ -104,9 +119,11 @@ for t in "${targets[@]}"; do
     echo "== $t: fuzzing for $seconds s"
     status=0
     # New inputs go to the first corpus folder (the grown corpus); the seeds are only read.
-    seeds=fuzz/corpus/$t
-    [[ -d $seeds ]] || seeds=$work
-    run_target "$t" "$work" "$seeds" "${args[@]}" >"$logs/$t.log" 2>&1 || status=$?
+    seeds=()
+    for d in "fuzz/corpus/$t" "$generated/$t"; do
+        [[ -d $d ]] && seeds+=("$d")
+    done
+    run_target "$t" "$work" "${seeds[@]}" -- "${args[@]}" >"$logs/$t.log" 2>&1 || status=$?
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$logs/$t.log" | tail -n 1)
     done_line=$(grep -E '^#[0-9]+[[:space:]]+DONE' "$logs/$t.log" | tail -n 1 || true)
     if ((status == 0)); then
