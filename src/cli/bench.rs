@@ -89,7 +89,13 @@ fn run_one(a: &BenchArgs, images: &Path, size: usize) -> Result<()> {
         let style = EncodedStyle::encode(&model, &style_img, &levels)?;
         model.device().synchronize()?;
         let style_s = t0.elapsed().as_secs_f64();
-        let st = Stylizer::builder(&model).style(&style).levels(levels.clone()).alpha(0.6).tile_size(a.model.tile_size).build()?;
+        let st = Stylizer::builder(&model)
+            .style(&style)
+            .levels(levels.clone())
+            .alpha(0.6)
+            .tile_size(a.model.tile_size)
+            .precision(a.model.precision.unwrap_or_default())
+            .build()?;
         let (_, times) = st.run_timed(&content, &mut Silent)?;
         runs.push((t0.elapsed().as_secs_f64(), style_s, times));
     }
@@ -165,6 +171,9 @@ pub fn run(a: BenchArgs) -> Result<()> {
         cmd.args(["--device", &a.model.device, "--tile-size", &a.model.tile_size.to_string()]).arg("--images").arg(&images);
         if let Some(w) = &a.model.weights {
             cmd.arg("--weights").arg(w);
+        }
+        if let Some(p) = a.model.precision {
+            cmd.args(["--precision", p.name()]);
         }
         let out = cmd.output().map_err(|e| Error::param("bench", e.to_string()))?;
         let text = String::from_utf8_lossy(&out.stdout).to_string();

@@ -69,6 +69,9 @@ pub fn run(a: StylizeArgs) -> Result<()> {
     if a.foreground_only.is_some() {
         settings.foreground_only = a.foreground_only;
     }
+    if a.model.precision.is_some() {
+        settings.precision = a.model.precision;
+    }
     settings.validate().map_err(flagify)?;
     check_model_args(&a.model)?;
     image_io::check_output(&a.out)?;

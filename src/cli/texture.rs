@@ -59,6 +59,9 @@ pub fn run(a: TextureArgs) -> Result<()> {
     // Texture synthesis always runs at alpha 1 on the whole image.
     settings.alpha = None;
     settings.level_alpha.clear();
+    if a.model.precision.is_some() {
+        settings.precision = a.model.precision;
+    }
     settings.validate_texture().map_err(flagify)?;
     check_model_args(&a.model)?;
     image_io::check_output(&a.out)?;

@@ -1,11 +1,14 @@
 //! Reconstruction decoders: decoder `k` inverts the encoder from relu{k}_1 back to RGB.
 
-use candle_core::Tensor;
+use candle_core::{DType, Tensor};
 use candle_nn::VarBuilder;
 
 use super::architecture::decoder_plan;
+use super::cpu_pass::{self, Pass};
 use super::layers::{load_plan, run_layer, Layer};
 use super::pad::Border;
+use crate::error::{Error, Result};
+use crate::transform::host::with_cpu_f32;
 
 #[derive(Debug, Clone)]
 pub struct Decoder {
@@ -40,15 +43,56 @@ impl Decoder {
             x = run_layer(layer, &x, border)?;
         }
         let (_, _, h, w) = x.dims4()?;
-        if h < height || w < width {
-            candle_core::bail!(
-                "decoder{} produced {h}x{w}, smaller than the requested {height}x{width}",
-                self.level
-            );
-        }
+        self.check_size(h, w, height, width)
+            .map_err(|e| candle_core::Error::Msg(e.to_string()))?;
         if h != height || w != width {
             x = x.narrow(2, 0, height)?.narrow(3, 0, width)?.contiguous()?;
         }
         Ok(x)
+    }
+
+    fn check_size(&self, h: usize, w: usize, height: usize, width: usize) -> Result<()> {
+        if h < height || w < width {
+            return Err(Error::Tensor(format!(
+                "decoder{} produced {h}x{w}, smaller than the requested {height}x{width}",
+                self.level
+            )));
+        }
+        Ok(())
+    }
+
+    /// As [`Self::forward`]; on the CPU the layers run over `pass`'s pooled buffers at its
+    /// precision.
+    pub(crate) fn forward_pass(
+        &self,
+        features: &Tensor,
+        height: usize,
+        width: usize,
+        pass: Pass,
+    ) -> Result<Tensor> {
+        if !features.device().is_cpu()
+            || features.dtype() != DType::F32
+            || !cpu_pass::supports(self.layers.iter())
+        {
+            return Ok(self.forward(features, height, width, pass.border)?);
+        }
+        let dims = features.dims4()?;
+        let out = with_cpu_f32(features, |src| {
+            pass.run(&self.layers, src, dims, |_, _| Ok(()))
+        })?
+        .ok_or_else(|| Error::Tensor("decoder input is not on the CPU".into()))??;
+        self.check_size(out.h, out.w, height, width)?;
+        let plane = out.h * out.w;
+        let mut rgb = crate::model::buffers::with_capacity(out.n * out.c * height * width)?;
+        for p in out.buf.chunks_exact(plane) {
+            for row in p.chunks_exact(out.w).take(height) {
+                rgb.extend_from_slice(&row[..width]);
+            }
+        }
+        Ok(Tensor::from_vec(
+            rgb,
+            (out.n, out.c, height, width),
+            features.device(),
+        )?)
     }
 }

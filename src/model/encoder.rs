@@ -1,12 +1,15 @@
 //! The VGG-19 ("vgg_normalised") encoder trunk: one network with taps at relu1_1…relu5_1,
 //! so a single pass yields every level's features.
 
-use candle_core::{Module, Tensor};
+use candle_core::{DType, Module, Tensor};
 use candle_nn::VarBuilder;
 
 use super::architecture::encoder_segment;
+use super::cpu_pass::{self, Pass};
 use super::layers::{load_plan, run_layer, Conv1x1, Layer};
 use super::pad::Border;
+use crate::error::Result;
+use crate::transform::host::with_cpu_f32;
 
 #[derive(Debug, Clone)]
 pub struct Encoder {
@@ -35,8 +38,66 @@ impl Encoder {
 
     /// Encodes `[1, 3, H, W]` RGB in 0..1 and returns the features of levels `1..=upto`
     /// (index `k-1` holds `relu{k}_1`, `[1, C_k, h_k, w_k]`).
-    pub fn forward(&self, image: &Tensor, upto: usize, border: Border) -> candle_core::Result<Vec<Tensor>> {
-        let mut x = self.preprocess.forward(image)?;
+    pub fn forward(
+        &self,
+        image: &Tensor,
+        upto: usize,
+        border: Border,
+    ) -> candle_core::Result<Vec<Tensor>> {
+        self.forward_from(self.preprocess.forward(image)?, upto, border)
+    }
+
+    /// As [`Self::forward`], keeping only the taps `keep` selects (the others are `None`);
+    /// on the CPU the trunk runs over `pass`'s pooled buffers at its precision.
+    pub(crate) fn taps(
+        &self,
+        image: &Tensor,
+        upto: usize,
+        keep: &dyn Fn(usize) -> bool,
+        pass: Pass,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let x = self.preprocess.forward(image)?;
+        let layers = || self.segments.iter().take(upto).flatten();
+        if upto == 0
+            || !x.device().is_cpu()
+            || x.dtype() != DType::F32
+            || !cpu_pass::supports(layers())
+        {
+            let all = self.forward_from(x, upto, pass.border)?;
+            return Ok(all
+                .into_iter()
+                .enumerate()
+                .map(|(i, t)| keep(i + 1).then_some(t))
+                .collect());
+        }
+        let dims = x.dims4()?;
+        let device = x.device().clone();
+        let mut out: Vec<Option<Tensor>> = vec![None; upto];
+        let last = with_cpu_f32(&x, |src| {
+            pass.run(layers(), src, dims, |level, p| {
+                // The top tap is the pass's result, handed over below without a copy.
+                if level < upto && keep(level) {
+                    let copy = crate::model::buffers::copied(&p.buf)?;
+                    out[level - 1] = Some(Tensor::from_vec(copy, (p.n, p.c, p.h, p.w), &device)?);
+                }
+                Ok(())
+            })
+        })?
+        .ok_or_else(|| crate::Error::Tensor("encoder input is not on the CPU".into()))??;
+        if keep(upto) {
+            let shape = (last.n, last.c, last.h, last.w);
+            out[upto - 1] = Some(Tensor::from_vec(last.buf.into_vec(), shape, &device)?);
+        }
+        Ok(out)
+    }
+
+    /// Runs the trunk layer by layer through candle from the preprocessed image.
+    fn forward_from(
+        &self,
+        mut x: Tensor,
+        upto: usize,
+        border: Border,
+    ) -> candle_core::Result<Vec<Tensor>> {
         let mut taps = Vec::with_capacity(upto);
         for segment in self.segments.iter().take(upto) {
             for layer in segment {

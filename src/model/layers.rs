@@ -84,6 +84,19 @@ impl Conv3x3 {
         matches!(self.imp, ConvImpl::Fused(_))
     }
 
+    /// The packed weights of the fused CPU kernel, if this layer runs it.
+    pub(crate) fn packed(&self) -> Option<&PackedConv> {
+        match &self.imp {
+            ConvImpl::Fused(p) => Some(p),
+            ConvImpl::Generic { .. } => None,
+        }
+    }
+
+    /// Whether ReLU follows the convolution.
+    pub fn relu(&self) -> bool {
+        self.relu
+    }
+
     pub fn forward(&self, x: &Tensor, border: Border) -> candle_core::Result<Tensor> {
         match &self.imp {
             ConvImpl::Fused(p) => {

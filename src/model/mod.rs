@@ -2,16 +2,20 @@
 //! from one `wct-vgg19/1` safetensors file (see `weights/README.md`).
 
 pub mod architecture;
+pub mod buffers;
 mod conv_cpu;
+mod cpu_pass;
 pub mod decoder;
 pub mod encoder;
 pub mod layers;
 pub mod pad;
+pub mod precision;
 pub mod resample;
 pub mod weights;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
@@ -20,11 +24,15 @@ pub use architecture::{CHANNELS, MAX_LEVEL};
 pub use decoder::Decoder;
 pub use encoder::Encoder;
 pub use pad::Border;
+pub use precision::Precision;
 pub use weights::{WeightsFile, FORMAT};
 
 use crate::error::{Error, Result};
+use buffers::BufferPool;
+use cpu_pass::Pass;
 
-/// Encoder and decoders on one device.
+/// Encoder and decoders on one device, with the pool their CPU activations are drawn from
+/// (shared by clones, kept across runs; see [`buffers`]).
 #[derive(Debug, Clone)]
 pub struct Model {
     device: Device,
@@ -32,6 +40,7 @@ pub struct Model {
     decoders: BTreeMap<usize, Decoder>,
     source: PathBuf,
     content_hash: String,
+    pool: Arc<BufferPool>,
 }
 
 impl Model {
@@ -63,6 +72,7 @@ impl Model {
             decoders,
             source: file.path,
             content_hash: file.content_hash,
+            pool: Arc::default(),
         })
     }
 
@@ -102,12 +112,62 @@ impl Model {
         }
     }
 
+    /// The activation buffers this model keeps between runs (see [`buffers`]).
+    pub fn buffers(&self) -> &BufferPool {
+        &self.pool
+    }
+
+    fn pass(&self, border: Border, precision: Precision) -> Pass<'_> {
+        Pass {
+            border,
+            precision,
+            pool: &self.pool,
+        }
+    }
+
     /// Encodes `[1, 3, H, W]` RGB (0..1) and returns relu1_1 … relu{upto}_1.
     pub fn encode(&self, image: &Tensor, upto: usize, border: Border) -> Result<Vec<Tensor>> {
+        self.encode_with(image, upto, border, Precision::F32)
+    }
+
+    /// As [`Self::encode`], at `precision`.
+    pub fn encode_with(
+        &self,
+        image: &Tensor,
+        upto: usize,
+        border: Border,
+        precision: Precision,
+    ) -> Result<Vec<Tensor>> {
         if upto > self.encoder.max_level() {
             self.check_level(upto)?;
         }
-        Ok(self.encoder.forward(image, upto, border)?)
+        let taps = self
+            .encoder
+            .taps(image, upto, &|_| true, self.pass(border, precision))?;
+        taps.into_iter()
+            .map(|t| t.ok_or_else(|| Error::Tensor("a tap was not kept".into())))
+            .collect()
+    }
+
+    /// Encodes `[1, 3, H, W]` RGB (0..1) and returns relu{level}_1 alone (no copy of the
+    /// shallower taps is made).
+    pub fn encode_level(
+        &self,
+        image: &Tensor,
+        level: usize,
+        border: Border,
+        precision: Precision,
+    ) -> Result<Tensor> {
+        if level == 0 || level > self.encoder.max_level() {
+            self.check_level(level)?;
+        }
+        let taps =
+            self.encoder
+                .taps(image, level, &|l| l == level, self.pass(border, precision))?;
+        taps.into_iter()
+            .last()
+            .flatten()
+            .ok_or_else(|| Error::Tensor(format!("level {level} was not encoded")))
     }
 
     /// Decodes relu{level}_1 features to `[1, 3, height, width]` RGB.
@@ -119,7 +179,20 @@ impl Model {
         width: usize,
         border: Border,
     ) -> Result<Tensor> {
+        self.decode_with(level, features, height, width, border, Precision::F32)
+    }
+
+    /// As [`Self::decode`], at `precision`.
+    pub fn decode_with(
+        &self,
+        level: usize,
+        features: &Tensor,
+        height: usize,
+        width: usize,
+        border: Border,
+        precision: Precision,
+    ) -> Result<Tensor> {
         self.check_level(level)?;
-        Ok(self.decoders[&level].forward(features, height, width, border)?)
+        self.decoders[&level].forward_pass(features, height, width, self.pass(border, precision))
     }
 }

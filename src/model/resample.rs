@@ -52,6 +52,53 @@ fn planes<'a>(storage: &'a CpuStorage, layout: &Layout, op: &str) -> candle_core
     Ok((&v[a..b], n * c, h, w))
 }
 
+/// The CPU max-pool: `src` holds `h × w` planes, `out` the same number of
+/// `⌈h/2⌉ × ⌈w/2⌉` planes (every value written).
+pub(crate) fn pool_into(src: &[f32], h: usize, w: usize, border: Border, out: &mut [f32]) {
+    let (oh, ow) = (h.div_ceil(2), w.div_ceil(2));
+    // The partner of the last row/column of an odd axis: itself (ceil mode) or, on a
+    // torus, the first one.
+    let partner = |i: usize, len: usize| match (i + 1 < len, border) {
+        (true, _) => i + 1,
+        (false, Border::Reflect) => i,
+        (false, Border::Circular) => 0,
+    };
+    if oh * ow > 0 {
+        out.par_chunks_exact_mut(oh * ow)
+            .zip(src.par_chunks_exact(h * w))
+            .for_each(|(o, p)| {
+                for (oy, orow) in o.chunks_exact_mut(ow).enumerate() {
+                    let r0 = &p[2 * oy * w..][..w];
+                    let r1 = &p[partner(2 * oy, h) * w..][..w];
+                    for (ox, v) in orow.iter_mut().enumerate() {
+                        let (x0, x1) = (2 * ox, partner(2 * ox, w));
+                        *v = r0[x0].max(r0[x1]).max(r1[x0]).max(r1[x1]);
+                    }
+                }
+            });
+    }
+}
+
+/// The CPU 2× nearest upsampling: `src` holds `h × w` planes, `out` the same number of
+/// `2h × 2w` planes (every value written).
+pub(crate) fn upsample_into(src: &[f32], h: usize, w: usize, out: &mut [f32]) {
+    let ow = 2 * w;
+    if h * w > 0 {
+        out.par_chunks_exact_mut(4 * h * w)
+            .zip(src.par_chunks_exact(h * w))
+            .for_each(|(o, p)| {
+                for (row, pair) in p.chunks_exact(w).zip(o.chunks_exact_mut(2 * ow)) {
+                    let (first, second) = pair.split_at_mut(ow);
+                    for (d, &v) in first.chunks_exact_mut(2).zip(row) {
+                        d[0] = v;
+                        d[1] = v;
+                    }
+                    second.copy_from_slice(first);
+                }
+            });
+    }
+}
+
 struct PoolCpu(Border);
 
 impl CustomOp1 for PoolCpu {
@@ -63,26 +110,8 @@ impl CustomOp1 for PoolCpu {
         let (src, _, h, w) = planes(storage, layout, "max_pool_ceil")?;
         let (n, c, ..) = layout.shape().dims4()?;
         let (oh, ow) = (h.div_ceil(2), w.div_ceil(2));
-        // The partner of the last row/column of an odd axis: itself (ceil mode) or, on a
-        // torus, the first one.
-        let partner = |i: usize, len: usize| match (i + 1 < len, self.0) {
-            (true, _) => i + 1,
-            (false, Border::Reflect) => i,
-            (false, Border::Circular) => 0,
-        };
         let mut out = vec![0f32; n * c * oh * ow];
-        if oh * ow > 0 {
-            out.par_chunks_exact_mut(oh * ow).zip(src.par_chunks_exact(h * w)).for_each(|(o, p)| {
-                for (oy, orow) in o.chunks_exact_mut(ow).enumerate() {
-                    let r0 = &p[2 * oy * w..][..w];
-                    let r1 = &p[partner(2 * oy, h) * w..][..w];
-                    for (ox, v) in orow.iter_mut().enumerate() {
-                        let (x0, x1) = (2 * ox, partner(2 * ox, w));
-                        *v = r0[x0].max(r0[x1]).max(r1[x0]).max(r1[x1]);
-                    }
-                }
-            });
-        }
+        pool_into(src, h, w, self.0, &mut out);
         Ok((CpuStorage::F32(out), Shape::from((n, c, oh, ow))))
     }
 }
@@ -99,18 +128,7 @@ impl CustomOp1 for UpsampleCpu {
         let (n, c, ..) = layout.shape().dims4()?;
         let (oh, ow) = (2 * h, 2 * w);
         let mut out = vec![0f32; n * c * oh * ow];
-        if oh * ow > 0 {
-            out.par_chunks_exact_mut(oh * ow).zip(src.par_chunks_exact(h * w)).for_each(|(o, p)| {
-                for (row, pair) in p.chunks_exact(w).zip(o.chunks_exact_mut(2 * ow)) {
-                    let (first, second) = pair.split_at_mut(ow);
-                    for (d, &v) in first.chunks_exact_mut(2).zip(row) {
-                        d[0] = v;
-                        d[1] = v;
-                    }
-                    second.copy_from_slice(first);
-                }
-            });
-        }
+        upsample_into(src, h, w, &mut out);
         Ok((CpuStorage::F32(out), Shape::from((n, c, oh, ow))))
     }
 }

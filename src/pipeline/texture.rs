@@ -8,7 +8,7 @@ use super::style::EncodedStyle;
 use super::stylize::{StyleMix, Stylizer};
 use crate::error::{Error, Result};
 use crate::image_io::Picture;
-use crate::model::{Border, Model};
+use crate::model::{Border, Model, Precision};
 use crate::progress::Progress;
 
 /// Largest texture side accepted.
@@ -41,6 +41,7 @@ pub struct TextureBuilder<'a> {
     tileable: bool,
     feather: f32,
     tile: usize,
+    precision: Precision,
 }
 
 impl<'a> Texture<'a> {
@@ -57,6 +58,7 @@ impl<'a> Texture<'a> {
             tileable: false,
             feather: 0.0,
             tile: super::tiling::DEFAULT_TILE,
+            precision: Precision::F32,
         }
     }
 
@@ -142,6 +144,12 @@ impl<'a> TextureBuilder<'a> {
         self
     }
 
+    /// Arithmetic precision of the network (see [`super::StylizerBuilder::precision`]).
+    pub fn precision(mut self, precision: Precision) -> Self {
+        self.precision = precision;
+        self
+    }
+
     /// Largest tile edge processed at once (see [`super::StylizerBuilder::tile_size`]).
     pub fn tile_size(mut self, pixels: usize) -> Self {
         self.tile = pixels;
@@ -192,7 +200,12 @@ impl<'a> TextureBuilder<'a> {
             .alpha(1.0)
             .feather(self.feather)
             .tile_size(self.tile)
-            .border(if self.tileable { Border::Circular } else { Border::Reflect });
+            .precision(self.precision)
+            .border(if self.tileable {
+                Border::Circular
+            } else {
+                Border::Reflect
+            });
         if let Some(l) = self.levels {
             b = b.levels(l);
         }

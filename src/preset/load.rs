@@ -13,7 +13,7 @@ use super::schema::{Paths, RawPreset, RawTexture, SCHEMA_VERSION};
 use super::settings::{Settings, TextureSettings, MAX_FEATHER, MAX_ITERATIONS, MAX_STYLE_SIZE};
 use super::Preset;
 use crate::error::{printable, Error, Result};
-use crate::model::MAX_LEVEL;
+use crate::model::{Precision, MAX_LEVEL};
 use crate::pipeline::texture::MAX_TEXTURE_SIDE;
 
 /// Largest preset file read.
@@ -303,6 +303,14 @@ impl Checker<'_> {
             }
             None => TextureSettings::default(),
         };
+        let precision = match &raw.precision {
+            Some(v) => Some(
+                v.get_ref()
+                    .parse::<Precision>()
+                    .map_err(|reason| ctx.err_at(v, "precision", reason))?,
+            ),
+            None => None,
+        };
         let settings = Settings {
             styles,
             blend,
@@ -314,6 +322,7 @@ impl Checker<'_> {
             level_alpha,
             preserve_color: raw.preserve_color.as_ref().map(|v| *v.get_ref()),
             foreground_only,
+            precision,
             texture,
         };
         Ok(Preset { path: ctx.path.to_path_buf(), name, description, settings, is_texture })

@@ -28,6 +28,7 @@ pub const TOP_KEYS: &[&str] = &[
     "level_alpha",
     "preserve_color",
     "foreground_only",
+    "precision",
     "texture",
 ];
 
@@ -52,6 +53,7 @@ pub(crate) struct RawPreset {
     pub level_alpha: Option<Spanned<BTreeMap<String, Spanned<f64>>>>,
     pub preserve_color: Option<Spanned<bool>>,
     pub foreground_only: Option<Spanned<bool>>,
+    pub precision: Option<Spanned<String>>,
     pub texture: Option<RawTexture>,
 }
 

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use crate::error::{Error, Result};
 use crate::image_io;
-use crate::model::{Model, MAX_LEVEL};
+use crate::model::{Model, Precision, MAX_LEVEL};
 use crate::pipeline::texture::MAX_TEXTURE_SIDE;
 use crate::pipeline::{EncodedStyle, Mask, Stylizer, StylizerBuilder, Texture, TextureBuilder};
 use crate::style_cache::StyleEncoder;
@@ -39,6 +39,8 @@ pub struct Settings {
     pub level_alpha: Vec<(usize, f64)>,
     pub preserve_color: Option<bool>,
     pub foreground_only: Option<bool>,
+    /// Arithmetic precision of the network; default f32.
+    pub precision: Option<Precision>,
     pub texture: TextureSettings,
 }
 
@@ -194,6 +196,9 @@ impl Settings {
         if let Some(on) = self.foreground_only {
             b = b.foreground_only(on);
         }
+        if let Some(p) = self.precision {
+            b = b.precision(p);
+        }
         for (mask, s) in &p.regions {
             b = b.region(mask.clone(), &p.styles[*s]);
         }
@@ -229,6 +234,9 @@ impl Settings {
             }
         };
         b = b.size(width, height).levels(p.levels.clone());
+        if let Some(p) = self.precision {
+            b = b.precision(p);
+        }
         if let Some(s) = t.seed {
             b = b.seed(s);
         }

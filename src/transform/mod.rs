@@ -5,7 +5,7 @@
 //! and blended with the un-centred content features by `alpha`. Statistics and the map are
 //! built in f64; the map (one matrix and one bias, alpha folded in) is applied in f32.
 
-mod host;
+pub(crate) mod host;
 pub mod stats;
 
 use candle_core::{DType, Device, Tensor};
@@ -15,6 +15,9 @@ use faer::{Accum, Mat, MatMut, MatRef, Par};
 pub use stats::{Accumulator, Stats, EIGEN_EPS};
 
 use crate::error::{Error, Result};
+
+/// Pixels per block of [`Affine::apply`]'s product.
+const APPLY_BLOCK: usize = 16384;
 
 /// One style's share of a transform: its statistics and a (normalised) weight.
 #[derive(Debug, Clone, Copy)]
@@ -109,7 +112,7 @@ impl Affine {
             return Ok(features.to_dtype(DType::F32)?);
         }
         if let Some(out) = host::with_cpu_f32(features, |x| self.apply_f32(x, n))? {
-            return Ok(Tensor::from_vec(out, (c, n), features.device())?);
+            return Ok(Tensor::from_vec(out?, (c, n), features.device())?);
         }
         let (m, b) = match &self.on_device {
             Some(mb) => mb.clone(),
@@ -127,18 +130,31 @@ impl Affine {
 
     /// `M x + b` on row-major `C × n` values in one pass: the output starts as the bias and
     /// the product is accumulated into it.
-    fn apply_f32(&self, x: &[f32], n: usize) -> Vec<f32> {
+    fn apply_f32(&self, x: &[f32], n: usize) -> Result<Vec<f32>> {
         let c = self.channels;
-        let mut out = Vec::with_capacity(c * n);
+        let mut out = crate::model::buffers::with_capacity(c * n)?;
         for &b in &self.bias {
             out.extend(std::iter::repeat_n(b, n));
         }
-        // Row-major C × n is column-major n × C, i.e. the transpose: outᵀ = xᵀ Mᵀ.
+        // Row-major C × n is column-major n × C, i.e. the transpose: outᵀ = xᵀ Mᵀ. The
+        // product runs in blocks of pixels, so the multiply's packed copy of xᵀ stays a block
+        // (not a second whole feature map, faulted in at every call).
         let xt = MatRef::from_column_major_slice(x, n, c);
         let mt = MatRef::from_column_major_slice(&self.matrix, c, c);
-        let ot = MatMut::from_column_major_slice_mut(&mut out, n, c);
-        matmul(ot, Accum::Add, xt, mt, 1.0f32, Par::rayon(0));
-        out
+        let mut ot = MatMut::from_column_major_slice_mut(&mut out, n, c);
+        for start in (0..n).step_by(APPLY_BLOCK) {
+            let len = APPLY_BLOCK.min(n - start);
+            let o = ot.as_mut().subrows_mut(start, len);
+            matmul(
+                o,
+                Accum::Add,
+                xt.subrows(start, len),
+                mt,
+                1.0f32,
+                Par::rayon(0),
+            );
+        }
+        Ok(out)
     }
 }
 

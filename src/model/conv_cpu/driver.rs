@@ -89,7 +89,7 @@ impl OutPtr {
 }
 
 /// Convolves `x` (`[n, cin, h, w]`, contiguous) with `p`, adding the bias and applying ReLU
-/// when `relu`; returns `[n, cout, h, w]`.
+/// when `relu`, into `out` (`[n, cout, h, w]`; every value is written).
 ///
 /// The caller guarantees `x.len() == n·cin·h·w`, `p.cin == cin`, `p.cout == cout`,
 /// `p.mr == K::MR`, `h, w ≥ 1`, and `blocking.co_group` a multiple of `K::MR` (or ≥ cout).
@@ -100,94 +100,112 @@ pub(crate) fn run<K: MicroKernel>(
     border: Border,
     relu: bool,
     b: Blocking,
-) -> Vec<f32> {
+    out: &mut [f32],
+) {
     assert_eq!(p.mr, K::MR, "weights packed for another kernel");
     assert_eq!(x.len(), g.n * g.cin * g.h * g.w, "input length");
+    assert_eq!(out.len(), g.n * g.cout * g.h * g.w, "output length");
     assert!(g.h >= 1 && g.w >= 1 && b.rows >= 1 && b.kc >= 1 && b.co_group >= 1);
     assert!(b.co_group.is_multiple_of(K::MR) || b.co_group >= g.cout);
-    assert!(SLACK > K::VL, "band slack must cover one vector past a row sweep");
-    let mut out = super::alloc::zeroed(g.n * g.cout * g.h * g.w);
+    assert!(
+        SLACK > K::VL,
+        "band slack must cover one vector past a row sweep"
+    );
     if out.is_empty() {
-        return out;
+        return;
     }
     let bands = g.h.div_ceil(b.rows);
     let groups = g.cout.div_ceil(b.co_group);
     let tasks = g.n * bands * groups;
     let workers = rayon::current_num_threads().clamp(1, tasks);
     let next = AtomicUsize::new(0);
-    let dst = OutPtr::new(&mut out);
+    let dst = OutPtr::new(out);
     let wp = g.w + 2;
     let chan_stride = (b.rows + 2) * wp;
     let cq = (b.rows * wp).div_ceil(K::VL) * K::VL;
+    let lens = [
+        b.kc.min(g.cin) * chan_stride + SLACK,
+        b.co_group.min(g.cout) * cq,
+    ];
     (0..workers).into_par_iter().for_each(|_| {
-        let mut band = vec![0f32; b.kc.min(g.cin) * chan_stride + SLACK];
-        let mut acc = vec![0f32; b.co_group.min(g.cout) * cq];
-        loop {
-            let t = next.fetch_add(1, Ordering::Relaxed);
-            if t >= tasks {
-                break;
-            }
-            let grp = t % groups;
-            let bnd = (t / groups) % bands;
-            let img = t / (groups * bands);
-            let y0 = bnd * b.rows;
-            let rows = b.rows.min(g.h - y0);
-            let c0 = grp * b.co_group;
-            let c1 = g.cout.min(c0 + b.co_group);
-            let map = BandMap::new(border, y0, rows, g.h, g.w);
-            let nq = rows * wp;
-            let hw = g.h * g.w;
-            let image = &x[img * g.cin * hw..(img + 1) * g.cin * hw];
-            for ci0 in (0..g.cin).step_by(b.kc) {
-                let kc = b.kc.min(g.cin - ci0);
-                fill(&mut band, chan_stride, &image[ci0 * hw..(ci0 + kc) * hw], hw, g.w, &map);
-                let first = ci0 == 0;
-                let last = ci0 + kc == g.cin;
-                for cb in (c0..c1).step_by(K::MR) {
-                    let m = K::MR.min(c1 - cb);
-                    let weights = &p.data[p.offset(cb, ci0, m)..];
-                    debug_assert!(weights.len() >= kc * 9 * m);
-                    for q in (0..nq).step_by(K::NV * K::VL) {
-                        let nv = K::NV.min((nq - q).div_ceil(K::VL));
-                        let tile = Tile {
-                            input: band[q..].as_ptr(),
-                            chan_stride,
-                            row_stride: wp,
-                            kc,
-                            weights: weights.as_ptr(),
-                            out: acc[(cb - c0) * cq + q..].as_mut_ptr(),
-                            out_stride: cq,
-                            bias: if first { p.bias[cb..].as_ptr() } else { std::ptr::null() },
-                            accumulate: !first,
-                            relu: relu && last,
-                        };
-                        // SAFETY: reads reach at most band position
-                        // (kc−1)·chan_stride + 2·wp + 2 + (q + nv·VL − 1)
-                        //   ≤ (kc−1)·chan_stride + (rows+2)·wp + VL ≤ kc·chan_stride + VL
-                        // (q + nv·VL ≤ round_up(nq, VL) ≤ rows·wp + VL − 1), which is below
-                        // band.len() = kc_max·chan_stride + SLACK as SLACK > VL (asserted);
-                        // weights: kc·9·m from the block offset (packing layout); bias: m
-                        // values from cb; reads/writes of `acc`: rows cb−c0 .. cb−c0+m ≤
-                        // co_group of stride cq, positions q .. q + nv·VL ≤ cq. The kernel
-                        // family was selected by `Isa::detect`.
-                        unsafe { K::run(m, nv, &tile) };
+        super::scratch::with(lens, |[band, acc]| {
+            loop {
+                let t = next.fetch_add(1, Ordering::Relaxed);
+                if t >= tasks {
+                    break;
+                }
+                let grp = t % groups;
+                let bnd = (t / groups) % bands;
+                let img = t / (groups * bands);
+                let y0 = bnd * b.rows;
+                let rows = b.rows.min(g.h - y0);
+                let c0 = grp * b.co_group;
+                let c1 = g.cout.min(c0 + b.co_group);
+                let map = BandMap::new(border, y0, rows, g.h, g.w);
+                let nq = rows * wp;
+                let hw = g.h * g.w;
+                let image = &x[img * g.cin * hw..(img + 1) * g.cin * hw];
+                for ci0 in (0..g.cin).step_by(b.kc) {
+                    let kc = b.kc.min(g.cin - ci0);
+                    fill(
+                        band,
+                        chan_stride,
+                        &image[ci0 * hw..(ci0 + kc) * hw],
+                        hw,
+                        g.w,
+                        &map,
+                    );
+                    let first = ci0 == 0;
+                    let last = ci0 + kc == g.cin;
+                    for cb in (c0..c1).step_by(K::MR) {
+                        let m = K::MR.min(c1 - cb);
+                        let weights = &p.data[p.offset(cb, ci0, m)..];
+                        debug_assert!(weights.len() >= kc * 9 * m);
+                        for q in (0..nq).step_by(K::NV * K::VL) {
+                            let nv = K::NV.min((nq - q).div_ceil(K::VL));
+                            let tile = Tile {
+                                input: band[q..].as_ptr(),
+                                chan_stride,
+                                row_stride: wp,
+                                kc,
+                                weights: weights.as_ptr(),
+                                out: acc[(cb - c0) * cq + q..].as_mut_ptr(),
+                                out_stride: cq,
+                                bias: if first {
+                                    p.bias[cb..].as_ptr()
+                                } else {
+                                    std::ptr::null()
+                                },
+                                accumulate: !first,
+                                relu: relu && last,
+                            };
+                            // SAFETY: reads reach at most band position
+                            // (kc−1)·chan_stride + 2·wp + 2 + (q + nv·VL − 1)
+                            //   ≤ (kc−1)·chan_stride + (rows+2)·wp + VL ≤ kc·chan_stride + VL
+                            // (q + nv·VL ≤ round_up(nq, VL) ≤ rows·wp + VL − 1), which is below
+                            // band.len() = kc_max·chan_stride + SLACK as SLACK > VL (asserted);
+                            // weights: kc·9·m from the block offset (packing layout); bias: m
+                            // values from cb; reads/writes of `acc`: rows cb−c0 .. cb−c0+m ≤
+                            // co_group of stride cq, positions q .. q + nv·VL ≤ cq. The kernel
+                            // family was selected by `Isa::detect`.
+                            unsafe { K::run(m, nv, &tile) };
+                        }
+                    }
+                }
+                // Copy the valid columns of each band row out.
+                for co in c0..c1 {
+                    let src = &acc[(co - c0) * cq..];
+                    for r in 0..rows {
+                        let o = ((img * g.cout + co) * g.h + y0 + r) * g.w;
+                        let row = &src[r * wp..r * wp + g.w];
+                        // SAFETY: `o .. o + w` lies inside `out` (img < n, co < cout,
+                        // y0 + r < h), and no other task writes this (img, co, row).
+                        unsafe {
+                            std::ptr::copy_nonoverlapping(row.as_ptr(), dst.at(o), g.w);
+                        }
                     }
                 }
             }
-            // Copy the valid columns of each band row out.
-            for co in c0..c1 {
-                let src = &acc[(co - c0) * cq..];
-                for r in 0..rows {
-                    let o = ((img * g.cout + co) * g.h + y0 + r) * g.w;
-                    let row = &src[r * wp..r * wp + g.w];
-                    // SAFETY: `o .. o + w` lies inside `out` (img < n, co < cout,
-                    // y0 + r < h), and no other task writes this (img, co, row).
-                    unsafe {
-                        std::ptr::copy_nonoverlapping(row.as_ptr(), dst.at(o), g.w);
-                    }
-                }
-            }
-        }
+        })
     });
-    out
 }

@@ -15,16 +15,18 @@
 //!   rectangle of input tiles, run the 36 (16) products as 1×1 tiles against weights
 //!   transformed at load time, and transform back with bias and ReLU.
 //!
-//! Weights are packed once, when the layer is built. Scratch is per worker and bounded by
-//! the blocking, not by the image; the output is allocated once (`alloc`). Switches for
+//! Weights are packed once, when the layer is built (their bf16 form for `--precision bf16`
+//! on first use, see `winograd::bf16`). Scratch is per worker thread, bounded by the
+//! blocking, not by the image, and kept between calls (`scratch`); the output is written
+//! into a buffer the caller provides (see `model::buffers`). Switches for
 //! comparisons: `UNISTYLE_CONV_ISA=avx512|avx2|portable`, `UNISTYLE_CONV_ALGO=direct|winograd2|winograd4`
 //! (both read when weights are packed / first used).
 
-mod alloc;
 mod band;
 mod driver;
 mod kernel;
 mod pack;
+mod scratch;
 #[cfg(test)]
 mod tests;
 mod winograd;
@@ -41,6 +43,8 @@ use winograd::driver::WinoBlocking;
 use winograd::pack::WinogradWeights;
 
 use super::pad::Border;
+use super::precision::Precision;
+use winograd::bf16::Products;
 
 /// Micro-kernel families.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,7 +98,7 @@ impl Isa {
     }
 
     /// Output-channel block width the weights must be packed for.
-    fn mr(self) -> usize {
+    pub(crate) fn mr(self) -> usize {
         match self {
             #[cfg(target_arch = "x86_64")]
             Isa::Avx512 => kernel::avx512::Avx512::MR,
@@ -102,6 +106,25 @@ impl Isa {
             Isa::Avx2 => kernel::avx2::Avx2::MR,
             Isa::Portable => Portable::MR,
         }
+    }
+}
+
+/// Whether `isa` runs bf16 products in hardware (`avx512_bf16`); `UNISTYLE_CONV_BF16=emulate`
+/// turns it off (for comparisons: the same numbers through the f32 kernels).
+pub(crate) fn bf16_native(isa: Isa) -> bool {
+    static NATIVE: OnceLock<bool> = OnceLock::new();
+    #[cfg(target_arch = "x86_64")]
+    {
+        isa == Isa::Avx512
+            && *NATIVE.get_or_init(|| {
+                std::arch::is_x86_feature_detected!("avx512bf16")
+                    && !std::env::var("UNISTYLE_CONV_BF16").is_ok_and(|v| v.trim() == "emulate")
+            })
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = (isa, &NATIVE);
+        false
     }
 }
 
@@ -153,6 +176,8 @@ pub struct PackedConv {
     cin: usize,
     cout: usize,
     w: Arc<Weights>,
+    /// The Winograd weights' bf16 form, made on first bf16 use.
+    bf16: Arc<OnceLock<Products>>,
 }
 
 impl PackedConv {
@@ -187,6 +212,7 @@ impl PackedConv {
             cin,
             cout,
             w: Arc::new(w),
+            bf16: Arc::default(),
         })
     }
 
@@ -207,7 +233,22 @@ impl PackedConv {
         }
     }
 
-    /// Convolves contiguous `[n, cin, h, w]` data; returns `[n, cout, h, w]`.
+    /// How the Winograd products run at `precision` (bf16 weights are made on first use).
+    fn products(&self, precision: Precision) -> &Products {
+        static F32: Products = Products::F32;
+        match (&*self.w, precision) {
+            (Weights::Winograd(p), Precision::Bf16) => self.bf16.get_or_init(|| {
+                if bf16_native(self.isa) {
+                    Products::Native(p.bf16_pairs())
+                } else {
+                    Products::Emulated(p.bf16_rounded())
+                }
+            }),
+            _ => &F32,
+        }
+    }
+
+    /// Convolves contiguous `[n, cin, h, w]` data in f32; returns `[n, cout, h, w]`.
     pub(crate) fn forward_slice(
         &self,
         x: &[f32],
@@ -215,10 +256,10 @@ impl PackedConv {
         border: Border,
         relu: bool,
     ) -> candle_core::Result<Vec<f32>> {
-        self.forward_blocked(x, g, border, relu, None)
+        self.forward_blocked(x, g, border, relu, None, Precision::F32)
     }
 
-    /// As [`Self::forward_slice`], with an explicit blocking (tests and tuning).
+    /// As [`Self::forward_slice`], with an explicit blocking (tests and tuning) and precision.
     pub(crate) fn forward_blocked(
         &self,
         x: &[f32],
@@ -226,7 +267,28 @@ impl PackedConv {
         border: Border,
         relu: bool,
         blocking: Option<AnyBlocking>,
+        precision: Precision,
     ) -> candle_core::Result<Vec<f32>> {
+        let len = g.n * g.cout * g.h * g.w;
+        let mut out = crate::model::buffers::zeroed(len)
+            .map_err(|e| candle_core::Error::Msg(e.to_string()))?;
+        self.forward_into(x, g, border, relu, blocking, precision, &mut out)?;
+        Ok(out)
+    }
+
+    /// Convolves contiguous `[n, cin, h, w]` data into `out` (`[n, cout, h, w]`, every value
+    /// written).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn forward_into(
+        &self,
+        x: &[f32],
+        g: Geometry,
+        border: Border,
+        relu: bool,
+        blocking: Option<AnyBlocking>,
+        precision: Precision,
+        out: &mut [f32],
+    ) -> candle_core::Result<()> {
         if g.cin != self.cin || g.cout != self.cout {
             candle_core::bail!(
                 "conv3x3: input has {} channels for a {}→{} convolution",
@@ -238,8 +300,11 @@ impl PackedConv {
         if x.len() != g.n * g.cin * g.h * g.w {
             candle_core::bail!("conv3x3: {} values for shape {g:?}", x.len());
         }
+        if out.len() != g.n * g.cout * g.h * g.w {
+            candle_core::bail!("conv3x3: {} output values for shape {g:?}", out.len());
+        }
         if g.n == 0 || g.h == 0 || g.w == 0 {
-            return Ok(Vec::new());
+            return Ok(());
         }
         let mr = self.isa.mr();
         let group_ok = |co: usize| co > 0 && (co.is_multiple_of(mr) || co >= g.cout);
@@ -253,6 +318,8 @@ impl PackedConv {
             _ => {}
         }
         let threads = rayon::current_num_threads();
+        let products = self.products(precision);
+        #[allow(clippy::too_many_arguments)]
         fn go<K: MicroKernel>(
             w: &Weights,
             x: &[f32],
@@ -261,12 +328,22 @@ impl PackedConv {
             relu: bool,
             b: Option<AnyBlocking>,
             threads: usize,
-        ) -> candle_core::Result<Vec<f32>> {
-            Ok(match (w, b) {
-                (Weights::Direct(p), None) => {
-                    driver::run::<K>(p, x, g, border, relu, Blocking::choose::<K>(g, threads))
+            products: &Products,
+            out: &mut [f32],
+        ) -> candle_core::Result<()> {
+            match (w, b) {
+                (Weights::Direct(p), None) => driver::run::<K>(
+                    p,
+                    x,
+                    g,
+                    border,
+                    relu,
+                    Blocking::choose::<K>(g, threads),
+                    out,
+                ),
+                (Weights::Direct(p), Some(AnyBlocking::Direct(b))) => {
+                    driver::run::<K>(p, x, g, border, relu, b, out)
                 }
-                (Weights::Direct(p), Some(AnyBlocking::Direct(b))) => driver::run::<K>(p, x, g, border, relu, b),
                 (Weights::Winograd(p), None) => winograd::driver::run::<K>(
                     p,
                     x,
@@ -274,20 +351,31 @@ impl PackedConv {
                     border,
                     relu,
                     WinoBlocking::choose::<K>(g, threads, p.tile),
+                    products,
+                    out,
                 ),
                 (Weights::Winograd(p), Some(AnyBlocking::Winograd(b))) => {
-                    winograd::driver::run::<K>(p, x, g, border, relu, b)
+                    winograd::driver::run::<K>(p, x, g, border, relu, b, products, out)
                 }
-                (_, Some(b)) => candle_core::bail!("conv3x3: blocking {b:?} is for the other algorithm"),
-            })
+                (_, Some(b)) => {
+                    candle_core::bail!("conv3x3: blocking {b:?} is for the other algorithm")
+                }
+            }
+            Ok(())
         }
         let w = &*self.w;
         match self.isa {
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx512 => go::<kernel::avx512::Avx512>(w, x, g, border, relu, blocking, threads),
+            Isa::Avx512 => go::<kernel::avx512::Avx512>(
+                w, x, g, border, relu, blocking, threads, products, out,
+            ),
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx2 => go::<kernel::avx2::Avx2>(w, x, g, border, relu, blocking, threads),
-            Isa::Portable => go::<Portable>(w, x, g, border, relu, blocking, threads),
+            Isa::Avx2 => {
+                go::<kernel::avx2::Avx2>(w, x, g, border, relu, blocking, threads, products, out)
+            }
+            Isa::Portable => {
+                go::<Portable>(w, x, g, border, relu, blocking, threads, products, out)
+            }
         }
     }
 

@@ -7,6 +7,7 @@ use candle_core::{Device, Tensor};
 use super::{Algo, AnyBlocking, Blocking, Geometry, Isa, PackedConv, WinoBlocking};
 use crate::model::layers::Conv3x3;
 use crate::model::pad::{pad1, Border};
+use crate::model::precision::Precision;
 
 const BORDERS: [Border; 2] = [Border::Reflect, Border::Circular];
 
@@ -79,7 +80,9 @@ fn check(isa: Isa, algo: Algo, g: Geometry, border: Border, relu: bool, blocking
         .collect();
     let b = randn((1, 1, 1, g.cout), seed + 2);
     let conv = PackedConv::with(&w, &b, g.cin, g.cout, isa, algo).unwrap();
-    let got = conv.forward_blocked(&x, g, border, relu, blocking).unwrap();
+    let got = conv
+        .forward_blocked(&x, g, border, relu, blocking, Precision::F32)
+        .unwrap();
     let want = reference(&x, g, &w, &b, border, relu);
     let e = rel_err(&got, &want);
     assert!(
@@ -146,6 +149,40 @@ fn blockings_and_batches_match_candle() {
     }
 }
 
+/// bf16 products: within bf16's rounding of the f32 reference (and visibly not f32), for
+/// every family (avx512 runs `vdpbf16ps` where the CPU has it, the others the emulation),
+/// odd channel counts (a zero partner in the last pair) and odd input chunks (rounded up to
+/// whole pairs); the hardware and emulated paths agree up to summation order.
+#[test]
+fn bf16_products_stay_within_bf16_rounding() {
+    for (cin, cout, h, w) in [(64, 64, 13, 21), (128, 96, 9, 40), (37, 45, 7, 5)] {
+        let g = Geometry { n: 1, cin, cout, h, w };
+        let x = randn((1, cin, h, w), 11);
+        let wt: Vec<f32> = randn((cout, cin, 3, 3), 12).iter().map(|v| v / (cin as f32 * 9.0).sqrt()).collect();
+        let b = randn((1, 1, 1, cout), 13);
+        let want = reference(&x, g, &wt, &b, Border::Reflect, false);
+        for algo in [Algo::Winograd, Algo::Winograd4] {
+            let mut results = Vec::new();
+            for isa in Isa::available() {
+                let conv = PackedConv::with(&wt, &b, cin, cout, isa, algo).unwrap();
+                let f32_err = rel_err(&conv.forward_blocked(&x, g, Border::Reflect, false, None, Precision::F32).unwrap(), &want);
+                let blockings = [None, Some(AnyBlocking::Winograd(WinoBlocking { tr: 2, tc: 3, co_group: isa.mr(), kc: 5 }))];
+                for blocking in blockings {
+                    let got = conv.forward_blocked(&x, g, Border::Reflect, false, blocking, Precision::Bf16).unwrap();
+                    let e = rel_err(&got, &want);
+                    let what = format!("{isa:?} {algo:?} {cin}→{cout} {blocking:?} bf16_native={}", super::bf16_native(isa));
+                    assert!(e < 2e-2, "{what}: error {e}");
+                    assert!(e > 10.0 * f32_err && e > 1e-4, "{what}: error {e} is f32's ({f32_err}), not bf16's");
+                    results.push(got);
+                }
+            }
+            for r in &results[1..] {
+                assert!(rel_err(r, &results[0]) < 1e-4, "{algo:?} {cin}→{cout}: families disagree");
+            }
+        }
+    }
+}
+
 #[test]
 fn layer_uses_fused_kernel_on_cpu_and_matches_candle_path() {
     let dev = Device::Cpu;
@@ -186,16 +223,23 @@ fn algorithm_timings() {
         let b = randn((1, 1, 1, cout), 3);
         let flops = 2.0 * (cin * cout * 9 * side * side) as f64;
         let mut line = format!("{cin:>4}→{cout:<4} {side}²:");
-        for algo in ALGOS {
+        let mut out = vec![0f32; cout * side * side];
+        let runs = ALGOS.iter().map(|&a| (a, Precision::F32)).chain([(Algo::Winograd4, Precision::Bf16)]);
+        for (algo, precision) in runs {
             let conv = PackedConv::with(&w, &b, cin, cout, isa, algo).unwrap();
             let best = (0..5)
                 .map(|_| {
                     let t = std::time::Instant::now();
-                    std::hint::black_box(conv.forward_slice(&x, g, Border::Reflect, true).unwrap());
+                    conv.forward_into(&x, g, Border::Reflect, true, None, precision, &mut out).unwrap();
+                    std::hint::black_box(&out);
                     t.elapsed().as_secs_f64()
                 })
                 .fold(f64::INFINITY, f64::min);
-            line += &format!("  {algo:?} {:.1} ms ({:.0} GF/s)", best * 1e3, flops / best * 1e-9);
+            line += &format!(
+                "  {algo:?}/{precision} {:.1} ms ({:.0} GF/s)",
+                best * 1e3,
+                flops / best * 1e-9
+            );
         }
         println!("{line}");
     }
@@ -237,7 +281,17 @@ fn winograd_blocking_sweep() {
                     let best = (0..3)
                         .map(|_| {
                             let t = std::time::Instant::now();
-                            std::hint::black_box(conv.forward_blocked(&x, g, Border::Reflect, true, Some(AnyBlocking::Winograd(bl))).unwrap());
+                            std::hint::black_box(
+                                conv.forward_blocked(
+                                    &x,
+                                    g,
+                                    Border::Reflect,
+                                    true,
+                                    Some(AnyBlocking::Winograd(bl)),
+                                    Precision::F32,
+                                )
+                                .unwrap(),
+                            );
                             t.elapsed().as_secs_f64()
                         })
                         .fold(f64::INFINITY, f64::min);

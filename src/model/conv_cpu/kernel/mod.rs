@@ -36,6 +36,24 @@ pub(crate) struct Tile {
     pub relu: bool,
 }
 
+/// One bf16 micro-kernel invocation (the Winograd products with `avx512_bf16`): `m` output
+/// channels × `nv` vectors of positions, over `pairs` pairs of input channels.
+///
+/// With `n = nv · VL` lanes, a kernel reads, for `p < pairs`, `j < n`: the 32-bit word
+/// `input[p·pair_stride + j]` (two bf16 values: even channel low, odd channel high) and
+/// `weights[p·m + i]` for `i < m` (the same pairing); reads (when `accumulate`) and writes
+/// `out[i·out_stride + j]` (f32). Every one of those addresses must be valid.
+pub(crate) struct PairTile {
+    pub input: *const u32,
+    pub pair_stride: usize,
+    pub pairs: usize,
+    pub weights: *const u32,
+    pub out: *mut f32,
+    pub out_stride: usize,
+    /// Start from the values in `out`; otherwise from zero.
+    pub accumulate: bool,
+}
+
 /// A family of micro-kernels of one instruction set.
 pub(crate) trait MicroKernel {
     /// Output channels per full tile (weights are packed for this width).
@@ -55,6 +73,25 @@ pub(crate) trait MicroKernel {
     /// # Safety
     /// As for [`Self::run`], with `s = 1`.
     unsafe fn run_1x1(m: usize, nv: usize, t: &Tile);
+
+    /// The [`PairTile`] kernel, `1 ≤ m ≤ MR`, `1 ≤ nv ≤ NV`. Only families with bf16 dot
+    /// products implement it; the caller checks with [`super::bf16_native`].
+    ///
+    /// # Safety
+    /// Every address described by [`PairTile`] must be valid, and `avx512_bf16` available.
+    unsafe fn run_1x1_bf16(_m: usize, _nv: usize, _t: &PairTile) {
+        unreachable!("this micro-kernel family has no bf16 products")
+    }
+
+    /// Packs `kc` rows of `vt` f32 values (row stride `vt`, `vt` a multiple of `VL`) into
+    /// `kc.div_ceil(2)` rows of `vt` bf16 pairs (`dst[p·vt + j]` = rows `2p`, `2p + 1` at
+    /// column `j`; a missing odd row is zero).
+    ///
+    /// # Safety
+    /// `src.len() ≥ kc·vt`, `dst.len() ≥ kc.div_ceil(2)·vt`, and `avx512_bf16` available.
+    unsafe fn pack_bf16_pairs(_src: &[f32], _kc: usize, _vt: usize, _dst: &mut [u32]) {
+        unreachable!("this micro-kernel family has no bf16 products")
+    }
 
     /// The Winograd input transform, compiled for this family's instruction set.
     ///

@@ -8,10 +8,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rayon::prelude::*;
 
+use super::bf16::{round_to_bf16, Products};
 use super::pack::WinogradWeights;
 use super::transform::{InputJob, OutputJob};
 use crate::model::conv_cpu::driver::{Geometry, OutPtr};
-use crate::model::conv_cpu::kernel::{MicroKernel, Tile};
+use crate::model::conv_cpu::kernel::{MicroKernel, PairTile, Tile};
+use crate::model::conv_cpu::scratch;
 use crate::model::pad::Border;
 
 /// How a Winograd call is cut up.
@@ -85,14 +87,16 @@ pub(crate) fn run<K: MicroKernel>(
     border: Border,
     relu: bool,
     b: WinoBlocking,
-) -> Vec<f32> {
+    products: &Products,
+    out: &mut [f32],
+) {
     assert_eq!(p.mr, K::MR, "weights packed for another kernel");
     assert_eq!(x.len(), g.n * g.cin * g.h * g.w, "input length");
+    assert_eq!(out.len(), g.n * g.cout * g.h * g.w, "output length");
     assert!(b.tr >= 1 && b.tc >= 1 && b.kc >= 1 && b.co_group >= 1);
     assert!(b.co_group.is_multiple_of(K::MR) || b.co_group >= g.cout);
-    let mut out = crate::model::conv_cpu::alloc::zeroed(g.n * g.cout * g.h * g.w);
     if out.is_empty() {
-        return out;
+        return;
     }
     let tile = p.tile;
     let positions = p.positions();
@@ -103,112 +107,229 @@ pub(crate) fn run<K: MicroKernel>(
     let tasks = g.n * row_bands * col_blocks * groups;
     let workers = rayon::current_num_threads().clamp(1, tasks);
     let next = AtomicUsize::new(0);
-    let dst = OutPtr::new(&mut out);
-    let kc_max = b.kc.min(g.cin);
+    let dst = OutPtr::new(out);
+    // bf16 pairs need chunks that start at even input channels.
+    let kc_step = if matches!(products, Products::Native(_)) {
+        b.kc.next_multiple_of(2)
+    } else {
+        b.kc
+    };
+    let kc_max = kc_step.min(g.cin);
     let co_max = b.co_group.min(g.cout);
     let vt = (b.tr * b.tc).div_ceil(K::VL) * K::VL;
     let (v_xi, m_xi) = (kc_max * vt, co_max * vt);
+    let pairs_len = if matches!(products, Products::Native(_)) {
+        kc_max.div_ceil(2) * vt
+    } else {
+        0
+    };
     let hw = g.h * g.w;
+    let lens = [
+        InputJob::scratch_len(tile, b.tr, b.tc),
+        positions * v_xi,
+        positions * m_xi,
+        tile * tile * b.tc,
+        pairs_len,
+    ];
     (0..workers).into_par_iter().for_each(|_| {
-        let mut band = vec![0f32; InputJob::scratch_len(tile, b.tr, b.tc)];
-        let mut v = vec![0f32; positions * v_xi];
-        let mut m = vec![0f32; positions * m_xi];
-        let mut tmp = vec![0f32; tile * tile * b.tc];
-        loop {
-            let t = next.fetch_add(1, Ordering::Relaxed);
-            if t >= tasks {
-                break;
-            }
-            let grp = t % groups;
-            let cblk = (t / groups) % col_blocks;
-            let rband = (t / (groups * col_blocks)) % row_bands;
-            let img = t / (groups * col_blocks * row_bands);
-            let (tr0, tc0) = (rband * b.tr, cblk * b.tc);
-            let rows = b.tr.min(th - tr0);
-            let cols = b.tc.min(tw - tc0);
-            let (c0, c1) = (grp * b.co_group, g.cout.min((grp + 1) * b.co_group));
-            let rowmap: Vec<usize> = (0..tile * rows + 2).map(|q| padded_source(border, tile * tr0 + q, g.h)).collect();
-            let colmap: Vec<usize> = (0..tile * cols + 2).map(|q| padded_source(border, tile * tc0 + q, g.w)).collect();
-            let ntiles = rows * cols;
-            let image = &x[img * g.cin * hw..(img + 1) * g.cin * hw];
-            for ci0 in (0..g.cin).step_by(b.kc) {
-                let kc = b.kc.min(g.cin - ci0);
-                let mut job = InputJob {
-                    tile,
-                    planes: &image[ci0 * hw..(ci0 + kc) * hw],
-                    w: g.w,
-                    hw,
-                    rowmap: &rowmap,
-                    colmap: &colmap,
-                    col0: tile * tc0,
-                    rows,
-                    cols,
-                    band: &mut band,
-                    v: &mut v,
-                    xi_stride: v_xi,
-                    vt,
-                };
-                // SAFETY: the family's instruction set was detected by `Isa::detect`.
-                unsafe { K::wino_input(&mut job) };
-                let first = ci0 == 0;
-                for xi in 0..positions {
-                    for q in (0..ntiles).step_by(K::NV * K::VL) {
-                        let nv = K::NV.min((ntiles - q).div_ceil(K::VL));
-                        for cb in (c0..c1).step_by(K::MR) {
-                            let mm = K::MR.min(c1 - cb);
-                            let weights = &p.u[p.offset(xi, cb, ci0, mm)..];
-                            debug_assert!(weights.len() >= kc * mm);
-                            let tile = Tile {
-                                input: v[xi * v_xi + q..].as_ptr(),
-                                chan_stride: vt,
-                                row_stride: 0,
-                                kc,
-                                weights: weights.as_ptr(),
-                                out: m[(xi * co_max + cb - c0) * vt + q..].as_mut_ptr(),
-                                out_stride: vt,
-                                bias: std::ptr::null(),
-                                accumulate: !first,
-                                relu: false,
-                            };
-                            // SAFETY: V reads: ξ·v_xi + (kc−1)·vt + q + nv·VL ≤ ξ·v_xi + kc·vt
-                            // ≤ P·v_xi (q + nv·VL ≤ round_up(ntiles, VL) ≤ vt); U: kc·mm
-                            // floats from the block offset (packing layout); M: rows
-                            // cb−c0 .. cb−c0+mm ≤ co_max of stride vt, positions < vt, inside
-                            // block ξ. Instruction set detected by `Isa::detect`.
-                            unsafe { K::run_1x1(mm, nv, &tile) };
+        scratch::with(lens, |[band, v, m, tmp, pairs]| {
+            loop {
+                let t = next.fetch_add(1, Ordering::Relaxed);
+                if t >= tasks {
+                    break;
+                }
+                let grp = t % groups;
+                let cblk = (t / groups) % col_blocks;
+                let rband = (t / (groups * col_blocks)) % row_bands;
+                let img = t / (groups * col_blocks * row_bands);
+                let (tr0, tc0) = (rband * b.tr, cblk * b.tc);
+                let rows = b.tr.min(th - tr0);
+                let cols = b.tc.min(tw - tc0);
+                let (c0, c1) = (grp * b.co_group, g.cout.min((grp + 1) * b.co_group));
+                let rowmap: Vec<usize> = (0..tile * rows + 2)
+                    .map(|q| padded_source(border, tile * tr0 + q, g.h))
+                    .collect();
+                let colmap: Vec<usize> = (0..tile * cols + 2)
+                    .map(|q| padded_source(border, tile * tc0 + q, g.w))
+                    .collect();
+                let ntiles = rows * cols;
+                let image = &x[img * g.cin * hw..(img + 1) * g.cin * hw];
+                for ci0 in (0..g.cin).step_by(kc_step) {
+                    let kc = kc_step.min(g.cin - ci0);
+                    let mut job = InputJob {
+                        tile,
+                        planes: &image[ci0 * hw..(ci0 + kc) * hw],
+                        w: g.w,
+                        hw,
+                        rowmap: &rowmap,
+                        colmap: &colmap,
+                        col0: tile * tc0,
+                        rows,
+                        cols,
+                        band: &mut *band,
+                        v: &mut *v,
+                        xi_stride: v_xi,
+                        vt,
+                    };
+                    // SAFETY: the family's instruction set was detected by `Isa::detect`.
+                    unsafe { K::wino_input(&mut job) };
+                    let chunk = Chunk {
+                        ci0,
+                        kc,
+                        c0,
+                        c1,
+                        ntiles,
+                        vt,
+                        v_xi,
+                        co_max,
+                        accumulate: ci0 > 0,
+                    };
+                    match products {
+                        Products::F32 => chunk.products_f32::<K>(p, &p.u, v, m),
+                        Products::Emulated(u) => {
+                            for xi in 0..positions {
+                                round_to_bf16(&mut v[xi * v_xi..xi * v_xi + kc * vt]);
+                            }
+                            chunk.products_f32::<K>(p, u, v, m)
+                        }
+                        Products::Native(u) => chunk.products_bf16::<K>(p, u, v, m, pairs),
+                    }
+                }
+                for co in c0..c1 {
+                    for r in 0..rows {
+                        let mut job = OutputJob {
+                            tile,
+                            m: &*m,
+                            xi_stride: m_xi,
+                            base: (co - c0) * vt + r * cols,
+                            cols,
+                            bias: p.bias[co],
+                            relu,
+                            tmp: &mut *tmp,
+                        };
+                        // SAFETY: as above.
+                        unsafe { K::wino_output(&mut job) };
+                        let x0 = tile * tc0;
+                        let width = (tile * cols).min(g.w - x0);
+                        for a in 0..tile {
+                            let y = tile * (tr0 + r) + a;
+                            if y < g.h {
+                                let o = ((img * g.cout + co) * g.h + y) * g.w + x0;
+                                let src = &tmp[a * tile * cols..a * tile * cols + width];
+                                // SAFETY: `o .. o + width` lies in row y < h of plane (img, co),
+                                // columns x0 .. x0 + width ≤ w; no other task writes them.
+                                unsafe {
+                                    std::ptr::copy_nonoverlapping(src.as_ptr(), dst.at(o), width)
+                                };
+                            }
                         }
                     }
                 }
             }
-            for co in c0..c1 {
-                for r in 0..rows {
-                    let mut job = OutputJob {
-                        tile,
-                        m: &m,
-                        xi_stride: m_xi,
-                        base: (co - c0) * vt + r * cols,
-                        cols,
-                        bias: p.bias[co],
-                        relu,
-                        tmp: &mut tmp,
+        })
+    });
+}
+
+/// One chunk of input channels of one task: the Winograd-domain products `M (+)= U·V` at
+/// every position.
+struct Chunk {
+    ci0: usize,
+    kc: usize,
+    c0: usize,
+    c1: usize,
+    ntiles: usize,
+    vt: usize,
+    v_xi: usize,
+    co_max: usize,
+    /// Add to `M` (later chunks) instead of overwriting it.
+    accumulate: bool,
+}
+
+impl Chunk {
+    /// f32 products with weights `u` laid out as `p.u`.
+    fn products_f32<K: MicroKernel>(
+        &self,
+        p: &WinogradWeights,
+        u: &[f32],
+        v: &[f32],
+        m: &mut [f32],
+    ) {
+        let (kc, vt, v_xi) = (self.kc, self.vt, self.v_xi);
+        for xi in 0..p.positions() {
+            for q in (0..self.ntiles).step_by(K::NV * K::VL) {
+                let nv = K::NV.min((self.ntiles - q).div_ceil(K::VL));
+                for cb in (self.c0..self.c1).step_by(K::MR) {
+                    let mm = K::MR.min(self.c1 - cb);
+                    let weights = &u[p.offset(xi, cb, self.ci0, mm)..];
+                    debug_assert!(weights.len() >= kc * mm);
+                    let tile = Tile {
+                        input: v[xi * v_xi + q..].as_ptr(),
+                        chan_stride: vt,
+                        row_stride: 0,
+                        kc,
+                        weights: weights.as_ptr(),
+                        out: m[(xi * self.co_max + cb - self.c0) * vt + q..].as_mut_ptr(),
+                        out_stride: vt,
+                        bias: std::ptr::null(),
+                        accumulate: self.accumulate,
+                        relu: false,
                     };
-                    // SAFETY: as above.
-                    unsafe { K::wino_output(&mut job) };
-                    let x0 = tile * tc0;
-                    let width = (tile * cols).min(g.w - x0);
-                    for a in 0..tile {
-                        let y = tile * (tr0 + r) + a;
-                        if y < g.h {
-                            let o = ((img * g.cout + co) * g.h + y) * g.w + x0;
-                            let src = &tmp[a * tile * cols..a * tile * cols + width];
-                            // SAFETY: `o .. o + width` lies in row y < h of plane (img, co),
-                            // columns x0 .. x0 + width ≤ w; no other task writes them.
-                            unsafe { std::ptr::copy_nonoverlapping(src.as_ptr(), dst.at(o), width) };
-                        }
-                    }
+                    // SAFETY: V reads: ξ·v_xi + (kc−1)·vt + q + nv·VL ≤ ξ·v_xi + kc·vt
+                    // ≤ P·v_xi (q + nv·VL ≤ round_up(ntiles, VL) ≤ vt); U: kc·mm
+                    // floats from the block offset (packing layout); M: rows
+                    // cb−c0 .. cb−c0+mm ≤ co_max of stride vt, positions < vt, inside
+                    // block ξ. Instruction set detected by `Isa::detect`.
+                    unsafe { K::run_1x1(mm, nv, &tile) };
                 }
             }
         }
-    });
-    out
+    }
+
+    /// bf16 pair products (`avx512_bf16`) with weights `u` laid out by
+    /// [`WinogradWeights::bf16_pairs`]; `pairs` is scratch for one position's V as pairs.
+    fn products_bf16<K: MicroKernel>(
+        &self,
+        p: &WinogradWeights,
+        u: &[u32],
+        v: &[f32],
+        m: &mut [f32],
+        pairs: &mut [f32],
+    ) {
+        let (kc, vt, v_xi) = (self.kc, self.vt, self.v_xi);
+        let npairs = kc.div_ceil(2);
+        assert!(pairs.len() >= npairs * vt && self.ci0.is_multiple_of(2));
+        let pairs: &mut [u32] = bytemuck_u32(pairs);
+        for xi in 0..p.positions() {
+            // SAFETY: instruction set detected by `Isa::detect` (Native needs K::BF16).
+            unsafe { K::pack_bf16_pairs(&v[xi * v_xi..xi * v_xi + kc * vt], kc, vt, pairs) };
+            for q in (0..self.ntiles).step_by(K::NV * K::VL) {
+                let nv = K::NV.min((self.ntiles - q).div_ceil(K::VL));
+                for cb in (self.c0..self.c1).step_by(K::MR) {
+                    let mm = K::MR.min(self.c1 - cb);
+                    let weights = &u[p.pair_offset(xi, cb, self.ci0, mm)..];
+                    debug_assert!(weights.len() >= npairs * mm);
+                    let tile = PairTile {
+                        input: pairs[q..].as_ptr(),
+                        pair_stride: vt,
+                        pairs: npairs,
+                        weights: weights.as_ptr(),
+                        out: m[(xi * self.co_max + cb - self.c0) * vt + q..].as_mut_ptr(),
+                        out_stride: vt,
+                        accumulate: self.accumulate,
+                    };
+                    // SAFETY: pair reads: (npairs−1)·vt + q + nv·VL ≤ npairs·vt words of
+                    // `pairs`; U: npairs·mm words from the block offset; M as in
+                    // `products_f32`. Instruction set detected by `Isa::detect`.
+                    unsafe { K::run_1x1_bf16(mm, nv, &tile) };
+                }
+            }
+        }
+    }
+}
+
+/// The same memory as 32-bit words (scratch is kept as f32).
+fn bytemuck_u32(v: &mut [f32]) -> &mut [u32] {
+    // SAFETY: f32 and u32 have the same size and alignment, and every bit pattern is a
+    // valid u32; the new slice borrows `v` exclusively for its lifetime.
+    unsafe { std::slice::from_raw_parts_mut(v.as_mut_ptr().cast::<u32>(), v.len()) }
 }

@@ -4,6 +4,7 @@
 //! transformed weights, `driver` the tiling and the batched products (run by the same
 //! micro-kernels as the direct path, with a single tap).
 
+pub(crate) mod bf16;
 pub(crate) mod driver;
 pub(crate) mod f4;
 pub(crate) mod pack;

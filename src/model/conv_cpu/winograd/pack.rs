@@ -55,6 +55,47 @@ impl WinogradWeights {
         xi * self.cout * self.cin + c0 * self.cin + ci0 * m
     }
 
+    /// `U` rounded to bf16 (same layout), for products on bf16 operands without bf16
+    /// hardware.
+    pub fn bf16_rounded(&self) -> Vec<f32> {
+        self.u.iter().map(|&x| super::bf16::to_bf16(x)).collect()
+    }
+
+    /// `U` as bf16 pairs of input channels for `vdpbf16ps`: for each position `ξ`, output
+    /// channels in blocks of `mr` (width `m`), each block `[pair][j]` with the even input
+    /// channel in the low half of the word (a missing odd partner is zero). Block `c0` of
+    /// position `ξ` starts at `ξ·cout·pairs + c0·pairs`, pair `ci0/2` of it at `+ (ci0/2)·m`.
+    pub fn bf16_pairs(&self) -> Vec<u32> {
+        let pairs = self.cin.div_ceil(2);
+        let mut out = vec![0u32; self.positions() * self.cout * pairs];
+        for xi in 0..self.positions() {
+            for co in 0..self.cout {
+                let c0 = co / self.mr * self.mr;
+                let m = self.mr.min(self.cout - c0);
+                for pp in 0..pairs {
+                    let at = |ci: usize| {
+                        if ci < self.cin {
+                            super::bf16::bf16_bits(self.u[self.offset(xi, c0, ci, m) + co - c0])
+                                as u32
+                        } else {
+                            0
+                        }
+                    };
+                    out[self.pair_offset(xi, c0, 2 * pp, m) + co - c0] =
+                        at(2 * pp) | at(2 * pp + 1) << 16;
+                }
+            }
+        }
+        out
+    }
+
+    /// Offset in [`Self::bf16_pairs`] of position `ξ`, block `c0` (width `m`), input channel
+    /// `ci0` (even).
+    pub fn pair_offset(&self, xi: usize, c0: usize, ci0: usize, m: usize) -> usize {
+        let pairs = self.cin.div_ceil(2);
+        xi * self.cout * pairs + c0 * pairs + ci0 / 2 * m
+    }
+
     /// The `[cout, cin, 3, 3]` weights back (exact up to the rounding of `U`).
     pub fn unpack(&self) -> Vec<f32> {
         let mut w = vec![0f32; self.cout * self.cin * 9];

@@ -1,0 +1,143 @@
+//! Runs a plan's layers on the CPU over pooled buffers (see `buffers`): each layer writes
+//! into a buffer taken from the model's pool and hands its input buffer back, so a pass
+//! allocates nothing once the pool is warm. Used by the encoder and decoders whenever every
+//! convolution runs the fused CPU kernel; other devices go layer by layer through candle.
+
+use super::buffers::{Buffer, BufferPool};
+use super::conv_cpu::Geometry;
+use super::layers::Layer;
+use super::pad::Border;
+use super::precision::Precision;
+use super::resample::{pool_into, upsample_into};
+use crate::error::{Error, Result};
+
+/// `[n, c, h, w]` activations in a pooled buffer.
+pub(crate) struct Planes<'p> {
+    pub buf: Buffer<'p>,
+    pub n: usize,
+    pub c: usize,
+    pub h: usize,
+    pub w: usize,
+}
+
+/// Whether [`run`] can execute `layers` (every convolution packed for the fused kernel).
+pub(crate) fn supports<'a>(mut layers: impl Iterator<Item = &'a Layer>) -> bool {
+    layers.all(|l| match l {
+        Layer::Conv(c) => c.packed().is_some(),
+        _ => true,
+    })
+}
+
+/// How a pass runs: border handling, precision and the pool it draws buffers from.
+#[derive(Clone, Copy)]
+pub(crate) struct Pass<'p> {
+    pub border: Border,
+    pub precision: Precision,
+    pub pool: &'p BufferPool,
+}
+
+impl<'p> Pass<'p> {
+    /// Runs `layers` on contiguous `[n, c, h, w]` values `input`; `tap(level, planes)` sees the
+    /// activations at every tap. Returns the last activations (a copy of `input` when
+    /// `layers` is empty).
+    pub fn run<'a>(
+        &self,
+        layers: impl IntoIterator<Item = &'a Layer>,
+        input: &[f32],
+        (n, c, h, w): (usize, usize, usize, usize),
+        mut tap: impl FnMut(usize, &Planes<'p>) -> Result<()>,
+    ) -> Result<Planes<'p>> {
+        if input.len() != n * c * h * w {
+            return Err(Error::Tensor(format!(
+                "{} values for a [{n}, {c}, {h}, {w}] input",
+                input.len()
+            )));
+        }
+        let mut cur: Option<Planes<'p>> = None;
+        for layer in layers {
+            let (src, (c, h, w)) = match &cur {
+                Some(p) => (&p.buf[..], (p.c, p.h, p.w)),
+                None => (input, (c, h, w)),
+            };
+            let next = match layer {
+                Layer::Conv(conv) => {
+                    let packed = conv
+                        .packed()
+                        .ok_or_else(|| Error::Tensor("conv3x3: not packed for the CPU".into()))?;
+                    let g = Geometry {
+                        n,
+                        cin: c,
+                        cout: packed.out_channels(),
+                        h,
+                        w,
+                    };
+                    let mut buf = self.pool.take(n * g.cout * h * w)?;
+                    packed.forward_into(
+                        src,
+                        g,
+                        self.border,
+                        conv.relu(),
+                        None,
+                        self.precision,
+                        &mut buf,
+                    )?;
+                    Planes {
+                        buf,
+                        n,
+                        c: g.cout,
+                        h,
+                        w,
+                    }
+                }
+                Layer::Pool => {
+                    let (oh, ow) = (h.div_ceil(2), w.div_ceil(2));
+                    let mut buf = self.pool.take(n * c * oh * ow)?;
+                    pool_into(src, h, w, self.border, &mut buf);
+                    Planes {
+                        buf,
+                        n,
+                        c,
+                        h: oh,
+                        w: ow,
+                    }
+                }
+                Layer::Up => {
+                    let mut buf = self.pool.take(n * c * 4 * h * w)?;
+                    upsample_into(src, h, w, &mut buf);
+                    Planes {
+                        buf,
+                        n,
+                        c,
+                        h: 2 * h,
+                        w: 2 * w,
+                    }
+                }
+                Layer::Tap(level) => {
+                    if cur.is_none() {
+                        cur = Some(self.copy(input, (n, c, h, w))?);
+                    }
+                    if let Some(p) = &cur {
+                        tap(*level, p)?;
+                    }
+                    continue;
+                }
+            };
+            // The input buffer goes back to the pool here.
+            cur = Some(next);
+        }
+        match cur {
+            Some(p) => Ok(p),
+            None => self.copy(input, (n, c, h, w)),
+        }
+    }
+
+    fn copy(
+        &self,
+        input: &[f32],
+        (n, c, h, w): (usize, usize, usize, usize),
+    ) -> Result<Planes<'p>> {
+        let mut buf = self.pool.take(input.len())?;
+        buf.copy_from_slice(input);
+        Ok(Planes { buf, n, c, h, w })
+    }
+}
