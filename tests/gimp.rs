@@ -15,11 +15,10 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::cbuild::{lib_path as built_library, root};
+use common::host_inputs::*;
 use common::*;
 
 const GIMP_TIMEOUT: Duration = Duration::from_secs(180);
-const SMALL: u32 = 128; // side of the content of the further cases, to keep the test short
-const SEL: (u32, u32, u32, u32) = (32, 24, 64, 56); // x, y, w, h of the test selection
 
 /// A Scheme string literal.
 fn q(p: &Path) -> String {
@@ -143,54 +142,6 @@ fn save_layer(layer: &str, out: &Path) -> String {
 
 fn save(out: &Path) -> String {
     save_layer("drawable", out)
-}
-
-/// PSNR over RGB and, where both have it, alpha.
-fn psnr_files(a: &Path, b: &Path) -> f64 {
-    let (pa, pb) = (read_png(a), read_png(b));
-    assert_eq!((pa.width, pa.height), (pb.width, pb.height), "{} and {} differ in size", a.display(), b.display());
-    let (mut va, mut vb) = (pa.rgb.clone(), pb.rgb.clone());
-    if let (Some(x), Some(y)) = (&pa.alpha, &pb.alpha) {
-        va.extend(x);
-        vb.extend(y);
-    }
-    psnr(&va, &vb)
-}
-
-fn cli(args: &[&str]) -> f64 {
-    let t = Instant::now();
-    let mut all: Vec<&str> = args.to_vec();
-    let w = relu3_weights();
-    all.extend(["--weights", s(&w), "--quiet"]);
-    run_ok(&all);
-    t.elapsed().as_secs_f64()
-}
-
-/// tubingen_256 downscaled to SMALL × SMALL.
-fn write_small_content(path: &Path) {
-    let rgb = image::open(image("content/tubingen_256.png")).unwrap().to_rgb8();
-    image::imageops::resize(&rgb, SMALL, SMALL, image::imageops::FilterType::Triangle).save(path).unwrap();
-}
-
-/// The small content with a varying alpha (64..255, so no pixel's colour is dropped on save).
-fn write_rgba_content(small: &Path, path: &Path) {
-    let rgb = image::open(small).unwrap().to_rgb8();
-    let (w, h) = rgb.dimensions();
-    let rgba = image::RgbaImage::from_fn(w, h, |x, y| {
-        let p = rgb.get_pixel(x, y);
-        image::Rgba([p[0], p[1], p[2], (64 + (x + y) * 191 / (w + h - 2)) as u8])
-    });
-    rgba.save(path).unwrap();
-}
-
-/// White inside the test selection rectangle, black elsewhere.
-fn write_rect_mask(path: &Path, w: u32, h: u32) {
-    let (x0, y0, sw, sh) = SEL;
-    image::GrayImage::from_fn(w, h, |x, y| {
-        image::Luma([if x >= x0 && x < x0 + sw && y >= y0 && y < y0 + sh { 255 } else { 0 }])
-    })
-    .save(path)
-    .unwrap();
 }
 
 #[test]
