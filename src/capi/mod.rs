@@ -191,6 +191,40 @@ unsafe fn style_options(opts: *const UnistyleStyleOptions) -> Result<UnistyleSty
     unsafe { read_versioned(opts, "opts") }
 }
 
+/// Parses a levels string as the CLI's `--levels` does (`"3,2,1"`, spaces allowed; `""` =
+/// every level, `*count` 0) into `levels[0..capacity]`, in the order given; `*count` is the
+/// number of levels (it may exceed `capacity`: call again with a larger buffer; 5 always
+/// suffices). Errors (`UNISTYLE_ERR_INVALID`) carry the CLI's message.
+#[no_mangle]
+pub unsafe extern "C" fn unistyle_levels_parse(
+    text: *const c_char,
+    levels: *mut u32,
+    capacity: u32,
+    count: *mut u32,
+) -> c_int {
+    guard("unistyle_levels_parse", || {
+        // SAFETY: documented string argument.
+        let Some(text) = (unsafe { str_arg(text, "text")? }) else {
+            return fail(UNISTYLE_ERR_NULL, "text is NULL");
+        };
+        if count.is_null() {
+            return fail(UNISTYLE_ERR_NULL, "count is NULL");
+        }
+        if levels.is_null() && capacity > 0 {
+            return fail(UNISTYLE_ERR_NULL, "levels is NULL but capacity > 0");
+        }
+        let parsed = crate::levels::parse_levels(text, "levels").map_err(|e| Fail(UNISTYLE_ERR_INVALID, e.to_string()))?;
+        let parsed = parsed.unwrap_or_default();
+        for (i, &v) in parsed.iter().take(capacity as usize).enumerate() {
+            // SAFETY: i < capacity, buffer provided by the caller.
+            unsafe { *levels.add(i) = v as u32 };
+        }
+        // SAFETY: checked non-NULL.
+        unsafe { *count = parsed.len() as u32 };
+        Ok(())
+    })
+}
+
 fn encode_style(ctx: &UnistyleContext, picture: crate::Picture, opts: &UnistyleStyleOptions) -> Result<UnistyleStyle, Fail> {
     let picture = if opts.max_size > 0 { picture.fit_within(opts.max_size as usize) } else { picture };
     let mut progress = opts.host_progress();
