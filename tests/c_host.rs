@@ -73,6 +73,41 @@ int main(void) {
     assert_eq!(out, expected, "C and Rust disagree on struct layout");
 }
 
+/// The host built against the first release's header (a fixture, never edited) runs
+/// unchanged against this library, and a "v2" host with a struct larger than the library
+/// knows works: zero tail accepted, a set unknown field refused, same pixels.
+#[test]
+fn v1_and_v2_hosts_run_against_this_library() {
+    let dir = tempfile::tempdir().unwrap();
+    let style = image("style/starry_256.png");
+    let mut outputs = Vec::new();
+    for (name, flags) in [("v1", vec!["-I", "plugin-abi/tests/v1"]), ("v2", vec!["-DV2"])] {
+        let v1_include = root().join("plugin-abi/tests/v1");
+        let flags: Vec<String> = flags
+            .iter()
+            .map(|f| if *f == "plugin-abi/tests/v1" { v1_include.display().to_string() } else { f.to_string() })
+            .collect();
+        let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+        let exe = dir.path().join(format!("growth_{name}"));
+        cc(&root().join("plugin-abi/tests/growth_host.c"), &exe, &flags, &["-lunistyle"]);
+        let raw = dir.path().join(format!("{name}.raw"));
+        let res = Command::new(&exe)
+            .args([s(&relu3_weights()), s(&style), s(&raw)])
+            .env("LD_LIBRARY_PATH", lib_dir())
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&res.stdout).to_string();
+        println!("{name} host:\n{stdout}");
+        assert!(res.status.success() && !stdout.contains("FAIL"), "{name} host failed:\n{stdout}{}", String::from_utf8_lossy(&res.stderr));
+        if name == "v2" {
+            assert!(stdout.contains("levels: '7' is not a level 1..5 (in '3,7')"), "{stdout}");
+            assert!(stdout.contains("is set but this library's unistyle_stylize_options ends at byte"), "{stdout}");
+        }
+        outputs.push(std::fs::read(&raw).unwrap());
+    }
+    assert_eq!(outputs[0], outputs[1], "v1 and v2 hosts got different pixels");
+}
+
 #[test]
 fn example_host_matches_cli() {
     let dir = tempfile::tempdir().unwrap();
