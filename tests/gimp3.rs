@@ -452,7 +452,8 @@ fn gimp3_plugin_matches_cli() {
     ];
     for (what, script, needle) in &failures {
         let r = g.script_fu(script, &env);
-        println!("Script-Fu with {what}: exit {} in {:.1} s", r.code, r.secs);
+        let message = r.log.lines().find(|l| l.contains("unistyle:")).unwrap_or("").trim();
+        println!("Script-Fu with {what}: exit {} in {:.1} s; {message}", r.code, r.secs);
         assert_eq!(r.code, 70, "{what}: expected exit 70 (a failed call):\n{}", r.log);
         assert!(r.log.contains("unistyle:") && r.log.contains(needle), "{what}: our message is missing:\n{}", r.log);
     }

@@ -35,7 +35,8 @@ void stylize_settings_copy(StylizeSettings *dest, const StylizeSettings *src) {
 gboolean engine_levels(const gchar *levels, guint32 *out, guint32 *count, GError **error) {
     int st = unistyle_levels_parse(levels ? levels : "", out, ENGINE_MAX_LEVELS, count);
     if (st != UNISTYLE_OK) {
-        g_propagate_error(error, engine_error(st, "levels"));
+        /* The library's message names the argument ("levels: '7' is not a level ..."). */
+        g_set_error(error, engine_quark(), st, "unistyle: %s", unistyle_last_error());
         return FALSE;
     }
     return TRUE;
@@ -82,13 +83,17 @@ static gboolean open_context(Engine *e, const gchar *weights, GError **error) {
     return TRUE;
 }
 
-static gboolean open_style(Engine *e, int slot, const gchar *path, const gchar *argument, GError **error) {
+static gboolean open_style(Engine *e, int slot, const gchar *path, const gchar *argument, const unistyle_job *job,
+                           GError **error) {
     if (same(e->style_path[slot], path) && (e->style[slot] || !path)) return TRUE;
     unistyle_style_destroy(e->style[slot]);
     e->style[slot] = NULL;
     g_clear_pointer(&e->style_path[slot], g_free);
     if (!path) return TRUE;
-    int st = unistyle_style_create_from_file(e->ctx, path, 0, &e->style[slot]);
+    unistyle_style_options opts;
+    int st = unistyle_style_options_init(&opts, sizeof opts);
+    opts.job = job;
+    if (st == UNISTYLE_OK) st = unistyle_style_create_from_file_ex(e->ctx, path, &opts, &e->style[slot]);
     if (st != UNISTYLE_OK) {
         e->style[slot] = NULL;
         g_propagate_error(error, engine_error(st, argument));
@@ -120,10 +125,10 @@ static gboolean open_preset(Engine *e, const gchar *path, int kind, GError **err
     return TRUE;
 }
 
-gboolean engine_prepare(Engine *e, const StylizeSettings *s, GError **error) {
+gboolean engine_prepare(Engine *e, const StylizeSettings *s, const unistyle_job *job, GError **error) {
     if (!open_context(e, s->weights, error)) return FALSE;
     if (s->preset) return open_preset(e, s->preset, UNISTYLE_PRESET_STYLIZE, error);
-    return open_style(e, 0, s->style, "style", error) && open_style(e, 1, s->style2, "style2", error);
+    return open_style(e, 0, s->style, "style", job, error) && open_style(e, 1, s->style2, "style2", job, error);
 }
 
 gboolean engine_prepare_texture(Engine *e, const gchar *weights, const gchar *style, const gchar *preset,
@@ -134,15 +139,15 @@ gboolean engine_prepare_texture(Engine *e, const gchar *weights, const gchar *st
         g_set_error(error, engine_quark(), UNISTYLE_ERR_INVALID, "unistyle: style: no style image given (or a preset)");
         return FALSE;
     }
-    return open_style(e, 0, style, "style", error);
+    return open_style(e, 0, style, "style", NULL, error);
 }
 
 gboolean engine_stylize_options(const Engine *e, const StylizeSettings *s, const unistyle_image *mask,
                                 const guint32 *levels, guint32 level_count, unistyle_stylize_options *opts,
                                 GError **error) {
-    int st = unistyle_stylize_options_init(opts);
+    int st = unistyle_stylize_options_init_ex(opts, sizeof *opts);
     if (st != UNISTYLE_OK) {
-        g_propagate_error(error, engine_error(st, "unistyle_stylize_options_init"));
+        g_propagate_error(error, engine_error(st, "unistyle_stylize_options_init_ex"));
         return FALSE;
     }
     const gboolean two = e->style[1] != NULL;

@@ -105,7 +105,7 @@ static void compute(Preview *pv, const Request *rq, unistyle_job *job, Result *r
     }
     if (!engine_check(&rq->settings, src->coverage != NULL, &error) ||
         !engine_levels(rq->settings.levels, levels, &level_count, &error) ||
-        !engine_prepare(&pv->engine, &rq->settings, &error)) {
+        !engine_prepare(&pv->engine, &rq->settings, job, &error)) {
         res->message = g_strdup(error->message);
         g_error_free(error);
         return;

@@ -141,7 +141,7 @@ static GimpValueArray *stylize_run(GimpProcedure *procedure, GimpRunMode run_mod
 
     gimp_progress_init("Unistyle: stylizing");
     progress_started = TRUE;
-    if (!engine_prepare(&engine, &s, &error)) goto done;
+    if (!engine_prepare(&engine, &s, NULL, &error)) goto done;
 
     pixels_describe(&img, (guint32)src.rect.width, (guint32)src.rect.height, src.layout.channels,
                     src.layout.sample_type, src.layout.sample_size, src.pixels);
@@ -270,7 +270,7 @@ static GimpValueArray *texture_run(GimpProcedure *procedure, GimpProcedureConfig
         st = unistyle_texture_preset(engine.ctx, engine.preset, &img, on_progress, &progress, NULL);
     } else {
         unistyle_texture_options opts;
-        st = unistyle_texture_options_init(&opts);
+        st = unistyle_texture_options_init_ex(&opts, sizeof opts);
         if (st == UNISTYLE_OK) {
             const unistyle_style *const styles[1] = {engine.style[0]};
             opts.style_count = 1;
