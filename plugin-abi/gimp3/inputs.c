@@ -9,8 +9,7 @@ static GQuark inputs_quark(void) {
     return g_quark_from_static_string("unistyle-inputs");
 }
 
-/* A file argument as a local path; NULL when unset. */
-static gchar *file_path(GimpProcedureConfig *config, const gchar *property) {
+gchar *inputs_file_path(GimpProcedureConfig *config, const gchar *property) {
     GFile *file = NULL;
     g_object_get(config, property, &file, NULL);
     if (!file) return NULL;
@@ -22,10 +21,10 @@ static gchar *file_path(GimpProcedureConfig *config, const gchar *property) {
 
 void inputs_read_settings(GimpProcedureConfig *config, StylizeSettings *s, GimpChannel **mask) {
     stylize_settings_clear(s);
-    s->style = file_path(config, "style");
-    s->style2 = file_path(config, "style2");
-    s->preset = file_path(config, "preset");
-    s->weights = file_path(config, "weights");
+    s->style = inputs_file_path(config, "style");
+    s->style2 = inputs_file_path(config, "style2");
+    s->preset = inputs_file_path(config, "preset");
+    s->weights = inputs_file_path(config, "weights");
     g_object_get(config, "levels", &s->levels, "alpha", &s->alpha, "feather", &s->feather, "preserve-color",
                  &s->preserve_color, "as-new-layer", &s->as_new_layer, "mask", mask, NULL);
     if (!s->levels) s->levels = g_strdup("");

@@ -11,6 +11,9 @@
 #include "engine.h"
 #include "pixels.h"
 
+/* A file argument as a local path (a URI when not local); NULL when unset. */
+gchar *inputs_file_path(GimpProcedureConfig *config, const gchar *property);
+
 /* The settings in `config`; *mask gets the mask argument (a new reference, or NULL). */
 void inputs_read_settings(GimpProcedureConfig *config, StylizeSettings *s, GimpChannel **mask);
 

@@ -7,6 +7,8 @@
 # profile, starts Xvfb and gimp-3.0, opens CONTENT in a display and calls
 # plug-in-unistyle-stylize through the PDB in interactive run-mode with STYLE as the style, waits
 # (xdotool) for the dialog and for its preview, then grabs the screen (ImageMagick `import`).
+# Then it types alpha 1.0 into the dialog (keyboard: Alt+A, the value, Tab) and grabs the screen
+# again once the preview has updated: OUT-alpha1.png beside OUT.png.
 # Weights: UNISTYLE_WEIGHTS, as for the plug-in. Needs gimp-3.0, libgimp-3.0-dev, gcc, Xvfb,
 # xdotool and imagemagick, e.g. inside the Debian 13 chroot of scripts/debian13-chroot.sh:
 #   scripts/debian13-chroot.sh run -b "$PWD" -b ../shared -b /tmp/shot \
@@ -64,10 +66,19 @@ if [ -z "$window" ]; then
   cat "$work/gimp.log" >&2
   exit 1
 fi
-xdotool windowactivate "$window" 2>/dev/null || true
 xdotool windowmove "$window" 0 0 2>/dev/null || true
+xdotool windowfocus "$window" 2>/dev/null || true
 sleep "${PREVIEW_WAIT:-20}"
 mkdir -p "$(dirname "$out")"
 import -window root "$out"
-xdotool key --window "$window" Escape 2>/dev/null || true
 echo "screenshot: $out"
+
+# A settings change: alpha 0.6 -> 1.0; the preview follows.
+xdotool windowfocus "$window" 2>/dev/null || true
+xdotool key alt+a ctrl+a
+xdotool type --delay 50 "1.0"
+xdotool key Tab
+sleep "${PREVIEW_WAIT:-20}"
+import -window root "${out%.png}-alpha1.png"
+echo "screenshot: ${out%.png}-alpha1.png"
+xdotool key --window "$window" Escape 2>/dev/null || true

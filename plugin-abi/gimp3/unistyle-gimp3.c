@@ -185,16 +185,6 @@ done:
 /* ------------------------------------------------------------------------------------------ */
 /* Texture.                                                                                   */
 
-static gchar *config_path(GimpProcedureConfig *config, const gchar *property) {
-    GFile *file = NULL;
-    g_object_get(config, property, &file, NULL);
-    if (!file) return NULL;
-    gchar *path = g_file_get_path(file);
-    if (!path) path = g_file_get_uri(file);
-    g_object_unref(file);
-    return path;
-}
-
 static GimpImage *texture_image(const guint8 *pixels, gint w, gint h, GError **error) {
     GimpImage *image = gimp_image_new(w, h, GIMP_RGB);
     if (!image) {
@@ -248,9 +238,9 @@ static GimpValueArray *texture_run(GimpProcedure *procedure, GimpProcedureConfig
     }
 
     GError *error = NULL;
-    gchar *style = config_path(config, "style");
-    gchar *preset = config_path(config, "preset");
-    gchar *weights = config_path(config, "weights");
+    gchar *style = inputs_file_path(config, "style");
+    gchar *preset = inputs_file_path(config, "preset");
+    gchar *weights = inputs_file_path(config, "weights");
     Engine engine = {0};
     Progress progress = {-1.0, FALSE};
     GimpImage *image = NULL;
@@ -311,30 +301,37 @@ static const gchar *const WEIGHTS_BLURB =
     "Weights file (.safetensors) or a folder holding one; unset = $UNISTYLE_WEIGHTS, else the per-user "
     "weights folder (see `unistyle weights install`)";
 
+/* A file argument: any path is accepted (a missing file is reported by the plug-in in its own
+ * words), unset = none. */
+static void add_file_argument(GimpProcedure *p, const gchar *name, const gchar *nick, const gchar *blurb) {
+    gimp_procedure_add_file_argument(p, name, nick, blurb, GIMP_FILE_CHOOSER_ACTION_ANY, TRUE, NULL,
+                                     G_PARAM_READWRITE);
+}
+
+/* Menu entry, documentation and attribution. */
+static void describe(GimpProcedure *p, const gchar *label, const gchar *blurb, const gchar *help) {
+    gimp_procedure_set_menu_label(p, label);
+    gimp_procedure_add_menu_path(p, MENU_PATH);
+    gimp_procedure_set_documentation(p, blurb, help, gimp_procedure_get_name(p));
+    gimp_procedure_set_attribution(p, "unistyle contributors", "unistyle contributors", "2026");
+}
+
 static GimpProcedure *create_stylize(GimpPlugIn *plug_in) {
     GimpProcedure *p = gimp_image_procedure_new(plug_in, PROC_STYLIZE, GIMP_PDB_PROC_TYPE_PLUGIN, stylize_run, NULL,
                                                 NULL);
     gimp_procedure_set_image_types(p, "RGB*, GRAY*");
     gimp_procedure_set_sensitivity_mask(p, GIMP_PROCEDURE_SENSITIVE_DRAWABLE);
-    gimp_procedure_set_menu_label(p, "Unistyle _Stylize...");
-    gimp_procedure_add_menu_path(p, MENU_PATH);
-    gimp_procedure_set_documentation(
-        p, "Neural style transfer (WCT) with a style image",
+    describe(
+        p, "Unistyle _Stylize...", "Neural style transfer (WCT) with a style image",
         "Re-renders the drawable in the style of a style image (universal style transfer by whitening and "
         "colouring transforms). With a mask channel, or else a selection, only that area is stylized (with its "
         "own statistics) and the result is blended in through the selection; style2 styles the rest. A preset "
         "supplies styles and settings instead (style, style2, alpha, levels, preserve-color and feather are then "
-        "the preset's).",
-        PROC_STYLIZE);
-    gimp_procedure_set_attribution(p, "unistyle contributors", "unistyle contributors", "2026");
-    gimp_procedure_add_file_argument(p, "style", "_Style image", "Style image file", GIMP_FILE_CHOOSER_ACTION_ANY,
-                                     TRUE, NULL, G_PARAM_READWRITE);
-    gimp_procedure_add_file_argument(p, "style2", "Style _outside",
-                                     "Style image used outside the mask or selection; unset keeps the original "
-                                     "pixels there",
-                                     GIMP_FILE_CHOOSER_ACTION_ANY, TRUE, NULL, G_PARAM_READWRITE);
-    gimp_procedure_add_file_argument(p, "preset", "_Preset", "TOML preset supplying the styles and settings",
-                                     GIMP_FILE_CHOOSER_ACTION_ANY, TRUE, NULL, G_PARAM_READWRITE);
+        "the preset's).");
+    add_file_argument(p, "style", "_Style image", "Style image file");
+    add_file_argument(p, "style2", "Style _outside",
+                      "Style image used outside the mask or selection; unset keeps the original pixels there");
+    add_file_argument(p, "preset", "_Preset", "TOML preset supplying the styles and settings");
     gimp_procedure_add_double_argument(p, "alpha", "_Alpha", "Strength: 0 keeps the input, 1 is fully stylized", 0.0,
                                        1.0, 0.6, G_PARAM_READWRITE);
     gimp_procedure_add_string_argument(p, "levels", "_Levels",
@@ -353,29 +350,22 @@ static GimpProcedure *create_stylize(GimpPlugIn *plug_in) {
                                         "Put the result in a new layer above the drawable instead of replacing its "
                                         "pixels",
                                         FALSE, G_PARAM_READWRITE);
-    gimp_procedure_add_file_argument(p, "weights", "_Weights", WEIGHTS_BLURB, GIMP_FILE_CHOOSER_ACTION_ANY, TRUE,
-                                     NULL, G_PARAM_READWRITE);
+    add_file_argument(p, "weights", "_Weights", WEIGHTS_BLURB);
     return p;
 }
 
 static GimpProcedure *create_texture(GimpPlugIn *plug_in) {
     GimpProcedure *p = gimp_procedure_new(plug_in, PROC_TEXTURE, GIMP_PDB_PROC_TYPE_PLUGIN, texture_run, NULL, NULL);
-    gimp_procedure_set_menu_label(p, "Unistyle _Texture...");
-    gimp_procedure_add_menu_path(p, MENU_PATH);
     gimp_procedure_set_sensitivity_mask(p, GIMP_PROCEDURE_SENSITIVE_ALWAYS);
-    gimp_procedure_set_documentation(
-        p, "Synthesize a texture from a style image (new image)",
+    describe(
+        p, "Unistyle _Texture...", "Synthesize a texture from a style image (new image)",
         "Creates a new image holding a texture synthesized from the style image's statistics, optionally "
         "seamlessly tileable. The same seed and inputs give the same texture. A texture preset supplies the "
-        "style and settings instead (width and height stay the arguments').",
-        PROC_TEXTURE);
-    gimp_procedure_set_attribution(p, "unistyle contributors", "unistyle contributors", "2026");
+        "style and settings instead (width and height stay the arguments').");
     gimp_procedure_add_enum_argument(p, "run-mode", "Run mode", "The run mode", GIMP_TYPE_RUN_MODE,
                                      GIMP_RUN_NONINTERACTIVE, G_PARAM_READWRITE);
-    gimp_procedure_add_file_argument(p, "style", "_Style image", "Style (exemplar) image file",
-                                     GIMP_FILE_CHOOSER_ACTION_ANY, TRUE, NULL, G_PARAM_READWRITE);
-    gimp_procedure_add_file_argument(p, "preset", "_Preset", "TOML texture preset supplying the style and settings",
-                                     GIMP_FILE_CHOOSER_ACTION_ANY, TRUE, NULL, G_PARAM_READWRITE);
+    add_file_argument(p, "style", "_Style image", "Style (exemplar) image file");
+    add_file_argument(p, "preset", "_Preset", "TOML texture preset supplying the style and settings");
     gimp_procedure_add_int_argument(p, "width", "_Width", "Width of the texture", 1, UNISTYLE_MAX_SIDE, 512,
                                     G_PARAM_READWRITE);
     gimp_procedure_add_int_argument(p, "height", "_Height", "Height of the texture", 1, UNISTYLE_MAX_SIDE, 512,
@@ -386,8 +376,7 @@ static GimpProcedure *create_texture(GimpPlugIn *plug_in) {
                                     G_PARAM_READWRITE);
     gimp_procedure_add_boolean_argument(p, "tileable", "_Tileable", "Seamlessly tileable texture", FALSE,
                                         G_PARAM_READWRITE);
-    gimp_procedure_add_file_argument(p, "weights", "_Weights", WEIGHTS_BLURB, GIMP_FILE_CHOOSER_ACTION_ANY, TRUE,
-                                     NULL, G_PARAM_READWRITE);
+    add_file_argument(p, "weights", "_Weights", WEIGHTS_BLURB);
     gimp_procedure_add_image_return_value(p, "image", "Image", "The new image holding the texture", FALSE,
                                           G_PARAM_READWRITE);
     return p;
