@@ -184,6 +184,10 @@ struct Cases {
     strokes: PathBuf,
     brick: PathBuf,
     weights: PathBuf,
+    /// Copies of presets/starry-night.toml and presets/brick-texture.toml with their style
+    /// images beside them (the style cache they write stays in the temporary folder).
+    preset: PathBuf,
+    tex_preset: PathBuf,
 }
 
 impl Cases {
@@ -195,7 +199,23 @@ impl Cases {
             strokes: canon(&image("style/strokes_256.png")),
             brick: canon(&image("style/brick_256.png")),
             weights: canon(&relu3_weights()),
+            preset: g.path("presets/starry-night.toml"),
+            tex_preset: g.path("presets/brick-texture.toml"),
         };
+        std::fs::create_dir_all(g.path("presets")).unwrap();
+        for (file, dir) in [
+            ("starry-night.toml", "presets"),
+            ("brick-texture.toml", "presets"),
+            ("starry_512.png", "style"),
+            ("brick_256.png", "style"),
+        ] {
+            let from = if dir == "presets" {
+                root().join("presets").join(file)
+            } else {
+                image(&format!("style/{file}"))
+            };
+            std::fs::copy(&from, g.path("presets").join(file)).unwrap();
+        }
         write_small_content(&c.small);
         write_rgba_content(&c.small, &c.rgba);
         write_rect_mask(&g.path("rect.png"), SMALL, SMALL);
@@ -251,6 +271,28 @@ impl Cases {
         };
         tex(true, "cli_tex_tileable.png");
         tex(false, "cli_tex.png");
+        let out = g.path("cli_preset.png");
+        cli(&[
+            "stylize",
+            "--preset",
+            s(&self.preset),
+            "--content",
+            small,
+            "--out",
+            s(&out),
+        ]);
+        let out = g.path("cli_tex_preset.png");
+        cli(&[
+            "texture",
+            "--preset",
+            s(&self.tex_preset),
+            "--width",
+            "96",
+            "--height",
+            "64",
+            "--out",
+            s(&out),
+        ]);
     }
 }
 
@@ -342,6 +384,21 @@ fn script_fu_cases(g: &Gimp3, c: &Cases) -> String {
             out(name)
         );
     }
+    sc += &with_image(
+        &c.small,
+        format!(
+            "(plug-in-unistyle-stylize #:run-mode RUN-NONINTERACTIVE #:image img #:drawables (vector layer) \
+             #:preset {}) (gimp-file-save RUN-NONINTERACTIVE img {} -1)",
+            q(&c.preset),
+            out("preset")
+        ),
+    );
+    sc += &format!(
+        "(let ((img (car (plug-in-unistyle-texture #:run-mode RUN-NONINTERACTIVE #:preset {} #:width 96 \
+         #:height 64)))) (gimp-file-save RUN-NONINTERACTIVE img {} -1))\n",
+        q(&c.tex_preset),
+        out("tex_preset")
+    );
     sc
 }
 
@@ -440,6 +497,21 @@ fn python_cases(g: &Gimp3, c: &Cases) -> String {
             out(name)
         );
     }
+    p += &format!(
+        "img = load({}); ok(call(\"plug-in-unistyle-stylize\", img, preset={}, weights={}), \"preset\"); \
+         save(img, {})\n",
+        py(&c.small),
+        py(&c.preset),
+        py(&c.weights),
+        out("preset")
+    );
+    p += &format!(
+        "r = ok(call(\"plug-in-unistyle-texture\", preset={}, width=96, height=64, weights={}), \"texture preset\"); \
+         save(r.index(1), {})\n",
+        py(&c.tex_preset),
+        py(&c.weights),
+        out("tex_preset")
+    );
     p
 }
 
@@ -454,6 +526,8 @@ fn compare(g: &Gimp3, c: &Cases, prefix: &str) {
         ("new_layer", "cli_whole"),
         ("tex_tileable", "cli_tex_tileable"),
         ("tex", "cli_tex"),
+        ("preset", "cli_preset"),
+        ("tex_preset", "cli_tex_preset"),
     ];
     for (case, want) in cases {
         let got = g.path(&format!("{prefix}_{case}.png"));
@@ -508,13 +582,13 @@ fn gimp3_plugin_matches_cli() {
     let env = format!("UNISTYLE_WEIGHTS={}", s(&c.weights));
     let r = g.script_fu(&script_fu_cases(&g, &c), &env);
     println!(
-        "Script-Fu run (8 calls, first start of the profile): {:.1} s",
+        "Script-Fu run (10 calls, first start of the profile): {:.1} s",
         r.secs
     );
     assert_eq!(r.code, 0, "Script-Fu batch failed:\n{}", r.log);
     // Python-Fu, weights from the `weights` argument.
     let r = g.python(&python_cases(&g, &c), "");
-    println!("Python-Fu run (8 calls): {:.1} s", r.secs);
+    println!("Python-Fu run (10 calls): {:.1} s", r.secs);
     assert_eq!(r.code, 0, "Python-Fu batch failed:\n{}", r.log);
     println!("| interpreter | case | PSNR against the CLI |");
     compare(&g, &c, "sf");

@@ -58,6 +58,19 @@ gpointer pixels_read(GimpDrawable *drawable, const PixelLayout *l, const GeglRec
     return data;
 }
 
+gpointer pixels_read_scaled(GimpDrawable *drawable, const PixelLayout *l, const GeglRectangle *rect, guint32 w,
+                            guint32 h) {
+    gpointer data = pixels_alloc(w, h, l->channels * l->sample_size);
+    if (!data) return NULL;
+    const gdouble scale = (gdouble)w / rect->width;
+    GeglBuffer *buffer = gimp_drawable_get_buffer(drawable);
+    /* The rectangle is in scaled coordinates. */
+    gegl_buffer_get(buffer, GEGL_RECTANGLE((gint)(rect->x * scale), (gint)(rect->y * scale), (gint)w, (gint)h), scale,
+                    l->format, data, GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_CLAMP);
+    g_object_unref(buffer);
+    return data;
+}
+
 gfloat *pixels_read_coverage(GimpDrawable *channel, GimpDrawable *drawable, const GeglRectangle *rect) {
     gint dx = 0, dy = 0, cx = 0, cy = 0;
     gimp_drawable_get_offsets(drawable, &dx, &dy);

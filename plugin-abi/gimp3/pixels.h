@@ -30,6 +30,10 @@ gpointer pixels_alloc(guint32 w, guint32 h, gsize bytes_per_pixel);
 /* Reads `rect` (drawable coordinates) of the drawable; NULL when memory is short. */
 gpointer pixels_read(GimpDrawable *drawable, const PixelLayout *layout, const GeglRectangle *rect);
 
+/* Reads `rect` of the drawable downscaled by GEGL to w x h; NULL when memory is short. */
+gpointer pixels_read_scaled(GimpDrawable *drawable, const PixelLayout *layout, const GeglRectangle *rect, guint32 w,
+                            guint32 h);
+
 /* Reads `channel` (selection, channel or layer mask) over `rect` of the drawable, as linear
  * float coverage (0 outside the channel); NULL when memory is short. */
 gfloat *pixels_read_coverage(GimpDrawable *channel, GimpDrawable *drawable, const GeglRectangle *rect);

@@ -23,6 +23,7 @@ typedef struct {
     StylizeSettings settings;
     Source *source; /* g_atomic_rc_box, shared read-only */
     guint32 width, height; /* preview size */
+    gpointer small;        /* with a preset: the source downscaled to the preview size by GEGL */
 } Request;
 
 typedef struct Preview Preview;
@@ -64,6 +65,7 @@ static void source_free(gpointer p) {
 static void request_free(Request *r) {
     if (!r) return;
     stylize_settings_clear(&r->settings);
+    g_free(r->small);
     if (r->source) g_atomic_rc_box_release_full(r->source, source_free);
     g_free(r);
 }
@@ -94,23 +96,25 @@ static GimpImageType image_type(guint32 channels) {
 
 static gboolean result_show(gpointer data);
 
-/* Computes one preview into `res` (pixels, or a message). */
-static void compute(Preview *pv, const Request *rq, unistyle_job *job, Result *res) {
-    GError *error = NULL;
+/* The preview of a preset: its own stylization of the GEGL-downscaled source. */
+static int compute_preset(Preview *pv, const Request *rq, unistyle_job *job, const unistyle_image *output) {
+    const Source *src = rq->source;
+    unistyle_image input;
+    pixels_describe(&input, rq->width, rq->height, src->layout.channels, src->layout.sample_type,
+                    src->layout.sample_size, rq->small);
+    unistyle_run_options run;
+    int st = unistyle_run_options_init(&run, sizeof run);
+    run.job = job;
+    return st != UNISTYLE_OK ? st : unistyle_stylize_preset_ex(pv->engine.ctx, pv->engine.preset, &input, output, &run);
+}
+
+/* The preview call with the stylize options of the settings. */
+static int compute_options(Preview *pv, const Request *rq, unistyle_job *job, const unistyle_image *output,
+                           GError **error) {
     const Source *src = rq->source;
     guint32 levels[ENGINE_MAX_LEVELS], level_count = 0;
-    if (rq->settings.preset) {
-        res->message = g_strdup("No preview with a preset: press OK to apply it");
-        return;
-    }
-    if (!engine_check(&rq->settings, src->coverage != NULL, &error) ||
-        !engine_levels(rq->settings.levels, levels, &level_count, &error) ||
-        !engine_prepare(&pv->engine, &rq->settings, job, &error)) {
-        res->message = g_strdup(error->message);
-        g_error_free(error);
-        return;
-    }
-    unistyle_image input, mask, output;
+    if (!engine_levels(rq->settings.levels, levels, &level_count, error)) return UNISTYLE_ERR_INVALID;
+    unistyle_image input, mask;
     pixels_describe(&input, (guint32)src->rect.width, (guint32)src->rect.height, src->layout.channels,
                     src->layout.sample_type, src->layout.sample_size, src->pixels);
     if (src->coverage)
@@ -118,25 +122,36 @@ static void compute(Preview *pv, const Request *rq, unistyle_job *job, Result *r
                         src->coverage);
     unistyle_stylize_options opts;
     if (!engine_stylize_options(&pv->engine, &rq->settings, src->coverage ? &mask : NULL, levels, level_count,
-                                &opts, &error)) {
+                                &opts, error))
+        return UNISTYLE_ERR_INVALID;
+    opts.job = job;
+    return unistyle_preview(pv->engine.ctx, &input, &opts, output);
+}
+
+/* Computes one preview into `res` (pixels, or a message). */
+static void compute(Preview *pv, const Request *rq, unistyle_job *job, Result *res) {
+    GError *error = NULL;
+    const Source *src = rq->source;
+    if (!engine_check(&rq->settings, src->coverage != NULL, &error) ||
+        !engine_prepare(&pv->engine, &rq->settings, job, &error)) {
         res->message = g_strdup(error->message);
         g_error_free(error);
         return;
     }
-    opts.job = job;
     res->channels = src->layout.channels;
     res->pixels = g_try_malloc((gsize)rq->width * rq->height * res->channels);
-    if (!res->pixels) {
+    if (!res->pixels || (rq->settings.preset && !rq->small)) {
         res->message = g_strdup("Not enough memory for the preview");
         return;
     }
+    unistyle_image output;
     pixels_describe(&output, rq->width, rq->height, res->channels, UNISTYLE_U8, 1, res->pixels);
     gint64 t0 = g_get_monotonic_time();
-    int st = unistyle_preview(pv->engine.ctx, &input, &opts, &output);
+    int st = rq->settings.preset ? compute_preset(pv, rq, job, &output) : compute_options(pv, rq, job, &output, &error);
     res->seconds = (gdouble)(g_get_monotonic_time() - t0) / 1e6;
     if (st != UNISTYLE_OK) {
         g_clear_pointer(&res->pixels, g_free);
-        error = engine_error(st, "preview");
+        if (!error) error = engine_error(st, "preview");
         res->message = g_strdup(error->message);
         g_error_free(error);
         return;
@@ -235,6 +250,8 @@ static gboolean submit(gpointer data) {
     }
     rq->source = g_atomic_rc_box_acquire(pv->source);
     preview_size(pv->source, &rq->width, &rq->height);
+    if (rq->settings.preset)
+        rq->small = pixels_read_scaled(pv->drawable, &pv->source->layout, &pv->source->rect, rq->width, rq->height);
     gtk_widget_set_size_request(pv->area, (gint)rq->width, (gint)rq->height);
     rq->generation = ++pv->generation;
     gtk_label_set_text(GTK_LABEL(pv->label), "Computing the preview...");

@@ -3,6 +3,7 @@
  * stylization of the drawable, or of the selection's bounding box, computed by the library's
  * preview call on a worker thread whenever a setting changes. Styles are encoded once and
  * reused; a preview made stale by a newer change is cancelled; the dialog stays responsive.
+ * With a preset, the preview is the preset's stylization of the drawable downscaled by GEGL.
  */
 #ifndef UNISTYLE_GIMP3_PREVIEW_H
 #define UNISTYLE_GIMP3_PREVIEW_H

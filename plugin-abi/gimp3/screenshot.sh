@@ -13,7 +13,8 @@
 # xdotool and imagemagick, e.g. inside the Debian 13 chroot of scripts/debian13-chroot.sh:
 #   scripts/debian13-chroot.sh run -b "$PWD" -b ../shared -b /tmp/shot \
 #     "UNISTYLE_WEIGHTS=… $PWD/plugin-abi/gimp3/screenshot.sh /tmp/shot/dialog.png …"
-# PREVIEW_WAIT (seconds, default 20) is how long the preview gets after the dialog appears.
+# PREVIEW_WAIT (seconds, default 20) is how long the preview gets after the dialog appears;
+# EXTRA_ARGS adds Script-Fu keyword arguments to the call (e.g. '#:preset "p.toml"').
 set -euo pipefail
 
 if [ $# -ne 3 ]; then
@@ -50,7 +51,7 @@ script="(let* ((img (car (gimp-file-load RUN-NONINTERACTIVE $(q "$content"))))
                (layer (vector-ref (car (gimp-image-get-selected-drawables img)) 0)))
           (gimp-display-new img)
           (plug-in-unistyle-stylize #:run-mode RUN-INTERACTIVE #:image img #:drawables (vector layer)
-                                    #:style $(q "$style") #:alpha 0.6))"
+                                    #:style $(q "$style") #:alpha 0.6 ${EXTRA_ARGS:-}))"
 HOME="$work/home" GIMP3_DIRECTORY="$work/profile" XDG_DATA_HOME="$work/home/.local/share" \
   gimp-3.0 -n --no-splash --batch-interpreter plug-in-script-fu-eval -b "$script" >"$work/gimp.log" 2>&1 &
 pids+=($!)
