@@ -249,18 +249,9 @@ fn gimp_plugin_matches_cli() {
     // is compared where the CLI's RGB output is not clipped to 0 or 1.
     let cli_gray = p.path("cli_gray.png");
     cli(&["stylize", "--content", s(&gray_in), "--style", s(&starry), "--out", s(&cli_gray)]);
-    let (g, c) = (read_png(&gray_out), read_png(&cli_gray));
-    let (mut got, mut want) = (Vec::new(), Vec::new());
-    for i in 0..n {
-        let rgb = [c.rgb[i], c.rgb[n + i], c.rgb[2 * n + i]];
-        if rgb.iter().all(|&v| v > 0.0 && v < 1.0) {
-            got.push(g.rgb[i]);
-            want.push(0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2]);
-        }
-    }
-    let db = psnr(&got, &want);
-    println!("grayscale layer through GIMP vs luminance of the CLI's output ({} of {n} unclipped pixels): {db:.2} dB", got.len());
-    assert!(got.len() * 2 > n && db >= 50.0, "grayscale: {db:.2} dB over {} pixels", got.len());
+    let (db, compared, n) = gray_psnr(&gray_out, &cli_gray);
+    println!("grayscale layer through GIMP vs luminance of the CLI's output ({compared} of {n} unclipped pixels): {db:.2} dB");
+    assert!(compared * 2 > n && db >= 50.0, "grayscale: {db:.2} dB over {compared} pixels");
 
     // A linear-light float image: read and written as perceptual float; converted back to
     // 8-bit perceptual for saving (a linear image would be exported with linear values).

@@ -356,12 +356,26 @@ fn script_fu_cases(g: &Gimp3, c: &Cases) -> String {
     sc += &with_image(
         &c.small,
         format!(
-            "(gimp-image-convert-precision img PRECISION-U16-NON-LINEAR) {} \
-             (gimp-image-convert-precision img PRECISION-U8-NON-LINEAR) (gimp-file-save RUN-NONINTERACTIVE img {} -1)",
+            "(gimp-image-convert-grayscale img) (gimp-file-save RUN-NONINTERACTIVE img {} -1) {} \
+             (gimp-file-save RUN-NONINTERACTIVE img {} -1)",
+            out("gray_in"),
             stylize(""),
-            out("16bit")
+            out("gray")
         ),
     );
+    // A 16-bit and a linear float image, converted back to 8-bit non-linear for saving.
+    for (precision, name) in [("U16-NON-LINEAR", "16bit"), ("FLOAT-LINEAR", "float")] {
+        sc += &with_image(
+            &c.small,
+            format!(
+                "(gimp-image-convert-precision img PRECISION-{precision}) {} \
+                 (gimp-image-convert-precision img PRECISION-U8-NON-LINEAR) \
+                 (gimp-file-save RUN-NONINTERACTIVE img {} -1)",
+                stylize(""),
+                out(name)
+            ),
+        );
+    }
     sc += &with_image(
         &c.small,
         format!(
@@ -474,12 +488,21 @@ fn python_cases(g: &Gimp3, c: &Cases) -> String {
         out("mask")
     );
     p += &format!(
-        "img = load({}); img.convert_precision(Gimp.Precision.U16_NON_LINEAR); {}; \
-         img.convert_precision(Gimp.Precision.U8_NON_LINEAR); save(img, {})\n",
+        "img = load({}); img.convert_grayscale(); save(img, {}); {}; save(img, {})\n",
         py(&c.small),
+        out("gray_in"),
         stylize(""),
-        out("16bit")
+        out("gray")
     );
+    for (precision, name) in [("U16_NON_LINEAR", "16bit"), ("FLOAT_LINEAR", "float")] {
+        p += &format!(
+            "img = load({}); img.convert_precision(Gimp.Precision.{precision}); {}; \
+             img.convert_precision(Gimp.Precision.U8_NON_LINEAR); save(img, {})\n",
+            py(&c.small),
+            stylize(""),
+            out(name)
+        );
+    }
     p += &format!(
         "img = load({}); {}\nlayers = img.get_layers()\nassert len(layers) == 2, 'as-new-layer: %d layers' % len(layers)\n\
          save(img, {}); layers[0].set_visible(False); save(img, {})\n",
@@ -523,6 +546,7 @@ fn compare(g: &Gimp3, c: &Cases, prefix: &str) {
         ("selection", "cli_selection"),
         ("mask", "cli_mask"),
         ("16bit", "cli_whole"),
+        ("float", "cli_whole"),
         ("new_layer", "cli_whole"),
         ("tex_tileable", "cli_tex_tileable"),
         ("tex", "cli_tex"),
@@ -536,6 +560,31 @@ fn compare(g: &Gimp3, c: &Cases, prefix: &str) {
         println!("| {prefix:<10} | {case:<12} | {db:>7.2} dB |");
         assert!(db >= 50.0, "{prefix} {case}: {db:.2} dB against the CLI");
     }
+    // A grayscale layer: the luminance of the CLI's result for the same gray input.
+    let cli_gray = g.path(&format!("cli_{prefix}_gray.png"));
+    let gray_in = g.path(&format!("{prefix}_gray_in.png"));
+    cli(&[
+        "stylize",
+        "--content",
+        s(&gray_in),
+        "--style",
+        s(&c.starry),
+        "--alpha",
+        "0.6",
+        "--levels",
+        "3,2,1",
+        "--out",
+        s(&cli_gray),
+    ]);
+    let (db, compared, n) = gray_psnr(&g.path(&format!("{prefix}_gray.png")), &cli_gray);
+    println!(
+        "| {prefix:<10} | {:<12} | {db:>7.2} dB | ({compared} of {n} unclipped pixels)",
+        "gray"
+    );
+    assert!(
+        compared * 2 > n && db >= 50.0,
+        "{prefix} gray: {db:.2} dB over {compared} pixels"
+    );
     // as-new-layer leaves the original layer as it was.
     let below = read_png(&g.path(&format!("{prefix}_new_layer_below.png")));
     assert_eq!(
@@ -582,13 +631,13 @@ fn gimp3_plugin_matches_cli() {
     let env = format!("UNISTYLE_WEIGHTS={}", s(&c.weights));
     let r = g.script_fu(&script_fu_cases(&g, &c), &env);
     println!(
-        "Script-Fu run (10 calls, first start of the profile): {:.1} s",
+        "Script-Fu run (12 calls, first start of the profile): {:.1} s",
         r.secs
     );
     assert_eq!(r.code, 0, "Script-Fu batch failed:\n{}", r.log);
     // Python-Fu, weights from the `weights` argument.
     let r = g.python(&python_cases(&g, &c), "");
-    println!("Python-Fu run (10 calls): {:.1} s", r.secs);
+    println!("Python-Fu run (12 calls): {:.1} s", r.secs);
     assert_eq!(r.code, 0, "Python-Fu batch failed:\n{}", r.log);
     println!("| interpreter | case | PSNR against the CLI |");
     compare(&g, &c, "sf");

@@ -29,6 +29,24 @@ pub fn psnr_files(a: &Path, b: &Path) -> f64 {
     psnr(&va, &vb)
 }
 
+/// A grayscale plug-in output against the CLI's RGB output for the same grayscale input: the
+/// library writes the luminance of its (unclamped) RGB result to a gray layer, so the two are
+/// compared where the CLI's RGB output is not clipped to 0 or 1. Returns (PSNR, pixels
+/// compared, pixels in all).
+pub fn gray_psnr(gray: &Path, cli_rgb: &Path) -> (f64, usize, usize) {
+    let (g, c) = (read_png(gray), read_png(cli_rgb));
+    let n = g.width * g.height;
+    let (mut got, mut want) = (Vec::new(), Vec::new());
+    for i in 0..n {
+        let rgb = [c.rgb[i], c.rgb[n + i], c.rgb[2 * n + i]];
+        if rgb.iter().all(|&v| v > 0.0 && v < 1.0) {
+            got.push(g.rgb[i]);
+            want.push(0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2]);
+        }
+    }
+    (psnr(&got, &want), got.len(), n)
+}
+
 /// Runs the CLI with the shared level 1–3 weights; returns its wall time in seconds.
 pub fn cli(args: &[&str]) -> f64 {
     let t = Instant::now();
