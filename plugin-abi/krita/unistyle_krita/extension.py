@@ -66,7 +66,7 @@ class _CommonFields:
             raise ValueError("choose an existing style image")
         try:
             us.parse_levels(self.levels.text())
-        except us.UnistyleError as e:  # the library could not be loaded
+        except us.UnistyleError as e:  # a bad levels string (the library's message), or no library
             raise ValueError(str(e))
         if self.weights.text() and not os.path.isfile(self.weights.text()):
             raise ValueError("the weights file %s does not exist" % self.weights.text())

@@ -236,16 +236,14 @@ def _path_arg(p):
 def parse_levels(levels):
     """"3,2,1" / [3, 2, 1] / None -> list of ints (empty = every level). Text is parsed by
     the library (unistyle_levels_parse): the CLI's rules and messages; a bad string raises
-    ValueError with the library's message."""
+    UnistyleError (ERR_INVALID) with the library's message."""
     if levels is None:
         return []
     if isinstance(levels, str):
         lib = load_library()
         buf = (ctypes.c_uint32 * 8)()
         count = ctypes.c_uint32(0)
-        status = lib.unistyle_levels_parse(levels.encode("utf-8"), buf, 8, ctypes.byref(count))
-        if status != OK:
-            raise ValueError(_text(lib.unistyle_last_error()))
+        check(lib.unistyle_levels_parse(levels.encode("utf-8"), buf, 8, ctypes.byref(count)), "unistyle_levels_parse")
         return list(buf[: count.value])
     return [int(v) for v in levels]
 
