@@ -83,17 +83,13 @@ static gboolean open_context(Engine *e, const gchar *weights, GError **error) {
     return TRUE;
 }
 
-static gboolean open_style(Engine *e, int slot, const gchar *path, const gchar *argument, const unistyle_job *job,
-                           GError **error) {
+static gboolean open_style(Engine *e, int slot, const gchar *path, const gchar *argument, GError **error) {
     if (same(e->style_path[slot], path) && (e->style[slot] || !path)) return TRUE;
     unistyle_style_destroy(e->style[slot]);
     e->style[slot] = NULL;
     g_clear_pointer(&e->style_path[slot], g_free);
     if (!path) return TRUE;
-    unistyle_style_options opts;
-    int st = unistyle_style_options_init(&opts, sizeof opts);
-    opts.job = job;
-    if (st == UNISTYLE_OK) st = unistyle_style_create_from_file_ex(e->ctx, path, &opts, &e->style[slot]);
+    int st = unistyle_style_create_from_file(e->ctx, path, 0, &e->style[slot]);
     if (st != UNISTYLE_OK) {
         e->style[slot] = NULL;
         g_propagate_error(error, engine_error(st, argument));
@@ -125,10 +121,10 @@ static gboolean open_preset(Engine *e, const gchar *path, int kind, GError **err
     return TRUE;
 }
 
-gboolean engine_prepare(Engine *e, const StylizeSettings *s, const unistyle_job *job, GError **error) {
+gboolean engine_prepare(Engine *e, const StylizeSettings *s, GError **error) {
     if (!open_context(e, s->weights, error)) return FALSE;
     if (s->preset) return open_preset(e, s->preset, UNISTYLE_PRESET_STYLIZE, error);
-    return open_style(e, 0, s->style, "style", job, error) && open_style(e, 1, s->style2, "style2", job, error);
+    return open_style(e, 0, s->style, "style", error) && open_style(e, 1, s->style2, "style2", error);
 }
 
 gboolean engine_prepare_texture(Engine *e, const gchar *weights, const gchar *style, const gchar *preset,
@@ -139,7 +135,7 @@ gboolean engine_prepare_texture(Engine *e, const gchar *weights, const gchar *st
         g_set_error(error, engine_quark(), UNISTYLE_ERR_INVALID, "unistyle: style: no style image given (or a preset)");
         return FALSE;
     }
-    return open_style(e, 0, style, "style", NULL, error);
+    return open_style(e, 0, style, "style", error);
 }
 
 gboolean engine_stylize_options(const Engine *e, const StylizeSettings *s, const unistyle_image *mask,

@@ -46,8 +46,8 @@ gboolean engine_levels(const gchar *levels, guint32 *out, guint32 *count, GError
 gboolean engine_check(const StylizeSettings *s, gboolean has_mask, GError **error);
 
 /* Opens the context and encodes the style(s) or loads the preset the settings name, reusing
- * what is already open for the same files; `job` (optional) cancels the style encoding. */
-gboolean engine_prepare(Engine *e, const StylizeSettings *s, const unistyle_job *job, GError **error);
+ * what is already open for the same files. */
+gboolean engine_prepare(Engine *e, const StylizeSettings *s, GError **error);
 gboolean engine_prepare_texture(Engine *e, const gchar *weights, const gchar *style, const gchar *preset,
                                 GError **error);
 

@@ -133,7 +133,9 @@ static void compute(Preview *pv, const Request *rq, unistyle_job *job, Result *r
     GError *error = NULL;
     const Source *src = rq->source;
     if (!engine_check(&rq->settings, src->coverage != NULL, &error) ||
-        !engine_prepare(&pv->engine, &rq->settings, job, &error)) {
+        /* The style encoding is not cancelled with the preview: a newer request with the same
+         * style files reuses it. */
+        !engine_prepare(&pv->engine, &rq->settings, &error)) {
         res->message = g_strdup(error->message);
         g_error_free(error);
         return;

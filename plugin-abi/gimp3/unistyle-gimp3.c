@@ -141,7 +141,7 @@ static GimpValueArray *stylize_run(GimpProcedure *procedure, GimpRunMode run_mod
 
     gimp_progress_init("Unistyle: stylizing");
     progress_started = TRUE;
-    if (!engine_prepare(&engine, &s, NULL, &error)) goto done;
+    if (!engine_prepare(&engine, &s, &error)) goto done;
 
     pixels_describe(&img, (guint32)src.rect.width, (guint32)src.rect.height, src.layout.channels,
                     src.layout.sample_type, src.layout.sample_size, src.pixels);
