@@ -88,6 +88,10 @@ typedef struct unistyle_preset unistyle_preset;   /* a TOML preset with its styl
 #define UNISTYLE_PRESET_STYLIZE 0
 #define UNISTYLE_PRESET_TEXTURE 1
 
+/* Arithmetic precision of the network (the options' `precision` field) */
+#define UNISTYLE_PRECISION_F32 0  /* f32 throughout (default) */
+#define UNISTYLE_PRECISION_BF16 1 /* bf16 products, f32 accumulation, in the wide layers: for previews */
+
 /* Pixels as the host holds them: interleaved channels, rows `stride` bytes apart.
  * channels: 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA. Alpha is passed through unchanged by
  * unistyle_stylize (an output with alpha but an input without gets opaque alpha). Data and
@@ -121,6 +125,8 @@ typedef struct unistyle_stylize_options {
     unistyle_progress_fn progress;        /* optional */
     void *progress_user_data;
     const unistyle_job *job;              /* optional: cancel/progress from other threads */
+    /* since ABI growth 2 */
+    int precision;                        /* UNISTYLE_PRECISION_F32 (default) or UNISTYLE_PRECISION_BF16 */
 } unistyle_stylize_options;
 
 /* Progress and cancellation of the _ex preset calls (unistyle_run_options_init). */
@@ -157,6 +163,8 @@ typedef struct unistyle_texture_options {
     void *progress_user_data;
     const unistyle_job *job;
     const unistyle_image *init;           /* optional start image instead of seeded noise */
+    /* since ABI growth 2 */
+    int precision;                        /* UNISTYLE_PRECISION_F32 (default) or UNISTYLE_PRECISION_BF16 */
 } unistyle_texture_options;
 
 /* Version of this ABI (UNISTYLE_ABI_VERSION of the library actually loaded). */

@@ -161,10 +161,10 @@ fn header_struct_layouts_match_rust() {
     let mut table = fields!("unistyle_image", UnistyleImage, struct_size, width, height, channels, sample_type, stride, data);
     table.extend(fields!("unistyle_stylize_options", UnistyleStylizeOptions, struct_size, style_count, styles, weights,
         mask_count, masks, level_count, levels, alpha, feather, preserve_color, foreground_only, progress,
-        progress_user_data, job));
+        progress_user_data, job, precision));
     table.extend(fields!("unistyle_texture_options", UnistyleTextureOptions, struct_size, style_count, styles, weights,
         mask_count, masks, level_count, levels, seed, iterations, tileable, feather, progress, progress_user_data, job,
-        init));
+        init, precision));
     table.extend(fields!("unistyle_run_options", UnistyleRunOptions, struct_size, progress, progress_user_data, job));
     table.extend(fields!("unistyle_style_options", UnistyleStyleOptions, struct_size, max_size, progress,
         progress_user_data, job));

@@ -19,7 +19,10 @@ use std::path::PathBuf;
 
 pub use handles::{UnistyleContext, UnistyleJob, UnistylePreset, UnistyleStyle};
 pub use image::{UnistyleImage, IMAGE_V1_SIZE, UNISTYLE_F32, UNISTYLE_U16, UNISTYLE_U8};
-pub use options::{ProgressFn, UnistyleRunOptions, UnistyleStyleOptions, UnistyleStylizeOptions, UnistyleTextureOptions};
+pub use options::{
+    ProgressFn, UnistyleRunOptions, UnistyleStyleOptions, UnistyleStylizeOptions, UnistyleTextureOptions,
+    UNISTYLE_PRECISION_BF16, UNISTYLE_PRECISION_F32,
+};
 pub use status::*;
 
 use image::check;
@@ -473,7 +476,8 @@ unsafe fn stylizer<'a>(ctx: &'a UnistyleContext, o: &UnistyleStylizeOptions) -> 
         .alpha(o.alpha as f64)
         .feather(o.feather)
         .preserve_color(o.preserve_color != 0)
-        .foreground_only(o.foreground_only != 0);
+        .foreground_only(o.foreground_only != 0)
+        .precision(options::precision(o.precision, "opts.precision")?);
     if let Some(l) = common.levels {
         b = b.levels(l);
     }
@@ -549,7 +553,8 @@ pub unsafe extern "C" fn unistyle_texture(
             .seed(o.seed)
             .iterations(o.iterations as usize)
             .tileable(o.tileable != 0)
-            .feather(o.feather);
+            .feather(o.feather)
+            .precision(options::precision(o.precision, "opts.precision")?);
         if let Some(l) = common.levels {
             b = b.levels(l);
         }

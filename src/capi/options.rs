@@ -7,8 +7,25 @@ use super::handles::{UnistyleContext, UnistyleJob, UnistyleStyle};
 use super::image::{check, UnistyleImage};
 use super::status::{fail, Fail, UNISTYLE_ERR_INVALID, UNISTYLE_ERR_NULL};
 use super::versioned::{end_of, Versioned};
+use crate::model::Precision;
 use crate::pipeline::{EncodedStyle, Mask};
 use crate::progress::{Control, Progress};
+
+/// Values of the options' `precision` field.
+pub const UNISTYLE_PRECISION_F32: c_int = 0;
+pub const UNISTYLE_PRECISION_BF16: c_int = 1;
+
+/// The precision a `precision` field names, or `UNISTYLE_ERR_INVALID` naming the field.
+pub(crate) fn precision(code: c_int, what: &str) -> Result<Precision, Fail> {
+    match code {
+        UNISTYLE_PRECISION_F32 => Ok(Precision::F32),
+        UNISTYLE_PRECISION_BF16 => Ok(Precision::Bf16),
+        _ => fail(
+            UNISTYLE_ERR_INVALID,
+            format!("{what} is {code}: use UNISTYLE_PRECISION_F32 (0) or UNISTYLE_PRECISION_BF16 (1)"),
+        ),
+    }
+}
 
 /// Progress callback: `fraction` in 0..1; return non-zero to cancel.
 pub type ProgressFn = unsafe extern "C" fn(fraction: f32, user_data: *mut c_void) -> c_int;
@@ -35,6 +52,8 @@ pub struct UnistyleStylizeOptions {
     pub progress: Option<ProgressFn>,
     pub progress_user_data: *mut c_void,
     pub job: *const UnistyleJob,
+    /// `UNISTYLE_PRECISION_F32` (default) or `UNISTYLE_PRECISION_BF16` (growth 2).
+    pub precision: c_int,
 }
 
 /// Options of `unistyle_texture`. Initialise with `unistyle_texture_options_init`.
@@ -59,6 +78,8 @@ pub struct UnistyleTextureOptions {
     pub job: *const UnistyleJob,
     /// Optional start image instead of noise (NULL = seeded uniform noise).
     pub init: *const UnistyleImage,
+    /// `UNISTYLE_PRECISION_F32` (default) or `UNISTYLE_PRECISION_BF16` (growth 2).
+    pub precision: c_int,
 }
 
 impl Default for UnistyleStylizeOptions {
@@ -80,6 +101,7 @@ impl Default for UnistyleStylizeOptions {
             progress: None,
             progress_user_data: std::ptr::null_mut(),
             job: std::ptr::null(),
+            precision: UNISTYLE_PRECISION_F32,
         }
     }
 }
@@ -104,6 +126,7 @@ impl Default for UnistyleTextureOptions {
             progress_user_data: std::ptr::null_mut(),
             job: std::ptr::null(),
             init: std::ptr::null(),
+            precision: UNISTYLE_PRECISION_F32,
         }
     }
 }
