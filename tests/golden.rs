@@ -5,12 +5,19 @@ mod common;
 
 use candle_core::Tensor;
 use common::*;
+use unistyle::model::Precision;
 use unistyle::{image_io::load_picture, EncodedStyle, Silent, Stylizer};
 
 const MIN_PSNR: f64 = 45.0;
+/// `--precision bf16` (bf16 Winograd products) against the references.
+const MIN_BF16_PSNR: f64 = 30.0;
 const CORE_MODES: [&str; 3] = ["reconstruct", "single", "multi"];
 
 fn library_output(c: &common::Case) -> Vec<f32> {
+    library_output_at(c, Precision::F32)
+}
+
+fn library_output_at(c: &common::Case, precision: Precision) -> Vec<f32> {
     let m = model();
     let content = load_picture(&image(c.content.as_deref().unwrap()), "content").unwrap();
     let levels = c.level_list();
@@ -23,6 +30,7 @@ fn library_output(c: &common::Case) -> Vec<f32> {
         .style(&style)
         .levels(levels)
         .alpha(alpha)
+        .precision(precision)
         .build()
         .unwrap()
         .run(&content, &mut Silent)
@@ -43,6 +51,27 @@ fn golden_cases_through_library() {
     }
     assert!(report.len() >= 8, "expected the 8 core golden cases, found {}", report.len());
     println!("library PSNR: {}", report.join(", "));
+}
+
+/// The bf16 PSNR table: every core case in bf16 against the reference and against f32.
+#[test]
+fn golden_cases_in_bf16() {
+    let mut report = Vec::new();
+    for c in manifest().iter().filter(|c| CORE_MODES.contains(&c.mode.as_str())) {
+        let expected = flat(&golden(&c.case)["output"]);
+        let bf16 = library_output_at(c, Precision::Bf16);
+        let (p, vs_f32) = (psnr(&bf16, &expected), psnr(&bf16, &library_output(c)));
+        report.push(format!("| {} | {p:.2} | {vs_f32:.2} |", c.case));
+        assert!(p >= MIN_BF16_PSNR, "{}: bf16 PSNR {p:.2} dB < {MIN_BF16_PSNR}", c.case);
+        // Level 1 has only the thin (direct, f32) layers; deeper levels run bf16 products.
+        if c.level_list().iter().any(|&l| l > 1) {
+            assert!(vs_f32 < 100.0, "{}: bf16 output equals f32's ({vs_f32:.1} dB): bf16 did not run", c.case);
+        } else {
+            assert!(vs_f32.is_infinite(), "{}: level 1 alone should be f32 in bf16 mode ({vs_f32:.1} dB)", c.case);
+        }
+    }
+    assert!(report.len() >= 8, "expected the 8 core golden cases, found {}", report.len());
+    println!("| case | bf16 vs reference (dB) | bf16 vs f32 (dB) |\n|---|---|---|\n{}", report.join("\n"));
 }
 
 #[test]

@@ -171,7 +171,10 @@ fn bf16_products_stay_within_bf16_rounding() {
                     let got = conv.forward_blocked(&x, g, Border::Reflect, false, blocking, Precision::Bf16).unwrap();
                     let e = rel_err(&got, &want);
                     let what = format!("{isa:?} {algo:?} {cin}→{cout} {blocking:?} bf16_native={}", super::bf16_native(isa));
-                    assert!(e < 2e-2, "{what}: error {e}");
+                    // F(4×4)'s transforms amplify the operands' rounding (its output transform
+                    // sums with weights up to 8²) well beyond F(2×2)'s.
+                    let bound = if algo == Algo::Winograd4 { 1e-1 } else { 2e-2 };
+                    assert!(e < bound, "{what}: error {e}");
                     assert!(e > 10.0 * f32_err && e > 1e-4, "{what}: error {e} is f32's ({f32_err}), not bf16's");
                     results.push(got);
                 }
