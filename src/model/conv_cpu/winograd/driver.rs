@@ -80,6 +80,7 @@ fn padded_source(border: Border, p: usize, n: usize) -> usize {
 
 /// Convolves `x` (`[n, cin, h, w]`) with Winograd weights `p`; see `driver::run` for the
 /// shared contract (`p.mr == K::MR`, lengths, `co_group` a multiple of `MR` or ≥ cout).
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn run<K: MicroKernel>(
     p: &WinogradWeights,
     x: &[f32],
