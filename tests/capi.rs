@@ -139,6 +139,7 @@ fn misuse_is_reported_and_leaves_output_untouched() {
         ("masks NULL", UNISTYLE_ERR_NULL, with_opts(&|o| o.mask_count = 1)),
         ("levels NULL", UNISTYLE_ERR_NULL, with_opts(&|o| { o.level_count = 2; o.levels = null(); })),
         ("foreground without mask", UNISTYLE_ERR_INVALID, with_opts(&|o| o.foreground_only = 1)),
+        ("precision 7", UNISTYLE_ERR_INVALID, with_opts(&|o| { o.struct_size = size_of::<UnistyleStylizeOptions>() as u32; o.precision = 7; })),
     ] {
         cases.push((name, code, Box::new(move || unsafe { (a.stylize)(ctxp(), &gi, &o, &go) })));
     }
@@ -158,6 +159,17 @@ fn misuse_is_reported_and_leaves_output_untouched() {
         assert!(out.all(0xAB), "{name}: output buffer was written");
     }
     println!("{} misuse cases of unistyle_stylize reported", cases.len());
+    // The precision field: bf16 runs (and differs from f32 only by bf16's rounding).
+    let bf16 = with_opts(&|o| {
+        o.struct_size = size_of::<UnistyleStylizeOptions>() as u32;
+        o.precision = unistyle::capi::UNISTYLE_PRECISION_BF16;
+    });
+    let (f32_out, bf16_out) = (Buf::new(40, 30, 3, UNISTYLE_F32, 0, 0), Buf::new(40, 30, 3, UNISTYLE_F32, 0, 0));
+    assert_eq!(unsafe { (a.stylize)(ctx.0, &gi, &good, &f32_out.desc) }, 0, "{}", last_error());
+    assert_eq!(unsafe { (a.stylize)(ctx.0, &gi, &bf16, &bf16_out.desc) }, 0, "{}", last_error());
+    let (x, y) = (f32_out.rgb(), bf16_out.rgb());
+    let max_diff = x.iter().zip(&y).fold(0f32, |m, (p, q)| m.max((p - q).abs()));
+    assert!(max_diff < 0.1, "bf16 strays {max_diff} from f32");
     // Other entry points.
     unsafe {
         let mut h = null_mut();

@@ -234,7 +234,8 @@ pub fn job() -> Job {
 
 /// Options as `_init` sets them.
 fn init_options<T>(init: &OptsInit<T>) -> T {
-    let mut o = std::mem::MaybeUninit::<T>::uninit();
+    // The v1 init writes the v1 fields only: later fields start zeroed (their defaults).
+    let mut o = std::mem::MaybeUninit::<T>::zeroed();
     assert_eq!(unsafe { init(o.as_mut_ptr()) }, UNISTYLE_OK);
     unsafe { o.assume_init() }
 }
