@@ -172,10 +172,13 @@ pub fn float_in(param: Param, v: f64, min: f64, max: f64) -> Rule {
     }
 }
 
-/// `min ≤ v ≤ max` for an integer of any width.
+/// `min ≤ v ≤ max` for an integer of any width (a `max` beyond `i64` is not spelled out).
 pub fn int_in(param: Param, v: i128, min: i128, max: i128) -> Rule {
+    let huge = max > i64::MAX as i128;
     if (min..=max).contains(&v) {
         Ok(())
+    } else if huge && v < min {
+        Err(Violation::new(param, format!("must be ≥ {min}, got {v}")))
     } else {
         Err(Violation::new(
             param,
