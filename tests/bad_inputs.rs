@@ -745,7 +745,7 @@ fn bad_inputs_are_refused_everywhere() {
             })
             .abi_expects(&["output", "0×16"])
             .lib(move || Texture::builder(model()).style(lib_style()).size(0, 16).build().map(drop))
-            .lib_expects(&["texture width", "got 0"]),
+            .lib_expects(&["texture.width", "got 0"]),
         arg("texture 20000×20000 (over the pixel limit)", &["20000×20000", "134217728"], texture(&["--width", "20000", "--height", "20000"]))
             .abi(move || {
                 // A descriptor claiming 20000×20000 over a 4×4 buffer: refused before any pixel is touched.
