@@ -5,9 +5,11 @@ use std::ffi::{c_int, c_void};
 
 use super::handles::{UnistyleContext, UnistyleJob, UnistyleStyle};
 use super::image::{check, UnistyleImage};
-use super::status::{fail, Fail, UNISTYLE_ERR_INVALID, UNISTYLE_ERR_NULL, UNISTYLE_ERR_VERSION};
+use super::status::{fail, Fail, UNISTYLE_ERR_INVALID, UNISTYLE_ERR_NULL};
+use super::versioned::{end_of, Versioned};
 use crate::pipeline::{EncodedStyle, Mask};
 use crate::progress::{Control, Progress};
+use crate::rules::{self, JobKind, Param, RawParams, Violation};
 
 /// Progress callback: `fraction` in 0..1; return non-zero to cancel.
 pub type ProgressFn = unsafe extern "C" fn(fraction: f32, user_data: *mut c_void) -> c_int;
@@ -60,14 +62,205 @@ pub struct UnistyleTextureOptions {
     pub init: *const UnistyleImage,
 }
 
-pub const STYLIZE_OPTIONS_V1_SIZE: u32 = std::mem::size_of::<UnistyleStylizeOptions>() as u32;
-pub const TEXTURE_OPTIONS_V1_SIZE: u32 = std::mem::size_of::<UnistyleTextureOptions>() as u32;
-
-pub(crate) fn check_size(got: u32, min: u32, what: &str) -> Result<(), Fail> {
-    if got < min {
-        return fail(UNISTYLE_ERR_VERSION, format!("{what}.struct_size {got} is smaller than v1 ({min}); call the _init function"));
+impl Default for UnistyleStylizeOptions {
+    /// Alpha 1, every level, no masks, no progress.
+    fn default() -> Self {
+        Self {
+            struct_size: 0,
+            style_count: 0,
+            styles: std::ptr::null(),
+            weights: std::ptr::null(),
+            mask_count: 0,
+            masks: std::ptr::null(),
+            level_count: 0,
+            levels: std::ptr::null(),
+            alpha: 1.0,
+            feather: 0.0,
+            preserve_color: 0,
+            foreground_only: 0,
+            progress: None,
+            progress_user_data: std::ptr::null_mut(),
+            job: std::ptr::null(),
+        }
     }
-    Ok(())
+}
+
+impl Default for UnistyleTextureOptions {
+    /// 3 iterations, seed 0, every level, not tileable, seeded noise as the start.
+    fn default() -> Self {
+        Self {
+            struct_size: 0,
+            style_count: 0,
+            styles: std::ptr::null(),
+            weights: std::ptr::null(),
+            mask_count: 0,
+            masks: std::ptr::null(),
+            level_count: 0,
+            levels: std::ptr::null(),
+            seed: 0,
+            iterations: 3,
+            tileable: 0,
+            feather: 0.0,
+            progress: None,
+            progress_user_data: std::ptr::null_mut(),
+            job: std::ptr::null(),
+            init: std::ptr::null(),
+        }
+    }
+}
+
+/// Progress, cancellation and (later) other per-call settings of the `_ex` preset calls.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct UnistyleRunOptions {
+    pub struct_size: u32,
+    pub progress: Option<ProgressFn>,
+    pub progress_user_data: *mut c_void,
+    pub job: *const UnistyleJob,
+}
+
+impl Default for UnistyleRunOptions {
+    /// No progress callback, no job.
+    fn default() -> Self {
+        Self { struct_size: 0, progress: None, progress_user_data: std::ptr::null_mut(), job: std::ptr::null() }
+    }
+}
+
+/// Settings of `unistyle_style_create_from_file_ex` / `_from_image_ex`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct UnistyleStyleOptions {
+    pub struct_size: u32,
+    /// > 0: downscale the style image so its longer side is at most this many pixels.
+    pub max_size: u32,
+    pub progress: Option<ProgressFn>,
+    pub progress_user_data: *mut c_void,
+    pub job: *const UnistyleJob,
+}
+
+impl Default for UnistyleStyleOptions {
+    /// Full size, no progress callback, no job.
+    fn default() -> Self {
+        Self { struct_size: 0, max_size: 0, progress: None, progress_user_data: std::ptr::null_mut(), job: std::ptr::null() }
+    }
+}
+
+/// Implements [`Versioned`] with the C name and the last field of version 1.
+macro_rules! versioned {
+    ($t:ty, $c:literal, $last_v1:ident) => {
+        impl Versioned for $t {
+            const C_NAME: &'static str = $c;
+            const V1_SIZE: u32 = end_of!($t, $last_v1);
+            fn current() -> Self {
+                Self { struct_size: std::mem::size_of::<Self>() as u32, ..Self::default() }
+            }
+        }
+    };
+}
+
+versioned!(UnistyleStylizeOptions, "unistyle_stylize_options", job);
+versioned!(UnistyleTextureOptions, "unistyle_texture_options", init);
+versioned!(UnistyleRunOptions, "unistyle_run_options", job);
+versioned!(UnistyleStyleOptions, "unistyle_style_options", job);
+versioned!(UnistyleImage, "unistyle_image", data);
+
+impl UnistyleRunOptions {
+    /// The library's progress adapter for these options.
+    pub(crate) fn host_progress(&self) -> HostProgress {
+        HostProgress { callback: self.progress, user_data: self.progress_user_data, job: self.job }
+    }
+}
+
+impl UnistyleStyleOptions {
+    /// The library's progress adapter for these options.
+    pub(crate) fn host_progress(&self) -> HostProgress {
+        HostProgress { callback: self.progress, user_data: self.progress_user_data, job: self.job }
+    }
+}
+
+/// A broken rule, named by the C field it is about (`unistyle_stylize_options.feather`,
+/// `unistyle_texture_options.levels[1]`).
+pub(crate) fn field_fail(v: Violation, c_struct: &str) -> Fail {
+    let field = match v.param {
+        Param::Style => "style_count",
+        Param::Blend => "weights",
+        Param::Mask => "mask_count",
+        Param::StyleSize => "max_size",
+        p => p.key().strip_prefix("texture.").unwrap_or(p.key()),
+    };
+    let name = match (v.param, v.index) {
+        (Param::Levels, Some(i)) => format!("{c_struct}.{field}[{i}]"),
+        _ => format!("{c_struct}.{field}"),
+    };
+    Fail(UNISTYLE_ERR_INVALID, format!("{name}: {}", v.reason))
+}
+
+/// The counts, weights and levels of either option struct as the rules see them.
+///
+/// # Safety
+/// `weights` and `levels` must be NULL or valid for their counts.
+unsafe fn raw_common(kind: JobKind, style_count: u32, weights: *const f32, mask_count: u32, level_count: u32, levels: *const u32) -> Result<RawParams, Fail> {
+    // SAFETY: forwarded from the caller.
+    let weights = (!weights.is_null()).then(|| unsafe { array(weights, style_count, "weights") }).transpose()?;
+    // SAFETY: forwarded from the caller.
+    let levels = unsafe { array(levels, level_count, "levels")? };
+    Ok(RawParams {
+        kind,
+        styles: style_count as usize,
+        masks: mask_count as usize,
+        blend: weights.map(|w| w.iter().map(|&x| f64::from(x)).collect()),
+        levels: (!levels.is_empty()).then(|| levels.iter().map(|&l| i128::from(l)).collect()),
+        ..RawParams::default()
+    })
+}
+
+impl UnistyleStylizeOptions {
+    /// Every rule on these options, before any pixel is read; a broken rule is named by its
+    /// field.
+    ///
+    /// # Safety
+    /// `weights` and `levels` must be NULL or valid for their counts.
+    pub(crate) unsafe fn check_rules(&self) -> Result<(), Fail> {
+        // SAFETY: forwarded from the caller.
+        let raw = unsafe { raw_common(JobKind::Stylize, self.style_count, self.weights, self.mask_count, self.level_count, self.levels)? };
+        let raw = RawParams {
+            alpha: Some(f64::from(self.alpha)),
+            feather: Some(f64::from(self.feather)),
+            foreground_only: Some(self.foreground_only != 0),
+            ..raw
+        };
+        raw.check().map_err(|v| field_fail(v, Self::C_NAME))
+    }
+}
+
+impl UnistyleTextureOptions {
+    /// Every rule on these options, before any pixel is read; a broken rule is named by its
+    /// field.
+    ///
+    /// # Safety
+    /// `weights` and `levels` must be NULL or valid for their counts.
+    pub(crate) unsafe fn check_rules(&self) -> Result<(), Fail> {
+        // SAFETY: forwarded from the caller.
+        let raw = unsafe { raw_common(JobKind::Texture, self.style_count, self.weights, self.mask_count, self.level_count, self.levels)? };
+        let raw = RawParams {
+            feather: Some(f64::from(self.feather)),
+            seed: Some(i128::from(self.seed)),
+            iterations: Some(i128::from(self.iterations)),
+            ..raw
+        };
+        raw.check().map_err(|v| field_fail(v, Self::C_NAME))
+    }
+}
+
+impl UnistyleStyleOptions {
+    /// The style size rule (0 = full size), named by the field.
+    pub(crate) fn check_rules(&self) -> Result<(), Fail> {
+        if self.max_size > 0 {
+            rules::int_in(Param::StyleSize, i128::from(self.max_size), 1, rules::MAX_STYLE_SIZE as i128)
+                .map_err(|v| field_fail(v, Self::C_NAME))?;
+        }
+        Ok(())
+    }
 }
 
 /// The styles, weights, masks and levels common to both option structs.
@@ -106,9 +299,7 @@ pub(crate) unsafe fn read_common<'a>(
     level_count: u32,
     levels: *const u32,
 ) -> Result<Common<'a>, Fail> {
-    if style_count == 0 {
-        return fail(UNISTYLE_ERR_INVALID, "style_count is 0: at least one style is needed");
-    }
+    // The counts were checked by the rules (`check_rules`) before any pixel was read.
     // SAFETY: forwarded from the caller.
     let style_ptrs = unsafe { array(styles, style_count, "styles")? };
     let mut out_styles = Vec::with_capacity(style_ptrs.len());

@@ -9,14 +9,9 @@ use unistyle::{device::parse_device, locate::locate_weights, Error, Model, Prese
 
 use super::ModelArgs;
 
-/// `3,2,1` → `[3, 2, 1]` (which levels may be run is a rule: [`unistyle::rules::levels`]).
-pub fn parse_levels(s: &str) -> Result<Vec<usize>> {
-    s.split(',')
-        .map(|t| {
-            let t = t.trim();
-            t.parse::<usize>().map_err(|_| Error::param("--levels", format!("'{t}' is not a level number (in '{s}')")))
-        })
-        .collect()
+/// `--levels 3,2,1` → `Some([3, 2, 1])`; `""` → every level (`None`).
+pub fn parse_levels(s: &str) -> Result<Option<Vec<usize>>> {
+    unistyle::levels::parse_levels(s, "--levels")
 }
 
 /// `3=0.8,1=0.4` → `[(3, 0.8), (1, 0.4)]`.

@@ -92,7 +92,7 @@ pub fn run(a: WeightsArgs) -> Result<()> {
         WeightsCommand::Convert { from, out, f16, levels } => {
             let options = ConvertOptions {
                 dtype: if f16 { StorageDtype::F16 } else { StorageDtype::F32 },
-                levels: levels.as_deref().map(parse_levels).transpose()?,
+                levels: levels.as_deref().map(parse_levels).transpose()?.flatten(),
             };
             let r = convert::convert(&from, &out, &options)?;
             format!(
@@ -107,7 +107,7 @@ pub fn run(a: WeightsArgs) -> Result<()> {
         WeightsCommand::Install { source, dir, f16, levels } => {
             let options = ConvertOptions {
                 dtype: if f16 { StorageDtype::F16 } else { StorageDtype::F32 },
-                levels: levels.as_deref().map(parse_levels).transpose()?,
+                levels: levels.as_deref().map(parse_levels).transpose()?.flatten(),
             };
             let r = convert::install(&source, dir.as_deref(), &options)?;
             let mut text = format!(
