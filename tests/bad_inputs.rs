@@ -709,6 +709,7 @@ fn bad_inputs_are_refused_everywhere() {
                     o.weights = NEG.as_ptr();
                 })
             })
+            .abi_expects(&["weights", "-1"])
             .lib(move || run(Stylizer::builder(model()).place(&[lib_style(), lib_style()], Some(&[-1.0, 2.0]), vec![])?)),
         arg("3 masks for 2 styles", &["mask", "got 3"], stylize(&["--style", &s2, "--mask", &m, "--mask", &m, "--mask", &m]))
             .abi(move || {

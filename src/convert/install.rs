@@ -10,7 +10,7 @@ use super::{convert_to_bytes, sha256_hex, ConvertOptions};
 use crate::error::{Error, Result};
 use crate::image_io::write_atomically;
 use crate::locate::user_weights_dir;
-use crate::model::weights::MAX_WEIGHTS_BYTES;
+use crate::model::WeightsFile;
 use crate::model::MAX_LEVEL;
 
 /// What [`install`] did.
@@ -76,16 +76,8 @@ pub fn install(
     let upstream_dir = if meta.is_dir() {
         Some(source.to_path_buf())
     } else if is_upstream_file(source) {
-        Some(source.parent().map_or_else(
-            || PathBuf::from("."),
-            |p| {
-                if p.as_os_str().is_empty() {
-                    PathBuf::from(".")
-                } else {
-                    p.to_path_buf()
-                }
-            },
-        ))
+        let dir = source.parent().filter(|p| !p.as_os_str().is_empty());
+        Some(dir.unwrap_or(Path::new(".")).to_path_buf())
     } else {
         None
     };
@@ -94,27 +86,10 @@ pub fn install(
             convert_to_bytes(dir, &dest.join("converted.safetensors"), options)?.1,
             true,
         ),
-        None => {
-            if meta.len() > MAX_WEIGHTS_BYTES {
-                return Err(Error::weights(
-                    source,
-                    format!(
-                        "{} MiB is more than any weights file (limit {} MiB)",
-                        meta.len() >> 20,
-                        MAX_WEIGHTS_BYTES >> 20
-                    ),
-                ));
-            }
-            let bytes = std::fs::read(source).map_err(|e| Error::Io {
-                what: "cannot read weights",
-                path: source.to_path_buf(),
-                source: e,
-            })?;
-            (bytes, false)
-        }
+        None => (WeightsFile::read_bytes(source)?, false),
     };
     // Validated before anything is created (the name follows the levels inside).
-    let levels = crate::model::WeightsFile::from_bytes(&bytes, source)?.levels;
+    let levels = WeightsFile::from_bytes(&bytes, source)?.levels;
     std::fs::create_dir_all(&dest).map_err(|e| Error::Io {
         what: "weights folder",
         path: dest.clone(),
