@@ -19,9 +19,9 @@ use std::path::{Path, PathBuf};
 
 use safetensors::tensor::TensorView;
 use safetensors::{Dtype, SafeTensors};
-use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
+use crate::hash::{sha256_hex, Hasher};
 use crate::image_io;
 use crate::model::{Model, CHANNELS, MAX_LEVEL};
 use crate::pipeline::EncodedStyle;
@@ -35,15 +35,6 @@ pub const CACHE_DIR_NAME: &str = ".unistyle-cache";
 pub const CACHE_FORMAT: &str = "unistyle-style-cache/1";
 /// File extension of cache entries.
 pub const ENTRY_EXTENSION: &str = "ustats";
-
-/// SHA-256 of `bytes` as lowercase hex.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
 
 /// What identifies a cache entry: the image content, the model and the style size.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -235,7 +226,7 @@ fn f64_bytes(v: &[f64]) -> Vec<u8> {
 
 /// The checksum of an entry's statistics: levels, counts and every tensor's bytes, in order.
 fn checksum(levels: &BTreeMap<usize, (usize, Vec<u8>, Vec<u8>, Vec<u8>)>) -> String {
-    let mut h = Sha256::new();
+    let mut h = Hasher::new();
     for (l, (count, mean, values, vectors)) in levels {
         h.update((*l as u64).to_le_bytes());
         h.update((*count as u64).to_le_bytes());
@@ -244,7 +235,7 @@ fn checksum(levels: &BTreeMap<usize, (usize, Vec<u8>, Vec<u8>, Vec<u8>)>) -> Str
             h.update(part);
         }
     }
-    hex(&h.finalize())
+    h.finish()
 }
 
 fn encode_entry(key: &StyleKey, style: &EncodedStyle) -> Result<Vec<u8>> {

@@ -45,7 +45,7 @@ pub fn parse_floats(flag: &str, s: &str) -> Result<Vec<f64>> {
 
 /// Checks the model flags that need no file: the tile size.
 pub fn check_model_args(args: &ModelArgs) -> Result<()> {
-    let min = unistyle::pipeline::stylize::MIN_TILE;
+    let min = unistyle::pipeline::MIN_TILE;
     if args.tile_size < min {
         return Err(Error::param("--tile-size", format!("must be at least {min} pixels, got {}", args.tile_size)));
     }

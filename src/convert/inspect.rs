@@ -4,9 +4,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use safetensors::SafeTensors;
-use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
+use crate::hash::sha256_hex;
 use crate::model::weights::WeightsFile;
 
 /// One tensor as stored.
@@ -33,11 +33,6 @@ pub struct WeightsInfo {
     pub metadata: BTreeMap<String, String>,
     /// Sorted by name.
     pub tensors: Vec<TensorInfo>,
-}
-
-/// Hex sha256 of `bytes`.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Reads `path`, validates it against the layout and describes it.

@@ -30,7 +30,8 @@ pub mod writer;
 
 use std::path::{Path, PathBuf};
 
-pub use inspect::{inspect, sha256_hex, TensorInfo, WeightsInfo};
+pub use crate::hash::sha256_hex;
+pub use inspect::{inspect, TensorInfo, WeightsInfo};
 pub use torch_legacy::{parse_state_dict, read_state_dict, StateDict, TensorData};
 pub use upstream::{assemble, read_checkpoint, Assembled, UpstreamFiles};
 pub use writer::{layout_metadata, to_safetensors_bytes, write_validated, StorageDtype};

@@ -187,7 +187,7 @@ impl WeightsFile {
             encoder_level,
             tensors,
             metadata,
-            content_hash: crate::style_cache::sha256_hex(bytes),
+            content_hash: crate::hash::sha256_hex(bytes),
         })
     }
 }
