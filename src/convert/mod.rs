@@ -9,7 +9,7 @@
 //!   [`crate::model::architecture`];
 //! - [`upstream`]: finds the files in a folder and assembles encoder and decoders;
 //! - [`writer`]: the reproducible safetensors writer (f32 or f16 storage);
-//! - [`inspect`]: metadata, tensors and sha256 of a validated file.
+//! - [`inspect()`]: metadata, tensors and sha256 of a validated file.
 //!
 //! ```no_run
 //! use unistyle::convert::{convert, ConvertOptions};
@@ -19,20 +19,22 @@
 //! # Ok(()) }
 //! ```
 
-pub mod inspect;
+mod inspect;
 pub mod keymap;
-pub mod pickle;
-pub mod storage;
-pub mod torch7;
-pub mod torch_legacy;
-pub mod upstream;
-pub mod writer;
+mod pickle;
+mod storage;
+mod torch7;
+mod torch_legacy;
+mod upstream;
+mod writer;
 
 use std::path::{Path, PathBuf};
 
 pub use crate::hash::sha256_hex;
 pub use inspect::{inspect, TensorInfo, WeightsInfo};
 pub use torch_legacy::{parse_state_dict, read_state_dict, StateDict, TensorData};
+/// Parses a Torch7 `.t7` file held in memory (as [`parse_state_dict`] does a PyTorch `.pth`).
+pub use torch7::parse_state_dict as parse_t7_state_dict;
 pub use upstream::{assemble, read_checkpoint, Assembled, UpstreamFiles};
 pub use writer::{layout_metadata, to_safetensors_bytes, write_validated, StorageDtype};
 
