@@ -58,13 +58,16 @@ pub const GENERIC_PATHS_ENV: &str = "UNISTYLE_GENERIC_PATHS";
 /// Whether [`GENERIC_PATHS_ENV`] is set (to `1`, `true`, `yes` or `on`) in this process.
 pub fn generic_paths() -> bool {
     static ON: OnceLock<bool> = OnceLock::new();
-    *ON.get_or_init(|| {
-        std::env::var(GENERIC_PATHS_ENV).is_ok_and(|v| {
-            matches!(
-                v.trim().to_ascii_lowercase().as_str(),
-                "1" | "true" | "yes" | "on"
-            )
-        })
+    *ON.get_or_init(read_generic_paths)
+}
+
+#[cold]
+fn read_generic_paths() -> bool {
+    std::env::var(GENERIC_PATHS_ENV).is_ok_and(|v| {
+        matches!(
+            v.trim().to_ascii_lowercase().as_str(),
+            "1" | "true" | "yes" | "on"
+        )
     })
 }
 

@@ -24,11 +24,14 @@ impl Hasher {
 
     /// The digest as lowercase hex.
     pub(crate) fn finish(self) -> String {
-        self.0
-            .finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let digest = self.0.finalize();
+        let mut hex = String::with_capacity(2 * digest.len());
+        for b in digest {
+            hex.push(DIGITS[usize::from(b >> 4)] as char);
+            hex.push(DIGITS[usize::from(b & 15)] as char);
+        }
+        hex
     }
 }
 

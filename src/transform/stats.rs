@@ -151,6 +151,7 @@ fn batch_moments(features: &Tensor, c: usize, n: usize) -> Result<(Vec<f64>, Vec
 }
 
 /// [`batch_moments`] as f64 tensor operations on the features' own device.
+#[inline(never)]
 fn moments_on_device(features: &Tensor) -> Result<(Vec<f64>, Vec<f64>)> {
     let f = features.to_dtype(DType::F64)?;
     let mean_t = f.mean_keepdim(D::Minus1)?;
@@ -162,6 +163,7 @@ fn moments_on_device(features: &Tensor) -> Result<(Vec<f64>, Vec<f64>)> {
 
 /// [`batch_moments`] for devices without f64 (Metal): the f32 values are downloaded and
 /// widened to f64 on the host.
+#[inline(never)]
 fn moments_downloaded(features: &Tensor, c: usize, n: usize) -> Result<(Vec<f64>, Vec<f64>)> {
     let values: Vec<f32> = features.to_dtype(DType::F32)?.flatten_all()?.to_vec1()?;
     Ok(moments_f32(&values, c, n))
