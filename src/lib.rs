@@ -37,7 +37,7 @@
 //! ## Cargo features
 //! - `cli` (default): the `unistyle` program (pulls in `clap` and `indicatif`); implies
 //!   `convert`. Library users who want only the engine use `default-features = false`.
-//! - `convert`: [`convert`], the converter from the upstream PyTorch `.pth` / Torch7 `.t7`
+//! - `convert`: `unistyle::convert`, the converter from the upstream PyTorch `.pth` / Torch7 `.t7`
 //!   files to `wct-vgg19/1`.
 //! - `cuda`, `metal`: those devices through candle.
 //!

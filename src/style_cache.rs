@@ -109,9 +109,11 @@ pub enum CacheOutcome {
 /// One style lookup, for reporting (`--verbose`) and tests.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CacheReport {
+    /// The style image looked up.
     pub image: PathBuf,
     /// The entry file, when a cache is in use.
     pub entry: Option<PathBuf>,
+    /// What the lookup found.
     pub outcome: CacheOutcome,
     /// Why the encoded style could not be stored (the run goes on without it).
     pub store_error: Option<String>,
@@ -163,6 +165,7 @@ impl StyleCache {
         Self::new(dir.join(CACHE_DIR_NAME))
     }
 
+    /// The folder the entries are kept in.
     pub fn dir(&self) -> &Path {
         &self.dir
     }
@@ -352,10 +355,12 @@ impl<'m> StyleEncoder<'m> {
         Self { model, cache, memo: HashMap::new(), reports: Vec::new(), encodings: 0 }
     }
 
+    /// The model the styles are encoded with.
     pub fn model(&self) -> &'m Model {
         self.model
     }
 
+    /// The cache in use, if any.
     pub fn cache(&self) -> Option<&StyleCache> {
         self.cache.as_ref()
     }

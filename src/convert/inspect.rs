@@ -12,7 +12,9 @@ use crate::model::weights::WeightsFile;
 /// One tensor as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TensorInfo {
+    /// Tensor name, e.g. `encoder.conv1_1.weight`.
     pub name: String,
+    /// Dimensions.
     pub shape: Vec<usize>,
     /// Stored element type, e.g. `F32`.
     pub dtype: String,
@@ -21,6 +23,7 @@ pub struct TensorInfo {
 /// A validated weights file, described.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WeightsInfo {
+    /// The file described.
     pub path: PathBuf,
     /// File size in bytes.
     pub size: u64,
@@ -30,6 +33,7 @@ pub struct WeightsInfo {
     pub levels: Vec<usize>,
     /// Deepest level the encoder reaches.
     pub encoder_level: usize,
+    /// Header metadata (`format`, `levels`, `dtype`, `source`, …).
     pub metadata: BTreeMap<String, String>,
     /// Sorted by name.
     pub tensors: Vec<TensorInfo>,

@@ -19,7 +19,9 @@ use crate::error::{Error, Result};
 pub struct ConvSlot {
     /// Layer name, e.g. `conv3_1`.
     pub layer: String,
+    /// Shape of the weight, `[out, in, kh, kw]`.
     pub weight: Vec<usize>,
+    /// Shape of the bias, `[out]`.
     pub bias: Vec<usize>,
 }
 

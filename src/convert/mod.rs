@@ -1,14 +1,16 @@
 //! Weights tooling: converts the upstream models of WCT (PyTorch checkpoints or the authors'
 //! Torch7 files) into one `wct-vgg19/1` safetensors file, and describes such files.
 //!
-//! - [`pickle`]: a small, safe pickle VM (no code is ever run);
-//! - [`torch_legacy`]: the legacy (pre-1.6, non-zip) `torch.save` format → named f32 tensors;
-//! - [`torch7`]: the authors' Torch7 `.t7` models → their convolutions, in module order;
-//! - [`storage`]: element types and strided copies shared by both readers;
+//! - [`convert()`]: upstream files → one `wct-vgg19/1` file ([`ConvertOptions`], [`ConvertReport`]);
+//! - [`read_state_dict`] / [`parse_state_dict`]: the legacy (pre-1.6, non-zip) `torch.save`
+//!   format → named f32 tensors, through a small, safe pickle VM (no code is ever run);
+//!   [`parse_t7_state_dict`]: the authors' Torch7 `.t7` models → their convolutions;
 //! - [`keymap`]: upstream keys (`2.weight`, `seq.conv3_1.weight`) → layout names, driven by
 //!   [`crate::model::architecture`];
-//! - [`upstream`]: finds the files in a folder and assembles encoder and decoders;
-//! - [`writer`]: the reproducible safetensors writer (f32 or f16 storage);
+//! - [`UpstreamFiles`], [`read_checkpoint`], [`assemble`]: the upstream files of a folder, one
+//!   file read (`.pth` or `.t7`), encoder and decoders assembled;
+//! - [`to_safetensors_bytes`] / [`write_validated`]: the reproducible safetensors writer (f32 or
+//!   f16 storage);
 //! - [`inspect()`]: metadata, tensors and sha256 of a validated file.
 //!
 //! ```no_run
@@ -52,9 +54,13 @@ pub struct ConvertOptions {
 /// What [`convert`] wrote.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConvertReport {
+    /// The file written.
     pub out: PathBuf,
+    /// Decoder levels in it, ascending.
     pub levels: Vec<usize>,
+    /// Number of tensors written.
     pub tensors: usize,
+    /// Storage type of the tensors.
     pub dtype: StorageDtype,
     /// Upstream file names read.
     pub sources: Vec<String>,

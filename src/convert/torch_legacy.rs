@@ -27,6 +27,7 @@ pub const PROTOCOL_VERSION: i128 = 1001;
 /// A tensor read from a checkpoint, made contiguous and converted to f32.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TensorData {
+    /// Dimensions.
     pub shape: Vec<usize>,
     /// Row-major values, `shape.iter().product()` of them.
     pub data: Vec<f32>,

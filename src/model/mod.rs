@@ -70,6 +70,7 @@ impl Model {
         })
     }
 
+    /// The device the networks live on.
     pub fn device(&self) -> &Device {
         &self.device
     }

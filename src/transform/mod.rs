@@ -20,7 +20,9 @@ use crate::error::{Error, Result};
 /// One style's share of a transform: its statistics and a (normalised) weight.
 #[derive(Debug, Clone, Copy)]
 pub struct WeightedStyle<'a> {
+    /// The style's feature statistics.
     pub stats: &'a Stats,
+    /// Its share of the colouring; the weights of a transform sum to 1.
     pub weight: f64,
 }
 

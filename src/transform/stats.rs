@@ -26,6 +26,7 @@ pub struct Stats {
 }
 
 impl Stats {
+    /// Number of channels C.
     pub fn channels(&self) -> usize {
         self.mean.len()
     }
