@@ -54,6 +54,7 @@ pub mod device;
 pub mod error;
 mod hash;
 pub mod image_io;
+pub mod levels;
 pub mod locate;
 pub mod model;
 pub mod pipeline;

@@ -3,6 +3,7 @@
 
 pub(crate) mod colour;
 mod mask;
+mod preview;
 mod regions;
 mod style;
 pub(crate) mod stylize;
@@ -11,6 +12,7 @@ pub(crate) mod tiling;
 
 pub use colour::{lab_to_srgb, srgb_to_lab};
 pub use mask::Mask;
+pub use preview::area_downsample;
 pub use regions::MIN_REGION_PIXELS;
 pub use style::EncodedStyle;
 pub use stylize::{place_styles, StageTimes, StyleMix, Stylizer, StylizerBuilder, MIN_TILE};
