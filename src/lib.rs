@@ -27,6 +27,8 @@
 //! - Running: [`Stylizer`] / [`StylizerBuilder`] (stylize a content picture: weights, masks,
 //!   per-level alpha, feathering, tiling, colour preservation) and [`Texture`] /
 //!   [`TextureBuilder`] (texture synthesis, optionally tileable); [`Mask`] for regions.
+//!   [`Stylizer::preview`] runs a stylization on a downsampled copy for a quick look;
+//!   [`levels`] parses level lists written as text (`"3,2,1"`).
 //! - Pictures: [`Picture`] (planar RGB `f32`), loaded and saved by [`image_io`].
 //! - Presets: [`Preset`] (TOML files naming styles and settings, see `presets/`) and
 //!   [`Settings`].
