@@ -227,8 +227,11 @@ fn f64_bytes(v: &[f64]) -> Vec<u8> {
     v.iter().flat_map(|x| x.to_le_bytes()).collect()
 }
 
+/// One level of a cache entry as bytes: pixel count, mean, eigenvalues, eigenvectors.
+type LevelBytes = (usize, Vec<u8>, Vec<u8>, Vec<u8>);
+
 /// The checksum of an entry's statistics: levels, counts and every tensor's bytes, in order.
-fn checksum(levels: &BTreeMap<usize, (usize, Vec<u8>, Vec<u8>, Vec<u8>)>) -> String {
+fn checksum(levels: &BTreeMap<usize, LevelBytes>) -> String {
     let mut h = Hasher::new();
     for (l, (count, mean, values, vectors)) in levels {
         h.update((*l as u64).to_le_bytes());

@@ -16,7 +16,8 @@ fn tiled_stylization_equals_untiled() {
     let starry = style3("style/starry_256.png");
     let brick = style3("style/brick_256.png");
     let mask = Mask::load(&image("mask/mask_odd.png")).unwrap();
-    let variants: Vec<(&str, Box<dyn Fn(usize) -> Picture>)> = vec![
+    type Run<'a> = Box<dyn Fn(usize) -> Picture + 'a>;
+    let variants: Vec<(&str, Run)> = vec![
         ("global", Box::new(|t| Stylizer::builder(m).style(&starry).alpha(0.8).tile_size(t).build().unwrap().run(&content, &mut Silent).unwrap())),
         ("hard mask", Box::new(|t| Stylizer::builder(m).region(mask.clone(), &starry).style(&brick).tile_size(t).build().unwrap().run(&content, &mut Silent).unwrap())),
         ("feathered mask", Box::new(|t| Stylizer::builder(m).region(mask.clone(), &starry).style(&brick).feather(6.0).tile_size(t).build().unwrap().run(&content, &mut Silent).unwrap())),

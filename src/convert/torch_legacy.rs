@@ -308,7 +308,7 @@ fn materialize(raw: &[u8], t: &PendingTensor) -> std::result::Result<Vec<f32>, S
     let root_len = raw.len() / es;
     let raw = match t.storage.view {
         Some((off, len)) => {
-            if off.checked_add(len).map_or(true, |end| end > root_len) {
+            if off.checked_add(len).is_none_or(|end| end > root_len) {
                 return Err(format!("storage view {off}+{len} exceeds its storage of {root_len} elements"));
             }
             &raw[off * es..(off + len) * es]
