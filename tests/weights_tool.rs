@@ -573,7 +573,7 @@ fn torch7_models_convert_to_the_shared_file() {
     let t7 = dir.path().join("feature_invertor_conv2_1.t7");
     let bytes = std::fs::read(&t7).unwrap();
     for n in [0, 3, 100, bytes.len() / 2, bytes.len() - 1] {
-        let e = convert::torch7::parse_state_dict(&bytes[..n], &t7).unwrap_err();
+        let e = convert::parse_t7_state_dict(&bytes[..n], &t7).unwrap_err();
         assert!(matches!(e, Error::Weights { .. }), "{e}");
     }
     std::fs::write(&t7, &bytes[..bytes.len() / 3]).unwrap();

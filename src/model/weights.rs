@@ -18,11 +18,13 @@ pub const MAX_WEIGHTS_BYTES: u64 = 1 << 30;
 
 /// A validated weights file, its tensors converted to f32 on the CPU.
 pub struct WeightsFile {
+    /// The file read.
     pub path: PathBuf,
     /// Levels whose decoder is present, ascending.
     pub levels: Vec<usize>,
     /// Highest level the encoder trunk reaches.
     pub encoder_level: usize,
+    /// Every tensor by its layout name (`encoder.conv1_1.weight`, …), f32 on the CPU.
     pub tensors: HashMap<String, Tensor>,
     /// Header metadata (`format`, `levels`, `dtype`, `source`, …).
     pub metadata: HashMap<String, String>,
@@ -192,7 +194,7 @@ impl WeightsFile {
             encoder_level,
             tensors,
             metadata,
-            content_hash: crate::style_cache::sha256_hex(bytes),
+            content_hash: crate::hash::sha256_hex(bytes),
         })
     }
 }

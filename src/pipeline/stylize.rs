@@ -89,6 +89,7 @@ pub struct StylizerBuilder<'a> {
 }
 
 impl<'a> Stylizer<'a> {
+    /// Starts describing a stylization with `model`; [`StylizerBuilder::build`] checks it.
     pub fn builder(model: &'a Model) -> StylizerBuilder<'a> {
         StylizerBuilder {
             model,

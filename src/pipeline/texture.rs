@@ -45,6 +45,7 @@ pub struct TextureBuilder<'a> {
 }
 
 impl<'a> Texture<'a> {
+    /// Starts describing a texture synthesis with `model`; [`TextureBuilder::build`] checks it.
     pub fn builder(model: &'a Model) -> TextureBuilder<'a> {
         TextureBuilder {
             model,
@@ -89,6 +90,7 @@ impl<'a> TextureBuilder<'a> {
         self.weighted_style(style, 1.0)
     }
 
+    /// Adds a texture style with a blend weight (weights are normalised to sum to 1).
     pub fn weighted_style(mut self, style: &'a EncodedStyle, weight: f64) -> Self {
         self.styles.push((style, weight));
         self
@@ -115,6 +117,7 @@ impl<'a> TextureBuilder<'a> {
         self
     }
 
+    /// Seed of the uniform noise the synthesis starts from (when no init image is given). Default 0.
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
         self
@@ -126,6 +129,8 @@ impl<'a> TextureBuilder<'a> {
         self
     }
 
+    /// Levels to run; they are run coarse to fine whatever the order given.
+    /// Default: every level the model has.
     pub fn levels(mut self, levels: impl Into<Vec<usize>>) -> Self {
         self.levels = Some(levels.into());
         self
@@ -155,6 +160,7 @@ impl<'a> TextureBuilder<'a> {
         self
     }
 
+    /// Checks the parameters and the styles against the model.
     pub fn build(self) -> Result<Texture<'a>> {
         let (width, height) = match (self.size, &self.init) {
             (Some(s), _) => s,
