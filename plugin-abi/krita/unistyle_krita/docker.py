@@ -87,6 +87,8 @@ class Panel(W.QWidget):
         self._poll_key = None
         self._apply_target = None
         self._thumb_queue = []
+        # None: Krita's active document and layer; a script may pin them (no view needed)
+        self.document, self.node = None, None
         self._build()
         self._load_settings()
         self._connect()
@@ -335,8 +337,10 @@ class Panel(W.QWidget):
 
     # --- canvas ------------------------------------------------------------------------------
     def _canvas(self):
-        doc = Krita.instance().activeDocument()
-        return doc, (doc.activeNode() if doc is not None else None)
+        doc = self.document or Krita.instance().activeDocument()
+        if doc is None:
+            return None, None
+        return doc, (self.node if self.document is not None and self.node is not None else doc.activeNode())
 
     def _poll_canvas(self):
         """Krita sends Python no layer/selection events: a changed active layer, selection or
@@ -425,11 +429,7 @@ class Panel(W.QWidget):
             return
         doc, node, area, _out, lay, look = target
         name = "unistyle %s" % (os.path.splitext(os.path.basename(look.preset or look.style))[0])
-        try:
-            layers.write_result(doc, node, area, result.value, lay, name=name)
-        except (ValueError, RuntimeError) as e:
-            self.show_error(e)
-            return
+        layers.write_result(doc, node, area, result.value, lay, name=name)
         if not look.preset:
             self._remember_style(look.style)
         self.message.setText("applied in %.1f s" % result.seconds)
@@ -472,6 +472,14 @@ class Panel(W.QWidget):
             layers.write_texture(doc, node, buf, lay, name=name)
         self.message.setText("texture in %.1f s" % result.seconds)
 
+    def close_down(self):
+        """Stops the timers and every running call, and waits for the worker threads."""
+        self.debounce.stop()
+        self.poll.stop()
+        self._thumb_queue = []
+        self.worker.cancel_all()
+        self.worker.wait()
+
     def cancel(self):
         self.worker.cancel("apply")
         self._apply_target = None
@@ -491,6 +499,14 @@ class Panel(W.QWidget):
             self.progress.setValue(int(round(fraction * 1000)))
 
     def _finished(self, result):
+        try:
+            self._deliver(result)
+        except Exception as e:  # shown in the docker, never raised into Krita
+            self._busy(False)
+            self._apply_target = None
+            self.show_error(e)
+
+    def _deliver(self, result):
         if result.lane == "thumbnail":
             self._thumbnail_done(result)
             return

@@ -95,9 +95,14 @@ def write_result(doc, node, area, output, lay, name="unistyle"):
         doc.refreshProjection()
         return node
     layer = doc.createNode(name, "paintlayer")
+    clip = area.selection is not None and not area.two_styles
+    mask = doc.createNode("%s selection" % name, "transparencymask") if clip else None
+    if clip and not hasattr(mask, "setSelection"):
+        # No scriptable transparency mask (Krita 5.1): the selection goes into the layer's alpha.
+        data = pixels.multiply_alpha(data, lay, area.mask.tobytes())
+        mask = None
     core._set_pixels(layer, data, *area.rect())
-    if area.selection is not None and not area.two_styles:
-        mask = doc.createTransparencyMask("%s selection" % name)
+    if mask is not None:
         mask.setSelection(area.selection)
         layer.addChildNode(mask, None)
     parent = node.parentNode() or doc.rootNode()
