@@ -96,8 +96,8 @@ def write_result(doc, node, area, output, lay, name="unistyle"):
         return node
     layer = doc.createNode(name, "paintlayer")
     clip = area.selection is not None and not area.two_styles
-    mask = doc.createNode("%s selection" % name, "transparencymask") if clip else None
-    if clip and not hasattr(mask, "setSelection"):
+    mask = _transparency_mask(doc, "%s selection" % name) if clip else None
+    if clip and mask is None:
         # No scriptable transparency mask (Krita 5.1): the selection goes into the layer's alpha.
         data = pixels.multiply_alpha(data, lay, area.mask.tobytes())
         mask = None
@@ -110,6 +110,14 @@ def write_result(doc, node, area, output, lay, name="unistyle"):
     doc.setActiveNode(layer)
     doc.refreshProjection()
     return layer
+
+
+def _transparency_mask(doc, name):
+    """A new transparency mask whose selection a script can set (Krita 5.2+), or None."""
+    if hasattr(doc, "createTransparencyMask"):
+        return doc.createTransparencyMask(name)
+    mask = doc.createNode(name, "transparencymask")
+    return mask if hasattr(mask, "setSelection") else None
 
 
 def write_texture(doc, node, buf, lay, x=0, y=0, name="unistyle texture"):
