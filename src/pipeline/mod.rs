@@ -3,6 +3,7 @@
 
 pub mod colour;
 pub mod mask;
+pub mod preview;
 mod regions;
 pub mod style;
 pub mod stylize;
