@@ -60,9 +60,13 @@ def start():
         status["startup_s"] = time.monotonic() - started
         dock = find_docker(window)
         assert dock is not None, "the unistyle docker is not in the window"
+        # Everything on the 1280x1024 screen: the window on the left, the docker floating on
+        # the right at full height (docked, its lower half would be off-screen).
+        window.qwindow().setGeometry(0, 0, 880, 1000)
         dock.show()
+        dock.setFloating(True)
+        dock.setGeometry(890, 10, 380, 1000)
         dock.raise_()
-        dock.setMinimumWidth(330)
         panel = dock.panel
         sel = Selection()
         sel.select(64, 80, 100, 90, 255)
@@ -70,12 +74,16 @@ def start():
         node = [n for n in doc.topLevelNodes() if n.type() == "paintlayer"][0]
         doc.setActiveNode(node)
         state.update(doc=doc, panel=panel, dock=dock, count=len(layers(doc)))
-        QtWidgets.QApplication.processEvents()
+        for _ in range(20):
+            QtWidgets.QApplication.processEvents()
+            time.sleep(0.05)
         g = dock.mapToGlobal(dock.rect().topLeft())
         status["docker_rect"] = [g.x(), g.y(), dock.width(), dock.height()]
+        undo = [w for w in k.action("edit_undo").associatedWidgets() if isinstance(w, QtWidgets.QToolButton)]
+        assert undo, "no Undo button on the toolbar"
         with open(os.path.join(OUT, "ready.txt"), "w") as f:
-            f.write("%d %d %d %d %d %d %d %d\n" % tuple(center(panel.style.edit) + center(panel.apply_button)
-                                                      + status["docker_rect"]))
+            f.write("%d %d %d %d %d %d %d %d %d %d\n" % tuple(center(panel.style.edit) + center(panel.apply_button)
+                                                            + status["docker_rect"] + center(undo[0])))
         write("ready.json", status)
         QTimer.singleShot(200, watch)
     except BaseException:
