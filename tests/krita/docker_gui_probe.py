@@ -79,11 +79,9 @@ def start():
             time.sleep(0.05)
         g = dock.mapToGlobal(dock.rect().topLeft())
         status["docker_rect"] = [g.x(), g.y(), dock.width(), dock.height()]
-        undo = [w for w in k.action("edit_undo").associatedWidgets() if isinstance(w, QtWidgets.QToolButton)]
-        assert undo, "no Undo button on the toolbar"
         with open(os.path.join(OUT, "ready.txt"), "w") as f:
-            f.write("%d %d %d %d %d %d %d %d %d %d\n" % tuple(center(panel.style.edit) + center(panel.apply_button)
-                                                            + status["docker_rect"] + center(undo[0])))
+            f.write("%d %d %d %d %d %d %d %d\n" % tuple(center(panel.style.edit) + center(panel.apply_button)
+                                                      + status["docker_rect"]))
         write("ready.json", status)
         QTimer.singleShot(200, watch)
     except BaseException:

@@ -93,7 +93,25 @@ def run():
     status["preview"] = [pm.width(), pm.height()] if pm is not None and not pm.isNull() else None
     status["preview_ms"] = panel.preview_ms
     status["preview_message"] = panel.message.text()
+    # As settings change (the style now encoded): a stale preview is cancelled by the next one.
+    results = []
+    panel.worker.finished.connect(lambda r: results.append((r.lane, r.ticket, r.cancelled, r.error is None)))
+    panel.alpha.setValue(0.5)
+    first = panel.request_preview()
+    panel.alpha.setValue(0.6)
+    second = panel.request_preview()
+    wait(app, panel, "preview")
+    status["preview_warm_ms"] = panel.preview_ms
+    status["stale_preview"] = [r for r in results if r[1] == first]
+    status["latest_preview"] = [r for r in results if r[1] == second]
     status["steps"].append("preview")
+
+    # Cancel during Apply: nothing written.
+    panel.apply()
+    panel.cancel()
+    wait(app, panel, "apply")
+    status["layers_after_cancel"] = len(layers(doc))
+    status["cancel_message"] = panel.message.text()
 
     # Apply: a new layer above the active one, the selection as its mask.
     count = len(layers(doc))

@@ -3,7 +3,7 @@
 #   gui_driver.sh OUT CONTENT STYLE
 # starts Krita on CONTENT, waits for the probe plug-in (docker_gui_probe.py) to report where
 # the docker is, types STYLE into the docker's Style field (the live preview follows), takes
-# screenshots, clicks Apply, clicks the toolbar's Undo, and lets the probe record each step.
+# screenshots, clicks Apply, presses Ctrl+Z, and lets the probe record each step.
 set -u
 out=$1 content=$2 style=$3
 krita --nosplash "$content" >"$out/krita.log" 2>&1 &
@@ -24,7 +24,7 @@ fail() {
   exit 1
 }
 waitfor ready.json 400 || fail "Krita did not show the docker"
-read -r sx sy ax ay dx dy dw dh ux uy <"$out/ready.txt"
+read -r sx sy ax ay dx dy dw dh <"$out/ready.txt"
 xdotool mousemove "$sx" "$sy" click 1
 sleep 0.3
 xdotool key ctrl+a
@@ -37,8 +37,8 @@ xdotool mousemove "$ax" "$ay" click 1
 waitfor applied.json 180 || fail "Apply made no layer"
 sleep 1
 import -window root "$out/screen_applied.png"
-xdotool mousemove "$ux" "$uy" click 1
-waitfor undone.json 60 || fail "no report after Undo"
+xdotool key ctrl+z
+waitfor undone.json 60 || fail "no report after Ctrl+Z"
 sleep 0.5
 import -window root "$out/screen_undone.png"
 touch "$out/done"

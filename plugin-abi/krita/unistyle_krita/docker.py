@@ -487,11 +487,16 @@ class Panel(W.QWidget):
         self.message.setText("cancelled")
 
     def _busy(self, busy):
+        had_focus = self.isAncestorOf(W.QApplication.focusWidget()) if W.QApplication.focusWidget() else False
         self.apply_button.setEnabled(not busy)
         self.tex_layer_button.setEnabled(not busy)
         self.tex_doc_button.setEnabled(not busy)
         self.cancel_button.setEnabled(busy)
         self.progress.setValue(0)
+        if busy and had_focus:
+            self.cancel_button.setFocus()  # not a text field: Ctrl+Z keeps undoing on the canvas
+        elif not busy and had_focus:
+            self.apply_button.setFocus()
 
     # --- worker results ----------------------------------------------------------------------
     def _progressed(self, lane, fraction):
