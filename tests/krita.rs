@@ -758,7 +758,11 @@ enum Krita {
 }
 
 fn krita_home(which: Krita) -> PathBuf {
-    let name = if which == Krita::Host { "krita-home" } else { "krita52-home" };
+    let name = if which == Krita::Host {
+        "krita-home"
+    } else {
+        "krita52-home"
+    };
     let home = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
     std::fs::create_dir_all(&home).unwrap();
     home
@@ -770,16 +774,31 @@ fn quote(p: &Path) -> String {
 
 /// Runs `script` (bash) under a virtual X server with Krita's per-user folders in `home` and
 /// `env`, on this machine or inside the chroot. Returns (success, log, elapsed).
-fn run_in_krita_env(which: Krita, home: &Path, env: &[(&str, String)], script: &str, limit: Duration) -> (bool, String, Duration) {
+fn run_in_krita_env(
+    which: Krita,
+    home: &Path,
+    env: &[(&str, String)],
+    script: &str,
+    limit: Duration,
+) -> (bool, String, Duration) {
     let mut vars = vec![
         ("HOME", home.display().to_string()),
-        ("XDG_CONFIG_HOME", home.join(".config").display().to_string()),
-        ("XDG_DATA_HOME", home.join(".local/share").display().to_string()),
+        (
+            "XDG_CONFIG_HOME",
+            home.join(".config").display().to_string(),
+        ),
+        (
+            "XDG_DATA_HOME",
+            home.join(".local/share").display().to_string(),
+        ),
         ("XDG_CACHE_HOME", home.join(".cache").display().to_string()),
         ("PYTHONDONTWRITEBYTECODE", "1".into()),
     ];
     vars.extend(env.iter().cloned());
-    let exports: String = vars.iter().map(|(k, v)| format!("export {k}={}; ", quote(Path::new(v)))).collect();
+    let exports: String = vars
+        .iter()
+        .map(|(k, v)| format!("export {k}={}; ", quote(Path::new(v))))
+        .collect();
     let body = format!("{exports}{script}");
     match which {
         Krita::Host => {
@@ -803,7 +822,12 @@ fn run_in_krita_env(which: Krita, home: &Path, env: &[(&str, String)], script: &
             assert!(ok, "scripts/debian13-chroot.sh ensure failed (needs root or sudo, and the Debian mirror):\n{log}");
             let shared_real = std::fs::canonicalize(shared()).unwrap();
             let mut cmd = Command::new(&chroot);
-            cmd.arg("run").arg("-b").arg(root()).arg("-b").arg(&shared_real).arg(body);
+            cmd.arg("run")
+                .arg("-b")
+                .arg(root())
+                .arg("-b")
+                .arg(&shared_real)
+                .arg(body);
             run_limited(cmd, limit)
         }
     }
@@ -813,36 +837,79 @@ fn test_out_dir(tag: &str) -> tempfile::TempDir {
     // Under target/ (inside the checkout, which the chroot sees at the same path).
     let base = Path::new(env!("CARGO_TARGET_TMPDIR"));
     std::fs::create_dir_all(base).unwrap();
-    tempfile::Builder::new().prefix(tag).tempdir_in(base).unwrap()
+    tempfile::Builder::new()
+        .prefix(tag)
+        .tempdir_in(base)
+        .unwrap()
 }
 
 fn docker_env(out: &Path, pythonpath: &[PathBuf]) -> Vec<(&'static str, String)> {
     let shared_real = std::fs::canonicalize(shared()).unwrap();
     vec![
-        ("PYTHONPATH", std::env::join_paths(pythonpath).unwrap().to_string_lossy().into_owned()),
+        (
+            "PYTHONPATH",
+            std::env::join_paths(pythonpath)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned(),
+        ),
         ("UNISTYLE_LIBRARY", library().display().to_string()),
-        ("UNISTYLE_WEIGHTS", std::fs::canonicalize(relu3_weights()).unwrap().display().to_string()),
+        (
+            "UNISTYLE_WEIGHTS",
+            std::fs::canonicalize(relu3_weights())
+                .unwrap()
+                .display()
+                .to_string(),
+        ),
         ("UNISTYLE_SHARED", shared_real.display().to_string()),
-        ("UNISTYLE_STYLE_PATH", shared_real.join("images/style").display().to_string()),
+        (
+            "UNISTYLE_STYLE_PATH",
+            shared_real.join("images/style").display().to_string(),
+        ),
         ("UNISTYLE_TEST_OUT", out.display().to_string()),
     ]
 }
 
 fn read_status(out: &Path, log: &str) -> serde_json::Value {
     let text = std::fs::read_to_string(out.join("status.json")).unwrap_or_default();
-    assert!(!text.is_empty(), "no status.json (did Krita run the test module?)\nlog:\n{log}");
+    assert!(
+        !text.is_empty(),
+        "no status.json (did Krita run the test module?)\nlog:\n{log}"
+    );
     let status: serde_json::Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(status["ok"], true, "the Krita run failed:\n{}\nstatus: {status:#}\nlog:\n{log}", status["error"].as_str().unwrap_or(""));
+    assert_eq!(
+        status["ok"],
+        true,
+        "the Krita run failed:\n{}\nstatus: {status:#}\nlog:\n{log}",
+        status["error"].as_str().unwrap_or("")
+    );
     status
 }
 
 /// The CLI's stylization of the test selection's rectangle (x, y, w, h) of the content.
 fn cli_crop(dir: &Path, rect: (u32, u32, u32, u32)) -> Vec<f32> {
     let crop = dir.join("crop.png");
-    image::open(image("content/tubingen_256.png")).unwrap().crop_imm(rect.0, rect.1, rect.2, rect.3).save(&crop).unwrap();
+    image::open(image("content/tubingen_256.png"))
+        .unwrap()
+        .crop_imm(rect.0, rect.1, rect.2, rect.3)
+        .save(&crop)
+        .unwrap();
     let out = dir.join("cli_crop.png");
-    run_ok(&["stylize", "--content", s(&crop), "--style", s(&image("style/starry_256.png")), "--alpha", "0.6", "--levels",
-        "3,2,1", "--weights", s(&relu3_weights()), "--out", s(&out)]);
+    run_ok(&[
+        "stylize",
+        "--content",
+        s(&crop),
+        "--style",
+        s(&image("style/starry_256.png")),
+        "--alpha",
+        "0.6",
+        "--levels",
+        "3,2,1",
+        "--weights",
+        s(&relu3_weights()),
+        "--out",
+        s(&out),
+    ]);
     read_png(&out).rgb
 }
 
@@ -850,58 +917,118 @@ fn cli_crop(dir: &Path, rect: (u32, u32, u32, u32)) -> Vec<f32> {
 /// pixels inside the selection, the original outside), removal, an error, a texture layer.
 fn check_docker_run(which: Krita, dir: &Path, out: &Path, status: &serde_json::Value) {
     const SEL: (u32, u32, u32, u32) = (64, 80, 100, 90);
-    assert_eq!(status["stale_preview"], serde_json::json!([["preview", status["stale_preview"][0][1], true, false]]), "the stale preview was not cancelled: {status:#}");
+    assert_eq!(
+        status["stale_preview"],
+        serde_json::json!([["preview", status["stale_preview"][0][1], true, false]]),
+        "the stale preview was not cancelled: {status:#}"
+    );
     assert_eq!(status["latest_preview"][0][3], true, "{status:#}");
-    assert_eq!(status["layers_after_cancel"], 1, "a cancelled Apply wrote a layer: {status:#}");
-    assert_eq!(status["layers_after_apply"].as_array().unwrap().len(), 2, "{status:#}");
+    assert_eq!(
+        status["layers_after_cancel"], 1,
+        "a cancelled Apply wrote a layer: {status:#}"
+    );
+    assert_eq!(
+        status["layers_after_apply"].as_array().unwrap().len(),
+        2,
+        "{status:#}"
+    );
     assert_eq!(status["new_above_active"], true, "{status:#}");
     assert_eq!(status["original_layer_kept"], true, "{status:#}");
     let layers = status["layers_after_apply"].to_string();
     if which == Krita::Chroot {
         // 5.2 scripts can make transparency masks; 5.1 gets the selection in the layer's alpha.
-        assert!(layers.contains("transparencymask"), "the new layer has no transparency mask: {layers}");
+        assert!(
+            layers.contains("transparencymask"),
+            "the new layer has no transparency mask: {layers}"
+        );
     }
 
     let (w, h) = (256usize, 256usize);
     let projection = std::fs::read(out.join("projection_applied.bgra")).unwrap();
-    let content = unistyle::image_io::load_picture(&image("content/tubingen_256.png"), "content").unwrap();
+    let content =
+        unistyle::image_io::load_picture(&image("content/tubingen_256.png"), "content").unwrap();
     let cli = cli_crop(dir, SEL);
     let (sw, sh) = (SEL.2 as usize, SEL.3 as usize);
     let mut inside = vec![0f32; 3 * sw * sh];
     for y in 0..h {
         for x in 0..w {
             let px = &projection[(y * w + x) * 4..][..4];
-            let in_sel = (SEL.0 as usize..(SEL.0 + SEL.2) as usize).contains(&x) && (SEL.1 as usize..(SEL.1 + SEL.3) as usize).contains(&y);
+            let in_sel = (SEL.0 as usize..(SEL.0 + SEL.2) as usize).contains(&x)
+                && (SEL.1 as usize..(SEL.1 + SEL.3) as usize).contains(&y);
             if in_sel {
                 let (ix, iy) = (x - SEL.0 as usize, y - SEL.1 as usize);
                 for c in 0..3 {
                     inside[c * sw * sh + iy * sw + ix] = px[2 - c] as f32 / 255.0;
                 }
             } else {
-                let orig: Vec<u8> = (0..3).map(|c| (content.rgb[c * w * h + y * w + x] * 255.0).round() as u8).collect();
-                assert_eq!([px[2], px[1], px[0]].as_slice(), orig.as_slice(), "{which:?}: pixel ({x},{y}) outside the selection changed");
+                let orig: Vec<u8> = (0..3)
+                    .map(|c| (content.rgb[c * w * h + y * w + x] * 255.0).round() as u8)
+                    .collect();
+                assert_eq!(
+                    [px[2], px[1], px[0]].as_slice(),
+                    orig.as_slice(),
+                    "{which:?}: pixel ({x},{y}) outside the selection changed"
+                );
             }
         }
     }
     let p = psnr(&inside, &cli);
-    println!("Krita {} docker Apply (new layer, projection inside the selection) vs CLI: {p:.2} dB", status["krita"]);
-    assert!(p >= 50.0, "{which:?}: the applied layer differs from the CLI's: {p:.2} dB");
+    println!(
+        "Krita {} docker Apply (new layer, projection inside the selection) vs CLI: {p:.2} dB",
+        status["krita"]
+    );
+    assert!(
+        p >= 50.0,
+        "{which:?}: the applied layer differs from the CLI's: {p:.2} dB"
+    );
 
     assert_eq!(status["layers_after_remove"], 1, "{status:#}");
     assert_eq!(status["projection_restored"], true, "{status:#}");
     let msg = status["missing_style_message"].as_str().unwrap();
-    assert!(msg.contains("/no/such/style.png"), "the docker's error names the file: {msg}");
-    assert_eq!(status["layers_after_error"], 1, "a failed Apply added a layer");
+    assert!(
+        msg.contains("/no/such/style.png"),
+        "the docker's error names the file: {msg}"
+    );
+    assert_eq!(
+        status["layers_after_error"], 1,
+        "a failed Apply added a layer"
+    );
 
     assert_eq!(status["layers_after_texture"], 2, "{status:#}");
     let cli_tex = dir.join("cli_tex.png");
-    run_ok(&["texture", "--style", s(&image("style/brick_256.png")), "--width", "64", "--height", "48", "--seed", "5",
-        "--iterations", "3", "--tileable", "--weights", s(&relu3_weights()), "--out", s(&cli_tex)]);
+    run_ok(&[
+        "texture",
+        "--style",
+        s(&image("style/brick_256.png")),
+        "--width",
+        "64",
+        "--height",
+        "48",
+        "--seed",
+        "5",
+        "--iterations",
+        "3",
+        "--tileable",
+        "--weights",
+        s(&relu3_weights()),
+        "--out",
+        s(&cli_tex),
+    ]);
     let tex = std::fs::read(out.join("texture.bgra")).unwrap();
     let p = psnr(&planar(&tex, 64, 48, 4, [2, 1, 0]), &read_png(&cli_tex).rgb);
-    println!("Krita {} docker texture layer vs CLI: {p:.2} dB", status["krita"]);
-    assert!(p >= 50.0, "{which:?}: texture layer differs from the CLI's: {p:.2} dB");
-    assert_eq!(status["preview"], serde_json::json!([SEL.2, SEL.3]), "preview size (the selection, under 256 px)\n{status:#}");
+    println!(
+        "Krita {} docker texture layer vs CLI: {p:.2} dB",
+        status["krita"]
+    );
+    assert!(
+        p >= 50.0,
+        "{which:?}: texture layer differs from the CLI's: {p:.2} dB"
+    );
+    assert_eq!(
+        status["preview"],
+        serde_json::json!([SEL.2, SEL.3]),
+        "preview size (the selection, under 256 px)\n{status:#}"
+    );
     println!(
         "Krita {} ({}, Python {}): docker preview {}x{}: {:.0} ms the first time (request to display, includes encoding the style), \
          {:.0} ms after a setting changed",
@@ -927,9 +1054,16 @@ fn docker_runner(which: Krita) {
     let (ok, log, elapsed) = run_in_krita_env(which, &home, &env, script, Duration::from_secs(900));
     assert!(ok, "kritarunner failed ({which:?}):\n{log}");
     let status = read_status(&out, &log);
-    println!("Krita {} kritarunner docker run: {:.1} s", status["krita"], elapsed.as_secs_f64());
+    println!(
+        "Krita {} kritarunner docker run: {:.1} s",
+        status["krita"],
+        elapsed.as_secs_f64()
+    );
     let version = status["krita"].as_str().unwrap_or("");
-    assert!(version.starts_with(if which == Krita::Host { "5." } else { "5.2" }), "unexpected Krita {version}");
+    assert!(
+        version.starts_with(if which == Krita::Host { "5." } else { "5.2" }),
+        "unexpected Krita {version}"
+    );
     check_docker_run(which, dir.path(), &out, &status);
 }
 
@@ -959,13 +1093,29 @@ fn docker_gui(which: Krita) {
     let (config, data) = (home.join(".config"), home.join(".local/share"));
     let pykrita = data.join("krita/pykrita");
     std::fs::create_dir_all(&config).unwrap();
-    let res = Command::new(plugin_dir().join("install.sh")).arg(&pykrita).env("UNISTYLE_LIBRARY", library()).output().unwrap();
-    assert!(res.status.success(), "install.sh failed: {}", String::from_utf8_lossy(&res.stderr));
-    for f in ["unistyle_krita/docker.py", "unistyle_krita/qt_compat.py", "unistyle_krita/presets/starry-night.toml"] {
+    let res = Command::new(plugin_dir().join("install.sh"))
+        .arg(&pykrita)
+        .env("UNISTYLE_LIBRARY", library())
+        .output()
+        .unwrap();
+    assert!(
+        res.status.success(),
+        "install.sh failed: {}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    for f in [
+        "unistyle_krita/docker.py",
+        "unistyle_krita/qt_compat.py",
+        "unistyle_krita/presets/starry-night.toml",
+    ] {
         assert!(pykrita.join(f).exists(), "install.sh did not install {f}");
     }
     std::fs::create_dir_all(pykrita.join("unistyle_docker_probe")).unwrap();
-    std::fs::copy(root().join("tests/krita/docker_gui_probe.py"), pykrita.join("unistyle_docker_probe/__init__.py")).unwrap();
+    std::fs::copy(
+        root().join("tests/krita/docker_gui_probe.py"),
+        pykrita.join("unistyle_docker_probe/__init__.py"),
+    )
+    .unwrap();
     std::fs::write(
         pykrita.join("unistyle_docker_probe.desktop"),
         "[Desktop Entry]\nType=Service\nServiceTypes=Krita/PythonPlugin\nX-KDE-Library=unistyle_docker_probe\n\
@@ -989,12 +1139,23 @@ fn docker_gui(which: Krita) {
         quote(&std::fs::canonicalize(image("content/tubingen_256.png")).unwrap()),
         quote(&std::fs::canonicalize(image("style/starry_256.png")).unwrap())
     );
-    let (ok, log, elapsed) = run_in_krita_env(which, &home, &env, &script, Duration::from_secs(900));
+    let (ok, log, elapsed) =
+        run_in_krita_env(which, &home, &env, &script, Duration::from_secs(900));
     // Keep the screenshots for people to look at.
     let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("krita-screenshots");
     std::fs::create_dir_all(&shots).unwrap();
-    let tag = if which == Krita::Host { "host" } else { "krita52" };
-    for f in ["docker_preview.png", "screen_preview.png", "screen_applied.png", "screen_undone.png", "screen_failed.png"] {
+    let tag = if which == Krita::Host {
+        "host"
+    } else {
+        "krita52"
+    };
+    for f in [
+        "docker_preview.png",
+        "screen_preview.png",
+        "screen_applied.png",
+        "screen_undone.png",
+        "screen_failed.png",
+    ] {
         if out.join(f).exists() {
             std::fs::copy(out.join(f), shots.join(format!("{tag}-{f}"))).unwrap();
         }
@@ -1011,10 +1172,28 @@ fn docker_gui(which: Krita) {
         status["preview_ms"].as_f64().unwrap_or(f64::NAN),
         shots.display()
     );
-    assert_eq!(status["preview"], serde_json::json!([100, 90]), "{status:#}");
-    assert!(status["style_typed"].as_str().unwrap().ends_with("starry_256.png"), "{status:#}");
-    assert_eq!(status["applied"].as_array().map(|a| a.len()), Some(2), "Apply by click made no new layer: {status:#}");
-    assert_eq!(status["undone"].as_array().map(|a| a.len()), Some(1), "Ctrl+Z did not remove the new layer: {status:#}");
+    assert_eq!(
+        status["preview"],
+        serde_json::json!([100, 90]),
+        "{status:#}"
+    );
+    assert!(
+        status["style_typed"]
+            .as_str()
+            .unwrap()
+            .ends_with("starry_256.png"),
+        "{status:#}"
+    );
+    assert_eq!(
+        status["applied"].as_array().map(|a| a.len()),
+        Some(2),
+        "Apply by click made no new layer: {status:#}"
+    );
+    assert_eq!(
+        status["undone"].as_array().map(|a| a.len()),
+        Some(1),
+        "Ctrl+Z did not remove the new layer: {status:#}"
+    );
     assert!(out.join("docker_preview.png").exists());
 }
 
@@ -1035,15 +1214,36 @@ fn krita_docker_gui_krita52_chroot() {
 fn krita_docker_pyqt6_standin() {
     let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("pyqt6-venv");
     let python = venv.join("bin/python");
-    let have = Command::new(&python).args(["-c", "import PyQt6.QtWidgets"]).output().map(|o| o.status.success()).unwrap_or(false);
+    let have = Command::new(&python)
+        .args(["-c", "import PyQt6.QtWidgets"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
     if !have {
-        let ok = Command::new("python3").arg("-m").arg("venv").arg(&venv).status().unwrap().success();
-        assert!(ok, "python3 -m venv failed (Debian: apt-get install python3-venv)");
-        let res = Command::new(venv.join("bin/pip")).args(["install", "-q", "PyQt6"]).output().unwrap();
-        assert!(res.status.success(), "pip install PyQt6 failed: {}", String::from_utf8_lossy(&res.stderr));
+        let ok = Command::new("python3")
+            .arg("-m")
+            .arg("venv")
+            .arg(&venv)
+            .status()
+            .unwrap()
+            .success();
+        assert!(
+            ok,
+            "python3 -m venv failed (Debian: apt-get install python3-venv)"
+        );
+        let res = Command::new(venv.join("bin/pip"))
+            .args(["install", "-q", "PyQt6"])
+            .output()
+            .unwrap();
+        assert!(
+            res.status.success(),
+            "pip install PyQt6 failed: {}",
+            String::from_utf8_lossy(&res.stderr)
+        );
     }
     let dir = tempfile::tempdir().unwrap();
-    let pythonpath = std::env::join_paths([root().join("tests/krita/standin"), plugin_dir()]).unwrap();
+    let pythonpath =
+        std::env::join_paths([root().join("tests/krita/standin"), plugin_dir()]).unwrap();
     let res = Command::new(&python)
         .arg(root().join("tests/krita/docker_smoke.py"))
         .arg(dir.path())
@@ -1062,23 +1262,54 @@ fn krita_docker_pyqt6_standin() {
         .env("PYTHONDONTWRITEBYTECODE", "1")
         .output()
         .unwrap();
-    let log = format!("{}{}", String::from_utf8_lossy(&res.stdout), String::from_utf8_lossy(&res.stderr));
-    assert!(res.status.success() && log.contains("docker smoke ok"), "PyQt6 docker smoke test failed:\n{log}");
+    let log = format!(
+        "{}{}",
+        String::from_utf8_lossy(&res.stdout),
+        String::from_utf8_lossy(&res.stderr)
+    );
+    assert!(
+        res.status.success() && log.contains("docker smoke ok"),
+        "PyQt6 docker smoke test failed:\n{log}"
+    );
     let line = log.lines().find(|l| l.starts_with('{')).unwrap();
     let status: serde_json::Value = serde_json::from_str(line).unwrap();
     println!("PyQt6 stand-in: {status}");
     assert_eq!(status["binding"], "PyQt6");
     assert_eq!(status["preview"], serde_json::json!([256, 256]), "{status}");
-    assert_eq!(status["preset_preview"], serde_json::json!([256, 256]), "{status}");
+    assert_eq!(
+        status["preset_preview"],
+        serde_json::json!([256, 256]),
+        "{status}"
+    );
     assert_eq!(status["preview_message"], "", "{status}");
-    assert_eq!(status["layers"], serde_json::json!(["Background", "unistyle starry_256"]), "{status}");
+    assert_eq!(
+        status["layers"],
+        serde_json::json!(["Background", "unistyle starry_256"]),
+        "{status}"
+    );
     assert_eq!(status["original_kept"], true);
     let gallery = status["gallery"].as_array().unwrap();
-    assert!(gallery.iter().any(|g| g == "starry-night") && gallery.len() >= 5, "{status}");
+    assert!(
+        gallery.iter().any(|g| g == "starry-night") && gallery.len() >= 5,
+        "{status}"
+    );
     // The applied layer is the CLI's stylization of the whole image.
     let cli = dir.path().join("cli.png");
-    run_ok(&["stylize", "--content", s(&image("content/tubingen_256.png")), "--style", s(&image("style/starry_256.png")),
-        "--alpha", "0.6", "--levels", "3,2,1", "--weights", s(&relu3_weights()), "--out", s(&cli)]);
+    run_ok(&[
+        "stylize",
+        "--content",
+        s(&image("content/tubingen_256.png")),
+        "--style",
+        s(&image("style/starry_256.png")),
+        "--alpha",
+        "0.6",
+        "--levels",
+        "3,2,1",
+        "--weights",
+        s(&relu3_weights()),
+        "--out",
+        s(&cli),
+    ]);
     let raw = std::fs::read(dir.path().join("docker_apply.bgra")).unwrap();
     let p = psnr(&planar(&raw, 256, 256, 4, [2, 1, 0]), &read_png(&cli).rgb);
     println!("PyQt6 stand-in docker Apply vs CLI: {p:.2} dB");
