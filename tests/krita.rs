@@ -683,19 +683,7 @@ fn krita_gui_installed_plugin_stylizes_active_layer() {
     for f in ["unistyle_krita.desktop", "unistyle_krita/__init__.py", "unistyle_krita/unistyle_ctypes.py", "unistyle_krita/libunistyle.so"] {
         assert!(pykrita.join(f).exists(), "install.sh did not install {f}");
     }
-    std::fs::create_dir_all(pykrita.join("unistyle_gui_probe")).unwrap();
-    std::fs::write(pykrita.join("unistyle_gui_probe/__init__.py"), GUI_PROBE).unwrap();
-    std::fs::write(
-        pykrita.join("unistyle_gui_probe.desktop"),
-        "[Desktop Entry]\nType=Service\nServiceTypes=Krita/PythonPlugin\nX-KDE-Library=unistyle_gui_probe\n\
-         X-Python-2-Compatible=false\nName=unistyle GUI test probe\n",
-    )
-    .unwrap();
-    let kritarc = config.join("kritarc");
-    let rc = std::fs::read_to_string(&kritarc).unwrap_or_default();
-    if !rc.contains("enable_unistyle_gui_probe=true") {
-        std::fs::write(&kritarc, format!("{rc}\n[python]\nenable_unistyle_krita=true\nenable_unistyle_gui_probe=true\n")).unwrap();
-    }
+    install_probe(&pykrita, &config, "unistyle_gui_probe", GUI_PROBE);
 
     let mut cmd = Command::new(&xvfb);
     cmd.args(["-a", "-s", "-screen 0 1280x1024x24"])
@@ -894,11 +882,16 @@ fn cli_crop(dir: &Path, rect: (u32, u32, u32, u32)) -> Vec<f32> {
         .crop_imm(rect.0, rect.1, rect.2, rect.3)
         .save(&crop)
         .unwrap();
-    let out = dir.join("cli_crop.png");
+    cli_starry(&crop, &dir.join("cli_crop.png"))
+}
+
+/// The CLI's `stylize` of `content` with starry_256 at alpha 0.6, levels 3,2,1 (the docker
+/// tests' settings) into `out`; returns its planar RGB.
+fn cli_starry(content: &Path, out: &Path) -> Vec<f32> {
     run_ok(&[
         "stylize",
         "--content",
-        s(&crop),
+        s(content),
         "--style",
         s(&image("style/starry_256.png")),
         "--alpha",
@@ -908,9 +901,9 @@ fn cli_crop(dir: &Path, rect: (u32, u32, u32, u32)) -> Vec<f32> {
         "--weights",
         s(&relu3_weights()),
         "--out",
-        s(&out),
+        s(out),
     ]);
-    read_png(&out).rgb
+    read_png(out).rgb
 }
 
 /// The checks shared by the kritarunner docker runs: preview, apply as a new layer (CLI's
@@ -1077,6 +1070,40 @@ fn krita_docker_preview_apply_texture_krita52_chroot() {
     docker_runner(Krita::Chroot);
 }
 
+/// Installs the test plug-in `name` (source `code`) into `pykrita` and enables exactly it and
+/// the unistyle plug-in in `config`/kritarc (the GUI tests share Krita's per-user folders).
+fn install_probe(pykrita: &Path, config: &Path, name: &str, code: &str) {
+    std::fs::create_dir_all(pykrita.join(name)).unwrap();
+    std::fs::write(pykrita.join(name).join("__init__.py"), code).unwrap();
+    std::fs::write(
+        pykrita.join(format!("{name}.desktop")),
+        format!(
+            "[Desktop Entry]\nType=Service\nServiceTypes=Krita/PythonPlugin\nX-KDE-Library={name}\n\
+             X-Python-2-Compatible=false\nName={name} (unistyle test)\n"
+        ),
+    )
+    .unwrap();
+    let kritarc = config.join("kritarc");
+    let rc = std::fs::read_to_string(&kritarc).unwrap_or_default();
+    let kept: Vec<&str> = rc
+        .lines()
+        .filter(|l| *l != "[python]" && !l.starts_with("enable_unistyle_"))
+        .collect();
+    let probes = ["unistyle_gui_probe", "unistyle_docker_probe"];
+    let enable: String = probes
+        .iter()
+        .map(|p| format!("enable_{p}={}\n", *p == name))
+        .collect();
+    std::fs::write(
+        &kritarc,
+        format!(
+            "{}\n[python]\nenable_unistyle_krita=true\n{enable}",
+            kept.join("\n")
+        ),
+    )
+    .unwrap();
+}
+
 /// The real Krita window under Xvfb: the installed plug-in's docker, driven with xdotool by
 /// tests/krita/gui_driver.sh (type a style path: live preview; click Apply: a new layer;
 /// Ctrl+Z: the layer goes), with screenshots kept in target/tmp/krita-screenshots/.
@@ -1110,27 +1137,11 @@ fn docker_gui(which: Krita) {
     ] {
         assert!(pykrita.join(f).exists(), "install.sh did not install {f}");
     }
-    std::fs::create_dir_all(pykrita.join("unistyle_docker_probe")).unwrap();
-    std::fs::copy(
-        root().join("tests/krita/docker_gui_probe.py"),
-        pykrita.join("unistyle_docker_probe/__init__.py"),
-    )
-    .unwrap();
-    std::fs::write(
-        pykrita.join("unistyle_docker_probe.desktop"),
-        "[Desktop Entry]\nType=Service\nServiceTypes=Krita/PythonPlugin\nX-KDE-Library=unistyle_docker_probe\n\
-         X-Python-2-Compatible=false\nName=unistyle docker test probe\n",
-    )
-    .unwrap();
-    let kritarc = config.join("kritarc");
-    let rc = std::fs::read_to_string(&kritarc).unwrap_or_default();
-    if !rc.contains("enable_unistyle_docker_probe=true") {
-        let rc = rc.replace("[python]\n", "");
-        std::fs::write(&kritarc, format!("{rc}\n[python]\nenable_unistyle_krita=true\nenable_unistyle_gui_probe=false\nenable_unistyle_docker_probe=true\n")).unwrap();
-    }
+    let probe = std::fs::read_to_string(root().join("tests/krita/docker_gui_probe.py")).unwrap();
+    install_probe(&pykrita, &config, "unistyle_docker_probe", &probe);
     let mut env = docker_env(&out, &[]);
     env.retain(|(k, _)| *k != "PYTHONPATH" && *k != "UNISTYLE_LIBRARY"); // the installed copy must be found
-    env.push(("UNISTYLE_GUI_PROBE_OUT", out.display().to_string()));
+    env.push(("UNISTYLE_DOCKER_PROBE_OUT", out.display().to_string()));
     let driver = root().join("tests/krita/gui_driver.sh");
     let script = format!(
         "xvfb-run -a -s '-screen 0 1280x1024x24' bash {} {} {} {}",
@@ -1294,24 +1305,12 @@ fn krita_docker_pyqt6_standin() {
         "{status}"
     );
     // The applied layer is the CLI's stylization of the whole image.
-    let cli = dir.path().join("cli.png");
-    run_ok(&[
-        "stylize",
-        "--content",
-        s(&image("content/tubingen_256.png")),
-        "--style",
-        s(&image("style/starry_256.png")),
-        "--alpha",
-        "0.6",
-        "--levels",
-        "3,2,1",
-        "--weights",
-        s(&relu3_weights()),
-        "--out",
-        s(&cli),
-    ]);
+    let cli = cli_starry(
+        &image("content/tubingen_256.png"),
+        &dir.path().join("cli.png"),
+    );
     let raw = std::fs::read(dir.path().join("docker_apply.bgra")).unwrap();
-    let p = psnr(&planar(&raw, 256, 256, 4, [2, 1, 0]), &read_png(&cli).rgb);
+    let p = psnr(&planar(&raw, 256, 256, 4, [2, 1, 0]), &cli);
     println!("PyQt6 stand-in docker Apply vs CLI: {p:.2} dB");
     assert!(p >= 50.0, "{p:.2} dB");
 }

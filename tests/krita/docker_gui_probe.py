@@ -2,7 +2,7 @@
 `unistyle_docker_probe`): once Krita's window shows the document given on the command line,
 it shows the unistyle docker, selects a rectangle and tells the driver (gui_driver.sh) where
 the docker's widgets are; then it watches what the driver's clicks and keys do (a preview, a
-new layer, undo) and reports it in files under $UNISTYLE_GUI_PROBE_OUT."""
+new layer, undo) and reports it in files under $UNISTYLE_DOCKER_PROBE_OUT."""
 
 import json
 import os
@@ -12,7 +12,7 @@ import traceback
 from krita import Krita, Selection
 from unistyle_krita.qt_compat import QtWidgets, QTimer
 
-OUT = os.environ.get("UNISTYLE_GUI_PROBE_OUT")
+OUT = os.environ.get("UNISTYLE_DOCKER_PROBE_OUT")
 status = {"ok": False}
 started = time.monotonic()
 state = {}
@@ -119,4 +119,4 @@ def watch():
 
 if OUT:
     QTimer.singleShot(1000, start)
-    QTimer.singleShot(int(os.environ.get("UNISTYLE_GUI_PROBE_LIMIT_MS", "600000")), finish)
+    QTimer.singleShot(int(os.environ.get("UNISTYLE_DOCKER_PROBE_LIMIT_MS", "600000")), finish)

@@ -14,7 +14,7 @@ from unistyle_krita.qt_compat import BINDING, QtGui, QtWidgets, enum  # noqa: E4
 
 app = QtWidgets.QApplication([])
 import krita  # noqa: E402  (the stand-in)
-from unistyle_krita import docker, look, unistyle_ctypes as us  # noqa: E402
+from unistyle_krita import docker, look  # noqa: E402
 
 img = QtGui.QImage(content).convertToFormat(enum(QtGui.QImage, "Format", "Format_ARGB32"))
 w, h = img.width(), img.height()

@@ -492,9 +492,28 @@ class Style:
             pass
 
 
-class Job:
+class _Owned:
+    """A library handle freed by `_destroy` (the C function's name) on close() or collection."""
+
+    _destroy = ""
+
+    def close(self):
+        if self._h:
+            getattr(self._lib, self._destroy)(self._h)
+            self._h = ctypes.c_void_p()
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass
+
+
+class Job(_Owned):
     """unistyle_job: cancel a running call from another thread, read its progress.
     Cancelling is final: use a new Job for each call that may be cancelled."""
+
+    _destroy = "unistyle_job_destroy"
 
     def __init__(self):
         self._lib = load_library()
@@ -508,17 +527,6 @@ class Job:
     def progress(self):
         return float(self._lib.unistyle_job_progress(self._h)) if self._h else 0.0
 
-    def close(self):
-        if self._h:
-            self._lib.unistyle_job_destroy(self._h)
-            self._h = ctypes.c_void_p()
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:
-            pass
-
 
 def _job_handle(job):
     return job._h if job is not None else None
@@ -528,8 +536,10 @@ PRESET_STYLIZE = 0
 PRESET_TEXTURE = 1
 
 
-class Preset:
+class Preset(_Owned):
     """unistyle_preset: a TOML preset (presets/README.md) with its styles encoded."""
+
+    _destroy = "unistyle_preset_destroy"
 
     def __init__(self, context, path):
         self.context = context
@@ -551,32 +561,18 @@ class Preset:
     def stylize(self, content, output=None, progress=None, job=None):
         """Stylizes Buffer `content` with everything the preset says; returns the output Buffer."""
         out = output or Buffer(content.width, content.height, content.channels, content.sample_type)
-        prog = _Progress(progress)
-        status = self._lib.unistyle_stylize_preset(self.context.handle, self.handle, ctypes.byref(content.image),
-                                                   ctypes.byref(out.image), prog.c, None, _job_handle(job))
-        if prog.error is not None:
-            raise prog.error
-        check(status, "unistyle_stylize_preset")
-        return out
+        return self._run("unistyle_stylize_preset", [ctypes.byref(content.image), ctypes.byref(out.image)], out,
+                         progress, job)
 
     def texture(self, width, height, channels=3, sample_type=U8, progress=None, job=None):
         """The preset's texture at width x height; returns a Buffer."""
         out = Buffer(width, height, channels, sample_type)
+        return self._run("unistyle_texture_preset", [ctypes.byref(out.image)], out, progress, job)
+
+    def _run(self, call, images, out, progress, job):
         prog = _Progress(progress)
-        status = self._lib.unistyle_texture_preset(self.context.handle, self.handle, ctypes.byref(out.image), prog.c,
-                                                   None, _job_handle(job))
+        status = getattr(self._lib, call)(self.context.handle, self.handle, *images, prog.c, None, _job_handle(job))
         if prog.error is not None:
             raise prog.error
-        check(status, "unistyle_texture_preset")
+        check(status, call)
         return out
-
-    def close(self):
-        if self._h:
-            self._lib.unistyle_preset_destroy(self._h)
-            self._h = ctypes.c_void_p()
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:
-            pass
