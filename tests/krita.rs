@@ -988,6 +988,8 @@ fn check_docker_run(which: Krita, dir: &Path, out: &Path, status: &serde_json::V
     );
 
     assert_eq!(status["layers_after_texture"], 2, "{status:#}");
+    let kept = status["settings_style"].as_str().unwrap();
+    assert!(kept.ends_with("brick_256.png"), "the docker's settings are not kept in kritarc: {kept}");
     let cli_tex = dir.join("cli_tex.png");
     run_ok(&[
         "texture",

@@ -229,6 +229,7 @@ class Panel(W.QWidget):
         self.style.changed.connect(self._style_typed)
         for signal in (self.outside.changed, self.levels.textChanged, self.weights.changed):
             signal.connect(self.settings_changed)
+        self.weights.edit.editingFinished.connect(self._weights_chosen)
         for box in (self.alpha, self.feather):
             box.valueChanged.connect(self.settings_changed)
         for box in (self.preserve, self.replace, self.live):
@@ -307,7 +308,6 @@ class Panel(W.QWidget):
         if self._thumb_queue and not self.worker.busy("thumbnail"):
             item = self._thumb_queue[0]
             entry = item.data(enum(Qt, "ItemDataRole", "UserRole"))
-            self._thumb_item = item
             self.worker.start("thumbnail", gallery.thumbnail_rgba, entry, weights=self.weights.text() or None)
 
     def _thumbnail_done(self, result):
@@ -328,6 +328,12 @@ class Panel(W.QWidget):
                 except OSError:
                     pass
         self._next_thumbnail()
+
+    def _weights_chosen(self):
+        """Other weights: thumbnails that failed (e.g. weights not found) are computed again."""
+        if self._thumb_queue or not any(self.gallery.item(i).icon().isNull() for i in range(self.gallery.count())):
+            return
+        self.fill_gallery()
 
     def _remember_style(self, path):
         if not path:
