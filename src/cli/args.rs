@@ -184,7 +184,7 @@ impl CacheArgs {
 pub fn flagify(e: Error) -> Error {
     const FLAGS: &[&str] = &[
         "style", "blend", "mask", "feather", "style_size", "levels", "alpha", "level_alpha", "width", "height",
-        "iterations",
+        "iterations", "patch_swap", "transform", "variation", "seed", "stroke_scale", "photo",
     ];
     let flag = |n: String| {
         if FLAGS.contains(&n.as_str()) {

@@ -14,7 +14,9 @@ use super::settings::{Settings, TextureSettings, MAX_FEATHER, MAX_ITERATIONS, MA
 use super::Preset;
 use crate::error::{printable, Error, Result};
 use crate::model::MAX_LEVEL;
+use crate::pipeline::modes::parse_transform;
 use crate::pipeline::texture::MAX_TEXTURE_SIDE;
+use crate::pipeline::{Modes, TransformKind};
 
 /// Largest preset file read.
 pub const MAX_PRESET_BYTES: u64 = 1 << 20;
@@ -303,6 +305,7 @@ impl Checker<'_> {
             }
             None => TextureSettings::default(),
         };
+        let modes = self.modes(&raw, masks.len())?;
         let settings = Settings {
             styles,
             blend,
@@ -314,9 +317,63 @@ impl Checker<'_> {
             level_alpha,
             preserve_color: raw.preserve_color.as_ref().map(|v| *v.get_ref()),
             foreground_only,
+            patch_swap: modes.patch_swap,
+            transform: modes.transform,
+            variation: modes.variation,
+            seed: modes.seed,
+            stroke_scale: modes.stroke_scale,
+            photo: modes.photo,
             texture,
         };
         Ok(Preset { path: ctx.path.to_path_buf(), name, description, settings, is_texture })
+    }
+
+    /// The mode keys, checked by the library's one rule set ([`Modes`]), errors placed at
+    /// the key's line.
+    fn modes(&self, raw: &RawPreset, masks: usize) -> Result<ModeKeys> {
+        let ctx = self.ctx;
+        let at = |span: Option<Range<usize>>, e: Error| match e {
+            Error::Parameter { name, reason } => ctx.err(span, &name, reason),
+            Error::InvalidRange { name, min, max, value } => {
+                ctx.err(span, &name, format!("must be in {min}..={max}, got {value}"))
+            }
+            e => e,
+        };
+        let transform = match &raw.transform {
+            Some(t) => Some(parse_transform("transform", t.get_ref()).map_err(|e| at(Some(t.span()), e))?),
+            None => None,
+        };
+        let keys = ModeKeys {
+            patch_swap: raw.patch_swap.as_ref().map(|v| *v.get_ref()),
+            transform,
+            variation: raw.variation.as_ref().map(|v| *v.get_ref()),
+            seed: self.int(&raw.seed, "seed", 0, i64::MAX)?.map(|v| v as u64),
+            stroke_scale: raw.stroke_scale.as_ref().map(|v| v.get_ref().0.clone()),
+            photo: raw.photo.as_ref().map(|v| *v.get_ref()),
+        };
+        let d = Modes::default();
+        let modes = Modes {
+            patch_swap: keys.patch_swap.unwrap_or(d.patch_swap),
+            transform: keys.transform.unwrap_or(d.transform),
+            variation: keys.variation.unwrap_or(d.variation),
+            seed: keys.seed.unwrap_or(d.seed),
+            stroke_scale: keys.stroke_scale.clone().unwrap_or(d.stroke_scale),
+            photo: keys.photo.unwrap_or(d.photo),
+        };
+        modes.validate_with_masks(masks).map_err(|e| {
+            let span = match &e {
+                Error::Parameter { name, .. } | Error::InvalidRange { name, .. } => match name.as_str() {
+                    "variation" => raw.variation.as_ref().map(|v| v.span()),
+                    "stroke_scale" => raw.stroke_scale.as_ref().map(|v| v.span()),
+                    "transform" => raw.transform.as_ref().map(|v| v.span()),
+                    "patch_swap" => raw.patch_swap.as_ref().map(|v| v.span()),
+                    _ => None,
+                },
+                _ => None,
+            };
+            at(span, e)
+        })?;
+        Ok(keys)
     }
 
     fn texture(&self, t: &RawTexture) -> Result<TextureSettings> {
@@ -334,6 +391,16 @@ impl Checker<'_> {
                 .transpose()?,
         })
     }
+}
+
+/// The mode keys as given (`None`: not in the file).
+struct ModeKeys {
+    patch_swap: Option<bool>,
+    transform: Option<TransformKind>,
+    variation: Option<f64>,
+    seed: Option<u64>,
+    stroke_scale: Option<Vec<f64>>,
+    photo: Option<bool>,
 }
 
 /// A name must serve as a file name (`unistyle render` writes `<name>.png`).

@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 use crate::image_io;
 use crate::model::{Model, MAX_LEVEL};
 use crate::pipeline::texture::MAX_TEXTURE_SIDE;
-use crate::pipeline::{EncodedStyle, Mask, Stylizer, StylizerBuilder, Texture, TextureBuilder};
+use crate::pipeline::{EncodedStyle, Mask, Modes, StyleEncoding, Stylizer, StylizerBuilder, Texture, TextureBuilder, TransformKind};
 use crate::style_cache::StyleEncoder;
 
 /// Largest accepted `style_size`.
@@ -39,6 +39,18 @@ pub struct Settings {
     pub level_alpha: Vec<(usize, f64)>,
     pub preserve_color: Option<bool>,
     pub foreground_only: Option<bool>,
+    /// Swap content patches for style patches at the coarsest level.
+    pub patch_swap: Option<bool>,
+    /// `wct` (default) or `ost`.
+    pub transform: Option<TransformKind>,
+    /// Strength of the random variation, 0..1.
+    pub variation: Option<f64>,
+    /// Seed of the variation.
+    pub seed: Option<u64>,
+    /// Scales the style images are taken at (mixed).
+    pub stroke_scale: Option<Vec<f64>>,
+    /// Edge-preserving smoothing guided by the content.
+    pub photo: Option<bool>,
     pub texture: TextureSettings,
 }
 
@@ -123,7 +135,20 @@ impl Settings {
                 }
             }
         }
-        Ok(())
+        self.modes().validate_with_masks(self.masks.len())
+    }
+
+    /// The modes these settings ask for (defaults for what they do not give).
+    pub fn modes(&self) -> Modes {
+        let d = Modes::default();
+        Modes {
+            patch_swap: self.patch_swap.unwrap_or(d.patch_swap),
+            transform: self.transform.unwrap_or(d.transform),
+            variation: self.variation.unwrap_or(d.variation),
+            seed: self.seed.unwrap_or(d.seed),
+            stroke_scale: self.stroke_scale.clone().unwrap_or(d.stroke_scale),
+            photo: self.photo.unwrap_or(d.photo),
+        }
     }
 
     /// [`Settings::validate`] plus the texture settings and the rules particular to textures.
@@ -168,10 +193,12 @@ impl Settings {
             .into_iter()
             .map(|(path, mix)| Ok((Mask::load(&path)?, mix[0].0)))
             .collect::<Result<Vec<_>>>()?;
+        let modes = self.modes();
+        let encoding = StyleEncoding::for_job(&modes.stroke_scale, modes.patch_swap, &levels);
         let styles = self
             .styles
             .iter()
-            .map(|p| encoder.encode(p, self.style_size, &levels))
+            .map(|p| encoder.encode_with(p, self.style_size, &levels, &encoding))
             .collect::<Result<Vec<_>>>()?;
         Ok(Prepared { styles, regions, global, levels })
     }
@@ -194,6 +221,7 @@ impl Settings {
         if let Some(on) = self.foreground_only {
             b = b.foreground_only(on);
         }
+        b = b.modes(self.modes());
         for (mask, s) in &p.regions {
             b = b.region(mask.clone(), &p.styles[*s]);
         }
