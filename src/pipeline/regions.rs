@@ -212,7 +212,10 @@ impl<'s, 'a> LevelRegions<'s, 'a> {
                 })
                 .collect();
             let m = &self.st.modes;
-            let options = MapOptions { kind: m.transform, variation: m.variation, seed: derive_seed(m.seed, self.level, g) };
+            // The variation perturbs the coarsest level only: the finer levels then refine the
+            // perturbed arrangement instead of scrambling fine texture into noise.
+            let variation = if self.level == self.st.levels[0] { m.variation } else { 0.0 };
+            let options = MapOptions { kind: m.transform, variation, seed: derive_seed(m.seed, self.level, g) };
             affines.push(Some(Affine::new(&stats, &mix, self.st.alpha_at(self.level), &options, device)?));
             kept.push(Some(stats));
         }
