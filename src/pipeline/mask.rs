@@ -49,22 +49,7 @@ impl Mask {
     /// Area-weighted (box) resize, for soft weights: each output pixel averages the source
     /// pixels it covers, so thin borders are not lost when shrinking.
     pub fn resize_smooth(&self, width: usize, height: usize) -> Vec<f32> {
-        let cols = box_weights(self.width, width);
-        let rows = box_weights(self.height, height);
-        let mut tmp = vec![0f32; self.height * width];
-        for y in 0..self.height {
-            let src = &self.data[y * self.width..(y + 1) * self.width];
-            for (x, taps) in cols.iter().enumerate() {
-                tmp[y * width + x] = taps.iter().map(|&(i, w)| src[i] * w).sum();
-            }
-        }
-        let mut out = vec![0f32; width * height];
-        for (y, taps) in rows.iter().enumerate() {
-            for x in 0..width {
-                out[y * width + x] = taps.iter().map(|&(i, w)| tmp[i * width + x] * w).sum();
-            }
-        }
-        out
+        area_resize(&self.data, self.width, self.height, width, height)
     }
 
     /// The mask at `width × height` (nearest) blurred with a Gaussian of standard deviation
@@ -100,6 +85,27 @@ impl Mask {
         }
         Mask { width, height, data: out }
     }
+}
+
+/// Area-weighted (box) resize of a row-major `w × h` plane to `width × height`: each output
+/// sample averages the source samples it covers (linear interpolation when enlarging).
+pub(crate) fn area_resize(data: &[f32], w: usize, h: usize, width: usize, height: usize) -> Vec<f32> {
+    let cols = box_weights(w, width);
+    let rows = box_weights(h, height);
+    let mut tmp = vec![0f32; h * width];
+    for y in 0..h {
+        let src = &data[y * w..(y + 1) * w];
+        for (x, taps) in cols.iter().enumerate() {
+            tmp[y * width + x] = taps.iter().map(|&(i, wt)| src[i] * wt).sum();
+        }
+    }
+    let mut out = vec![0f32; width * height];
+    for (y, taps) in rows.iter().enumerate() {
+        for x in 0..width {
+            out[y * width + x] = taps.iter().map(|&(i, wt)| tmp[i * width + x] * wt).sum();
+        }
+    }
+    out
 }
 
 fn nearest_map(n_in: usize, n_out: usize) -> Vec<usize> {

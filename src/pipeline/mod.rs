@@ -6,6 +6,7 @@ pub mod mask;
 pub mod modes;
 mod patch_swap;
 pub mod photo;
+pub mod preview;
 mod regions;
 pub mod stroke_scale;
 pub mod style;
