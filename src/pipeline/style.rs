@@ -22,7 +22,10 @@ pub struct StyleEncoding {
 
 impl Default for StyleEncoding {
     fn default() -> Self {
-        Self { stroke_scale: vec![1.0], patch_level: None }
+        Self {
+            stroke_scale: vec![1.0],
+            patch_level: None,
+        }
     }
 }
 
@@ -32,7 +35,11 @@ impl StyleEncoding {
     pub fn for_job(stroke_scale: &[f64], patch_swap: bool, levels: &[usize]) -> Self {
         Self {
             stroke_scale: stroke_scale.to_vec(),
-            patch_level: if patch_swap { levels.iter().max().copied() } else { None },
+            patch_level: if patch_swap {
+                levels.iter().max().copied()
+            } else {
+                None
+            },
         }
     }
 
@@ -54,7 +61,11 @@ pub struct FeatureMaps {
 impl std::fmt::Debug for FeatureMaps {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let sizes: Vec<(usize, usize)> = self.maps.iter().map(|(w, h, _)| (*w, *h)).collect();
-        write!(f, "FeatureMaps {{ level: {}, channels: {}, sizes: {sizes:?} }}", self.level, self.channels)
+        write!(
+            f,
+            "FeatureMaps {{ level: {}, channels: {}, sizes: {sizes:?} }}",
+            self.level, self.channels
+        )
     }
 }
 
@@ -73,7 +84,12 @@ impl EncodedStyle {
 
     /// Encodes `picture` at each stroke scale of `encoding` (statistics pooled over the
     /// scales) and keeps the feature maps `encoding.patch_level` asks for.
-    pub fn encode_with(model: &Model, picture: &Picture, levels: &[usize], encoding: &StyleEncoding) -> Result<Self> {
+    pub fn encode_with(
+        model: &Model,
+        picture: &Picture,
+        levels: &[usize],
+        encoding: &StyleEncoding,
+    ) -> Result<Self> {
         let Some(&top) = levels.iter().chain(&encoding.patch_level).max() else {
             return Err(Error::param("levels", "no level given"));
         };
@@ -83,30 +99,45 @@ impl EncodedStyle {
         picture.check("style image")?;
         super::modes::check_stroke_scale(&encoding.stroke_scale)?;
         let mut acc: BTreeMap<usize, Accumulator> = BTreeMap::new();
-        let mut features = encoding.patch_level.map(|level| FeatureMaps { level, channels: 0, maps: Vec::new() });
+        let mut features = encoding.patch_level.map(|level| FeatureMaps {
+            level,
+            channels: 0,
+            maps: Vec::new(),
+        });
         for &scale in &encoding.stroke_scale {
             let scaled = rescale(picture, scale)?;
             let taps = model.encode(&scaled.to_tensor(model.device())?, top, Border::Reflect)?;
             for &l in levels {
                 let f = &taps[l - 1];
                 let (_, c, h, w) = f.dims4()?;
-                acc.entry(l).or_insert_with(|| Accumulator::new(c)).add(&f.reshape((c, h * w))?)?;
+                acc.entry(l)
+                    .or_insert_with(|| Accumulator::new(c))
+                    .add(&f.reshape((c, h * w))?)?;
             }
             if let Some(fm) = features.as_mut() {
                 let f = &taps[fm.level - 1];
                 let (_, c, h, w) = f.dims4()?;
-                let values: Vec<f32> = f.to_dtype(candle_core::DType::F32)?.flatten_all()?.to_vec1()?;
+                let values: Vec<f32> = f
+                    .to_dtype(candle_core::DType::F32)?
+                    .flatten_all()?
+                    .to_vec1()?;
                 fm.channels = c;
                 fm.maps.push((w, h, Arc::new(values)));
             }
         }
-        let levels = acc.into_iter().map(|(l, a)| Ok((l, a.finish()?))).collect::<Result<_>>()?;
+        let levels = acc
+            .into_iter()
+            .map(|(l, a)| Ok((l, a.finish()?)))
+            .collect::<Result<_>>()?;
         Ok(Self { levels, features })
     }
 
     /// Builds a style from statistics computed elsewhere (e.g. a cache).
     pub fn from_stats(levels: BTreeMap<usize, Stats>) -> Self {
-        Self { levels, features: None }
+        Self {
+            levels,
+            features: None,
+        }
     }
 
     /// The statistics at `level`, if this style was encoded for it.
