@@ -99,7 +99,6 @@ fn ost_with_identical_gaussians_is_the_identity() {
         p > 40.0,
         "OST of the content onto itself vs reconstruction: {p:.1} dB"
     );
-    let reconstruction = run(&content, &style, &[3, 2, 1], 0.0, Modes::default());
     // OST moves the content's relu3_1 features less than WCT does (same target Gaussian).
     let f = features3(&content);
     let starry = style3("style/starry_256.png");
