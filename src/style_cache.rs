@@ -405,7 +405,7 @@ impl<'m> StyleEncoder<'m> {
         }
         let (style, report) = match &self.cache {
             None => {
-                let s = self.run_encoder(image, style_size, levels)?;
+                let s = self.run_encoder(image, style_size, levels, &StyleEncoding::default())?;
                 let r = CacheReport { image: image.to_path_buf(), entry: None, outcome: CacheOutcome::Encoded, store_error: None };
                 (s, r)
             }
@@ -424,7 +424,7 @@ impl<'m> StyleEncoder<'m> {
                     all.extend_from_slice(levels);
                     all.sort_unstable();
                     all.dedup();
-                    let s = self.run_encoder(image, style_size, &all)?;
+                    let s = self.run_encoder(image, style_size, &all, &StyleEncoding::default())?;
                     let store_error = cache.store(&key, &s).err().map(|e| e.to_string());
                     let outcome = match lookup {
                         Lookup::Invalid(why) => CacheOutcome::Rebuilt(why),
@@ -457,25 +457,18 @@ impl<'m> StyleEncoder<'m> {
         }
         let path = image.canonicalize().unwrap_or_else(|_| image.to_path_buf());
         let key = (path, style_size, format!("{encoding:?}"));
-        let outcome = match self.special.get(&key).filter(|s| levels.iter().all(|&l| s.stats(l).is_some())) {
-            Some(s) => {
-                let s = s.clone();
-                self.reports.push(CacheReport { image: image.to_path_buf(), entry: None, outcome: CacheOutcome::Reused, store_error: None });
-                return Ok(s);
-            }
-            None => CacheOutcome::Encoded,
-        };
-        let style = self.run_encoder_with(image, style_size, levels, encoding)?;
+        if let Some(s) = self.special.get(&key).filter(|s| levels.iter().all(|&l| s.stats(l).is_some())) {
+            let s = s.clone();
+            self.reports.push(CacheReport { image: image.to_path_buf(), entry: None, outcome: CacheOutcome::Reused, store_error: None });
+            return Ok(s);
+        }
+        let style = self.run_encoder(image, style_size, levels, encoding)?;
         self.special.insert(key, style.clone());
-        self.reports.push(CacheReport { image: image.to_path_buf(), entry: None, outcome, store_error: None });
+        self.reports.push(CacheReport { image: image.to_path_buf(), entry: None, outcome: CacheOutcome::Encoded, store_error: None });
         Ok(style)
     }
 
-    fn run_encoder(&mut self, image: &Path, style_size: Option<usize>, levels: &[usize]) -> Result<EncodedStyle> {
-        self.run_encoder_with(image, style_size, levels, &StyleEncoding::default())
-    }
-
-    fn run_encoder_with(
+    fn run_encoder(
         &mut self,
         image: &Path,
         style_size: Option<usize>,

@@ -4,6 +4,8 @@
 
 mod common;
 
+use std::path::Path;
+
 use common::*;
 use unistyle::pipeline::{Modes, StyleEncoding, TransformKind};
 use unistyle::transform::{Affine, MapOptions, Stats, WeightedStyle};
@@ -392,24 +394,7 @@ fn every_mode_runs_from_the_command_line_and_a_preset_gives_the_same_output() {
     let mut outputs = Vec::new();
     for (i, f) in flags.iter().enumerate() {
         let out = dir.path().join(format!("o{i}.png"));
-        let args = [
-            &[
-                "stylize",
-                "-q",
-                "--content",
-                s(&content),
-                "--style",
-                s(&style),
-                "--style-size",
-                "96",
-                "--weights",
-                s(&w),
-                "--out",
-                s(&out),
-            ][..],
-            f,
-        ]
-        .concat();
+        let args = [&stylize_args(&content, &style, &w, &out)[..], f].concat();
         let r = cli(&args);
         assert!(
             r.status.success(),
@@ -539,20 +524,7 @@ fn modes_are_bit_identical_across_thread_counts() {
         for threads in [1, 2] {
             let out = dir.path().join(format!("o{threads}.png"));
             let r = bin()
-                .args([
-                    "stylize",
-                    "-q",
-                    "--content",
-                    s(&content),
-                    "--style",
-                    s(&style),
-                    "--style-size",
-                    "96",
-                    "--weights",
-                    s(&w),
-                    "--out",
-                    s(&out),
-                ])
+                .args(stylize_args(&content, &style, &w, &out))
                 .args(flags)
                 .env("RAYON_NUM_THREADS", threads.to_string())
                 .output()
@@ -562,4 +534,27 @@ fn modes_are_bit_identical_across_thread_counts() {
         }
         assert!(outs[0] == outs[1], "{flags:?}: 1 vs 2 threads");
     }
+}
+
+/// `stylize -q` of `content` with `style` at style size 96, written to `out`.
+fn stylize_args<'a>(
+    content: &'a Path,
+    style: &'a Path,
+    weights: &'a Path,
+    out: &'a Path,
+) -> Vec<&'a str> {
+    vec![
+        "stylize",
+        "-q",
+        "--content",
+        s(content),
+        "--style",
+        s(style),
+        "--style-size",
+        "96",
+        "--weights",
+        s(weights),
+        "--out",
+        s(out),
+    ]
 }
