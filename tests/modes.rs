@@ -558,3 +558,25 @@ fn stylize_args<'a>(
         s(out),
     ]
 }
+
+#[test]
+fn patch_swap_tiled_matches_the_whole_image() {
+    let content = small("content/tubingen_256.png", 160);
+    let modes = Modes {
+        patch_swap: true,
+        ..Modes::default()
+    };
+    let style = encode(&small("style/starry_256.png", 96), &[3, 2, 1], &modes);
+    let run_tiled = |tile: usize| {
+        Stylizer::builder(model())
+            .style(&style)
+            .modes(modes.clone())
+            .tile_size(tile)
+            .build()
+            .unwrap()
+            .run(&content, &mut Silent)
+            .unwrap()
+    };
+    let p = psnr(&run_tiled(64).rgb, &run_tiled(1024).rgb);
+    assert!(p > 40.0, "tiled vs whole: {p:.1} dB");
+}
