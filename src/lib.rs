@@ -30,6 +30,7 @@ pub mod model;
 pub mod pipeline;
 pub mod preset;
 pub mod progress;
+pub mod rules;
 pub mod style_cache;
 pub mod transform;
 
@@ -40,4 +41,5 @@ pub use model::{Border, Model};
 pub use pipeline::{place_styles, EncodedStyle, Mask, Stylizer, StylizerBuilder, Texture, TextureBuilder};
 pub use preset::{Preset, PresetKind, Settings};
 pub use progress::{Control, Progress, Silent};
+pub use rules::{JobKind, Param, RawParams, Violation};
 pub use style_cache::{StyleCache, StyleEncoder};

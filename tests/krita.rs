@@ -456,7 +456,7 @@ try:
     ctx.stylize(content, style, levels="9")
     sys.exit("level 9 accepted")
 except us.UnistyleError as e:
-    assert e.status == us.ERR_INVALID and "'9' is not a level 1..5 (in '9')" in str(e), (e.status, str(e))
+    assert e.status == us.ERR_INVALID and "must be in 1..=5, got 9 (in '9')" in str(e), (e.status, str(e))
     print("bad level:", e)
 assert us.parse_levels(" 3, 2,1") == [3, 2, 1] and us.parse_levels("") == []
 try:

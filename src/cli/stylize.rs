@@ -3,9 +3,9 @@
 use std::path::PathBuf;
 
 use unistyle::pipeline::modes::parse_transform;
-use unistyle::{image_io, Error, Result, StyleEncoder};
+use unistyle::{image_io, JobKind, Result, StyleEncoder};
 
-use super::args::{check_model_args, check_output_not_input, flagify, load_model, parse_floats, parse_level_alpha, parse_levels, PresetArgs, StyleArgs};
+use super::args::{check_output_not_input, check_modes, check_rules, load_model, parse_floats, parse_level_alpha, parse_levels, PresetArgs, StyleArgs};
 use super::progress_bar::Bar;
 use super::ModelArgs;
 
@@ -111,16 +111,13 @@ pub fn run(a: StylizeArgs) -> Result<()> {
     if a.photo.is_some() {
         settings.photo = a.photo;
     }
-    settings.validate().map_err(flagify)?;
-    check_model_args(&a.model)?;
+    check_rules(&settings, JobKind::Stylize, &a.model, a.max_size)?;
+    check_modes(&settings)?;
     image_io::check_output(&a.out)?;
     let mut inputs = vec![a.content.as_path()];
     inputs.extend(settings.styles.iter().chain(&settings.masks).map(|p| p.as_path()));
     inputs.extend(a.preset.preset.as_deref());
     check_output_not_input(&a.out, &inputs)?;
-    if a.max_size == Some(0) {
-        return Err(Error::param("--max-size", "must be at least 1"));
-    }
 
     let mut content = image_io::load_picture(&a.content, "content image")?;
     if let Some(m) = a.max_size {

@@ -9,7 +9,8 @@
 //!   [`crate::model::architecture`];
 //! - [`upstream`]: finds the files in a folder and assembles encoder and decoders;
 //! - [`writer`]: the reproducible safetensors writer (f32 or f16 storage);
-//! - [`inspect`]: metadata, tensors and sha256 of a validated file.
+//! - [`inspect`]: metadata, tensors and sha256 of a validated file;
+//! - [`install`]: converts or verifies, then puts the file in the per-user weights folder.
 //!
 //! ```no_run
 //! use unistyle::convert::{convert, ConvertOptions};
@@ -20,6 +21,7 @@
 //! ```
 
 pub mod inspect;
+pub mod install;
 pub mod keymap;
 pub mod pickle;
 pub mod storage;
@@ -31,6 +33,7 @@ pub mod writer;
 use std::path::{Path, PathBuf};
 
 pub use inspect::{inspect, sha256_hex, TensorInfo, WeightsInfo};
+pub use install::{install, installed_name, InstallReport};
 pub use torch_legacy::{parse_state_dict, read_state_dict, StateDict, TensorData};
 pub use upstream::{assemble, read_checkpoint, Assembled, UpstreamFiles};
 pub use writer::{layout_metadata, to_safetensors_bytes, write_validated, StorageDtype};

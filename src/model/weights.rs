@@ -55,6 +55,12 @@ fn header_problem(e: &safetensors::SafeTensorError, len: usize) -> String {
 impl WeightsFile {
     /// Reads and validates `path`.
     pub fn open(path: &Path) -> Result<Self> {
+        Self::from_bytes(&Self::read_bytes(path)?, path)
+    }
+
+    /// The bytes of the file at `path`, refused unread when it is a folder or larger than
+    /// any weights file ([`MAX_WEIGHTS_BYTES`]); not validated.
+    pub fn read_bytes(path: &Path) -> Result<Vec<u8>> {
         let meta = std::fs::metadata(path).map_err(|source| Error::Io {
             what: "cannot read weights",
             path: path.to_path_buf(),
@@ -73,12 +79,11 @@ impl WeightsFile {
                 ),
             ));
         }
-        let bytes = std::fs::read(path).map_err(|source| Error::Io {
+        std::fs::read(path).map_err(|source| Error::Io {
             what: "cannot read weights",
             path: path.to_path_buf(),
             source,
-        })?;
-        Self::from_bytes(&bytes, path)
+        })
     }
 
     /// Validates an in-memory safetensors file; `path` only labels messages.

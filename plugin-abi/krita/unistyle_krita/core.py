@@ -16,7 +16,7 @@ _styles = {}  # (id(context), path, mtime, size, max_size) -> Style
 
 
 def context(weights=None, device="cpu"):
-    """A cached Context for `weights` (None: $UNISTYLE_WEIGHTS, else the library's default)."""
+    """A cached Context for `weights` (None: $UNISTYLE_WEIGHTS, else the per-user weights folder, else the crate's weights/)."""
     key = (os.path.abspath(weights) if weights else None, device or "cpu")
     with _cache_lock:
         ctx = _contexts.get(key)
@@ -72,7 +72,7 @@ def stylize_node(doc, node, style_path, alpha, levels, weights=None, selection=N
 
     style_path: the style image file; alpha: 0 keeps the layer, 1 fully stylized;
     levels: "3,2,1", a list, or None/"" for every level of the weights; weights: a
-    .safetensors file (None: $UNISTYLE_WEIGHTS, else the library's default);
+    .safetensors file (None: $UNISTYLE_WEIGHTS, else the per-user weights folder, else the crate's weights/);
     selection: a krita.Selection to restrict the effect to (None: the whole canvas);
     progress(fraction) -> True cancels (raises UnistyleError with .cancelled).
     Returns the processed rectangle (x, y, w, h).

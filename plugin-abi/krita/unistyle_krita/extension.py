@@ -56,7 +56,7 @@ class _CommonFields:
         self.levels = QLineEdit(_read("levels"))
         self.levels.setPlaceholderText("every level of the weights, e.g. 3,2,1")
         self.weights = _FileField(_read("weights"), "Weights", "Weights (*.safetensors);;All files (*)",
-                                  "UNISTYLE_WEIGHTS or the library's default")
+                                  "UNISTYLE_WEIGHTS, else the installed weights (unistyle weights install)")
         form.addRow("Style image:", self.style)
         form.addRow("Levels:", self.levels)
         form.addRow("Weights:", self.weights)
