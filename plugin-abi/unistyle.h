@@ -121,7 +121,18 @@ typedef struct unistyle_stylize_options {
     unistyle_progress_fn progress;        /* optional */
     void *progress_user_data;
     const unistyle_job *job;              /* optional: cancel/progress from other threads */
+    /* Version 2: the modes beyond plain WCT (defaults from unistyle_stylize_options_init_ex). */
+    int patch_swap;                       /* non-zero: swap content patches for style patches at the coarsest level (no masks) */
+    int transform;                        /* UNISTYLE_TRANSFORM_WCT (default) or UNISTYLE_TRANSFORM_OST */
+    float variation;                      /* random variation strength 0..1 (0 = plain output) */
+    float stroke_scale;                   /* the style taken at this scale, 0.125..8 (default 1 = as given; 2 = larger strokes) */
+    uint64_t seed;                        /* seed of the variation: same seed, bit-identical output */
+    int photo;                            /* non-zero: edge-preserving smoothing guided by the input (a photo stays a photo) */
 } unistyle_stylize_options;
+
+/* Values of unistyle_stylize_options.transform */
+#define UNISTYLE_TRANSFORM_WCT 0 /* whitening and colouring (the paper) */
+#define UNISTYLE_TRANSFORM_OST 1 /* optimal-transport colouring: moves the input's features the least */
 
 /* Progress and cancellation of the _ex preset calls (unistyle_run_options_init). */
 typedef struct unistyle_run_options {

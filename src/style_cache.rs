@@ -24,7 +24,7 @@ use crate::error::{Error, Result};
 use crate::hash::{sha256_hex, Hasher};
 use crate::image_io;
 use crate::model::{Model, CHANNELS, MAX_LEVEL};
-use crate::pipeline::EncodedStyle;
+use crate::pipeline::{EncodedStyle, StyleEncoding};
 use crate::transform::{Stats, EIGEN_EPS};
 
 /// Environment variable naming the cache directory.
@@ -348,6 +348,8 @@ pub struct StyleEncoder<'m> {
     model: &'m Model,
     cache: Option<StyleCache>,
     memo: HashMap<(PathBuf, Option<usize>), EncodedStyle>,
+    /// Styles encoded with stroke scales or feature maps (never cached on disk).
+    special: HashMap<(PathBuf, Option<usize>, String), EncodedStyle>,
     reports: Vec<CacheReport>,
     encodings: usize,
 }
@@ -355,7 +357,7 @@ pub struct StyleEncoder<'m> {
 impl<'m> StyleEncoder<'m> {
     /// An encoder for `model`; `cache: None` encodes every style (once per encoder).
     pub fn new(model: &'m Model, cache: Option<StyleCache>) -> Self {
-        Self { model, cache, memo: HashMap::new(), reports: Vec::new(), encodings: 0 }
+        Self { model, cache, memo: HashMap::new(), special: HashMap::new(), reports: Vec::new(), encodings: 0 }
     }
 
     /// The model the styles are encoded with.
@@ -402,7 +404,7 @@ impl<'m> StyleEncoder<'m> {
         }
         let (style, report) = match &self.cache {
             None => {
-                let s = self.run_encoder(image, style_size, levels)?;
+                let s = self.run_encoder(image, style_size, levels, &StyleEncoding::default())?;
                 let r = CacheReport { image: image.to_path_buf(), entry: None, outcome: CacheOutcome::Encoded, store_error: None };
                 (s, r)
             }
@@ -421,7 +423,7 @@ impl<'m> StyleEncoder<'m> {
                     all.extend_from_slice(levels);
                     all.sort_unstable();
                     all.dedup();
-                    let s = self.run_encoder(image, style_size, &all)?;
+                    let s = self.run_encoder(image, style_size, &all, &StyleEncoding::default())?;
                     let store_error = cache.store(&key, &s).err().map(|e| e.to_string());
                     let outcome = match lookup {
                         Lookup::Invalid(why) => CacheOutcome::Rebuilt(why),
@@ -436,14 +438,49 @@ impl<'m> StyleEncoder<'m> {
         Ok(style)
     }
 
-    fn run_encoder(&mut self, image: &Path, style_size: Option<usize>, levels: &[usize]) -> Result<EncodedStyle> {
+    /// As [`StyleEncoder::encode`], with stroke scales and kept feature maps. A plain
+    /// encoding goes through the cache; any other is encoded afresh (the cache holds
+    /// statistics at native scale only) and remembered for this encoder's lifetime.
+    pub fn encode_with(
+        &mut self,
+        image: &Path,
+        style_size: Option<usize>,
+        levels: &[usize],
+        encoding: &StyleEncoding,
+    ) -> Result<EncodedStyle> {
+        if encoding.is_plain() {
+            return self.encode(image, style_size, levels);
+        }
+        for &l in levels {
+            self.model.check_level(l)?;
+        }
+        let path = image.canonicalize().unwrap_or_else(|_| image.to_path_buf());
+        let key = (path, style_size, format!("{encoding:?}"));
+        if let Some(s) = self.special.get(&key).filter(|s| levels.iter().all(|&l| s.stats(l).is_some())) {
+            let s = s.clone();
+            self.reports.push(CacheReport { image: image.to_path_buf(), entry: None, outcome: CacheOutcome::Reused, store_error: None });
+            return Ok(s);
+        }
+        let style = self.run_encoder(image, style_size, levels, encoding)?;
+        self.special.insert(key, style.clone());
+        self.reports.push(CacheReport { image: image.to_path_buf(), entry: None, outcome: CacheOutcome::Encoded, store_error: None });
+        Ok(style)
+    }
+
+    fn run_encoder(
+        &mut self,
+        image: &Path,
+        style_size: Option<usize>,
+        levels: &[usize],
+        encoding: &StyleEncoding,
+    ) -> Result<EncodedStyle> {
         let picture = image_io::load_picture(image, "style image")?;
         let picture = match style_size {
             Some(m) => picture.fit_within(m),
             None => picture,
         };
         self.encodings += 1;
-        EncodedStyle::encode(self.model, &picture, levels)
+        EncodedStyle::encode_with(self.model, &picture, levels, encoding)
     }
 }
 

@@ -161,7 +161,7 @@ fn header_struct_layouts_match_rust() {
     let mut table = fields!("unistyle_image", UnistyleImage, struct_size, width, height, channels, sample_type, stride, data);
     table.extend(fields!("unistyle_stylize_options", UnistyleStylizeOptions, struct_size, style_count, styles, weights,
         mask_count, masks, level_count, levels, alpha, feather, preserve_color, foreground_only, progress,
-        progress_user_data, job));
+        progress_user_data, job, patch_swap, transform, variation, stroke_scale, seed, photo));
     table.extend(fields!("unistyle_texture_options", UnistyleTextureOptions, struct_size, style_count, styles, weights,
         mask_count, masks, level_count, levels, seed, iterations, tileable, feather, progress, progress_user_data, job,
         init));

@@ -480,3 +480,72 @@ fn preview_is_a_downscaled_run() {
     assert_eq!(unsafe { (a.preview)(ctx.0, &input.desc, &cancel, &out.desc) }, UNISTYLE_ERR_CANCELLED);
     assert!(out.all(5));
 }
+
+/// The mode fields of `unistyle_stylize_options` (version 2): `_init_ex` defaults are plain
+/// WCT; each mode gives the library's output; bad values are refused naming the field.
+#[test]
+fn modes_through_the_abi() {
+    type InitEx = unsafe extern "C" fn(*mut UnistyleStylizeOptions, u32) -> c_int;
+    let a = api();
+    let init_ex: libloading::Symbol<InitEx> = unsafe { a.lib.get(b"unistyle_stylize_options_init_ex") }.unwrap();
+    let ctx = context();
+    let st = style(&ctx, &image("style/brick_256.png"), 96);
+    let content = picture("content/face_odd.png").fit_within(64);
+    let input = Buf::from_picture(&content, 3, UNISTYLE_F32, 0);
+    let styles = [st.0 as *const _];
+    let mut base = std::mem::MaybeUninit::<UnistyleStylizeOptions>::uninit();
+    assert_eq!(unsafe { init_ex(base.as_mut_ptr(), std::mem::size_of::<UnistyleStylizeOptions>() as u32) }, UNISTYLE_OK);
+    let mut base = unsafe { base.assume_init() };
+    assert_eq!((base.patch_swap, base.transform, base.variation, base.stroke_scale, base.seed, base.photo), (0, UNISTYLE_TRANSFORM_WCT, 0.0, 1.0, 0, 0));
+    base.style_count = 1;
+    base.styles = styles.as_ptr();
+    let run = |o: &UnistyleStylizeOptions| -> Result<Vec<f32>, (c_int, String)> {
+        let mut out = Buf::new(content.width as u32, content.height as u32, 3, UNISTYLE_F32, 0, 0);
+        out.desc.data = out.bytes.as_mut_ptr().cast();
+        match unsafe { (a.stylize)(ctx.0, &input.desc, o, &out.desc) } {
+            UNISTYLE_OK => Ok(out.rgb()),
+            code => Err((code, last_error())),
+        }
+    };
+    // The library's own run of the same modes, with the style encoded as the handle was.
+    let style_pic = picture("style/brick_256.png").fit_within(96);
+    let library = |modes: unistyle::pipeline::Modes| {
+        let levels = model().levels();
+        let enc = unistyle::pipeline::StyleEncoding::for_job(&modes.stroke_scale, modes.patch_swap, &levels);
+        let s = unistyle::EncodedStyle::encode_with(model(), &style_pic, &levels, &enc).unwrap();
+        unistyle::Stylizer::builder(model()).style(&s).modes(modes).build().unwrap().run(&content, &mut unistyle::Silent).unwrap().rgb
+            .into_iter()
+            .map(|v| v.clamp(0.0, 1.0)) // the ABI clamps f32 output
+            .collect::<Vec<f32>>()
+    };
+    use unistyle::pipeline::{Modes, TransformKind};
+    let plain = run(&base).unwrap();
+    let p = psnr(&plain, &library(Modes::default()));
+    assert!(p > 60.0, "plain: ABI vs library {p:.1} dB");
+    let with = |f: &dyn Fn(&mut UnistyleStylizeOptions)| { let mut o = base; f(&mut o); o };
+    let d = Modes::default();
+    for (name, o, m) in [
+        ("patch_swap", with(&|o| o.patch_swap = 1), Modes { patch_swap: true, ..d.clone() }),
+        ("ost", with(&|o| o.transform = UNISTYLE_TRANSFORM_OST), Modes { transform: TransformKind::Ost, ..d.clone() }),
+        ("variation", with(&|o| { o.variation = 0.5; o.seed = 5; }), Modes { variation: 0.5, seed: 5, ..d.clone() }),
+        ("stroke_scale", with(&|o| o.stroke_scale = 2.0), Modes { stroke_scale: vec![2.0], ..d.clone() }),
+        ("photo", with(&|o| o.photo = 1), Modes { photo: true, ..d.clone() }),
+    ] {
+        let got = run(&o).unwrap_or_else(|e| panic!("{name}: {e:?}"));
+        assert!(got != plain, "{name} changes the output");
+        let p = psnr(&got, &library(m));
+        println!("{name}: ABI vs library {p:.1} dB");
+        assert!(p > 60.0, "{name}: ABI vs library {p:.1} dB");
+    }
+    for (o, field) in [
+        (with(&|o| o.variation = 1.5), "variation"),
+        (with(&|o| o.variation = f32::NAN), "variation"),
+        (with(&|o| o.stroke_scale = 0.0), "stroke_scale"),
+        (with(&|o| o.transform = 7), "transform"),
+        (with(&|o| { o.patch_swap = 1; o.transform = UNISTYLE_TRANSFORM_OST; }), "transform"),
+    ] {
+        let (code, msg) = run(&o).unwrap_err();
+        assert_eq!(code, UNISTYLE_ERR_INVALID, "{msg}");
+        assert!(msg.contains(field) && !msg.contains("--"), "{field}: {msg}");
+    }
+}

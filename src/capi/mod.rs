@@ -19,7 +19,10 @@ use std::path::PathBuf;
 
 pub use handles::{UnistyleContext, UnistyleJob, UnistylePreset, UnistyleStyle};
 pub use image::{UnistyleImage, IMAGE_V1_SIZE, UNISTYLE_F32, UNISTYLE_U16, UNISTYLE_U8};
-pub use options::{ProgressFn, UnistyleRunOptions, UnistyleStyleOptions, UnistyleStylizeOptions, UnistyleTextureOptions};
+pub use options::{
+    ProgressFn, UnistyleRunOptions, UnistyleStyleOptions, UnistyleStylizeOptions, UnistyleTextureOptions, UNISTYLE_TRANSFORM_OST,
+    UNISTYLE_TRANSFORM_WCT,
+};
 pub use status::*;
 
 use image::check;
@@ -30,7 +33,7 @@ use status::{fail, guard, guard_void, last_error_ptr, Fail};
 use crate::device::parse_device;
 use crate::locate::locate_weights;
 use crate::model::Model;
-use crate::pipeline::{EncodedStyle, Stylizer, Texture};
+use crate::pipeline::{EncodedStyle, StyleEncoding, Stylizer, Texture};
 use crate::preset::{Preset, PresetKind};
 use crate::style_cache::StyleEncoder;
 
@@ -231,7 +234,7 @@ fn encode_style(ctx: &UnistyleContext, picture: crate::Picture, opts: &UnistyleS
     crate::progress::step(&mut progress, 0.0)?;
     let style = EncodedStyle::encode(&ctx.model, &picture, &ctx.model.levels())?;
     crate::progress::step(&mut progress, 1.0)?;
-    Ok(UnistyleStyle { context_id: ctx.id, style })
+    Ok(UnistyleStyle { context_id: ctx.id, style, source: picture })
 }
 
 /// # Safety
@@ -465,13 +468,30 @@ unsafe fn input_output<'a>(
 ///
 /// # Safety
 /// Every pointer in `o` must be NULL or valid for its count.
-unsafe fn stylizer<'a>(ctx: &'a UnistyleContext, o: &UnistyleStylizeOptions) -> Result<(Stylizer<'a>, HostProgress), Fail> {
+unsafe fn stylizer<'a>(
+    ctx: &'a UnistyleContext,
+    o: &UnistyleStylizeOptions,
+    encoded: &'a mut Vec<EncodedStyle>,
+) -> Result<(Stylizer<'a>, HostProgress), Fail> {
+    let modes = o.modes()?;
     // SAFETY: forwarded from the caller.
     let common =
         unsafe { read_common(ctx, o.style_count, o.styles, o.weights, o.mask_count, o.masks, o.level_count, o.levels)? };
     let weights = (!o.weights.is_null()).then_some(common.weights.as_slice());
+    let job_levels = common.levels.clone().unwrap_or_else(|| ctx.model.levels());
+    let encoding = StyleEncoding::for_job(&modes.stroke_scale, modes.patch_swap, &job_levels);
+    let styles: Vec<&EncodedStyle> = if encoding.is_plain() {
+        common.styles
+    } else {
+        // Stroke scale and patch swap need the style images again.
+        for source in &common.sources {
+            encoded.push(EncodedStyle::encode_with(&ctx.model, source, &ctx.model.levels(), &encoding)?);
+        }
+        encoded.iter().collect()
+    };
     let mut b = Stylizer::builder(&ctx.model)
-        .place(&common.styles, weights, common.masks)?
+        .place(&styles, weights, common.masks)?
+        .modes(modes)
         .alpha(o.alpha as f64)
         .feather(o.feather)
         .preserve_color(o.preserve_color != 0)
@@ -498,7 +518,8 @@ pub unsafe extern "C" fn unistyle_stylize(
         let o = unsafe { read_versioned(opts, "opts")? };
         unsafe { o.check_rules()? };
         let (content, out) = unsafe { input_output(input, output)? };
-        let (stylizer, mut progress) = unsafe { stylizer(ctx, &o)? };
+        let mut encoded = Vec::new();
+        let (stylizer, mut progress) = unsafe { stylizer(ctx, &o, &mut encoded)? };
         let result = stylizer.run(&content, &mut progress)?;
         // SAFETY: validated output descriptor.
         unsafe { out.write_picture(&result) };
@@ -523,7 +544,8 @@ pub unsafe extern "C" fn unistyle_preview(
         unsafe { o.check_rules()? };
         let out = unsafe { check(output, "output")? };
         let content = unsafe { check(input, "input")?.to_picture("input")? };
-        let (stylizer, mut progress) = unsafe { stylizer(ctx, &o)? };
+        let mut encoded = Vec::new();
+        let (stylizer, mut progress) = unsafe { stylizer(ctx, &o, &mut encoded)? };
         let result = stylizer.preview(&content, out.width(), out.height(), &mut progress)?;
         // SAFETY: validated output descriptor.
         unsafe { out.write_picture(&result) };

@@ -7,7 +7,8 @@ use super::handles::{UnistyleContext, UnistyleJob, UnistyleStyle};
 use super::image::{check, UnistyleImage};
 use super::status::{fail, Fail, UNISTYLE_ERR_INVALID, UNISTYLE_ERR_NULL};
 use super::versioned::{end_of, Versioned};
-use crate::pipeline::{EncodedStyle, Mask};
+use crate::image_io::Picture;
+use crate::pipeline::{EncodedStyle, Mask, Modes, TransformKind};
 use crate::progress::{Control, Progress};
 use crate::rules::{self, JobKind, Param, RawParams, Violation};
 
@@ -36,6 +37,50 @@ pub struct UnistyleStylizeOptions {
     pub progress: Option<ProgressFn>,
     pub progress_user_data: *mut c_void,
     pub job: *const UnistyleJob,
+    // Version 2 (issue 17): the modes beyond plain WCT.
+    /// Non-zero: swap content patches for style patches at the coarsest level (no masks).
+    pub patch_swap: c_int,
+    /// `UNISTYLE_TRANSFORM_WCT` (0, default) or `UNISTYLE_TRANSFORM_OST` (1).
+    pub transform: c_int,
+    /// Random variation strength 0..1 (0 = plain output).
+    pub variation: f32,
+    /// Scale the style images are taken at, 0.125..8 (default 1 = as given).
+    pub stroke_scale: f32,
+    /// Seed of the variation: the same seed gives bit-identical output.
+    pub seed: u64,
+    /// Non-zero: photo mode (edge-preserving smoothing guided by the input).
+    pub photo: c_int,
+}
+
+/// `transform` value: whitening and colouring (the default).
+pub const UNISTYLE_TRANSFORM_WCT: c_int = 0;
+/// `transform` value: optimal-transport colouring.
+pub const UNISTYLE_TRANSFORM_OST: c_int = 1;
+
+impl UnistyleStylizeOptions {
+    /// The modes these options ask for, checked by the library's rule set.
+    pub(crate) fn modes(&self) -> Result<Modes, Fail> {
+        let transform = match self.transform {
+            UNISTYLE_TRANSFORM_WCT => TransformKind::Wct,
+            UNISTYLE_TRANSFORM_OST => TransformKind::Ost,
+            t => {
+                return fail(
+                    UNISTYLE_ERR_INVALID,
+                    format!("transform is {t}: use UNISTYLE_TRANSFORM_WCT (0) or UNISTYLE_TRANSFORM_OST (1)"),
+                )
+            }
+        };
+        let modes = Modes {
+            patch_swap: self.patch_swap != 0,
+            transform,
+            variation: self.variation as f64,
+            seed: self.seed,
+            stroke_scale: vec![self.stroke_scale as f64],
+            photo: self.photo != 0,
+        };
+        modes.validate_with_masks(self.mask_count as usize)?;
+        Ok(modes)
+    }
 }
 
 /// Options of `unistyle_texture`. Initialise with `unistyle_texture_options_init`.
@@ -81,6 +126,12 @@ impl Default for UnistyleStylizeOptions {
             progress: None,
             progress_user_data: std::ptr::null_mut(),
             job: std::ptr::null(),
+            patch_swap: 0,
+            transform: UNISTYLE_TRANSFORM_WCT,
+            variation: 0.0,
+            stroke_scale: 1.0,
+            seed: 0,
+            photo: 0,
         }
     }
 }
@@ -266,6 +317,8 @@ impl UnistyleStyleOptions {
 /// The styles, weights, masks and levels common to both option structs.
 pub(crate) struct Common<'a> {
     pub styles: Vec<&'a EncodedStyle>,
+    /// The style images, for modes that encode the styles again.
+    pub sources: Vec<&'a Picture>,
     pub weights: Vec<f64>,
     pub masks: Vec<Mask>,
     pub levels: Option<Vec<usize>>,
@@ -303,6 +356,7 @@ pub(crate) unsafe fn read_common<'a>(
     // SAFETY: forwarded from the caller.
     let style_ptrs = unsafe { array(styles, style_count, "styles")? };
     let mut out_styles = Vec::with_capacity(style_ptrs.len());
+    let mut sources = Vec::with_capacity(style_ptrs.len());
     for (i, &p) in style_ptrs.iter().enumerate() {
         // SAFETY: handles come from unistyle_style_create_*; NULL is checked.
         let Some(s) = (unsafe { p.as_ref() }) else {
@@ -312,6 +366,7 @@ pub(crate) unsafe fn read_common<'a>(
             return fail(UNISTYLE_ERR_INVALID, format!("styles[{i}] was created with another context"));
         }
         out_styles.push(&s.style);
+        sources.push(&s.source);
     }
     // SAFETY: forwarded from the caller.
     let weights: Vec<f64> = if weights.is_null() {
@@ -332,6 +387,7 @@ pub(crate) unsafe fn read_common<'a>(
     let levels = (!levels.is_empty()).then(|| levels.iter().map(|&l| l as usize).collect());
     Ok(Common {
         styles: out_styles,
+        sources,
         weights,
         masks: out_masks,
         levels,

@@ -187,3 +187,15 @@ impl CacheArgs {
         }
     }
 }
+
+/// Checks the modes' rules (patch swap, transform, variation, stroke scale) on what the
+/// command line gives; a broken rule is named by its flag.
+pub fn check_modes(settings: &Settings) -> Result<()> {
+    const FLAGS: &[&str] = &["patch_swap", "transform", "variation", "seed", "stroke_scale", "photo"];
+    let flag = |n: String| if FLAGS.contains(&n.as_str()) { format!("--{}", n.replace('_', "-")) } else { n };
+    settings.modes().validate_with_masks(settings.masks.len()).map_err(|e| match e {
+        Error::Parameter { name, reason } => Error::Parameter { name: flag(name), reason },
+        Error::InvalidRange { name, min, max, value } => Error::InvalidRange { name: flag(name), min, max, value },
+        e => e,
+    })
+}

@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 
 use super::colour::keep_content_colour;
 use super::mask::Mask;
+use super::modes::Modes;
+use super::photo::photo_smooth;
 use super::regions::{LevelRegions, Rect, RegionPlan};
 use super::style::EncodedStyle;
 use super::tiling::{extract, paste, scale, Tile, TilePlan, DEFAULT_TILE};
@@ -70,6 +72,8 @@ pub struct Stylizer<'a> {
     pub(crate) foreground_only: bool,
     pub(crate) preserve_color: bool,
     pub(crate) tile: usize,
+    /// Patch swap, transform kind, variation, photo mode (stroke scale is the styles' part).
+    pub(crate) modes: Modes,
 }
 
 /// Collects the parameters of a [`Stylizer`]; [`StylizerBuilder::build`] validates them.
@@ -86,6 +90,7 @@ pub struct StylizerBuilder<'a> {
     foreground_only: bool,
     preserve_color: bool,
     tile: usize,
+    modes: Modes,
 }
 
 impl<'a> Stylizer<'a> {
@@ -103,6 +108,7 @@ impl<'a> Stylizer<'a> {
             foreground_only: false,
             preserve_color: false,
             tile: DEFAULT_TILE,
+            modes: Modes::default(),
         }
     }
 
@@ -152,6 +158,9 @@ impl<'a> Stylizer<'a> {
             }
         }
         let mut x = x.expect("at least one level runs");
+        if self.modes.photo {
+            photo_smooth(&mut x.rgb, &content.rgb, x.width, x.height);
+        }
         if self.preserve_color {
             keep_content_colour(&mut x.rgb, &content.rgb);
         }
@@ -224,6 +233,7 @@ impl<'a> Stylizer<'a> {
                 progress(0.5 * (i + 1) as f32 / count)?;
             }
             let mut regions = regions.expect("at least one tile");
+            let swap_here = self.modes.patch_swap && level == self.levels[0];
             clock.time(&clock.transform, dev, || regions.finish(dev))?;
             // Pass 2: transform and decode (a single tile reuses its features).
             for (i, t) in tiles.tiles.iter().enumerate() {
@@ -234,7 +244,13 @@ impl<'a> Stylizer<'a> {
                         (f, fw, fh)
                     }
                 };
-                let mixed = clock.time(&clock.transform, dev, || regions.apply(&f, ext_rect(t, fw, fh)))?;
+                let mixed = clock.time(&clock.transform, dev, || {
+                    if swap_here {
+                        super::patch_swap::swap(self, level, regions.content_stats(), &f, fw, fh)
+                    } else {
+                        regions.apply(&f, ext_rect(t, fw, fh))
+                    }
+                })?;
                 decode(t, mixed, fw, fh)?;
                 progress(0.5 + 0.5 * (i + 1) as f32 / count)?;
             }
@@ -328,6 +344,14 @@ impl<'a> StylizerBuilder<'a> {
         self
     }
 
+    /// The modes beyond plain WCT (patch swap, transform kind, variation and seed, photo
+    /// mode); their stroke scale is applied when the styles are encoded
+    /// ([`super::style::StyleEncoding`]) and only checked here.
+    pub fn modes(mut self, modes: Modes) -> Self {
+        self.modes = modes;
+        self
+    }
+
     /// Checks every parameter against the model and the styles.
     pub fn build(self) -> Result<Stylizer<'a>> {
         let mut levels = self.levels.unwrap_or_else(|| self.model.levels());
@@ -347,6 +371,7 @@ impl<'a> StylizerBuilder<'a> {
         // The styles outside the regions count as one more "style" that has no mask.
         rules::foreground_only(self.foreground_only, regions, regions + usize::from(!self.styles.is_empty()))?;
         rules::tile_size(self.tile as i128)?;
+        self.modes.validate_with_masks(regions)?;
         let mut masks = Vec::with_capacity(self.regions.len());
         let mut groups = Vec::with_capacity(self.regions.len() + 1);
         for (i, (mask, mix)) in self.regions.into_iter().enumerate() {
@@ -369,6 +394,20 @@ impl<'a> StylizerBuilder<'a> {
                 }
             }
         }
+        if self.modes.patch_swap {
+            for (g, mix) in groups.iter().enumerate() {
+                if let Some(i) = mix.iter().position(|(s, _)| s.features(levels[0]).is_none()) {
+                    return Err(Error::param(
+                        "patch_swap",
+                        format!(
+                            "style {} was encoded without its level-{} feature maps (encode it with patch swap on)",
+                            g + i + 1,
+                            levels[0]
+                        ),
+                    ));
+                }
+            }
+        }
         Ok(Stylizer {
             model: self.model,
             groups,
@@ -380,6 +419,7 @@ impl<'a> StylizerBuilder<'a> {
             foreground_only: self.foreground_only,
             preserve_color: self.preserve_color,
             tile: self.tile,
+            modes: self.modes,
         })
     }
 }

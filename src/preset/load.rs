@@ -14,6 +14,8 @@ use super::settings::{Settings, TextureSettings};
 use super::Preset;
 use crate::error::{printable, Error, Result};
 use crate::model::MAX_LEVEL;
+use crate::pipeline::parse_transform;
+use crate::pipeline::{Modes, TransformKind};
 use crate::rules::{JobKind, Param, RawParams, Violation};
 
 /// Largest preset file read.
@@ -277,6 +279,7 @@ impl Checker<'_> {
             },
             None => TextureSettings::default(),
         };
+        let modes = self.modes(&raw, masks.len())?;
         let settings = Settings {
             styles,
             blend: params.blend,
@@ -294,6 +297,12 @@ impl Checker<'_> {
                 .collect(),
             preserve_color: raw.preserve_color.as_ref().map(|v| *v.get_ref()),
             foreground_only: params.foreground_only,
+            patch_swap: modes.patch_swap,
+            transform: modes.transform,
+            variation: modes.variation,
+            seed: modes.seed,
+            stroke_scale: modes.stroke_scale,
+            photo: modes.photo,
             texture,
         };
         Ok(Preset {
@@ -303,6 +312,60 @@ impl Checker<'_> {
             settings,
             is_texture: t.is_some(),
         })
+    }
+
+    /// The mode keys, checked by the library's one rule set ([`Modes`]), errors placed at
+    /// the key's line.
+    fn modes(&self, raw: &RawPreset, masks: usize) -> Result<ModeKeys> {
+        let ctx = self.ctx;
+        let at = |span: Option<Range<usize>>, e: Error| match e {
+            Error::Parameter { name, reason } => ctx.err(span, &name, reason),
+            Error::InvalidRange { name, min, max, value } => {
+                ctx.err(span, &name, format!("must be in {min}..={max}, got {value}"))
+            }
+            e => e,
+        };
+        let transform = match &raw.transform {
+            Some(t) => Some(parse_transform("transform", t.get_ref()).map_err(|e| at(Some(t.span()), e))?),
+            None => None,
+        };
+        let keys = ModeKeys {
+            patch_swap: raw.patch_swap.as_ref().map(|v| *v.get_ref()),
+            transform,
+            variation: raw.variation.as_ref().map(|v| *v.get_ref()),
+            seed: match &raw.seed {
+                Some(v) if *v.get_ref() < 0 => {
+                    return Err(ctx.err(Some(v.span()), "seed", format!("must be ≥ 0, got {}", v.get_ref())))
+                }
+                Some(v) => Some(*v.get_ref() as u64),
+                None => None,
+            },
+            stroke_scale: raw.stroke_scale.as_ref().map(|v| v.get_ref().0.clone()),
+            photo: raw.photo.as_ref().map(|v| *v.get_ref()),
+        };
+        let d = Modes::default();
+        let modes = Modes {
+            patch_swap: keys.patch_swap.unwrap_or(d.patch_swap),
+            transform: keys.transform.unwrap_or(d.transform),
+            variation: keys.variation.unwrap_or(d.variation),
+            seed: keys.seed.unwrap_or(d.seed),
+            stroke_scale: keys.stroke_scale.clone().unwrap_or(d.stroke_scale),
+            photo: keys.photo.unwrap_or(d.photo),
+        };
+        modes.validate_with_masks(masks).map_err(|e| {
+            let span = match &e {
+                Error::Parameter { name, .. } | Error::InvalidRange { name, .. } => match name.as_str() {
+                    "variation" => raw.variation.as_ref().map(|v| v.span()),
+                    "stroke_scale" => raw.stroke_scale.as_ref().map(|v| v.span()),
+                    "transform" => raw.transform.as_ref().map(|v| v.span()),
+                    "patch_swap" => raw.patch_swap.as_ref().map(|v| v.span()),
+                    _ => None,
+                },
+                _ => None,
+            };
+            at(span, e)
+        })?;
+        Ok(keys)
     }
 
     /// A broken rule, at the line of the key (or of the list entry) it is about.
@@ -353,6 +416,16 @@ impl Checker<'_> {
         };
         self.ctx.err(at, &key, v.reason)
     }
+}
+
+/// The mode keys as given (`None`: not in the file).
+struct ModeKeys {
+    patch_swap: Option<bool>,
+    transform: Option<TransformKind>,
+    variation: Option<f64>,
+    seed: Option<u64>,
+    stroke_scale: Option<Vec<f64>>,
+    photo: Option<bool>,
 }
 
 /// A name must serve as a file name (`unistyle render` writes `<name>.png`).

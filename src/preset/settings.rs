@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use crate::error::Result;
 use crate::image_io;
 use crate::model::Model;
+use crate::pipeline::{EncodedStyle, Mask, Modes, StyleEncoding, Stylizer, StylizerBuilder, Texture, TextureBuilder, TransformKind};
 use crate::rules::{JobKind, RawParams, Violation};
-use crate::pipeline::{EncodedStyle, Mask, Stylizer, StylizerBuilder, Texture, TextureBuilder};
 use crate::style_cache::StyleEncoder;
 
 pub use crate::rules::{MAX_FEATHER, MAX_ITERATIONS, MAX_STYLE_SIZE};
@@ -34,6 +34,18 @@ pub struct Settings {
     pub level_alpha: Vec<(usize, f64)>,
     pub preserve_color: Option<bool>,
     pub foreground_only: Option<bool>,
+    /// Swap content patches for style patches at the coarsest level.
+    pub patch_swap: Option<bool>,
+    /// `wct` (default) or `ost`.
+    pub transform: Option<TransformKind>,
+    /// Strength of the random variation, 0..1.
+    pub variation: Option<f64>,
+    /// Seed of the variation.
+    pub seed: Option<u64>,
+    /// Scales the style images are taken at (mixed).
+    pub stroke_scale: Option<Vec<f64>>,
+    /// Edge-preserving smoothing guided by the content.
+    pub photo: Option<bool>,
     pub texture: TextureSettings,
 }
 
@@ -94,9 +106,24 @@ impl Settings {
         self.raw(kind).check()
     }
 
-    /// [`Settings::check`] for a stylization; the error names the setting by its preset key.
+    /// [`Settings::check`] for a stylization, and the modes' rules
+    /// ([`crate::pipeline::modes`]); the error names the setting by its preset key.
     pub fn validate(&self) -> Result<()> {
-        Ok(self.check(JobKind::Stylize)?)
+        self.check(JobKind::Stylize)?;
+        self.modes().validate_with_masks(self.masks.len())
+    }
+
+    /// The modes these settings ask for (defaults for what they do not give).
+    pub fn modes(&self) -> Modes {
+        let d = Modes::default();
+        Modes {
+            patch_swap: self.patch_swap.unwrap_or(d.patch_swap),
+            transform: self.transform.unwrap_or(d.transform),
+            variation: self.variation.unwrap_or(d.variation),
+            seed: self.seed.unwrap_or(d.seed),
+            stroke_scale: self.stroke_scale.clone().unwrap_or(d.stroke_scale),
+            photo: self.photo.unwrap_or(d.photo),
+        }
     }
 
     /// [`Settings::check`] for a texture, and its size against the pixel limit.
@@ -134,10 +161,12 @@ impl Settings {
             .into_iter()
             .map(|(path, mix)| Ok((Mask::load(&path)?, mix[0].0)))
             .collect::<Result<Vec<_>>>()?;
+        let modes = self.modes();
+        let encoding = StyleEncoding::for_job(&modes.stroke_scale, modes.patch_swap, &levels);
         let styles = self
             .styles
             .iter()
-            .map(|p| encoder.encode(p, self.style_size, &levels))
+            .map(|p| encoder.encode_with(p, self.style_size, &levels, &encoding))
             .collect::<Result<Vec<_>>>()?;
         Ok(Prepared { styles, regions, global, levels })
     }
@@ -160,6 +189,7 @@ impl Settings {
         if let Some(on) = self.foreground_only {
             b = b.foreground_only(on);
         }
+        b = b.modes(self.modes());
         for (mask, s) in &p.regions {
             b = b.region(mask.clone(), &p.styles[*s]);
         }

@@ -3,7 +3,7 @@
 
 use candle_core::{DType, Tensor, D};
 use faer::linalg::matmul::triangular::{self, BlockStructure};
-use faer::{Accum, Mat, MatRef, Par, Side};
+use faer::{Accum, Mat, MatRef, Par};
 use rayon::prelude::*;
 
 use super::host::{ranges, with_cpu_f32, BLOCK};
@@ -227,14 +227,10 @@ fn eigen_truncated(cov: &[f64], c: usize) -> Result<(Vec<f64>, Vec<f64>)> {
         });
     }
     let m = Mat::from_fn(c, c, |i, j| cov[i * c + j]);
-    let evd = m
-        .self_adjoint_eigen(Side::Lower)
-        .map_err(|e| Error::Linalg {
-            what: "feature covariance".into(),
-            reason: format!("{e:?}"),
-        })?;
-    let (u, s) = (evd.U(), evd.S());
-    let s = s.column_vector();
+    let (s, u) = super::symmetric::eigh(&m).map_err(|e| match e {
+        Error::Linalg { reason, .. } => Error::Linalg { what: "feature covariance".into(), reason },
+        e => e,
+    })?;
     // faer sorts ascending; walk from the largest down and stop at the threshold.
     let mut values = Vec::new();
     let mut vectors = Vec::new();
