@@ -5,7 +5,7 @@
 //! and blended with the un-centred content features by `alpha`. Statistics and the map are
 //! built in f64; the map (one matrix and one bias, alpha folded in) is applied in f32.
 
-mod host;
+pub(crate) mod host;
 pub(crate) mod patch_swap;
 pub(crate) mod perturbation;
 mod stats;

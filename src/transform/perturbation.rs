@@ -61,7 +61,8 @@ pub fn random_orthogonal(c: usize, seed: u64) -> Mat<f64> {
 }
 
 /// `(1 − λ) I + λ Q`: the perturbation of strength `λ` applied to whitened features.
-pub fn perturbation(c: usize, strength: f64, seed: u64) -> Mat<f64> {
+#[cfg(test)]
+pub(crate) fn perturbation(c: usize, strength: f64, seed: u64) -> Mat<f64> {
     let q = random_orthogonal(c, seed);
     Mat::from_fn(c, c, |i, j| {
         strength * q[(i, j)] + if i == j { 1.0 - strength } else { 0.0 }

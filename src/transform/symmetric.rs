@@ -82,7 +82,8 @@ pub fn eigh(m: &Mat<f64>) -> Result<(Vec<f64>, Mat<f64>)> {
 }
 
 /// The identity matrix of size `c`.
-pub fn identity(c: usize) -> Mat<f64> {
+#[cfg(test)]
+pub(crate) fn identity(c: usize) -> Mat<f64> {
     Mat::from_fn(c, c, |i, j| if i == j { 1.0 } else { 0.0 })
 }
 
