@@ -125,9 +125,22 @@ typedef struct unistyle_stylize_options {
     unistyle_progress_fn progress;        /* optional */
     void *progress_user_data;
     const unistyle_job *job;              /* optional: cancel/progress from other threads */
-    /* since ABI growth 2 */
+    /* Version 2: the modes beyond plain WCT (defaults from unistyle_stylize_options_init_ex). */
+    int patch_swap;                       /* non-zero: swap content patches for style patches at the coarsest level (no masks) */
+    int transform;                        /* UNISTYLE_TRANSFORM_WCT (default) or UNISTYLE_TRANSFORM_OST */
+    float variation;                      /* random variation strength 0..1 (0 = plain output) */
+    float stroke_scale;                   /* the style taken at this scale, 0.125..8 (default 1 = as given; 2 = larger strokes) */
+    uint64_t seed;                        /* seed of the variation: same seed, bit-identical output */
+    int photo;                            /* non-zero: edge-preserving smoothing guided by the input (a photo stays a photo) */
+    /* Version 3: arithmetic precision (defaults from unistyle_stylize_options_init_ex). It fills
+     * what was version 2's tail padding, so sizeof is unchanged: initialise with _init_ex (or
+     * zero-fill), which zeroes it for a version-2 host too. */
     int precision;                        /* UNISTYLE_PRECISION_F32 (default) or UNISTYLE_PRECISION_BF16 */
 } unistyle_stylize_options;
+
+/* Values of unistyle_stylize_options.transform */
+#define UNISTYLE_TRANSFORM_WCT 0 /* whitening and colouring (the paper) */
+#define UNISTYLE_TRANSFORM_OST 1 /* optimal-transport colouring: moves the input's features the least */
 
 /* Progress and cancellation of the _ex preset calls (unistyle_run_options_init). */
 typedef struct unistyle_run_options {
@@ -163,7 +176,7 @@ typedef struct unistyle_texture_options {
     void *progress_user_data;
     const unistyle_job *job;
     const unistyle_image *init;           /* optional start image instead of seeded noise */
-    /* since ABI growth 2 */
+    /* Version 2: arithmetic precision (defaults from unistyle_texture_options_init_ex). */
     int precision;                        /* UNISTYLE_PRECISION_F32 (default) or UNISTYLE_PRECISION_BF16 */
 } unistyle_texture_options;
 
@@ -199,7 +212,7 @@ void unistyle_style_destroy(unistyle_style *style);
 /* Parses a levels string exactly as the CLI's --levels: "3,2,1" (spaces allowed) into
  * levels[0..capacity] in the order given; "" = every level of the model (*count = 0).
  * *count is the number of levels (5 at most, it may exceed capacity). Errors
- * (UNISTYLE_ERR_INVALID) carry the CLI's message, e.g. "levels: '7' is not a level 1..5 (in '3,7')". */
+ * (UNISTYLE_ERR_INVALID) carry the CLI's message, e.g. "levels: must be in 1..=5, got 7 (in '3,7')". */
 int unistyle_levels_parse(const char *text, uint32_t *levels, uint32_t capacity, uint32_t *count);
 
 /* Jobs: attach to options to cancel a running call from another thread or read its progress.

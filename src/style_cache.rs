@@ -19,12 +19,12 @@ use std::path::{Path, PathBuf};
 
 use safetensors::tensor::TensorView;
 use safetensors::{Dtype, SafeTensors};
-use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
+use crate::hash::{sha256_hex, Hasher};
 use crate::image_io;
 use crate::model::{Model, CHANNELS, MAX_LEVEL};
-use crate::pipeline::EncodedStyle;
+use crate::pipeline::{EncodedStyle, StyleEncoding};
 use crate::transform::{Stats, EIGEN_EPS};
 
 /// Environment variable naming the cache directory.
@@ -35,15 +35,6 @@ pub const CACHE_DIR_NAME: &str = ".unistyle-cache";
 pub const CACHE_FORMAT: &str = "unistyle-style-cache/1";
 /// File extension of cache entries.
 pub const ENTRY_EXTENSION: &str = "ustats";
-
-/// SHA-256 of `bytes` as lowercase hex.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
 
 /// What identifies a cache entry: the image content, the model and the style size.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -118,9 +109,11 @@ pub enum CacheOutcome {
 /// One style lookup, for reporting (`--verbose`) and tests.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CacheReport {
+    /// The style image looked up.
     pub image: PathBuf,
     /// The entry file, when a cache is in use.
     pub entry: Option<PathBuf>,
+    /// What the lookup found.
     pub outcome: CacheOutcome,
     /// Why the encoded style could not be stored (the run goes on without it).
     pub store_error: Option<String>,
@@ -172,6 +165,7 @@ impl StyleCache {
         Self::new(dir.join(CACHE_DIR_NAME))
     }
 
+    /// The folder the entries are kept in.
     pub fn dir(&self) -> &Path {
         &self.dir
     }
@@ -233,9 +227,12 @@ fn f64_bytes(v: &[f64]) -> Vec<u8> {
     v.iter().flat_map(|x| x.to_le_bytes()).collect()
 }
 
+/// One level of a cache entry as bytes: pixel count, mean, eigenvalues, eigenvectors.
+type LevelBytes = (usize, Vec<u8>, Vec<u8>, Vec<u8>);
+
 /// The checksum of an entry's statistics: levels, counts and every tensor's bytes, in order.
-fn checksum(levels: &BTreeMap<usize, (usize, Vec<u8>, Vec<u8>, Vec<u8>)>) -> String {
-    let mut h = Sha256::new();
+fn checksum(levels: &BTreeMap<usize, LevelBytes>) -> String {
+    let mut h = Hasher::new();
     for (l, (count, mean, values, vectors)) in levels {
         h.update((*l as u64).to_le_bytes());
         h.update((*count as u64).to_le_bytes());
@@ -244,7 +241,7 @@ fn checksum(levels: &BTreeMap<usize, (usize, Vec<u8>, Vec<u8>, Vec<u8>)>) -> Str
             h.update(part);
         }
     }
-    hex(&h.finalize())
+    h.finish()
 }
 
 fn encode_entry(key: &StyleKey, style: &EncodedStyle) -> Result<Vec<u8>> {
@@ -351,6 +348,8 @@ pub struct StyleEncoder<'m> {
     model: &'m Model,
     cache: Option<StyleCache>,
     memo: HashMap<(PathBuf, Option<usize>), EncodedStyle>,
+    /// Styles encoded with stroke scales or feature maps (never cached on disk).
+    special: HashMap<(PathBuf, Option<usize>, String), EncodedStyle>,
     reports: Vec<CacheReport>,
     encodings: usize,
 }
@@ -358,13 +357,15 @@ pub struct StyleEncoder<'m> {
 impl<'m> StyleEncoder<'m> {
     /// An encoder for `model`; `cache: None` encodes every style (once per encoder).
     pub fn new(model: &'m Model, cache: Option<StyleCache>) -> Self {
-        Self { model, cache, memo: HashMap::new(), reports: Vec::new(), encodings: 0 }
+        Self { model, cache, memo: HashMap::new(), special: HashMap::new(), reports: Vec::new(), encodings: 0 }
     }
 
+    /// The model the styles are encoded with.
     pub fn model(&self) -> &'m Model {
         self.model
     }
 
+    /// The cache in use, if any.
     pub fn cache(&self) -> Option<&StyleCache> {
         self.cache.as_ref()
     }
@@ -403,7 +404,7 @@ impl<'m> StyleEncoder<'m> {
         }
         let (style, report) = match &self.cache {
             None => {
-                let s = self.run_encoder(image, style_size, levels)?;
+                let s = self.run_encoder(image, style_size, levels, &StyleEncoding::default())?;
                 let r = CacheReport { image: image.to_path_buf(), entry: None, outcome: CacheOutcome::Encoded, store_error: None };
                 (s, r)
             }
@@ -422,7 +423,7 @@ impl<'m> StyleEncoder<'m> {
                     all.extend_from_slice(levels);
                     all.sort_unstable();
                     all.dedup();
-                    let s = self.run_encoder(image, style_size, &all)?;
+                    let s = self.run_encoder(image, style_size, &all, &StyleEncoding::default())?;
                     let store_error = cache.store(&key, &s).err().map(|e| e.to_string());
                     let outcome = match lookup {
                         Lookup::Invalid(why) => CacheOutcome::Rebuilt(why),
@@ -437,14 +438,49 @@ impl<'m> StyleEncoder<'m> {
         Ok(style)
     }
 
-    fn run_encoder(&mut self, image: &Path, style_size: Option<usize>, levels: &[usize]) -> Result<EncodedStyle> {
+    /// As [`StyleEncoder::encode`], with stroke scales and kept feature maps. A plain
+    /// encoding goes through the cache; any other is encoded afresh (the cache holds
+    /// statistics at native scale only) and remembered for this encoder's lifetime.
+    pub fn encode_with(
+        &mut self,
+        image: &Path,
+        style_size: Option<usize>,
+        levels: &[usize],
+        encoding: &StyleEncoding,
+    ) -> Result<EncodedStyle> {
+        if encoding.is_plain() {
+            return self.encode(image, style_size, levels);
+        }
+        for &l in levels {
+            self.model.check_level(l)?;
+        }
+        let path = image.canonicalize().unwrap_or_else(|_| image.to_path_buf());
+        let key = (path, style_size, format!("{encoding:?}"));
+        if let Some(s) = self.special.get(&key).filter(|s| levels.iter().all(|&l| s.stats(l).is_some())) {
+            let s = s.clone();
+            self.reports.push(CacheReport { image: image.to_path_buf(), entry: None, outcome: CacheOutcome::Reused, store_error: None });
+            return Ok(s);
+        }
+        let style = self.run_encoder(image, style_size, levels, encoding)?;
+        self.special.insert(key, style.clone());
+        self.reports.push(CacheReport { image: image.to_path_buf(), entry: None, outcome: CacheOutcome::Encoded, store_error: None });
+        Ok(style)
+    }
+
+    fn run_encoder(
+        &mut self,
+        image: &Path,
+        style_size: Option<usize>,
+        levels: &[usize],
+        encoding: &StyleEncoding,
+    ) -> Result<EncodedStyle> {
         let picture = image_io::load_picture(image, "style image")?;
         let picture = match style_size {
             Some(m) => picture.fit_within(m),
             None => picture,
         };
         self.encodings += 1;
-        EncodedStyle::encode(self.model, &picture, levels)
+        EncodedStyle::encode_with(self.model, &picture, levels, encoding)
     }
 }
 

@@ -161,7 +161,7 @@ fn header_struct_layouts_match_rust() {
     let mut table = fields!("unistyle_image", UnistyleImage, struct_size, width, height, channels, sample_type, stride, data);
     table.extend(fields!("unistyle_stylize_options", UnistyleStylizeOptions, struct_size, style_count, styles, weights,
         mask_count, masks, level_count, levels, alpha, feather, preserve_color, foreground_only, progress,
-        progress_user_data, job, precision));
+        progress_user_data, job, patch_swap, transform, variation, stroke_scale, seed, photo, precision));
     table.extend(fields!("unistyle_texture_options", UnistyleTextureOptions, struct_size, style_count, styles, weights,
         mask_count, masks, level_count, levels, seed, iterations, tileable, feather, progress, progress_user_data, job,
         init, precision));
@@ -226,7 +226,7 @@ fn v1_and_v2_hosts_run_against_this_library() {
         println!("{name} host:\n{stdout}");
         assert!(res.status.success() && !stdout.contains("FAIL"), "{name} host failed:\n{stdout}{}", String::from_utf8_lossy(&res.stderr));
         if name == "v2" {
-            assert!(stdout.contains("levels: '7' is not a level 1..5 (in '3,7')"), "{stdout}");
+            assert!(stdout.contains("levels: must be in 1..=5, got 7 (in '3,7')"), "{stdout}");
             assert!(stdout.contains("is set but this library's unistyle_stylize_options ends at byte"), "{stdout}");
         }
         outputs.push(std::fs::read(&raw).unwrap());

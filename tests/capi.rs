@@ -139,10 +139,19 @@ fn misuse_is_reported_and_leaves_output_untouched() {
         ("masks NULL", UNISTYLE_ERR_NULL, with_opts(&|o| o.mask_count = 1)),
         ("levels NULL", UNISTYLE_ERR_NULL, with_opts(&|o| { o.level_count = 2; o.levels = null(); })),
         ("foreground without mask", UNISTYLE_ERR_INVALID, with_opts(&|o| o.foreground_only = 1)),
-        ("precision 7", UNISTYLE_ERR_INVALID, with_opts(&|o| { o.struct_size = size_of::<UnistyleStylizeOptions>() as u32; o.precision = 7; })),
     ] {
         cases.push((name, code, Box::new(move || unsafe { (a.stylize)(ctxp(), &gi, &o, &go) })));
     }
+    // The current struct, as `_init_ex` fills it (the library's defaults past version 1).
+    let good_ex = UnistyleStylizeOptions {
+        struct_size: size_of::<UnistyleStylizeOptions>() as u32,
+        style_count: good.style_count,
+        styles: good.styles,
+        alpha: good.alpha,
+        ..Default::default()
+    };
+    let bad_precision = UnistyleStylizeOptions { precision: 7, ..good_ex };
+    cases.push(("precision 7", UNISTYLE_ERR_INVALID, Box::new(move || unsafe { (a.stylize)(ctxp(), &gi, &bad_precision, &go) })));
     static LEVEL4: [u32; 1] = [4];
     let lvl = with_opts(&|o| { o.level_count = 1; o.levels = LEVEL4.as_ptr(); });
     cases.push(("missing level", UNISTYLE_ERR_LEVEL, Box::new(move || unsafe { (a.stylize)(ctxp(), &gi, &lvl, &go) })));
@@ -157,13 +166,13 @@ fn misuse_is_reported_and_leaves_output_untouched() {
         let msg = last_error();
         assert!(msg.starts_with("unistyle_stylize:") && msg.len() > 20, "{name}: message '{msg}'");
         assert!(out.all(0xAB), "{name}: output buffer was written");
+        if *name == "precision 7" {
+            assert!(msg.contains("unistyle_stylize_options.precision: must be 0 (f32) or 1 (bf16), got 7"), "{msg}");
+        }
     }
     println!("{} misuse cases of unistyle_stylize reported", cases.len());
     // The precision field: bf16 runs (and differs from f32 only by bf16's rounding).
-    let bf16 = with_opts(&|o| {
-        o.struct_size = size_of::<UnistyleStylizeOptions>() as u32;
-        o.precision = unistyle::capi::UNISTYLE_PRECISION_BF16;
-    });
+    let bf16 = UnistyleStylizeOptions { precision: UNISTYLE_PRECISION_BF16, ..good_ex };
     let (f32_out, bf16_out) = (Buf::new(40, 30, 3, UNISTYLE_F32, 0, 0), Buf::new(40, 30, 3, UNISTYLE_F32, 0, 0));
     assert_eq!(unsafe { (a.stylize)(ctx.0, &gi, &good, &f32_out.desc) }, 0, "{}", last_error());
     assert_eq!(unsafe { (a.stylize)(ctx.0, &gi, &bf16, &bf16_out.desc) }, 0, "{}", last_error());
@@ -459,14 +468,14 @@ fn preview_is_a_downscaled_run() {
     for (w, h) in [(128, 128), (96, 64)] {
         let out = Buf::new(w, h, 3, UNISTYLE_F32, 0, 0);
         assert_eq!(unsafe { (a.preview)(ctx.0, &input.desc, &opts, &out.desc) }, UNISTYLE_OK, "{}", last_error());
-        let reference = unistyle::pipeline::preview::area_downsample(&full, w as usize, h as usize);
+        let reference = unistyle::pipeline::area_downsample(&full, w as usize, h as usize);
         let p = psnr(&out.rgb(), &reference.rgb);
         // Stroke patterns are in pixels, so they do not line up sample by sample; the layout of
         // colour and tone does: compare at 32 px too, against the unstylized content as baseline.
-        let down = |p: &unistyle::Picture| unistyle::pipeline::preview::area_downsample(p, 32, 32).rgb;
+        let down = |p: &unistyle::Picture| unistyle::pipeline::area_downsample(p, 32, 32).rgb;
         let got = unistyle::Picture::from_planar(w as usize, h as usize, out.rgb()).unwrap();
         let coarse = psnr(&down(&got), &down(&reference));
-        let small_content = unistyle::pipeline::preview::area_downsample(&content, w as usize, h as usize);
+        let small_content = unistyle::pipeline::area_downsample(&content, w as usize, h as usize);
         let baseline = psnr(&small_content.rgb, &reference.rgb);
         let coarse_baseline = psnr(&down(&small_content), &down(&reference));
         println!(
@@ -491,4 +500,73 @@ fn preview_is_a_downscaled_run() {
     let out = Buf::new(64, 64, 3, UNISTYLE_U8, 0, 5);
     assert_eq!(unsafe { (a.preview)(ctx.0, &input.desc, &cancel, &out.desc) }, UNISTYLE_ERR_CANCELLED);
     assert!(out.all(5));
+}
+
+/// The mode fields of `unistyle_stylize_options` (version 2): `_init_ex` defaults are plain
+/// WCT; each mode gives the library's output; bad values are refused naming the field.
+#[test]
+fn modes_through_the_abi() {
+    type InitEx = unsafe extern "C" fn(*mut UnistyleStylizeOptions, u32) -> c_int;
+    let a = api();
+    let init_ex: libloading::Symbol<InitEx> = unsafe { a.lib.get(b"unistyle_stylize_options_init_ex") }.unwrap();
+    let ctx = context();
+    let st = style(&ctx, &image("style/brick_256.png"), 96);
+    let content = picture("content/face_odd.png").fit_within(64);
+    let input = Buf::from_picture(&content, 3, UNISTYLE_F32, 0);
+    let styles = [st.0 as *const _];
+    let mut base = std::mem::MaybeUninit::<UnistyleStylizeOptions>::uninit();
+    assert_eq!(unsafe { init_ex(base.as_mut_ptr(), std::mem::size_of::<UnistyleStylizeOptions>() as u32) }, UNISTYLE_OK);
+    let mut base = unsafe { base.assume_init() };
+    assert_eq!((base.patch_swap, base.transform, base.variation, base.stroke_scale, base.seed, base.photo), (0, UNISTYLE_TRANSFORM_WCT, 0.0, 1.0, 0, 0));
+    base.style_count = 1;
+    base.styles = styles.as_ptr();
+    let run = |o: &UnistyleStylizeOptions| -> Result<Vec<f32>, (c_int, String)> {
+        let mut out = Buf::new(content.width as u32, content.height as u32, 3, UNISTYLE_F32, 0, 0);
+        out.desc.data = out.bytes.as_mut_ptr().cast();
+        match unsafe { (a.stylize)(ctx.0, &input.desc, o, &out.desc) } {
+            UNISTYLE_OK => Ok(out.rgb()),
+            code => Err((code, last_error())),
+        }
+    };
+    // The library's own run of the same modes, with the style encoded as the handle was.
+    let style_pic = picture("style/brick_256.png").fit_within(96);
+    let library = |modes: unistyle::pipeline::Modes| {
+        let levels = model().levels();
+        let enc = unistyle::pipeline::StyleEncoding::for_job(&modes.stroke_scale, modes.patch_swap, &levels);
+        let s = unistyle::EncodedStyle::encode_with(model(), &style_pic, &levels, &enc).unwrap();
+        unistyle::Stylizer::builder(model()).style(&s).modes(modes).build().unwrap().run(&content, &mut unistyle::Silent).unwrap().rgb
+            .into_iter()
+            .map(|v| v.clamp(0.0, 1.0)) // the ABI clamps f32 output
+            .collect::<Vec<f32>>()
+    };
+    use unistyle::pipeline::{Modes, TransformKind};
+    let plain = run(&base).unwrap();
+    let p = psnr(&plain, &library(Modes::default()));
+    assert!(p > 60.0, "plain: ABI vs library {p:.1} dB");
+    let with = |f: &dyn Fn(&mut UnistyleStylizeOptions)| { let mut o = base; f(&mut o); o };
+    let d = Modes::default();
+    for (name, o, m) in [
+        ("patch_swap", with(&|o| o.patch_swap = 1), Modes { patch_swap: true, ..d.clone() }),
+        ("ost", with(&|o| o.transform = UNISTYLE_TRANSFORM_OST), Modes { transform: TransformKind::Ost, ..d.clone() }),
+        ("variation", with(&|o| { o.variation = 0.5; o.seed = 5; }), Modes { variation: 0.5, seed: 5, ..d.clone() }),
+        ("stroke_scale", with(&|o| o.stroke_scale = 2.0), Modes { stroke_scale: vec![2.0], ..d.clone() }),
+        ("photo", with(&|o| o.photo = 1), Modes { photo: true, ..d.clone() }),
+    ] {
+        let got = run(&o).unwrap_or_else(|e| panic!("{name}: {e:?}"));
+        assert!(got != plain, "{name} changes the output");
+        let p = psnr(&got, &library(m));
+        println!("{name}: ABI vs library {p:.1} dB");
+        assert!(p > 60.0, "{name}: ABI vs library {p:.1} dB");
+    }
+    for (o, field) in [
+        (with(&|o| o.variation = 1.5), "variation"),
+        (with(&|o| o.variation = f32::NAN), "variation"),
+        (with(&|o| o.stroke_scale = 0.0), "stroke_scale"),
+        (with(&|o| o.transform = 7), "transform"),
+        (with(&|o| { o.patch_swap = 1; o.transform = UNISTYLE_TRANSFORM_OST; }), "transform"),
+    ] {
+        let (code, msg) = run(&o).unwrap_err();
+        assert_eq!(code, UNISTYLE_ERR_INVALID, "{msg}");
+        assert!(msg.contains(field) && !msg.contains("--"), "{field}: {msg}");
+    }
 }

@@ -94,6 +94,7 @@ fn bad_inputs_are_refused_cleanly() {
         Case { name: "alpha too big", args: with(base(&weights, &content, &style, &out), &["--alpha", "1.5"]), expect: &["alpha", "1.5"] },
         Case { name: "alpha negative", args: with(base(&weights, &content, &style, &out), &["--alpha=-0.1"]), expect: &["alpha", "-0.1"] },
         Case { name: "alpha NaN", args: with(base(&weights, &content, &style, &out), &["--alpha", "NaN"]), expect: &["alpha", "nan"] },
+        Case { name: "precision fp16", args: with(base(&weights, &content, &style, &out), &["--precision", "fp16"]), expect: &["--precision: 'fp16' is not a precision (f32 or bf16)"] },
         Case { name: "level alpha", args: with(base(&weights, &content, &style, &out), &["--level-alpha", "2=7"]), expect: &["alpha at level 2"] },
         Case { name: "unknown extension", args: base(&weights, &content, &style, &d.join("out.xyz")), expect: &["out.xyz", "extension"] },
         Case { name: "missing output dir", args: base(&weights, &content, &style, &d.join("no_dir/out.png")), expect: &["no_dir"] },

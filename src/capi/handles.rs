@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::ffi::CString;
 
 use crate::model::Model;
+use crate::image_io::Picture;
 use crate::pipeline::EncodedStyle;
 use crate::preset::{Prepared, Preset};
 
@@ -29,6 +30,9 @@ impl UnistyleContext {
 pub struct UnistyleStyle {
     pub(crate) context_id: u64,
     pub(crate) style: EncodedStyle,
+    /// The style image as encoded (after `max_size`): modes that take the style at other
+    /// scales or need its feature maps (stroke_scale, patch_swap) encode it again per call.
+    pub(crate) source: Picture,
 }
 
 /// `unistyle_job`: a cancel flag and a progress value shared between the thread running a

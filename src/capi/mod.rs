@@ -21,7 +21,7 @@ pub use handles::{UnistyleContext, UnistyleJob, UnistylePreset, UnistyleStyle};
 pub use image::{UnistyleImage, IMAGE_V1_SIZE, UNISTYLE_F32, UNISTYLE_U16, UNISTYLE_U8};
 pub use options::{
     ProgressFn, UnistyleRunOptions, UnistyleStyleOptions, UnistyleStylizeOptions, UnistyleTextureOptions,
-    UNISTYLE_PRECISION_BF16, UNISTYLE_PRECISION_F32,
+    UNISTYLE_PRECISION_BF16, UNISTYLE_PRECISION_F32, UNISTYLE_TRANSFORM_OST, UNISTYLE_TRANSFORM_WCT,
 };
 pub use status::*;
 
@@ -33,7 +33,7 @@ use status::{fail, guard, guard_void, last_error_ptr, Fail};
 use crate::device::parse_device;
 use crate::locate::locate_weights;
 use crate::model::Model;
-use crate::pipeline::{EncodedStyle, Stylizer, Texture};
+use crate::pipeline::{EncodedStyle, StyleEncoding, Stylizer, Texture};
 use crate::preset::{Preset, PresetKind};
 use crate::style_cache::StyleEncoder;
 
@@ -234,7 +234,7 @@ fn encode_style(ctx: &UnistyleContext, picture: crate::Picture, opts: &UnistyleS
     crate::progress::step(&mut progress, 0.0)?;
     let style = EncodedStyle::encode(&ctx.model, &picture, &ctx.model.levels())?;
     crate::progress::step(&mut progress, 1.0)?;
-    Ok(UnistyleStyle { context_id: ctx.id, style })
+    Ok(UnistyleStyle { context_id: ctx.id, style, source: picture })
 }
 
 /// # Safety
@@ -253,6 +253,7 @@ unsafe fn style_from_file(
     if out.is_null() {
         return fail(UNISTYLE_ERR_NULL, "out is NULL");
     }
+    opts.check_rules()?;
     let picture = crate::image_io::load_picture(path.as_ref(), "style image")?;
     let style = encode_style(ctx, picture, opts)?;
     // SAFETY: checked above.
@@ -272,6 +273,7 @@ unsafe fn style_from_image(
     if out.is_null() {
         return fail(UNISTYLE_ERR_NULL, "out is NULL");
     }
+    opts.check_rules()?;
     // SAFETY: the descriptor's buffer is the caller's responsibility (documented).
     let picture = unsafe { check(image, "style image")?.to_picture("style image")? };
     let style = encode_style(ctx, picture, opts)?;
@@ -466,18 +468,35 @@ unsafe fn input_output<'a>(
 ///
 /// # Safety
 /// Every pointer in `o` must be NULL or valid for its count.
-unsafe fn stylizer<'a>(ctx: &'a UnistyleContext, o: &UnistyleStylizeOptions) -> Result<(Stylizer<'a>, HostProgress), Fail> {
+unsafe fn stylizer<'a>(
+    ctx: &'a UnistyleContext,
+    o: &UnistyleStylizeOptions,
+    encoded: &'a mut Vec<EncodedStyle>,
+) -> Result<(Stylizer<'a>, HostProgress), Fail> {
+    let modes = o.modes()?;
     // SAFETY: forwarded from the caller.
     let common =
         unsafe { read_common(ctx, o.style_count, o.styles, o.weights, o.mask_count, o.masks, o.level_count, o.levels)? };
     let weights = (!o.weights.is_null()).then_some(common.weights.as_slice());
+    let job_levels = common.levels.clone().unwrap_or_else(|| ctx.model.levels());
+    let encoding = StyleEncoding::for_job(&modes.stroke_scale, modes.patch_swap, &job_levels);
+    let styles: Vec<&EncodedStyle> = if encoding.is_plain() {
+        common.styles
+    } else {
+        // Stroke scale and patch swap need the style images again.
+        for source in &common.sources {
+            encoded.push(EncodedStyle::encode_with(&ctx.model, source, &ctx.model.levels(), &encoding)?);
+        }
+        encoded.iter().collect()
+    };
     let mut b = Stylizer::builder(&ctx.model)
-        .place(&common.styles, weights, common.masks)?
+        .place(&styles, weights, common.masks)?
+        .modes(modes)
         .alpha(o.alpha as f64)
         .feather(o.feather)
         .preserve_color(o.preserve_color != 0)
         .foreground_only(o.foreground_only != 0)
-        .precision(options::precision(o.precision, "opts.precision")?);
+        .precision(o.precision()?);
     if let Some(l) = common.levels {
         b = b.levels(l);
     }
@@ -498,8 +517,10 @@ pub unsafe extern "C" fn unistyle_stylize(
         // SAFETY: documented arguments; buffers are the caller's responsibility.
         let ctx = unsafe { handle(ctx, "ctx")? };
         let o = unsafe { read_versioned(opts, "opts")? };
+        unsafe { o.check_rules()? };
         let (content, out) = unsafe { input_output(input, output)? };
-        let (stylizer, mut progress) = unsafe { stylizer(ctx, &o)? };
+        let mut encoded = Vec::new();
+        let (stylizer, mut progress) = unsafe { stylizer(ctx, &o, &mut encoded)? };
         let result = stylizer.run(&content, &mut progress)?;
         // SAFETY: validated output descriptor.
         unsafe { out.write_picture(&result) };
@@ -521,9 +542,11 @@ pub unsafe extern "C" fn unistyle_preview(
         // SAFETY: documented arguments; buffers are the caller's responsibility.
         let ctx = unsafe { handle(ctx, "ctx")? };
         let o = unsafe { read_versioned(opts, "opts")? };
+        unsafe { o.check_rules()? };
         let out = unsafe { check(output, "output")? };
         let content = unsafe { check(input, "input")?.to_picture("input")? };
-        let (stylizer, mut progress) = unsafe { stylizer(ctx, &o)? };
+        let mut encoded = Vec::new();
+        let (stylizer, mut progress) = unsafe { stylizer(ctx, &o, &mut encoded)? };
         let result = stylizer.preview(&content, out.width(), out.height(), &mut progress)?;
         // SAFETY: validated output descriptor.
         unsafe { out.write_picture(&result) };
@@ -542,6 +565,7 @@ pub unsafe extern "C" fn unistyle_texture(
         // SAFETY: documented arguments; buffers are the caller's responsibility.
         let ctx = unsafe { handle(ctx, "ctx")? };
         let o = unsafe { read_versioned(opts, "opts")? };
+        unsafe { o.check_rules()? };
         let out = unsafe { check(output, "output")? };
         let common = unsafe {
             read_common(ctx, o.style_count, o.styles, o.weights, o.mask_count, o.masks, o.level_count, o.levels)?
@@ -554,7 +578,7 @@ pub unsafe extern "C" fn unistyle_texture(
             .iterations(o.iterations as usize)
             .tileable(o.tileable != 0)
             .feather(o.feather)
-            .precision(options::precision(o.precision, "opts.precision")?);
+            .precision(o.precision()?);
         if let Some(l) = common.levels {
             b = b.levels(l);
         }

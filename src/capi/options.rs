@@ -7,25 +7,16 @@ use super::handles::{UnistyleContext, UnistyleJob, UnistyleStyle};
 use super::image::{check, UnistyleImage};
 use super::status::{fail, Fail, UNISTYLE_ERR_INVALID, UNISTYLE_ERR_NULL};
 use super::versioned::{end_of, Versioned};
+use crate::image_io::Picture;
 use crate::model::Precision;
-use crate::pipeline::{EncodedStyle, Mask};
+use crate::pipeline::{EncodedStyle, Mask, Modes, TransformKind};
 use crate::progress::{Control, Progress};
+use crate::rules::{self, JobKind, Param, RawParams, Violation};
 
-/// Values of the options' `precision` field.
+/// `precision` value: f32 throughout (the default).
 pub const UNISTYLE_PRECISION_F32: c_int = 0;
+/// `precision` value: bf16 products with f32 accumulation in the wide layers.
 pub const UNISTYLE_PRECISION_BF16: c_int = 1;
-
-/// The precision a `precision` field names, or `UNISTYLE_ERR_INVALID` naming the field.
-pub(crate) fn precision(code: c_int, what: &str) -> Result<Precision, Fail> {
-    match code {
-        UNISTYLE_PRECISION_F32 => Ok(Precision::F32),
-        UNISTYLE_PRECISION_BF16 => Ok(Precision::Bf16),
-        _ => fail(
-            UNISTYLE_ERR_INVALID,
-            format!("{what} is {code}: use UNISTYLE_PRECISION_F32 (0) or UNISTYLE_PRECISION_BF16 (1)"),
-        ),
-    }
-}
 
 /// Progress callback: `fraction` in 0..1; return non-zero to cancel.
 pub type ProgressFn = unsafe extern "C" fn(fraction: f32, user_data: *mut c_void) -> c_int;
@@ -52,8 +43,53 @@ pub struct UnistyleStylizeOptions {
     pub progress: Option<ProgressFn>,
     pub progress_user_data: *mut c_void,
     pub job: *const UnistyleJob,
-    /// `UNISTYLE_PRECISION_F32` (default) or `UNISTYLE_PRECISION_BF16` (growth 2).
+    // Version 2 (issue 17): the modes beyond plain WCT.
+    /// Non-zero: swap content patches for style patches at the coarsest level (no masks).
+    pub patch_swap: c_int,
+    /// `UNISTYLE_TRANSFORM_WCT` (0, default) or `UNISTYLE_TRANSFORM_OST` (1).
+    pub transform: c_int,
+    /// Random variation strength 0..1 (0 = plain output).
+    pub variation: f32,
+    /// Scale the style images are taken at, 0.125..8 (default 1 = as given).
+    pub stroke_scale: f32,
+    /// Seed of the variation: the same seed gives bit-identical output.
+    pub seed: u64,
+    /// Non-zero: photo mode (edge-preserving smoothing guided by the input).
+    pub photo: c_int,
+    // Version 3: arithmetic precision.
+    /// `UNISTYLE_PRECISION_F32` (0, default) or `UNISTYLE_PRECISION_BF16` (1).
     pub precision: c_int,
+}
+
+/// `transform` value: whitening and colouring (the default).
+pub const UNISTYLE_TRANSFORM_WCT: c_int = 0;
+/// `transform` value: optimal-transport colouring.
+pub const UNISTYLE_TRANSFORM_OST: c_int = 1;
+
+impl UnistyleStylizeOptions {
+    /// The modes these options ask for, checked by the library's rule set.
+    pub(crate) fn modes(&self) -> Result<Modes, Fail> {
+        let transform = match self.transform {
+            UNISTYLE_TRANSFORM_WCT => TransformKind::Wct,
+            UNISTYLE_TRANSFORM_OST => TransformKind::Ost,
+            t => {
+                return fail(
+                    UNISTYLE_ERR_INVALID,
+                    format!("transform is {t}: use UNISTYLE_TRANSFORM_WCT (0) or UNISTYLE_TRANSFORM_OST (1)"),
+                )
+            }
+        };
+        let modes = Modes {
+            patch_swap: self.patch_swap != 0,
+            transform,
+            variation: self.variation as f64,
+            seed: self.seed,
+            stroke_scale: vec![self.stroke_scale as f64],
+            photo: self.photo != 0,
+        };
+        modes.validate_with_masks(self.mask_count as usize)?;
+        Ok(modes)
+    }
 }
 
 /// Options of `unistyle_texture`. Initialise with `unistyle_texture_options_init`.
@@ -78,7 +114,8 @@ pub struct UnistyleTextureOptions {
     pub job: *const UnistyleJob,
     /// Optional start image instead of noise (NULL = seeded uniform noise).
     pub init: *const UnistyleImage,
-    /// `UNISTYLE_PRECISION_F32` (default) or `UNISTYLE_PRECISION_BF16` (growth 2).
+    // Version 2: arithmetic precision.
+    /// `UNISTYLE_PRECISION_F32` (0, default) or `UNISTYLE_PRECISION_BF16` (1).
     pub precision: c_int,
 }
 
@@ -101,6 +138,12 @@ impl Default for UnistyleStylizeOptions {
             progress: None,
             progress_user_data: std::ptr::null_mut(),
             job: std::ptr::null(),
+            patch_swap: 0,
+            transform: UNISTYLE_TRANSFORM_WCT,
+            variation: 0.0,
+            stroke_scale: 1.0,
+            seed: 0,
+            photo: 0,
             precision: UNISTYLE_PRECISION_F32,
         }
     }
@@ -200,9 +243,108 @@ impl UnistyleStyleOptions {
     }
 }
 
+/// A broken rule, named by the C field it is about (`unistyle_stylize_options.feather`,
+/// `unistyle_texture_options.levels[1]`).
+pub(crate) fn field_fail(v: Violation, c_struct: &str) -> Fail {
+    let field = match v.param {
+        Param::Style => "style_count",
+        Param::Blend => "weights",
+        Param::Mask => "mask_count",
+        Param::StyleSize => "max_size",
+        p => p.key().strip_prefix("texture.").unwrap_or(p.key()),
+    };
+    let name = match (v.param, v.index) {
+        (Param::Levels, Some(i)) => format!("{c_struct}.{field}[{i}]"),
+        _ => format!("{c_struct}.{field}"),
+    };
+    Fail(UNISTYLE_ERR_INVALID, format!("{name}: {}", v.reason))
+}
+
+/// The counts, weights and levels of either option struct as the rules see them.
+///
+/// # Safety
+/// `weights` and `levels` must be NULL or valid for their counts.
+unsafe fn raw_common(kind: JobKind, style_count: u32, weights: *const f32, mask_count: u32, level_count: u32, levels: *const u32) -> Result<RawParams, Fail> {
+    // SAFETY: forwarded from the caller.
+    let weights = (!weights.is_null()).then(|| unsafe { array(weights, style_count, "weights") }).transpose()?;
+    // SAFETY: forwarded from the caller.
+    let levels = unsafe { array(levels, level_count, "levels")? };
+    Ok(RawParams {
+        kind,
+        styles: style_count as usize,
+        masks: mask_count as usize,
+        blend: weights.map(|w| w.iter().map(|&x| f64::from(x)).collect()),
+        levels: (!levels.is_empty()).then(|| levels.iter().map(|&l| i128::from(l)).collect()),
+        ..RawParams::default()
+    })
+}
+
+impl UnistyleStylizeOptions {
+    /// Every rule on these options, before any pixel is read; a broken rule is named by its
+    /// field.
+    ///
+    /// # Safety
+    /// `weights` and `levels` must be NULL or valid for their counts.
+    pub(crate) unsafe fn check_rules(&self) -> Result<(), Fail> {
+        // SAFETY: forwarded from the caller.
+        let raw = unsafe { raw_common(JobKind::Stylize, self.style_count, self.weights, self.mask_count, self.level_count, self.levels)? };
+        let raw = RawParams {
+            alpha: Some(f64::from(self.alpha)),
+            feather: Some(f64::from(self.feather)),
+            foreground_only: Some(self.foreground_only != 0),
+            ..raw
+        };
+        raw.check().map_err(|v| field_fail(v, Self::C_NAME))?;
+        self.precision().map(|_| ())
+    }
+
+    /// The precision these options ask for, named by its field when out of range.
+    pub(crate) fn precision(&self) -> Result<Precision, Fail> {
+        rules::precision_code(i128::from(self.precision)).map_err(|v| field_fail(v, Self::C_NAME))
+    }
+}
+
+impl UnistyleTextureOptions {
+    /// Every rule on these options, before any pixel is read; a broken rule is named by its
+    /// field.
+    ///
+    /// # Safety
+    /// `weights` and `levels` must be NULL or valid for their counts.
+    pub(crate) unsafe fn check_rules(&self) -> Result<(), Fail> {
+        // SAFETY: forwarded from the caller.
+        let raw = unsafe { raw_common(JobKind::Texture, self.style_count, self.weights, self.mask_count, self.level_count, self.levels)? };
+        let raw = RawParams {
+            feather: Some(f64::from(self.feather)),
+            seed: Some(i128::from(self.seed)),
+            iterations: Some(i128::from(self.iterations)),
+            ..raw
+        };
+        raw.check().map_err(|v| field_fail(v, Self::C_NAME))?;
+        self.precision().map(|_| ())
+    }
+
+    /// The precision these options ask for, named by its field when out of range.
+    pub(crate) fn precision(&self) -> Result<Precision, Fail> {
+        rules::precision_code(i128::from(self.precision)).map_err(|v| field_fail(v, Self::C_NAME))
+    }
+}
+
+impl UnistyleStyleOptions {
+    /// The style size rule (0 = full size), named by the field.
+    pub(crate) fn check_rules(&self) -> Result<(), Fail> {
+        if self.max_size > 0 {
+            rules::int_in(Param::StyleSize, i128::from(self.max_size), 1, rules::MAX_STYLE_SIZE as i128)
+                .map_err(|v| field_fail(v, Self::C_NAME))?;
+        }
+        Ok(())
+    }
+}
+
 /// The styles, weights, masks and levels common to both option structs.
 pub(crate) struct Common<'a> {
     pub styles: Vec<&'a EncodedStyle>,
+    /// The style images, for modes that encode the styles again.
+    pub sources: Vec<&'a Picture>,
     pub weights: Vec<f64>,
     pub masks: Vec<Mask>,
     pub levels: Option<Vec<usize>>,
@@ -236,12 +378,11 @@ pub(crate) unsafe fn read_common<'a>(
     level_count: u32,
     levels: *const u32,
 ) -> Result<Common<'a>, Fail> {
-    if style_count == 0 {
-        return fail(UNISTYLE_ERR_INVALID, "style_count is 0: at least one style is needed");
-    }
+    // The counts were checked by the rules (`check_rules`) before any pixel was read.
     // SAFETY: forwarded from the caller.
     let style_ptrs = unsafe { array(styles, style_count, "styles")? };
     let mut out_styles = Vec::with_capacity(style_ptrs.len());
+    let mut sources = Vec::with_capacity(style_ptrs.len());
     for (i, &p) in style_ptrs.iter().enumerate() {
         // SAFETY: handles come from unistyle_style_create_*; NULL is checked.
         let Some(s) = (unsafe { p.as_ref() }) else {
@@ -251,6 +392,7 @@ pub(crate) unsafe fn read_common<'a>(
             return fail(UNISTYLE_ERR_INVALID, format!("styles[{i}] was created with another context"));
         }
         out_styles.push(&s.style);
+        sources.push(&s.source);
     }
     // SAFETY: forwarded from the caller.
     let weights: Vec<f64> = if weights.is_null() {
@@ -271,6 +413,7 @@ pub(crate) unsafe fn read_common<'a>(
     let levels = (!levels.is_empty()).then(|| levels.iter().map(|&l| l as usize).collect());
     Ok(Common {
         styles: out_styles,
+        sources,
         weights,
         masks: out_masks,
         levels,

@@ -10,7 +10,7 @@ use candle_core::{DType, Device, Tensor};
 use unistyle::model::architecture::{encoder_flops, level_flops};
 use unistyle::{image_io, EncodedStyle, Error, Result, Silent, Stylizer};
 
-use super::args::{load_model, parse_levels};
+use super::args::{load_model, parse_levels, precision_flag};
 use super::ModelArgs;
 
 #[derive(Debug, clap::Args)]
@@ -75,6 +75,7 @@ fn content_path(images: &Path, size: usize) -> PathBuf {
 /// Times one size in this process; prints a JSON line.
 fn run_one(a: &BenchArgs, images: &Path, size: usize) -> Result<()> {
     let levels = parse_levels(&a.levels)?;
+    let precision = precision_flag(&a.model)?.unwrap_or_default();
     let model = load_model(&a.model)?;
     let levels = levels.unwrap_or_else(|| model.levels());
     let path = content_path(images, size);
@@ -95,7 +96,7 @@ fn run_one(a: &BenchArgs, images: &Path, size: usize) -> Result<()> {
             .levels(levels.clone())
             .alpha(0.6)
             .tile_size(a.model.tile_size)
-            .precision(a.model.precision.unwrap_or_default())
+            .precision(precision)
             .build()?;
         let (_, times) = st.run_timed(&content, &mut Silent)?;
         runs.push((t0.elapsed().as_secs_f64(), style_s, times));
@@ -155,6 +156,7 @@ pub fn run(a: BenchArgs) -> Result<()> {
         .split(',')
         .map(|s| s.trim().parse::<usize>().map_err(|_| Error::param("--sizes", format!("'{s}' is not a size"))))
         .collect::<Result<_>>()?;
+    let precision = precision_flag(&a.model)?;
     let device = unistyle::device::parse_device(&a.model.device)?;
     let rate = matmul_rate(&device)?;
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -173,7 +175,7 @@ pub fn run(a: BenchArgs) -> Result<()> {
         if let Some(w) = &a.model.weights {
             cmd.arg("--weights").arg(w);
         }
-        if let Some(p) = a.model.precision {
+        if let Some(p) = precision {
             cmd.args(["--precision", p.name()]);
         }
         let out = cmd.output().map_err(|e| Error::param("bench", e.to_string()))?;

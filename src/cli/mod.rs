@@ -33,11 +33,11 @@ pub struct ModelArgs {
     #[arg(long, short)]
     pub quiet: bool,
     /// Largest tile edge processed at once (larger images are tiled; bounds memory).
-    #[arg(long, value_name = "PX", default_value_t = unistyle::pipeline::tiling::DEFAULT_TILE)]
+    #[arg(long, value_name = "PX", default_value_t = unistyle::pipeline::DEFAULT_TILE)]
     pub tile_size: usize,
     /// Arithmetic precision: f32 (default), or bf16 (bf16 products, f32 accumulation; faster where the CPU has avx512_bf16). Replaces a preset's precision.
     #[arg(long, value_name = "f32|bf16")]
-    pub precision: Option<unistyle::model::Precision>,
+    pub precision: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -8,7 +8,7 @@ use unistyle::preset::{scan_dir, SearchPath};
 use unistyle::style_cache::CACHE_DIR_NAME;
 use unistyle::{image_io, Error, PresetKind, Progress, Result, StyleCache, StyleEncoder};
 
-use super::args::{check_model_args, check_output_not_input, load_model, CacheArgs};
+use super::args::{check_model_args, check_output_not_input, load_model, precision_flag, CacheArgs};
 use super::progress_bar::Bar;
 use super::ModelArgs;
 
@@ -60,6 +60,7 @@ pub fn run(a: RenderArgs) -> Result<()> {
         check_output_not_input(out, &inputs)?;
     }
     check_model_args(&a.model)?;
+    let precision = precision_flag(&a.model)?;
     let model = load_model(&a.model)?;
     for p in &presets {
         p.settings.levels_for(&model).map_err(|e| Error::Preset {
@@ -90,7 +91,14 @@ pub fn run(a: RenderArgs) -> Result<()> {
         let prepared = p.settings.prepare(&mut encoder);
         a.cache.report(&mut encoder);
         let prepared = prepared.map_err(in_preset)?;
-        let texture = p.settings.texture(&model, &prepared).and_then(|b| b.build()).map_err(in_preset)?;
+        let texture = p
+            .settings
+            .texture(&model, &prepared)
+            .and_then(|b| match precision {
+                Some(pr) => b.precision(pr).build(),
+                None => b.build(),
+            })
+            .map_err(in_preset)?;
         let mut sub = |f: f32| bar.report((i as f32 + f) / total);
         let picture = texture.run(&mut sub)?;
         image_io::save_picture(&picture, out)?;

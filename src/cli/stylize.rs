@@ -2,9 +2,13 @@
 
 use std::path::PathBuf;
 
-use unistyle::{image_io, Error, Result, StyleEncoder};
+use unistyle::pipeline::parse_transform;
+use unistyle::{image_io, JobKind, Result, StyleEncoder};
 
-use super::args::{check_model_args, check_output_not_input, flagify, load_model, parse_level_alpha, parse_levels, PresetArgs, StyleArgs};
+use super::args::{
+    check_modes, check_output_not_input, check_rules, load_model, parse_floats, parse_level_alpha, parse_levels, precision_flag, PresetArgs,
+    StyleArgs,
+};
 use super::progress_bar::Bar;
 use super::ModelArgs;
 
@@ -37,6 +41,27 @@ pub struct StylizeArgs {
     /// Stylize only inside the masks; keep the original pixels outside.
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
     pub foreground_only: Option<bool>,
+    /// Swap each content patch for the best-matching style patch at the coarsest level
+    /// (keeps brush strokes and motifs; no masks).
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
+    pub patch_swap: Option<bool>,
+    /// Feature transform: wct (whitening and colouring) or ost (optimal transport, moves the
+    /// content the least) [default: wct].
+    #[arg(long, value_name = "wct|ost")]
+    pub transform: Option<String>,
+    /// Random variation strength 0..1 (0 = plain output); see --seed [default: 0].
+    #[arg(long, value_name = "STRENGTH")]
+    pub variation: Option<f64>,
+    /// Seed of the variation: the same seed gives bit-identical output [default: 0].
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Take the style at this scale (2 = strokes twice as large); several comma-separated
+    /// scales are mixed, e.g. 0.5,1 [default: 1].
+    #[arg(long, value_name = "F")]
+    pub stroke_scale: Option<String>,
+    /// Photo mode: edge-preserving smoothing guided by the content, so a photo stays a photo.
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
+    pub photo: Option<bool>,
     /// Downscale the content so its longer side is at most N pixels.
     #[arg(long, value_name = "N")]
     pub max_size: Option<usize>,
@@ -71,19 +96,34 @@ pub fn run(a: StylizeArgs) -> Result<()> {
     if a.foreground_only.is_some() {
         settings.foreground_only = a.foreground_only;
     }
-    if a.model.precision.is_some() {
-        settings.precision = a.model.precision;
+    if a.patch_swap.is_some() {
+        settings.patch_swap = a.patch_swap;
     }
-    settings.validate().map_err(flagify)?;
-    check_model_args(&a.model)?;
+    if let Some(t) = &a.transform {
+        settings.transform = Some(parse_transform("--transform", t)?);
+    }
+    if a.variation.is_some() {
+        settings.variation = a.variation;
+    }
+    if a.seed.is_some() {
+        settings.seed = a.seed;
+    }
+    if let Some(s) = &a.stroke_scale {
+        settings.stroke_scale = Some(parse_floats("--stroke-scale", s)?);
+    }
+    if a.photo.is_some() {
+        settings.photo = a.photo;
+    }
+    if let Some(p) = precision_flag(&a.model)? {
+        settings.precision = Some(p);
+    }
+    check_rules(&settings, JobKind::Stylize, &a.model, a.max_size)?;
+    check_modes(&settings)?;
     image_io::check_output(&a.out)?;
     let mut inputs = vec![a.content.as_path()];
     inputs.extend(settings.styles.iter().chain(&settings.masks).map(|p| p.as_path()));
     inputs.extend(a.preset.preset.as_deref());
     check_output_not_input(&a.out, &inputs)?;
-    if a.max_size == Some(0) {
-        return Err(Error::param("--max-size", "must be at least 1"));
-    }
 
     let mut content = image_io::load_picture(&a.content, "content image")?;
     if let Some(m) = a.max_size {

@@ -9,7 +9,7 @@
 //!
 //! The pool keeps at most [`MAX_KEPT`] buffers; a request that no kept buffer fits replaces
 //! the largest one that is too small, so what it holds follows the sizes in use rather than
-//! every size ever seen. [`BufferPool::clear`] gives everything back.
+//! every size ever seen; dropping the model gives everything back.
 
 use std::ops::{Deref, DerefMut};
 use std::sync::Mutex;
@@ -39,6 +39,7 @@ pub struct Buffer<'p> {
 }
 
 impl BufferPool {
+    #[cfg(test)]
     pub fn new() -> Self {
         Self::default()
     }
@@ -89,11 +90,13 @@ impl BufferPool {
     }
 
     /// Floats currently kept for reuse (not counting buffers on loan).
+    #[cfg(test)]
     pub fn kept(&self) -> usize {
         self.lock().iter().map(Vec::len).sum()
     }
 
     /// Gives every kept buffer back to the allocator.
+    #[cfg(test)]
     pub fn clear(&self) {
         self.lock().clear();
     }

@@ -37,8 +37,8 @@ pub(crate) struct Pass<'p> {
 }
 
 impl<'p> Pass<'p> {
-    /// Runs `layers` on contiguous `[n, c, h, w]` values `input`; `tap(level, planes)` sees the
-    /// activations at every tap. Returns the last activations (a copy of `input` when
+    /// Runs `layers` on contiguous `[n, c, h, w]` values `input`; `tap(k, planes)` sees the
+    /// activations at the k-th tap (1-based: `layers` starting at level 1, the level). Returns the last activations (a copy of `input` when
     /// `layers` is empty).
     pub fn run<'a>(
         &self,
@@ -54,6 +54,8 @@ impl<'p> Pass<'p> {
             )));
         }
         let mut cur: Option<Planes<'p>> = None;
+        // Taps are numbered from 1 in the order met (the encoder's levels).
+        let mut taps = 0;
         for layer in layers {
             let (src, (c, h, w)) = match &cur {
                 Some(p) => (&p.buf[..], (p.c, p.h, p.w)),
@@ -112,12 +114,13 @@ impl<'p> Pass<'p> {
                         w: 2 * w,
                     }
                 }
-                Layer::Tap(level) => {
+                Layer::Tap => {
+                    taps += 1;
                     if cur.is_none() {
                         cur = Some(self.copy(input, (n, c, h, w))?);
                     }
                     if let Some(p) = &cur {
-                        tap(*level, p)?;
+                        tap(taps, p)?;
                     }
                     continue;
                 }

@@ -25,10 +25,6 @@ impl Decoder {
         })
     }
 
-    pub fn level(&self) -> usize {
-        self.level
-    }
-
     /// Decodes `[1, C, h, w]` features to `[1, 3, height, width]`: the upsampled output is
     /// at least the original size (ceil-mode pooling) and is cropped back to it.
     pub fn forward(
@@ -70,7 +66,7 @@ impl Decoder {
         width: usize,
         pass: Pass,
     ) -> Result<Tensor> {
-        if !features.device().is_cpu()
+        if !crate::device::cpu_kernels(features.device())
             || features.dtype() != DType::F32
             || !cpu_pass::supports(self.layers.iter())
         {

@@ -36,18 +36,9 @@ impl Encoder {
         self.segments.len()
     }
 
-    /// Encodes `[1, 3, H, W]` RGB in 0..1 and returns the features of levels `1..=upto`
-    /// (index `k-1` holds `relu{k}_1`, `[1, C_k, h_k, w_k]`).
-    pub fn forward(
-        &self,
-        image: &Tensor,
-        upto: usize,
-        border: Border,
-    ) -> candle_core::Result<Vec<Tensor>> {
-        self.forward_from(self.preprocess.forward(image)?, upto, border)
-    }
-
-    /// As [`Self::forward`], keeping only the taps `keep` selects (the others are `None`);
+    /// Encodes `[1, 3, H, W]` RGB in 0..1 to the features of levels `1..=upto` (index `k-1`
+    /// holds `relu{k}_1`, `[1, C_k, h_k, w_k]`), keeping only the taps `keep` selects (the
+    /// others are `None`);
     /// on the CPU the trunk runs over `pass`'s pooled buffers at its precision.
     pub(crate) fn taps(
         &self,
@@ -59,7 +50,7 @@ impl Encoder {
         let x = self.preprocess.forward(image)?;
         let layers = || self.segments.iter().take(upto).flatten();
         if upto == 0
-            || !x.device().is_cpu()
+            || !crate::device::cpu_kernels(x.device())
             || x.dtype() != DType::F32
             || !cpu_pass::supports(layers())
         {
@@ -102,7 +93,7 @@ impl Encoder {
         for segment in self.segments.iter().take(upto) {
             for layer in segment {
                 x = run_layer(layer, &x, border)?;
-                if let Layer::Tap(_) = layer {
+                if let Layer::Tap = layer {
                     taps.push(x.clone());
                 }
             }

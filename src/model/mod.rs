@@ -2,15 +2,19 @@
 //! from one `wct-vgg19/1` safetensors file (see `weights/README.md`).
 
 pub mod architecture;
-pub mod buffers;
+pub(crate) mod buffers;
 mod conv_cpu;
 mod cpu_pass;
-pub mod decoder;
-pub mod encoder;
+mod decoder;
+mod encoder;
+#[cfg(feature = "bench-internals")]
+#[doc(hidden)]
 pub mod layers;
-pub mod pad;
-pub mod precision;
-pub mod resample;
+#[cfg(not(feature = "bench-internals"))]
+mod layers;
+mod pad;
+mod precision;
+mod resample;
 pub mod weights;
 
 use std::collections::BTreeMap;
@@ -21,8 +25,8 @@ use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 
 pub use architecture::{CHANNELS, MAX_LEVEL};
-pub use decoder::Decoder;
-pub use encoder::Encoder;
+use decoder::Decoder;
+use encoder::Encoder;
 pub use pad::Border;
 pub use precision::Precision;
 pub use weights::{WeightsFile, FORMAT};
@@ -76,6 +80,7 @@ impl Model {
         })
     }
 
+    /// The device the networks live on.
     pub fn device(&self) -> &Device {
         &self.device
     }
@@ -110,11 +115,6 @@ impl Model {
                     .join(","),
             })
         }
-    }
-
-    /// The activation buffers this model keeps between runs (see [`buffers`]).
-    pub fn buffers(&self) -> &BufferPool {
-        &self.pool
     }
 
     fn pass(&self, border: Border, precision: Precision) -> Pass<'_> {

@@ -9,8 +9,11 @@ use crate::image_io::{decode_file, DecodeLimits};
 /// A grayscale mask with values in 0..1; > 0.5 is inside.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Mask {
+    /// Width in pixels.
     pub width: usize,
+    /// Height in pixels.
     pub height: usize,
+    /// Row-major values, `width × height`, 0..1 (> 0.5 is inside).
     pub data: Vec<f32>,
 }
 

@@ -1,17 +1,25 @@
 //! From pictures to pictures: style encoding, the multi-level stylization pipeline with its
 //! spatial controls, and texture synthesis.
 
-pub mod colour;
-pub mod mask;
-pub mod preview;
+pub(crate) mod colour;
+mod mask;
+mod modes;
+mod patch_swap;
+mod photo;
+mod preview;
 mod regions;
-pub mod style;
-pub mod stylize;
-pub mod texture;
-pub mod tiling;
+mod stroke_scale;
+mod style;
+pub(crate) mod stylize;
+pub(crate) mod texture;
+pub(crate) mod tiling;
 
+pub use colour::{lab_to_srgb, srgb_to_lab};
 pub use mask::Mask;
+pub use modes::{parse_transform, Modes, TransformKind};
+pub use preview::area_downsample;
 pub use regions::MIN_REGION_PIXELS;
-pub use style::EncodedStyle;
-pub use stylize::{place_styles, StageTimes, StyleMix, Stylizer, StylizerBuilder};
-pub use texture::{Texture, TextureBuilder};
+pub use style::{EncodedStyle, StyleEncoding};
+pub use stylize::{place_styles, StageTimes, StyleMix, Stylizer, StylizerBuilder, MIN_TILE};
+pub use texture::{uniform_noise, Texture, TextureBuilder, MAX_TEXTURE_SIDE};
+pub use tiling::DEFAULT_TILE;

@@ -53,6 +53,7 @@ impl Stylizer<'_> {
             foreground_only: self.foreground_only,
             preserve_color: self.preserve_color,
             tile: self.tile,
+            modes: self.modes.clone(),
             precision: self.precision,
         };
         preview.run(&small, progress)

@@ -17,7 +17,8 @@ use candle_core::{DType, Device, Tensor};
 use super::mask::Mask;
 use super::stylize::Stylizer;
 use crate::error::Result;
-use crate::transform::{Accumulator, Affine, WeightedStyle};
+use crate::transform::perturbation::derive_seed;
+use crate::transform::{Accumulator, Affine, MapOptions, Stats, WeightedStyle};
 
 /// Below this many pixels a region's own covariance is too degenerate to whiten with.
 pub const MIN_REGION_PIXELS: usize = 16;
@@ -93,6 +94,8 @@ pub(crate) struct LevelRegions<'s, 'a> {
     groups: Vec<Accumulator>,
     whole: Option<Accumulator>,
     affines: Vec<Option<Affine>>,
+    /// The content statistics each group's transform was built from.
+    stats: Vec<Option<Stats>>,
 }
 
 impl<'s, 'a> LevelRegions<'s, 'a> {
@@ -138,6 +141,7 @@ impl<'s, 'a> LevelRegions<'s, 'a> {
             membership,
             soft,
             affines: Vec::new(),
+            stats: Vec::new(),
         }
     }
 
@@ -188,10 +192,12 @@ impl<'s, 'a> LevelRegions<'s, 'a> {
             _ => None,
         };
         let mut affines = Vec::with_capacity(self.groups.len());
+        let mut kept = Vec::with_capacity(self.groups.len());
         for (g, acc) in self.groups.iter().enumerate() {
             let used = self.soft.is_some() || acc.count() > 0;
             if !used {
                 affines.push(None);
+                kept.push(None);
                 continue;
             }
             let stats = match &whole {
@@ -205,10 +211,22 @@ impl<'s, 'a> LevelRegions<'s, 'a> {
                     weight: *w,
                 })
                 .collect();
-            affines.push(Some(Affine::whiten_colour(&stats, &mix, self.st.alpha_at(self.level), device)?));
+            let m = &self.st.modes;
+            // The variation perturbs the coarsest level only: the finer levels then refine the
+            // perturbed arrangement instead of scrambling fine texture into noise.
+            let variation = if self.level == self.st.levels[0] { m.variation } else { 0.0 };
+            let options = MapOptions { kind: m.transform, variation, seed: derive_seed(m.seed, self.level, g) };
+            affines.push(Some(Affine::new(&stats, &mix, self.st.alpha_at(self.level), &options, device)?));
+            kept.push(Some(stats));
         }
         self.affines = affines;
+        self.stats = kept;
         Ok(())
+    }
+
+    /// The content statistics of the whole image (group 0 without masks).
+    pub fn content_stats(&self) -> Option<&Stats> {
+        self.stats.first().and_then(|s| s.as_ref())
     }
 
     /// Transforms and alpha-blends `features` (`[C, r.w·r.h]`, f32) covering rectangle `r`;

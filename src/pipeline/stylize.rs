@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 
 use super::colour::keep_content_colour;
 use super::mask::Mask;
+use super::modes::Modes;
+use super::photo::photo_smooth;
 use super::regions::{LevelRegions, Rect, RegionPlan};
 use super::style::EncodedStyle;
 use super::tiling::{extract, paste, scale, Tile, TilePlan, DEFAULT_TILE};
@@ -15,9 +17,10 @@ use crate::error::{Error, Result};
 use crate::image_io::Picture;
 use crate::model::{Border, Model, Precision};
 use crate::progress::{step, Progress};
+use crate::rules;
 
 /// Smallest tile edge accepted by [`StylizerBuilder::tile_size`].
-pub const MIN_TILE: usize = 16;
+pub use crate::rules::MIN_TILE;
 
 /// Wall time spent in each stage of a run (device-synchronised).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -69,6 +72,8 @@ pub struct Stylizer<'a> {
     pub(crate) foreground_only: bool,
     pub(crate) preserve_color: bool,
     pub(crate) tile: usize,
+    /// Patch swap, transform kind, variation, photo mode (stroke scale is the styles' part).
+    pub(crate) modes: Modes,
     pub(crate) precision: Precision,
 }
 
@@ -86,10 +91,12 @@ pub struct StylizerBuilder<'a> {
     foreground_only: bool,
     preserve_color: bool,
     tile: usize,
+    modes: Modes,
     precision: Precision,
 }
 
 impl<'a> Stylizer<'a> {
+    /// Starts describing a stylization with `model`; [`StylizerBuilder::build`] checks it.
     pub fn builder(model: &'a Model) -> StylizerBuilder<'a> {
         StylizerBuilder {
             model,
@@ -103,6 +110,7 @@ impl<'a> Stylizer<'a> {
             foreground_only: false,
             preserve_color: false,
             tile: DEFAULT_TILE,
+            modes: Modes::default(),
             precision: Precision::F32,
         }
     }
@@ -153,6 +161,9 @@ impl<'a> Stylizer<'a> {
             }
         }
         let mut x = x.expect("at least one level runs");
+        if self.modes.photo {
+            photo_smooth(&mut x.rgb, &content.rgb, x.width, x.height);
+        }
         if self.preserve_color {
             keep_content_colour(&mut x.rgb, &content.rgb);
         }
@@ -226,6 +237,7 @@ impl<'a> Stylizer<'a> {
                 progress(0.5 * (i + 1) as f32 / count)?;
             }
             let mut regions = regions.expect("at least one tile");
+            let swap_here = self.modes.patch_swap && level == self.levels[0];
             clock.time(&clock.transform, dev, || regions.finish(dev))?;
             // Pass 2: transform and decode (a single tile reuses its features).
             for (i, t) in tiles.tiles.iter().enumerate() {
@@ -236,7 +248,13 @@ impl<'a> Stylizer<'a> {
                         (f, fw, fh)
                     }
                 };
-                let mixed = clock.time(&clock.transform, dev, || regions.apply(&f, ext_rect(t, fw, fh)))?;
+                let mixed = clock.time(&clock.transform, dev, || {
+                    if swap_here {
+                        super::patch_swap::swap(self, level, regions.content_stats(), &f, fw, fh)
+                    } else {
+                        regions.apply(&f, ext_rect(t, fw, fh))
+                    }
+                })?;
                 decode(t, mixed, fw, fh)?;
                 progress(0.5 + 0.5 * (i + 1) as f32 / count)?;
             }
@@ -337,47 +355,34 @@ impl<'a> StylizerBuilder<'a> {
         self
     }
 
+    /// The modes beyond plain WCT (patch swap, transform kind, variation and seed, photo
+    /// mode); their stroke scale is applied when the styles are encoded
+    /// ([`super::style::StyleEncoding`]) and only checked here.
+    pub fn modes(mut self, modes: Modes) -> Self {
+        self.modes = modes;
+        self
+    }
+
     /// Checks every parameter against the model and the styles.
     pub fn build(self) -> Result<Stylizer<'a>> {
         let mut levels = self.levels.unwrap_or_else(|| self.model.levels());
-        if levels.is_empty() {
-            return Err(Error::param("levels", "at least one level is needed"));
-        }
-        levels.sort_unstable_by(|a, b| b.cmp(a));
-        if levels.windows(2).any(|w| w[0] == w[1]) {
-            return Err(Error::param("levels", "a level is listed twice"));
-        }
+        let given: Vec<i128> = levels.iter().map(|&l| l as i128).collect();
+        rules::levels(&given)?;
         for &l in &levels {
             self.model.check_level(l)?;
         }
-        Error::check_range("alpha", self.alpha, 0.0, 1.0)?;
+        levels.sort_unstable_by(|a, b| b.cmp(a));
+        rules::alpha(self.alpha)?;
+        let level_alpha: Vec<(i128, f64)> = self.level_alpha.iter().map(|&(l, a)| (l as i128, a)).collect();
+        rules::level_alphas(&level_alpha, Some(&given))?;
         let mut alpha: BTreeMap<usize, f64> = levels.iter().map(|&l| (l, self.alpha)).collect();
-        for (l, a) in self.level_alpha {
-            Error::check_range(&format!("alpha at level {l}"), a, 0.0, 1.0)?;
-            match alpha.get_mut(&l) {
-                Some(v) => *v = a,
-                None => {
-                    return Err(Error::param(
-                        "level alpha",
-                        format!("level {l} is not among the levels being run"),
-                    ))
-                }
-            }
-        }
-        Error::check_range("feather", self.feather as f64, 0.0, 10_000.0)?;
-        if self.tile < MIN_TILE {
-            return Err(Error::param("tile size", format!("must be at least {MIN_TILE} pixels, got {}", self.tile)));
-        }
-        if self.regions.is_empty() {
-            if self.feather > 0.0 || self.foreground_only {
-                return Err(Error::param("mask", "feather and foreground-only need at least one mask"));
-            }
-        } else if self.foreground_only && !self.styles.is_empty() {
-            return Err(Error::param(
-                "foreground-only",
-                "every style needs its own mask (the area outside the masks keeps the original pixels)",
-            ));
-        }
+        alpha.extend(self.level_alpha.iter().copied());
+        let regions = self.regions.len();
+        rules::feather(self.feather as f64, regions)?;
+        // The styles outside the regions count as one more "style" that has no mask.
+        rules::foreground_only(self.foreground_only, regions, regions + usize::from(!self.styles.is_empty()))?;
+        rules::tile_size(self.tile as i128)?;
+        self.modes.validate_with_masks(regions)?;
         let mut masks = Vec::with_capacity(self.regions.len());
         let mut groups = Vec::with_capacity(self.regions.len() + 1);
         for (i, (mask, mix)) in self.regions.into_iter().enumerate() {
@@ -400,6 +405,20 @@ impl<'a> StylizerBuilder<'a> {
                 }
             }
         }
+        if self.modes.patch_swap {
+            for (g, mix) in groups.iter().enumerate() {
+                if let Some(i) = mix.iter().position(|(s, _)| s.features(levels[0]).is_none()) {
+                    return Err(Error::param(
+                        "patch_swap",
+                        format!(
+                            "style {} was encoded without its level-{} feature maps (encode it with patch swap on)",
+                            g + i + 1,
+                            levels[0]
+                        ),
+                    ));
+                }
+            }
+        }
         Ok(Stylizer {
             model: self.model,
             groups,
@@ -411,6 +430,7 @@ impl<'a> StylizerBuilder<'a> {
             foreground_only: self.foreground_only,
             preserve_color: self.preserve_color,
             tile: self.tile,
+            modes: self.modes,
             precision: self.precision,
         })
     }
@@ -429,23 +449,14 @@ pub fn place_styles<S: Copy, M>(
     masks: Vec<M>,
 ) -> Result<(Vec<(M, Vec<(S, f64)>)>, Vec<(S, f64)>)> {
     let (n, m) = (styles.len(), masks.len());
-    if n == 0 {
-        return Err(Error::param("style", "at least one style is needed"));
-    }
+    rules::styles(n)?;
     if let Some(w) = weights {
-        if w.len() != n {
-            return Err(Error::param("blend", format!("{} weights for {n} styles", w.len())));
-        }
-        if m > 0 {
-            return Err(Error::param("blend", "blends styles globally; with masks each region has its own style"));
-        }
+        rules::blend_count(w.len(), n, m)?;
     }
+    rules::masks(m, n, false)?;
     if m == 0 {
         let w = weights.map_or_else(|| vec![1.0; n], |w| w.to_vec());
         return Ok((vec![], styles.iter().copied().zip(w).collect()));
-    }
-    if m + 1 != n && m != n {
-        return Err(Error::param("mask", format!("{n} styles need {} or {n} masks, got {m}", n - 1)));
     }
     let regions = masks.into_iter().zip(styles).map(|(mask, s)| (mask, vec![(*s, 1.0)])).collect();
     let rest = if m + 1 == n { vec![(styles[n - 1], 1.0)] } else { vec![] };
@@ -454,23 +465,12 @@ pub fn place_styles<S: Copy, M>(
 
 /// Checks weights (finite, ≥ 0, positive sum) and scales them to sum to 1.
 pub(crate) fn normalise_weights<T>(items: Vec<(T, f64)>) -> Result<Vec<(T, f64)>> {
-    if items.is_empty() {
-        return Err(Error::param("style", "at least one style is needed"));
-    }
-    for (i, (_, w)) in items.iter().enumerate() {
-        if !w.is_finite() || *w < 0.0 {
-            return Err(Error::param(
-                "blend",
-                format!("weight {} is {w}; weights must be finite and ≥ 0", i + 1),
-            ));
-        }
-    }
+    rules::styles(items.len())?;
+    let weights: Vec<f64> = items.iter().map(|(_, w)| *w).collect();
+    rules::blend_values(&weights)?;
     // Scaled by the largest first: huge finite weights would otherwise sum to infinity
     // and all normalise to 0.
-    let max = items.iter().map(|(_, w)| *w).fold(0.0, f64::max);
-    if max <= 0.0 {
-        return Err(Error::param("blend", "the weights sum to 0"));
-    }
+    let max = weights.iter().copied().fold(0.0, f64::max);
     let sum: f64 = items.iter().map(|(_, w)| w / max).sum();
     Ok(items.into_iter().map(|(t, w)| (t, w / max / sum)).collect())
 }

@@ -1,5 +1,5 @@
 //! The preset file as written: serde structs that refuse unknown keys and keep the span of
-//! every value, so that [`super::load`] can name the line of whatever it refuses.
+//! every value, so that the loader can name the line of whatever it refuses.
 //! Integers are read as `i64` and range-checked afterwards, for uniform messages.
 
 use std::collections::BTreeMap;
@@ -28,6 +28,12 @@ pub const TOP_KEYS: &[&str] = &[
     "level_alpha",
     "preserve_color",
     "foreground_only",
+    "patch_swap",
+    "transform",
+    "variation",
+    "seed",
+    "stroke_scale",
+    "photo",
     "precision",
     "texture",
 ];
@@ -53,6 +59,12 @@ pub(crate) struct RawPreset {
     pub level_alpha: Option<Spanned<BTreeMap<String, Spanned<f64>>>>,
     pub preserve_color: Option<Spanned<bool>>,
     pub foreground_only: Option<Spanned<bool>>,
+    pub patch_swap: Option<Spanned<bool>>,
+    pub transform: Option<Spanned<String>>,
+    pub variation: Option<Spanned<f64>>,
+    pub seed: Option<Spanned<i64>>,
+    pub stroke_scale: Option<Spanned<Numbers>>,
+    pub photo: Option<Spanned<bool>>,
     pub precision: Option<Spanned<String>>,
     pub texture: Option<RawTexture>,
 }
@@ -92,5 +104,50 @@ impl<'de> Deserialize<'de> for Paths {
             }
         }
         d.deserialize_any(V)
+    }
+}
+
+/// One number or a list of numbers (integers read as floats).
+#[derive(Debug)]
+pub(crate) struct Numbers(pub Vec<f64>);
+
+impl<'de> Deserialize<'de> for Numbers {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Numbers;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a number or a list of numbers")
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Numbers, E> {
+                Ok(Numbers(vec![v]))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Numbers, E> {
+                Ok(Numbers(vec![v as f64]))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Numbers, E> {
+                Ok(Numbers(vec![v as f64]))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Numbers, A::Error> {
+                let mut v = Vec::new();
+                while let Some(x) = seq.next_element::<Number>()? {
+                    v.push(x.0);
+                }
+                Ok(Numbers(v))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// One number, integer or float.
+struct Number(f64);
+
+impl<'de> Deserialize<'de> for Number {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match Numbers::deserialize(d)?.0.as_slice() {
+            [v] => Ok(Number(*v)),
+            _ => Err(de::Error::custom("expected a number, found a list")),
+        }
     }
 }

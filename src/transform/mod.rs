@@ -6,23 +6,78 @@
 //! built in f64; the map (one matrix and one bias, alpha folded in) is applied in f32.
 
 pub(crate) mod host;
-pub mod stats;
+pub(crate) mod patch_swap;
+pub(crate) mod perturbation;
+mod stats;
+mod symmetric;
+mod transport;
 
 use candle_core::{DType, Device, Tensor};
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, MatMut, MatRef, Par};
 
-pub use stats::{Accumulator, Stats, EIGEN_EPS};
+pub(crate) use stats::Accumulator;
+pub use stats::{Stats, EIGEN_EPS};
 
 use crate::error::{Error, Result};
 
 /// Pixels per block of [`Affine::apply`]'s product.
 const APPLY_BLOCK: usize = 16384;
 
+/// How content features are mapped onto a style's statistics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TransformKind {
+    /// Whitening and colouring (the paper).
+    #[default]
+    Wct,
+    /// The optimal-transport map between the two Gaussians ([`transport`]).
+    Ost,
+}
+
+impl TransformKind {
+    /// Every kind, by the name the CLI, presets and C ABI use.
+    pub const NAMES: [(&'static str, TransformKind); 2] = [("wct", TransformKind::Wct), ("ost", TransformKind::Ost)];
+
+    /// The kind called `name` (`wct`, `ost`).
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::NAMES.iter().find(|(n, _)| *n == name).map(|&(_, k)| k)
+    }
+
+    pub fn name(self) -> &'static str {
+        Self::NAMES.iter().find(|(_, k)| *k == self).map_or("wct", |(n, _)| n)
+    }
+}
+
+/// What a feature map is: the transform kind and the perturbation of one transform.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct MapOptions {
+    pub kind: TransformKind,
+    /// Strength λ in 0..1 of the random rotation ([`perturbation`]); 0 = none.
+    pub variation: f64,
+    /// Seed of the rotation (already derived per level and region).
+    pub seed: u64,
+}
+
+/// The weighted sum of the styles' colouring matrices and of their means.
+fn mixed_colouring(styles: &[WeightedStyle]) -> (Mat<f64>, Vec<f64>) {
+    let c = styles[0].stats.channels();
+    let mut colouring = Mat::<f64>::zeros(c, c);
+    let mut mean = vec![0f64; c];
+    for s in styles {
+        colouring += s.stats.colouring() * faer::Scale(s.weight);
+        for (m, v) in mean.iter_mut().zip(&s.stats.mean) {
+            *m += s.weight * v;
+        }
+    }
+    (colouring, mean)
+}
+
 /// One style's share of a transform: its statistics and a (normalised) weight.
 #[derive(Debug, Clone, Copy)]
 pub struct WeightedStyle<'a> {
+    /// The style's feature statistics.
     pub stats: &'a Stats,
+    /// Its share of the colouring; the weights of a transform sum to 1.
     pub weight: f64,
 }
 
@@ -41,12 +96,20 @@ pub struct Affine {
 }
 
 impl Affine {
-    /// Builds the map for features on `device`. Degenerate statistics are defined: with no
-    /// usable content eigenvalue (flat region, one pixel) everything maps to the style mean.
-    pub fn whiten_colour(
+    /// Builds the plain WCT map for features on `device`. Degenerate statistics are defined:
+    /// with no usable content eigenvalue (flat region, one pixel) everything maps to the style
+    /// mean.
+    pub fn whiten_colour(content: &Stats, styles: &[WeightedStyle], alpha: f64, device: &Device) -> Result<Self> {
+        Self::new(content, styles, alpha, &MapOptions::default(), device)
+    }
+
+    /// Builds the map of `options` (WCT or optimal transport, optionally perturbed) from
+    /// `content` to the weighted styles, blended with the input by `alpha`.
+    pub fn new(
         content: &Stats,
         styles: &[WeightedStyle],
         alpha: f64,
+        options: &MapOptions,
         device: &Device,
     ) -> Result<Self> {
         let c = content.channels();
@@ -61,16 +124,27 @@ impl Affine {
                 ));
             }
         }
-        let whitening = content.whitening();
-        let mut colouring = Mat::<f64>::zeros(c, c);
-        let mut style_mean = vec![0f64; c];
-        for s in styles {
-            colouring += s.stats.colouring() * faer::Scale(s.weight);
-            for (m, v) in style_mean.iter_mut().zip(&s.stats.mean) {
-                *m += s.weight * v;
+        let (mut t, style_mean) = match options.kind {
+            TransformKind::Wct => {
+                let (colouring, mean) = mixed_colouring(styles);
+                (&colouring * content.whitening(), mean)
             }
+            TransformKind::Ost => transport::transport(content, styles)?,
+        };
+        if options.variation > 0.0 {
+            // Deep feature perturbation: a rotated whiten-colour map blended in by λ (for
+            // WCT exactly `Col ((1 − λ) I + λ Q) W`).
+            let (colouring, _) = mixed_colouring(styles);
+            let rotated = &colouring * perturbation::random_orthogonal(c, options.seed) * content.whitening();
+            t = rotated * faer::Scale(options.variation) + t * faer::Scale(1.0 - options.variation);
         }
-        let t = &colouring * &whitening;
+        Self::from_linear(&t, &content.mean, &style_mean, alpha, device)
+    }
+
+    /// The map `x ↦ α (T (x − m_from) + m_to) + (1 − α) x` for a linear part `T` built
+    /// elsewhere.
+    pub fn from_linear(t: &Mat<f64>, from_mean: &[f64], to_mean: &[f64], alpha: f64, device: &Device) -> Result<Self> {
+        let c = t.nrows();
         let matrix: Vec<f32> = (0..c * c)
             .map(|k| {
                 let (i, j) = (k / c, k % c);
@@ -79,24 +153,16 @@ impl Affine {
             .collect();
         let bias: Vec<f32> = (0..c)
             .map(|i| {
-                let tm: f64 = (0..c).map(|j| t[(i, j)] * content.mean[j]).sum();
-                (alpha * (style_mean[i] - tm)) as f32
+                let tm: f64 = (0..c).map(|j| t[(i, j)] * from_mean[j]).sum();
+                (alpha * (to_mean[i] - tm)) as f32
             })
             .collect();
-        let on_device = if device.is_cpu() {
+        let on_device = if crate::device::cpu_kernels(device) {
             None
         } else {
-            Some((
-                Tensor::from_slice(&matrix, (c, c), device)?,
-                Tensor::from_slice(&bias, (c, 1), device)?,
-            ))
+            Some((Tensor::from_slice(&matrix, (c, c), device)?, Tensor::from_slice(&bias, (c, 1), device)?))
         };
-        Ok(Self {
-            channels: c,
-            matrix,
-            bias,
-            on_device,
-        })
+        Ok(Self { channels: c, matrix, bias, on_device })
     }
 
     /// Applies the map to `[C, N]` features (any float dtype); returns f32.

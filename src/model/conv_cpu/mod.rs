@@ -216,6 +216,7 @@ impl PackedConv {
         })
     }
 
+    #[cfg(any(test, feature = "bench-internals"))]
     pub fn in_channels(&self) -> usize {
         self.cin
     }
@@ -224,6 +225,7 @@ impl PackedConv {
         self.cout
     }
 
+    #[cfg(any(test, feature = "bench-internals"))]
     /// The `[cout, cin, 3, 3]` weights and `[cout]` bias, unpacked (Winograd weights are
     /// transformed back, exact up to rounding).
     pub(crate) fn unpack(&self) -> (Vec<f32>, Vec<f32>) {

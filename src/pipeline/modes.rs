@@ -1,0 +1,151 @@
+//! The modes beyond the paper — patch swap, optimal-transport colouring, variations, stroke
+//! scale, photo mode — as one set of options with one set of rules. The command line, presets
+//! and the C ABI fill a [`Modes`] and the library checks it here, once; messages name each
+//! option by its preset key (`variation`, `stroke_scale`, …), which the front ends translate
+//! to their own terms.
+
+use crate::error::{Error, Result};
+pub use crate::transform::TransformKind;
+
+/// Largest perturbation strength (`variation`): 1 is a fully random rotation.
+pub const MAX_VARIATION: f64 = 1.0;
+/// Smallest and largest stroke scale: the style image is resampled by this factor.
+pub const STROKE_SCALE_MIN: f64 = 0.125;
+pub const STROKE_SCALE_MAX: f64 = 8.0;
+/// Most stroke scales mixed in one style.
+pub const MAX_STROKE_SCALES: usize = 4;
+
+/// Options of the modes beyond plain WCT. The default is plain WCT: no patch swap, the
+/// `wct` transform, no variation, seed 0, stroke scale 1, no photo smoothing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Modes {
+    /// Swap whitened content patches for style patches at the coarsest level.
+    pub patch_swap: bool,
+    /// Whitening+colouring or optimal transport.
+    pub transform: TransformKind,
+    /// Strength of the random rotation between whitening and colouring (0 = none).
+    pub variation: f64,
+    /// Seed of the variation: the same seed gives bit-identical output.
+    pub seed: u64,
+    /// Scales the style image is taken at (their statistics mixed); `[1]` = as given.
+    pub stroke_scale: Vec<f64>,
+    /// Edge-preserving smoothing of the result guided by the content (photo realism).
+    pub photo: bool,
+}
+
+impl Default for Modes {
+    fn default() -> Self {
+        Self {
+            patch_swap: false,
+            transform: TransformKind::Wct,
+            variation: 0.0,
+            seed: 0,
+            stroke_scale: vec![1.0],
+            photo: false,
+        }
+    }
+}
+
+impl Modes {
+    /// Checks every value and combination that needs no model or image.
+    pub fn validate(&self) -> Result<()> {
+        Error::check_range("variation", self.variation, 0.0, MAX_VARIATION)?;
+        check_stroke_scale(&self.stroke_scale)?;
+        if self.patch_swap && self.transform == TransformKind::Ost {
+            return Err(Error::param(
+                "transform",
+                "ost cannot be combined with patch swap, which colours the swapped patches itself",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The rules that depend on the job: patch swap works on the whole image, not per mask.
+    pub fn validate_with_masks(&self, masks: usize) -> Result<()> {
+        self.validate()?;
+        if self.patch_swap && masks > 0 {
+            return Err(Error::param(
+                "patch_swap",
+                "works on the whole image; it cannot be combined with masks",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Whether the style must be taken at other scales than its own.
+    pub fn rescales_style(&self) -> bool {
+        self.stroke_scale != [1.0]
+    }
+}
+
+/// Stroke scales: one to [`MAX_STROKE_SCALES`], each in
+/// [`STROKE_SCALE_MIN`]..=[`STROKE_SCALE_MAX`], none repeated.
+pub fn check_stroke_scale(scales: &[f64]) -> Result<()> {
+    if scales.is_empty() || scales.len() > MAX_STROKE_SCALES {
+        return Err(Error::param(
+            "stroke_scale",
+            format!("give 1 to {MAX_STROKE_SCALES} scales, got {}", scales.len()),
+        ));
+    }
+    for (i, &s) in scales.iter().enumerate() {
+        Error::check_range("stroke_scale", s, STROKE_SCALE_MIN, STROKE_SCALE_MAX)?;
+        if scales[..i].contains(&s) {
+            return Err(Error::param("stroke_scale", format!("{s} is given twice")));
+        }
+    }
+    Ok(())
+}
+
+/// The transform kind named `name` (`wct` or `ost`), refused in the terms of `key`.
+pub fn parse_transform(key: &str, name: &str) -> Result<TransformKind> {
+    TransformKind::parse(name.trim()).ok_or_else(|| {
+        let known: Vec<&str> = TransformKind::NAMES.iter().map(|(n, _)| *n).collect();
+        Error::param(
+            key,
+            format!("'{name}' is not a transform; known: {}", known.join(", ")),
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_bad_values_are_refused() {
+        Modes::default().validate().unwrap();
+        let bad = |f: fn(&mut Modes)| {
+            let mut m = Modes::default();
+            f(&mut m);
+            m.validate_with_masks(0).unwrap_err().to_string()
+        };
+        assert!(bad(|m| m.variation = 1.5).contains("variation"));
+        assert!(bad(|m| m.variation = f64::NAN).contains("variation"));
+        assert!(bad(|m| m.stroke_scale = vec![0.0]).contains("stroke_scale"));
+        assert!(bad(|m| m.stroke_scale = vec![]).contains("stroke_scale"));
+        assert!(bad(|m| m.stroke_scale = vec![1.0, 1.0]).contains("twice"));
+        assert!(bad(|m| m.stroke_scale = vec![0.5, 1.0, 2.0, 3.0, 4.0]).contains("1 to 4"));
+        assert!(bad(|m| {
+            m.patch_swap = true;
+            m.transform = TransformKind::Ost
+        })
+        .contains("transform"));
+        let m = Modes {
+            patch_swap: true,
+            ..Modes::default()
+        };
+        assert!(m
+            .validate_with_masks(1)
+            .unwrap_err()
+            .to_string()
+            .contains("patch_swap"));
+        assert_eq!(
+            parse_transform("--transform", "ost").unwrap(),
+            TransformKind::Ost
+        );
+        assert!(parse_transform("--transform", "adain")
+            .unwrap_err()
+            .to_string()
+            .contains("wct, ost"));
+    }
+}
