@@ -519,9 +519,10 @@ fn rust_layout() -> String {
     let mut v = vec![("image".to_string(), size_of::<I>()), ("stylize".into(), size_of::<S>()), ("texture".into(), size_of::<T>())];
     v.extend(offsets!("image", I, struct_size, width, height, channels, sample_type, stride, data));
     v.extend(offsets!("stylize", S, struct_size, style_count, styles, weights, mask_count, masks, level_count, levels,
-        alpha, feather, preserve_color, foreground_only, progress, progress_user_data, job));
+        alpha, feather, preserve_color, foreground_only, progress, progress_user_data, job, patch_swap, transform, variation,
+        stroke_scale, seed, photo, precision));
     v.extend(offsets!("texture", T, struct_size, style_count, styles, weights, mask_count, masks, level_count, levels,
-        seed, iterations, tileable, feather, progress, progress_user_data, job, init));
+        seed, iterations, tileable, feather, progress, progress_user_data, job, init, precision));
     v.iter().map(|(k, n)| format!("{k}={n}")).collect::<Vec<_>>().join(",")
 }
 

@@ -102,6 +102,15 @@ class StylizeOptions(ctypes.Structure):
         ("progress", PROGRESS_FN),
         ("progress_user_data", ctypes.c_void_p),
         ("job", ctypes.c_void_p),
+        # version 2: the modes (read only when struct_size reaches them; _init writes v1)
+        ("patch_swap", ctypes.c_int),
+        ("transform", ctypes.c_int),
+        ("variation", ctypes.c_float),
+        ("stroke_scale", ctypes.c_float),
+        ("seed", ctypes.c_uint64),
+        ("photo", ctypes.c_int),
+        # version 3
+        ("precision", ctypes.c_int),
     ]
 
 
@@ -125,6 +134,8 @@ class TextureOptions(ctypes.Structure):
         ("progress_user_data", ctypes.c_void_p),
         ("job", ctypes.c_void_p),
         ("init", ctypes.POINTER(Image)),
+        # version 2 (read only when struct_size reaches it; _init writes v1)
+        ("precision", ctypes.c_int),
     ]
 
 
