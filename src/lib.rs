@@ -24,6 +24,7 @@ pub mod convert;
 pub mod device;
 pub mod error;
 pub mod image_io;
+pub mod input_file;
 pub mod locate;
 pub mod model;
 pub mod pipeline;

@@ -87,6 +87,8 @@ pub fn run(a: StylizeArgs) -> Result<()> {
     let model = load_model(&a.model)?;
     let cache = a.preset.cache.cache(preset.as_ref().map(|p| p.default_cache()));
     let mut encoder = StyleEncoder::new(&model, cache);
+    encoder.set_progress(Box::new(super::interrupt::cancel_check));
+    encoder.set_tile_size(a.model.tile_size);
     let prepared = settings.prepare(&mut encoder);
     a.preset.cache.report(&mut encoder);
     let prepared = prepared?;
@@ -94,5 +96,5 @@ pub fn run(a: StylizeArgs) -> Result<()> {
     let mut bar = Bar::new("stylizing", a.model.quiet);
     let out = stylizer.run(&content, &mut bar)?;
     bar.finish();
-    image_io::save_picture(&out, &a.out)
+    image_io::save_picture_unless(&out, &a.out, &|| !super::interrupt::keep_going())
 }

@@ -55,28 +55,9 @@ fn header_problem(e: &safetensors::SafeTensorError, len: usize) -> String {
 impl WeightsFile {
     /// Reads and validates `path`.
     pub fn open(path: &Path) -> Result<Self> {
-        let meta = std::fs::metadata(path).map_err(|source| Error::Io {
-            what: "cannot read weights",
-            path: path.to_path_buf(),
-            source,
-        })?;
-        if meta.is_dir() {
-            return Err(Error::weights(path, "is a directory, not a .safetensors file"));
-        }
-        if meta.len() > MAX_WEIGHTS_BYTES {
-            return Err(Error::weights(
-                path,
-                format!(
-                    "the file is {} MiB, more than any wct-vgg19/1 weights file (limit {} MiB)",
-                    meta.len() >> 20,
-                    MAX_WEIGHTS_BYTES >> 20
-                ),
-            ));
-        }
-        let bytes = std::fs::read(path).map_err(|source| Error::Io {
-            what: "cannot read weights",
-            path: path.to_path_buf(),
-            source,
+        let bytes = crate::input_file::read_bounded(path, MAX_WEIGHTS_BYTES).map_err(|source| match source.kind() {
+            std::io::ErrorKind::InvalidInput => Error::weights(path, format!("{source} (limit {} MiB)", MAX_WEIGHTS_BYTES >> 20)),
+            _ => Error::Io { what: "cannot read weights", path: path.to_path_buf(), source },
         })?;
         Self::from_bytes(&bytes, path)
     }

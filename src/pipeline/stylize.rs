@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use super::colour::keep_content_colour;
-use super::mask::Mask;
+use super::mask::{Mask, MAX_MASKS};
 use super::regions::{LevelRegions, Rect, RegionPlan};
 use super::style::EncodedStyle;
 use super::tiling::{extract, paste, scale, Tile, TilePlan, DEFAULT_TILE};
@@ -133,9 +133,10 @@ impl<'a> Stylizer<'a> {
         progress: &mut dyn Progress,
     ) -> Result<(Picture, StageTimes)> {
         content.check("content image")?;
+        self.check_memory(content.width, content.height)?;
         step(progress, 0.0)?;
         let clock = Clock::default();
-        let plan = RegionPlan::new(self, content.width, content.height);
+        let plan = RegionPlan::new(self, content.width, content.height, &mut || step(progress, 0.0))?;
         let total = (passes * self.levels.len()) as f32;
         let mut done = 0.0;
         // The first level reads the content directly: no full-size copy is made.
@@ -207,7 +208,10 @@ impl<'a> Stylizer<'a> {
             // Pass 1: statistics of every tile's core.
             for (i, t) in tiles.tiles.iter().enumerate() {
                 let (f, c, fw, fh) = encode(t)?;
-                let r = regions.get_or_insert_with(|| LevelRegions::new(self, plan, level, c, fw_all, fh_all));
+                if regions.is_none() {
+                    regions = Some(LevelRegions::new(self, plan, level, c, fw_all, fh_all)?);
+                }
+                let r = regions.as_mut().expect("just set");
                 let (cx, cy, cw, ch) = t.core_features(s);
                 let (ox, oy) = t.core_offset_features(s);
                 let core = if (cw, ch) == (fw, fh) {
@@ -366,6 +370,12 @@ impl<'a> StylizerBuilder<'a> {
                 "foreground-only",
                 "every style needs its own mask (the area outside the masks keeps the original pixels)",
             ));
+        }
+        if self.regions.len() > MAX_MASKS {
+            return Err(Error::Limits {
+                what: "masks".into(),
+                reason: format!("{} masks given; at most {MAX_MASKS} regions are supported", self.regions.len()),
+            });
         }
         let mut masks = Vec::with_capacity(self.regions.len());
         let mut groups = Vec::with_capacity(self.regions.len() + 1);
