@@ -57,7 +57,11 @@ pub fn open_regular(path: &Path) -> io::Result<(File, u64)> {
         if e.raw_os_error() == Some(libc::ELOOP) {
             return invalid("is a symbolic link loop (too many levels of symbolic links)".into());
         }
-        e
+        // A socket cannot be opened at all: say what it is rather than the OS's reason.
+        match std::fs::metadata(path) {
+            Ok(meta) if !meta.is_file() => invalid(format!("is {}, not a regular file", kind_of(&meta))),
+            _ => e,
+        }
     })?;
     let meta = file.metadata()?;
     if !meta.is_file() {
@@ -121,6 +125,9 @@ mod tests {
         std::os::unix::fs::symlink(&a, &b).unwrap();
         std::os::unix::fs::symlink(&b, &a).unwrap();
         assert!(msg(&a).contains("symbolic link loop"), "{}", msg(&a));
+        let sock = dir.path().join("sock");
+        let _listener = std::os::unix::net::UnixListener::bind(&sock).unwrap();
+        assert!(msg(&sock).contains("is a socket"), "{}", msg(&sock));
         let f = dir.path().join("f");
         std::fs::write(&f, [7u8; 100]).unwrap();
         assert_eq!(read_bounded(&f, 100).unwrap().len(), 100);

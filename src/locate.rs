@@ -43,9 +43,17 @@ pub fn locate_weights(explicit: Option<&Path>, option: &'static str) -> Result<P
 }
 
 fn missing(p: &Path, source: &str) -> Error {
+    let what = match (std::fs::metadata(p), std::fs::symlink_metadata(p)) {
+        (Ok(m), _) if m.is_dir() => "a folder with no .safetensors file in it".to_string(),
+        (Ok(m), _) => format!("it is {}, not a regular file", crate::input_file::kind_of(&m)),
+        (Err(_), Ok(l)) if l.file_type().is_symlink() => {
+            "it is a symbolic link to nothing (a dangling link or a link loop)".to_string()
+        }
+        _ => "no such file or folder".to_string(),
+    };
     Error::Weights {
         path: p.to_path_buf(),
-        reason: format!("given by {source}, but no such file (or no .safetensors file in that folder)"),
+        reason: format!("given by {source}, but {what}"),
     }
 }
 

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use super::colour::keep_content_colour;
-use super::mask::{Mask, MAX_MASKS};
+use super::mask::{try_zeroed, Mask, MAX_MASKS};
 use super::regions::{LevelRegions, Rect, RegionPlan};
 use super::style::EncodedStyle;
 use super::tiling::{extract, paste, scale, Tile, TilePlan, DEFAULT_TILE};
@@ -177,7 +177,7 @@ impl<'a> Stylizer<'a> {
         let tiles = TilePlan::new(w, h, level, self.tile, self.border);
         let s = scale(level);
         let alpha = self.alpha_at(level);
-        let mut out = vec![0f32; 3 * w * h];
+        let mut out = try_zeroed::<f32>(3 * w * h, "result image")?;
         let encode = |t: &Tile| -> Result<_> {
             clock.time(&clock.encode, dev, || {
                 let x = extract(&image.rgb, w, h, t, dev)?;
@@ -441,6 +441,12 @@ pub fn place_styles<S: Copy, M>(
     if m == 0 {
         let w = weights.map_or_else(|| vec![1.0; n], |w| w.to_vec());
         return Ok((vec![], styles.iter().copied().zip(w).collect()));
+    }
+    if m > MAX_MASKS {
+        return Err(Error::Limits {
+            what: "masks".into(),
+            reason: format!("{m} masks given; at most {MAX_MASKS} regions are supported"),
+        });
     }
     if m + 1 != n && m != n {
         return Err(Error::param("mask", format!("{n} styles need {} or {n} masks, got {m}", n - 1)));

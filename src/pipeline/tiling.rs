@@ -143,7 +143,11 @@ impl TilePlan {
 /// coordinates outside the image) as a `[1, 3, eh, ew]` tensor.
 pub fn extract(rgb: &[f32], width: usize, height: usize, tile: &Tile, device: &Device) -> Result<Tensor> {
     let n = width * height;
-    let mut out = Vec::with_capacity(3 * tile.ew * tile.eh);
+    let mut out = Vec::new();
+    out.try_reserve_exact(3 * tile.ew * tile.eh).map_err(|_| crate::Error::Limits {
+        what: "tile".into(),
+        reason: format!("not enough memory for a {}×{} tile", tile.ew, tile.eh),
+    })?;
     for c in 0..3 {
         let plane = &rgb[c * n..(c + 1) * n];
         for j in 0..tile.eh {
