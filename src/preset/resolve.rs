@@ -63,7 +63,7 @@ fn existing_file(p: &Path) -> Result<Option<PathBuf>, String> {
     match (std::fs::metadata(p), std::fs::symlink_metadata(p)) {
         (Ok(m), _) if m.is_file() => Ok(Some(p.to_path_buf())),
         (Ok(m), _) => Err(format!("'{}' is {}, not a regular file", p.display(), crate::input_file::kind_of(&m))),
-        (Err(e), Ok(_)) if e.raw_os_error() == Some(40) => Err(format!("'{}' is a symbolic link loop", p.display())),
+        (Err(e), Ok(_)) if crate::locate::is_link_loop(&e) => Err(format!("'{}' is a symbolic link loop", p.display())),
         _ => Ok(None),
     }
 }
