@@ -11,10 +11,30 @@
  *    sizes, strides too small, wrong struct sizes, NaN/Inf float samples) are reported.
  *  - Handles (context, style, job) are created by *_create* and freed by *_destroy, which
  *    accept NULL. Destroying a handle twice is undefined behaviour.
- *  - Versioned structs start with `struct_size`: fill them with the *_init functions (or set
- *    struct_size = sizeof the struct) so the ABI can grow without breaking callers.
+ *  - Versioned structs start with `struct_size`: fill them with their *_init function (or set
+ *    struct_size = sizeof the struct) so the ABI can grow without breaking callers (below).
  *  - Output buffers are written only when a call succeeds: a failed or cancelled call leaves
  *    them untouched.
+ *
+ * Versioning (how the ABI grows)
+ *  - Structs only ever gain fields at their end; no field is moved, resized or removed, and
+ *    every function keeps its signature. New behaviour comes as new fields (default = the old
+ *    behaviour) or new functions (`_ex` variants taking a versioned struct).
+ *  - `struct_size` is the size of the struct as the host was compiled (sizeof). The library
+ *    reads min(struct_size, its own size) bytes; fields the host's struct does not reach take
+ *    their defaults. Each struct's version-1 size is frozen (the end of its last v1 field);
+ *    a smaller struct_size is refused with UNISTYLE_ERR_VERSION.
+ *  - A struct larger than the library knows (a host built against a newer header running on
+ *    an older library) is accepted when the bytes the library does not know are all zero:
+ *    the host left the newer fields at their zero default. A non-zero byte there means the
+ *    host asks for something this library cannot do: refused with UNISTYLE_ERR_VERSION (the
+ *    message names the byte), never silently ignored. So zero-fill structs (the *_init
+ *    functions do) and leave fields you do not use untouched.
+ *  - Initialise with the `_init` function taking struct_size: `x_init(&opts, sizeof opts)`
+ *    writes the library's defaults for the fields it knows, zeros the rest and sets
+ *    struct_size. unistyle_stylize_options_init / unistyle_texture_options_init (version 1,
+ *    no size argument) write exactly the v1 struct, forever; newer hosts use their _init_ex.
+ *  - UNISTYLE_ABI_VERSION changes only on an incompatible change (none so far).
  *
  * Threads
  *  - A context and its styles are immutable after creation: they may be shared by several
@@ -39,7 +59,7 @@ extern "C" {
 #define UNISTYLE_OK 0
 #define UNISTYLE_ERR_NULL (-1)      /* a required pointer was NULL */
 #define UNISTYLE_ERR_INVALID (-2)   /* argument out of range or inconsistent */
-#define UNISTYLE_ERR_VERSION (-3)   /* struct_size smaller than this library supports */
+#define UNISTYLE_ERR_VERSION (-3)   /* struct_size below v1, or a newer field this library lacks is set */
 #define UNISTYLE_ERR_IO (-4)        /* a file could not be read or written */
 #define UNISTYLE_ERR_IMAGE (-5)     /* an image file could not be decoded */
 #define UNISTYLE_ERR_WEIGHTS (-6)   /* weights missing, corrupt or of the wrong layout */
@@ -108,6 +128,23 @@ typedef struct unistyle_stylize_options {
     const unistyle_job *job;              /* optional: cancel/progress from other threads */
 } unistyle_stylize_options;
 
+/* Progress and cancellation of the _ex preset calls (unistyle_run_options_init). */
+typedef struct unistyle_run_options {
+    uint32_t struct_size;
+    unistyle_progress_fn progress;        /* optional */
+    void *progress_user_data;
+    const unistyle_job *job;              /* optional: cancel/progress from other threads */
+} unistyle_run_options;
+
+/* Settings of unistyle_style_create_from_file_ex / _from_image_ex (unistyle_style_options_init). */
+typedef struct unistyle_style_options {
+    uint32_t struct_size;
+    uint32_t max_size;                    /* > 0: downscale so the longer side is at most this */
+    unistyle_progress_fn progress;        /* optional */
+    void *progress_user_data;
+    const unistyle_job *job;              /* optional: cancel/progress from other threads */
+} unistyle_style_options;
+
 typedef struct unistyle_texture_options {
     uint32_t struct_size;
     uint32_t style_count;
@@ -147,7 +184,20 @@ int unistyle_context_levels(const unistyle_context *ctx, uint32_t *levels, uint3
  * *out must be freed with unistyle_style_destroy, before its context. */
 int unistyle_style_create_from_file(const unistyle_context *ctx, const char *path, uint32_t max_size, unistyle_style **out);
 int unistyle_style_create_from_image(const unistyle_context *ctx, const unistyle_image *image, uint32_t max_size, unistyle_style **out);
+/* As above with versioned options (NULL = defaults): max_size, progress and a job to cancel the
+ * encoding (today reported at its start and end). */
+int unistyle_style_options_init(unistyle_style_options *opts, uint32_t struct_size);
+int unistyle_style_create_from_file_ex(const unistyle_context *ctx, const char *path,
+                                       const unistyle_style_options *opts, unistyle_style **out);
+int unistyle_style_create_from_image_ex(const unistyle_context *ctx, const unistyle_image *image,
+                                        const unistyle_style_options *opts, unistyle_style **out);
 void unistyle_style_destroy(unistyle_style *style);
+
+/* Parses a levels string exactly as the CLI's --levels: "3,2,1" (spaces allowed) into
+ * levels[0..capacity] in the order given; "" = every level of the model (*count = 0).
+ * *count is the number of levels (5 at most, it may exceed capacity). Errors
+ * (UNISTYLE_ERR_INVALID) carry the CLI's message, e.g. "levels: '7' is not a level 1..5 (in '3,7')". */
+int unistyle_levels_parse(const char *text, uint32_t *levels, uint32_t capacity, uint32_t *count);
 
 /* Jobs: attach to options to cancel a running call from another thread or read its progress.
  * Cancelling is final: a later call with a cancelled job stops at its first progress report
@@ -157,12 +207,24 @@ void unistyle_job_cancel(const unistyle_job *job);
 float unistyle_job_progress(const unistyle_job *job);
 void unistyle_job_destroy(unistyle_job *job);
 
+/* Version-1 initialisers: write exactly the v1 struct (defaults, struct_size = v1 size). */
 int unistyle_stylize_options_init(unistyle_stylize_options *opts);
 int unistyle_texture_options_init(unistyle_texture_options *opts);
+/* Initialisers for a host struct of struct_size bytes (pass sizeof *opts): defaults for the
+ * fields this library knows, zeros after them, struct_size set. */
+int unistyle_stylize_options_init_ex(unistyle_stylize_options *opts, uint32_t struct_size);
+int unistyle_texture_options_init_ex(unistyle_texture_options *opts, uint32_t struct_size);
+int unistyle_run_options_init(unistyle_run_options *opts, uint32_t struct_size);
 
 /* Stylizes `input` into `output` (same width and height; any channels/sample type; may be
  * the same buffer). The output is written only on success. */
 int unistyle_stylize(const unistyle_context *ctx, const unistyle_image *input,
+                     const unistyle_stylize_options *opts, const unistyle_image *output);
+/* Stylizes a preview of `input` at output->width x output->height (the preview size; aspect is
+ * the host's choice; any channels/sample type): input and masks are downsampled by area
+ * average (feather scales along), then stylized with `opts`. Cancel a stale preview with
+ * unistyle_job_cancel on opts->job. The output is written only on success. */
+int unistyle_preview(const unistyle_context *ctx, const unistyle_image *input,
                      const unistyle_stylize_options *opts, const unistyle_image *output);
 /* Synthesizes a texture of output->width x output->height into `output`. */
 int unistyle_texture(const unistyle_context *ctx, const unistyle_texture_options *opts,
@@ -184,6 +246,13 @@ int unistyle_stylize_preset(const unistyle_context *ctx, const unistyle_preset *
 int unistyle_texture_preset(const unistyle_context *ctx, const unistyle_preset *preset,
                             const unistyle_image *output,
                             unistyle_progress_fn progress, void *progress_user_data, const unistyle_job *job);
+
+/* The preset calls with versioned run options (NULL = no progress, no job). */
+int unistyle_stylize_preset_ex(const unistyle_context *ctx, const unistyle_preset *preset,
+                               const unistyle_image *input, const unistyle_image *output,
+                               const unistyle_run_options *run);
+int unistyle_texture_preset_ex(const unistyle_context *ctx, const unistyle_preset *preset,
+                               const unistyle_image *output, const unistyle_run_options *run);
 
 #ifdef __cplusplus
 }

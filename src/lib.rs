@@ -25,6 +25,7 @@ pub mod device;
 pub mod error;
 pub mod image_io;
 pub mod input_file;
+pub mod levels;
 pub mod locate;
 pub mod model;
 pub mod pipeline;

@@ -10,7 +10,10 @@ use std::process::Command;
 
 use common::cbuild::*;
 use common::*;
-use unistyle::capi::{UnistyleImage, UnistyleStylizeOptions, UnistyleTextureOptions};
+use unistyle::capi::{
+    UnistyleImage, UnistyleRunOptions, UnistyleStyleOptions, UnistyleStylizeOptions, UnistyleTextureOptions, IMAGE_V1_SIZE,
+    STYLIZE_OPTIONS_V1_SIZE, TEXTURE_OPTIONS_V1_SIZE,
+};
 
 #[test]
 fn header_declares_exactly_the_exports() {
@@ -36,41 +39,199 @@ fn header_declares_exactly_the_exports() {
     assert_eq!(declared, exported, "plugin-abi/unistyle.h and the library's exports differ");
 }
 
+/// `UnistyleStyleOptions` → `unistyle_style_options`; primitive types to their C names.
+fn c_type(rust: &str) -> String {
+    let rust = rust.trim();
+    if let Some(rest) = rust.strip_prefix("*const ") {
+        return format!("const {}*", c_type(rest));
+    }
+    if let Some(rest) = rust.strip_prefix("*mut ") {
+        return format!("{}*", c_type(rest));
+    }
+    match rust.rsplit("::").next().unwrap() {
+        "u32" => "uint32_t".into(),
+        "u64" => "uint64_t".into(),
+        "c_int" => "int".into(),
+        "f32" => "float".into(),
+        "c_char" => "char".into(),
+        "c_void" => "void".into(),
+        "Option<ProgressFn>" => "unistyle_progress_fn".into(),
+        t => {
+            let mut out = String::new();
+            for (i, ch) in t.chars().enumerate() {
+                if ch.is_uppercase() && i > 0 {
+                    out.push('_');
+                }
+                out.push(ch.to_ascii_lowercase());
+            }
+            out
+        }
+    }
+}
+
+/// The prototypes of every `extern "C"` function in `src/capi/mod.rs` as C would write them
+/// (`name(type,type)->ret`, no parameter names, no spaces).
+fn rust_prototypes() -> BTreeSet<String> {
+    let src = std::fs::read_to_string(root().join("src/capi/mod.rs")).unwrap();
+    let mut out = BTreeSet::new();
+    for (i, _) in src.match_indices("extern \"C\" fn ") {
+        let rest = &src[i + "extern \"C\" fn ".len()..];
+        let name: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+        let open = rest.find('(').unwrap();
+        let body_start = rest.find('{').unwrap();
+        let sig = &rest[open..body_start];
+        let close = sig.rfind(')').unwrap();
+        let args: Vec<String> = sig[1..close]
+            .split(',')
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+            .map(|a| c_type(a.split_once(':').unwrap().1))
+            .collect();
+        let ret = sig[close + 1..].trim().strip_prefix("->").map_or("void".to_string(), c_type);
+        let args = if args.is_empty() { "void".to_string() } else { args.join(",") };
+        out.insert(format!("{name}({args})->{ret}").replace(' ', ""));
+    }
+    out
+}
+
+/// The header's prototypes in the same form.
+fn header_prototypes() -> BTreeSet<String> {
+    let header = std::fs::read_to_string(root().join("plugin-abi/unistyle.h")).unwrap();
+    // Comments out, declarations joined.
+    let mut text = String::new();
+    let mut rest = header.as_str();
+    while let Some(i) = rest.find("/*") {
+        text.push_str(&rest[..i]);
+        rest = &rest[i + rest[i..].find("*/").unwrap() + 2..];
+    }
+    text.push_str(rest);
+    let mut out = BTreeSet::new();
+    for decl in text.split(';').map(|d| d.split_whitespace().collect::<Vec<_>>().join(" ")) {
+        let decl = decl.rsplit(['{', '}']).next().unwrap().trim();
+        if decl.starts_with("typedef") || decl.starts_with('#') || !decl.contains('(') {
+            continue;
+        }
+        let decl = decl.lines().last().unwrap_or(decl);
+        let open = decl.find('(').unwrap();
+        let head = &decl[..open];
+        let name_at = head.rfind(|c: char| !(c.is_alphanumeric() || c == '_')).map_or(0, |i| i + 1);
+        let (ret, name) = (head[..name_at].trim(), &head[name_at..]);
+        if !name.starts_with("unistyle_") {
+            continue;
+        }
+        let close = decl.rfind(')').unwrap();
+        let args: Vec<String> = decl[open + 1..close]
+            .split(',')
+            .map(|a| {
+                let a = a.trim();
+                if a == "void" {
+                    return a.to_string();
+                }
+                let cut = a.rfind(|c: char| !(c.is_alphanumeric() || c == '_')).map_or(0, |i| i + 1);
+                a[..cut].to_string()
+            })
+            .collect();
+        out.insert(format!("{name}({})->{ret}", args.join(",")).replace(' ', ""));
+    }
+    out
+}
+
+/// Header drift: every function's argument and return types in `unistyle.h` equal the
+/// Rust definitions' (the export check above covers the names).
+#[test]
+fn header_prototypes_match_rust_signatures() {
+    let (rust, header) = (rust_prototypes(), header_prototypes());
+    assert!(rust.len() >= 30, "{rust:#?}");
+    let only_rust: Vec<_> = rust.difference(&header).collect();
+    let only_header: Vec<_> = header.difference(&rust).collect();
+    assert!(only_rust.is_empty() && only_header.is_empty(), "Rust: {only_rust:#?}\nheader: {only_header:#?}");
+}
+
+/// (C struct, field) → offset, for every field of a struct.
+macro_rules! fields {
+    ($c:literal, $t:ty, $($f:ident),+) => {
+        vec![(format!("sizeof {}", $c), size_of::<$t>()), $((format!("{}.{}", $c, stringify!($f)), offset_of!($t, $f))),+]
+    };
+}
+
+/// Every field of every versioned struct sits at the same offset in C and Rust, and the
+/// structs have the same size.
 #[test]
 fn header_struct_layouts_match_rust() {
+    let mut table = fields!("unistyle_image", UnistyleImage, struct_size, width, height, channels, sample_type, stride, data);
+    table.extend(fields!("unistyle_stylize_options", UnistyleStylizeOptions, struct_size, style_count, styles, weights,
+        mask_count, masks, level_count, levels, alpha, feather, preserve_color, foreground_only, progress,
+        progress_user_data, job));
+    table.extend(fields!("unistyle_texture_options", UnistyleTextureOptions, struct_size, style_count, styles, weights,
+        mask_count, masks, level_count, levels, seed, iterations, tileable, feather, progress, progress_user_data, job,
+        init));
+    table.extend(fields!("unistyle_run_options", UnistyleRunOptions, struct_size, progress, progress_user_data, job));
+    table.extend(fields!("unistyle_style_options", UnistyleStyleOptions, struct_size, max_size, progress,
+        progress_user_data, job));
+    let mut program = String::from("#include <stddef.h>\n#include <stdio.h>\n#include \"unistyle.h\"\nint main(void) {\n");
+    let mut expected = String::new();
+    for (what, value) in &table {
+        let expr = match what.strip_prefix("sizeof ") {
+            Some(t) => format!("sizeof({t})"),
+            None => {
+                let (t, f) = what.split_once('.').unwrap();
+                format!("offsetof({t}, {f})")
+            }
+        };
+        program.push_str(&format!("    printf(\"{what} %zu\\n\", {expr});\n"));
+        expected.push_str(&format!("{what} {value}\n"));
+    }
+    program.push_str("    return 0;\n}\n");
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("layout.c");
-    std::fs::write(&src, r#"
-#include <stddef.h>
-#include <stdio.h>
-#include "unistyle.h"
-#define F(T, f) printf(#T "." #f " %zu\n", offsetof(T, f))
-int main(void) {
-    printf("image %zu\nstylize %zu\ntexture %zu\n", sizeof(unistyle_image), sizeof(unistyle_stylize_options), sizeof(unistyle_texture_options));
-    F(unistyle_image, stride); F(unistyle_image, data);
-    F(unistyle_stylize_options, styles); F(unistyle_stylize_options, masks); F(unistyle_stylize_options, alpha);
-    F(unistyle_stylize_options, progress); F(unistyle_stylize_options, job);
-    F(unistyle_texture_options, seed); F(unistyle_texture_options, tileable); F(unistyle_texture_options, job); F(unistyle_texture_options, init);
-    return 0;
-}
-"#).unwrap();
+    std::fs::write(&src, program).unwrap();
     let exe = dir.path().join("layout");
     cc(&src, &exe, &["-O2"], &[]);
     let out = String::from_utf8(Command::new(&exe).output().unwrap().stdout).unwrap();
-    let expected = format!(
-        "image {}\nstylize {}\ntexture {}\n\
-         unistyle_image.stride {}\nunistyle_image.data {}\n\
-         unistyle_stylize_options.styles {}\nunistyle_stylize_options.masks {}\nunistyle_stylize_options.alpha {}\n\
-         unistyle_stylize_options.progress {}\nunistyle_stylize_options.job {}\n\
-         unistyle_texture_options.seed {}\nunistyle_texture_options.tileable {}\nunistyle_texture_options.job {}\nunistyle_texture_options.init {}\n",
-        size_of::<UnistyleImage>(), size_of::<UnistyleStylizeOptions>(), size_of::<UnistyleTextureOptions>(),
-        offset_of!(UnistyleImage, stride), offset_of!(UnistyleImage, data),
-        offset_of!(UnistyleStylizeOptions, styles), offset_of!(UnistyleStylizeOptions, masks), offset_of!(UnistyleStylizeOptions, alpha),
-        offset_of!(UnistyleStylizeOptions, progress), offset_of!(UnistyleStylizeOptions, job),
-        offset_of!(UnistyleTextureOptions, seed), offset_of!(UnistyleTextureOptions, tileable), offset_of!(UnistyleTextureOptions, job),
-        offset_of!(UnistyleTextureOptions, init),
-    );
     assert_eq!(out, expected, "C and Rust disagree on struct layout");
+    // The frozen v1 sizes equal the v1 header's sizeof (the fixture of the first release).
+    let v1 = dir.path().join("v1.c");
+    std::fs::write(&v1, "#include <stdio.h>\n#include \"unistyle.h\"\nint main(void) { printf(\"%zu %zu %zu\\n\", \
+        sizeof(unistyle_image), sizeof(unistyle_stylize_options), sizeof(unistyle_texture_options)); return 0; }\n").unwrap();
+    let v1_include = root().join("plugin-abi/tests/v1");
+    cc(&v1, &dir.path().join("v1"), &["-I", v1_include.to_str().unwrap()], &[]);
+    let out = String::from_utf8(Command::new(dir.path().join("v1")).output().unwrap().stdout).unwrap();
+    assert_eq!(out, format!("{IMAGE_V1_SIZE} {STYLIZE_OPTIONS_V1_SIZE} {TEXTURE_OPTIONS_V1_SIZE}\n"));
+}
+
+/// The host built against the first release's header (a fixture, never edited) runs
+/// unchanged against this library, and a "v2" host with a struct larger than the library
+/// knows works: zero tail accepted, a set unknown field refused, same pixels.
+#[test]
+fn v1_and_v2_hosts_run_against_this_library() {
+    let dir = tempfile::tempdir().unwrap();
+    let style = image("style/starry_256.png");
+    let mut outputs = Vec::new();
+    for (name, flags) in [("v1", vec!["-I", "plugin-abi/tests/v1"]), ("v2", vec!["-DV2"])] {
+        let v1_include = root().join("plugin-abi/tests/v1");
+        let flags: Vec<String> = flags
+            .iter()
+            .map(|f| if *f == "plugin-abi/tests/v1" { v1_include.display().to_string() } else { f.to_string() })
+            .collect();
+        let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+        let exe = dir.path().join(format!("growth_{name}"));
+        cc(&root().join("plugin-abi/tests/growth_host.c"), &exe, &flags, &["-lunistyle"]);
+        let raw = dir.path().join(format!("{name}.raw"));
+        let res = Command::new(&exe)
+            .args([s(&relu3_weights()), s(&style), s(&raw)])
+            .env("LD_LIBRARY_PATH", lib_dir())
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&res.stdout).to_string();
+        println!("{name} host:\n{stdout}");
+        assert!(res.status.success() && !stdout.contains("FAIL"), "{name} host failed:\n{stdout}{}", String::from_utf8_lossy(&res.stderr));
+        if name == "v2" {
+            assert!(stdout.contains("levels: '7' is not a level 1..5 (in '3,7')"), "{stdout}");
+            assert!(stdout.contains("is set but this library's unistyle_stylize_options ends at byte"), "{stdout}");
+        }
+        outputs.push(std::fs::read(&raw).unwrap());
+    }
+    assert_eq!(outputs[0], outputs[1], "v1 and v2 hosts got different pixels");
 }
 
 #[test]

@@ -328,6 +328,25 @@ fn presets_through_the_abi() {
     let input = Buf::from_picture(&content, 3, UNISTYLE_U8, 0);
     let out = Buf::new(256, 256, 3, UNISTYLE_U8, 0, 0);
     assert_eq!(unsafe { stylize_p(ctx.0, p, &input.desc, &out.desc, None, null_mut(), null()) }, UNISTYLE_OK, "{}", last_error());
+    // The _ex form with run options (and with NULL) gives the same pixels; a cancelled job stops it.
+    let mut run = std::mem::MaybeUninit::<UnistyleRunOptions>::uninit();
+    assert_eq!(unsafe { (a.run_init)(run.as_mut_ptr(), std::mem::size_of::<UnistyleRunOptions>() as u32) }, UNISTYLE_OK);
+    let mut run = unsafe { run.assume_init() };
+    let mut steps = Steps::default();
+    (run.progress, run.progress_user_data) = Steps::hook(Some(&mut steps));
+    let out_ex = Buf::new(256, 256, 3, UNISTYLE_U8, 0, 0);
+    assert_eq!(unsafe { (a.stylize_preset_ex)(ctx.0, p, &input.desc, &out_ex.desc, &run) }, UNISTYLE_OK, "{}", last_error());
+    assert_eq!(out_ex.rgb(), out.rgb());
+    assert!(steps.fractions.len() >= 3 && steps.fractions.last() == Some(&1.0), "{:?}", steps.fractions);
+    let out_null = Buf::new(256, 256, 3, UNISTYLE_U8, 0, 0);
+    assert_eq!(unsafe { (a.stylize_preset_ex)(ctx.0, p, &input.desc, &out_null.desc, null()) }, UNISTYLE_OK, "{}", last_error());
+    assert_eq!(out_null.rgb(), out.rgb());
+    let cancelled = job();
+    unsafe { (a.job_cancel)(cancelled.0) };
+    let stopped = Buf::new(256, 256, 3, UNISTYLE_U8, 0, 9);
+    let run_cancel = UnistyleRunOptions { job: cancelled.0, progress: None, ..run };
+    assert_eq!(unsafe { (a.stylize_preset_ex)(ctx.0, p, &input.desc, &stopped.desc, &run_cancel) }, UNISTYLE_ERR_CANCELLED);
+    assert!(stopped.all(9));
     let cli = dir.path().join("cli.png");
     let res = bin()
         .args(["stylize", "--preset", s(&dir.path().join("starry-night.toml")), "--content", s(&image("content/tubingen_256.png")),
@@ -346,6 +365,9 @@ fn presets_through_the_abi() {
     assert_eq!(unsafe { kind(t) }, UNISTYLE_PRESET_TEXTURE);
     let tex = Buf::new(64, 48, 3, UNISTYLE_U8, 0, 0);
     assert_eq!(unsafe { texture_p(ctx.0, t, &tex.desc, None, null_mut(), null()) }, UNISTYLE_OK, "{}", last_error());
+    let tex_ex = Buf::new(64, 48, 3, UNISTYLE_U8, 0, 0);
+    assert_eq!(unsafe { (a.texture_preset_ex)(ctx.0, t, &tex_ex.desc, null()) }, UNISTYLE_OK, "{}", last_error());
+    assert_eq!(tex_ex.rgb(), tex.rgb());
     let cli_t = dir.path().join("cli_t.png");
     let res = bin()
         .args(["texture", "--preset", s(&dir.path().join("brick-texture.toml")), "--width", "64", "--height", "48",
@@ -366,4 +388,95 @@ fn presets_through_the_abi() {
     assert!(b.is_null());
     assert_eq!(unsafe { kind(null()) }, UNISTYLE_ERR_NULL);
     unsafe { destroy(null_mut()) };
+}
+
+/// Style encoding with versioned options: max_size as the v1 call, progress reported, a
+/// cancelled job stops it and creates nothing.
+#[test]
+fn style_options_ex() {
+    let a = api();
+    let ctx = context();
+    let mut o = std::mem::MaybeUninit::<UnistyleStyleOptions>::uninit();
+    assert_eq!(unsafe { (a.style_init)(o.as_mut_ptr(), std::mem::size_of::<UnistyleStyleOptions>() as u32) }, UNISTYLE_OK);
+    let mut o = unsafe { o.assume_init() };
+    assert_eq!((o.max_size, o.struct_size as usize), (0, std::mem::size_of::<UnistyleStyleOptions>()));
+    o.max_size = 64;
+    let mut steps = Steps::default();
+    (o.progress, o.progress_user_data) = Steps::hook(Some(&mut steps));
+    let path = cstr(&image("style/starry_256.png"));
+    let mut st = null_mut();
+    assert_eq!(unsafe { (a.style_from_file_ex)(ctx.0, path.as_ptr(), &o, &mut st) }, UNISTYLE_OK, "{}", last_error());
+    assert_eq!(steps.fractions, vec![0.0, 1.0]);
+    let st = Style(st);
+    // Same statistics as the v1 call with max_size 64: same pixels out.
+    let v1 = style(&ctx, &image("style/starry_256.png"), 64);
+    let input = Buf::from_picture(&picture("content/tubingen_256.png"), 3, UNISTYLE_U8, 0);
+    let outs: Vec<Vec<f32>> = [st.0, v1.0]
+        .iter()
+        .map(|&s| {
+            let styles = [s as *const _];
+            let opts = stylize_opts(&styles, 1.0, &[2]);
+            let out = Buf::new(256, 256, 3, UNISTYLE_U8, 0, 0);
+            assert_eq!(unsafe { (a.stylize)(ctx.0, &input.desc, &opts, &out.desc) }, UNISTYLE_OK, "{}", last_error());
+            out.rgb()
+        })
+        .collect();
+    assert_eq!(outs[0], outs[1]);
+    let j = job();
+    unsafe { (a.job_cancel)(j.0) };
+    let cancel = UnistyleStyleOptions { job: j.0, progress: None, ..o };
+    let mut none = null_mut();
+    assert_eq!(unsafe { (a.style_from_file_ex)(ctx.0, path.as_ptr(), &cancel, &mut none) }, UNISTYLE_ERR_CANCELLED);
+    assert!(none.is_null());
+}
+
+/// The preview call: the output's size is the preview size (any aspect), the result is
+/// close to the full run downscaled, and a cancelled job stops it without writing.
+#[test]
+fn preview_is_a_downscaled_run() {
+    let a = api();
+    let ctx = context();
+    let st = style(&ctx, &image("style/starry_256.png"), 0);
+    let content = picture("content/tubingen_256.png");
+    let input = Buf::from_picture(&content, 4, UNISTYLE_U8, 0);
+    let styles = [st.0 as *const _];
+    let opts = stylize_opts(&styles, 0.6, &[3, 2, 1]);
+    let full = Buf::new(256, 256, 3, UNISTYLE_F32, 0, 0);
+    assert_eq!(unsafe { (a.stylize)(ctx.0, &input.desc, &opts, &full.desc) }, UNISTYLE_OK, "{}", last_error());
+    let full = unistyle::Picture::from_planar(256, 256, full.rgb()).unwrap();
+    for (w, h) in [(128, 128), (96, 64)] {
+        let out = Buf::new(w, h, 3, UNISTYLE_F32, 0, 0);
+        assert_eq!(unsafe { (a.preview)(ctx.0, &input.desc, &opts, &out.desc) }, UNISTYLE_OK, "{}", last_error());
+        let reference = unistyle::pipeline::preview::area_downsample(&full, w as usize, h as usize).unwrap();
+        let p = psnr(&out.rgb(), &reference.rgb);
+        // Stroke patterns are in pixels, so they do not line up sample by sample; the layout of
+        // colour and tone does: compare at 32 px too, against the unstylized content as baseline.
+        let down = |p: &unistyle::Picture| unistyle::pipeline::preview::area_downsample(p, 32, 32).unwrap().rgb;
+        let got = unistyle::Picture::from_planar(w as usize, h as usize, out.rgb()).unwrap();
+        let coarse = psnr(&down(&got), &down(&reference));
+        let small_content = unistyle::pipeline::preview::area_downsample(&content, w as usize, h as usize).unwrap();
+        let baseline = psnr(&small_content.rgb, &reference.rgb);
+        let coarse_baseline = psnr(&down(&small_content), &down(&reference));
+        println!(
+            "preview {w}x{h} vs full run downscaled: {p:.2} dB, at 32 px {coarse:.2} dB \
+             (content alone: {baseline:.2} dB, at 32 px {coarse_baseline:.2} dB)"
+        );
+        // The quality bound at half size; 96×64 (another aspect, a third of the size, so the
+        // level-3 strokes cover much more of it) only has to be produced at its size.
+        if w == 128 {
+            assert!(p >= 16.0, "preview {w}x{h}: {p:.2} dB");
+            assert!(coarse >= 21.0 && coarse >= coarse_baseline + 3.0, "preview {w}x{h} at 32 px: {coarse:.2} dB");
+        }
+    }
+    // At the input's own size the preview is the full run, exactly.
+    let same = Buf::new(256, 256, 3, UNISTYLE_F32, 0, 0);
+    assert_eq!(unsafe { (a.preview)(ctx.0, &input.desc, &opts, &same.desc) }, UNISTYLE_OK, "{}", last_error());
+    assert_eq!(same.rgb(), full.rgb);
+    let j = job();
+    unsafe { (a.job_cancel)(j.0) };
+    let mut cancel = opts;
+    cancel.job = j.0;
+    let out = Buf::new(64, 64, 3, UNISTYLE_U8, 0, 5);
+    assert_eq!(unsafe { (a.preview)(ctx.0, &input.desc, &cancel, &out.desc) }, UNISTYLE_ERR_CANCELLED);
+    assert!(out.all(5));
 }

@@ -456,8 +456,14 @@ try:
     ctx.stylize(content, style, levels="9")
     sys.exit("level 9 accepted")
 except us.UnistyleError as e:
-    assert e.status == us.ERR_LEVEL, (e.status, str(e))
+    assert e.status == us.ERR_INVALID and "'9' is not a level 1..5 (in '9')" in str(e), (e.status, str(e))
     print("bad level:", e)
+assert us.parse_levels(" 3, 2,1") == [3, 2, 1] and us.parse_levels("") == []
+try:
+    ctx.stylize(content, style, levels=[4])
+    sys.exit("level 4 accepted by 1-3 weights")
+except us.UnistyleError as e:
+    assert e.status == us.ERR_LEVEL, (e.status, str(e))
 
 # Texture, as the CLI's `texture --width 64 --height 48 --seed 5 --iterations 1 --tileable`.
 seen = []

@@ -124,6 +124,24 @@ struct Described<'a> {
     pixels: &'a [u8],
 }
 
+/// A descriptor followed by 8 zero bytes, so a `struct_size` of up to v1 + 8 (a host's larger
+/// struct) is readable: the library reads `struct_size` bytes.
+#[repr(C)]
+struct Grown {
+    d: UnistyleImage,
+    tail: [u8; 8],
+}
+
+impl Grown {
+    fn new(d: &UnistyleImage) -> Self {
+        Grown { d: *d, tail: [0; 8] }
+    }
+
+    fn ptr(&self) -> *const UnistyleImage {
+        (self as *const Grown).cast()
+    }
+}
+
 fn describe(data: &[u8]) -> Described<'_> {
     let mut inp = Input { bytes: data };
     let [flags] = inp.take::<1>();
@@ -175,7 +193,7 @@ fuzz_target!(|data: &[u8]| {
     let align = if exact_end { (16 - span.unwrap_or(0) % 16) as usize % 16 } else { misalign as usize };
     let fake = 0x1000usize + align;
     d.data = if null_data { std::ptr::null_mut() } else { fake as *mut c_void };
-    let checked = unsafe { check_image(&d) };
+    let checked = unsafe { check_image(Grown::new(&d).ptr()) };
     if checked.is_ok() {
         assert!(!null_data);
         assert!(d.struct_size >= IMAGE_V1_SIZE);
@@ -193,8 +211,9 @@ fuzz_target!(|data: &[u8]| {
     d.data = if null_data { std::ptr::null_mut() } else { block.data() };
     assert_eq!(block.data() as usize % 16, align);
     let before = block.bytes_mut().to_vec();
-    let picture = unsafe { image_to_picture(&d) };
-    let mask = unsafe { image_to_mask(&d) };
+    let grown = Grown::new(&d);
+    let picture = unsafe { image_to_picture(grown.ptr()) };
+    let mask = unsafe { image_to_mask(grown.ptr()) };
     assert_eq!(picture.is_ok(), mask.is_ok(), "picture {:?} and mask {:?} disagree", picture.as_ref().err(), mask.as_ref().err());
     if let Err(e) = &checked {
         let got = picture.as_ref().map(|_| ()).map_err(|e| e.0);
@@ -216,7 +235,7 @@ fuzz_target!(|data: &[u8]| {
 
     // Writing the picture back: integer samples come back bit-identical, padding between
     // rows is never touched.
-    assert_eq!(unsafe { picture_to_image(&picture, &d) }, Ok(()));
+    assert_eq!(unsafe { picture_to_image(&picture, grown.ptr()) }, Ok(()));
     let after = block.bytes_mut();
     let base = misalign as usize; // data() lies `misalign` bytes into bytes_mut()
     let row = row_bytes(&d).expect("valid") as usize;

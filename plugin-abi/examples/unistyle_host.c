@@ -71,15 +71,6 @@ static int check(int status, const char *what) {
     return 0;
 }
 
-static uint32_t parse_levels(const char *s, uint32_t *levels) {
-    uint32_t n = 0;
-    while (s && *s && n < 5) {
-        levels[n++] = (uint32_t)strtoul(s, (char **)&s, 10);
-        if (*s == ',') s++;
-    }
-    return n;
-}
-
 int main(int argc, char **argv) {
     if (argc < 2 || (strcmp(argv[1], "stylize") && strcmp(argv[1], "texture"))) {
         fprintf(stderr, "usage: %s stylize WEIGHTS CONTENT STYLE OUT [ALPHA] [LEVELS]\n"
@@ -115,7 +106,9 @@ int main(int argc, char **argv) {
         opts.style_count = 1;
         opts.styles = styles;
         opts.alpha = argc > 6 ? (float)atof(argv[6]) : 1.0f;
-        opts.level_count = argc > 7 ? parse_levels(argv[7], levels) : 0;
+        opts.level_count = 0;
+        if (argc > 7 && check(unistyle_levels_parse(argv[7], levels, 5, &opts.level_count), "unistyle_levels_parse"))
+            goto done;
         opts.levels = levels;
         opts.progress = report;
         if (check(unistyle_stylize(ctx, &content, &opts, &out), "unistyle_stylize")) goto done;

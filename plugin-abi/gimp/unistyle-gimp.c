@@ -95,27 +95,6 @@ static void copy_string(gchar *dest, const gchar *src, gsize cap) {
     g_strlcpy(dest, src ? src : "", cap);
 }
 
-/* "3,2,1" → {3, 2, 1}; "" (or blanks) → 0 levels = every level of the model. */
-static gboolean parse_levels(const gchar *text, guint32 *levels, guint32 *count) {
-    const gchar *s = text ? text : "";
-    *count = 0;
-    while (*s == ' ') s++;
-    if (*s == '\0') return TRUE;
-    for (;;) {
-        while (*s == ' ') s++;
-        if (*s < '0' || *s > '9') return FALSE;
-        gchar *end = NULL;
-        guint64 v = g_ascii_strtoull(s, &end, 10);
-        if (end == s || v < 1 || v > MAX_LEVELS || *count >= MAX_LEVELS) return FALSE;
-        levels[(*count)++] = (guint32)v;
-        s = end;
-        while (*s == ' ') s++;
-        if (*s == '\0') return TRUE;
-        if (*s != ',') return FALSE;
-        s++;
-    }
-}
-
 /* ------------------------------------------------------------------------------------------ */
 /* Progress: GIMP's progress bar, and cancel.                                                 */
 /*
@@ -287,9 +266,9 @@ static GimpPDBStatusType stylize(gint32 image, gint32 drawable, const StylizeReq
     if (!(rq->alpha >= 0.0 && rq->alpha <= 1.0)) return fail("unistyle: alpha must be in 0..1, got %g", rq->alpha);
     if (!(rq->feather >= 0.0 && rq->feather <= 10000.0))
         return fail("unistyle: feather must be in 0..10000 pixels, got %g", rq->feather);
-    if (!parse_levels(rq->levels, levels, &level_count))
-        return fail("unistyle: levels-string '%s' is not a comma-separated list of levels 1..5 (or \"\" for all)",
-                    rq->levels ? rq->levels : "");
+    /* The library's parser, the CLI's rules and message ("" = every level). */
+    if (unistyle_levels_parse(rq->levels ? rq->levels : "", levels, MAX_LEVELS, &level_count) != UNISTYLE_OK)
+        return fail("unistyle: levels-string: %s", unistyle_last_error());
     if (!gimp_item_is_valid(drawable) || !gimp_item_is_drawable(drawable))
         return fail("unistyle: the drawable is not valid");
     if (gimp_item_is_group(drawable))

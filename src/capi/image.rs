@@ -3,7 +3,8 @@
 
 use std::ffi::c_void;
 
-use super::status::{fail, Fail, UNISTYLE_ERR_INVALID, UNISTYLE_ERR_LIMITS, UNISTYLE_ERR_NULL, UNISTYLE_ERR_VERSION};
+use super::status::{fail, Fail, UNISTYLE_ERR_INVALID, UNISTYLE_ERR_LIMITS, UNISTYLE_ERR_NULL};
+use super::versioned::{read_versioned, Versioned};
 use crate::image_io::Picture;
 use crate::pipeline::Mask;
 
@@ -36,13 +37,30 @@ pub struct UnistyleImage {
     pub data: *mut c_void,
 }
 
-/// Size of the first version of [`UnistyleImage`].
-pub const IMAGE_V1_SIZE: u32 = std::mem::size_of::<UnistyleImage>() as u32;
+/// Size of the first version of [`UnistyleImage`] (frozen: the end of `data`).
+pub const IMAGE_V1_SIZE: u32 = <UnistyleImage as Versioned>::V1_SIZE;
+
+impl Default for UnistyleImage {
+    /// An empty descriptor (refused by [`check`] until filled in).
+    fn default() -> Self {
+        Self {
+            struct_size: 0,
+            width: 0,
+            height: 0,
+            channels: 0,
+            sample_type: 0,
+            stride: 0,
+            data: std::ptr::null_mut(),
+        }
+    }
+}
 
 /// A descriptor that passed validation: sizes are consistent and the buffer span is known.
+/// Holds the library's copy of the host's descriptor (fields it did not pass at defaults).
 pub(crate) struct Checked<'a> {
-    d: &'a UnistyleImage,
+    d: UnistyleImage,
     bytes_per_sample: usize,
+    buffer: std::marker::PhantomData<&'a mut [u8]>,
 }
 
 /// Validates `d` (named `what` in messages).
@@ -51,16 +69,11 @@ pub(crate) struct Checked<'a> {
 /// `d` must be NULL or point to a readable descriptor; its `data` must point to at least
 /// `stride × height` bytes — the part no check can verify.
 pub(crate) unsafe fn check<'a>(d: *const UnistyleImage, what: &str) -> Result<Checked<'a>, Fail> {
-    // SAFETY: caller guarantees `d` is NULL or valid.
-    let Some(d) = (unsafe { d.as_ref() }) else {
+    if d.is_null() {
         return fail(UNISTYLE_ERR_NULL, format!("{what} descriptor is NULL"));
-    };
-    if d.struct_size < IMAGE_V1_SIZE {
-        return fail(
-            UNISTYLE_ERR_VERSION,
-            format!("{what}: struct_size {} is smaller than unistyle_image v1 ({IMAGE_V1_SIZE})", d.struct_size),
-        );
     }
+    // SAFETY: caller guarantees `d` points to a descriptor of `struct_size` bytes.
+    let d = unsafe { read_versioned(d, what)? };
     if d.data.is_null() {
         return fail(UNISTYLE_ERR_NULL, format!("{what}: data pointer is NULL"));
     }
@@ -112,7 +125,7 @@ pub(crate) unsafe fn check<'a>(d: *const UnistyleImage, what: &str) -> Result<Ch
             format!("{what}: data and stride must be aligned to the {bytes_per_sample}-byte sample size"),
         );
     }
-    Ok(Checked { d, bytes_per_sample })
+    Ok(Checked { d, bytes_per_sample, buffer: std::marker::PhantomData })
 }
 
 impl Checked<'_> {

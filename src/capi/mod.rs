@@ -12,22 +12,25 @@ mod handles;
 mod image;
 mod options;
 mod status;
+mod versioned;
 
 use std::ffi::{c_char, c_int, CStr};
 use std::path::PathBuf;
 
 pub use handles::{UnistyleContext, UnistyleJob, UnistylePreset, UnistyleStyle};
-pub use image::{UnistyleImage, UNISTYLE_F32, UNISTYLE_U16, UNISTYLE_U8};
-pub use options::{ProgressFn, UnistyleStylizeOptions, UnistyleTextureOptions};
+pub use image::{UnistyleImage, IMAGE_V1_SIZE, UNISTYLE_F32, UNISTYLE_U16, UNISTYLE_U8};
+pub use options::{ProgressFn, UnistyleRunOptions, UnistyleStyleOptions, UnistyleStylizeOptions, UnistyleTextureOptions};
 pub use status::*;
 
 use image::check;
-use options::{check_size, read_common, HostProgress, STYLIZE_OPTIONS_V1_SIZE, TEXTURE_OPTIONS_V1_SIZE};
+use options::{read_common, HostProgress};
+use versioned::{init_versioned, read_versioned, Versioned};
 use status::{fail, guard, guard_void, last_error_ptr, Fail};
 
 use crate::device::parse_device;
 use crate::locate::locate_weights;
 use crate::model::Model;
+use crate::pipeline::tiling::DEFAULT_TILE;
 use crate::pipeline::{EncodedStyle, Stylizer, Texture};
 use crate::preset::{Preset, PresetKind};
 use crate::style_cache::StyleEncoder;
@@ -35,6 +38,15 @@ use crate::style_cache::StyleEncoder;
 /// Version of the C ABI; bumped on incompatible changes. Structs grow compatibly through
 /// their `struct_size` field.
 pub const UNISTYLE_ABI_VERSION: u32 = 1;
+
+/// Frozen size of `unistyle_stylize_options` version 1 (the end of `job`).
+pub const STYLIZE_OPTIONS_V1_SIZE: u32 = <UnistyleStylizeOptions as Versioned>::V1_SIZE;
+/// Frozen size of `unistyle_texture_options` version 1 (the end of `init`).
+pub const TEXTURE_OPTIONS_V1_SIZE: u32 = <UnistyleTextureOptions as Versioned>::V1_SIZE;
+/// Frozen size of `unistyle_run_options` version 1.
+pub const RUN_OPTIONS_V1_SIZE: u32 = <UnistyleRunOptions as Versioned>::V1_SIZE;
+/// Frozen size of `unistyle_style_options` version 1.
+pub const STYLE_OPTIONS_V1_SIZE: u32 = <UnistyleStyleOptions as Versioned>::V1_SIZE;
 
 /// # Safety
 /// `p` must be NULL or a NUL-terminated string.
@@ -168,14 +180,105 @@ pub unsafe extern "C" fn unistyle_context_levels(
     })
 }
 
-fn encode_style(ctx: &UnistyleContext, picture: crate::Picture, max_size: u32) -> Result<UnistyleStyle, Fail> {
-    let picture = if max_size > 0 { picture.fit_within(max_size as usize) } else { picture };
-    let style = EncodedStyle::encode(&ctx.model, &picture, &ctx.model.levels())?;
+/// Reads the optional style options (NULL: defaults).
+///
+/// # Safety
+/// `opts` must be NULL or point to a struct of `struct_size` bytes.
+unsafe fn style_options(opts: *const UnistyleStyleOptions) -> Result<UnistyleStyleOptions, Fail> {
+    if opts.is_null() {
+        return Ok(UnistyleStyleOptions::current());
+    }
+    // SAFETY: forwarded from the caller.
+    unsafe { read_versioned(opts, "opts") }
+}
+
+/// Parses a levels string as the CLI's `--levels` does (`"3,2,1"`, spaces allowed; `""` =
+/// every level, `*count` 0) into `levels[0..capacity]`, in the order given; `*count` is the
+/// number of levels (it may exceed `capacity`: call again with a larger buffer; 5 always
+/// suffices). Errors (`UNISTYLE_ERR_INVALID`) carry the CLI's message.
+#[no_mangle]
+pub unsafe extern "C" fn unistyle_levels_parse(
+    text: *const c_char,
+    levels: *mut u32,
+    capacity: u32,
+    count: *mut u32,
+) -> c_int {
+    guard("unistyle_levels_parse", || {
+        // SAFETY: documented string argument.
+        let Some(text) = (unsafe { str_arg(text, "text")? }) else {
+            return fail(UNISTYLE_ERR_NULL, "text is NULL");
+        };
+        if count.is_null() {
+            return fail(UNISTYLE_ERR_NULL, "count is NULL");
+        }
+        if levels.is_null() && capacity > 0 {
+            return fail(UNISTYLE_ERR_NULL, "levels is NULL but capacity > 0");
+        }
+        let parsed = crate::levels::parse_levels(text, "levels").map_err(|e| Fail(UNISTYLE_ERR_INVALID, e.to_string()))?;
+        let parsed = parsed.unwrap_or_default();
+        for (i, &v) in parsed.iter().take(capacity as usize).enumerate() {
+            // SAFETY: i < capacity, buffer provided by the caller.
+            unsafe { *levels.add(i) = v as u32 };
+        }
+        // SAFETY: checked non-NULL.
+        unsafe { *count = parsed.len() as u32 };
+        Ok(())
+    })
+}
+
+fn encode_style(ctx: &UnistyleContext, picture: crate::Picture, opts: &UnistyleStyleOptions) -> Result<UnistyleStyle, Fail> {
+    let picture = if opts.max_size > 0 { picture.fit_within(opts.max_size as usize) } else { picture };
+    let mut progress = opts.host_progress();
+    // Tile by tile: progress after every tile, cancel honoured between tiles.
+    let style = EncodedStyle::encode_tiled(&ctx.model, &picture, &ctx.model.levels(), DEFAULT_TILE, &mut progress)?;
     Ok(UnistyleStyle { context_id: ctx.id, style })
 }
 
+/// # Safety
+/// As `unistyle_style_create_from_file_ex`.
+unsafe fn style_from_file(
+    ctx: *const UnistyleContext,
+    path: *const c_char,
+    opts: &UnistyleStyleOptions,
+    out: *mut *mut UnistyleStyle,
+) -> Result<(), Fail> {
+    // SAFETY: documented arguments.
+    let ctx = unsafe { handle(ctx, "ctx")? };
+    let Some(path) = (unsafe { str_arg(path, "path")? }) else {
+        return fail(UNISTYLE_ERR_NULL, "path is NULL");
+    };
+    if out.is_null() {
+        return fail(UNISTYLE_ERR_NULL, "out is NULL");
+    }
+    let picture = crate::image_io::load_picture(path.as_ref(), "style image")?;
+    let style = encode_style(ctx, picture, opts)?;
+    // SAFETY: checked above.
+    unsafe { put(out, style, "out") }
+}
+
+/// # Safety
+/// As `unistyle_style_create_from_image_ex`.
+unsafe fn style_from_image(
+    ctx: *const UnistyleContext,
+    image: *const UnistyleImage,
+    opts: &UnistyleStyleOptions,
+    out: *mut *mut UnistyleStyle,
+) -> Result<(), Fail> {
+    // SAFETY: documented arguments.
+    let ctx = unsafe { handle(ctx, "ctx")? };
+    if out.is_null() {
+        return fail(UNISTYLE_ERR_NULL, "out is NULL");
+    }
+    // SAFETY: the descriptor's buffer is the caller's responsibility (documented).
+    let picture = unsafe { check(image, "style image")?.to_picture("style image")? };
+    let style = encode_style(ctx, picture, opts)?;
+    // SAFETY: checked above.
+    unsafe { put(out, style, "out") }
+}
+
 /// Encodes a style image file once for every level (`max_size` > 0 downscales it so its
-/// longer side is at most that many pixels).
+/// longer side is at most that many pixels). Same as `unistyle_style_create_from_file_ex`
+/// with only `max_size` set.
 #[no_mangle]
 pub unsafe extern "C" fn unistyle_style_create_from_file(
     ctx: *const UnistyleContext,
@@ -184,18 +287,9 @@ pub unsafe extern "C" fn unistyle_style_create_from_file(
     out: *mut *mut UnistyleStyle,
 ) -> c_int {
     guard("unistyle_style_create_from_file", || {
+        let opts = UnistyleStyleOptions { max_size, ..UnistyleStyleOptions::current() };
         // SAFETY: documented arguments.
-        let ctx = unsafe { handle(ctx, "ctx")? };
-        let Some(path) = (unsafe { str_arg(path, "path")? }) else {
-            return fail(UNISTYLE_ERR_NULL, "path is NULL");
-        };
-        if out.is_null() {
-            return fail(UNISTYLE_ERR_NULL, "out is NULL");
-        }
-        let picture = crate::image_io::load_picture(path.as_ref(), "style image")?;
-        let style = encode_style(ctx, picture, max_size)?;
-        // SAFETY: checked above.
-        unsafe { put(out, style, "out") }
+        unsafe { style_from_file(ctx, path, &opts, out) }
     })
 }
 
@@ -208,16 +302,48 @@ pub unsafe extern "C" fn unistyle_style_create_from_image(
     out: *mut *mut UnistyleStyle,
 ) -> c_int {
     guard("unistyle_style_create_from_image", || {
+        let opts = UnistyleStyleOptions { max_size, ..UnistyleStyleOptions::current() };
         // SAFETY: documented arguments.
-        let ctx = unsafe { handle(ctx, "ctx")? };
-        if out.is_null() {
-            return fail(UNISTYLE_ERR_NULL, "out is NULL");
-        }
-        // SAFETY: the descriptor's buffer is the caller's responsibility (documented).
-        let picture = unsafe { check(image, "style image")?.to_picture("style image")? };
-        let style = encode_style(ctx, picture, max_size)?;
-        // SAFETY: checked above.
-        unsafe { put(out, style, "out") }
+        unsafe { style_from_image(ctx, image, &opts, out) }
+    })
+}
+
+/// Fills style options with defaults for a host struct of `struct_size` bytes
+/// (`sizeof(unistyle_style_options)`).
+#[no_mangle]
+pub unsafe extern "C" fn unistyle_style_options_init(opts: *mut UnistyleStyleOptions, struct_size: u32) -> c_int {
+    // SAFETY: documented: `opts` spans `struct_size` writable bytes.
+    guard("unistyle_style_options_init", || unsafe { init_versioned(opts, struct_size, "opts") })
+}
+
+/// Encodes a style image file with versioned options (NULL: defaults): size limit,
+/// progress callback and job (cancellable).
+#[no_mangle]
+pub unsafe extern "C" fn unistyle_style_create_from_file_ex(
+    ctx: *const UnistyleContext,
+    path: *const c_char,
+    opts: *const UnistyleStyleOptions,
+    out: *mut *mut UnistyleStyle,
+) -> c_int {
+    guard("unistyle_style_create_from_file_ex", || {
+        // SAFETY: documented arguments.
+        let opts = unsafe { style_options(opts)? };
+        unsafe { style_from_file(ctx, path, &opts, out) }
+    })
+}
+
+/// Encodes a style from pixels in memory with versioned options (NULL: defaults).
+#[no_mangle]
+pub unsafe extern "C" fn unistyle_style_create_from_image_ex(
+    ctx: *const UnistyleContext,
+    image: *const UnistyleImage,
+    opts: *const UnistyleStyleOptions,
+    out: *mut *mut UnistyleStyle,
+) -> c_int {
+    guard("unistyle_style_create_from_image_ex", || {
+        // SAFETY: documented arguments.
+        let opts = unsafe { style_options(opts)? };
+        unsafe { style_from_image(ctx, image, &opts, out) }
     })
 }
 
@@ -268,65 +394,47 @@ pub unsafe extern "C" fn unistyle_job_destroy(job: *mut UnistyleJob) {
     })
 }
 
-/// Fills `opts` with defaults (alpha 1, every level, no masks) and its `struct_size`.
+/// Fills `opts` with the defaults of version 1 (alpha 1, every level, no masks) and sets
+/// `struct_size` to the v1 size. Writes exactly the v1 bytes, so hosts built against any
+/// header may call it; hosts that use newer fields call `unistyle_stylize_options_init_ex`.
 #[no_mangle]
 pub unsafe extern "C" fn unistyle_stylize_options_init(opts: *mut UnistyleStylizeOptions) -> c_int {
-    guard("unistyle_stylize_options_init", || {
-        if opts.is_null() {
-            return fail(UNISTYLE_ERR_NULL, "opts is NULL");
-        }
-        let v = UnistyleStylizeOptions {
-            struct_size: STYLIZE_OPTIONS_V1_SIZE,
-            style_count: 0,
-            styles: std::ptr::null(),
-            weights: std::ptr::null(),
-            mask_count: 0,
-            masks: std::ptr::null(),
-            level_count: 0,
-            levels: std::ptr::null(),
-            alpha: 1.0,
-            feather: 0.0,
-            preserve_color: 0,
-            foreground_only: 0,
-            progress: None,
-            progress_user_data: std::ptr::null_mut(),
-            job: std::ptr::null(),
-        };
-        // SAFETY: checked non-NULL; caller provides a writable struct.
-        unsafe { opts.write(v) };
-        Ok(())
+    // SAFETY: a v1 host struct is writable (documented).
+    guard("unistyle_stylize_options_init", || unsafe {
+        init_versioned(opts, UnistyleStylizeOptions::V1_SIZE, "opts")
     })
 }
 
-/// Fills `opts` with defaults (3 iterations, seed 0, every level) and its `struct_size`.
+/// Fills `opts` (a host struct of `struct_size` bytes, `sizeof(unistyle_stylize_options)`)
+/// with defaults and sets `struct_size`.
+#[no_mangle]
+pub unsafe extern "C" fn unistyle_stylize_options_init_ex(opts: *mut UnistyleStylizeOptions, struct_size: u32) -> c_int {
+    // SAFETY: documented: `opts` spans `struct_size` writable bytes.
+    guard("unistyle_stylize_options_init_ex", || unsafe { init_versioned(opts, struct_size, "opts") })
+}
+
+/// Fills `opts` with the defaults of version 1 (3 iterations, seed 0, every level); writes
+/// exactly the v1 bytes (see `unistyle_stylize_options_init`).
 #[no_mangle]
 pub unsafe extern "C" fn unistyle_texture_options_init(opts: *mut UnistyleTextureOptions) -> c_int {
-    guard("unistyle_texture_options_init", || {
-        if opts.is_null() {
-            return fail(UNISTYLE_ERR_NULL, "opts is NULL");
-        }
-        let v = UnistyleTextureOptions {
-            struct_size: TEXTURE_OPTIONS_V1_SIZE,
-            style_count: 0,
-            styles: std::ptr::null(),
-            weights: std::ptr::null(),
-            mask_count: 0,
-            masks: std::ptr::null(),
-            level_count: 0,
-            levels: std::ptr::null(),
-            seed: 0,
-            iterations: 3,
-            tileable: 0,
-            feather: 0.0,
-            progress: None,
-            progress_user_data: std::ptr::null_mut(),
-            job: std::ptr::null(),
-            init: std::ptr::null(),
-        };
-        // SAFETY: checked non-NULL; caller provides a writable struct.
-        unsafe { opts.write(v) };
-        Ok(())
+    // SAFETY: a v1 host struct is writable (documented).
+    guard("unistyle_texture_options_init", || unsafe {
+        init_versioned(opts, UnistyleTextureOptions::V1_SIZE, "opts")
     })
+}
+
+/// Fills `opts` (a host struct of `struct_size` bytes) with defaults and sets `struct_size`.
+#[no_mangle]
+pub unsafe extern "C" fn unistyle_texture_options_init_ex(opts: *mut UnistyleTextureOptions, struct_size: u32) -> c_int {
+    // SAFETY: documented: `opts` spans `struct_size` writable bytes.
+    guard("unistyle_texture_options_init_ex", || unsafe { init_versioned(opts, struct_size, "opts") })
+}
+
+/// Fills run options (a host struct of `struct_size` bytes) with defaults.
+#[no_mangle]
+pub unsafe extern "C" fn unistyle_run_options_init(opts: *mut UnistyleRunOptions, struct_size: u32) -> c_int {
+    // SAFETY: documented: `opts` spans `struct_size` writable bytes.
+    guard("unistyle_run_options_init", || unsafe { init_versioned(opts, struct_size, "opts") })
 }
 
 /// Validates the input and output descriptors of a stylize call (same size) and copies the
@@ -351,6 +459,28 @@ unsafe fn input_output<'a>(
     Ok((unsafe { inp.to_picture("input")? }, out))
 }
 
+/// The stylizer and progress adapter the stylize options describe.
+///
+/// # Safety
+/// Every pointer in `o` must be NULL or valid for its count.
+unsafe fn stylizer<'a>(ctx: &'a UnistyleContext, o: &UnistyleStylizeOptions) -> Result<(Stylizer<'a>, HostProgress), Fail> {
+    // SAFETY: forwarded from the caller.
+    let common =
+        unsafe { read_common(ctx, o.style_count, o.styles, o.weights, o.mask_count, o.masks, o.level_count, o.levels)? };
+    let weights = (!o.weights.is_null()).then_some(common.weights.as_slice());
+    let mut b = Stylizer::builder(&ctx.model)
+        .place(&common.styles, weights, common.masks)?
+        .alpha(o.alpha as f64)
+        .feather(o.feather)
+        .preserve_color(o.preserve_color != 0)
+        .foreground_only(o.foreground_only != 0);
+    if let Some(l) = common.levels {
+        b = b.levels(l);
+    }
+    let progress = HostProgress { callback: o.progress, user_data: o.progress_user_data, job: o.job };
+    Ok((b.build()?, progress))
+}
+
 /// Stylizes `input` into `output` (same width and height; any channel layout and sample
 /// type; may be the same buffer as `input`). `output` is written only on success.
 #[no_mangle]
@@ -363,24 +493,34 @@ pub unsafe extern "C" fn unistyle_stylize(
     guard("unistyle_stylize", || {
         // SAFETY: documented arguments; buffers are the caller's responsibility.
         let ctx = unsafe { handle(ctx, "ctx")? };
-        let o = unsafe { handle(opts, "opts")? };
-        check_size(o.struct_size, STYLIZE_OPTIONS_V1_SIZE, "opts")?;
+        let o = unsafe { read_versioned(opts, "opts")? };
         let (content, out) = unsafe { input_output(input, output)? };
-        let common = unsafe {
-            read_common(ctx, o.style_count, o.styles, o.weights, o.mask_count, o.masks, o.level_count, o.levels)?
-        };
-        let weights = (!o.weights.is_null()).then_some(common.weights.as_slice());
-        let mut b = Stylizer::builder(&ctx.model)
-            .place(&common.styles, weights, common.masks)?
-            .alpha(o.alpha as f64)
-            .feather(o.feather)
-            .preserve_color(o.preserve_color != 0)
-            .foreground_only(o.foreground_only != 0);
-        if let Some(l) = common.levels {
-            b = b.levels(l);
-        }
-        let mut progress = HostProgress { callback: o.progress, user_data: o.progress_user_data, job: o.job };
-        let result = b.build()?.run(&content, &mut progress)?;
+        let (stylizer, mut progress) = unsafe { stylizer(ctx, &o)? };
+        let result = stylizer.run(&content, &mut progress)?;
+        // SAFETY: validated output descriptor.
+        unsafe { out.write_picture(&result) };
+        Ok(())
+    })
+}
+
+/// Stylizes a preview of `input` at the output's width × height (any size and aspect, any
+/// channels/sample type): the input and the masks are downsampled by area average, then
+/// stylized with `opts`. Cancel a stale preview through `opts->job`. Written only on success.
+#[no_mangle]
+pub unsafe extern "C" fn unistyle_preview(
+    ctx: *const UnistyleContext,
+    input: *const UnistyleImage,
+    opts: *const UnistyleStylizeOptions,
+    output: *const UnistyleImage,
+) -> c_int {
+    guard("unistyle_preview", || {
+        // SAFETY: documented arguments; buffers are the caller's responsibility.
+        let ctx = unsafe { handle(ctx, "ctx")? };
+        let o = unsafe { read_versioned(opts, "opts")? };
+        let out = unsafe { check(output, "output")? };
+        let content = unsafe { check(input, "input")?.to_picture("input")? };
+        let (stylizer, mut progress) = unsafe { stylizer(ctx, &o)? };
+        let result = stylizer.preview(&content, out.width(), out.height(), &mut progress)?;
         // SAFETY: validated output descriptor.
         unsafe { out.write_picture(&result) };
         Ok(())
@@ -397,8 +537,7 @@ pub unsafe extern "C" fn unistyle_texture(
     guard("unistyle_texture", || {
         // SAFETY: documented arguments; buffers are the caller's responsibility.
         let ctx = unsafe { handle(ctx, "ctx")? };
-        let o = unsafe { handle(opts, "opts")? };
-        check_size(o.struct_size, TEXTURE_OPTIONS_V1_SIZE, "opts")?;
+        let o = unsafe { read_versioned(opts, "opts")? };
         let out = unsafe { check(output, "output")? };
         let common = unsafe {
             read_common(ctx, o.style_count, o.styles, o.weights, o.mask_count, o.masks, o.level_count, o.levels)?
@@ -512,8 +651,61 @@ unsafe fn preset_for<'a>(ctx: &UnistyleContext, preset: *const UnistylePreset) -
     Ok(p)
 }
 
+/// Reads the optional run options (NULL: defaults).
+///
+/// # Safety
+/// `run` must be NULL or point to a struct of `struct_size` bytes.
+unsafe fn run_options(run: *const UnistyleRunOptions) -> Result<UnistyleRunOptions, Fail> {
+    if run.is_null() {
+        return Ok(UnistyleRunOptions::current());
+    }
+    // SAFETY: forwarded from the caller.
+    unsafe { read_versioned(run, "run") }
+}
+
+/// # Safety
+/// As `unistyle_stylize_preset_ex`.
+unsafe fn stylize_preset(
+    ctx: *const UnistyleContext,
+    preset: *const UnistylePreset,
+    input: *const UnistyleImage,
+    output: *const UnistyleImage,
+    run: &UnistyleRunOptions,
+) -> Result<(), Fail> {
+    // SAFETY: documented arguments; buffers are the caller's responsibility.
+    let ctx = unsafe { handle(ctx, "ctx")? };
+    let p = unsafe { preset_for(ctx, preset)? };
+    let (content, out) = unsafe { input_output(input, output)? };
+    let mut progress = run.host_progress();
+    let result = p.preset.settings.stylizer(&ctx.model, &p.prepared).build()?.run(&content, &mut progress)?;
+    // SAFETY: validated output descriptor.
+    unsafe { out.write_picture(&result) };
+    Ok(())
+}
+
+/// # Safety
+/// As `unistyle_texture_preset_ex`.
+unsafe fn texture_preset(
+    ctx: *const UnistyleContext,
+    preset: *const UnistylePreset,
+    output: *const UnistyleImage,
+    run: &UnistyleRunOptions,
+) -> Result<(), Fail> {
+    // SAFETY: documented arguments; buffers are the caller's responsibility.
+    let ctx = unsafe { handle(ctx, "ctx")? };
+    let p = unsafe { preset_for(ctx, preset)? };
+    let out = unsafe { check(output, "output")? };
+    let builder = p.preset.settings.texture(&ctx.model, &p.prepared)?.size(out.width(), out.height());
+    let mut progress = run.host_progress();
+    let result = builder.build()?.run(&mut progress)?;
+    // SAFETY: validated output descriptor.
+    unsafe { out.write_picture(&result) };
+    Ok(())
+}
+
 /// Stylizes `input` into `output` with everything the preset says (styles, blend, masks,
-/// levels, alpha, colour preservation). Same buffer rules as `unistyle_stylize`.
+/// levels, alpha, colour preservation). Same buffer rules as `unistyle_stylize`. The v1 form
+/// of `unistyle_stylize_preset_ex`.
 #[no_mangle]
 pub unsafe extern "C" fn unistyle_stylize_preset(
     ctx: *const UnistyleContext,
@@ -525,20 +717,14 @@ pub unsafe extern "C" fn unistyle_stylize_preset(
     job: *const UnistyleJob,
 ) -> c_int {
     guard("unistyle_stylize_preset", || {
-        // SAFETY: documented arguments; buffers are the caller's responsibility.
-        let ctx = unsafe { handle(ctx, "ctx")? };
-        let p = unsafe { preset_for(ctx, preset)? };
-        let (content, out) = unsafe { input_output(input, output)? };
-        let mut progress = HostProgress { callback: progress, user_data: progress_user_data, job };
-        let result = p.preset.settings.stylizer(&ctx.model, &p.prepared).build()?.run(&content, &mut progress)?;
-        // SAFETY: validated output descriptor.
-        unsafe { out.write_picture(&result) };
-        Ok(())
+        let run = UnistyleRunOptions { progress, progress_user_data, job, ..UnistyleRunOptions::current() };
+        // SAFETY: documented arguments.
+        unsafe { stylize_preset(ctx, preset, input, output, &run) }
     })
 }
 
 /// Synthesizes the preset's texture at the output's size (seed, iterations, tileable from
-/// the preset).
+/// the preset). The v1 form of `unistyle_texture_preset_ex`.
 #[no_mangle]
 pub unsafe extern "C" fn unistyle_texture_preset(
     ctx: *const UnistyleContext,
@@ -549,15 +735,39 @@ pub unsafe extern "C" fn unistyle_texture_preset(
     job: *const UnistyleJob,
 ) -> c_int {
     guard("unistyle_texture_preset", || {
-        // SAFETY: documented arguments; buffers are the caller's responsibility.
-        let ctx = unsafe { handle(ctx, "ctx")? };
-        let p = unsafe { preset_for(ctx, preset)? };
-        let out = unsafe { check(output, "output")? };
-        let builder = p.preset.settings.texture(&ctx.model, &p.prepared)?.size(out.width(), out.height());
-        let mut progress = HostProgress { callback: progress, user_data: progress_user_data, job };
-        let result = builder.build()?.run(&mut progress)?;
-        // SAFETY: validated output descriptor.
-        unsafe { out.write_picture(&result) };
-        Ok(())
+        let run = UnistyleRunOptions { progress, progress_user_data, job, ..UnistyleRunOptions::current() };
+        // SAFETY: documented arguments.
+        unsafe { texture_preset(ctx, preset, output, &run) }
+    })
+}
+
+/// `unistyle_stylize_preset` with versioned run options (NULL: no progress, no job).
+#[no_mangle]
+pub unsafe extern "C" fn unistyle_stylize_preset_ex(
+    ctx: *const UnistyleContext,
+    preset: *const UnistylePreset,
+    input: *const UnistyleImage,
+    output: *const UnistyleImage,
+    run: *const UnistyleRunOptions,
+) -> c_int {
+    guard("unistyle_stylize_preset_ex", || {
+        // SAFETY: documented arguments.
+        let run = unsafe { run_options(run)? };
+        unsafe { stylize_preset(ctx, preset, input, output, &run) }
+    })
+}
+
+/// `unistyle_texture_preset` with versioned run options (NULL: no progress, no job).
+#[no_mangle]
+pub unsafe extern "C" fn unistyle_texture_preset_ex(
+    ctx: *const UnistyleContext,
+    preset: *const UnistylePreset,
+    output: *const UnistyleImage,
+    run: *const UnistyleRunOptions,
+) -> c_int {
+    guard("unistyle_texture_preset_ex", || {
+        // SAFETY: documented arguments.
+        let run = unsafe { run_options(run)? };
+        unsafe { texture_preset(ctx, preset, output, &run) }
     })
 }

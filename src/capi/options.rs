@@ -5,7 +5,8 @@ use std::ffi::{c_int, c_void};
 
 use super::handles::{UnistyleContext, UnistyleJob, UnistyleStyle};
 use super::image::{check, UnistyleImage, MAX_MASKS};
-use super::status::{fail, Fail, UNISTYLE_ERR_INVALID, UNISTYLE_ERR_LIMITS, UNISTYLE_ERR_NULL, UNISTYLE_ERR_VERSION};
+use super::status::{fail, Fail, UNISTYLE_ERR_INVALID, UNISTYLE_ERR_LIMITS, UNISTYLE_ERR_NULL};
+use super::versioned::{end_of, Versioned};
 use crate::pipeline::{EncodedStyle, Mask};
 use crate::progress::{Control, Progress};
 
@@ -60,14 +61,120 @@ pub struct UnistyleTextureOptions {
     pub init: *const UnistyleImage,
 }
 
-pub const STYLIZE_OPTIONS_V1_SIZE: u32 = std::mem::size_of::<UnistyleStylizeOptions>() as u32;
-pub const TEXTURE_OPTIONS_V1_SIZE: u32 = std::mem::size_of::<UnistyleTextureOptions>() as u32;
-
-pub(crate) fn check_size(got: u32, min: u32, what: &str) -> Result<(), Fail> {
-    if got < min {
-        return fail(UNISTYLE_ERR_VERSION, format!("{what}.struct_size {got} is smaller than v1 ({min}); call the _init function"));
+impl Default for UnistyleStylizeOptions {
+    /// Alpha 1, every level, no masks, no progress.
+    fn default() -> Self {
+        Self {
+            struct_size: 0,
+            style_count: 0,
+            styles: std::ptr::null(),
+            weights: std::ptr::null(),
+            mask_count: 0,
+            masks: std::ptr::null(),
+            level_count: 0,
+            levels: std::ptr::null(),
+            alpha: 1.0,
+            feather: 0.0,
+            preserve_color: 0,
+            foreground_only: 0,
+            progress: None,
+            progress_user_data: std::ptr::null_mut(),
+            job: std::ptr::null(),
+        }
     }
-    Ok(())
+}
+
+impl Default for UnistyleTextureOptions {
+    /// 3 iterations, seed 0, every level, not tileable, seeded noise as the start.
+    fn default() -> Self {
+        Self {
+            struct_size: 0,
+            style_count: 0,
+            styles: std::ptr::null(),
+            weights: std::ptr::null(),
+            mask_count: 0,
+            masks: std::ptr::null(),
+            level_count: 0,
+            levels: std::ptr::null(),
+            seed: 0,
+            iterations: 3,
+            tileable: 0,
+            feather: 0.0,
+            progress: None,
+            progress_user_data: std::ptr::null_mut(),
+            job: std::ptr::null(),
+            init: std::ptr::null(),
+        }
+    }
+}
+
+/// Progress, cancellation and (later) other per-call settings of the `_ex` preset calls.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct UnistyleRunOptions {
+    pub struct_size: u32,
+    pub progress: Option<ProgressFn>,
+    pub progress_user_data: *mut c_void,
+    pub job: *const UnistyleJob,
+}
+
+impl Default for UnistyleRunOptions {
+    /// No progress callback, no job.
+    fn default() -> Self {
+        Self { struct_size: 0, progress: None, progress_user_data: std::ptr::null_mut(), job: std::ptr::null() }
+    }
+}
+
+/// Settings of `unistyle_style_create_from_file_ex` / `_from_image_ex`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct UnistyleStyleOptions {
+    pub struct_size: u32,
+    /// > 0: downscale the style image so its longer side is at most this many pixels.
+    pub max_size: u32,
+    pub progress: Option<ProgressFn>,
+    pub progress_user_data: *mut c_void,
+    pub job: *const UnistyleJob,
+}
+
+impl Default for UnistyleStyleOptions {
+    /// Full size, no progress callback, no job.
+    fn default() -> Self {
+        Self { struct_size: 0, max_size: 0, progress: None, progress_user_data: std::ptr::null_mut(), job: std::ptr::null() }
+    }
+}
+
+/// Implements [`Versioned`] with the C name and the last field of version 1.
+macro_rules! versioned {
+    ($t:ty, $c:literal, $last_v1:ident) => {
+        impl Versioned for $t {
+            const C_NAME: &'static str = $c;
+            const V1_SIZE: u32 = end_of!($t, $last_v1);
+            fn current() -> Self {
+                Self { struct_size: std::mem::size_of::<Self>() as u32, ..Self::default() }
+            }
+        }
+    };
+}
+
+versioned!(UnistyleStylizeOptions, "unistyle_stylize_options", job);
+versioned!(UnistyleTextureOptions, "unistyle_texture_options", init);
+versioned!(UnistyleRunOptions, "unistyle_run_options", job);
+versioned!(UnistyleStyleOptions, "unistyle_style_options", job);
+versioned!(UnistyleImage, "unistyle_image", data);
+
+impl UnistyleRunOptions {
+    /// The library's progress adapter for these options.
+    pub(crate) fn host_progress(&self) -> HostProgress {
+        HostProgress { callback: self.progress, user_data: self.progress_user_data, job: self.job }
+    }
+}
+
+impl UnistyleStyleOptions {
+    /// The library's progress adapter for these options.
+    pub(crate) fn host_progress(&self) -> HostProgress {
+        HostProgress { callback: self.progress, user_data: self.progress_user_data, job: self.job }
+    }
 }
 
 /// The styles, weights, masks and levels common to both option structs.

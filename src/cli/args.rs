@@ -8,17 +8,9 @@ use unistyle::{device::parse_device, locate::locate_weights, Error, Model, Prese
 
 use super::ModelArgs;
 
-/// `3,2,1` → `[3, 2, 1]`.
-pub fn parse_levels(s: &str) -> Result<Vec<usize>> {
-    s.split(',')
-        .map(|t| {
-            let t = t.trim();
-            t.parse::<usize>()
-                .ok()
-                .filter(|l| (1..=unistyle::model::MAX_LEVEL).contains(l))
-                .ok_or_else(|| Error::param("--levels", format!("'{t}' is not a level 1..5 (in '{s}')")))
-        })
-        .collect()
+/// `--levels 3,2,1` → `Some([3, 2, 1])`; `""` → every level (`None`).
+pub fn parse_levels(s: &str) -> Result<Option<Vec<usize>>> {
+    unistyle::levels::parse_levels(s, "--levels")
 }
 
 /// `3=0.8,1=0.4` → `[(3, 0.8), (1, 0.4)]`.

@@ -76,6 +76,7 @@ fn content_path(images: &Path, size: usize) -> PathBuf {
 fn run_one(a: &BenchArgs, images: &Path, size: usize) -> Result<()> {
     let levels = parse_levels(&a.levels)?;
     let model = load_model(&a.model)?;
+    let levels = levels.unwrap_or_else(|| model.levels());
     let path = content_path(images, size);
     let content = if path.exists() {
         image_io::load_picture(&path, "content image")?

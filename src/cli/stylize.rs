@@ -50,8 +50,10 @@ pub fn run(a: StylizeArgs) -> Result<()> {
     a.styles.overlay(&mut settings)?;
     if let Some(l) = &a.levels {
         let levels = parse_levels(l)?;
-        settings.level_alpha.retain(|(l, _)| levels.contains(l));
-        settings.levels = Some(levels);
+        if let Some(levels) = &levels {
+            settings.level_alpha.retain(|(l, _)| levels.contains(l));
+        }
+        settings.levels = levels;
     }
     if let Some(alpha) = a.alpha {
         settings.alpha = Some(alpha);

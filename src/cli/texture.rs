@@ -47,7 +47,7 @@ pub fn run(a: TextureArgs) -> Result<()> {
     let (preset, mut settings) = a.preset.load()?;
     a.styles.overlay(&mut settings)?;
     if let Some(l) = &a.levels {
-        settings.levels = Some(parse_levels(l)?);
+        settings.levels = parse_levels(l)?;
     }
     let t = &mut settings.texture;
     t.width = a.width.or(t.width);

@@ -70,7 +70,7 @@ pub fn run(a: WeightsArgs) -> Result<()> {
         WeightsCommand::Convert { from, out, f16, levels } => {
             let options = ConvertOptions {
                 dtype: if f16 { StorageDtype::F16 } else { StorageDtype::F32 },
-                levels: levels.as_deref().map(parse_levels).transpose()?,
+                levels: levels.as_deref().map(parse_levels).transpose()?.flatten(),
             };
             let r = convert::convert(&from, &out, &options)?;
             format!(

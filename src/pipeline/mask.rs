@@ -98,22 +98,7 @@ impl Mask {
     /// Area-weighted (box) resize, for soft weights: each output pixel averages the source
     /// pixels it covers, so thin borders are not lost when shrinking. Values in 0..1.
     pub fn resize_smooth(&self, width: usize, height: usize) -> Result<Vec<f32>> {
-        let cols = box_weights(self.width, width);
-        let rows = box_weights(self.height, height);
-        let mut tmp = try_zeroed::<f32>(self.height * width, "mask")?;
-        tmp.par_chunks_mut(width).enumerate().for_each(|(y, t)| {
-            let src = &self.data[y * self.width..(y + 1) * self.width];
-            for (x, taps) in cols.iter().enumerate() {
-                t[x] = taps.iter().map(|&(i, w)| src[i] as f32 * w).sum::<f32>() / 255.0;
-            }
-        });
-        let mut out = try_zeroed::<f32>(width * height, "mask")?;
-        out.par_chunks_mut(width).zip(rows.par_iter()).for_each(|(o, taps)| {
-            for (x, v) in o.iter_mut().enumerate() {
-                *v = taps.iter().map(|&(i, w)| tmp[i * width + x] * w).sum();
-            }
-        });
-        Ok(out)
+        area_resize_with(&self.data, self.width, self.height, width, height, |v| v as f32 / 255.0)
     }
 
     /// The mask at `width × height` (nearest) blurred to a soft edge about `radius` pixels
@@ -205,6 +190,40 @@ fn transpose(src: &[f32], dst: &mut [f32], width: usize, height: usize) {
             *v = src[y * width + x];
         }
     });
+}
+
+/// Area-weighted (box) resize of a row-major `w × h` plane to `width × height`: each output
+/// sample averages the source samples it covers (linear interpolation when enlarging).
+pub(crate) fn area_resize(data: &[f32], w: usize, h: usize, width: usize, height: usize) -> Result<Vec<f32>> {
+    area_resize_with(data, w, h, width, height, |v| v)
+}
+
+/// [`area_resize`] of samples of any type, read as `value(sample)`; in parallel, its buffers
+/// allocated fallibly.
+fn area_resize_with<T: Copy + Sync>(
+    data: &[T],
+    w: usize,
+    h: usize,
+    width: usize,
+    height: usize,
+    value: impl Fn(T) -> f32 + Sync,
+) -> Result<Vec<f32>> {
+    let cols = box_weights(w, width);
+    let rows = box_weights(h, height);
+    let mut tmp = try_zeroed::<f32>(h * width, "resized plane")?;
+    tmp.par_chunks_mut(width).enumerate().for_each(|(y, t)| {
+        let src = &data[y * w..(y + 1) * w];
+        for (x, taps) in cols.iter().enumerate() {
+            t[x] = taps.iter().map(|&(i, wt)| value(src[i]) * wt).sum();
+        }
+    });
+    let mut out = try_zeroed::<f32>(width * height, "resized plane")?;
+    out.par_chunks_mut(width).zip(rows.par_iter()).for_each(|(o, taps)| {
+        for (x, v) in o.iter_mut().enumerate() {
+            *v = taps.iter().map(|&(i, wt)| tmp[i * width + x] * wt).sum();
+        }
+    });
+    Ok(out)
 }
 
 fn nearest_map(n_in: usize, n_out: usize) -> Vec<usize> {

@@ -4,6 +4,7 @@
 pub mod budget;
 pub mod colour;
 pub mod mask;
+pub mod preview;
 mod regions;
 pub mod style;
 pub mod stylize;

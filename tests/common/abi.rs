@@ -42,6 +42,12 @@ pub struct Api {
     pub preset_destroy: Symbol<'static, unsafe extern "C" fn(*mut UnistylePreset)>,
     pub stylize_preset: Symbol<'static, unsafe extern "C" fn(*const UnistyleContext, *const UnistylePreset, *const UnistyleImage, *const UnistyleImage, Option<ProgressFn>, *mut c_void, *const UnistyleJob) -> c_int>,
     pub texture_preset: Symbol<'static, unsafe extern "C" fn(*const UnistyleContext, *const UnistylePreset, *const UnistyleImage, Option<ProgressFn>, *mut c_void, *const UnistyleJob) -> c_int>,
+    pub preview: Symbol<'static, unsafe extern "C" fn(*const UnistyleContext, *const UnistyleImage, *const UnistyleStylizeOptions, *const UnistyleImage) -> c_int>,
+    pub run_init: Symbol<'static, unsafe extern "C" fn(*mut UnistyleRunOptions, u32) -> c_int>,
+    pub style_init: Symbol<'static, unsafe extern "C" fn(*mut UnistyleStyleOptions, u32) -> c_int>,
+    pub style_from_file_ex: Symbol<'static, unsafe extern "C" fn(*const UnistyleContext, *const c_char, *const UnistyleStyleOptions, *mut *mut UnistyleStyle) -> c_int>,
+    pub stylize_preset_ex: Symbol<'static, unsafe extern "C" fn(*const UnistyleContext, *const UnistylePreset, *const UnistyleImage, *const UnistyleImage, *const UnistyleRunOptions) -> c_int>,
+    pub texture_preset_ex: Symbol<'static, unsafe extern "C" fn(*const UnistyleContext, *const UnistylePreset, *const UnistyleImage, *const UnistyleRunOptions) -> c_int>,
 }
 
 /// The library, loaded once per test binary.
@@ -75,6 +81,12 @@ pub fn api() -> &'static Api {
             preset_destroy: lib.get(b"unistyle_preset_destroy").unwrap(),
             stylize_preset: lib.get(b"unistyle_stylize_preset").unwrap(),
             texture_preset: lib.get(b"unistyle_texture_preset").unwrap(),
+            preview: lib.get(b"unistyle_preview").unwrap(),
+            run_init: lib.get(b"unistyle_run_options_init").unwrap(),
+            style_init: lib.get(b"unistyle_style_options_init").unwrap(),
+            style_from_file_ex: lib.get(b"unistyle_style_create_from_file_ex").unwrap(),
+            stylize_preset_ex: lib.get(b"unistyle_stylize_preset_ex").unwrap(),
+            texture_preset_ex: lib.get(b"unistyle_texture_preset_ex").unwrap(),
         }
     })
 }

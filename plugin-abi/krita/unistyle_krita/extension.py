@@ -64,7 +64,10 @@ class _CommonFields:
     def _check_common(self):
         if not self.style.text() or not os.path.isfile(self.style.text()):
             raise ValueError("choose an existing style image")
-        us.parse_levels(self.levels.text())
+        try:
+            us.parse_levels(self.levels.text())
+        except us.UnistyleError as e:  # a bad levels string (the library's message), or no library
+            raise ValueError(str(e))
         if self.weights.text() and not os.path.isfile(self.weights.text()):
             raise ValueError("the weights file %s does not exist" % self.weights.text())
 

@@ -159,6 +159,7 @@ def _declare(lib):
         "unistyle_context_create": (c.c_int, [c.c_char_p, c.c_char_p, c.POINTER(vp)]),
         "unistyle_context_destroy": (None, [vp]),
         "unistyle_context_levels": (c.c_int, [vp, c.POINTER(c.c_uint32), c.c_uint32, c.POINTER(c.c_uint32)]),
+        "unistyle_levels_parse": (c.c_int, [c.c_char_p, c.POINTER(c.c_uint32), c.c_uint32, c.POINTER(c.c_uint32)]),
         "unistyle_style_create_from_file": (c.c_int, [vp, c.c_char_p, c.c_uint32, c.POINTER(vp)]),
         "unistyle_style_create_from_image": (c.c_int, [vp, c.POINTER(Image), c.c_uint32, c.POINTER(vp)]),
         "unistyle_style_destroy": (None, [vp]),
@@ -233,15 +234,17 @@ def _path_arg(p):
 
 
 def parse_levels(levels):
-    """"3,2,1" / [3, 2, 1] / None -> list of ints (empty = every level)."""
+    """"3,2,1" / [3, 2, 1] / None -> list of ints (empty = every level). Text is parsed by
+    the library (unistyle_levels_parse): the CLI's rules and messages; a bad string raises
+    UnistyleError (ERR_INVALID) with the library's message."""
     if levels is None:
         return []
     if isinstance(levels, str):
-        parts = [p.strip() for p in levels.replace(" ", ",").split(",") if p.strip()]
-        try:
-            return [int(p) for p in parts]
-        except ValueError:
-            raise ValueError("levels must be numbers separated by commas, e.g. 3,2,1 (got %r)" % levels)
+        lib = load_library()
+        buf = (ctypes.c_uint32 * 8)()
+        count = ctypes.c_uint32(0)
+        check(lib.unistyle_levels_parse(levels.encode("utf-8"), buf, 8, ctypes.byref(count)), "unistyle_levels_parse")
+        return list(buf[: count.value])
     return [int(v) for v in levels]
 
 

@@ -1,0 +1,186 @@
+/*
+ * unistyle.h — C ABI of unistyle: universal neural style transfer (WCT) and texture
+ * synthesis for image editors.
+ *
+ * Link against libunistyle.so (built by `cargo build --release`, in target/release/).
+ *
+ * Conventions
+ *  - Every fallible call returns a status (UNISTYLE_OK = 0, errors < 0); the message of the
+ *    last failure on the calling thread is available from unistyle_last_error().
+ *  - No call aborts or unwinds into the host; invalid arguments (NULL, zero or overflowing
+ *    sizes, strides too small, wrong struct sizes, NaN/Inf float samples) are reported.
+ *  - Handles (context, style, job) are created by *_create* and freed by *_destroy, which
+ *    accept NULL. Destroying a handle twice is undefined behaviour.
+ *  - Versioned structs start with `struct_size`: fill them with the *_init functions (or set
+ *    struct_size = sizeof the struct) so the ABI can grow without breaking callers.
+ *  - Output buffers are written only when a call succeeds: a failed or cancelled call leaves
+ *    them untouched.
+ *
+ * Threads
+ *  - A context and its styles are immutable after creation: they may be shared by several
+ *    threads, also concurrently. Separate contexts are independent.
+ *  - unistyle_job_cancel and unistyle_job_progress may be called from any thread while
+ *    another thread runs a call with that job.
+ *  - unistyle_last_error is per thread.
+ */
+#ifndef UNISTYLE_H
+#define UNISTYLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define UNISTYLE_ABI_VERSION 1
+
+/* Status codes */
+#define UNISTYLE_OK 0
+#define UNISTYLE_ERR_NULL (-1)      /* a required pointer was NULL */
+#define UNISTYLE_ERR_INVALID (-2)   /* argument out of range or inconsistent */
+#define UNISTYLE_ERR_VERSION (-3)   /* struct_size smaller than this library supports */
+#define UNISTYLE_ERR_IO (-4)        /* a file could not be read or written */
+#define UNISTYLE_ERR_IMAGE (-5)     /* an image file could not be decoded */
+#define UNISTYLE_ERR_WEIGHTS (-6)   /* weights missing, corrupt or of the wrong layout */
+#define UNISTYLE_ERR_LEVEL (-7)     /* a level the weights do not have */
+#define UNISTYLE_ERR_CANCELLED (-8) /* cancelled by the progress callback or a job */
+#define UNISTYLE_ERR_LIMITS (-9)    /* a size or memory limit was exceeded */
+#define UNISTYLE_ERR_INTERNAL (-10) /* internal failure; see unistyle_last_error() */
+#define UNISTYLE_ERR_PRESET (-11)   /* invalid preset file */
+
+/* Sample types of unistyle_image */
+#define UNISTYLE_U8 1  /* 0..255 */
+#define UNISTYLE_U16 2 /* 0..65535, native endianness */
+#define UNISTYLE_F32 3 /* 0..1 (values outside are clamped on output; NaN/Inf rejected on input) */
+
+/* Largest width or height accepted, and largest width × height (2^27, ~134 megapixels);
+ * larger images are refused with UNISTYLE_ERR_LIMITS before their pixels are read. */
+#define UNISTYLE_MAX_SIDE 32768
+#define UNISTYLE_MAX_PIXELS 134217728
+
+typedef struct unistyle_context unistyle_context; /* model + device */
+typedef struct unistyle_style unistyle_style;     /* a style encoded once, reusable */
+typedef struct unistyle_job unistyle_job;         /* cancel flag + progress, shared across threads */
+typedef struct unistyle_preset unistyle_preset;   /* a TOML preset with its styles encoded */
+
+/* Preset kinds */
+#define UNISTYLE_PRESET_STYLIZE 0
+#define UNISTYLE_PRESET_TEXTURE 1
+
+/* Pixels as the host holds them: interleaved channels, rows `stride` bytes apart.
+ * channels: 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA. Alpha is passed through unchanged by
+ * unistyle_stylize (an output with alpha but an input without gets opaque alpha). Data and
+ * stride must be aligned to the sample size. */
+typedef struct unistyle_image {
+    uint32_t struct_size; /* sizeof(unistyle_image) */
+    uint32_t width;
+    uint32_t height;
+    uint32_t channels;
+    uint32_t sample_type; /* UNISTYLE_U8, UNISTYLE_U16 or UNISTYLE_F32 */
+    size_t stride;        /* bytes from one row to the next, >= width * channels * sample size */
+    void *data;
+} unistyle_image;
+
+/* Progress callback: fraction grows from 0 to 1; return non-zero to cancel. */
+typedef int (*unistyle_progress_fn)(float fraction, void *user_data);
+
+typedef struct unistyle_stylize_options {
+    uint32_t struct_size;
+    uint32_t style_count;                 /* >= 1 */
+    const unistyle_style *const *styles;  /* style_count handles */
+    const float *weights;                 /* style_count blend weights (normalised) or NULL = equal; only without masks */
+    uint32_t mask_count;                  /* N styles: 0 (blend), N-1 (last style elsewhere) or N (elsewhere keeps the input) */
+    const unistyle_image *masks;          /* mask_count grayscale/RGB masks of any size, white = inside */
+    uint32_t level_count;                 /* 0 = every level of the model */
+    const uint32_t *levels;               /* run coarse to fine whatever the order */
+    float alpha;                          /* 0 keeps the input, 1 fully stylized (default 1) */
+    float feather;                        /* soft region borders, in pixels (0 = hard, the paper's rule) */
+    int preserve_color;                   /* keep the input's colours, stylize lightness only */
+    int foreground_only;                  /* styles inside the masks, original pixels outside */
+    unistyle_progress_fn progress;        /* optional */
+    void *progress_user_data;
+    const unistyle_job *job;              /* optional: cancel/progress from other threads */
+} unistyle_stylize_options;
+
+typedef struct unistyle_texture_options {
+    uint32_t struct_size;
+    uint32_t style_count;
+    const unistyle_style *const *styles;
+    const float *weights;                 /* texture interpolation weights, or NULL = equal; only without masks */
+    uint32_t mask_count;                  /* N-1 masks for N styles: style i inside mask i, the last elsewhere */
+    const unistyle_image *masks;
+    uint32_t level_count;
+    const uint32_t *levels;
+    uint64_t seed;                        /* same seed and inputs -> bit-identical output */
+    uint32_t iterations;                  /* passes of the pipeline (default 3), 1..100 */
+    int tileable;                         /* wrap-around borders: the texture tiles seamlessly */
+    float feather;
+    unistyle_progress_fn progress;
+    void *progress_user_data;
+    const unistyle_job *job;
+    const unistyle_image *init;           /* optional start image instead of seeded noise */
+} unistyle_texture_options;
+
+/* Version of this ABI (UNISTYLE_ABI_VERSION of the library actually loaded). */
+uint32_t unistyle_abi_version(void);
+/* Library version string, e.g. "0.1.0" (static). */
+const char *unistyle_version(void);
+/* Message of the last failed call on this thread ("" if none); valid until the next failure on this thread. */
+const char *unistyle_last_error(void);
+/* Static description of a status code. */
+const char *unistyle_status_string(int status);
+
+/* Loads weights (NULL: $UNISTYLE_WEIGHTS, else the project's weights/ folder) on a device
+ * ("cpu", "cuda", "cuda:N", "metal"; NULL = "cpu"). *out must be freed with unistyle_context_destroy. */
+int unistyle_context_create(const char *weights_path, const char *device, unistyle_context **out);
+void unistyle_context_destroy(unistyle_context *ctx);
+/* Writes up to `capacity` levels (ascending) and sets *count to how many the model has. */
+int unistyle_context_levels(const unistyle_context *ctx, uint32_t *levels, uint32_t capacity, uint32_t *count);
+
+/* Encodes a style image once for every level; max_size > 0 downscales it first.
+ * *out must be freed with unistyle_style_destroy, before its context. */
+int unistyle_style_create_from_file(const unistyle_context *ctx, const char *path, uint32_t max_size, unistyle_style **out);
+int unistyle_style_create_from_image(const unistyle_context *ctx, const unistyle_image *image, uint32_t max_size, unistyle_style **out);
+void unistyle_style_destroy(unistyle_style *style);
+
+/* Jobs: attach to options to cancel a running call from another thread or read its progress.
+ * Cancelling is final: a later call with a cancelled job stops at its first progress report
+ * (UNISTYLE_ERR_CANCELLED), so give each call that may be cancelled a new job. */
+int unistyle_job_create(unistyle_job **out);
+void unistyle_job_cancel(const unistyle_job *job);
+float unistyle_job_progress(const unistyle_job *job);
+void unistyle_job_destroy(unistyle_job *job);
+
+int unistyle_stylize_options_init(unistyle_stylize_options *opts);
+int unistyle_texture_options_init(unistyle_texture_options *opts);
+
+/* Stylizes `input` into `output` (same width and height; any channels/sample type; may be
+ * the same buffer). The output is written only on success. */
+int unistyle_stylize(const unistyle_context *ctx, const unistyle_image *input,
+                     const unistyle_stylize_options *opts, const unistyle_image *output);
+/* Synthesizes a texture of output->width x output->height into `output`. */
+int unistyle_texture(const unistyle_context *ctx, const unistyle_texture_options *opts,
+                     const unistyle_image *output);
+
+/* Presets (the host's preset menu): a TOML file naming styles (found beside it or on
+ * UNISTYLE_STYLE_PATH), weights, masks, levels, alpha, colour preservation and texture
+ * settings; see presets/README.md. Loading encodes the styles (cached beside the preset). */
+int unistyle_preset_load(const unistyle_context *ctx, const char *path, unistyle_preset **out);
+const char *unistyle_preset_name(const unistyle_preset *preset);        /* valid until destroyed */
+const char *unistyle_preset_description(const unistyle_preset *preset); /* valid until destroyed */
+int unistyle_preset_kind(const unistyle_preset *preset);                /* UNISTYLE_PRESET_* */
+void unistyle_preset_destroy(unistyle_preset *preset);
+/* Stylize with everything the preset says; buffer rules as unistyle_stylize. */
+int unistyle_stylize_preset(const unistyle_context *ctx, const unistyle_preset *preset,
+                            const unistyle_image *input, const unistyle_image *output,
+                            unistyle_progress_fn progress, void *progress_user_data, const unistyle_job *job);
+/* Synthesize the preset's texture at output->width x output->height. */
+int unistyle_texture_preset(const unistyle_context *ctx, const unistyle_preset *preset,
+                            const unistyle_image *output,
+                            unistyle_progress_fn progress, void *progress_user_data, const unistyle_job *job);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* UNISTYLE_H */
