@@ -73,11 +73,11 @@ pub fn run(a: StylizeArgs) -> Result<()> {
     }
     settings.validate().map_err(flagify)?;
     check_model_args(&a.model)?;
-    image_io::check_output(&a.out)?;
     let mut inputs = vec![a.content.as_path()];
     inputs.extend(settings.styles.iter().chain(&settings.masks).map(|p| p.as_path()));
     inputs.extend(a.preset.preset.as_deref());
     check_output_not_input(&a.out, &inputs)?;
+    image_io::check_output(&a.out)?;
     if a.max_size == Some(0) {
         return Err(Error::param("--max-size", "must be at least 1"));
     }

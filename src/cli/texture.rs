@@ -61,11 +61,11 @@ pub fn run(a: TextureArgs) -> Result<()> {
     settings.level_alpha.clear();
     settings.validate_texture().map_err(flagify)?;
     check_model_args(&a.model)?;
-    image_io::check_output(&a.out)?;
     let mut inputs: Vec<&std::path::Path> = settings.styles.iter().chain(&settings.masks).map(|p| p.as_path()).collect();
     inputs.extend(settings.texture.init.as_deref());
     inputs.extend(a.preset.preset.as_deref());
     check_output_not_input(&a.out, &inputs)?;
+    image_io::check_output(&a.out)?;
 
     let model = load_model(&a.model)?;
     let cache = a.preset.cache.cache(preset.as_ref().map(|p| p.default_cache()));

@@ -56,7 +56,8 @@ impl WeightsFile {
     /// Reads and validates `path`.
     pub fn open(path: &Path) -> Result<Self> {
         let bytes = crate::input_file::read_bounded(path, MAX_WEIGHTS_BYTES).map_err(|source| match source.kind() {
-            std::io::ErrorKind::InvalidInput => Error::weights(path, format!("{source} (limit {} MiB)", MAX_WEIGHTS_BYTES >> 20)),
+            std::io::ErrorKind::InvalidInput if path.is_dir() => Error::weights(path, "is a directory, not a .safetensors file"),
+            std::io::ErrorKind::InvalidInput => Error::weights(path, source.to_string()),
             _ => Error::Io { what: "cannot read weights", path: path.to_path_buf(), source },
         })?;
         Self::from_bytes(&bytes, path)

@@ -54,6 +54,7 @@ pub(crate) fn load(path: &Path, search: &SearchPath) -> Result<Preset> {
     let io = |source: std::io::Error| Error::Io { what: "preset", path: path.to_path_buf(), source };
     let ctx = Ctx { path, text: "" };
     let bytes = crate::input_file::read_bounded(path, MAX_PRESET_BYTES).map_err(|e| match e.kind() {
+        std::io::ErrorKind::InvalidInput if path.is_dir() => ctx.err(None, "", "is a directory, not a preset file"),
         std::io::ErrorKind::InvalidInput => ctx.err(None, "", e.to_string()),
         _ => io(e),
     })?;
