@@ -63,6 +63,8 @@ struct Ran {
     time: Duration,
 }
 
+// The child is reaped by `wait4` (which also gives its peak RSS), not by `Child::wait`.
+#[allow(clippy::zombie_processes)]
 fn spawn_measured(mut cmd: Command) -> Ran {
     let t = Instant::now();
     let mut child = cmd.stdout(Stdio::null()).stderr(Stdio::piped()).env_remove("UNISTYLE_WEIGHTS").spawn().expect("spawn");
@@ -134,6 +136,11 @@ fn cache_entry(dir: &Path, style: &Path) -> PathBuf {
 // ---------------------------------------------------------------------------------------
 // Files that are not regular files
 
+/// A C ABI call: its status and the last error message.
+type AbiCall = Box<dyn FnOnce() -> (i32, String) + Send>;
+/// A library call that must fail: its message.
+type LibCall = Box<dyn FnOnce() -> String + Send>;
+
 /// The non-regular kinds, made in `dir`: (label, path, words the message must contain).
 fn hostile_files(dir: &Path, tag: &str) -> Vec<(&'static str, PathBuf, &'static str)> {
     let fifo = dir.join(format!("{tag}_fifo.png"));
@@ -188,7 +195,7 @@ fn non_regular_files_fail_at_once_everywhere() {
         // C ABI: style file, preset, weights.
         let c = cstr(&path);
         let ctxp = ctx.0 as usize;
-        let calls: Vec<(&str, Box<dyn FnOnce() -> (i32, String) + Send>)> = vec![
+        let calls: Vec<(&str, AbiCall)> = vec![
             ("style", {
                 let c = c.clone();
                 Box::new(move || {
@@ -224,7 +231,7 @@ fn non_regular_files_fail_at_once_everywhere() {
             table.push(format!("ABI  {role:8} {kind:28} {:>7.1} ms", t.as_secs_f64() * 1e3));
         }
         // Library: every loader.
-        let lib: Vec<(&str, Box<dyn FnOnce() -> String + Send>)> = vec![
+        let lib: Vec<(&str, LibCall)> = vec![
             ("image", {
                 let p = path.clone();
                 Box::new(move || image_io::load_picture(&p, "content image").unwrap_err().to_string())

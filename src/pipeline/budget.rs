@@ -26,7 +26,9 @@ pub fn available() -> Option<u64> {
                 .ok()
                 .and_then(|s| s.split_whitespace().next()?.parse::<u64>().ok())
                 .map_or(0, |pages| pages * page_size());
-            best = Some((lim.rlim_cur as u64).saturating_sub(used));
+            #[allow(clippy::unnecessary_cast)] // rlim_t is not u64 on every target
+            let cur = lim.rlim_cur as u64;
+            best = Some(cur.saturating_sub(used));
         }
         let avail = std::fs::read_to_string("/proc/meminfo").ok().and_then(|s| {
             let line = s.lines().find(|l| l.starts_with("MemAvailable:"))?;
