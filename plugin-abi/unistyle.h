@@ -196,7 +196,7 @@ void unistyle_style_destroy(unistyle_style *style);
 /* Parses a levels string exactly as the CLI's --levels: "3,2,1" (spaces allowed) into
  * levels[0..capacity] in the order given; "" = every level of the model (*count = 0).
  * *count is the number of levels (5 at most, it may exceed capacity). Errors
- * (UNISTYLE_ERR_INVALID) carry the CLI's message, e.g. "levels: '7' is not a level 1..5 (in '3,7')". */
+ * (UNISTYLE_ERR_INVALID) carry the CLI's message, e.g. "levels: must be in 1..=5, got 7 (in '3,7')". */
 int unistyle_levels_parse(const char *text, uint32_t *levels, uint32_t capacity, uint32_t *count);
 
 /* Jobs: attach to options to cancel a running call from another thread or read its progress.

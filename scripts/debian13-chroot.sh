@@ -16,9 +16,9 @@ set -euo pipefail
 
 ROOT="${UNISTYLE_CHROOT_DIR:-/var/cache/unistyle/debian13}"
 # Bump when the package list changes: an existing chroot is then extended, not rebuilt.
-PACKAGES_VERSION=1
+PACKAGES_VERSION=2
 PACKAGES=(gimp libgimp-3.0-dev gcc libc6-dev pkgconf python3 python3-gi
-  krita xvfb xauth x11-apps imagemagick xdotool fonts-dejavu-core)
+  krita python3-pyqt5 xvfb xauth x11-apps imagemagick xdotool fonts-dejavu-core)
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi

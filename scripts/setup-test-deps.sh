@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system packages the test suite needs (Debian/Ubuntu), only when missing:
 # a C compiler and libpng for the example host, GIMP 2.10 and its plug-in headers,
-# Krita with a virtual X server, valgrind and LeakSanitizer for the leak checks, a C++
+# Krita with a virtual X server (xdotool, imagemagick), valgrind and LeakSanitizer for the leak checks, a C++
 # compiler for libFuzzer.
 # Safe to run again; does nothing when all is present.
 set -euo pipefail
@@ -18,6 +18,10 @@ command -v kritarunner >/dev/null 2>&1 || need+=(krita)
 command -v xvfb-run >/dev/null 2>&1 || need+=(xvfb)
 command -v xauth >/dev/null 2>&1 || need+=(xauth)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
+# The Krita docker's GUI test drives the window and takes screenshots; its PyQt6 test makes a venv.
+command -v xdotool >/dev/null 2>&1 || need+=(xdotool)
+command -v import >/dev/null 2>&1 || need+=(imagemagick)
+python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
 command -v valgrind >/dev/null 2>&1 || need+=(valgrind)
 # LeakSanitizer's runtime (gcc -fsanitize=leak); comes with gcc when that is installed here.
 if command -v cc >/dev/null 2>&1; then

@@ -1,4 +1,13 @@
-//! Choosing the compute device: CPU by default, CUDA or Metal when built with those features.
+//! Choosing the compute device: CPU by default, CUDA or Metal when built with those features;
+//! and which code paths a device takes.
+//!
+//! The CPU runs kernels of its own (the fused 3×3 convolution, padding, ceil-mode pooling,
+//! upsampling, feature statistics and the WCT map as single passes over the data); other
+//! devices run the generic paths, built from candle's tensor operations. Setting
+//! [`GENERIC_PATHS_ENV`] sends the CPU through the generic paths as well, so that they are
+//! tested (against the golden outputs) on machines without a GPU.
+
+use std::sync::OnceLock;
 
 use candle_core::Device;
 
@@ -40,4 +49,36 @@ pub fn parse_device(name: &str) -> Result<Device> {
             format!("unknown device '{name}' (use cpu, cuda, cuda:N or metal)"),
         )),
     }
+}
+
+/// Environment variable: `UNISTYLE_GENERIC_PATHS=1` makes the CPU take the code paths written
+/// for other devices instead of its own kernels. Read once, the first time any path is chosen.
+pub const GENERIC_PATHS_ENV: &str = "UNISTYLE_GENERIC_PATHS";
+
+/// Whether [`GENERIC_PATHS_ENV`] is set (to `1`, `true`, `yes` or `on`) in this process.
+pub fn generic_paths() -> bool {
+    static ON: OnceLock<bool> = OnceLock::new();
+    *ON.get_or_init(read_generic_paths)
+}
+
+#[cold]
+fn read_generic_paths() -> bool {
+    std::env::var(GENERIC_PATHS_ENV).is_ok_and(|v| {
+        matches!(
+            v.trim().to_ascii_lowercase().as_str(),
+            "1" | "true" | "yes" | "on"
+        )
+    })
+}
+
+/// Whether work on `device` runs the CPU's own kernels: on the CPU, unless
+/// [`generic_paths`] is on.
+pub(crate) fn cpu_kernels(device: &Device) -> bool {
+    device.is_cpu() && !generic_paths()
+}
+
+/// Whether `device` can hold f64 tensors: candle's Metal backend cannot (no f32 → f64 cast),
+/// so f64 work for it is done on the host.
+pub(crate) fn has_f64(device: &Device) -> bool {
+    !device.is_metal()
 }

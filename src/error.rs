@@ -32,8 +32,13 @@ pub enum Error {
     Weights { path: PathBuf, reason: String },
 
     /// No weights file was found in any of the places we look.
-    #[error("no weights found: give {option}, or set UNISTYLE_WEIGHTS, or put a .safetensors file in {searched}")]
-    WeightsNotFound { option: &'static str, searched: String },
+    #[error("no weights found; searched {searched}. Give {option}, set UNISTYLE_WEIGHTS, or install the official weights once with `unistyle weights install FILE_OR_DIR`")]
+    WeightsNotFound {
+        /// The caller's name for an explicit path (`--weights`, `weights_path`).
+        option: &'static str,
+        /// Every place searched, in order, each with why it gave nothing.
+        searched: String,
+    },
 
     /// A level was requested that the loaded weights do not have.
     #[error("level {level} is not in the weights (they have levels {available}); level 4-5 weights must be obtained separately, see weights/README.md")]

@@ -34,9 +34,13 @@ pub const MAX_PNG_METADATA: u64 = 16 << 20;
 /// header, before anything of the image's size is allocated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DecodeLimits {
+    /// Widest image accepted, in pixels.
     pub max_width: u32,
+    /// Tallest image accepted, in pixels.
     pub max_height: u32,
+    /// Most pixels accepted (width × height).
     pub max_pixels: u64,
+    /// Most bytes the decoder may allocate.
     pub max_alloc: u64,
 }
 
@@ -85,7 +89,9 @@ pub fn check_size(what: &str, width: usize, height: usize) -> Result<()> {
 /// An RGB image in planar f32 (`[3, H, W]`, nominally 0..1) with an optional alpha plane.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Picture {
+    /// Width in pixels.
     pub width: usize,
+    /// Height in pixels.
     pub height: usize,
     /// Planar RGB, `3 × height × width` samples.
     pub rgb: Vec<f32>,

@@ -3,6 +3,7 @@
 
 use crate::error::{Error, Result};
 use crate::model::MAX_LEVEL;
+use crate::rules;
 
 /// Parses `"3,2,1"` (spaces allowed around each level) into levels in the order given;
 /// empty or blank text means every level of the model (`None`). Each level must be
@@ -15,15 +16,13 @@ pub fn parse_levels(text: &str, name: &str) -> Result<Option<Vec<usize>>> {
     let mut levels = Vec::new();
     for t in text.split(',').map(str::trim) {
         let l = t
-            .parse::<usize>()
-            .ok()
-            .filter(|l| (1..=MAX_LEVEL).contains(l))
-            .ok_or_else(|| Error::param(name, format!("'{t}' is not a level 1..{MAX_LEVEL} (in '{text}')")))?;
-        if levels.contains(&l) {
-            return Err(Error::param(name, format!("level {l} is listed twice (in '{text}')")));
-        }
+            .parse::<i128>()
+            .map_err(|_| Error::param(name, format!("'{t}' is not a level 1..{MAX_LEVEL} (in '{text}')")))?;
         levels.push(l);
     }
+    // Which levels may be run is the one rule's to say.
+    rules::levels(&levels).map_err(|v| Error::param(name, format!("{} (in '{text}')", v.reason)))?;
+    let levels = levels.into_iter().map(|l| l as usize).collect();
     Ok(Some(levels))
 }
 
@@ -39,10 +38,10 @@ mod tests {
         assert_eq!(parse_levels("  ", "--levels").unwrap(), None);
         let e = |s| parse_levels(s, "--levels").unwrap_err().to_string();
         assert_eq!(e("3,x"), "--levels: 'x' is not a level 1..5 (in '3,x')");
-        assert_eq!(e("6"), "--levels: '6' is not a level 1..5 (in '6')");
-        assert_eq!(e("0"), "--levels: '0' is not a level 1..5 (in '0')");
+        assert_eq!(e("6"), "--levels: must be in 1..=5, got 6 (in '6')");
+        assert_eq!(e("0"), "--levels: must be in 1..=5, got 0 (in '0')");
         assert_eq!(e("3,,1"), "--levels: '' is not a level 1..5 (in '3,,1')");
         assert_eq!(e("2,2"), "--levels: level 2 is listed twice (in '2,2')");
-        assert_eq!(e("-1"), "--levels: '-1' is not a level 1..5 (in '-1')");
+        assert_eq!(e("-1"), "--levels: must be in 1..=5, got -1 (in '-1')");
     }
 }

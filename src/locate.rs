@@ -1,5 +1,8 @@
-//! Finding the weights file: an explicit path, else `UNISTYLE_WEIGHTS`, else a `weights/`
-//! folder in the project the running binary belongs to.
+//! Finding the weights file, the one lookup of the CLI, the C ABI and the plug-ins: an
+//! explicit path (the CLI's `--weights`, the C ABI's `weights_path`), else
+//! `UNISTYLE_WEIGHTS`, else the per-user weights folder (where `unistyle weights install`
+//! puts them; see [`user_weights_dir`]), else a `weights/` folder of the project the running
+//! binary belongs to.
 
 use std::path::{Path, PathBuf};
 
@@ -16,7 +19,8 @@ const PREFERRED: [&str; 3] = [
 ];
 
 /// Resolves the weights file to use. `option` names the caller's way of giving the path
-/// explicitly (the CLI's `--weights`, the C ABI's `weights_path`) for error messages.
+/// explicitly (the CLI's `--weights`, the C ABI's `weights_path`) for error messages; when
+/// nothing is found, the error lists every place searched.
 pub fn locate_weights(explicit: Option<&Path>, option: &'static str) -> Result<PathBuf> {
     if let Some(p) = explicit {
         return pick(p).ok_or_else(|| missing(p, option));
@@ -25,21 +29,64 @@ pub fn locate_weights(explicit: Option<&Path>, option: &'static str) -> Result<P
         let p = PathBuf::from(v);
         return pick(&p).ok_or_else(|| missing(&p, WEIGHTS_ENV));
     }
+    let mut searched = vec![
+        format!("{option} (not given)"),
+        format!("{WEIGHTS_ENV} (not set)"),
+    ];
+    match user_weights_dir() {
+        Some(d) => {
+            if let Some(f) = pick(&d) {
+                return Ok(f);
+            }
+            searched.push(format!("{} (no .safetensors file)", d.display()));
+        }
+        None => searched.push(format!(
+            "the per-user weights folder (unknown: {})",
+            USER_DIR_VARS
+        )),
+    }
     let dirs = project_weight_dirs();
     for d in &dirs {
         if let Some(f) = pick(d) {
             return Ok(f);
         }
+        searched.push(format!("{} (no .safetensors file)", d.display()));
     }
-    let searched = if dirs.is_empty() {
-        "weights/ next to the unistyle project".to_string()
+    if dirs.is_empty() {
+        searched.push("weights/ of the project the running program belongs to (none)".into());
+    }
+    Err(Error::WeightsNotFound {
+        option,
+        searched: searched.join(", "),
+    })
+}
+
+/// The variables the per-user folder is derived from, for messages.
+#[cfg(target_os = "windows")]
+const USER_DIR_VARS: &str = "%APPDATA% is not set";
+#[cfg(not(target_os = "windows"))]
+const USER_DIR_VARS: &str = "neither XDG_DATA_HOME nor HOME is set";
+
+fn env_dir(name: &str) -> Option<PathBuf> {
+    std::env::var_os(name)
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+}
+
+/// The per-user weights folder, in the platform's data directory:
+/// `$XDG_DATA_HOME/unistyle/weights` (default `~/.local/share/unistyle/weights`) on Linux
+/// and other Unix systems, `~/Library/Application Support/unistyle/weights` on macOS,
+/// `%APPDATA%\unistyle\weights` on Windows. `None` when the variables it derives from are
+/// unset (or not absolute paths). The folder need not exist.
+pub fn user_weights_dir() -> Option<PathBuf> {
+    let data = if cfg!(target_os = "windows") {
+        env_dir("APPDATA")?
+    } else if cfg!(target_os = "macos") {
+        env_dir("HOME")?.join("Library/Application Support")
     } else {
-        dirs.iter()
-            .map(|d| d.display().to_string())
-            .collect::<Vec<_>>()
-            .join(" or ")
+        env_dir("XDG_DATA_HOME").or_else(|| Some(env_dir("HOME")?.join(".local/share")))?
     };
-    Err(Error::WeightsNotFound { option, searched })
+    Some(data.join("unistyle").join("weights"))
 }
 
 fn missing(p: &Path, source: &str) -> Error {

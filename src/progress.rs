@@ -4,7 +4,9 @@
 /// The caller's answer to a progress report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Control {
+    /// Go on.
     Continue,
+    /// Stop: the run returns [`crate::Error::Cancelled`] and writes nothing.
     Cancel,
 }
 

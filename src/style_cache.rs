@@ -19,9 +19,9 @@ use std::path::{Path, PathBuf};
 
 use safetensors::tensor::TensorView;
 use safetensors::{Dtype, SafeTensors};
-use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
+use crate::hash::{sha256_hex, Hasher};
 use crate::image_io;
 use crate::model::{Model, CHANNELS, MAX_LEVEL};
 use crate::pipeline::EncodedStyle;
@@ -39,15 +39,6 @@ pub const ENTRY_EXTENSION: &str = "ustats";
 /// Largest cache entry read: a full five-level entry is about 5 MiB (f64 eigenvectors of up
 /// to 512 channels per level); anything much larger is not one of ours.
 pub const MAX_ENTRY_BYTES: u64 = 64 << 20;
-
-/// SHA-256 of `bytes` as lowercase hex.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
 
 /// What identifies a cache entry: the image content, the model and the style size.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -122,9 +113,11 @@ pub enum CacheOutcome {
 /// One style lookup, for reporting (`--verbose`) and tests.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CacheReport {
+    /// The style image looked up.
     pub image: PathBuf,
     /// The entry file, when a cache is in use.
     pub entry: Option<PathBuf>,
+    /// What the lookup found.
     pub outcome: CacheOutcome,
     /// Why the encoded style could not be stored (the run goes on without it).
     pub store_error: Option<String>,
@@ -176,6 +169,7 @@ impl StyleCache {
         Self::new(dir.join(CACHE_DIR_NAME))
     }
 
+    /// The folder the entries are kept in.
     pub fn dir(&self) -> &Path {
         &self.dir
     }
@@ -237,9 +231,12 @@ fn f64_bytes(v: &[f64]) -> Vec<u8> {
     v.iter().flat_map(|x| x.to_le_bytes()).collect()
 }
 
+/// One level of a cache entry as bytes: pixel count, mean, eigenvalues, eigenvectors.
+type LevelBytes = (usize, Vec<u8>, Vec<u8>, Vec<u8>);
+
 /// The checksum of an entry's statistics: levels, counts and every tensor's bytes, in order.
-fn checksum(levels: &BTreeMap<usize, (usize, Vec<u8>, Vec<u8>, Vec<u8>)>) -> String {
-    let mut h = Sha256::new();
+fn checksum(levels: &BTreeMap<usize, LevelBytes>) -> String {
+    let mut h = Hasher::new();
     for (l, (count, mean, values, vectors)) in levels {
         h.update((*l as u64).to_le_bytes());
         h.update((*count as u64).to_le_bytes());
@@ -248,7 +245,7 @@ fn checksum(levels: &BTreeMap<usize, (usize, Vec<u8>, Vec<u8>, Vec<u8>)>) -> Str
             h.update(part);
         }
     }
-    hex(&h.finalize())
+    h.finish()
 }
 
 fn encode_entry(key: &StyleKey, style: &EncodedStyle) -> Result<Vec<u8>> {
@@ -389,10 +386,12 @@ impl<'m> StyleEncoder<'m> {
         self.progress = Some(progress);
     }
 
+    /// The model the styles are encoded with.
     pub fn model(&self) -> &'m Model {
         self.model
     }
 
+    /// The cache in use, if any.
     pub fn cache(&self) -> Option<&StyleCache> {
         self.cache.as_ref()
     }

@@ -709,6 +709,7 @@ fn bad_inputs_are_refused_everywhere() {
                     o.weights = NEG.as_ptr();
                 })
             })
+            .abi_expects(&["weights", "-1"])
             .lib(move || run(Stylizer::builder(model()).place(&[lib_style(), lib_style()], Some(&[-1.0, 2.0]), vec![])?)),
         arg("3 masks for 2 styles", &["mask", "got 3"], stylize(&["--style", &s2, "--mask", &m, "--mask", &m, "--mask", &m]))
             .abi(move || {
@@ -745,7 +746,7 @@ fn bad_inputs_are_refused_everywhere() {
             })
             .abi_expects(&["output", "0×16"])
             .lib(move || Texture::builder(model()).style(lib_style()).size(0, 16).build().map(drop))
-            .lib_expects(&["texture width", "got 0"]),
+            .lib_expects(&["texture.width", "got 0"]),
         arg("texture 20000×20000 (over the pixel limit)", &["20000×20000", "134217728"], texture(&["--width", "20000", "--height", "20000"]))
             .abi(move || {
                 // A descriptor claiming 20000×20000 over a 4×4 buffer: refused before any pixel is touched.

@@ -226,7 +226,7 @@ fn v1_and_v2_hosts_run_against_this_library() {
         println!("{name} host:\n{stdout}");
         assert!(res.status.success() && !stdout.contains("FAIL"), "{name} host failed:\n{stdout}{}", String::from_utf8_lossy(&res.stderr));
         if name == "v2" {
-            assert!(stdout.contains("levels: '7' is not a level 1..5 (in '3,7')"), "{stdout}");
+            assert!(stdout.contains("levels: must be in 1..=5, got 7 (in '3,7')"), "{stdout}");
             assert!(stdout.contains("is set but this library's unistyle_stylize_options ends at byte"), "{stdout}");
         }
         outputs.push(std::fs::read(&raw).unwrap());

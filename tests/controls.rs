@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use unistyle::pipeline::colour::srgb_to_lab;
+use unistyle::pipeline::srgb_to_lab;
 use unistyle::{Mask, Picture, Silent, Stylizer};
 
 const MIN_PSNR: f64 = 45.0;

@@ -15,11 +15,10 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::cbuild::{lib_path as built_library, root};
+use common::host_inputs::*;
 use common::*;
 
 const GIMP_TIMEOUT: Duration = Duration::from_secs(180);
-const SMALL: u32 = 128; // side of the content of the further cases, to keep the test short
-const SEL: (u32, u32, u32, u32) = (32, 24, 64, 56); // x, y, w, h of the test selection
 
 /// A Scheme string literal.
 fn q(p: &Path) -> String {
@@ -145,54 +144,6 @@ fn save(out: &Path) -> String {
     save_layer("drawable", out)
 }
 
-/// PSNR over RGB and, where both have it, alpha.
-fn psnr_files(a: &Path, b: &Path) -> f64 {
-    let (pa, pb) = (read_png(a), read_png(b));
-    assert_eq!((pa.width, pa.height), (pb.width, pb.height), "{} and {} differ in size", a.display(), b.display());
-    let (mut va, mut vb) = (pa.rgb.clone(), pb.rgb.clone());
-    if let (Some(x), Some(y)) = (&pa.alpha, &pb.alpha) {
-        va.extend(x);
-        vb.extend(y);
-    }
-    psnr(&va, &vb)
-}
-
-fn cli(args: &[&str]) -> f64 {
-    let t = Instant::now();
-    let mut all: Vec<&str> = args.to_vec();
-    let w = relu3_weights();
-    all.extend(["--weights", s(&w), "--quiet"]);
-    run_ok(&all);
-    t.elapsed().as_secs_f64()
-}
-
-/// tubingen_256 downscaled to SMALL × SMALL.
-fn write_small_content(path: &Path) {
-    let rgb = image::open(image("content/tubingen_256.png")).unwrap().to_rgb8();
-    image::imageops::resize(&rgb, SMALL, SMALL, image::imageops::FilterType::Triangle).save(path).unwrap();
-}
-
-/// The small content with a varying alpha (64..255, so no pixel's colour is dropped on save).
-fn write_rgba_content(small: &Path, path: &Path) {
-    let rgb = image::open(small).unwrap().to_rgb8();
-    let (w, h) = rgb.dimensions();
-    let rgba = image::RgbaImage::from_fn(w, h, |x, y| {
-        let p = rgb.get_pixel(x, y);
-        image::Rgba([p[0], p[1], p[2], (64 + (x + y) * 191 / (w + h - 2)) as u8])
-    });
-    rgba.save(path).unwrap();
-}
-
-/// White inside the test selection rectangle, black elsewhere.
-fn write_rect_mask(path: &Path, w: u32, h: u32) {
-    let (x0, y0, sw, sh) = SEL;
-    image::GrayImage::from_fn(w, h, |x, y| {
-        image::Luma([if x >= x0 && x < x0 + sw && y >= y0 && y < y0 + sh { 255 } else { 0 }])
-    })
-    .save(path)
-    .unwrap();
-}
-
 #[test]
 fn gimp_plugin_matches_cli() {
     require_gimp();
@@ -298,18 +249,9 @@ fn gimp_plugin_matches_cli() {
     // is compared where the CLI's RGB output is not clipped to 0 or 1.
     let cli_gray = p.path("cli_gray.png");
     cli(&["stylize", "--content", s(&gray_in), "--style", s(&starry), "--out", s(&cli_gray)]);
-    let (g, c) = (read_png(&gray_out), read_png(&cli_gray));
-    let (mut got, mut want) = (Vec::new(), Vec::new());
-    for i in 0..n {
-        let rgb = [c.rgb[i], c.rgb[n + i], c.rgb[2 * n + i]];
-        if rgb.iter().all(|&v| v > 0.0 && v < 1.0) {
-            got.push(g.rgb[i]);
-            want.push(0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2]);
-        }
-    }
-    let db = psnr(&got, &want);
-    println!("grayscale layer through GIMP vs luminance of the CLI's output ({} of {n} unclipped pixels): {db:.2} dB", got.len());
-    assert!(got.len() * 2 > n && db >= 50.0, "grayscale: {db:.2} dB over {} pixels", got.len());
+    let (db, compared, n) = gray_psnr(&gray_out, &cli_gray);
+    println!("grayscale layer through GIMP vs luminance of the CLI's output ({compared} of {n} unclipped pixels): {db:.2} dB");
+    assert!(compared * 2 > n && db >= 50.0, "grayscale: {db:.2} dB over {compared} pixels");
 
     // A linear-light float image: read and written as perceptual float; converted back to
     // 8-bit perceptual for saving (a linear image would be exported with linear values).

@@ -1,39 +1,54 @@
-//! The `reconstruct`, `single` and `multi` golden cases of `../shared/golden`, through the
-//! library and through the CLI binary: PSNR ≥ 45 dB against the reference `output`.
+//! The golden cases of `../shared/golden` through the library and through the CLI binary:
+//! PSNR ≥ 45 dB against the reference `output`; and all of them again with the CPU on the
+//! code paths written for GPUs (`UNISTYLE_GENERIC_PATHS=1`).
 
 mod common;
 
 use candle_core::Tensor;
 use common::*;
-use unistyle::{image_io::load_picture, EncodedStyle, Silent, Stylizer};
+use unistyle::device::{generic_paths, GENERIC_PATHS_ENV};
+use unistyle::{image_io::load_picture, EncodedStyle, Mask, Picture, Silent, Stylizer, Texture};
 
 const MIN_PSNR: f64 = 45.0;
 const CORE_MODES: [&str; 3] = ["reconstruct", "single", "multi"];
+const ALL_MODES: [&str; 6] = ["reconstruct", "single", "multi", "interpolate", "mask", "texture"];
+
+fn input(rel: &Option<String>) -> Picture {
+    load_picture(&image(rel.as_deref().expect("case input")), "golden input").unwrap()
+}
 
 fn library_output(c: &common::Case) -> Vec<f32> {
     let m = model();
-    let content = load_picture(&image(c.content.as_deref().unwrap()), "content").unwrap();
     let levels = c.level_list();
+    let encode = |p: &Picture| EncodedStyle::encode(m, p, &levels).unwrap();
+    if c.mode == "texture" {
+        let style = encode(&input(&c.style));
+        let texture = Texture::builder(m).style(&style).init(input(&c.init)).iterations(c.iterations.unwrap());
+        return texture.levels(levels.clone()).build().unwrap().run(&mut Silent).unwrap().rgb;
+    }
+    let content = input(&c.content);
     let (style, alpha) = match c.mode.as_str() {
-        "reconstruct" => (content.clone(), 0.0),
-        _ => (load_picture(&image(c.style.as_deref().unwrap()), "style").unwrap(), c.alpha.unwrap()),
+        "reconstruct" => (encode(&content), 0.0),
+        _ => (encode(&input(&c.style)), c.alpha.unwrap()),
     };
-    let style = EncodedStyle::encode(m, &style, &levels).unwrap();
-    let out = Stylizer::builder(m)
-        .style(&style)
-        .levels(levels)
-        .alpha(alpha)
-        .build()
-        .unwrap()
-        .run(&content, &mut Silent)
-        .unwrap();
-    out.rgb
+    let style1 = c.style1.as_ref().map(|_| encode(&input(&c.style1)));
+    let builder = Stylizer::builder(m).levels(levels.clone()).alpha(alpha);
+    let builder = match (c.mode.as_str(), &style1) {
+        ("interpolate", Some(other)) => {
+            let beta = c.beta.unwrap();
+            builder.weighted_style(&style, beta).weighted_style(other, 1.0 - beta)
+        }
+        ("mask", Some(other)) => builder.region(Mask::load(&image(c.mask.as_deref().unwrap())).unwrap(), &style).style(other),
+        _ => builder.style(&style),
+    };
+    builder.build().unwrap().run(&content, &mut Silent).unwrap().rgb
 }
 
-#[test]
-fn golden_cases_through_library() {
+/// Runs every case of `modes` through the library; asserts ≥ [`MIN_PSNR`] and at least
+/// `expected` cases; prints the figures.
+fn check_library(modes: &[&str], expected: usize) {
     let mut report = Vec::new();
-    for c in manifest().iter().filter(|c| CORE_MODES.contains(&c.mode.as_str())) {
+    for c in manifest().iter().filter(|c| modes.contains(&c.mode.as_str())) {
         let g = golden(&c.case);
         let expected = flat(&g["output"]);
         let got = library_output(c);
@@ -41,8 +56,40 @@ fn golden_cases_through_library() {
         report.push(format!("{}: {:.2} dB", c.case, p));
         assert!(p >= MIN_PSNR, "{}: PSNR {p:.2} dB < {MIN_PSNR}", c.case);
     }
-    assert!(report.len() >= 8, "expected the 8 core golden cases, found {}", report.len());
-    println!("library PSNR: {}", report.join(", "));
+    assert!(report.len() >= expected, "expected {expected} golden cases, found {}", report.len());
+    println!("library PSNR (generic paths: {}): {}", generic_paths(), report.join(", "));
+}
+
+#[test]
+fn golden_cases_through_library() {
+    check_library(&CORE_MODES, 8);
+}
+
+/// Every golden case, in whatever paths this process takes; started with the generic paths
+/// forced by [`golden_cases_through_generic_paths`].
+#[test]
+#[ignore = "run by golden_cases_through_generic_paths, with UNISTYLE_GENERIC_PATHS=1"]
+fn all_golden_cases_in_this_process() {
+    check_library(&ALL_MODES, 11);
+}
+
+/// The switch is read once per process, so the cases run in a child process of this test
+/// binary with the switch set.
+#[test]
+fn golden_cases_through_generic_paths() {
+    let exe = std::env::current_exe().unwrap();
+    let out = std::process::Command::new(exe)
+        .args(["--exact", "all_golden_cases_in_this_process", "--ignored", "--nocapture"])
+        .env(GENERIC_PATHS_ENV, "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "generic paths: {stdout}\n{stderr}");
+    let line = stdout.lines().find(|l| l.starts_with("library PSNR")).unwrap_or_else(|| panic!("no report in {stdout}"));
+    assert!(line.contains("(generic paths: true)"), "{line}");
+    assert!(stdout.contains("1 passed"), "{stdout}");
+    println!("{line}");
 }
 
 #[test]

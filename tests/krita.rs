@@ -456,7 +456,7 @@ try:
     ctx.stylize(content, style, levels="9")
     sys.exit("level 9 accepted")
 except us.UnistyleError as e:
-    assert e.status == us.ERR_INVALID and "'9' is not a level 1..5 (in '9')" in str(e), (e.status, str(e))
+    assert e.status == us.ERR_INVALID and "must be in 1..=5, got 9 (in '9')" in str(e), (e.status, str(e))
     print("bad level:", e)
 assert us.parse_levels(" 3, 2,1") == [3, 2, 1] and us.parse_levels("") == []
 try:
@@ -683,19 +683,7 @@ fn krita_gui_installed_plugin_stylizes_active_layer() {
     for f in ["unistyle_krita.desktop", "unistyle_krita/__init__.py", "unistyle_krita/unistyle_ctypes.py", "unistyle_krita/libunistyle.so"] {
         assert!(pykrita.join(f).exists(), "install.sh did not install {f}");
     }
-    std::fs::create_dir_all(pykrita.join("unistyle_gui_probe")).unwrap();
-    std::fs::write(pykrita.join("unistyle_gui_probe/__init__.py"), GUI_PROBE).unwrap();
-    std::fs::write(
-        pykrita.join("unistyle_gui_probe.desktop"),
-        "[Desktop Entry]\nType=Service\nServiceTypes=Krita/PythonPlugin\nX-KDE-Library=unistyle_gui_probe\n\
-         X-Python-2-Compatible=false\nName=unistyle GUI test probe\n",
-    )
-    .unwrap();
-    let kritarc = config.join("kritarc");
-    let rc = std::fs::read_to_string(&kritarc).unwrap_or_default();
-    if !rc.contains("enable_unistyle_gui_probe=true") {
-        std::fs::write(&kritarc, format!("{rc}\n[python]\nenable_unistyle_krita=true\nenable_unistyle_gui_probe=true\n")).unwrap();
-    }
+    install_probe(&pykrita, &config, "unistyle_gui_probe", GUI_PROBE);
 
     let mut cmd = Command::new(&xvfb);
     cmd.args(["-a", "-s", "-screen 0 1280x1024x24"])
@@ -744,4 +732,587 @@ fn krita_gui_installed_plugin_stylizes_active_layer() {
     let p = psnr(&read_png(&out.join("gui.png")).rgb, &read_png(&cli_out).rgb);
     println!("Krita GUI (menu action, exported PNG) vs CLI: {p:.2} dB");
     assert!(p >= 50.0, "the GUI action's output differs from the CLI's: {p:.2} dB");
+}
+
+// --- The docker (issue 15): kritarunner on Krita 5.1 (host) and 5.2 (Debian 13 chroot), the
+// real window driven with xdotool, and PyQt6 with a stand-in `krita` module. -------------------
+
+/// Which Krita runs: this machine's (apt: 5.1 on Debian 12) or Krita 5.2 in the Debian 13
+/// chroot made by `scripts/debian13-chroot.sh` (created on first use, then cached).
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Krita {
+    Host,
+    Chroot,
+}
+
+fn krita_home(which: Krita) -> PathBuf {
+    let name = if which == Krita::Host {
+        "krita-home"
+    } else {
+        "krita52-home"
+    };
+    let home = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    std::fs::create_dir_all(&home).unwrap();
+    home
+}
+
+fn quote(p: &Path) -> String {
+    format!("'{}'", p.display().to_string().replace('\'', "'\\''"))
+}
+
+/// Runs `script` (bash) under a virtual X server with Krita's per-user folders in `home` and
+/// `env`, on this machine or inside the chroot. Returns (success, log, elapsed).
+fn run_in_krita_env(
+    which: Krita,
+    home: &Path,
+    env: &[(&str, String)],
+    script: &str,
+    limit: Duration,
+) -> (bool, String, Duration) {
+    let mut vars = vec![
+        ("HOME", home.display().to_string()),
+        (
+            "XDG_CONFIG_HOME",
+            home.join(".config").display().to_string(),
+        ),
+        (
+            "XDG_DATA_HOME",
+            home.join(".local/share").display().to_string(),
+        ),
+        ("XDG_CACHE_HOME", home.join(".cache").display().to_string()),
+        ("PYTHONDONTWRITEBYTECODE", "1".into()),
+    ];
+    vars.extend(env.iter().cloned());
+    let exports: String = vars
+        .iter()
+        .map(|(k, v)| format!("export {k}={}; ", quote(Path::new(v))))
+        .collect();
+    let body = format!("{exports}{script}");
+    match which {
+        Krita::Host => {
+            require("xvfb-run", APT_HINT);
+            require("kritarunner", APT_HINT);
+            require("xauth", APT_HINT);
+            let mut cmd = Command::new("bash");
+            cmd.args(["-c", &body]);
+            run_limited(cmd, limit)
+        }
+        Krita::Chroot => {
+            let chroot = root().join("scripts/debian13-chroot.sh");
+            let (ok, log, _) = run_limited(
+                {
+                    let mut c = Command::new(&chroot);
+                    c.arg("ensure");
+                    c
+                },
+                Duration::from_secs(1800),
+            );
+            assert!(ok, "scripts/debian13-chroot.sh ensure failed (needs root or sudo, and the Debian mirror):\n{log}");
+            let shared_real = std::fs::canonicalize(shared()).unwrap();
+            let mut cmd = Command::new(&chroot);
+            cmd.arg("run")
+                .arg("-b")
+                .arg(root())
+                .arg("-b")
+                .arg(&shared_real)
+                .arg(body);
+            run_limited(cmd, limit)
+        }
+    }
+}
+
+fn test_out_dir(tag: &str) -> tempfile::TempDir {
+    // Under target/ (inside the checkout, which the chroot sees at the same path).
+    let base = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    std::fs::create_dir_all(base).unwrap();
+    tempfile::Builder::new()
+        .prefix(tag)
+        .tempdir_in(base)
+        .unwrap()
+}
+
+fn docker_env(out: &Path, pythonpath: &[PathBuf]) -> Vec<(&'static str, String)> {
+    let shared_real = std::fs::canonicalize(shared()).unwrap();
+    vec![
+        (
+            "PYTHONPATH",
+            std::env::join_paths(pythonpath)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned(),
+        ),
+        ("UNISTYLE_LIBRARY", library().display().to_string()),
+        (
+            "UNISTYLE_WEIGHTS",
+            std::fs::canonicalize(relu3_weights())
+                .unwrap()
+                .display()
+                .to_string(),
+        ),
+        ("UNISTYLE_SHARED", shared_real.display().to_string()),
+        (
+            "UNISTYLE_STYLE_PATH",
+            shared_real.join("images/style").display().to_string(),
+        ),
+        ("UNISTYLE_TEST_OUT", out.display().to_string()),
+    ]
+}
+
+fn read_status(out: &Path, log: &str) -> serde_json::Value {
+    let text = std::fs::read_to_string(out.join("status.json")).unwrap_or_default();
+    assert!(
+        !text.is_empty(),
+        "no status.json (did Krita run the test module?)\nlog:\n{log}"
+    );
+    let status: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        status["ok"],
+        true,
+        "the Krita run failed:\n{}\nstatus: {status:#}\nlog:\n{log}",
+        status["error"].as_str().unwrap_or("")
+    );
+    status
+}
+
+/// The CLI's stylization of the test selection's rectangle (x, y, w, h) of the content.
+fn cli_crop(dir: &Path, rect: (u32, u32, u32, u32)) -> Vec<f32> {
+    let crop = dir.join("crop.png");
+    image::open(image("content/tubingen_256.png"))
+        .unwrap()
+        .crop_imm(rect.0, rect.1, rect.2, rect.3)
+        .save(&crop)
+        .unwrap();
+    cli_starry(&crop, &dir.join("cli_crop.png"))
+}
+
+/// The CLI's `stylize` of `content` with starry_256 at alpha 0.6, levels 3,2,1 (the docker
+/// tests' settings) into `out`; returns its planar RGB.
+fn cli_starry(content: &Path, out: &Path) -> Vec<f32> {
+    run_ok(&[
+        "stylize",
+        "--content",
+        s(content),
+        "--style",
+        s(&image("style/starry_256.png")),
+        "--alpha",
+        "0.6",
+        "--levels",
+        "3,2,1",
+        "--weights",
+        s(&relu3_weights()),
+        "--out",
+        s(out),
+    ]);
+    read_png(out).rgb
+}
+
+/// The checks shared by the kritarunner docker runs: preview, apply as a new layer (CLI's
+/// pixels inside the selection, the original outside), removal, an error, a texture layer.
+fn check_docker_run(which: Krita, dir: &Path, out: &Path, status: &serde_json::Value) {
+    const SEL: (u32, u32, u32, u32) = (64, 80, 100, 90);
+    assert_eq!(
+        status["stale_preview"],
+        serde_json::json!([["preview", status["stale_preview"][0][1], true, false]]),
+        "the stale preview was not cancelled: {status:#}"
+    );
+    assert_eq!(status["latest_preview"][0][3], true, "{status:#}");
+    assert_eq!(
+        status["layers_after_cancel"], 1,
+        "a cancelled Apply wrote a layer: {status:#}"
+    );
+    assert_eq!(
+        status["layers_after_apply"].as_array().unwrap().len(),
+        2,
+        "{status:#}"
+    );
+    assert_eq!(status["new_above_active"], true, "{status:#}");
+    assert_eq!(status["original_layer_kept"], true, "{status:#}");
+    let layers = status["layers_after_apply"].to_string();
+    if which == Krita::Chroot {
+        // 5.2 scripts can make transparency masks; 5.1 gets the selection in the layer's alpha.
+        assert!(
+            layers.contains("transparencymask"),
+            "the new layer has no transparency mask: {layers}"
+        );
+    }
+
+    let (w, h) = (256usize, 256usize);
+    let projection = std::fs::read(out.join("projection_applied.bgra")).unwrap();
+    let content =
+        unistyle::image_io::load_picture(&image("content/tubingen_256.png"), "content").unwrap();
+    let cli = cli_crop(dir, SEL);
+    let (sw, sh) = (SEL.2 as usize, SEL.3 as usize);
+    let mut inside = vec![0f32; 3 * sw * sh];
+    for y in 0..h {
+        for x in 0..w {
+            let px = &projection[(y * w + x) * 4..][..4];
+            let in_sel = (SEL.0 as usize..(SEL.0 + SEL.2) as usize).contains(&x)
+                && (SEL.1 as usize..(SEL.1 + SEL.3) as usize).contains(&y);
+            if in_sel {
+                let (ix, iy) = (x - SEL.0 as usize, y - SEL.1 as usize);
+                for c in 0..3 {
+                    inside[c * sw * sh + iy * sw + ix] = px[2 - c] as f32 / 255.0;
+                }
+            } else {
+                let orig: Vec<u8> = (0..3)
+                    .map(|c| (content.rgb[c * w * h + y * w + x] * 255.0).round() as u8)
+                    .collect();
+                assert_eq!(
+                    [px[2], px[1], px[0]].as_slice(),
+                    orig.as_slice(),
+                    "{which:?}: pixel ({x},{y}) outside the selection changed"
+                );
+            }
+        }
+    }
+    let p = psnr(&inside, &cli);
+    println!(
+        "Krita {} docker Apply (new layer, projection inside the selection) vs CLI: {p:.2} dB",
+        status["krita"]
+    );
+    assert!(
+        p >= 50.0,
+        "{which:?}: the applied layer differs from the CLI's: {p:.2} dB"
+    );
+
+    assert_eq!(status["layers_after_remove"], 1, "{status:#}");
+    assert_eq!(status["projection_restored"], true, "{status:#}");
+    let msg = status["missing_style_message"].as_str().unwrap();
+    assert!(
+        msg.contains("/no/such/style.png"),
+        "the docker's error names the file: {msg}"
+    );
+    assert_eq!(
+        status["layers_after_error"], 1,
+        "a failed Apply added a layer"
+    );
+
+    assert_eq!(status["layers_after_texture"], 2, "{status:#}");
+    let kept = status["settings_style"].as_str().unwrap();
+    assert!(kept.ends_with("brick_256.png"), "the docker's settings are not kept in kritarc: {kept}");
+    let cli_tex = dir.join("cli_tex.png");
+    run_ok(&[
+        "texture",
+        "--style",
+        s(&image("style/brick_256.png")),
+        "--width",
+        "64",
+        "--height",
+        "48",
+        "--seed",
+        "5",
+        "--iterations",
+        "3",
+        "--tileable",
+        "--weights",
+        s(&relu3_weights()),
+        "--out",
+        s(&cli_tex),
+    ]);
+    let tex = std::fs::read(out.join("texture.bgra")).unwrap();
+    let p = psnr(&planar(&tex, 64, 48, 4, [2, 1, 0]), &read_png(&cli_tex).rgb);
+    println!(
+        "Krita {} docker texture layer vs CLI: {p:.2} dB",
+        status["krita"]
+    );
+    assert!(
+        p >= 50.0,
+        "{which:?}: texture layer differs from the CLI's: {p:.2} dB"
+    );
+    assert_eq!(
+        status["preview"],
+        serde_json::json!([SEL.2, SEL.3]),
+        "preview size (the selection, under 256 px)\n{status:#}"
+    );
+    println!(
+        "Krita {} ({}, Python {}): docker preview {}x{}: {:.0} ms the first time (request to display, includes encoding the style), \
+         {:.0} ms after a setting changed",
+        status["krita"],
+        status["qt_binding"],
+        status["python"],
+        SEL.2,
+        SEL.3,
+        status["preview_ms"].as_f64().unwrap_or(f64::NAN),
+        status["preview_warm_ms"].as_f64().unwrap_or(f64::NAN)
+    );
+}
+
+fn docker_runner(which: Krita) {
+    let _one = KRITA.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = test_out_dir("docker");
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    let home = krita_home(which);
+    let env = docker_env(&out, &[root().join("tests/krita"), plugin_dir()]);
+    // No window is needed: Qt's offscreen platform (no X server to race for).
+    let script = "QT_QPA_PLATFORM=offscreen kritarunner -s docker_runner -f main";
+    let (ok, log, elapsed) = run_in_krita_env(which, &home, &env, script, Duration::from_secs(900));
+    assert!(ok, "kritarunner failed ({which:?}):\n{log}");
+    let status = read_status(&out, &log);
+    println!(
+        "Krita {} kritarunner docker run: {:.1} s",
+        status["krita"],
+        elapsed.as_secs_f64()
+    );
+    let version = status["krita"].as_str().unwrap_or("");
+    assert!(
+        version.starts_with(if which == Krita::Host { "5." } else { "5.2" }),
+        "unexpected Krita {version}"
+    );
+    check_docker_run(which, dir.path(), &out, &status);
+}
+
+#[test]
+fn krita_docker_preview_apply_texture_host() {
+    docker_runner(Krita::Host);
+}
+
+#[test]
+fn krita_docker_preview_apply_texture_krita52_chroot() {
+    docker_runner(Krita::Chroot);
+}
+
+/// Installs the test plug-in `name` (source `code`) into `pykrita` and enables exactly it and
+/// the unistyle plug-in in `config`/kritarc (the GUI tests share Krita's per-user folders).
+fn install_probe(pykrita: &Path, config: &Path, name: &str, code: &str) {
+    std::fs::create_dir_all(pykrita.join(name)).unwrap();
+    std::fs::write(pykrita.join(name).join("__init__.py"), code).unwrap();
+    std::fs::write(
+        pykrita.join(format!("{name}.desktop")),
+        format!(
+            "[Desktop Entry]\nType=Service\nServiceTypes=Krita/PythonPlugin\nX-KDE-Library={name}\n\
+             X-Python-2-Compatible=false\nName={name} (unistyle test)\n"
+        ),
+    )
+    .unwrap();
+    let kritarc = config.join("kritarc");
+    let rc = std::fs::read_to_string(&kritarc).unwrap_or_default();
+    let kept: Vec<&str> = rc
+        .lines()
+        .filter(|l| *l != "[python]" && !l.starts_with("enable_unistyle_"))
+        .collect();
+    let probes = ["unistyle_gui_probe", "unistyle_docker_probe"];
+    let enable: String = probes
+        .iter()
+        .map(|p| format!("enable_{p}={}\n", *p == name))
+        .collect();
+    std::fs::write(
+        &kritarc,
+        format!(
+            "{}\n[python]\nenable_unistyle_krita=true\n{enable}",
+            kept.join("\n")
+        ),
+    )
+    .unwrap();
+}
+
+/// The real Krita window under Xvfb: the installed plug-in's docker, driven with xdotool by
+/// tests/krita/gui_driver.sh (type a style path: live preview; click Apply: a new layer;
+/// Ctrl+Z: the layer goes), with screenshots kept in target/tmp/krita-screenshots/.
+fn docker_gui(which: Krita) {
+    let _one = KRITA.lock().unwrap_or_else(|e| e.into_inner());
+    if which == Krita::Host {
+        require("xdotool", "sudo apt-get install -y xdotool");
+        require("import", "sudo apt-get install -y imagemagick");
+    }
+    let dir = test_out_dir("docker-gui");
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    let home = krita_home(which);
+    let (config, data) = (home.join(".config"), home.join(".local/share"));
+    let pykrita = data.join("krita/pykrita");
+    std::fs::create_dir_all(&config).unwrap();
+    let res = Command::new(plugin_dir().join("install.sh"))
+        .arg(&pykrita)
+        .env("UNISTYLE_LIBRARY", library())
+        .output()
+        .unwrap();
+    assert!(
+        res.status.success(),
+        "install.sh failed: {}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    for f in [
+        "unistyle_krita/docker.py",
+        "unistyle_krita/qt_compat.py",
+        "unistyle_krita/presets/starry-night.toml",
+    ] {
+        assert!(pykrita.join(f).exists(), "install.sh did not install {f}");
+    }
+    let probe = std::fs::read_to_string(root().join("tests/krita/docker_gui_probe.py")).unwrap();
+    install_probe(&pykrita, &config, "unistyle_docker_probe", &probe);
+    let mut env = docker_env(&out, &[]);
+    env.retain(|(k, _)| *k != "PYTHONPATH" && *k != "UNISTYLE_LIBRARY"); // the installed copy must be found
+    env.push(("UNISTYLE_DOCKER_PROBE_OUT", out.display().to_string()));
+    let driver = root().join("tests/krita/gui_driver.sh");
+    let script = format!(
+        "xvfb-run -a -s '-screen 0 1280x1024x24' bash {} {} {} {}",
+        quote(&driver),
+        quote(&out),
+        quote(&std::fs::canonicalize(image("content/tubingen_256.png")).unwrap()),
+        quote(&std::fs::canonicalize(image("style/starry_256.png")).unwrap())
+    );
+    let (ok, log, elapsed) =
+        run_in_krita_env(which, &home, &env, &script, Duration::from_secs(900));
+    // Keep the screenshots for people to look at.
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("krita-screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let tag = if which == Krita::Host {
+        "host"
+    } else {
+        "krita52"
+    };
+    for f in [
+        "docker_preview.png",
+        "screen_preview.png",
+        "screen_applied.png",
+        "screen_undone.png",
+        "screen_failed.png",
+    ] {
+        if out.join(f).exists() {
+            std::fs::copy(out.join(f), shots.join(format!("{tag}-{f}"))).unwrap();
+        }
+    }
+    let krita_log = std::fs::read_to_string(out.join("krita.log")).unwrap_or_default();
+    let log = format!("{log}\nkrita.log:\n{krita_log}");
+    assert!(ok, "the GUI driver failed ({which:?}):\n{log}");
+    let status = read_status(&out, &log);
+    println!(
+        "Krita {} GUI: whole run {:.1} s; window up after {:.1} s; docker preview 100x90 in {:.0} ms after typing the style; screenshots in {}",
+        status["krita"],
+        elapsed.as_secs_f64(),
+        status["startup_s"].as_f64().unwrap_or(f64::NAN),
+        status["preview_ms"].as_f64().unwrap_or(f64::NAN),
+        shots.display()
+    );
+    assert_eq!(
+        status["preview"],
+        serde_json::json!([100, 90]),
+        "{status:#}"
+    );
+    assert!(
+        status["style_typed"]
+            .as_str()
+            .unwrap()
+            .ends_with("starry_256.png"),
+        "{status:#}"
+    );
+    assert_eq!(
+        status["applied"].as_array().map(|a| a.len()),
+        Some(2),
+        "Apply by click made no new layer: {status:#}"
+    );
+    assert_eq!(
+        status["undone"].as_array().map(|a| a.len()),
+        Some(1),
+        "Ctrl+Z did not remove the new layer: {status:#}"
+    );
+    assert!(out.join("docker_preview.png").exists());
+}
+
+#[test]
+fn krita_docker_gui_host() {
+    docker_gui(Krita::Host);
+}
+
+#[test]
+fn krita_docker_gui_krita52_chroot() {
+    docker_gui(Krita::Chroot);
+}
+
+/// PyQt6 (Krita 6's binding, from PyPI into a venv cached under target/) with a stand-in
+/// `krita` module: the plug-in imports, registers, and its docker panel builds, previews and
+/// applies. Needs network access the first time (pip).
+#[test]
+fn krita_docker_pyqt6_standin() {
+    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("pyqt6-venv");
+    let python = venv.join("bin/python");
+    let have = Command::new(&python)
+        .args(["-c", "import PyQt6.QtWidgets"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !have {
+        let ok = Command::new("python3")
+            .arg("-m")
+            .arg("venv")
+            .arg(&venv)
+            .status()
+            .unwrap()
+            .success();
+        assert!(
+            ok,
+            "python3 -m venv failed (Debian: apt-get install python3-venv)"
+        );
+        let res = Command::new(venv.join("bin/pip"))
+            .args(["install", "-q", "PyQt6"])
+            .output()
+            .unwrap();
+        assert!(
+            res.status.success(),
+            "pip install PyQt6 failed: {}",
+            String::from_utf8_lossy(&res.stderr)
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let pythonpath =
+        std::env::join_paths([root().join("tests/krita/standin"), plugin_dir()]).unwrap();
+    let res = Command::new(&python)
+        .arg(root().join("tests/krita/docker_smoke.py"))
+        .arg(dir.path())
+        .arg(image("content/tubingen_256.png"))
+        .arg(image("style/starry_256.png"))
+        .arg(relu3_weights())
+        .arg(root().join("presets/brick-texture.toml"))
+        .env("PYTHONPATH", pythonpath)
+        .env("UNISTYLE_QT", "PyQt6")
+        .env("QT_QPA_PLATFORM", "offscreen")
+        .env("UNISTYLE_LIBRARY", library())
+        .env("UNISTYLE_WEIGHTS", relu3_weights())
+        .env("UNISTYLE_STYLE_PATH", shared().join("images/style"))
+        .env("XDG_CACHE_HOME", dir.path().join("cache"))
+        .env("XDG_DATA_HOME", dir.path().join("data"))
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .output()
+        .unwrap();
+    let log = format!(
+        "{}{}",
+        String::from_utf8_lossy(&res.stdout),
+        String::from_utf8_lossy(&res.stderr)
+    );
+    assert!(
+        res.status.success() && log.contains("docker smoke ok"),
+        "PyQt6 docker smoke test failed:\n{log}"
+    );
+    let line = log.lines().find(|l| l.starts_with('{')).unwrap();
+    let status: serde_json::Value = serde_json::from_str(line).unwrap();
+    println!("PyQt6 stand-in: {status}");
+    assert_eq!(status["binding"], "PyQt6");
+    assert_eq!(status["preview"], serde_json::json!([256, 256]), "{status}");
+    assert_eq!(
+        status["preset_preview"],
+        serde_json::json!([256, 256]),
+        "{status}"
+    );
+    assert_eq!(status["preview_message"], "", "{status}");
+    assert_eq!(
+        status["layers"],
+        serde_json::json!(["Background", "unistyle starry_256"]),
+        "{status}"
+    );
+    assert_eq!(status["original_kept"], true);
+    let gallery = status["gallery"].as_array().unwrap();
+    assert!(
+        gallery.iter().any(|g| g == "starry-night") && gallery.len() >= 5,
+        "{status}"
+    );
+    // The applied layer is the CLI's stylization of the whole image.
+    let cli = cli_starry(
+        &image("content/tubingen_256.png"),
+        &dir.path().join("cli.png"),
+    );
+    let raw = std::fs::read(dir.path().join("docker_apply.bgra")).unwrap();
+    let p = psnr(&planar(&raw, 256, 256, 4, [2, 1, 0]), &cli);
+    println!("PyQt6 stand-in docker Apply vs CLI: {p:.2} dB");
+    assert!(p >= 50.0, "{p:.2} dB");
 }

@@ -91,7 +91,7 @@ fn schema_cases() -> Vec<(String, String, Option<usize>, String, String)> {
         ("level alpha twice", "level_alpha = { 3 = 0.5, 03 = 0.7 }\n", Some(3), "level_alpha.3", "level 3 is given twice"),
         ("level alpha not run", "levels = [3, 2]\nlevel_alpha = { 1 = 0.5 }\n", Some(4), "level_alpha.1", "not among"),
         ("feather > max", "mask = []\nfeather = 20000\n", Some(4), "feather", "got 20000"),
-        ("feather no mask", "feather = 3\n", Some(3), "feather", "give `mask`"),
+        ("feather no mask", "feather = 3\n", Some(3), "feather", "needs a mask"),
         ("bad name", "name = \"a/b\"\n", Some(3), "name", "file names"),
         // control characters are escaped: messages stay on one line
         ("name with a newline", "name = \"a\\nb\"\n", Some(3), "name", "'a\\nb' contains '\\n'"),

@@ -69,7 +69,7 @@ fn tileable_textures_wrap_seamlessly() {
     }
     // On the torus no edge is special: synthesizing from a rolled start gives the rolled
     // result (shifts by multiples of the pooling pyramid, 4 px for three levels).
-    let init = unistyle::pipeline::texture::uniform_noise(96, 64, 5);
+    let init = unistyle::pipeline::uniform_noise(96, 64, 5);
     let run = |i: Picture| Texture::builder(model()).style(&style).init(i).iterations(1).tileable(true)
         .build().unwrap().run(&mut Silent).unwrap();
     let shifted = run(roll(&init, 40, 24));

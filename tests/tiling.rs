@@ -6,7 +6,8 @@ mod common;
 use common::*;
 use unistyle::{Mask, Picture, Silent, Stylizer, Texture};
 
-const MIN_PSNR: f64 = 40.0;
+/// README: "the tiled result equals the untiled one (≈130 dB)"; float rounding only.
+const MIN_PSNR: f64 = 100.0;
 
 #[test]
 fn tiled_stylization_equals_untiled() {
@@ -15,7 +16,8 @@ fn tiled_stylization_equals_untiled() {
     let starry = style3("style/starry_256.png");
     let brick = style3("style/brick_256.png");
     let mask = Mask::load(&image("mask/mask_odd.png")).unwrap();
-    let variants: Vec<(&str, Box<dyn Fn(usize) -> Picture>)> = vec![
+    type Run<'a> = Box<dyn Fn(usize) -> Picture + 'a>;
+    let variants: Vec<(&str, Run)> = vec![
         ("global", Box::new(|t| Stylizer::builder(m).style(&starry).alpha(0.8).tile_size(t).build().unwrap().run(&content, &mut Silent).unwrap())),
         ("hard mask", Box::new(|t| Stylizer::builder(m).region(mask.clone(), &starry).style(&brick).tile_size(t).build().unwrap().run(&content, &mut Silent).unwrap())),
         ("feathered mask", Box::new(|t| Stylizer::builder(m).region(mask.clone(), &starry).style(&brick).feather(6.0).tile_size(t).build().unwrap().run(&content, &mut Silent).unwrap())),
@@ -37,7 +39,7 @@ fn tiled_stylization_equals_untiled() {
 fn tiled_tileable_texture_equals_untiled() {
     let m = model();
     let brick = style3("style/brick_256.png");
-    let init = unistyle::pipeline::texture::uniform_noise(160, 96, 3);
+    let init = unistyle::pipeline::uniform_noise(160, 96, 3);
     let run = |tileable: bool| {
         // The texture builder has no tile option: go through the stylizer as texture synthesis does.
         let border = if tileable { unistyle::Border::Circular } else { unistyle::Border::Reflect };

@@ -573,10 +573,109 @@ fn torch7_models_convert_to_the_shared_file() {
     let t7 = dir.path().join("feature_invertor_conv2_1.t7");
     let bytes = std::fs::read(&t7).unwrap();
     for n in [0, 3, 100, bytes.len() / 2, bytes.len() - 1] {
-        let e = convert::torch7::parse_state_dict(&bytes[..n], &t7).unwrap_err();
+        let e = convert::parse_t7_state_dict(&bytes[..n], &t7).unwrap_err();
         assert!(matches!(e, Error::Weights { .. }), "{e}");
     }
     std::fs::write(&t7, &bytes[..bytes.len() / 3]).unwrap();
     let o = run(&["weights", "convert", "--from", s(dir.path()), "--out", s(&dir.path().join("w3.safetensors"))]);
     assert_clean_failure(&o, "feature_invertor_conv2_1.t7");
+}
+
+/// The CLI with a fresh user account's environment: `home` as HOME, `xdg` (if any) as
+/// XDG_DATA_HOME, no UNISTYLE_WEIGHTS.
+fn as_user(home: &Path, xdg: Option<&Path>, args: &[&str]) -> std::process::Output {
+    let mut cmd = bin();
+    cmd.args(args).env("HOME", home).env_remove("UNISTYLE_WEIGHTS").env_remove("XDG_DATA_HOME");
+    if let Some(x) = xdg {
+        cmd.env("XDG_DATA_HOME", x);
+    }
+    cmd.output().unwrap()
+}
+
+#[test]
+fn install_puts_weights_where_a_fresh_user_account_finds_them() {
+    let t = tmp();
+    let home = t.path().join("home");
+    std::fs::create_dir(&home).unwrap();
+    let default_dir = home.join(".local/share/unistyle/weights");
+
+    // A fresh account: nothing found, and the message lists every place searched.
+    let o = as_user(&home, None, &["weights", "where"]);
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    for place in ["--weights (not given)", "UNISTYLE_WEIGHTS (not set)", &default_dir.display().to_string(), "weights install"] {
+        assert!(e.contains(place), "not-found message lacks '{place}': {e}");
+    }
+
+    // A file that is not weights: refused, nothing created.
+    let junk = t.path().join("junk.safetensors");
+    std::fs::write(&junk, b"not weights").unwrap();
+    assert_clean_failure(&as_user(&home, None, &["weights", "install", junk.to_str().unwrap()]), "junk.safetensors");
+    assert!(!default_dir.exists(), "a failed install created the weights folder");
+
+    // Installing the official files converts them into the per-user folder.
+    let o = as_user(&home, None, &["weights", "install", upstream().to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let installed = default_dir.join("wct-vgg19-relu3.safetensors");
+    assert_same_as_shared(&installed);
+    assert!(stdout(&o).contains("converted and installed"), "{}", stdout(&o));
+    let o = as_user(&home, None, &["weights", "where"]);
+    assert_eq!(stdout(&o).trim(), installed.display().to_string(), "{}", stderr(&o));
+    // No leftover temporary file beside it.
+    assert_eq!(std::fs::read_dir(&default_dir).unwrap().count(), 1);
+
+    // A run without --weights uses it.
+    let out = t.path().join("out.png");
+    let o = as_user(&home, None, &[
+        "stylize", "--content", s(&image("content/tubingen_256.png")), "--style", s(&image("style/starry_256.png")),
+        "--levels", "1", "--max-size", "64", "--out", s(&out), "-q",
+    ]);
+    assert!(o.status.success() && out.exists(), "{}", stderr(&o));
+
+    // XDG_DATA_HOME takes over from ~/.local/share; a verified .safetensors is copied there.
+    let xdg = t.path().join("xdg");
+    let o = as_user(&home, Some(&xdg), &["weights", "where"]);
+    assert!(stderr(&o).contains(&xdg.join("unistyle/weights").display().to_string()), "{}", stderr(&o));
+    let o = as_user(&home, Some(&xdg), &["weights", "install", relu3_weights().to_str().unwrap()]);
+    assert!(o.status.success() && stdout(&o).contains("verified and installed"), "{}", stderr(&o));
+    let o = as_user(&home, Some(&xdg), &["weights", "where"]);
+    assert_eq!(stdout(&o).trim(), xdg.join("unistyle/weights/wct-vgg19-relu3.safetensors").display().to_string());
+    // UNISTYLE_WEIGHTS still comes first.
+    let o = as_user(&home, Some(&xdg), &["weights", "where"]);
+    assert!(o.status.success());
+    let mut cmd = bin();
+    let o = cmd.args(["weights", "where"]).env("HOME", &home).env("UNISTYLE_WEIGHTS", &junk).output().unwrap();
+    assert_eq!(stdout(&o).trim(), junk.display().to_string());
+    println!("fresh account: weights found at {}", installed.display());
+}
+
+#[test]
+fn the_c_abi_finds_installed_weights_with_a_null_path() {
+    // Through ctypes in a separate process, so that this process's environment stays as it is.
+    let Ok(py) = std::process::Command::new("python3").arg("--version").output() else {
+        panic!("python3 is needed to load the C library in a fresh environment");
+    };
+    assert!(py.status.success());
+    let t = tmp();
+    let dir = t.path().join("data/unistyle/weights");
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = format!(
+        "import ctypes\nlib = ctypes.CDLL({lib:?})\nlib.unistyle_last_error.restype = ctypes.c_char_p\nctx = ctypes.c_void_p()\n\
+         print(lib.unistyle_context_create(None, None, ctypes.byref(ctx)), lib.unistyle_last_error().decode())\n",
+        lib = common::cbuild::lib_path().display().to_string()
+    );
+    let run = || {
+        let o = std::process::Command::new("python3")
+            .args(["-c", &script])
+            .env("XDG_DATA_HOME", t.path().join("data"))
+            .env_remove("UNISTYLE_WEIGHTS")
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&o.stdout).trim().to_string() + &String::from_utf8_lossy(&o.stderr)
+    };
+    let missing = run();
+    assert!(missing.starts_with("-6 ") && missing.contains("weights_path (not given)") && missing.contains(&dir.display().to_string()), "{missing}");
+    assert!(!missing.contains("--weights"), "a CLI flag named through the C ABI: {missing}");
+    std::fs::copy(relu3_weights(), dir.join("wct-vgg19-relu3.safetensors")).unwrap();
+    assert_eq!(run(), "0", "context_create(NULL) with installed weights");
 }

@@ -145,7 +145,7 @@ static int on_progress(float fraction, void *user_data) {
 /* Library handles.                                                                           */
 
 /* Weights: $UNISTYLE_WEIGHTS when set (the library's own lookup), else the path stored by
- * plug-in-unistyle-set-weights in gimprc, else the library's default (the crate's weights/). */
+ * plug-in-unistyle-set-weights in gimprc, else the library's lookup (the per-user weights folder, then the crate's weights/). */
 static GimpPDBStatusType open_context(unistyle_context **ctx) {
     const gchar *env = g_getenv("UNISTYLE_WEIGHTS");
     const gchar *device = g_getenv("UNISTYLE_DEVICE");

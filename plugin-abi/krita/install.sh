@@ -20,6 +20,10 @@ mkdir -p "$dest"
 rm -rf "$dest/unistyle_krita"
 mkdir -p "$dest/unistyle_krita"
 cp "$here"/unistyle_krita/*.py "$here"/unistyle_krita/Manual.html "$dest/unistyle_krita/"
+# The project's presets, shown in the docker's gallery (the user's own go in
+# ${XDG_DATA_HOME:-~/.local/share}/unistyle/presets).
+mkdir -p "$dest/unistyle_krita/presets"
+cp "$crate"/presets/*.toml "$dest/unistyle_krita/presets/"
 cp "$here/unistyle_krita.desktop" "$dest/"
 if [ "${UNISTYLE_LINK:-0}" = 1 ]; then
   ln -s "$(cd "$(dirname "$lib")" && pwd)/$(basename "$lib")" "$dest/unistyle_krita/libunistyle.so"
@@ -28,5 +32,5 @@ else
 fi
 echo "installed the unistyle plug-in in $dest"
 echo "next: restart Krita, enable \"unistyle\" in Settings > Configure Krita > Python Plugin Manager,"
-echo "restart Krita again; the actions are under Tools > Scripts."
+echo "restart Krita again; show the docker with Settings > Dockers > unistyle (actions: Tools > Scripts)."
 echo "weights: choose the .safetensors file in the dialog, or set UNISTYLE_WEIGHTS before starting Krita."

@@ -41,7 +41,7 @@ pub struct UnistyleImage {
 pub const IMAGE_V1_SIZE: u32 = <UnistyleImage as Versioned>::V1_SIZE;
 
 impl Default for UnistyleImage {
-    /// An empty descriptor (refused by [`check`] until filled in).
+    /// An empty descriptor (refused by the library until filled in).
     fn default() -> Self {
         Self {
             struct_size: 0,

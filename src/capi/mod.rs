@@ -250,6 +250,7 @@ unsafe fn style_from_file(
     if out.is_null() {
         return fail(UNISTYLE_ERR_NULL, "out is NULL");
     }
+    opts.check_rules()?;
     let picture = crate::image_io::load_picture(path.as_ref(), "style image")?;
     let style = encode_style(ctx, picture, opts)?;
     // SAFETY: checked above.
@@ -269,6 +270,7 @@ unsafe fn style_from_image(
     if out.is_null() {
         return fail(UNISTYLE_ERR_NULL, "out is NULL");
     }
+    opts.check_rules()?;
     // SAFETY: the descriptor's buffer is the caller's responsibility (documented).
     let picture = unsafe { check(image, "style image")?.to_picture("style image")? };
     let style = encode_style(ctx, picture, opts)?;
@@ -494,6 +496,7 @@ pub unsafe extern "C" fn unistyle_stylize(
         // SAFETY: documented arguments; buffers are the caller's responsibility.
         let ctx = unsafe { handle(ctx, "ctx")? };
         let o = unsafe { read_versioned(opts, "opts")? };
+        unsafe { o.check_rules()? };
         let (content, out) = unsafe { input_output(input, output)? };
         let (stylizer, mut progress) = unsafe { stylizer(ctx, &o)? };
         let result = stylizer.run(&content, &mut progress)?;
@@ -517,6 +520,7 @@ pub unsafe extern "C" fn unistyle_preview(
         // SAFETY: documented arguments; buffers are the caller's responsibility.
         let ctx = unsafe { handle(ctx, "ctx")? };
         let o = unsafe { read_versioned(opts, "opts")? };
+        unsafe { o.check_rules()? };
         let out = unsafe { check(output, "output")? };
         let content = unsafe { check(input, "input")?.to_picture("input")? };
         let (stylizer, mut progress) = unsafe { stylizer(ctx, &o)? };
@@ -538,6 +542,7 @@ pub unsafe extern "C" fn unistyle_texture(
         // SAFETY: documented arguments; buffers are the caller's responsibility.
         let ctx = unsafe { handle(ctx, "ctx")? };
         let o = unsafe { read_versioned(opts, "opts")? };
+        unsafe { o.check_rules()? };
         let out = unsafe { check(output, "output")? };
         let common = unsafe {
             read_common(ctx, o.style_count, o.styles, o.weights, o.mask_count, o.masks, o.level_count, o.levels)?

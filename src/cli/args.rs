@@ -4,6 +4,7 @@ use std::path::Path;
 
 use std::path::PathBuf;
 
+use unistyle::rules::{self, JobKind, Violation};
 use unistyle::{device::parse_device, locate::locate_weights, Error, Model, Preset, Result, Settings, StyleCache, StyleEncoder};
 
 use super::ModelArgs;
@@ -35,11 +36,26 @@ pub fn parse_floats(flag: &str, s: &str) -> Result<Vec<f64>> {
         .collect()
 }
 
+/// A broken rule, named by its flag.
+pub fn flagged(v: Violation) -> Error {
+    let flag = v.param.flag();
+    v.named(flag)
+}
+
 /// Checks the model flags that need no file: the tile size.
 pub fn check_model_args(args: &ModelArgs) -> Result<()> {
-    let min = unistyle::pipeline::stylize::MIN_TILE;
-    if args.tile_size < min {
-        return Err(Error::param("--tile-size", format!("must be at least {min} pixels, got {}", args.tile_size)));
+    rules::tile_size(args.tile_size as i128).map_err(flagged)
+}
+
+/// Checks every rule on what the command line (over the preset, if any) gives, before
+/// anything is loaded; a broken rule is named by its flag.
+pub fn check_rules(settings: &Settings, kind: JobKind, model: &ModelArgs, max_size: Option<usize>) -> Result<()> {
+    let mut raw = settings.raw(kind);
+    raw.tile_size = Some(model.tile_size as i128);
+    raw.max_size = max_size.map(|m| m as i128);
+    raw.check().map_err(flagged)?;
+    if kind == JobKind::Texture {
+        settings.check_texture_size()?;
     }
     Ok(())
 }
@@ -198,25 +214,5 @@ impl CacheArgs {
                 eprintln!("{r}");
             }
         }
-    }
-}
-
-/// Names a setting by its flag (`style_size` → `--style-size`) in a validation error.
-pub fn flagify(e: Error) -> Error {
-    const FLAGS: &[&str] = &[
-        "style", "blend", "mask", "feather", "style_size", "levels", "alpha", "level_alpha", "width", "height",
-        "iterations",
-    ];
-    let flag = |n: String| {
-        if FLAGS.contains(&n.as_str()) {
-            format!("--{}", n.replace('_', "-"))
-        } else {
-            n
-        }
-    };
-    match e {
-        Error::Parameter { name, reason } => Error::Parameter { name: flag(name), reason },
-        Error::InvalidRange { name, min, max, value } => Error::InvalidRange { name: flag(name), min, max, value },
-        e => e,
     }
 }

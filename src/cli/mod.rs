@@ -34,7 +34,7 @@ pub struct ModelArgs {
     #[arg(long, short)]
     pub quiet: bool,
     /// Largest tile edge processed at once (larger images are tiled; bounds memory).
-    #[arg(long, value_name = "PX", default_value_t = unistyle::pipeline::tiling::DEFAULT_TILE)]
+    #[arg(long, value_name = "PX", default_value_t = unistyle::pipeline::DEFAULT_TILE)]
     pub tile_size: usize,
 }
 

@@ -2,9 +2,9 @@
 
 use std::path::PathBuf;
 
-use unistyle::{image_io, Error, Result, StyleEncoder};
+use unistyle::{image_io, JobKind, Result, StyleEncoder};
 
-use super::args::{check_model_args, check_output_not_input, flagify, load_model, parse_level_alpha, parse_levels, PresetArgs, StyleArgs};
+use super::args::{check_output_not_input, check_rules, load_model, parse_level_alpha, parse_levels, PresetArgs, StyleArgs};
 use super::progress_bar::Bar;
 use super::ModelArgs;
 
@@ -71,16 +71,12 @@ pub fn run(a: StylizeArgs) -> Result<()> {
     if a.foreground_only.is_some() {
         settings.foreground_only = a.foreground_only;
     }
-    settings.validate().map_err(flagify)?;
-    check_model_args(&a.model)?;
+    check_rules(&settings, JobKind::Stylize, &a.model, a.max_size)?;
     let mut inputs = vec![a.content.as_path()];
     inputs.extend(settings.styles.iter().chain(&settings.masks).map(|p| p.as_path()));
     inputs.extend(a.preset.preset.as_deref());
     check_output_not_input(&a.out, &inputs)?;
     image_io::check_output(&a.out)?;
-    if a.max_size == Some(0) {
-        return Err(Error::param("--max-size", "must be at least 1"));
-    }
 
     let mut content = image_io::load_picture(&a.content, "content image")?;
     if let Some(m) = a.max_size {

@@ -2,9 +2,9 @@
 
 use std::path::PathBuf;
 
-use unistyle::{image_io, Result, StyleEncoder};
+use unistyle::{image_io, JobKind, Result, StyleEncoder};
 
-use super::args::{check_model_args, check_output_not_input, flagify, load_model, parse_levels, PresetArgs, StyleArgs};
+use super::args::{check_output_not_input, check_rules, load_model, parse_levels, PresetArgs, StyleArgs};
 use super::progress_bar::Bar;
 use super::ModelArgs;
 
@@ -59,8 +59,7 @@ pub fn run(a: TextureArgs) -> Result<()> {
     // Texture synthesis always runs at alpha 1 on the whole image.
     settings.alpha = None;
     settings.level_alpha.clear();
-    settings.validate_texture().map_err(flagify)?;
-    check_model_args(&a.model)?;
+    check_rules(&settings, JobKind::Texture, &a.model, None)?;
     let mut inputs: Vec<&std::path::Path> = settings.styles.iter().chain(&settings.masks).map(|p| p.as_path()).collect();
     inputs.extend(settings.texture.init.as_deref());
     inputs.extend(a.preset.preset.as_deref());

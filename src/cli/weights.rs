@@ -1,4 +1,4 @@
-//! `unistyle weights convert | info | verify`.
+//! `unistyle weights convert | install | where | info | verify`.
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use clap::Subcommand;
 use unistyle::convert::{self, ConvertOptions, StorageDtype};
+use unistyle::locate::locate_weights;
 use unistyle::model::WeightsFile;
 use unistyle::{Error, Result};
 
@@ -37,6 +38,27 @@ pub enum WeightsCommand {
         #[arg(long, value_name = "1,2,3")]
         levels: Option<String>,
     },
+    /// Put weights where every front end finds them: convert the upstream models (a folder of
+    /// .pth/.t7 files, or one of them) or verify a .safetensors file, then write it atomically
+    /// into the per-user weights folder ($XDG_DATA_HOME/unistyle/weights, default
+    /// ~/.local/share/unistyle/weights; macOS ~/Library/Application Support/unistyle/weights;
+    /// Windows %APPDATA%\unistyle\weights).
+    Install {
+        /// Upstream models (folder or one of its files) or a .safetensors file.
+        #[arg(value_name = "FILE_OR_DIR")]
+        source: PathBuf,
+        /// Install into this folder instead (e.g. a sandboxed editor's data folder).
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// Store converted values as f16 (half the size; loaded as f32).
+        #[arg(long)]
+        f16: bool,
+        /// Decoder levels to convert (default: all found).
+        #[arg(long, value_name = "1,2,3")]
+        levels: Option<String>,
+    },
+    /// Print where the weights are found without --weights (else every place searched).
+    Where,
     /// Print levels, metadata, tensors and the sha256 of a weights file.
     Info {
         #[arg(value_name = "W.safetensors")]
@@ -82,6 +104,25 @@ pub fn run(a: WeightsArgs) -> Result<()> {
                 r.sha256
             )
         }
+        WeightsCommand::Install { source, dir, f16, levels } => {
+            let options = ConvertOptions {
+                dtype: if f16 { StorageDtype::F16 } else { StorageDtype::F32 },
+                levels: levels.as_deref().map(parse_levels).transpose()?.flatten(),
+            };
+            let r = convert::install(&source, dir.as_deref(), &options)?;
+            let mut text = format!(
+                "{} {}: levels {}, sha256 {}\n",
+                if r.converted { "converted and installed" } else { "verified and installed" },
+                r.path.display(),
+                join(&r.levels),
+                r.sha256
+            );
+            if dir.is_none() {
+                text.push_str("the CLI, the C library and the GIMP and Krita plug-ins find it without --weights (unless UNISTYLE_WEIGHTS is set)\n");
+            }
+            text
+        }
+        WeightsCommand::Where => format!("{}\n", locate_weights(None, "--weights")?.display()),
         WeightsCommand::Info { weights } => {
             let i = convert::inspect(&weights)?;
             let mut s = String::new();

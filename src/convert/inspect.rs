@@ -4,15 +4,17 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use safetensors::SafeTensors;
-use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
+use crate::hash::sha256_hex;
 use crate::model::weights::WeightsFile;
 
 /// One tensor as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TensorInfo {
+    /// Tensor name, e.g. `encoder.conv1_1.weight`.
     pub name: String,
+    /// Dimensions.
     pub shape: Vec<usize>,
     /// Stored element type, e.g. `F32`.
     pub dtype: String,
@@ -21,6 +23,7 @@ pub struct TensorInfo {
 /// A validated weights file, described.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WeightsInfo {
+    /// The file described.
     pub path: PathBuf,
     /// File size in bytes.
     pub size: u64,
@@ -30,14 +33,10 @@ pub struct WeightsInfo {
     pub levels: Vec<usize>,
     /// Deepest level the encoder reaches.
     pub encoder_level: usize,
+    /// Header metadata (`format`, `levels`, `dtype`, `source`, …).
     pub metadata: BTreeMap<String, String>,
     /// Sorted by name.
     pub tensors: Vec<TensorInfo>,
-}
-
-/// Hex sha256 of `bytes`.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Reads `path`, validates it against the layout and describes it.

@@ -19,7 +19,9 @@ use crate::error::{Error, Result};
 pub struct ConvSlot {
     /// Layer name, e.g. `conv3_1`.
     pub layer: String,
+    /// Shape of the weight, `[out, in, kh, kw]`.
     pub weight: Vec<usize>,
+    /// Shape of the bias, `[out]`.
     pub bias: Vec<usize>,
 }
 
@@ -32,7 +34,7 @@ pub fn conv_slots(tensors: &[(String, Vec<usize>)]) -> Vec<ConvSlot> {
         let (Some(kind), Some(layer)) = (parts.next(), parts.next()) else {
             continue;
         };
-        if slots.last().map_or(true, |s| s.layer != layer) {
+        if slots.last().is_none_or(|s| s.layer != layer) {
             slots.push(ConvSlot {
                 layer: layer.to_string(),
                 weight: Vec::new(),

@@ -1,15 +1,18 @@
 //! Weights tooling: converts the upstream models of WCT (PyTorch checkpoints or the authors'
 //! Torch7 files) into one `wct-vgg19/1` safetensors file, and describes such files.
 //!
-//! - [`pickle`]: a small, safe pickle VM (no code is ever run);
-//! - [`torch_legacy`]: the legacy (pre-1.6, non-zip) `torch.save` format → named f32 tensors;
-//! - [`torch7`]: the authors' Torch7 `.t7` models → their convolutions, in module order;
-//! - [`storage`]: element types and strided copies shared by both readers;
+//! - [`convert()`]: upstream files → one `wct-vgg19/1` file ([`ConvertOptions`], [`ConvertReport`]);
+//! - [`read_state_dict`] / [`parse_state_dict`]: the legacy (pre-1.6, non-zip) `torch.save`
+//!   format → named f32 tensors, through a small, safe pickle VM (no code is ever run);
+//!   [`parse_t7_state_dict`]: the authors' Torch7 `.t7` models → their convolutions;
 //! - [`keymap`]: upstream keys (`2.weight`, `seq.conv3_1.weight`) → layout names, driven by
 //!   [`crate::model::architecture`];
-//! - [`upstream`]: finds the files in a folder and assembles encoder and decoders;
-//! - [`writer`]: the reproducible safetensors writer (f32 or f16 storage);
-//! - [`inspect`]: metadata, tensors and sha256 of a validated file.
+//! - [`UpstreamFiles`], [`read_checkpoint`], [`assemble`]: the upstream files of a folder, one
+//!   file read (`.pth` or `.t7`), encoder and decoders assembled;
+//! - [`to_safetensors_bytes`] / [`write_validated`]: the reproducible safetensors writer (f32 or
+//!   f16 storage);
+//! - [`inspect()`]: metadata, tensors and sha256 of a validated file.
+//! - [`install()`]: converts or verifies, then puts the file in the per-user weights folder.
 //!
 //! ```no_run
 //! use unistyle::convert::{convert, ConvertOptions};
@@ -19,19 +22,24 @@
 //! # Ok(()) }
 //! ```
 
-pub mod inspect;
+mod inspect;
+mod install;
 pub mod keymap;
-pub mod pickle;
-pub mod storage;
-pub mod torch7;
-pub mod torch_legacy;
-pub mod upstream;
-pub mod writer;
+mod pickle;
+mod storage;
+mod torch7;
+mod torch_legacy;
+mod upstream;
+mod writer;
 
 use std::path::{Path, PathBuf};
 
-pub use inspect::{inspect, sha256_hex, TensorInfo, WeightsInfo};
+pub use crate::hash::sha256_hex;
+pub use inspect::{inspect, TensorInfo, WeightsInfo};
+pub use install::{install, installed_name, InstallReport};
 pub use torch_legacy::{parse_state_dict, read_state_dict, StateDict, TensorData};
+/// Parses a Torch7 `.t7` file held in memory (as [`parse_state_dict`] does a PyTorch `.pth`).
+pub use torch7::parse_state_dict as parse_t7_state_dict;
 pub use upstream::{assemble, read_checkpoint, Assembled, UpstreamFiles};
 pub use writer::{layout_metadata, to_safetensors_bytes, write_validated, StorageDtype};
 
@@ -49,9 +57,13 @@ pub struct ConvertOptions {
 /// What [`convert`] wrote.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConvertReport {
+    /// The file written.
     pub out: PathBuf,
+    /// Decoder levels in it, ascending.
     pub levels: Vec<usize>,
+    /// Number of tensors written.
     pub tensors: usize,
+    /// Storage type of the tensors.
     pub dtype: StorageDtype,
     /// Upstream file names read.
     pub sources: Vec<String>,

@@ -298,7 +298,7 @@ impl<'a> Vm<'a> {
     }
 
     fn set_items(&mut self, target: &Value, items: Vec<Value>, at: usize) -> Result<(), PickleError> {
-        if items.len() % 2 != 0 {
+        if !items.len().is_multiple_of(2) {
             return self.err(at, "SETITEMS with an odd number of items");
         }
         let mut pairs = Vec::with_capacity(items.len() / 2);
@@ -734,7 +734,7 @@ mod tests {
     #[test]
     fn deep_nesting_is_harmless() {
         let mut data = vec![b'N'];
-        data.extend(std::iter::repeat(0x85u8).take(200_000));
+        data.extend(std::iter::repeat_n(0x85u8, 200_000));
         data.push(b'.');
         let p = load(&data).unwrap();
         assert_eq!(p.objects.len(), 200_000);

@@ -27,6 +27,7 @@ pub const PROTOCOL_VERSION: i128 = 1001;
 /// A tensor read from a checkpoint, made contiguous and converted to f32.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TensorData {
+    /// Dimensions.
     pub shape: Vec<usize>,
     /// Row-major values, `shape.iter().product()` of them.
     pub data: Vec<f32>,
@@ -307,7 +308,7 @@ fn materialize(raw: &[u8], t: &PendingTensor) -> std::result::Result<Vec<f32>, S
     let root_len = raw.len() / es;
     let raw = match t.storage.view {
         Some((off, len)) => {
-            if off.checked_add(len).map_or(true, |end| end > root_len) {
+            if off.checked_add(len).is_none_or(|end| end > root_len) {
                 return Err(format!("storage view {off}+{len} exceeds its storage of {root_len} elements"));
             }
             &raw[off * es..(off + len) * es]

@@ -40,6 +40,7 @@ pub fn decoder_file_names(k: usize) -> Vec<String> {
 pub struct UpstreamFiles {
     /// The folder searched.
     pub dir: PathBuf,
+    /// The encoder file of each level found.
     pub encoders: BTreeMap<usize, PathBuf>,
     /// Every decoder file found for a level, preferred first.
     pub decoders: BTreeMap<usize, Vec<PathBuf>>,
@@ -90,6 +91,7 @@ impl UpstreamFiles {
 /// The converted tensors, named as in `wct-vgg19/1`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Assembled {
+    /// Every tensor, by its `wct-vgg19/1` name.
     pub tensors: BTreeMap<String, TensorData>,
     /// Decoder levels, ascending.
     pub levels: Vec<usize>,

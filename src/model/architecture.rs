@@ -16,7 +16,9 @@ const BLOCK_CONVS: [usize; MAX_LEVEL + 1] = [0, 2, 2, 4, 4, 1];
 pub struct ConvSpec {
     /// Tensor name below the network prefix, e.g. `conv3_1`.
     pub name: String,
+    /// Input channels.
     pub in_channels: usize,
+    /// Output channels.
     pub out_channels: usize,
     /// Followed by ReLU (every conv but the decoders' last one).
     pub relu: bool,
@@ -25,6 +27,7 @@ pub struct ConvSpec {
 /// One step of a plan.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
+    /// Reflection-padded 3×3 convolution (+ bias, ReLU as the spec says).
     Conv(ConvSpec),
     /// 2×2 max-pool, stride 2, ceil mode.
     Pool,

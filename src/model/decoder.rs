@@ -22,10 +22,6 @@ impl Decoder {
         })
     }
 
-    pub fn level(&self) -> usize {
-        self.level
-    }
-
     /// Decodes `[1, C, h, w]` features to `[1, 3, height, width]`: the upsampled output is
     /// at least the original size (ceil-mode pooling) and is cropped back to it.
     pub fn forward(

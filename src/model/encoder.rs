@@ -41,7 +41,7 @@ impl Encoder {
         for segment in self.segments.iter().take(upto) {
             for layer in segment {
                 x = run_layer(layer, &x, border)?;
-                if let Layer::Tap(_) = layer {
+                if let Layer::Tap = layer {
                     taps.push(x.clone());
                 }
             }

@@ -1,7 +1,7 @@
 //! Building blocks: a padded 3×3 convolution with bias and optional ReLU, and the
 //! generic runner that executes an encoder/decoder plan.
 
-use candle_core::{DType, Device, Module, Tensor};
+use candle_core::{DType, Module, Tensor};
 use candle_nn::VarBuilder;
 
 use super::architecture::{ConvSpec, Step};
@@ -14,7 +14,8 @@ use super::resample::{max_pool_ceil, upsample2};
 /// On the CPU (f32) the whole layer runs as one fused kernel (`conv_cpu`) on weights packed
 /// here, at load time; on other devices it runs as candle's `pad1 → conv2d → add → relu`.
 /// Setting `UNISTYLE_CONV=candle` when a model is loaded keeps candle's path on the CPU too
-/// (for comparisons and bisecting).
+/// (for comparisons and bisecting); so does `UNISTYLE_GENERIC_PATHS=1`
+/// ([`crate::device::generic_paths`]).
 #[derive(Debug, Clone)]
 pub struct Conv3x3 {
     imp: ConvImpl,
@@ -49,7 +50,7 @@ impl Conv3x3 {
             candle_core::bail!("conv3x3: {} biases for {cout} output channels", bias.dim(0)?);
         }
         let candle_forced = std::env::var("UNISTYLE_CONV").is_ok_and(|v| v.trim() == "candle");
-        let imp = if weight.device().is_cpu() && weight.dtype() == DType::F32 && !candle_forced {
+        let imp = if crate::device::cpu_kernels(weight.device()) && weight.dtype() == DType::F32 && !candle_forced {
             let w = weight.flatten_all()?.to_vec1::<f32>()?;
             let b = bias.to_dtype(DType::F32)?.to_vec1::<f32>()?;
             ConvImpl::Fused(PackedConv::new(&w, &b, cin, cout)?)
@@ -62,6 +63,7 @@ impl Conv3x3 {
         Ok(Self { imp, relu })
     }
 
+    #[cfg(any(test, feature = "bench-internals"))]
     /// The same layer on candle's generic path (`pad1 → conv2d → add → relu`), e.g. as a
     /// reference for the fused kernel.
     pub fn to_candle_path(&self) -> candle_core::Result<Self> {
@@ -70,8 +72,8 @@ impl Conv3x3 {
                 let (w, b) = p.unpack();
                 let (cin, cout) = (p.in_channels(), p.out_channels());
                 ConvImpl::Generic {
-                    weight: Tensor::from_vec(w, (cout, cin, 3, 3), &Device::Cpu)?,
-                    bias: Tensor::from_vec(b, (1, cout, 1, 1), &Device::Cpu)?,
+                    weight: Tensor::from_vec(w, (cout, cin, 3, 3), &candle_core::Device::Cpu)?,
+                    bias: Tensor::from_vec(b, (1, cout, 1, 1), &candle_core::Device::Cpu)?,
                 }
             }
             generic => generic.clone(),
@@ -79,6 +81,7 @@ impl Conv3x3 {
         Ok(Self { imp, relu: self.relu })
     }
 
+    #[cfg(any(test, feature = "bench-internals"))]
     /// Whether this layer runs the fused CPU kernel.
     pub fn is_fused(&self) -> bool {
         matches!(self.imp, ConvImpl::Fused(_))
@@ -139,7 +142,8 @@ pub enum Layer {
     Conv(Conv3x3),
     Pool,
     Up,
-    Tap(usize),
+    /// The end of a level: the encoder keeps the features here.
+    Tap,
 }
 
 /// Loads the weights for every step of `plan` from `vb`.
@@ -150,7 +154,7 @@ pub fn load_plan(vb: &VarBuilder, plan: &[Step]) -> candle_core::Result<Vec<Laye
                 Step::Conv(spec) => Layer::Conv(Conv3x3::new(vb, spec)?),
                 Step::Pool => Layer::Pool,
                 Step::Up => Layer::Up,
-                Step::Tap(k) => Layer::Tap(*k),
+                Step::Tap(_) => Layer::Tap,
             })
         })
         .collect()
@@ -162,6 +166,6 @@ pub fn run_layer(layer: &Layer, x: &Tensor, border: Border) -> candle_core::Resu
         Layer::Conv(c) => c.forward(x, border),
         Layer::Pool => max_pool_ceil(x, border),
         Layer::Up => upsample2(x),
-        Layer::Tap(_) => Ok(x.clone()),
+        Layer::Tap => Ok(x.clone()),
     }
 }

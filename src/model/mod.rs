@@ -3,11 +3,15 @@
 
 pub mod architecture;
 mod conv_cpu;
-pub mod decoder;
-pub mod encoder;
+mod decoder;
+mod encoder;
+#[cfg(feature = "bench-internals")]
+#[doc(hidden)]
 pub mod layers;
-pub mod pad;
-pub mod resample;
+#[cfg(not(feature = "bench-internals"))]
+mod layers;
+mod pad;
+mod resample;
 pub mod weights;
 
 use std::collections::BTreeMap;
@@ -17,8 +21,8 @@ use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 
 pub use architecture::{CHANNELS, MAX_LEVEL};
-pub use decoder::Decoder;
-pub use encoder::Encoder;
+use decoder::Decoder;
+use encoder::Encoder;
 pub use pad::Border;
 pub use weights::{WeightsFile, FORMAT};
 
@@ -66,6 +70,7 @@ impl Model {
         })
     }
 
+    /// The device the networks live on.
     pub fn device(&self) -> &Device {
         &self.device
     }

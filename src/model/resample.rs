@@ -6,12 +6,13 @@ use candle_core::{CpuStorage, CustomOp1, DType, Layout, Shape, Tensor};
 use rayon::prelude::*;
 
 use super::pad::Border;
+use crate::device::cpu_kernels;
 
 /// 2×2 max-pool with stride 2 in ceil mode: odd sizes keep their last row/column as a
 /// window of its own (PyTorch `ceil_mode=True`). Under [`Border::Circular`] the partial
 /// window wraps around instead, which keeps the result periodic.
 pub fn max_pool_ceil(x: &Tensor, border: Border) -> candle_core::Result<Tensor> {
-    if x.device().is_cpu() && x.dtype() == DType::F32 {
+    if cpu_kernels(x.device()) && x.dtype() == DType::F32 {
         return x.contiguous()?.apply_op1_no_bwd(&PoolCpu(border));
     }
     let (_, _, h, w) = x.dims4()?;
@@ -33,7 +34,7 @@ pub fn max_pool_ceil(x: &Tensor, border: Border) -> candle_core::Result<Tensor> 
 
 /// 2× nearest-neighbour upsampling of the last two dimensions.
 pub fn upsample2(x: &Tensor) -> candle_core::Result<Tensor> {
-    if x.device().is_cpu() && x.dtype() == DType::F32 {
+    if cpu_kernels(x.device()) && x.dtype() == DType::F32 {
         return x.contiguous()?.apply_op1_no_bwd(&UpsampleCpu);
     }
     let (_, _, h, w) = x.dims4()?;

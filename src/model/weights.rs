@@ -18,11 +18,13 @@ pub const MAX_WEIGHTS_BYTES: u64 = 1 << 30;
 
 /// A validated weights file, its tensors converted to f32 on the CPU.
 pub struct WeightsFile {
+    /// The file read.
     pub path: PathBuf,
     /// Levels whose decoder is present, ascending.
     pub levels: Vec<usize>,
     /// Highest level the encoder trunk reaches.
     pub encoder_level: usize,
+    /// Every tensor by its layout name (`encoder.conv1_1.weight`, …), f32 on the CPU.
     pub tensors: HashMap<String, Tensor>,
     /// Header metadata (`format`, `levels`, `dtype`, `source`, …).
     pub metadata: HashMap<String, String>,
@@ -55,12 +57,18 @@ fn header_problem(e: &safetensors::SafeTensorError, len: usize) -> String {
 impl WeightsFile {
     /// Reads and validates `path`.
     pub fn open(path: &Path) -> Result<Self> {
-        let bytes = crate::input_file::read_bounded(path, MAX_WEIGHTS_BYTES).map_err(|source| match source.kind() {
+        Self::from_bytes(&Self::read_bytes(path)?, path)
+    }
+
+    /// The bytes of the file at `path`, refused unread when it is not a regular file (a
+    /// folder, a FIFO, a device…) or larger than any weights file ([`MAX_WEIGHTS_BYTES`]);
+    /// read with that bound whatever the file claims. Not validated.
+    pub fn read_bytes(path: &Path) -> Result<Vec<u8>> {
+        crate::input_file::read_bounded(path, MAX_WEIGHTS_BYTES).map_err(|source| match source.kind() {
             std::io::ErrorKind::InvalidInput if path.is_dir() => Error::weights(path, "is a directory, not a .safetensors file"),
             std::io::ErrorKind::InvalidInput => Error::weights(path, source.to_string()),
             _ => Error::Io { what: "cannot read weights", path: path.to_path_buf(), source },
-        })?;
-        Self::from_bytes(&bytes, path)
+        })
     }
 
     /// Validates an in-memory safetensors file; `path` only labels messages.
@@ -169,7 +177,7 @@ impl WeightsFile {
             encoder_level,
             tensors,
             metadata,
-            content_hash: crate::style_cache::sha256_hex(bytes),
+            content_hash: crate::hash::sha256_hex(bytes),
         })
     }
 }

@@ -18,8 +18,11 @@ pub const MAX_MASKS: usize = 64;
 /// its value is above one half (128 and up).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Mask {
+    /// Width in pixels.
     pub width: usize,
+    /// Height in pixels.
     pub height: usize,
+    /// Row-major 8-bit samples, `width × height` (128 and up is inside).
     pub data: Vec<u8>,
 }
 

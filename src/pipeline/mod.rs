@@ -2,17 +2,20 @@
 //! spatial controls, and texture synthesis.
 
 pub mod budget;
-pub mod colour;
-pub mod mask;
-pub mod preview;
+pub(crate) mod colour;
+mod mask;
+mod preview;
 mod regions;
-pub mod style;
-pub mod stylize;
-pub mod texture;
-pub mod tiling;
+mod style;
+pub(crate) mod stylize;
+pub(crate) mod texture;
+pub(crate) mod tiling;
 
+pub use colour::{lab_to_srgb, srgb_to_lab};
 pub use mask::{Mask, MAX_MASKS};
+pub use preview::area_downsample;
 pub use regions::MIN_REGION_PIXELS;
 pub use style::EncodedStyle;
-pub use stylize::{place_styles, StageTimes, StyleMix, Stylizer, StylizerBuilder};
-pub use texture::{Texture, TextureBuilder};
+pub use stylize::{place_styles, StageTimes, StyleMix, Stylizer, StylizerBuilder, MIN_TILE};
+pub use texture::{uniform_noise, Texture, TextureBuilder, MAX_TEXTURE_SIDE};
+pub use tiling::DEFAULT_TILE;

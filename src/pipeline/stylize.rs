@@ -15,9 +15,10 @@ use crate::error::{Error, Result};
 use crate::image_io::Picture;
 use crate::model::{Border, Model};
 use crate::progress::{step, Progress};
+use crate::rules;
 
 /// Smallest tile edge accepted by [`StylizerBuilder::tile_size`].
-pub const MIN_TILE: usize = 16;
+pub use crate::rules::MIN_TILE;
 
 /// Wall time spent in each stage of a run (device-synchronised).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -88,6 +89,7 @@ pub struct StylizerBuilder<'a> {
 }
 
 impl<'a> Stylizer<'a> {
+    /// Starts describing a stylization with `model`; [`StylizerBuilder::build`] checks it.
     pub fn builder(model: &'a Model) -> StylizerBuilder<'a> {
         StylizerBuilder {
             model,
@@ -333,44 +335,22 @@ impl<'a> StylizerBuilder<'a> {
     /// Checks every parameter against the model and the styles.
     pub fn build(self) -> Result<Stylizer<'a>> {
         let mut levels = self.levels.unwrap_or_else(|| self.model.levels());
-        if levels.is_empty() {
-            return Err(Error::param("levels", "at least one level is needed"));
-        }
-        levels.sort_unstable_by(|a, b| b.cmp(a));
-        if levels.windows(2).any(|w| w[0] == w[1]) {
-            return Err(Error::param("levels", "a level is listed twice"));
-        }
+        let given: Vec<i128> = levels.iter().map(|&l| l as i128).collect();
+        rules::levels(&given)?;
         for &l in &levels {
             self.model.check_level(l)?;
         }
-        Error::check_range("alpha", self.alpha, 0.0, 1.0)?;
+        levels.sort_unstable_by(|a, b| b.cmp(a));
+        rules::alpha(self.alpha)?;
+        let level_alpha: Vec<(i128, f64)> = self.level_alpha.iter().map(|&(l, a)| (l as i128, a)).collect();
+        rules::level_alphas(&level_alpha, Some(&given))?;
         let mut alpha: BTreeMap<usize, f64> = levels.iter().map(|&l| (l, self.alpha)).collect();
-        for (l, a) in self.level_alpha {
-            Error::check_range(&format!("alpha at level {l}"), a, 0.0, 1.0)?;
-            match alpha.get_mut(&l) {
-                Some(v) => *v = a,
-                None => {
-                    return Err(Error::param(
-                        "level alpha",
-                        format!("level {l} is not among the levels being run"),
-                    ))
-                }
-            }
-        }
-        Error::check_range("feather", self.feather as f64, 0.0, 10_000.0)?;
-        if self.tile < MIN_TILE {
-            return Err(Error::param("tile size", format!("must be at least {MIN_TILE} pixels, got {}", self.tile)));
-        }
-        if self.regions.is_empty() {
-            if self.feather > 0.0 || self.foreground_only {
-                return Err(Error::param("mask", "feather and foreground-only need at least one mask"));
-            }
-        } else if self.foreground_only && !self.styles.is_empty() {
-            return Err(Error::param(
-                "foreground-only",
-                "every style needs its own mask (the area outside the masks keeps the original pixels)",
-            ));
-        }
+        alpha.extend(self.level_alpha.iter().copied());
+        let regions = self.regions.len();
+        rules::feather(self.feather as f64, regions)?;
+        // The styles outside the regions count as one more "style" that has no mask.
+        rules::foreground_only(self.foreground_only, regions, regions + usize::from(!self.styles.is_empty()))?;
+        rules::tile_size(self.tile as i128)?;
         if self.regions.len() > MAX_MASKS {
             return Err(Error::Limits {
                 what: "masks".into(),
@@ -427,17 +407,11 @@ pub fn place_styles<S: Copy, M>(
     masks: Vec<M>,
 ) -> Result<(Vec<(M, Vec<(S, f64)>)>, Vec<(S, f64)>)> {
     let (n, m) = (styles.len(), masks.len());
-    if n == 0 {
-        return Err(Error::param("style", "at least one style is needed"));
-    }
+    rules::styles(n)?;
     if let Some(w) = weights {
-        if w.len() != n {
-            return Err(Error::param("blend", format!("{} weights for {n} styles", w.len())));
-        }
-        if m > 0 {
-            return Err(Error::param("blend", "blends styles globally; with masks each region has its own style"));
-        }
+        rules::blend_count(w.len(), n, m)?;
     }
+    rules::masks(m, n, false)?;
     if m == 0 {
         let w = weights.map_or_else(|| vec![1.0; n], |w| w.to_vec());
         return Ok((vec![], styles.iter().copied().zip(w).collect()));
@@ -448,9 +422,6 @@ pub fn place_styles<S: Copy, M>(
             reason: format!("{m} masks given; at most {MAX_MASKS} regions are supported"),
         });
     }
-    if m + 1 != n && m != n {
-        return Err(Error::param("mask", format!("{n} styles need {} or {n} masks, got {m}", n - 1)));
-    }
     let regions = masks.into_iter().zip(styles).map(|(mask, s)| (mask, vec![(*s, 1.0)])).collect();
     let rest = if m + 1 == n { vec![(styles[n - 1], 1.0)] } else { vec![] };
     Ok((regions, rest))
@@ -458,23 +429,12 @@ pub fn place_styles<S: Copy, M>(
 
 /// Checks weights (finite, ≥ 0, positive sum) and scales them to sum to 1.
 pub(crate) fn normalise_weights<T>(items: Vec<(T, f64)>) -> Result<Vec<(T, f64)>> {
-    if items.is_empty() {
-        return Err(Error::param("style", "at least one style is needed"));
-    }
-    for (i, (_, w)) in items.iter().enumerate() {
-        if !w.is_finite() || *w < 0.0 {
-            return Err(Error::param(
-                "blend",
-                format!("weight {} is {w}; weights must be finite and ≥ 0", i + 1),
-            ));
-        }
-    }
+    rules::styles(items.len())?;
+    let weights: Vec<f64> = items.iter().map(|(_, w)| *w).collect();
+    rules::blend_values(&weights)?;
     // Scaled by the largest first: huge finite weights would otherwise sum to infinity
     // and all normalise to 0.
-    let max = items.iter().map(|(_, w)| *w).fold(0.0, f64::max);
-    if max <= 0.0 {
-        return Err(Error::param("blend", "the weights sum to 0"));
-    }
+    let max = weights.iter().copied().fold(0.0, f64::max);
     let sum: f64 = items.iter().map(|(_, w)| w / max).sum();
     Ok(items.into_iter().map(|(t, w)| (t, w / max / sum)).collect())
 }

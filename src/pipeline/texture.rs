@@ -10,9 +10,10 @@ use crate::error::{Error, Result};
 use crate::image_io::Picture;
 use crate::model::{Border, Model};
 use crate::progress::Progress;
+use crate::rules::{self, Param, MAX_ITERATIONS};
 
 /// Largest texture side accepted.
-pub const MAX_TEXTURE_SIDE: usize = crate::image_io::MAX_SIDE;
+pub use crate::rules::MAX_TEXTURE_SIDE;
 
 /// A validated texture job; build it with [`Texture::builder`].
 #[derive(Debug, Clone)]
@@ -44,6 +45,7 @@ pub struct TextureBuilder<'a> {
 }
 
 impl<'a> Texture<'a> {
+    /// Starts describing a texture synthesis with `model`; [`TextureBuilder::build`] checks it.
     pub fn builder(model: &'a Model) -> TextureBuilder<'a> {
         TextureBuilder {
             model,
@@ -88,6 +90,7 @@ impl<'a> TextureBuilder<'a> {
         self.weighted_style(style, 1.0)
     }
 
+    /// Adds a texture style with a blend weight (weights are normalised to sum to 1).
     pub fn weighted_style(mut self, style: &'a EncodedStyle, weight: f64) -> Self {
         self.styles.push((style, weight));
         self
@@ -114,6 +117,7 @@ impl<'a> TextureBuilder<'a> {
         self
     }
 
+    /// Seed of the uniform noise the synthesis starts from (when no init image is given). Default 0.
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
         self
@@ -125,6 +129,8 @@ impl<'a> TextureBuilder<'a> {
         self
     }
 
+    /// Levels to run; they are run coarse to fine whatever the order given.
+    /// Default: every level the model has.
     pub fn levels(mut self, levels: impl Into<Vec<usize>>) -> Self {
         self.levels = Some(levels.into());
         self
@@ -154,40 +160,23 @@ impl<'a> TextureBuilder<'a> {
         self
     }
 
+    /// Checks the parameters and the styles against the model.
     pub fn build(self) -> Result<Texture<'a>> {
         let (width, height) = match (self.size, &self.init) {
             (Some(s), _) => s,
             (None, Some(p)) => (p.width, p.height),
             (None, None) => return Err(Error::param("texture size", "give a width and height (or an init image)")),
         };
-        for (name, v) in [("width", width), ("height", height)] {
-            if v == 0 || v > MAX_TEXTURE_SIDE {
-                return Err(Error::InvalidRange {
-                    name: format!("texture {name}"),
-                    min: 1.0,
-                    max: MAX_TEXTURE_SIDE as f64,
-                    value: v as f64,
-                });
-            }
-        }
+        rules::int_in(Param::Width, width as i128, 1, MAX_TEXTURE_SIDE as i128)?;
+        rules::int_in(Param::Height, height as i128, 1, MAX_TEXTURE_SIDE as i128)?;
         crate::image_io::check_size("texture size", width, height)?;
         if let Some(init) = &self.init {
             init.check("init image")?;
         }
-        if self.iterations == 0 || self.iterations > 100 {
-            return Err(Error::InvalidRange {
-                name: "iterations".into(),
-                min: 1.0,
-                max: 100.0,
-                value: self.iterations as f64,
-            });
-        }
-        if !self.regions.is_empty() && self.styles.is_empty() {
-            return Err(Error::param(
-                "texture regions",
-                "a texture has no content for uncovered pixels: add a style for the area outside the masks",
-            ));
-        }
+        rules::int_in(Param::Iterations, self.iterations as i128, 1, MAX_ITERATIONS as i128)?;
+        // The styles outside the regions count as one more "style" that has no mask.
+        let regions = self.regions.len();
+        rules::masks(regions, regions + usize::from(!self.styles.is_empty()), true)?;
         let mut b = Stylizer::builder(self.model)
             .alpha(1.0)
             .feather(self.feather)

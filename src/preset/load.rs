@@ -10,11 +10,11 @@ use toml_edit::{ImDocument, Item, TableLike};
 
 use super::resolve::SearchPath;
 use super::schema::{Paths, RawPreset, RawTexture, SCHEMA_VERSION};
-use super::settings::{Settings, TextureSettings, MAX_FEATHER, MAX_ITERATIONS, MAX_STYLE_SIZE};
+use super::settings::{Settings, TextureSettings};
 use super::Preset;
 use crate::error::{printable, Error, Result};
 use crate::model::MAX_LEVEL;
-use crate::pipeline::texture::MAX_TEXTURE_SIDE;
+use crate::rules::{JobKind, Param, RawParams, Violation};
 
 /// Largest preset file read.
 pub const MAX_PRESET_BYTES: u64 = 1 << 20;
@@ -144,28 +144,16 @@ struct Checker<'a> {
 }
 
 impl Checker<'_> {
-    fn int(&self, v: &Option<Spanned<i64>>, key: &str, min: i64, max: i64) -> Result<Option<i64>> {
-        match v {
-            Some(s) if !(min..=max).contains(s.get_ref()) => {
-                let want = if max == i64::MAX { format!("must be ≥ {min}") } else { format!("must be in {min}..={max}") };
-                Err(self.ctx.err_at(s, key, format!("{want}, got {}", s.get_ref())))
-            }
-            Some(s) => Ok(Some(*s.get_ref())),
-            None => Ok(None),
-        }
-    }
-
-    fn float(&self, v: &Spanned<f64>, key: &str, min: f64, max: f64) -> Result<f64> {
-        let x = *v.get_ref();
-        if x.is_finite() && x >= min && x <= max {
-            Ok(x)
-        } else {
-            Err(self.ctx.err_at(v, key, format!("must be in {min}..={max}, got {x}")))
-        }
-    }
-
-    fn file(&self, span: Option<Range<usize>>, key: &str, name: &str, what: &str) -> Result<PathBuf> {
-        self.search.resolve(&self.base, name).map_err(|why| self.ctx.err(span, key, format!("{what} {why}")))
+    fn file(
+        &self,
+        span: Option<Range<usize>>,
+        key: &str,
+        name: &str,
+        what: &str,
+    ) -> Result<PathBuf> {
+        self.search
+            .resolve(&self.base, name)
+            .map_err(|why| self.ctx.err(span, key, format!("{what} {why}")))
     }
 
     fn files(&self, v: &Spanned<Paths>, key: &str, what: &str) -> Result<Vec<PathBuf>> {
@@ -184,152 +172,183 @@ impl Checker<'_> {
                 n.get_ref().clone()
             }
             None => {
-                let stem = ctx.path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+                let stem = ctx
+                    .path
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default();
                 check_name(&stem).map_err(|why| {
-                    ctx.err(None, "name", format!("no `name` given and the file name cannot serve: {why}"))
+                    ctx.err(
+                        None,
+                        "name",
+                        format!("no `name` given and the file name cannot serve: {why}"),
+                    )
                 })?;
                 stem
             }
         };
-        let description = raw.description.as_ref().map(|d| one_line(d.get_ref())).unwrap_or_default();
-
+        let description = raw
+            .description
+            .as_ref()
+            .map(|d| one_line(d.get_ref()))
+            .unwrap_or_default();
         let Some(style) = &raw.style else {
-            return Err(ctx.err(None, "style", "missing; name at least one style image, e.g. style = \"starry.png\""));
+            return Err(ctx.err(
+                None,
+                "style",
+                "missing; name at least one style image, e.g. style = \"starry.png\"",
+            ));
         };
-        if style.get_ref().0.is_empty() {
-            return Err(ctx.err_at(style, "style", "at least one style image is needed"));
-        }
-        let styles = self.files(style, "style", "style image")?;
-        let n = styles.len();
-        let masks = match &raw.mask {
-            Some(m) => {
-                let k = m.get_ref().0.len();
-                if k + 1 != n && k != n {
-                    return Err(ctx.err_at(m, "mask", format!("{n} styles need {} or {n} masks, got {k}", n - 1)));
-                }
-                self.files(m, "mask", "mask")?
-            }
-            None => Vec::new(),
-        };
-        let blend = match &raw.blend {
-            Some(b) => {
-                if !masks.is_empty() {
-                    return Err(ctx.err_at(b, "blend", "blends styles globally; with masks each region has its own style"));
-                }
-                if b.get_ref().len() != n {
-                    return Err(ctx.err_at(b, "blend", format!("{} weights for {n} styles", b.get_ref().len())));
-                }
-                let w = b
-                    .get_ref()
-                    .iter()
-                    .map(|x| match *x.get_ref() {
-                        v if v.is_finite() && v >= 0.0 => Ok(v),
-                        v => Err(ctx.err_at(x, "blend", format!("weight {v} must be finite and ≥ 0"))),
-                    })
-                    .collect::<Result<Vec<_>>>()?;
-                if w.iter().sum::<f64>() <= 0.0 {
-                    return Err(ctx.err_at(b, "blend", "the weights sum to 0"));
-                }
-                Some(w)
-            }
-            None => None,
-        };
-        let feather = match &raw.feather {
-            Some(f) => {
-                let v = self.float(f, "feather", 0.0, MAX_FEATHER)?;
-                if v > 0.0 && masks.is_empty() {
-                    return Err(ctx.err_at(f, "feather", "softens mask borders; give `mask` too"));
-                }
-                Some(v as f32)
-            }
-            None => None,
-        };
-        let style_size = self.int(&raw.style_size, "style_size", 1, MAX_STYLE_SIZE as i64)?.map(|v| v as usize);
-        let levels = match &raw.levels {
-            Some(ls) => {
-                if ls.get_ref().is_empty() {
-                    return Err(ctx.err_at(ls, "levels", "at least one level is needed"));
-                }
-                let mut out = Vec::new();
-                for l in ls.get_ref() {
-                    let v = self.int(&Some(l.clone()), "levels", 1, MAX_LEVEL as i64)?.unwrap_or(1) as usize;
-                    if out.contains(&v) {
-                        return Err(ctx.err_at(l, "levels", format!("level {v} is listed twice")));
-                    }
-                    out.push(v);
-                }
-                Some(out)
-            }
-            None => None,
-        };
-        let alpha = raw.alpha.as_ref().map(|a| self.float(a, "alpha", 0.0, 1.0)).transpose()?;
+        // The keys of `level_alpha` are levels written as text.
         let mut level_alpha = Vec::new();
-        if let Some(la) = &raw.level_alpha {
-            for (k, a) in la.get_ref() {
-                let key = format!("level_alpha.{k}");
-                let level = k
-                    .trim()
-                    .parse::<usize>()
-                    .ok()
-                    .filter(|l| (1..=MAX_LEVEL).contains(l))
-                    .ok_or_else(|| ctx.err_at(a, &key, format!("'{k}' is not a level 1..{MAX_LEVEL}")))?;
-                if levels.as_ref().is_some_and(|ls| !ls.contains(&level)) {
-                    return Err(ctx.err_at(a, &key, format!("level {level} is not among `levels`")));
-                }
-                // Distinct keys can name one level ("3", "03", "+3"): which value would win?
-                if level_alpha.iter().any(|&(l, _)| l == level) {
-                    return Err(ctx.err_at(a, &key, format!("level {level} is given twice")));
-                }
-                level_alpha.push((level, self.float(a, &key, 0.0, 1.0)?));
-            }
+        for (k, a) in raw.level_alpha.iter().flat_map(|la| la.get_ref()) {
+            let level = k.trim().parse::<i128>().map_err(|_| {
+                ctx.err_at(
+                    a,
+                    &format!("level_alpha.{k}"),
+                    format!("'{k}' is not a level 1..{MAX_LEVEL}"),
+                )
+            })?;
+            level_alpha.push((k.as_str(), level, a));
         }
-        let foreground_only = raw.foreground_only.as_ref().map(|f| *f.get_ref());
-        if let (Some(true), Some(f)) = (foreground_only, &raw.foreground_only) {
-            if masks.len() != n {
-                return Err(ctx.err_at(f, "foreground_only", "every style needs its own mask (as many masks as styles)"));
-            }
-        }
-        let is_texture = raw.texture.is_some();
-        let texture = match &raw.texture {
-            Some(t) => {
-                if !masks.is_empty() && masks.len() == n {
-                    let span = raw.mask.as_ref().map(|m| m.span());
-                    return Err(ctx.err(span, "mask", "a texture has no content to keep: give one mask fewer than styles"));
-                }
-                self.texture(t)?
-            }
+        // Every rule, on the values as written, before any file is looked up.
+        let get = |v: &Option<Spanned<i64>>| v.as_ref().map(|v| i128::from(*v.get_ref()));
+        let t = raw.texture.as_ref();
+        let params = RawParams {
+            kind: if t.is_some() {
+                JobKind::Texture
+            } else {
+                JobKind::Stylize
+            },
+            styles: style.get_ref().0.len(),
+            masks: raw.mask.as_ref().map_or(0, |m| m.get_ref().0.len()),
+            blend: raw
+                .blend
+                .as_ref()
+                .map(|b| b.get_ref().iter().map(|x| *x.get_ref()).collect()),
+            feather: raw.feather.as_ref().map(|f| *f.get_ref()),
+            foreground_only: raw.foreground_only.as_ref().map(|f| *f.get_ref()),
+            style_size: get(&raw.style_size),
+            levels: raw.levels.as_ref().map(|ls| {
+                ls.get_ref()
+                    .iter()
+                    .map(|l| i128::from(*l.get_ref()))
+                    .collect()
+            }),
+            alpha: raw.alpha.as_ref().map(|a| *a.get_ref()),
+            level_alpha: level_alpha
+                .iter()
+                .map(|&(_, l, a)| (l, *a.get_ref()))
+                .collect(),
+            width: t.and_then(|t| get(&t.width)),
+            height: t.and_then(|t| get(&t.height)),
+            seed: t.and_then(|t| get(&t.seed)),
+            iterations: t.and_then(|t| get(&t.iterations)),
+            tile_size: None,
+            max_size: None,
+        };
+        params
+            .check()
+            .map_err(|v| self.violation(&raw, &level_alpha, v))?;
+
+        let styles = self.files(style, "style", "style image")?;
+        let masks = raw
+            .mask
+            .as_ref()
+            .map(|m| self.files(m, "mask", "mask"))
+            .transpose()?
+            .unwrap_or_default();
+        let size = |v: Option<i128>| v.map(|v| v as usize);
+        let texture = match t {
+            Some(t) => TextureSettings {
+                width: size(params.width),
+                height: size(params.height),
+                seed: params.seed.map(|v| v as u64),
+                iterations: size(params.iterations),
+                tileable: t.tileable.as_ref().map(|v| *v.get_ref()),
+                init: t
+                    .init
+                    .as_ref()
+                    .map(|i| self.file(Some(i.span()), "texture.init", i.get_ref(), "init image"))
+                    .transpose()?,
+            },
             None => TextureSettings::default(),
         };
         let settings = Settings {
             styles,
-            blend,
+            blend: params.blend,
             masks,
-            feather,
-            style_size,
-            levels,
-            alpha,
-            level_alpha,
+            feather: params.feather.map(|f| f as f32),
+            style_size: size(params.style_size),
+            levels: params
+                .levels
+                .map(|ls| ls.into_iter().map(|l| l as usize).collect()),
+            alpha: params.alpha,
+            level_alpha: params
+                .level_alpha
+                .into_iter()
+                .map(|(l, a)| (l as usize, a))
+                .collect(),
             preserve_color: raw.preserve_color.as_ref().map(|v| *v.get_ref()),
-            foreground_only,
+            foreground_only: params.foreground_only,
             texture,
         };
-        Ok(Preset { path: ctx.path.to_path_buf(), name, description, settings, is_texture })
+        Ok(Preset {
+            path: ctx.path.to_path_buf(),
+            name,
+            description,
+            settings,
+            is_texture: t.is_some(),
+        })
     }
 
-    fn texture(&self, t: &RawTexture) -> Result<TextureSettings> {
-        let side = MAX_TEXTURE_SIDE as i64;
-        Ok(TextureSettings {
-            width: self.int(&t.width, "texture.width", 1, side)?.map(|v| v as usize),
-            height: self.int(&t.height, "texture.height", 1, side)?.map(|v| v as usize),
-            seed: self.int(&t.seed, "texture.seed", 0, i64::MAX)?.map(|v| v as u64),
-            iterations: self.int(&t.iterations, "texture.iterations", 1, MAX_ITERATIONS as i64)?.map(|v| v as usize),
-            tileable: t.tileable.as_ref().map(|v| *v.get_ref()),
-            init: t
-                .init
-                .as_ref()
-                .map(|i| self.file(Some(i.span()), "texture.init", i.get_ref(), "init image"))
-                .transpose()?,
-        })
+    /// A broken rule, at the line of the key (or of the list entry) it is about.
+    fn violation(
+        &self,
+        raw: &RawPreset,
+        level_alpha: &[(&str, i128, &Spanned<f64>)],
+        v: Violation,
+    ) -> Error {
+        fn span<T>(v: &Option<Spanned<T>>) -> Option<Range<usize>> {
+            v.as_ref().map(|v| v.span())
+        }
+        /// The list entry the violation is about, else the whole list.
+        fn entry<T>(
+            list: &Option<Spanned<Vec<Spanned<T>>>>,
+            index: Option<usize>,
+        ) -> Option<Range<usize>> {
+            let list = list.as_ref()?;
+            Some(
+                index
+                    .and_then(|i| list.get_ref().get(i))
+                    .map_or(list.span(), |e| e.span()),
+            )
+        }
+        let tex = |f: fn(&RawTexture) -> Option<Range<usize>>| raw.texture.as_ref().and_then(f);
+        let mut key = v.param.key().to_string();
+        let at = match v.param {
+            Param::Style => span(&raw.style),
+            Param::Blend => entry(&raw.blend, v.index),
+            Param::Mask => span(&raw.mask),
+            Param::Feather => span(&raw.feather),
+            Param::StyleSize => span(&raw.style_size),
+            Param::Levels => entry(&raw.levels, v.index),
+            Param::Alpha => span(&raw.alpha),
+            Param::LevelAlpha => match v.index.and_then(|i| level_alpha.get(i)) {
+                Some((k, _, a)) => {
+                    key = format!("level_alpha.{k}");
+                    Some(a.span())
+                }
+                None => span(&raw.level_alpha),
+            },
+            Param::ForegroundOnly => span(&raw.foreground_only),
+            Param::Width => tex(|t| span(&t.width)),
+            Param::Height => tex(|t| span(&t.height)),
+            Param::Seed => tex(|t| span(&t.seed)),
+            Param::Iterations => tex(|t| span(&t.iterations)),
+            _ => None,
+        };
+        self.ctx.err(at, &key, v.reason)
     }
 }
 

@@ -1,5 +1,5 @@
 //! The preset file as written: serde structs that refuse unknown keys and keep the span of
-//! every value, so that [`super::load`] can name the line of whatever it refuses.
+//! every value, so that the loader can name the line of whatever it refuses.
 //! Integers are read as `i64` and range-checked afterwards, for uniform messages.
 
 use std::collections::BTreeMap;

@@ -3,19 +3,14 @@
 
 use std::path::PathBuf;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::image_io;
-use crate::model::{Model, MAX_LEVEL};
-use crate::pipeline::texture::MAX_TEXTURE_SIDE;
+use crate::model::Model;
+use crate::rules::{JobKind, RawParams, Violation};
 use crate::pipeline::{EncodedStyle, Mask, Stylizer, StylizerBuilder, Texture, TextureBuilder};
 use crate::style_cache::StyleEncoder;
 
-/// Largest accepted `style_size`.
-pub const MAX_STYLE_SIZE: usize = 32768;
-/// Accepted `iterations` of a texture.
-pub const MAX_ITERATIONS: usize = 100;
-/// Largest accepted `feather` radius, in pixels.
-pub const MAX_FEATHER: f64 = 10_000.0;
+pub use crate::rules::{MAX_FEATHER, MAX_ITERATIONS, MAX_STYLE_SIZE};
 
 /// Everything a job takes besides the content image. `None` (or empty) means "not given":
 /// the builders' defaults apply (alpha 1, all levels, 3 texture iterations, seed 0, …).
@@ -68,81 +63,52 @@ pub struct Prepared {
     pub levels: Vec<usize>,
 }
 
-fn range(name: &str, v: f64, min: f64, max: f64) -> Result<()> {
-    Error::check_range(name, v, min, max)
-}
-
 impl Settings {
-    /// Checks the combination without reading any file: numbers of styles, masks and blend
-    /// weights, and every value's range. Errors name the setting by its preset key.
-    pub fn validate(&self) -> Result<()> {
-        let n = self.styles.len();
-        if n == 0 {
-            return Err(Error::param("style", "at least one style image is needed"));
+    /// These settings as the rules see them, for a job of `kind`.
+    pub fn raw(&self, kind: JobKind) -> RawParams {
+        let t = &self.texture;
+        let int = |v: Option<usize>| v.map(|v| v as i128);
+        let texture = kind == JobKind::Texture;
+        RawParams {
+            kind,
+            styles: self.styles.len(),
+            masks: self.masks.len(),
+            blend: self.blend.clone(),
+            feather: self.feather.map(f64::from),
+            foreground_only: self.foreground_only,
+            style_size: int(self.style_size),
+            levels: self.levels.as_ref().map(|ls| ls.iter().map(|&l| l as i128).collect()),
+            alpha: self.alpha,
+            level_alpha: self.level_alpha.iter().map(|&(l, a)| (l as i128, a)).collect(),
+            width: int(t.width).filter(|_| texture),
+            height: int(t.height).filter(|_| texture),
+            seed: t.seed.map(i128::from).filter(|_| texture),
+            iterations: int(t.iterations).filter(|_| texture),
+            tile_size: None,
+            max_size: None,
         }
-        if let Some(s) = self.style_size {
-            if s == 0 || s > MAX_STYLE_SIZE {
-                return Err(Error::param("style_size", format!("must be in 1..={MAX_STYLE_SIZE}, got {s}")));
-            }
-        }
-        if let Some(f) = self.feather {
-            range("feather", f as f64, 0.0, MAX_FEATHER)?;
-        }
-        if let Some(w) = &self.blend {
-            if let Some((i, v)) = w.iter().enumerate().find(|(_, v)| !v.is_finite() || **v < 0.0) {
-                return Err(Error::param("blend", format!("weight {} is {v}; weights must be finite and ≥ 0", i + 1)));
-            }
-            if w.iter().sum::<f64>() <= 0.0 {
-                return Err(Error::param("blend", "the weights sum to 0"));
-            }
-        }
-        // The placement rule of the CLI and the C ABI, checked on indices and paths.
-        let indices: Vec<usize> = (0..n).collect();
-        crate::place_styles(&indices, self.blend.as_deref(), self.masks.iter().collect())?;
-        if let Some(levels) = &self.levels {
-            if levels.is_empty() {
-                return Err(Error::param("levels", "at least one level is needed"));
-            }
-            for (i, &l) in levels.iter().enumerate() {
-                if !(1..=MAX_LEVEL).contains(&l) {
-                    return Err(Error::param("levels", format!("{l} is not a level 1..{MAX_LEVEL}")));
-                }
-                if levels[..i].contains(&l) {
-                    return Err(Error::param("levels", format!("level {l} is listed twice")));
-                }
-            }
-        }
-        if let Some(a) = self.alpha {
-            range("alpha", a, 0.0, 1.0)?;
-        }
-        for &(l, a) in &self.level_alpha {
-            range(&format!("alpha at level {l}"), a, 0.0, 1.0)?;
-            if let Some(levels) = &self.levels {
-                if !levels.contains(&l) {
-                    return Err(Error::param("level_alpha", format!("level {l} is not among the levels being run")));
-                }
-            }
-        }
-        Ok(())
     }
 
-    /// [`Settings::validate`] plus the texture settings and the rules particular to textures.
+    /// Checks every rule for a job of `kind` without reading any file.
+    pub fn check(&self, kind: JobKind) -> Result<(), Violation> {
+        self.raw(kind).check()
+    }
+
+    /// [`Settings::check`] for a stylization; the error names the setting by its preset key.
+    pub fn validate(&self) -> Result<()> {
+        Ok(self.check(JobKind::Stylize)?)
+    }
+
+    /// [`Settings::check`] for a texture, and its size against the pixel limit.
     pub fn validate_texture(&self) -> Result<()> {
-        self.validate()?;
-        let t = &self.texture;
-        for (name, v) in [("width", t.width), ("height", t.height)] {
-            if let Some(v) = v {
-                range(name, v as f64, 1.0, MAX_TEXTURE_SIDE as f64)?;
-            }
-        }
-        if let (Some(w), Some(h)) = (t.width, t.height) {
+        self.check(JobKind::Texture)?;
+        self.check_texture_size()
+    }
+
+    /// The texture's size (when both sides are given) against the pixel limit.
+    pub fn check_texture_size(&self) -> Result<()> {
+        if let (Some(w), Some(h)) = (self.texture.width, self.texture.height) {
             image_io::check_size("texture size (width × height)", w, h)?;
-        }
-        if let Some(i) = t.iterations {
-            range("iterations", i as f64, 1.0, MAX_ITERATIONS as f64)?;
-        }
-        if !self.masks.is_empty() && self.masks.len() == self.styles.len() {
-            return Err(Error::param("mask", "a texture has no content to keep: give one mask fewer than styles"));
         }
         Ok(())
     }

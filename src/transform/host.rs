@@ -9,9 +9,10 @@ use crate::error::Result;
 pub(crate) const BLOCK: usize = 1024;
 
 /// Runs `f` on the contiguous row-major f32 values of a CPU tensor (converted or made
-/// contiguous first when needed). `None` for tensors on other devices.
+/// contiguous first when needed). `None` for tensors on other devices, and on the CPU when
+/// the generic paths are forced ([`crate::device::generic_paths`]).
 pub(crate) fn with_cpu_f32<R>(t: &Tensor, f: impl FnOnce(&[f32]) -> R) -> Result<Option<R>> {
-    if !t.device().is_cpu() {
+    if !crate::device::cpu_kernels(t.device()) {
         return Ok(None);
     }
     let t = if t.dtype() == DType::F32 {

@@ -6,20 +6,23 @@
 //! built in f64; the map (one matrix and one bias, alpha folded in) is applied in f32.
 
 mod host;
-pub mod stats;
+mod stats;
 
 use candle_core::{DType, Device, Tensor};
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, MatMut, MatRef, Par};
 
-pub use stats::{Accumulator, Stats, EIGEN_EPS};
+pub(crate) use stats::Accumulator;
+pub use stats::{Stats, EIGEN_EPS};
 
 use crate::error::{Error, Result};
 
 /// One style's share of a transform: its statistics and a (normalised) weight.
 #[derive(Debug, Clone, Copy)]
 pub struct WeightedStyle<'a> {
+    /// The style's feature statistics.
     pub stats: &'a Stats,
+    /// Its share of the colouring; the weights of a transform sum to 1.
     pub weight: f64,
 }
 
@@ -28,7 +31,7 @@ pub struct WeightedStyle<'a> {
 /// `T = (Σ wᵢ Colᵢ) · W_c`, `m_s = Σ wᵢ mᵢ`, `M = αT + (1 − α)I`, `b = α(m_s − T m_c)`, which is
 /// `α(T(x − m_c) + m_s) + (1 − α)x`. Built in f64, applied in f32.
 #[derive(Debug, Clone)]
-pub struct Affine {
+pub(crate) struct Affine {
     channels: usize,
     /// `M`, row-major C × C.
     matrix: Vec<f32>,
@@ -80,7 +83,7 @@ impl Affine {
                 (alpha * (style_mean[i] - tm)) as f32
             })
             .collect();
-        let on_device = if device.is_cpu() {
+        let on_device = if crate::device::cpu_kernels(device) {
             None
         } else {
             Some((

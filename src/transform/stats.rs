@@ -26,6 +26,7 @@ pub struct Stats {
 }
 
 impl Stats {
+    /// Number of channels C.
     pub fn channels(&self) -> usize {
         self.mean.len()
     }
@@ -61,7 +62,7 @@ impl Stats {
 /// f64, merged with Chan et al.'s pairwise update so that the result does not depend on how
 /// the pixels were split beyond rounding.
 #[derive(Debug, Clone)]
-pub struct Accumulator {
+pub(crate) struct Accumulator {
     channels: usize,
     count: usize,
     mean: Vec<f64>,
@@ -143,12 +144,30 @@ fn batch_moments(features: &Tensor, c: usize, n: usize) -> Result<(Vec<f64>, Vec
     if let Some(m) = with_cpu_f32(features, |x| moments_f32(x, c, n))? {
         return Ok(m);
     }
+    if crate::device::has_f64(features.device()) {
+        moments_on_device(features)
+    } else {
+        moments_downloaded(features, c, n)
+    }
+}
+
+/// [`batch_moments`] as f64 tensor operations on the features' own device.
+#[inline(never)]
+fn moments_on_device(features: &Tensor) -> Result<(Vec<f64>, Vec<f64>)> {
     let f = features.to_dtype(DType::F64)?;
     let mean_t = f.mean_keepdim(D::Minus1)?;
     let centred = f.broadcast_sub(&mean_t)?;
     let mean: Vec<f64> = mean_t.flatten_all()?.to_vec1()?;
     let m2: Vec<f64> = centred.matmul(&centred.t()?)?.flatten_all()?.to_vec1()?;
     Ok((mean, m2))
+}
+
+/// [`batch_moments`] for devices without f64 (Metal): the f32 values are downloaded and
+/// widened to f64 on the host.
+#[inline(never)]
+fn moments_downloaded(features: &Tensor, c: usize, n: usize) -> Result<(Vec<f64>, Vec<f64>)> {
+    let values: Vec<f32> = features.to_dtype(DType::F32)?.flatten_all()?.to_vec1()?;
+    Ok(moments_f32(&values, c, n))
 }
 
 /// [`batch_moments`] on row-major f32 values: the mean first (f64 sums), then the centred
@@ -274,6 +293,29 @@ mod tests {
         }
         for (a, b) in parts.eigenvalues.iter().zip(&whole.eigenvalues) {
             assert!((a - b).abs() < 1e-9 * b.abs().max(1.0));
+        }
+    }
+
+    #[test]
+    fn every_device_path_gives_the_same_moments() {
+        // The CPU kernel, the f64 tensor path (CUDA) and the download-and-widen path (Metal),
+        // all run here on CPU tensors.
+        let (c, n) = (5, 2 * super::BLOCK + 77);
+        let data: Vec<f32> = (0..c * n)
+            .map(|i| ((i * 7919) % 257) as f32 * 0.01 + (i / n) as f32 * 3.0)
+            .collect();
+        let t = Tensor::from_vec(data.clone(), (c, n), &Device::Cpu).unwrap();
+        let (mean, m2) = moments_f32(&data, c, n);
+        for (name, (m, v)) in [
+            ("on device", moments_on_device(&t).unwrap()),
+            ("downloaded", moments_downloaded(&t, c, n).unwrap()),
+        ] {
+            for (a, b) in m.iter().zip(&mean) {
+                assert!((a - b).abs() < 1e-12 * b.abs().max(1.0), "{name}: mean {a} vs {b}");
+            }
+            for (a, b) in v.iter().zip(&m2) {
+                assert!((a - b).abs() < 1e-9 * b.abs().max(1.0), "{name}: m2 {a} vs {b}");
+            }
         }
     }
 

@@ -4,6 +4,7 @@
 pub mod abi;
 pub mod cbuild;
 pub mod gen;
+pub mod host_inputs;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

@@ -13,10 +13,11 @@ from . import unistyle_ctypes as us
 _cache_lock = threading.Lock()
 _contexts = {}  # (weights, device) -> Context
 _styles = {}  # (id(context), path, mtime, size, max_size) -> Style
+_presets = {}  # (id(context), path, mtime, size) -> Preset
 
 
 def context(weights=None, device="cpu"):
-    """A cached Context for `weights` (None: $UNISTYLE_WEIGHTS, else the library's default)."""
+    """A cached Context for `weights` (None: $UNISTYLE_WEIGHTS, else the per-user weights folder, else the crate's weights/)."""
     key = (os.path.abspath(weights) if weights else None, device or "cpu")
     with _cache_lock:
         ctx = _contexts.get(key)
@@ -42,9 +43,26 @@ def style(ctx, path, max_size=0):
         return s
 
 
-def clear_cache():
-    """Frees the cached styles and contexts (styles first: they must go before their context)."""
+def preset(ctx, path):
+    """A cached Preset loaded from the TOML file at `path` (reloaded when the file changes)."""
+    st = os.stat(path)
+    key = (id(ctx), os.path.abspath(path), st.st_mtime_ns, st.st_size)
     with _cache_lock:
+        p = _presets.get(key)
+        if p is None:
+            for k in [k for k in _presets if k[:2] == key[:2]]:
+                _presets.pop(k).close()
+            p = ctx.preset(path)
+            _presets[key] = p
+        return p
+
+
+def clear_cache():
+    """Frees the cached presets, styles and contexts (before their context)."""
+    with _cache_lock:
+        for p in _presets.values():
+            p.close()
+        _presets.clear()
         for s in _styles.values():
             s.close()
         _styles.clear()
@@ -53,7 +71,7 @@ def clear_cache():
         _contexts.clear()
 
 
-def _canvas_rect(doc, selection):
+def canvas_rect(doc, selection):
     """The area to process: the canvas, or the selection's bounds clipped to it."""
     x, y, w, h = 0, 0, doc.width(), doc.height()
     if selection is not None and selection.width() > 0 and selection.height() > 0:
@@ -72,7 +90,7 @@ def stylize_node(doc, node, style_path, alpha, levels, weights=None, selection=N
 
     style_path: the style image file; alpha: 0 keeps the layer, 1 fully stylized;
     levels: "3,2,1", a list, or None/"" for every level of the weights; weights: a
-    .safetensors file (None: $UNISTYLE_WEIGHTS, else the library's default);
+    .safetensors file (None: $UNISTYLE_WEIGHTS, else the per-user weights folder, else the crate's weights/);
     selection: a krita.Selection to restrict the effect to (None: the whole canvas);
     progress(fraction) -> True cancels (raises UnistyleError with .cancelled).
     Returns the processed rectangle (x, y, w, h).
@@ -84,7 +102,7 @@ def stylize_node(doc, node, style_path, alpha, levels, weights=None, selection=N
     if node.locked():
         raise ValueError("layer %r is locked" % node.name())
     layout = pixels.layout(node.colorModel(), node.colorDepth())
-    x, y, w, h = _canvas_rect(doc, selection)
+    x, y, w, h = canvas_rect(doc, selection)
 
     ctx = context(weights, device)
     sty = style(ctx, style_path, style_size)
@@ -104,7 +122,7 @@ def stylize_node(doc, node, style_path, alpha, levels, weights=None, selection=N
 
 
 def _set_pixels(node, data, x, y, w, h):
-    from PyQt5.QtCore import QByteArray
+    from .qt_compat import QByteArray
 
     ok = node.setPixelData(QByteArray(data), x, y, w, h)
     if ok is False:  # Krita 5.2 returns a bool; 5.1 returns None

@@ -4,10 +4,17 @@ import os
 import time
 
 from krita import Extension, Krita
-from PyQt5.QtCore import Qt
-from PyQt5.QtWidgets import (QApplication, QCheckBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog,
-                             QFormLayout, QHBoxLayout, QLineEdit, QMessageBox, QProgressDialog, QPushButton,
-                             QSpinBox, QWidget)
+
+from .qt_compat import QtWidgets, Qt, as_int, enum, exec_
+
+QApplication, QCheckBox, QDialog, QDialogButtonBox = (QtWidgets.QApplication, QtWidgets.QCheckBox, QtWidgets.QDialog,
+                                                      QtWidgets.QDialogButtonBox)
+QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout = (QtWidgets.QDoubleSpinBox, QtWidgets.QFileDialog,
+                                                         QtWidgets.QFormLayout, QtWidgets.QHBoxLayout)
+QLineEdit, QMessageBox, QProgressDialog, QPushButton = (QtWidgets.QLineEdit, QtWidgets.QMessageBox,
+                                                        QtWidgets.QProgressDialog, QtWidgets.QPushButton)
+QSpinBox, QWidget = QtWidgets.QSpinBox, QtWidgets.QWidget
+ACCEPTED = as_int(enum(QDialog, "DialogCode", "Accepted"))
 
 from . import core
 from . import unistyle_ctypes as us
@@ -56,7 +63,7 @@ class _CommonFields:
         self.levels = QLineEdit(_read("levels"))
         self.levels.setPlaceholderText("every level of the weights, e.g. 3,2,1")
         self.weights = _FileField(_read("weights"), "Weights", "Weights (*.safetensors);;All files (*)",
-                                  "UNISTYLE_WEIGHTS or the library's default")
+                                  "UNISTYLE_WEIGHTS, else the installed weights (unistyle weights install)")
         form.addRow("Style image:", self.style)
         form.addRow("Levels:", self.levels)
         form.addRow("Weights:", self.weights)
@@ -78,7 +85,8 @@ class _CommonFields:
 
 
 def _buttons(dialog):
-    box = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
+    buttons = enum(QDialogButtonBox, "StandardButton", "Ok") | enum(QDialogButtonBox, "StandardButton", "Cancel")
+    box = QDialogButtonBox(buttons)
     box.accepted.connect(dialog.accept)
     box.rejected.connect(dialog.reject)
     return box
@@ -161,7 +169,7 @@ class _Progress:
 
     def __init__(self, text, parent):
         self.dialog = QProgressDialog(text, "Cancel", 0, 1000, parent)
-        self.dialog.setWindowModality(Qt.WindowModal)
+        self.dialog.setWindowModality(enum(Qt, "WindowModality", "WindowModal"))
         self.dialog.setMinimumDuration(0)
         self.dialog.setValue(0)
         QApplication.processEvents()
@@ -208,7 +216,7 @@ class UnistyleExtension(Extension):
         node = doc.activeNode()
         selection = doc.selection()
         dialog = StylizeDialog(has_selection=selection is not None, parent=parent)
-        if dialog.exec_() != QDialog.Accepted:
+        if exec_(dialog) != ACCEPTED:
             return
         progress = _Progress("Stylizing %s…" % node.name(), parent)
         started = time.monotonic()
@@ -231,7 +239,7 @@ class UnistyleExtension(Extension):
     def new_texture(self):
         parent = self._parent()
         dialog = TextureDialog(parent=parent)
-        if dialog.exec_() != QDialog.Accepted:
+        if exec_(dialog) != ACCEPTED:
             return
         progress = _Progress("Synthesizing a texture…", parent)
         try:

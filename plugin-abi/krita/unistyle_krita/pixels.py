@@ -87,4 +87,44 @@ def rgb8_to_bgra8(rgb):
     return bytes(out)
 
 
+def multiply_alpha(raw, lay, mask):
+    """Krita layer bytes with each pixel's alpha multiplied by `mask` (8-bit, one per pixel)."""
+    code = {us.U8: "B", us.U16: "H", us.F32: "f"}[lay.sample_type]
+    a = array(code)
+    a.frombytes(_half_to_float(raw) if lay.half else raw)
+    n, c = len(mask), lay.channels
+    alpha = a[c - 1::c]
+    if code == "f":
+        alpha = array("f", [v * m / 255.0 for v, m in zip(alpha, mask)])
+    else:
+        alpha = array(code, [(v * m + 127) // 255 for v, m in zip(alpha, mask)])
+    assert len(alpha) == n, "mask size"
+    a[c - 1::c] = alpha
+    return _float_to_half(a.tobytes()) if lay.half else a.tobytes()
+
+
+def to_rgba8(data, channels, sample_type):
+    """Bytes in a unistyle layout (1-4 channels, U8/U16/F32) -> 8-bit R, G, B, A (for display)."""
+    if sample_type == us.U8:
+        v = array("B", data)
+    elif sample_type == us.U16:
+        a = array("H")
+        a.frombytes(data)
+        v = array("B", [x >> 8 for x in a])
+    else:
+        a = array("f")
+        a.frombytes(data)
+        v = array("B", [0 if not x > 0.0 else 255 if x >= 1.0 else int(x * 255.0 + 0.5) for x in a])
+    n = len(v) // channels
+    out = bytearray(4 * n)
+    if channels >= 3:
+        for c in range(3):
+            out[c::4] = v[c::channels]
+    else:
+        for c in range(3):
+            out[c::4] = v[0::channels]
+    out[3::4] = v[channels - 1::channels] if channels in (2, 4) else b"\xff" * n
+    return bytes(out)
+
+
 assert array("H").itemsize == 2 and array("f").itemsize == 4, "unexpected C type sizes"

@@ -171,11 +171,27 @@ def _declare(lib):
         "unistyle_texture_options_init": (c.c_int, [c.POINTER(TextureOptions)]),
         "unistyle_stylize": (c.c_int, [vp, c.POINTER(Image), c.POINTER(StylizeOptions), c.POINTER(Image)]),
         "unistyle_texture": (c.c_int, [vp, c.POINTER(TextureOptions), c.POINTER(Image)]),
+        "unistyle_preset_load": (c.c_int, [vp, c.c_char_p, c.POINTER(vp)]),
+        "unistyle_preset_name": (c.c_char_p, [vp]),
+        "unistyle_preset_description": (c.c_char_p, [vp]),
+        "unistyle_preset_kind": (c.c_int, [vp]),
+        "unistyle_preset_destroy": (None, [vp]),
+        "unistyle_stylize_preset": (c.c_int, [vp, vp, c.POINTER(Image), c.POINTER(Image), PROGRESS_FN, vp, vp]),
+        "unistyle_texture_preset": (c.c_int, [vp, vp, c.POINTER(Image), PROGRESS_FN, vp, vp]),
+    }
+    # Newer calls: declared when the library has them (an older library still loads).
+    optional = {
+        "unistyle_preview": (c.c_int, [vp, c.POINTER(Image), c.POINTER(StylizeOptions), c.POINTER(Image)]),
     }
     for name, (res, args) in sigs.items():
         fn = getattr(lib, name)
         fn.restype = res
         fn.argtypes = args
+    for name, (res, args) in optional.items():
+        fn = getattr(lib, name, None)
+        if fn is not None:
+            fn.restype = res
+            fn.argtypes = args
 
 
 def load_library():
@@ -322,12 +338,32 @@ class Context:
     def style_from_buffer(self, buf, max_size=0):
         return Style(self, buffer=buf, max_size=max_size)
 
+    def preset(self, path):
+        return Preset(self, path)
+
     def stylize(self, content, styles, alpha=1.0, levels=None, weights=None, masks=None, feather=0.0,
-                preserve_color=False, foreground_only=False, progress=None, output=None):
+                preserve_color=False, foreground_only=False, progress=None, output=None, job=None):
         """Stylizes Buffer `content` with Style(s); returns the output Buffer (same layout
-        unless `output` is given). `progress(fraction)` returning True cancels."""
-        styles = styles if isinstance(styles, (list, tuple)) else [styles]
+        unless `output` is given). `progress(fraction)` returning True cancels; so does
+        `job.cancel()` from another thread."""
         out = output or Buffer(content.width, content.height, content.channels, content.sample_type)
+        return self._stylize_call("unistyle_stylize", content, out, styles, alpha, levels, weights, masks, feather,
+                                  preserve_color, foreground_only, progress, job)
+
+    def preview(self, content, width, height, styles, alpha=1.0, levels=None, weights=None, masks=None,
+                feather=0.0, preserve_color=False, foreground_only=False, progress=None, job=None,
+                channels=4, sample_type=U8):
+        """The library's preview: `content` (and masks) downsampled to width x height, then
+        stylized with the same settings as `stylize`. Returns the preview Buffer."""
+        if not hasattr(self._lib, "unistyle_preview"):
+            raise UnistyleError(ERR_VERSION, "%s has no unistyle_preview: update the library" % self._lib.path)
+        out = Buffer(width, height, channels, sample_type)
+        return self._stylize_call("unistyle_preview", content, out, styles, alpha, levels, weights, masks, feather,
+                                  preserve_color, foreground_only, progress, job)
+
+    def _stylize_call(self, call, content, out, styles, alpha, levels, weights, masks, feather, preserve_color,
+                      foreground_only, progress, job):
+        styles = styles if isinstance(styles, (list, tuple)) else [styles]
         opts = StylizeOptions()
         check(self._lib.unistyle_stylize_options_init(ctypes.byref(opts)), "unistyle_stylize_options_init")
         keep = self._common(opts, styles, weights, masks, levels)
@@ -337,16 +373,17 @@ class Context:
         opts.foreground_only = 1 if foreground_only else 0
         prog = _Progress(progress)
         opts.progress = prog.c
-        status = self._lib.unistyle_stylize(self.handle, ctypes.byref(content.image), ctypes.byref(opts),
-                                            ctypes.byref(out.image))
+        opts.job = _job_handle(job)
+        status = getattr(self._lib, call)(self.handle, ctypes.byref(content.image), ctypes.byref(opts),
+                                          ctypes.byref(out.image))
         del keep
         if prog.error is not None:
             raise prog.error
-        check(status, "unistyle_stylize")
+        check(status, call)
         return out
 
     def texture(self, width, height, styles, channels=3, sample_type=U8, seed=0, iterations=3, tileable=False,
-                levels=None, weights=None, masks=None, feather=0.0, init=None, progress=None):
+                levels=None, weights=None, masks=None, feather=0.0, init=None, progress=None, job=None):
         """Synthesizes a width x height texture; returns a Buffer."""
         styles = styles if isinstance(styles, (list, tuple)) else [styles]
         out = Buffer(width, height, channels, sample_type)
@@ -361,6 +398,7 @@ class Context:
             opts.init = ctypes.pointer(init.image)
         prog = _Progress(progress)
         opts.progress = prog.c
+        opts.job = _job_handle(job)
         status = self._lib.unistyle_texture(self.handle, ctypes.byref(opts), ctypes.byref(out.image))
         del keep
         if prog.error is not None:
@@ -452,3 +490,89 @@ class Style:
             self.close()
         except Exception:
             pass
+
+
+class _Owned:
+    """A library handle freed by `_destroy` (the C function's name) on close() or collection."""
+
+    _destroy = ""
+
+    def close(self):
+        if self._h:
+            getattr(self._lib, self._destroy)(self._h)
+            self._h = ctypes.c_void_p()
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass
+
+
+class Job(_Owned):
+    """unistyle_job: cancel a running call from another thread, read its progress.
+    Cancelling is final: use a new Job for each call that may be cancelled."""
+
+    _destroy = "unistyle_job_destroy"
+
+    def __init__(self):
+        self._lib = load_library()
+        self._h = ctypes.c_void_p()
+        check(self._lib.unistyle_job_create(ctypes.byref(self._h)), "unistyle_job_create")
+
+    def cancel(self):
+        if self._h:
+            self._lib.unistyle_job_cancel(self._h)
+
+    def progress(self):
+        return float(self._lib.unistyle_job_progress(self._h)) if self._h else 0.0
+
+
+def _job_handle(job):
+    return job._h if job is not None else None
+
+
+PRESET_STYLIZE = 0
+PRESET_TEXTURE = 1
+
+
+class Preset(_Owned):
+    """unistyle_preset: a TOML preset (presets/README.md) with its styles encoded."""
+
+    _destroy = "unistyle_preset_destroy"
+
+    def __init__(self, context, path):
+        self.context = context
+        self._lib = context._lib
+        self.path = path
+        self._h = ctypes.c_void_p()
+        check(self._lib.unistyle_preset_load(context.handle, _path_arg(path), ctypes.byref(self._h)),
+              "unistyle_preset_load")
+        self.name = _text(self._lib.unistyle_preset_name(self._h))
+        self.description = _text(self._lib.unistyle_preset_description(self._h))
+        self.kind = self._lib.unistyle_preset_kind(self._h)
+
+    @property
+    def handle(self):
+        if not self._h:
+            raise UnistyleError(ERR_NULL, "preset is closed")
+        return self._h
+
+    def stylize(self, content, output=None, progress=None, job=None):
+        """Stylizes Buffer `content` with everything the preset says; returns the output Buffer."""
+        out = output or Buffer(content.width, content.height, content.channels, content.sample_type)
+        return self._run("unistyle_stylize_preset", [ctypes.byref(content.image), ctypes.byref(out.image)], out,
+                         progress, job)
+
+    def texture(self, width, height, channels=3, sample_type=U8, progress=None, job=None):
+        """The preset's texture at width x height; returns a Buffer."""
+        out = Buffer(width, height, channels, sample_type)
+        return self._run("unistyle_texture_preset", [ctypes.byref(out.image)], out, progress, job)
+
+    def _run(self, call, images, out, progress, job):
+        prog = _Progress(progress)
+        status = getattr(self._lib, call)(self.context.handle, self.handle, *images, prog.c, None, _job_handle(job))
+        if prog.error is not None:
+            raise prog.error
+        check(status, call)
+        return out

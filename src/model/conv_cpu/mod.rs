@@ -190,6 +190,7 @@ impl PackedConv {
         })
     }
 
+    #[cfg(any(test, feature = "bench-internals"))]
     pub fn in_channels(&self) -> usize {
         self.cin
     }
@@ -198,6 +199,7 @@ impl PackedConv {
         self.cout
     }
 
+    #[cfg(any(test, feature = "bench-internals"))]
     /// The `[cout, cin, 3, 3]` weights and `[cout]` bias, unpacked (Winograd weights are
     /// transformed back, exact up to rounding).
     pub(crate) fn unpack(&self) -> (Vec<f32>, Vec<f32>) {

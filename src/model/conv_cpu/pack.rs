@@ -52,6 +52,7 @@ impl PackedWeights {
         c0 * self.cin * 9 + ci0 * 9 * m
     }
 
+    #[cfg(any(test, feature = "bench-internals"))]
     /// Restores the `[cout, cin, 3, 3]` row-major weights (for the reference path).
     pub fn unpack(&self) -> Vec<f32> {
         let mut w = vec![0f32; self.cout * self.cin * 9];

@@ -43,6 +43,7 @@ pub(crate) fn weight(g: &[f32]) -> Vec<f32> {
     u
 }
 
+#[cfg(any(test, feature = "bench-internals"))]
 /// Recovers the 3×3 kernel from `G g Gᵀ` with a left inverse of `G`: `g₀ = 4·row₀`,
 /// `g₁ = −3·(row₁ − row₂)`, `g₂ = row₅`, on both sides.
 pub(crate) fn weight_inverse(u: &[f32]) -> [f32; 9] {

@@ -55,6 +55,7 @@ impl WinogradWeights {
         xi * self.cout * self.cin + c0 * self.cin + ci0 * m
     }
 
+    #[cfg(any(test, feature = "bench-internals"))]
     /// The `[cout, cin, 3, 3]` weights back (exact up to the rounding of `U`).
     pub fn unpack(&self) -> Vec<f32> {
         let mut w = vec![0f32; self.cout * self.cin * 9];

@@ -34,6 +34,7 @@ pub(crate) fn weight(g: &[f32]) -> [f32; 16] {
     u
 }
 
+#[cfg(any(test, feature = "bench-internals"))]
 /// Recovers the 3×3 kernel from `G g Gᵀ` (up to the rounding of `u`): rows 0 and 3 of `G`
 /// pick `g`'s outer rows, and the difference of rows 1 and 2 its middle one.
 pub(crate) fn weight_inverse(u: &[f32]) -> [f32; 9] {
@@ -129,6 +130,7 @@ pub(crate) fn weight_of(tile: usize, g: &[f32]) -> Vec<f32> {
     }
 }
 
+#[cfg(any(test, feature = "bench-internals"))]
 /// The 3×3 kernel back from `G g Gᵀ` of either tile size.
 pub(crate) fn weight_inverse_of(tile: usize, u: &[f32]) -> [f32; 9] {
     if tile == 4 {
