@@ -292,8 +292,14 @@ static GtkWidget *preview_frame(Preview *pv) {
 gboolean preview_dialog_run(GimpProcedure *procedure, GimpProcedureConfig *config, GimpImage *image,
                             GimpDrawable *drawable) {
     GtkWidget *dialog = gimp_procedure_dialog_new(procedure, config, "Unistyle: Stylize");
-    gimp_procedure_dialog_fill(GIMP_PROCEDURE_DIALOG(dialog), "alpha", "levels", "preserve-color", "mask", "feather",
-                               "as-new-layer", NULL);
+    /* The modes beyond plain WCT, in a frame of their own. */
+    GimpProcedureDialog *pd = GIMP_PROCEDURE_DIALOG(dialog);
+    gimp_procedure_dialog_get_label(pd, "modes-title", "Modes", FALSE, FALSE);
+    gimp_procedure_dialog_fill_box(pd, "modes-box", "patch-swap", "transform", "variation", "seed", "stroke-scale",
+                                   "photo", NULL);
+    gimp_procedure_dialog_fill_frame(pd, "modes-frame", "modes-title", FALSE, "modes-box");
+    gimp_procedure_dialog_fill(pd, "alpha", "levels", "preserve-color", "mask", "feather",
+                               "as-new-layer", "modes-frame", NULL);
 
     Preview *pv = g_atomic_rc_box_new0(Preview);
     g_mutex_init(&pv->lock);
