@@ -78,6 +78,11 @@ extern "C" {
  * larger images are refused with UNISTYLE_ERR_LIMITS before their pixels are read. */
 #define UNISTYLE_MAX_SIDE 32768
 #define UNISTYLE_MAX_PIXELS 134217728
+/* Largest mask_count accepted (each region keeps its own statistics); more is refused with
+ * UNISTYLE_ERR_LIMITS before any mask is read. A job whose estimated memory (from its sizes,
+ * masks and feathering) exceeds what the process may still allocate (its RLIMIT_AS, the
+ * system's available memory) is refused with UNISTYLE_ERR_LIMITS before it starts. */
+#define UNISTYLE_MAX_MASKS 64
 
 typedef struct unistyle_context unistyle_context; /* model + device */
 typedef struct unistyle_style unistyle_style;     /* a style encoded once, reusable */

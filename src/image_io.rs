@@ -24,6 +24,11 @@ pub const MAX_PIXELS: u64 = 1 << 27;
 /// Files larger than this are not read at all.
 pub const MAX_DECODE_ALLOC: u64 = 4 << 30;
 
+/// Largest amount of memory the PNG decoder may use for everything but the pixels: ICC
+/// profile (decompressed), text chunks, row buffers. A real ICC profile is at most a few
+/// hundred KiB; a compressed profile that would inflate beyond this is refused.
+pub const MAX_PNG_METADATA: u64 = 16 << 20;
+
 /// Decoding limits. The defaults are [`MAX_SIDE`] per side, [`MAX_PIXELS`] in all and
 /// [`MAX_DECODE_ALLOC`] bytes of decoder allocations. Dimensions are checked from the file's
 /// header, before anything of the image's size is allocated.
@@ -324,8 +329,9 @@ fn decode_error(path: &Path, what: &'static str, e: ImageError, limits: &DecodeL
             path,
             what,
             format!(
-                "decoding needs more memory than the limit of {} MiB allowed to a decoder ({l})",
-                limits.max_alloc >> 20
+                "decoding needs more memory than allowed: at most {} MiB for the pixels and {} MiB for a PNG's metadata (ICC profile, text) ({l})",
+                limits.max_alloc >> 20,
+                MAX_PNG_METADATA >> 20
             ),
         ),
         ImageError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
@@ -355,21 +361,14 @@ fn tidy_decoder_message(msg: &str) -> String {
     out
 }
 
-/// Opens an image file for reading, its format recognised from the content (never from the
-/// extension: a text file named `.png` is not a PNG image).
-fn open_reader(path: &Path, what: &'static str) -> Result<ImageReader<std::io::BufReader<std::fs::File>>> {
-    let file = std::fs::File::open(path).map_err(|source| Error::Io {
-        what,
-        path: path.to_path_buf(),
-        source,
-    })?;
-    ImageReader::new(std::io::BufReader::new(file))
-        .with_guessed_format()
-        .map_err(|source| Error::Io {
-            what,
-            path: path.to_path_buf(),
-            source,
-        })
+/// Opens an image file for reading (a regular file only: a FIFO or a device is refused at
+/// once), its format recognised from the content (never from the extension: a text file
+/// named `.png` is not a PNG image). Returns the reader and the file's size.
+fn open_reader(path: &Path, what: &'static str) -> Result<(ImageReader<std::io::BufReader<std::fs::File>>, u64)> {
+    let io = |source: std::io::Error| Error::Io { what, path: path.to_path_buf(), source };
+    let (file, len) = crate::input_file::open_regular(path).map_err(io)?;
+    let reader = ImageReader::new(std::io::BufReader::new(file)).with_guessed_format().map_err(io)?;
+    Ok((reader, len))
 }
 
 /// Opens a decoder on `path` after checking what can be checked without decoding: the file
@@ -377,30 +376,23 @@ fn open_reader(path: &Path, what: &'static str) -> Result<ImageReader<std::io::B
 /// its header's dimensions are within `limits`.
 fn open_decoder(path: &Path, what: &'static str, limits: DecodeLimits) -> Result<impl ImageDecoder> {
     let image_err = |reason: String| image_error(path, what, reason);
-    let meta = std::fs::metadata(path).map_err(|source| Error::Io {
-        what,
-        path: path.to_path_buf(),
-        source,
-    })?;
-    if meta.is_dir() {
-        return Err(image_err("is a directory, not an image file".into()));
-    }
-    if meta.len() == 0 {
+    let (mut reader, len) = open_reader(path, what)?;
+    if len == 0 {
         return Err(image_err("the file is empty (0 bytes)".into()));
     }
-    if meta.len() > limits.max_alloc {
+    if len > limits.max_alloc {
         return Err(limits_error(
             path,
             what,
-            format!("the file is {} MiB, more than the decoder limit of {} MiB", meta.len() >> 20, limits.max_alloc >> 20),
+            format!("the file is {} MiB, more than the decoder limit of {} MiB", len >> 20, limits.max_alloc >> 20),
         ));
     }
-    let mut reader = open_reader(path, what)?;
     if reader.format().is_none() {
         return Err(image_err("not a recognised image format: the content is not PNG, JPEG, TIFF, BMP or WebP".into()));
     }
     if reader.format() == Some(ImageFormat::Jpeg) {
-        let bytes = std::fs::read(path).map_err(|source| Error::Io { what, path: path.to_path_buf(), source })?;
+        let bytes = crate::input_file::read_bounded(path, limits.max_alloc)
+            .map_err(|source| Error::Io { what, path: path.to_path_buf(), source })?;
         if let Some(why) = jpeg_incomplete(&bytes) {
             return Err(image_err(format!("the file is truncated or corrupt: {why}")));
         }
@@ -411,6 +403,11 @@ fn open_decoder(path: &Path, what: &'static str, limits: DecodeLimits) -> Result
     l.max_image_width = None;
     l.max_image_height = None;
     l.max_alloc = Some(limits.max_alloc);
+    if reader.format() == Some(ImageFormat::Png) {
+        // The PNG decoder keeps this first limit for its own buffers (metadata included);
+        // the pixels are bounded separately below.
+        l.max_alloc = Some(limits.max_alloc.min(MAX_PNG_METADATA));
+    }
     reader.limits(l);
     let decoder = reader.into_decoder().map_err(|e| decode_error(path, what, e, &limits))?;
     let (w, h) = decoder.dimensions();
@@ -491,6 +488,10 @@ pub fn decode_file(path: &Path, what: &'static str, limits: DecodeLimits) -> Res
             ),
         ));
     }
+    let (w, h) = decoder.dimensions();
+    // The decoded buffer, and the planar f32 picture made from it (16 bytes per pixel).
+    let need = decoder.total_bytes().saturating_add(16 * w as u64 * h as u64);
+    crate::pipeline::budget::check(&format!("{what} '{}'", path.display()), need)?;
     // A missing or unreadable EXIF block is no reason to refuse the pixels.
     let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
     let mut remaining = image::Limits::default();
@@ -533,13 +534,39 @@ pub fn output_format(path: &Path) -> Result<ImageFormat> {
 }
 
 /// Checks, before any work is done, that `path` can take an output image: a known
-/// extension, not a directory, in an existing directory where a file can be created (tried
+/// extension, a file name (not a directory, no trailing slash), nothing there but a writable
+/// regular file we may replace, in an existing directory where a file can be created (tried
 /// with a temporary file that is removed at once).
 pub fn check_output(path: &Path) -> Result<ImageFormat> {
     let format = output_format(path)?;
     let probe = temp_beside(path, "output file")?;
     probe.close().map_err(|source| Error::Io { what: "output file", path: path.to_path_buf(), source })?;
     Ok(format)
+}
+
+/// Why an output may not go to `path`, if it may not. Outputs replace only what the user
+/// asked to replace: a regular file that is writable. A symbolic link (even to a regular
+/// file: the link would be replaced, not its target), a read-only file, a directory, a
+/// device, a FIFO or a socket is refused; so is a path ending in a slash.
+pub fn output_refusal(path: &Path) -> Option<String> {
+    let text = path.as_os_str().to_string_lossy();
+    if text.ends_with('/') || text.ends_with(std::path::MAIN_SEPARATOR) {
+        return Some("ends with a slash: give a file name".into());
+    }
+    let meta = std::fs::symlink_metadata(path).ok()?;
+    let t = meta.file_type();
+    if t.is_symlink() {
+        return Some(
+            "is a symbolic link; refusing to replace it (give the path of the file it points to)".into(),
+        );
+    }
+    if !t.is_file() {
+        return Some(format!("is {}; only a regular file can be replaced", crate::input_file::kind_of(&meta)));
+    }
+    if meta.permissions().readonly() {
+        return Some("is a read-only file; refusing to replace it (make it writable first)".into());
+    }
+    None
 }
 
 /// A new temporary file in the directory of `path` (which must not be a directory itself),
@@ -550,8 +577,8 @@ fn temp_beside(path: &Path, what: &'static str) -> Result<tempfile::NamedTempFil
         path: path.to_path_buf(),
         source: std::io::Error::new(kind, msg),
     };
-    if path.is_dir() {
-        return Err(io_err(std::io::ErrorKind::IsADirectory, "is a directory".into()));
+    if let Some(why) = output_refusal(path) {
+        return Err(io_err(std::io::ErrorKind::InvalidInput, why));
     }
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -575,6 +602,13 @@ fn temp_beside(path: &Path, what: &'static str) -> Result<tempfile::NamedTempFil
 /// Writes `picture` to `path` in the format its extension names. The file is written to a
 /// temporary file in the same directory and renamed into place only when complete.
 pub fn save_picture(picture: &Picture, path: &Path) -> Result<()> {
+    save_picture_unless(picture, path, &|| false)
+}
+
+/// As [`save_picture`], but when `cancelled()` answers true once the file is written (an
+/// interrupt arrived meanwhile), the temporary file is removed and the old output is left as
+/// it was: [`Error::Cancelled`].
+pub fn save_picture_unless(picture: &Picture, path: &Path, cancelled: &dyn Fn() -> bool) -> Result<()> {
     let format = output_format(path)?;
     let mut img = picture.to_dynamic(!matches!(format, ImageFormat::Jpeg | ImageFormat::Bmp));
     if matches!(format, ImageFormat::Jpeg | ImageFormat::Bmp | ImageFormat::WebP) && picture.high_depth {
@@ -583,9 +617,7 @@ pub fn save_picture(picture: &Picture, path: &Path) -> Result<()> {
             false => DynamicImage::ImageRgb8(img.to_rgb8()),
         };
     }
-    write_atomically(path, "output file", |w| {
-        img.write_to(w, format).map_err(|e| e.to_string())
-    })
+    write_atomically_unless(path, "output file", |w| img.write_to(w, format).map_err(|e| e.to_string()), cancelled)
 }
 
 #[cfg(unix)]
@@ -599,11 +631,23 @@ fn default_permissions(f: &std::fs::File) -> std::io::Result<std::fs::Permission
     Ok(f.metadata()?.permissions())
 }
 
-/// Runs `write` into a temporary sibling of `path`, then renames it over `path`.
+/// Runs `write` into a temporary sibling of `path`, then renames it over `path`. What is at
+/// `path` must be replaceable (see [`output_refusal`]).
 pub fn write_atomically(
     path: &Path,
     what: &'static str,
     write: impl FnOnce(&mut BufWriter<std::fs::File>) -> std::result::Result<(), String>,
+) -> Result<()> {
+    write_atomically_unless(path, what, write, &|| false)
+}
+
+/// As [`write_atomically`]; `cancelled` is asked after writing and before the rename, and a
+/// true answer removes the temporary file instead ([`Error::Cancelled`]).
+pub fn write_atomically_unless(
+    path: &Path,
+    what: &'static str,
+    write: impl FnOnce(&mut BufWriter<std::fs::File>) -> std::result::Result<(), String>,
+    cancelled: &dyn Fn() -> bool,
 ) -> Result<()> {
     let io_err = |source: std::io::Error| Error::Io {
         what,
@@ -626,6 +670,9 @@ pub fn write_atomically(
         Err(_) => default_permissions(tmp.as_file()).map_err(io_err)?,
     };
     std::fs::set_permissions(tmp.path(), perms).map_err(io_err)?;
+    if cancelled() {
+        return Err(Error::Cancelled); // `tmp` is removed as it is dropped
+    }
     tmp.persist(path).map_err(|e| io_err(e.error))?;
     Ok(())
 }

@@ -56,6 +56,7 @@ pub mod device;
 pub mod error;
 mod hash;
 pub mod image_io;
+pub mod input_file;
 pub mod levels;
 pub mod locate;
 pub mod model;

@@ -90,12 +90,25 @@ pub fn user_weights_dir() -> Option<PathBuf> {
 }
 
 fn missing(p: &Path, source: &str) -> Error {
+    let what = match (std::fs::metadata(p), std::fs::symlink_metadata(p)) {
+        (Ok(m), _) if m.is_dir() => "a folder with no .safetensors file in it".to_string(),
+        (Ok(m), _) => format!("it is {}, not a regular file", crate::input_file::kind_of(&m)),
+        (Err(e), Ok(_)) if is_link_loop(&e) => "it is a symbolic link loop".to_string(),
+        (Err(_), Ok(l)) if l.file_type().is_symlink() => "it is a symbolic link to nothing".to_string(),
+        _ => "no such file or folder".to_string(),
+    };
     Error::Weights {
         path: p.to_path_buf(),
-        reason: format!(
-            "given by {source}, but no such file (or no .safetensors file in that folder)"
-        ),
+        reason: format!("given by {source}, but {what}"),
     }
+}
+
+/// Whether `e` says "too many levels of symbolic links".
+pub(crate) fn is_link_loop(e: &std::io::Error) -> bool {
+    #[cfg(target_os = "linux")]
+    return e.raw_os_error() == Some(libc::ELOOP);
+    #[cfg(not(target_os = "linux"))]
+    return e.to_string().to_lowercase().contains("symbolic link");
 }
 
 /// A file as is; a folder → its preferred or first `.safetensors` file.

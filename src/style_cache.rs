@@ -36,6 +36,10 @@ pub const CACHE_FORMAT: &str = "unistyle-style-cache/1";
 /// File extension of cache entries.
 pub const ENTRY_EXTENSION: &str = "ustats";
 
+/// Largest cache entry read: a full five-level entry is about 5 MiB (f64 eigenvectors of up
+/// to 512 channels per level); anything much larger is not one of ours.
+pub const MAX_ENTRY_BYTES: u64 = 64 << 20;
+
 /// What identifies a cache entry: the image content, the model and the style size.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct StyleKey {
@@ -50,7 +54,7 @@ pub struct StyleKey {
 impl StyleKey {
     /// The key of `image` (its file is read and hashed) encoded by `model` at `style_size`.
     pub fn new(model: &Model, image: &Path, style_size: Option<usize>) -> Result<Self> {
-        let bytes = std::fs::read(image).map_err(|source| Error::Io {
+        let bytes = crate::input_file::read_bounded(image, crate::image_io::MAX_DECODE_ALLOC).map_err(|source| Error::Io {
             what: "style image",
             path: image.to_path_buf(),
             source,
@@ -178,7 +182,7 @@ impl StyleCache {
     /// Looks `key` up; a hit has statistics for every one of `levels`.
     pub fn lookup(&self, key: &StyleKey, levels: &[usize]) -> Lookup {
         let path = self.entry_path(key);
-        let bytes = match std::fs::read(&path) {
+        let bytes = match crate::input_file::read_bounded(&path, MAX_ENTRY_BYTES) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Lookup::Missing,
             Err(e) => return Lookup::Invalid(format!("unreadable: {e}")),
@@ -343,7 +347,6 @@ fn decode_entry(bytes: &[u8], key: &StyleKey) -> std::result::Result<EncodedStyl
 
 /// Encodes style images for one model, through an optional [`StyleCache`], and remembers
 /// what it encoded so that a style used several times (in one batch) is encoded once.
-#[derive(Debug)]
 pub struct StyleEncoder<'m> {
     model: &'m Model,
     cache: Option<StyleCache>,
@@ -352,12 +355,37 @@ pub struct StyleEncoder<'m> {
     special: HashMap<(PathBuf, Option<usize>, String), EncodedStyle>,
     reports: Vec<CacheReport>,
     encodings: usize,
+    progress: Option<Box<dyn crate::Progress + 'm>>,
+    tile: usize,
+}
+
+impl std::fmt::Debug for StyleEncoder<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StyleEncoder")
+            .field("cache", &self.cache)
+            .field("memo", &self.memo.keys().collect::<Vec<_>>())
+            .field("reports", &self.reports)
+            .field("encodings", &self.encodings)
+            .field("tile", &self.tile)
+            .finish_non_exhaustive()
+    }
 }
 
 impl<'m> StyleEncoder<'m> {
     /// An encoder for `model`; `cache: None` encodes every style (once per encoder).
     pub fn new(model: &'m Model, cache: Option<StyleCache>) -> Self {
-        Self { model, cache, memo: HashMap::new(), special: HashMap::new(), reports: Vec::new(), encodings: 0 }
+        Self { model, cache, memo: HashMap::new(), special: HashMap::new(), reports: Vec::new(), encodings: 0, progress: None, tile: crate::pipeline::tiling::DEFAULT_TILE }
+    }
+
+    /// Largest tile edge a style is encoded in (default [`crate::pipeline::tiling::DEFAULT_TILE`]).
+    pub fn set_tile_size(&mut self, pixels: usize) {
+        self.tile = pixels;
+    }
+
+    /// Where each style encoding reports its progress (per tile, 0..1 for each style); a
+    /// cancel stops the encoding with [`Error::Cancelled`].
+    pub fn set_progress(&mut self, progress: Box<dyn crate::Progress + 'm>) {
+        self.progress = Some(progress);
     }
 
     /// The model the styles are encoded with.
@@ -480,7 +508,12 @@ impl<'m> StyleEncoder<'m> {
             None => picture,
         };
         self.encodings += 1;
-        EncodedStyle::encode_with(self.model, &picture, levels, encoding)
+        let mut silent = crate::Silent;
+        let progress: &mut dyn crate::Progress = match self.progress.as_deref_mut() {
+            Some(p) => p,
+            None => &mut silent,
+        };
+        EncodedStyle::encode_tiled_with(self.model, &picture, levels, encoding, self.tile, progress)
     }
 }
 

@@ -1128,7 +1128,7 @@ fn awkward_inputs_succeed() {
                         let m = unistyle::Mask::load(&c.file).unwrap();
                         let mut b = Buf::new(m.width as u32, m.height as u32, 1, UNISTYLE_F32, 0, 0);
                         for (k, v) in m.data.iter().enumerate() {
-                            b.set(k % m.width, k / m.width, 0, *v);
+                            b.set(k % m.width, k / m.width, 0, *v as f32 / 255.0);
                         }
                         mask_buf = Some(b);
                         input_pic = small_content.clone();

@@ -447,14 +447,14 @@ fn preview_is_a_downscaled_run() {
     for (w, h) in [(128, 128), (96, 64)] {
         let out = Buf::new(w, h, 3, UNISTYLE_F32, 0, 0);
         assert_eq!(unsafe { (a.preview)(ctx.0, &input.desc, &opts, &out.desc) }, UNISTYLE_OK, "{}", last_error());
-        let reference = unistyle::pipeline::area_downsample(&full, w as usize, h as usize);
+        let reference = unistyle::pipeline::area_downsample(&full, w as usize, h as usize).unwrap();
         let p = psnr(&out.rgb(), &reference.rgb);
         // Stroke patterns are in pixels, so they do not line up sample by sample; the layout of
         // colour and tone does: compare at 32 px too, against the unstylized content as baseline.
-        let down = |p: &unistyle::Picture| unistyle::pipeline::area_downsample(p, 32, 32).rgb;
+        let down = |p: &unistyle::Picture| unistyle::pipeline::area_downsample(p, 32, 32).unwrap().rgb;
         let got = unistyle::Picture::from_planar(w as usize, h as usize, out.rgb()).unwrap();
         let coarse = psnr(&down(&got), &down(&reference));
-        let small_content = unistyle::pipeline::area_downsample(&content, w as usize, h as usize);
+        let small_content = unistyle::pipeline::area_downsample(&content, w as usize, h as usize).unwrap();
         let baseline = psnr(&small_content.rgb, &reference.rgb);
         let coarse_baseline = psnr(&down(&small_content), &down(&reference));
         println!(

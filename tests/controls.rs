@@ -134,7 +134,7 @@ fn mask_size_does_not_matter() {
     // The same mask at twice the size (each pixel repeated 2×2): nearest resizing picks the
     // same samples at every level, so the result is identical.
     let (w, h) = (mask.width, mask.height);
-    let big = Mask::new(2 * w, 2 * h, (0..4 * w * h).map(|i| mask.data[(i / (2 * w) / 2) * w + (i % (2 * w)) / 2]).collect()).unwrap();
+    let big = Mask::from_u8(2 * w, 2 * h, (0..4 * w * h).map(|i| mask.data[(i / (2 * w) / 2) * w + (i % (2 * w)) / 2]).collect()).unwrap();
     let r1 = Stylizer::builder(m).region(mask, &a).style(&b).build().unwrap().run(&content, &mut Silent).unwrap();
     let r2 = Stylizer::builder(m).region(big, &a).style(&b).build().unwrap().run(&content, &mut Silent).unwrap();
     assert_eq!(r1.rgb, r2.rgb);

@@ -41,7 +41,7 @@ pub unsafe fn image_to_picture(d: *const UnistyleImage) -> Result<Picture, Rejec
 pub unsafe fn image_to_mask(d: *const UnistyleImage) -> Result<Vec<f32>, Rejection> {
     // SAFETY: forwarded from the caller.
     unsafe { check(d, "mask").and_then(|c| c.to_mask("mask")) }
-        .map(|m| m.data)
+        .map(|m| m.data.into_iter().map(|v| v as f32 / 255.0).collect())
         .map_err(rejection)
 }
 

@@ -17,6 +17,8 @@ pub const UNISTYLE_F32: u32 = 3;
 
 /// Largest side accepted through the ABI (the library's [`crate::image_io::MAX_SIDE`]).
 pub const MAX_SIDE: u32 = crate::image_io::MAX_SIDE as u32;
+/// Largest `mask_count` accepted through the ABI ([`crate::pipeline::MAX_MASKS`]).
+pub const MAX_MASKS: u32 = crate::pipeline::MAX_MASKS as u32;
 /// Largest number of pixels accepted through the ABI ([`crate::image_io::MAX_PIXELS`]).
 pub const MAX_PIXELS: u64 = crate::image_io::MAX_PIXELS;
 

@@ -33,7 +33,7 @@ use status::{fail, guard, guard_void, last_error_ptr, Fail};
 use crate::device::parse_device;
 use crate::locate::locate_weights;
 use crate::model::Model;
-use crate::pipeline::{EncodedStyle, StyleEncoding, Stylizer, Texture};
+use crate::pipeline::{EncodedStyle, StyleEncoding, Stylizer, Texture, DEFAULT_TILE};
 use crate::preset::{Preset, PresetKind};
 use crate::style_cache::StyleEncoder;
 
@@ -231,9 +231,8 @@ pub unsafe extern "C" fn unistyle_levels_parse(
 fn encode_style(ctx: &UnistyleContext, picture: crate::Picture, opts: &UnistyleStyleOptions) -> Result<UnistyleStyle, Fail> {
     let picture = if opts.max_size > 0 { picture.fit_within(opts.max_size as usize) } else { picture };
     let mut progress = opts.host_progress();
-    crate::progress::step(&mut progress, 0.0)?;
-    let style = EncodedStyle::encode(&ctx.model, &picture, &ctx.model.levels())?;
-    crate::progress::step(&mut progress, 1.0)?;
+    // Tile by tile: progress after every tile, cancel honoured between tiles.
+    let style = EncodedStyle::encode_tiled(&ctx.model, &picture, &ctx.model.levels(), DEFAULT_TILE, &mut progress)?;
     Ok(UnistyleStyle { context_id: ctx.id, style, source: picture })
 }
 

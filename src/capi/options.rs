@@ -4,8 +4,8 @@
 use std::ffi::{c_int, c_void};
 
 use super::handles::{UnistyleContext, UnistyleJob, UnistyleStyle};
-use super::image::{check, UnistyleImage};
-use super::status::{fail, Fail, UNISTYLE_ERR_INVALID, UNISTYLE_ERR_NULL};
+use super::image::{check, UnistyleImage, MAX_MASKS};
+use super::status::{fail, Fail, UNISTYLE_ERR_INVALID, UNISTYLE_ERR_LIMITS, UNISTYLE_ERR_NULL};
 use super::versioned::{end_of, Versioned};
 use crate::image_io::Picture;
 use crate::pipeline::{EncodedStyle, Mask, Modes, TransformKind};
@@ -374,6 +374,9 @@ pub(crate) unsafe fn read_common<'a>(
     } else {
         unsafe { array(weights, style_count, "weights")? }.iter().map(|&w| w as f64).collect()
     };
+    if mask_count > MAX_MASKS {
+        return fail(UNISTYLE_ERR_LIMITS, format!("mask_count is {mask_count}; at most {MAX_MASKS} masks are supported"));
+    }
     // SAFETY: forwarded from the caller.
     let mask_descs = unsafe { array(masks, mask_count, "masks")? };
     let mut out_masks = Vec::with_capacity(mask_descs.len());

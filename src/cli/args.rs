@@ -67,16 +67,45 @@ pub fn load_model(args: &ModelArgs) -> Result<Model> {
     Model::load(&path, &device)
 }
 
-/// Refuses to write over any of the inputs (same file by canonical path).
+/// Where `p` is or would be: its folder resolved, its own name kept (it need not exist).
+fn resolved(p: &Path) -> Option<std::path::PathBuf> {
+    if let Ok(c) = p.canonicalize() {
+        return Some(c);
+    }
+    let dir = match p.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    Some(dir.canonicalize().ok()?.join(p.file_name()?))
+}
+
+/// Refuses to write over any of the inputs (same file by canonical path, or the same name
+/// in the same folder for a file that does not exist yet but will be read).
 pub fn check_output_not_input(out: &Path, inputs: &[&Path]) -> Result<()> {
-    let Ok(out_c) = out.canonicalize() else {
-        return Ok(()); // does not exist yet
+    let Some(out_c) = resolved(out) else {
+        return Ok(()); // its folder does not exist: checked with the output itself
     };
     for input in inputs {
-        if input.canonicalize().is_ok_and(|c| c == out_c) {
+        if resolved(input).is_some_and(|c| c == out_c) {
             return Err(Error::param(
                 "--out",
                 format!("'{}' is an input file; refusing to overwrite it", out.display()),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Refuses a batch whose outputs name the same file twice (a later job would replace an
+/// earlier one's result).
+pub fn check_distinct_outputs(outputs: &[std::path::PathBuf]) -> Result<()> {
+    let mut seen = std::collections::HashMap::new();
+    for out in outputs {
+        let Some(key) = resolved(out) else { continue };
+        if let Some(first) = seen.insert(key, out) {
+            return Err(Error::param(
+                "render",
+                format!("'{}' and '{}' are the same output file; refusing to overwrite one with the other", first.display(), out.display()),
             ));
         }
     }

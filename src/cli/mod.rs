@@ -2,6 +2,7 @@
 
 mod args;
 mod bench;
+pub mod interrupt;
 mod presets;
 mod progress_bar;
 mod render;

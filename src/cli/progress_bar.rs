@@ -36,7 +36,11 @@ impl Bar {
 }
 
 impl Progress for Bar {
+    /// Cancels once SIGINT or SIGTERM has arrived.
     fn report(&mut self, fraction: f32) -> Control {
+        if !super::interrupt::keep_going() {
+            return Control::Cancel;
+        }
         if let Some(b) = &self.0 {
             b.set_position((fraction * 1000.0) as u64);
         }

@@ -8,7 +8,7 @@ use unistyle::preset::{scan_dir, SearchPath};
 use unistyle::style_cache::CACHE_DIR_NAME;
 use unistyle::{image_io, Error, PresetKind, Progress, Result, StyleCache, StyleEncoder};
 
-use super::args::{check_model_args, check_output_not_input, load_model, CacheArgs};
+use super::args::{check_distinct_outputs, check_model_args, check_output_not_input, load_model, CacheArgs};
 use super::progress_bar::Bar;
 use super::ModelArgs;
 
@@ -54,11 +54,18 @@ pub fn run(a: RenderArgs) -> Result<()> {
         }
     }
     let outputs: Vec<PathBuf> = presets.iter().map(|p| a.out_dir.join(format!("{}.png", p.name))).collect();
-    for (p, out) in presets.iter().zip(&outputs) {
-        let mut inputs: Vec<&std::path::Path> = p.settings.styles.iter().chain(&p.settings.masks).map(|x| x.as_path()).collect();
+    // No output may replace an input of any job of the batch (a later job would read what an
+    // earlier one wrote) nor another job's output.
+    let mut inputs: Vec<&std::path::Path> = Vec::new();
+    for p in &presets {
+        inputs.extend(p.settings.styles.iter().chain(&p.settings.masks).map(|x| x.as_path()));
         inputs.extend(p.settings.texture.init.as_deref());
+        inputs.push(&p.path);
+    }
+    for out in &outputs {
         check_output_not_input(out, &inputs)?;
     }
+    check_distinct_outputs(&outputs)?;
     check_model_args(&a.model)?;
     let model = load_model(&a.model)?;
     for p in &presets {
@@ -79,6 +86,7 @@ pub fn run(a: RenderArgs) -> Result<()> {
         image_io::check_output(out)?;
     }
     let mut encoder = StyleEncoder::new(&model, a.cache.cache(Some(StyleCache::new(a.dir.join(CACHE_DIR_NAME)))));
+    encoder.set_progress(Box::new(super::interrupt::cancel_check));
     let total = presets.len() as f32;
     let mut bar = Bar::new("rendering", a.model.quiet);
     for (i, (p, out)) in presets.iter().zip(&outputs).enumerate() {
@@ -93,7 +101,7 @@ pub fn run(a: RenderArgs) -> Result<()> {
         let texture = p.settings.texture(&model, &prepared).and_then(|b| b.build()).map_err(in_preset)?;
         let mut sub = |f: f32| bar.report((i as f32 + f) / total);
         let picture = texture.run(&mut sub)?;
-        image_io::save_picture(&picture, out)?;
+        image_io::save_picture_unless(&picture, out, &|| !super::interrupt::keep_going())?;
         if a.cache.verbose {
             eprintln!("wrote '{}'", out.display());
         }

@@ -113,11 +113,11 @@ pub fn run(a: StylizeArgs) -> Result<()> {
     }
     check_rules(&settings, JobKind::Stylize, &a.model, a.max_size)?;
     check_modes(&settings)?;
-    image_io::check_output(&a.out)?;
     let mut inputs = vec![a.content.as_path()];
     inputs.extend(settings.styles.iter().chain(&settings.masks).map(|p| p.as_path()));
     inputs.extend(a.preset.preset.as_deref());
     check_output_not_input(&a.out, &inputs)?;
+    image_io::check_output(&a.out)?;
 
     let mut content = image_io::load_picture(&a.content, "content image")?;
     if let Some(m) = a.max_size {
@@ -126,6 +126,8 @@ pub fn run(a: StylizeArgs) -> Result<()> {
     let model = load_model(&a.model)?;
     let cache = a.preset.cache.cache(preset.as_ref().map(|p| p.default_cache()));
     let mut encoder = StyleEncoder::new(&model, cache);
+    encoder.set_progress(Box::new(super::interrupt::cancel_check));
+    encoder.set_tile_size(a.model.tile_size);
     let prepared = settings.prepare(&mut encoder);
     a.preset.cache.report(&mut encoder);
     let prepared = prepared?;
@@ -133,5 +135,5 @@ pub fn run(a: StylizeArgs) -> Result<()> {
     let mut bar = Bar::new("stylizing", a.model.quiet);
     let out = stylizer.run(&content, &mut bar)?;
     bar.finish();
-    image_io::save_picture(&out, &a.out)
+    image_io::save_picture_unless(&out, &a.out, &|| !super::interrupt::keep_going())
 }

@@ -60,15 +60,17 @@ pub fn run(a: TextureArgs) -> Result<()> {
     settings.alpha = None;
     settings.level_alpha.clear();
     check_rules(&settings, JobKind::Texture, &a.model, None)?;
-    image_io::check_output(&a.out)?;
     let mut inputs: Vec<&std::path::Path> = settings.styles.iter().chain(&settings.masks).map(|p| p.as_path()).collect();
     inputs.extend(settings.texture.init.as_deref());
     inputs.extend(a.preset.preset.as_deref());
     check_output_not_input(&a.out, &inputs)?;
+    image_io::check_output(&a.out)?;
 
     let model = load_model(&a.model)?;
     let cache = a.preset.cache.cache(preset.as_ref().map(|p| p.default_cache()));
     let mut encoder = StyleEncoder::new(&model, cache);
+    encoder.set_progress(Box::new(super::interrupt::cancel_check));
+    encoder.set_tile_size(a.model.tile_size);
     let prepared = settings.prepare(&mut encoder);
     a.preset.cache.report(&mut encoder);
     let prepared = prepared?;
@@ -76,5 +78,5 @@ pub fn run(a: TextureArgs) -> Result<()> {
     let mut bar = Bar::new("synthesizing", a.model.quiet);
     let out = texture.run(&mut bar)?;
     bar.finish();
-    image_io::save_picture(&out, &a.out)
+    image_io::save_picture_unless(&out, &a.out, &|| !super::interrupt::keep_going())
 }

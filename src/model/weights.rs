@@ -60,31 +60,14 @@ impl WeightsFile {
         Self::from_bytes(&Self::read_bytes(path)?, path)
     }
 
-    /// The bytes of the file at `path`, refused unread when it is a folder or larger than
-    /// any weights file ([`MAX_WEIGHTS_BYTES`]); not validated.
+    /// The bytes of the file at `path`, refused unread when it is not a regular file (a
+    /// folder, a FIFO, a device…) or larger than any weights file ([`MAX_WEIGHTS_BYTES`]);
+    /// read with that bound whatever the file claims. Not validated.
     pub fn read_bytes(path: &Path) -> Result<Vec<u8>> {
-        let meta = std::fs::metadata(path).map_err(|source| Error::Io {
-            what: "cannot read weights",
-            path: path.to_path_buf(),
-            source,
-        })?;
-        if meta.is_dir() {
-            return Err(Error::weights(path, "is a directory, not a .safetensors file"));
-        }
-        if meta.len() > MAX_WEIGHTS_BYTES {
-            return Err(Error::weights(
-                path,
-                format!(
-                    "the file is {} MiB, more than any wct-vgg19/1 weights file (limit {} MiB)",
-                    meta.len() >> 20,
-                    MAX_WEIGHTS_BYTES >> 20
-                ),
-            ));
-        }
-        std::fs::read(path).map_err(|source| Error::Io {
-            what: "cannot read weights",
-            path: path.to_path_buf(),
-            source,
+        crate::input_file::read_bounded(path, MAX_WEIGHTS_BYTES).map_err(|source| match source.kind() {
+            std::io::ErrorKind::InvalidInput if path.is_dir() => Error::weights(path, "is a directory, not a .safetensors file"),
+            std::io::ErrorKind::InvalidInput => Error::weights(path, source.to_string()),
+            _ => Error::Io { what: "cannot read weights", path: path.to_path_buf(), source },
         })
     }
 

@@ -1,6 +1,7 @@
 //! From pictures to pictures: style encoding, the multi-level stylization pipeline with its
 //! spatial controls, and texture synthesis.
 
+pub mod budget;
 pub(crate) mod colour;
 mod mask;
 mod modes;
@@ -15,7 +16,7 @@ pub(crate) mod texture;
 pub(crate) mod tiling;
 
 pub use colour::{lab_to_srgb, srgb_to_lab};
-pub use mask::Mask;
+pub use mask::{Mask, MAX_MASKS};
 pub use modes::{parse_transform, Modes, TransformKind};
 pub use preview::area_downsample;
 pub use regions::MIN_REGION_PIXELS;

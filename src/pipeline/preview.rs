@@ -8,20 +8,20 @@ use crate::image_io::{check_size, Picture};
 use crate::progress::Progress;
 
 /// `picture` resized to `width × height` by area average (alpha too).
-pub fn area_downsample(picture: &Picture, width: usize, height: usize) -> Picture {
+pub fn area_downsample(picture: &Picture, width: usize, height: usize) -> Result<Picture> {
     let (w, h) = (picture.width, picture.height);
     let n = w * h;
     let mut rgb = Vec::with_capacity(3 * width * height);
     for c in 0..3 {
-        rgb.extend(area_resize(&picture.rgb[c * n..(c + 1) * n], w, h, width, height));
+        rgb.extend(area_resize(&picture.rgb[c * n..(c + 1) * n], w, h, width, height)?);
     }
-    Picture {
+    Ok(Picture {
         width,
         height,
         rgb,
-        alpha: picture.alpha.as_ref().map(|a| area_resize(a, w, h, width, height)),
+        alpha: picture.alpha.as_ref().map(|a| area_resize(a, w, h, width, height)).transpose()?,
         high_depth: picture.high_depth,
-    }
+    })
 }
 
 impl Stylizer<'_> {
@@ -35,12 +35,12 @@ impl Stylizer<'_> {
         }
         check_size("preview", width, height)?;
         content.check("content")?;
-        let small = area_downsample(content, width, height);
+        let small = area_downsample(content, width, height)?;
         let scale = ((width * height) as f64 / (content.width * content.height) as f64).sqrt();
         let masks = self
             .masks
             .iter()
-            .map(|m| Mask::new(width, height, area_resize(&m.data, m.width, m.height, width, height)))
+            .map(|m| Mask::new(width, height, m.resize_smooth(width, height)?))
             .collect::<Result<Vec<_>>>()?;
         let preview = Stylizer {
             model: self.model,

@@ -14,7 +14,9 @@
 
 use candle_core::{DType, Device, Tensor};
 
-use super::mask::Mask;
+use rayon::prelude::*;
+
+use super::mask::{try_zeroed, Mask};
 use super::stylize::Stylizer;
 use crate::error::Result;
 use crate::transform::perturbation::derive_seed;
@@ -35,27 +37,40 @@ pub(crate) struct RegionPlan {
 }
 
 impl RegionPlan {
-    pub fn new(st: &Stylizer, width: usize, height: usize) -> Self {
-        let soft = (st.feather > 0.0 && !st.masks.is_empty())
-            .then(|| st.masks.iter().map(|m| m.feathered(width, height, st.feather)).collect::<Vec<_>>());
-        let foreground = st.foreground_only.then(|| {
-            let layers: Vec<Vec<f32>> = match &soft {
-                Some(s) => s.iter().map(|m| m.data.clone()).collect(),
-                None => st
-                    .masks
-                    .iter()
-                    .map(|m| m.resize_nearest(width, height).into_iter().map(|v| if v > 0.5 { 1.0 } else { 0.0 }).collect())
-                    .collect(),
-            };
-            let mut outside = vec![1f32; width * height];
-            for l in &layers {
-                for (o, v) in outside.iter_mut().zip(l) {
-                    *o *= 1.0 - v;
-                }
+    /// Feathers the masks at content resolution when asked; `check` is called between the
+    /// steps of the work and cancels it by failing.
+    pub fn new(st: &Stylizer, width: usize, height: usize, check: &mut dyn FnMut() -> Result<()>) -> Result<Self> {
+        let soft = if st.feather > 0.0 && !st.masks.is_empty() {
+            let mut soft = Vec::with_capacity(st.masks.len());
+            for m in &st.masks {
+                soft.push(m.feathered(width, height, st.feather, check)?);
             }
-            outside.into_iter().map(|o| 1.0 - o).collect()
-        });
-        Self { soft, foreground }
+            Some(soft)
+        } else {
+            None
+        };
+        let foreground = match st.foreground_only {
+            false => None,
+            true => {
+                let mut outside = try_zeroed::<f32>(width * height, "foreground mask")?;
+                outside.fill(1.0);
+                for (i, m) in st.masks.iter().enumerate() {
+                    match &soft {
+                        Some(s) => {
+                            outside.par_iter_mut().zip(s[i].data.par_iter()).for_each(|(o, &v)| *o *= 1.0 - v as f32 / 255.0)
+                        }
+                        None => outside
+                            .par_iter_mut()
+                            .zip(m.resize_nearest(width, height).par_iter())
+                            .for_each(|(o, &inside)| *o *= if inside { 0.0 } else { 1.0 }),
+                    }
+                    check()?;
+                }
+                outside.par_iter_mut().for_each(|o| *o = 1.0 - *o);
+                Some(outside)
+            }
+        };
+        Ok(Self { soft, foreground })
     }
 
     /// Foreground-only: `fg · stylized + (1 − fg) · content` per pixel (planar RGB).
@@ -99,39 +114,43 @@ pub(crate) struct LevelRegions<'s, 'a> {
 }
 
 impl<'s, 'a> LevelRegions<'s, 'a> {
-    pub fn new(st: &'s Stylizer<'a>, plan: &RegionPlan, level: usize, channels: usize, fw: usize, fh: usize) -> Self {
+    pub fn new(st: &'s Stylizer<'a>, plan: &RegionPlan, level: usize, channels: usize, fw: usize, fh: usize) -> Result<Self> {
         let n = fw * fh;
         let ngroups = st.groups.len();
         let regions = st.masks.len();
         let has_rest = ngroups > regions;
         let membership = (!st.masks.is_empty()).then(|| {
-            let hard: Vec<Vec<f32>> = st.masks.iter().map(|m| m.resize_nearest(fw, fh)).collect();
+            let hard: Vec<Vec<bool>> = st.masks.iter().map(|m| m.resize_nearest(fw, fh)).collect();
             (0..n)
-                .map(|p| match (0..regions).find(|&r| hard[r][p] > 0.5) {
+                .map(|p| match (0..regions).find(|&r| hard[r][p]) {
                     Some(r) => r as u8,
                     None if has_rest => regions as u8,
                     None => KEEP,
                 })
                 .collect()
         });
-        let soft = plan.soft.as_ref().map(|soft| {
-            let mut rest = vec![1f32; n];
-            let mut weights = Vec::with_capacity(ngroups);
-            for m in soft {
-                let s = m.resize_smooth(fw, fh);
-                weights.push((0..n).map(|p| s[p] * rest[p]).collect::<Vec<f32>>());
-                for (r, v) in rest.iter_mut().zip(&s) {
-                    *r *= 1.0 - v;
+        let soft = match plan.soft.as_ref() {
+            None => None,
+            Some(soft) => {
+                let mut rest = try_zeroed::<f32>(n, "mask weights")?;
+                rest.fill(1.0);
+                let mut weights = Vec::with_capacity(ngroups);
+                for m in soft {
+                    let s = m.resize_smooth(fw, fh)?;
+                    weights.push((0..n).map(|p| s[p] * rest[p]).collect::<Vec<f32>>());
+                    for (r, v) in rest.iter_mut().zip(&s) {
+                        *r *= 1.0 - v;
+                    }
                 }
+                Some(if has_rest {
+                    weights.push(rest);
+                    (weights, None)
+                } else {
+                    (weights, Some(rest))
+                })
             }
-            if has_rest {
-                weights.push(rest);
-                (weights, None)
-            } else {
-                (weights, Some(rest))
-            }
-        });
-        Self {
+        };
+        Ok(Self {
             st,
             level,
             fw,
@@ -142,7 +161,7 @@ impl<'s, 'a> LevelRegions<'s, 'a> {
             soft,
             affines: Vec::new(),
             stats: Vec::new(),
-        }
+        })
     }
 
     /// Whole-map pixel index of each pixel of `r` (wrapping).

@@ -1,6 +1,6 @@
 //! A style image encoded once: the statistics of its features at every level, taken from a
-//! single pass through the encoder trunk (one pass per stroke scale), and — for patch swap —
-//! its feature maps at one level.
+//! single pass through the encoder trunk (one pass per stroke scale), tile by tile for large
+//! styles, and — for patch swap — its feature maps at one level.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -8,7 +8,11 @@ use std::sync::Arc;
 use super::stroke_scale::rescale;
 use crate::error::{Error, Result};
 use crate::image_io::Picture;
-use crate::model::{Border, Model};
+use super::budget;
+use super::stylize::MIN_TILE;
+use super::tiling::{extract, scale, TilePlan, DEFAULT_TILE};
+use crate::model::Model;
+use crate::progress::{step, Progress, Silent};
 use crate::transform::{Accumulator, Stats};
 
 /// How a style image is encoded beyond its statistics at native scale.
@@ -77,18 +81,42 @@ pub struct EncodedStyle {
 }
 
 impl EncodedStyle {
-    /// Encodes `picture` once and keeps the statistics of each of `levels`.
+    /// Encodes `picture` once and keeps the statistics of each of `levels`, tile by tile as
+    /// [`EncodedStyle::encode_tiled`] with the default tile size and no progress reports.
     pub fn encode(model: &Model, picture: &Picture, levels: &[usize]) -> Result<Self> {
-        Self::encode_with(model, picture, levels, &StyleEncoding::default())
+        Self::encode_tiled_with(model, picture, levels, &StyleEncoding::default(), DEFAULT_TILE, &mut Silent)
+    }
+
+    /// Encodes `picture` in tiles of at most `tile` pixels a side (each with a halo covering
+    /// the encoder's receptive field, so the statistics are those of the whole image), adding
+    /// up every level's statistics over the tiles' cores. Memory stays that of one tile,
+    /// whatever the style's size. Reports progress after each tile and stops on cancel.
+    pub fn encode_tiled(
+        model: &Model,
+        picture: &Picture,
+        levels: &[usize],
+        tile: usize,
+        progress: &mut dyn Progress,
+    ) -> Result<Self> {
+        Self::encode_tiled_with(model, picture, levels, &StyleEncoding::default(), tile, progress)
     }
 
     /// Encodes `picture` at each stroke scale of `encoding` (statistics pooled over the
     /// scales) and keeps the feature maps `encoding.patch_level` asks for.
-    pub fn encode_with(
+    pub fn encode_with(model: &Model, picture: &Picture, levels: &[usize], encoding: &StyleEncoding) -> Result<Self> {
+        Self::encode_tiled_with(model, picture, levels, encoding, DEFAULT_TILE, &mut Silent)
+    }
+
+    /// [`EncodedStyle::encode_with`] in tiles of at most `tile` pixels a side, as
+    /// [`EncodedStyle::encode_tiled`]: progress after each tile (of every stroke scale), cancel
+    /// honoured between tiles; the patch-swap feature maps are assembled from the tiles' cores.
+    pub fn encode_tiled_with(
         model: &Model,
         picture: &Picture,
         levels: &[usize],
         encoding: &StyleEncoding,
+        tile: usize,
+        progress: &mut dyn Progress,
     ) -> Result<Self> {
         let Some(&top) = levels.iter().chain(&encoding.patch_level).max() else {
             return Err(Error::param("levels", "no level given"));
@@ -96,36 +124,65 @@ impl EncodedStyle {
         for &l in levels.iter().chain(&encoding.patch_level) {
             model.check_level(l)?;
         }
+        if tile < MIN_TILE {
+            return Err(Error::param("tile size", format!("must be at least {MIN_TILE} pixels, got {tile}")));
+        }
         picture.check("style image")?;
         super::modes::check_stroke_scale(&encoding.stroke_scale)?;
-        let mut acc: BTreeMap<usize, Accumulator> = BTreeMap::new();
-        let mut features = encoding.patch_level.map(|level| FeatureMaps {
-            level,
-            channels: 0,
-            maps: Vec::new(),
-        });
-        for &scale in &encoding.stroke_scale {
-            let scaled = rescale(picture, scale)?;
-            let taps = model.encode(&scaled.to_tensor(model.device())?, top, Border::Reflect)?;
-            for &l in levels {
-                let f = &taps[l - 1];
-                let (_, c, h, w) = f.dims4()?;
-                acc.entry(l)
-                    .or_insert_with(|| Accumulator::new(c))
-                    .add(&f.reshape((c, h * w))?)?;
+        step(progress, 0.0)?;
+        let mut accs: BTreeMap<usize, Accumulator> = BTreeMap::new();
+        let mut features = encoding.patch_level.map(|level| FeatureMaps { level, channels: 0, maps: Vec::new() });
+        let scales = encoding.stroke_scale.len() as f32;
+        for (si, &stroke) in encoding.stroke_scale.iter().enumerate() {
+            let scaled = rescale(picture, stroke)?;
+            let (w, h) = (scaled.width, scaled.height);
+            budget::check("style image", budget::style_estimate(w, h, top, tile))?;
+            let plan = TilePlan::for_encoder(w, h, top, tile);
+            let dev = model.device();
+            // The whole feature map of the patch level, `[C, fh·fw]`, filled core by core.
+            let mut map: Option<(usize, usize, usize, Vec<f32>)> = None;
+            let count = plan.tiles.len() as f32;
+            for (i, t) in plan.tiles.iter().enumerate() {
+                let x = extract(&scaled.rgb, w, h, t, dev)?;
+                let taps = model.encode(&x, top, plan.border)?;
+                drop(x);
+                let core_of = |l: usize| -> Result<(candle_core::Tensor, (usize, usize, usize, usize))> {
+                    let f = &taps[l - 1];
+                    let (_, c, fh, fw) = f.dims4()?;
+                    let s = scale(l);
+                    let (fx0, fy0, cw, ch) = t.core_features(s);
+                    let (ox, oy) = t.core_offset_features(s);
+                    let core = f.reshape((c, fh, fw))?.narrow(1, oy, ch)?.narrow(2, ox, cw)?;
+                    Ok((core, (fx0, fy0, cw, ch)))
+                };
+                for &l in levels {
+                    let (core, (_, _, cw, ch)) = core_of(l)?;
+                    let c = core.dim(0)?;
+                    accs.entry(l).or_insert_with(|| Accumulator::new(c)).add(&core.reshape((c, cw * ch))?)?;
+                }
+                if let Some(fm) = features.as_ref() {
+                    let (core, (fx0, fy0, cw, ch)) = core_of(fm.level)?;
+                    let c = core.dim(0)?;
+                    let s = scale(fm.level);
+                    let (mw, mh) = (w.div_ceil(s), h.div_ceil(s));
+                    let (_, _, _, dst) = map.get_or_insert_with(|| (c, mw, mh, vec![0f32; c * mw * mh]));
+                    let values: Vec<f32> = core.to_dtype(candle_core::DType::F32)?.flatten_all()?.to_vec1()?;
+                    for ci in 0..c {
+                        for y in 0..ch {
+                            let src = &values[(ci * ch + y) * cw..][..cw];
+                            dst[(ci * mh + fy0 + y) * mw + fx0..][..cw].copy_from_slice(src);
+                        }
+                    }
+                }
+                drop(taps);
+                step(progress, (si as f32 + (i + 1) as f32 / count) / scales)?;
             }
-            if let Some(fm) = features.as_mut() {
-                let f = &taps[fm.level - 1];
-                let (_, c, h, w) = f.dims4()?;
-                let values: Vec<f32> = f
-                    .to_dtype(candle_core::DType::F32)?
-                    .flatten_all()?
-                    .to_vec1()?;
+            if let (Some(fm), Some((c, mw, mh, values))) = (features.as_mut(), map) {
                 fm.channels = c;
-                fm.maps.push((w, h, Arc::new(values)));
+                fm.maps.push((mw, mh, Arc::new(values)));
             }
         }
-        let levels = acc
+        let levels = accs
             .into_iter()
             .map(|(l, a)| Ok((l, a.finish()?)))
             .collect::<Result<_>>()?;

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use super::colour::keep_content_colour;
-use super::mask::Mask;
+use super::mask::{try_zeroed, Mask, MAX_MASKS};
 use super::modes::Modes;
 use super::photo::photo_smooth;
 use super::regions::{LevelRegions, Rect, RegionPlan};
@@ -141,9 +141,10 @@ impl<'a> Stylizer<'a> {
         progress: &mut dyn Progress,
     ) -> Result<(Picture, StageTimes)> {
         content.check("content image")?;
+        self.check_memory(content.width, content.height)?;
         step(progress, 0.0)?;
         let clock = Clock::default();
-        let plan = RegionPlan::new(self, content.width, content.height);
+        let plan = RegionPlan::new(self, content.width, content.height, &mut || step(progress, 0.0))?;
         let total = (passes * self.levels.len()) as f32;
         let mut done = 0.0;
         // The first level reads the content directly: no full-size copy is made.
@@ -187,7 +188,7 @@ impl<'a> Stylizer<'a> {
         let tiles = TilePlan::new(w, h, level, self.tile, self.border);
         let s = scale(level);
         let alpha = self.alpha_at(level);
-        let mut out = vec![0f32; 3 * w * h];
+        let mut out = try_zeroed::<f32>(3 * w * h, "result image")?;
         let encode = |t: &Tile| -> Result<_> {
             clock.time(&clock.encode, dev, || {
                 let x = extract(&image.rgb, w, h, t, dev)?;
@@ -218,7 +219,10 @@ impl<'a> Stylizer<'a> {
             // Pass 1: statistics of every tile's core.
             for (i, t) in tiles.tiles.iter().enumerate() {
                 let (f, c, fw, fh) = encode(t)?;
-                let r = regions.get_or_insert_with(|| LevelRegions::new(self, plan, level, c, fw_all, fh_all));
+                if regions.is_none() {
+                    regions = Some(LevelRegions::new(self, plan, level, c, fw_all, fh_all)?);
+                }
+                let r = regions.as_mut().expect("just set");
                 let (cx, cy, cw, ch) = t.core_features(s);
                 let (ox, oy) = t.core_offset_features(s);
                 let core = if (cw, ch) == (fw, fh) {
@@ -372,6 +376,12 @@ impl<'a> StylizerBuilder<'a> {
         rules::foreground_only(self.foreground_only, regions, regions + usize::from(!self.styles.is_empty()))?;
         rules::tile_size(self.tile as i128)?;
         self.modes.validate_with_masks(regions)?;
+        if self.regions.len() > MAX_MASKS {
+            return Err(Error::Limits {
+                what: "masks".into(),
+                reason: format!("{} masks given; at most {MAX_MASKS} regions are supported", self.regions.len()),
+            });
+        }
         let mut masks = Vec::with_capacity(self.regions.len());
         let mut groups = Vec::with_capacity(self.regions.len() + 1);
         for (i, (mask, mix)) in self.regions.into_iter().enumerate() {
@@ -445,6 +455,12 @@ pub fn place_styles<S: Copy, M>(
     if m == 0 {
         let w = weights.map_or_else(|| vec![1.0; n], |w| w.to_vec());
         return Ok((vec![], styles.iter().copied().zip(w).collect()));
+    }
+    if m > MAX_MASKS {
+        return Err(Error::Limits {
+            what: "masks".into(),
+            reason: format!("{m} masks given; at most {MAX_MASKS} regions are supported"),
+        });
     }
     let regions = masks.into_iter().zip(styles).map(|(mask, s)| (mask, vec![(*s, 1.0)])).collect();
     let rest = if m + 1 == n { vec![(styles[n - 1], 1.0)] } else { vec![] };

@@ -200,6 +200,9 @@ impl<'a> TextureBuilder<'a> {
         } else {
             (width, height)
         };
+        if work != (width, height) {
+            crate::image_io::check_size("tileable texture size (rounded up to the coarsest level's pooling scale)", work.0, work.1)?;
+        }
         Ok(Texture {
             stylizer,
             width,

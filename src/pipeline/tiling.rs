@@ -15,9 +15,19 @@ pub const DEFAULT_TILE: usize = 1024;
 /// Pixels of the input that influence one output pixel of `encode → decode` at `level`,
 /// on each side (the receptive-field radius), in image pixels.
 pub fn halo(level: usize) -> usize {
+    radius((1..=level).flat_map(encoder_segment).chain(decoder_plan(level)))
+}
+
+/// Pixels of the input that influence one feature of the encoder at `level`, on each side:
+/// the halo a style tile needs (styles are only encoded, never decoded).
+pub fn encoder_halo(level: usize) -> usize {
+    radius((1..=level).flat_map(encoder_segment))
+}
+
+/// Receptive-field radius, in image pixels, of a sequence of network steps.
+fn radius(steps: impl Iterator<Item = Step>) -> usize {
     let mut radius = 0;
     let mut scale = 1;
-    let steps = (1..=level).flat_map(encoder_segment).chain(decoder_plan(level));
     for s in steps {
         match s {
             Step::Conv(_) => radius += scale,
@@ -82,6 +92,16 @@ impl TilePlan {
     /// A single tile covering everything runs with `border` as given; otherwise halos are
     /// clamped at the image edge (reflection) or wrap around (circular).
     pub fn new(width: usize, height: usize, level: usize, tile: usize, border: Border) -> Self {
+        Self::with_halo(width, height, level, tile, border, halo(level))
+    }
+
+    /// As [`TilePlan::new`] for encoding only (styles): the halos cover the encoder's
+    /// receptive field at `level`, which also covers every lower level's.
+    pub fn for_encoder(width: usize, height: usize, level: usize, tile: usize) -> Self {
+        Self::with_halo(width, height, level, tile, Border::Reflect, encoder_halo(level))
+    }
+
+    fn with_halo(width: usize, height: usize, level: usize, tile: usize, border: Border, halo: usize) -> Self {
         let s = scale(level);
         let core = (tile.max(s) / s) * s;
         if width <= core && height <= core {
@@ -89,7 +109,7 @@ impl TilePlan {
             return Self { tiles: vec![t], border };
         }
         // One extra feature pixel of margin for the pooling/upsampling alignment.
-        let h = (halo(level) + s).div_ceil(s) * s;
+        let h = (halo + s).div_ceil(s) * s;
         let mut tiles = Vec::new();
         for y0 in (0..height).step_by(core) {
             for x0 in (0..width).step_by(core) {
@@ -123,7 +143,11 @@ impl TilePlan {
 /// coordinates outside the image) as a `[1, 3, eh, ew]` tensor.
 pub fn extract(rgb: &[f32], width: usize, height: usize, tile: &Tile, device: &Device) -> Result<Tensor> {
     let n = width * height;
-    let mut out = Vec::with_capacity(3 * tile.ew * tile.eh);
+    let mut out = Vec::new();
+    out.try_reserve_exact(3 * tile.ew * tile.eh).map_err(|_| crate::Error::Limits {
+        what: "tile".into(),
+        reason: format!("not enough memory for a {}×{} tile", tile.ew, tile.eh),
+    })?;
     for c in 0..3 {
         let plane = &rgb[c * n..(c + 1) * n];
         for j in 0..tile.eh {

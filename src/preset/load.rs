@@ -54,15 +54,12 @@ impl Ctx<'_> {
 /// Reads and validates the preset at `path`, resolving its files with `search`.
 pub(crate) fn load(path: &Path, search: &SearchPath) -> Result<Preset> {
     let io = |source: std::io::Error| Error::Io { what: "preset", path: path.to_path_buf(), source };
-    let meta = std::fs::metadata(path).map_err(io)?;
     let ctx = Ctx { path, text: "" };
-    if meta.is_dir() {
-        return Err(ctx.err(None, "", "is a directory, not a preset file"));
-    }
-    if meta.len() > MAX_PRESET_BYTES {
-        return Err(ctx.err(None, "", format!("{} bytes is too large for a preset (at most {MAX_PRESET_BYTES})", meta.len())));
-    }
-    let bytes = std::fs::read(path).map_err(io)?;
+    let bytes = crate::input_file::read_bounded(path, MAX_PRESET_BYTES).map_err(|e| match e.kind() {
+        std::io::ErrorKind::InvalidInput if path.is_dir() => ctx.err(None, "", "is a directory, not a preset file"),
+        std::io::ErrorKind::InvalidInput => ctx.err(None, "", e.to_string()),
+        _ => io(e),
+    })?;
     let text = String::from_utf8(bytes).map_err(|_| ctx.err(None, "", "not UTF-8 text"))?;
     parse(&text, path, search)
 }

@@ -39,14 +39,14 @@ impl SearchPath {
         }
         let p = Path::new(name);
         if p.is_absolute() {
-            return existing_file(p).ok_or_else(|| format!("'{name}' does not exist"));
+            return existing_file(p)?.ok_or_else(|| format!("'{name}' does not exist"));
         }
         let mut tried = vec![base.to_path_buf()];
-        if let Some(f) = existing_file(&base.join(p)) {
+        if let Some(f) = existing_file(&base.join(p))? {
             return Ok(f);
         }
         for d in &self.dirs {
-            if let Some(f) = existing_file(&d.join(p)) {
+            if let Some(f) = existing_file(&d.join(p))? {
                 return Ok(f);
             }
             tried.push(d.clone());
@@ -57,11 +57,14 @@ impl SearchPath {
     }
 }
 
-fn existing_file(p: &Path) -> Option<PathBuf> {
-    if p.is_file() {
-        Some(p.to_path_buf())
-    } else {
-        None
+/// `p` if it is a regular file; `None` if nothing is there; an error saying what it is when
+/// something else is (a FIFO, a folder, a link loop…), rather than "not found".
+fn existing_file(p: &Path) -> Result<Option<PathBuf>, String> {
+    match (std::fs::metadata(p), std::fs::symlink_metadata(p)) {
+        (Ok(m), _) if m.is_file() => Ok(Some(p.to_path_buf())),
+        (Ok(m), _) => Err(format!("'{}' is {}, not a regular file", p.display(), crate::input_file::kind_of(&m))),
+        (Err(e), Ok(_)) if crate::locate::is_link_loop(&e) => Err(format!("'{}' is a symbolic link loop", p.display())),
+        _ => Ok(None),
     }
 }
 

@@ -1,0 +1,115 @@
+//! Memory a job will need, estimated from its sizes before it starts, against the memory the
+//! process may still use; a job that cannot fit is refused ([`Error::Limits`]) instead of
+//! aborting the host when an allocation fails half-way.
+
+use super::stylize::Stylizer;
+use super::tiling::{encoder_halo, halo};
+use crate::error::{Error, Result};
+use crate::model::architecture::CHANNELS;
+
+/// Working memory of the network per pixel of a tile (activations of the widest layers, the
+/// convolution's packed inputs and the copies candle makes): measured ~580 bytes per pixel
+/// when encoding to level 3; the decoder's working set is of the same order.
+pub const NETWORK_BYTES_PER_PIXEL: u64 = 700;
+
+/// Bytes the process may still allocate: the smaller of what its address-space limit
+/// (`ulimit -v`, `RLIMIT_AS`) leaves and the memory the system has available. `None` when
+/// neither is known.
+pub fn available() -> Option<u64> {
+    let mut best: Option<u64> = None;
+    #[cfg(target_os = "linux")]
+    {
+        let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+        // SAFETY: getrlimit writes the struct it is given.
+        if unsafe { libc::getrlimit(libc::RLIMIT_AS, &mut lim) } == 0 && lim.rlim_cur != libc::RLIM_INFINITY {
+            let used = std::fs::read_to_string("/proc/self/statm")
+                .ok()
+                .and_then(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+                .map_or(0, |pages| pages * page_size());
+            #[allow(clippy::unnecessary_cast)] // rlim_t is not u64 on every target
+            let cur = lim.rlim_cur as u64;
+            best = Some(cur.saturating_sub(used));
+        }
+        let avail = std::fs::read_to_string("/proc/meminfo").ok().and_then(|s| {
+            let line = s.lines().find(|l| l.starts_with("MemAvailable:"))?;
+            Some(line.split_whitespace().nth(1)?.parse::<u64>().ok()? * 1024)
+        });
+        if let Some(a) = avail {
+            best = Some(best.map_or(a, |b| b.min(a)));
+        }
+    }
+    best
+}
+
+#[cfg(target_os = "linux")]
+fn page_size() -> u64 {
+    // SAFETY: sysconf has no preconditions.
+    let p = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    if p > 0 {
+        p as u64
+    } else {
+        4096
+    }
+}
+
+/// Refuses `what` when `need` bytes exceed what the process may still allocate.
+pub fn check(what: &str, need: u64) -> Result<()> {
+    match available() {
+        Some(avail) if need > avail => Err(Error::Limits {
+            what: what.to_string(),
+            reason: format!(
+                "needs about {} MiB of memory, more than the {} MiB this process may still use; use a smaller image, fewer masks or a smaller tile size",
+                need >> 20,
+                avail >> 20
+            ),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Pixels of the largest extended tile of a `width × height` image with tiles of `tile` and
+/// halos of `halo`.
+fn tile_pixels(width: usize, height: usize, tile: usize, halo: usize) -> u64 {
+    // Halos are rounded up to the pooling scale plus one feature pixel: 64 pixels cover it.
+    let side = |n: usize| n.min(tile.saturating_add(2 * halo + 64));
+    side(width) as u64 * side(height) as u64
+}
+
+/// Memory to encode a `width × height` style up to `top`, tile by tile.
+pub fn style_estimate(width: usize, height: usize, top: usize, tile: usize) -> u64 {
+    tile_pixels(width, height, tile, encoder_halo(top)) * NETWORK_BYTES_PER_PIXEL
+}
+
+impl Stylizer<'_> {
+    /// Memory a run on a `width × height` image needs beyond the content itself: the
+    /// result planes, one tile of network work, the masks' per-level layout (feathered:
+    /// weight maps) and every region's statistics.
+    pub fn memory_estimate(&self, width: usize, height: usize) -> u64 {
+        let px = width as u64 * height as u64;
+        let top = self.levels.iter().copied().max().unwrap_or(1);
+        let finest = self.levels.iter().copied().min().unwrap_or(1);
+        let fpx = px / (1u64 << (2 * (finest - 1)));
+        let mut need = 2 * 12 * px; // the level's input and output planes
+        need += tile_pixels(width, height, self.tile, halo(top)) * NETWORK_BYTES_PER_PIXEL;
+        let masks = self.masks.len() as u64;
+        let groups = self.groups.len() as u64;
+        if masks > 0 {
+            need += fpx * (1 + masks); // membership and one hard mask at a time
+            if self.feather > 0.0 {
+                need += masks * px + 8 * px; // feathered masks (8-bit) and the blur's planes
+                need += (groups + 1) * fpx * 4; // soft weights at the finest level
+            }
+            if self.foreground_only {
+                need += 4 * px;
+            }
+            let c = CHANNELS[top] as u64;
+            need += (groups + 1) * c * c * 8 * 3; // covariance, statistics, transform
+        }
+        need
+    }
+
+    /// Refuses the run when its [`Stylizer::memory_estimate`] cannot fit.
+    pub(crate) fn check_memory(&self, width: usize, height: usize) -> Result<()> {
+        check(&format!("a {width}×{height} job"), self.memory_estimate(width, height))
+    }
+}
