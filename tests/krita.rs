@@ -1016,7 +1016,9 @@ fn check_docker_run(which: Krita, dir: &Path, out: &Path, status: &serde_json::V
     assert_eq!(status["projection_restored"], true, "{status:#}");
 
     // Apply with the modes (patch swap, a "New variation" seed, stroke scale, photo) = the CLI's flags.
-    let seed = status["modes_seed"].as_u64().expect("the docker's variation seed");
+    let seed = status["modes_seed"]
+        .as_u64()
+        .expect("the docker's variation seed");
     assert_ne!(seed, 0, "New variation did not change the seed: {status:#}");
     assert_eq!(status["modes_layers_after_remove"], 1, "{status:#}");
     let projection = std::fs::read(out.join("projection_modes.bgra")).unwrap();
