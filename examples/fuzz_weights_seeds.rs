@@ -78,15 +78,15 @@ fn main() {
     let dir = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "target/fuzz/seeds/weights_loader".into()));
     std::fs::create_dir_all(&dir).expect("create the corpus folder");
     let meta: &[(&str, &str)] = &[("format", FORMAT), ("levels", "1")];
-    let mut seeds: Vec<(&str, Vec<u8>)> = Vec::new();
-
-    seeds.push(("valid-f32", file(&level1("F32"), meta, true)));
-    seeds.push(("valid-f16", file(&level1("F16"), meta, true)));
-    seeds.push(("valid-bf16-unaligned", file(&level1("BF16"), &[("format", FORMAT)], false)));
-    seeds.push(("no-metadata", file(&level1("F32"), &[], true)));
-    seeds.push(("wrong-format", file(&level1("F16"), &[("format", "wct-vgg19/0")], true)));
-    seeds.push(("levels-mismatch", file(&level1("F16"), &[("format", FORMAT), ("levels", "1,2")], true)));
-    seeds.push(("levels-not-numbers", file(&level1("F16"), &[("format", FORMAT), ("levels", "one")], true)));
+    let mut seeds: Vec<(&str, Vec<u8>)> = vec![
+        ("valid-f32", file(&level1("F32"), meta, true)),
+        ("valid-f16", file(&level1("F16"), meta, true)),
+        ("valid-bf16-unaligned", file(&level1("BF16"), &[("format", FORMAT)], false)),
+        ("no-metadata", file(&level1("F32"), &[], true)),
+        ("wrong-format", file(&level1("F16"), &[("format", "wct-vgg19/0")], true)),
+        ("levels-mismatch", file(&level1("F16"), &[("format", FORMAT), ("levels", "1,2")], true)),
+        ("levels-not-numbers", file(&level1("F16"), &[("format", FORMAT), ("levels", "one")], true)),
+    ];
 
     let mut t = level1("F16");
     t.remove("decoder1.conv1_1.bias");

@@ -47,13 +47,16 @@ install_packages() {
   # Retried: the mirror sometimes drops a connection mid-download.
   local attempt
   for attempt in 1 2 3; do
-    if in_root "apt-get update -q && apt-get install -y -q --no-install-recommends ${PACKAGES[*]} && apt-get clean"; then
+    # apt's thousands of lines go to a log, shown only when the step fails.
+    if in_root "apt-get update -q && apt-get install -y -q --no-install-recommends ${PACKAGES[*]} && apt-get clean" \
+      >"$ROOT.apt.log" 2>&1; then
       echo "$PACKAGES_VERSION" | $SUDO tee "$ROOT/.unistyle-packages" >/dev/null
       return 0
     fi
+    tail -n 40 "$ROOT.apt.log" >&2 || true
     sleep 5
   done
-  echo "debian13-chroot: installing ${PACKAGES[*]} failed" >&2
+  echo "debian13-chroot: installing ${PACKAGES[*]} failed (log: $ROOT.apt.log)" >&2
   return 1
 }
 

@@ -265,7 +265,7 @@ impl Picture {
 /// planar RGB and an optional alpha plane.
 fn planar<T: Copy>(raw: &[T], channels: usize, n: usize, to_f32: impl Fn(T) -> f32) -> (Vec<f32>, Option<Vec<f32>>) {
     let mut rgb = vec![0f32; 3 * n];
-    let mut alpha = (channels % 2 == 0).then(|| vec![0f32; n]);
+    let mut alpha = channels.is_multiple_of(2).then(|| vec![0f32; n]);
     for (i, px) in raw.chunks_exact(channels).take(n).enumerate() {
         if channels >= 3 {
             for c in 0..3 {

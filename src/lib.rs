@@ -49,6 +49,10 @@
 //! ([`device::GENERIC_PATHS_ENV`]) makes the CPU take the generic paths too, so that they
 //! are tested without a GPU.
 
+// Every unsafe operation sits in its own `unsafe {}` block with a SAFETY comment, also inside
+// `unsafe fn`s.
+#![deny(unsafe_op_in_unsafe_fn)]
+
 pub mod capi;
 #[cfg(feature = "convert")]
 pub mod convert;

@@ -103,7 +103,8 @@ fn misuse_is_reported_and_leaves_output_untouched() {
     let foreign_styles = [foreign.0 as *const _];
     let good = stylize_opts(&styles, 0.5, &[]);
 
-    let mut cases: Vec<(&str, c_int, Box<dyn Fn() -> c_int>)> = Vec::new();
+    type Case<'a> = (&'a str, c_int, Box<dyn Fn() -> c_int>);
+    let mut cases: Vec<Case> = Vec::new();
     let (gi, go) = (good_in.desc, out.desc);
     let c = ctx.0 as usize;
     let ctxp = move || c as *const UnistyleContext;

@@ -236,6 +236,9 @@ impl Cases {
             cli(&a);
         };
         stylize(&[], small, "cli_whole.png");
+        for (name, flags) in MODE_CASES {
+            stylize(flags, small, &format!("cli_{name}.png"));
+        }
         stylize(&["--preserve-color"], small, "cli_color.png");
         stylize(
             &["--mask", s(&rect), "--foreground-only"],
@@ -296,6 +299,29 @@ impl Cases {
     }
 }
 
+/// The modes (issue 17): (case, the CLI's flags, the same as Script-Fu keyword arguments).
+const MODE_CASES: [(&str, &[&str]); 2] = [
+    (
+        "modes_ost",
+        &[
+            "--transform",
+            "ost",
+            "--variation",
+            "0.3",
+            "--seed",
+            "7",
+            "--stroke-scale",
+            "0.75",
+            "--photo",
+        ],
+    ),
+    ("modes_swap", &["--patch-swap", "--stroke-scale", "1.5"]),
+];
+const MODE_KEYWORDS: [&str; 2] = [
+    "#:transform \"ost\" #:variation 0.3 #:seed 7 #:stroke-scale 0.75 #:photo TRUE",
+    "#:patch-swap TRUE #:stroke-scale 1.5",
+];
+
 /// The batch cases in Script-Fu with keyword arguments; outputs `sf_<case>.png`.
 fn script_fu_cases(g: &Gimp3, c: &Cases) -> String {
     let (x, y, w, h) = SEL;
@@ -323,6 +349,16 @@ fn script_fu_cases(g: &Gimp3, c: &Cases) -> String {
             out("whole")
         ),
     );
+    for ((name, _), keywords) in MODE_CASES.iter().zip(MODE_KEYWORDS) {
+        sc += &with_image(
+            &c.small,
+            format!(
+                "{} (gimp-file-save RUN-NONINTERACTIVE img {} -1)",
+                stylize(keywords),
+                out(name)
+            ),
+        );
+    }
     sc += &with_image(
         &c.small,
         format!(
@@ -631,7 +667,7 @@ fn gimp3_plugin_matches_cli() {
     let env = format!("UNISTYLE_WEIGHTS={}", s(&c.weights));
     let r = g.script_fu(&script_fu_cases(&g, &c), &env);
     println!(
-        "Script-Fu run (12 calls, first start of the profile): {:.1} s",
+        "Script-Fu run (14 calls, first start of the profile): {:.1} s",
         r.secs
     );
     assert_eq!(r.code, 0, "Script-Fu batch failed:\n{}", r.log);
@@ -642,6 +678,21 @@ fn gimp3_plugin_matches_cli() {
     println!("| interpreter | case | PSNR against the CLI |");
     compare(&g, &c, "sf");
     compare(&g, &c, "py");
+    // The modes by keyword (Script-Fu): the CLI's flags, and not plain WCT.
+    for (name, flags) in MODE_CASES {
+        let got = g.path(&format!("sf_{name}.png"));
+        let db = psnr_files(&got, &g.path(&format!("cli_{name}.png")));
+        println!(
+            "| sf         | {name:<12} | {db:>7.2} dB | {}",
+            flags.join(" ")
+        );
+        assert!(db >= 50.0, "sf {name}: {db:.2} dB against the CLI");
+        let plain = psnr_files(&got, &g.path("cli_whole.png"));
+        assert!(
+            plain < 40.0,
+            "sf {name}: the modes changed nothing ({plain:.2} dB to plain WCT)"
+        );
+    }
 
     // Failures: our message, a failed call, a non-zero exit (Script-Fu: 70), never a crash.
     let call = |extra: &str| {
@@ -670,6 +721,11 @@ fn gimp3_plugin_matches_cli() {
                 "{style} #:weights \"/no/such/weights.safetensors\""
             )),
             "/no/such/weights.safetensors",
+        ),
+        (
+            "patch swap with OST",
+            call(&format!("{style} #:patch-swap TRUE #:transform \"ost\"")),
+            "cannot be combined with patch swap",
         ),
     ];
     for (what, script, needle) in &failures {

@@ -465,6 +465,26 @@ try:
 except us.UnistyleError as e:
     assert e.status == us.ERR_LEVEL, (e.status, str(e))
 
+# The modes: defaults from _init_ex with the struct's real size; bad values refused in words.
+opts = ctx.stylize_options()
+assert opts.struct_size == ctypes.sizeof(us.StylizeOptions), opts.struct_size
+assert (opts.patch_swap, opts.transform, opts.variation, opts.seed, opts.stroke_scale, opts.photo) == \
+    (0, us.TRANSFORM_WCT, 0.0, 0, 1.0, 0)
+opts = ctx.stylize_options({"transform": "ost", "variation": 0.5, "seed": 9, "photo": True})
+assert (opts.transform, opts.variation, opts.seed, opts.photo) == (us.TRANSFORM_OST, 0.5, 9, 1)
+for bad in ({"transform": "xyz"}, {"colour": 1}):
+    try:
+        ctx.stylize_options(bad)
+        sys.exit("mode %r accepted" % bad)
+    except ValueError as e:
+        print("bad mode:", e)
+try:
+    ctx.stylize(content, style, modes={"patch_swap": True, "transform": "ost"})
+    sys.exit("patch swap with OST accepted")
+except us.UnistyleError as e:
+    assert e.status == us.ERR_INVALID, (e.status, str(e))
+    print("patch swap with OST:", e)
+
 # Texture, as the CLI's `texture --width 64 --height 48 --seed 5 --iterations 1 --tileable`.
 seen = []
 tex = ctx.texture(64, 48, style, seed=5, iterations=1, tileable=True, progress=lambda f: seen.append(f))
@@ -519,8 +539,8 @@ fn rust_layout() -> String {
     let mut v = vec![("image".to_string(), size_of::<I>()), ("stylize".into(), size_of::<S>()), ("texture".into(), size_of::<T>())];
     v.extend(offsets!("image", I, struct_size, width, height, channels, sample_type, stride, data));
     v.extend(offsets!("stylize", S, struct_size, style_count, styles, weights, mask_count, masks, level_count, levels,
-        alpha, feather, preserve_color, foreground_only, progress, progress_user_data, job, patch_swap, transform, variation,
-        stroke_scale, seed, photo, precision));
+        alpha, feather, preserve_color, foreground_only, progress, progress_user_data, job, patch_swap, transform,
+        variation, stroke_scale, seed, photo, precision));
     v.extend(offsets!("texture", T, struct_size, style_count, styles, weights, mask_count, masks, level_count, levels,
         seed, iterations, tileable, feather, progress, progress_user_data, job, init, precision));
     v.iter().map(|(k, n)| format!("{k}={n}")).collect::<Vec<_>>().join(",")
@@ -875,36 +895,78 @@ fn read_status(out: &Path, log: &str) -> serde_json::Value {
     status
 }
 
-/// The CLI's stylization of the test selection's rectangle (x, y, w, h) of the content.
-fn cli_crop(dir: &Path, rect: (u32, u32, u32, u32)) -> Vec<f32> {
+/// The CLI's stylization of the test selection's rectangle (x, y, w, h) of the content, with
+/// `extra` flags (e.g. the modes), into `dir/NAME.png`.
+fn cli_crop(dir: &Path, rect: (u32, u32, u32, u32), extra: &[&str], name: &str) -> Vec<f32> {
     let crop = dir.join("crop.png");
     image::open(image("content/tubingen_256.png"))
         .unwrap()
         .crop_imm(rect.0, rect.1, rect.2, rect.3)
         .save(&crop)
         .unwrap();
-    cli_starry(&crop, &dir.join("cli_crop.png"))
+    cli_starry_with(&crop, &dir.join(format!("{name}.png")), extra)
 }
 
 /// The CLI's `stylize` of `content` with starry_256 at alpha 0.6, levels 3,2,1 (the docker
 /// tests' settings) into `out`; returns its planar RGB.
 fn cli_starry(content: &Path, out: &Path) -> Vec<f32> {
-    run_ok(&[
+    cli_starry_with(content, out, &[])
+}
+
+/// `cli_starry` with `extra` flags.
+fn cli_starry_with(content: &Path, out: &Path, extra: &[&str]) -> Vec<f32> {
+    let (style, weights) = (image("style/starry_256.png"), relu3_weights());
+    let mut args = vec![
         "stylize",
         "--content",
         s(content),
         "--style",
-        s(&image("style/starry_256.png")),
+        s(&style),
         "--alpha",
         "0.6",
         "--levels",
         "3,2,1",
         "--weights",
-        s(&relu3_weights()),
+        s(&weights),
         "--out",
         s(out),
-    ]);
+    ];
+    args.extend(extra);
+    run_ok(&args);
     read_png(out).rgb
+}
+
+/// The test selection's pixels (planar RGB) of an applied projection (BGRA, 256²); checks that
+/// every pixel outside it is the content's.
+fn projection_inside(which: Krita, projection: &[u8], sel: (u32, u32, u32, u32)) -> Vec<f32> {
+    let (w, h) = (256usize, 256usize);
+    let content =
+        unistyle::image_io::load_picture(&image("content/tubingen_256.png"), "content").unwrap();
+    let (sw, sh) = (sel.2 as usize, sel.3 as usize);
+    let mut inside = vec![0f32; 3 * sw * sh];
+    for y in 0..h {
+        for x in 0..w {
+            let px = &projection[(y * w + x) * 4..][..4];
+            let in_sel = (sel.0 as usize..(sel.0 + sel.2) as usize).contains(&x)
+                && (sel.1 as usize..(sel.1 + sel.3) as usize).contains(&y);
+            if in_sel {
+                let (ix, iy) = (x - sel.0 as usize, y - sel.1 as usize);
+                for c in 0..3 {
+                    inside[c * sw * sh + iy * sw + ix] = px[2 - c] as f32 / 255.0;
+                }
+            } else {
+                let orig: Vec<u8> = (0..3)
+                    .map(|c| (content.rgb[c * w * h + y * w + x] * 255.0).round() as u8)
+                    .collect();
+                assert_eq!(
+                    [px[2], px[1], px[0]].as_slice(),
+                    orig.as_slice(),
+                    "{which:?}: pixel ({x},{y}) outside the selection changed"
+                );
+            }
+        }
+    }
+    inside
 }
 
 /// The checks shared by the kritarunner docker runs: preview, apply as a new layer (CLI's
@@ -937,35 +999,9 @@ fn check_docker_run(which: Krita, dir: &Path, out: &Path, status: &serde_json::V
         );
     }
 
-    let (w, h) = (256usize, 256usize);
     let projection = std::fs::read(out.join("projection_applied.bgra")).unwrap();
-    let content =
-        unistyle::image_io::load_picture(&image("content/tubingen_256.png"), "content").unwrap();
-    let cli = cli_crop(dir, SEL);
-    let (sw, sh) = (SEL.2 as usize, SEL.3 as usize);
-    let mut inside = vec![0f32; 3 * sw * sh];
-    for y in 0..h {
-        for x in 0..w {
-            let px = &projection[(y * w + x) * 4..][..4];
-            let in_sel = (SEL.0 as usize..(SEL.0 + SEL.2) as usize).contains(&x)
-                && (SEL.1 as usize..(SEL.1 + SEL.3) as usize).contains(&y);
-            if in_sel {
-                let (ix, iy) = (x - SEL.0 as usize, y - SEL.1 as usize);
-                for c in 0..3 {
-                    inside[c * sw * sh + iy * sw + ix] = px[2 - c] as f32 / 255.0;
-                }
-            } else {
-                let orig: Vec<u8> = (0..3)
-                    .map(|c| (content.rgb[c * w * h + y * w + x] * 255.0).round() as u8)
-                    .collect();
-                assert_eq!(
-                    [px[2], px[1], px[0]].as_slice(),
-                    orig.as_slice(),
-                    "{which:?}: pixel ({x},{y}) outside the selection changed"
-                );
-            }
-        }
-    }
+    let inside = projection_inside(which, &projection, SEL);
+    let cli = cli_crop(dir, SEL, &[], "cli_crop");
     let p = psnr(&inside, &cli);
     println!(
         "Krita {} docker Apply (new layer, projection inside the selection) vs CLI: {p:.2} dB",
@@ -978,6 +1014,42 @@ fn check_docker_run(which: Krita, dir: &Path, out: &Path, status: &serde_json::V
 
     assert_eq!(status["layers_after_remove"], 1, "{status:#}");
     assert_eq!(status["projection_restored"], true, "{status:#}");
+
+    // Apply with the modes (patch swap, a "New variation" seed, stroke scale, photo) = the CLI's flags.
+    let seed = status["modes_seed"]
+        .as_u64()
+        .expect("the docker's variation seed");
+    assert_ne!(seed, 0, "New variation did not change the seed: {status:#}");
+    assert_eq!(status["modes_layers_after_remove"], 1, "{status:#}");
+    let projection = std::fs::read(out.join("projection_modes.bgra")).unwrap();
+    let inside = projection_inside(which, &projection, SEL);
+    let seed = seed.to_string();
+    let flags = [
+        "--patch-swap",
+        "--variation",
+        "0.5",
+        "--seed",
+        &seed,
+        "--stroke-scale",
+        "1.5",
+        "--photo",
+    ];
+    let cli = cli_crop(dir, SEL, &flags, "cli_crop_modes");
+    let p = psnr(&inside, &cli);
+    println!(
+        "Krita {} docker Apply with modes ({}) vs CLI: {p:.2} dB",
+        status["krita"],
+        flags.join(" ")
+    );
+    assert!(
+        p >= 50.0,
+        "{which:?}: the layer applied with modes differs from the CLI's: {p:.2} dB"
+    );
+    let plain = cli_crop(dir, SEL, &[], "cli_crop");
+    assert!(
+        psnr(&inside, &plain) < 40.0,
+        "{which:?}: the modes changed nothing"
+    );
     let msg = status["missing_style_message"].as_str().unwrap();
     assert!(
         msg.contains("/no/such/style.png"),

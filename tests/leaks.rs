@@ -7,6 +7,7 @@
 //!   allowed;
 //! - linked with LeakSanitizer, at native speed with every level of the shared weights;
 //! - 200 cycles must not grow the resident set.
+//!
 //! Each checker is first shown a forgotten context, which it must report. Needs `valgrind` and
 //! gcc's LeakSanitizer runtime (`scripts/setup-test-deps.sh` installs both); a missing tool
 //! fails the test.

@@ -21,6 +21,7 @@ void stylize_settings_clear(StylizeSettings *s) {
     g_clear_pointer(&s->preset, g_free);
     g_clear_pointer(&s->weights, g_free);
     g_clear_pointer(&s->levels, g_free);
+    g_clear_pointer(&s->transform, g_free);
 }
 
 void stylize_settings_copy(StylizeSettings *dest, const StylizeSettings *src) {
@@ -30,6 +31,7 @@ void stylize_settings_copy(StylizeSettings *dest, const StylizeSettings *src) {
     dest->preset = g_strdup(src->preset);
     dest->weights = g_strdup(src->weights);
     dest->levels = g_strdup(src->levels);
+    dest->transform = g_strdup(src->transform);
 }
 
 gboolean engine_levels(const gchar *levels, guint32 *out, guint32 *count, GError **error) {
@@ -154,6 +156,14 @@ gboolean engine_stylize_options(const Engine *e, const StylizeSettings *s, const
     opts->alpha = (float)s->alpha;
     opts->feather = (float)s->feather;
     opts->preserve_color = s->preserve_color ? 1 : 0;
+    /* The modes: the library checks their ranges and combinations (patch swap with a mask or
+     * with OST is refused in its words). */
+    opts->patch_swap = s->patch_swap ? 1 : 0;
+    opts->transform = g_strcmp0(s->transform, "ost") == 0 ? UNISTYLE_TRANSFORM_OST : UNISTYLE_TRANSFORM_WCT;
+    opts->variation = (float)s->variation;
+    opts->seed = (uint64_t)s->seed;
+    opts->stroke_scale = (float)s->stroke_scale;
+    opts->photo = s->photo ? 1 : 0;
     if (mask) {
         /* One style: stylized inside the mask, original outside. Two: the second outside. */
         opts->mask_count = 1;

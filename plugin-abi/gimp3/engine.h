@@ -24,6 +24,13 @@ typedef struct {
     gdouble feather;
     gboolean preserve_color;
     gboolean as_new_layer;
+    /* The modes beyond plain WCT (README "Beyond the paper"). */
+    gboolean patch_swap;
+    gchar *transform; /* "wct" or "ost" (the choice argument's value) */
+    gdouble variation;
+    gint seed;
+    gdouble stroke_scale;
+    gboolean photo;
 } StylizeSettings;
 
 void stylize_settings_clear(StylizeSettings *s);

@@ -26,7 +26,9 @@ void inputs_read_settings(GimpProcedureConfig *config, StylizeSettings *s, GimpC
     s->preset = inputs_file_path(config, "preset");
     s->weights = inputs_file_path(config, "weights");
     g_object_get(config, "levels", &s->levels, "alpha", &s->alpha, "feather", &s->feather, "preserve-color",
-                 &s->preserve_color, "as-new-layer", &s->as_new_layer, "mask", mask, NULL);
+                 &s->preserve_color, "as-new-layer", &s->as_new_layer, "mask", mask, "patch-swap", &s->patch_swap,
+                 "transform", &s->transform, "variation", &s->variation, "seed", &s->seed, "stroke-scale",
+                 &s->stroke_scale, "photo", &s->photo, NULL);
     if (!s->levels) s->levels = g_strdup("");
 }
 

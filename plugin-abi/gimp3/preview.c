@@ -273,6 +273,18 @@ static void on_config_changed(Preview *pv, GParamSpec *pspec) {
     pv->timeout = g_timeout_add(PREVIEW_DEBOUNCE_MS, submit, pv);
 }
 
+/* "New variation": another seed, and some strength when there was none (the preview follows). */
+static void on_new_variation(GtkButton *button, GimpProcedureConfig *config) {
+    (void)button;
+    gint seed = 0;
+    gdouble variation = 0.0;
+    g_object_get(config, "seed", &seed, "variation", &variation, NULL);
+    gint next = seed;
+    while (next == seed) next = g_random_int_range(1, G_MAXINT);
+    if (variation == 0.0) g_object_set(config, "variation", 0.5, NULL);
+    g_object_set(config, "seed", next, NULL);
+}
+
 static GtkWidget *preview_frame(Preview *pv) {
     GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 4);
     GtkWidget *frame = gtk_frame_new(NULL);
@@ -292,8 +304,20 @@ static GtkWidget *preview_frame(Preview *pv) {
 gboolean preview_dialog_run(GimpProcedure *procedure, GimpProcedureConfig *config, GimpImage *image,
                             GimpDrawable *drawable) {
     GtkWidget *dialog = gimp_procedure_dialog_new(procedure, config, "Unistyle: Stylize");
-    gimp_procedure_dialog_fill(GIMP_PROCEDURE_DIALOG(dialog), "alpha", "levels", "preserve-color", "mask", "feather",
-                               "as-new-layer", NULL);
+    /* The modes beyond plain WCT, in a frame of their own. */
+    GimpProcedureDialog *pd = GIMP_PROCEDURE_DIALOG(dialog);
+    gimp_procedure_dialog_get_label(pd, "modes-title", "Modes", FALSE, FALSE);
+    GtkWidget *modes = gimp_procedure_dialog_fill_box(pd, "modes-box", "patch-swap", "transform", "variation", "seed",
+                                                      "stroke-scale", "photo", NULL);
+    GtkWidget *another = gtk_button_new_with_mnemonic("New varia_tion");
+    gtk_widget_set_tooltip_text(another, "Pick another seed (and a variation strength if it is 0)");
+    gtk_widget_set_halign(another, GTK_ALIGN_START);
+    g_signal_connect(another, "clicked", G_CALLBACK(on_new_variation), config);
+    gtk_box_pack_start(GTK_BOX(modes), another, FALSE, FALSE, 0);
+    gtk_widget_show(another);
+    gimp_procedure_dialog_fill_frame(pd, "modes-frame", "modes-title", FALSE, "modes-box");
+    gimp_procedure_dialog_fill(pd, "alpha", "levels", "preserve-color", "mask", "feather",
+                               "as-new-layer", "modes-frame", NULL);
 
     Preview *pv = g_atomic_rc_box_new0(Preview);
     g_mutex_init(&pv->lock);

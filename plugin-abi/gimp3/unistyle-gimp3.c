@@ -3,7 +3,8 @@
  *
  * Procedures (Filters → Artistic; argument names are public API for keyword calls):
  *   plug-in-unistyle-stylize  (run-mode, image, drawables, style, style2, preset, alpha, levels,
- *                              preserve-color, mask, feather, as-new-layer, weights)
+ *                              preserve-color, mask, feather, as-new-layer, patch-swap, transform,
+ *                              variation, seed, stroke-scale, photo, weights)
  *   plug-in-unistyle-texture  (run-mode, style, preset, width, height, seed, iterations,
  *                              tileable, weights) → image
  *
@@ -316,6 +317,34 @@ static void describe(GimpProcedure *p, const gchar *label, const gchar *blurb, c
     gimp_procedure_set_attribution(p, "unistyle contributors", "unistyle contributors", "2026");
 }
 
+/* The modes beyond plain WCT (README "Beyond the paper"); defaults as the library's
+ * unistyle_stylize_options_init_ex, ranges as unistyle.h. */
+static void add_mode_arguments(GimpProcedure *p) {
+    gimp_procedure_add_boolean_argument(p, "patch-swap", "Patch s_wap (keep brush strokes)",
+                                        "Swap the image's patches for the style's best-matching patches at the "
+                                        "coarsest level (not with a mask or selection, nor with transform \"ost\")",
+                                        FALSE, G_PARAM_READWRITE);
+    gimp_procedure_add_choice_argument(
+        p, "transform", "_Transform", "Feature transform: \"wct\" (whitening and colouring) or \"ost\" "
+                                      "(optimal-transport colouring: moves the image's features the least)",
+        gimp_choice_new_with_values("wct", UNISTYLE_TRANSFORM_WCT, "Whitening and colouring (WCT)", NULL, "ost",
+                                    UNISTYLE_TRANSFORM_OST, "Optimal transport (OST)", NULL, NULL),
+        "wct", G_PARAM_READWRITE);
+    gimp_procedure_add_double_argument(p, "variation", "_Variation",
+                                       "Random variation strength: 0 is the plain result; the seed picks the variation",
+                                       0.0, 1.0, 0.0, G_PARAM_READWRITE);
+    gimp_procedure_add_int_argument(p, "seed", "S_eed",
+                                    "Seed of the variation: the same seed gives the same result", 0, G_MAXINT, 0,
+                                    G_PARAM_READWRITE);
+    gimp_procedure_add_double_argument(p, "stroke-scale", "St_roke scale",
+                                       "Scale the style is taken at: 1 = as given, 2 = larger strokes, 0.5 = finer",
+                                       0.125, 8.0, 1.0, G_PARAM_READWRITE);
+    gimp_procedure_add_boolean_argument(p, "photo", "P_hoto mode",
+                                        "Edge-preserving smoothing guided by the image: a photo stays a photo with "
+                                        "the style's colours",
+                                        FALSE, G_PARAM_READWRITE);
+}
+
 static GimpProcedure *create_stylize(GimpPlugIn *plug_in) {
     GimpProcedure *p = gimp_image_procedure_new(plug_in, PROC_STYLIZE, GIMP_PDB_PROC_TYPE_PLUGIN, stylize_run, NULL,
                                                 NULL);
@@ -326,8 +355,10 @@ static GimpProcedure *create_stylize(GimpPlugIn *plug_in) {
         "Re-renders the drawable in the style of a style image (universal style transfer by whitening and "
         "colouring transforms). With a mask channel, or else a selection, only that area is stylized (with its "
         "own statistics) and the result is blended in through the selection; style2 styles the rest. A preset "
-        "supplies styles and settings instead (style, style2, alpha, levels, preserve-color and feather are then "
-        "the preset's).");
+        "supplies styles and settings instead (style, style2, alpha, levels, preserve-color, feather and the "
+        "modes are then the preset's). The modes: patch-swap keeps brush strokes, transform \"ost\" colours by "
+        "optimal transport, variation with seed gives reproducible variations, stroke-scale sizes the strokes, "
+        "photo keeps a photo photographic.");
     add_file_argument(p, "style", "_Style image", "Style image file");
     add_file_argument(p, "style2", "Style _outside",
                       "Style image used outside the mask or selection; unset keeps the original pixels there");
@@ -350,6 +381,7 @@ static GimpProcedure *create_stylize(GimpPlugIn *plug_in) {
                                         "Put the result in a new layer above the drawable instead of replacing its "
                                         "pixels",
                                         FALSE, G_PARAM_READWRITE);
+    add_mode_arguments(p);
     add_file_argument(p, "weights", "_Weights", WEIGHTS_BLURB);
     return p;
 }

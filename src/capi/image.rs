@@ -119,7 +119,7 @@ pub(crate) unsafe fn check<'a>(d: *const UnistyleImage, what: &str) -> Result<Ch
     if total.is_none_or(|t| t > isize::MAX as usize) {
         return fail(UNISTYLE_ERR_INVALID, format!("{what}: buffer size overflows"));
     }
-    if (d.data as usize) % bytes_per_sample != 0 || d.stride % bytes_per_sample != 0 {
+    if !(d.data as usize).is_multiple_of(bytes_per_sample) || !d.stride.is_multiple_of(bytes_per_sample) {
         return fail(
             UNISTYLE_ERR_INVALID,
             format!("{what}: data and stride must be aligned to the {bytes_per_sample}-byte sample size"),

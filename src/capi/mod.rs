@@ -582,6 +582,8 @@ pub unsafe extern "C" fn unistyle_texture(
             b = b.levels(l);
         }
         if !o.init.is_null() {
+            // SAFETY: the host promises `init` points to a valid image descriptor for the call's
+            // duration (the header's contract); `check` validates its fields and spans.
             b = b.init(unsafe { check(o.init, "init")?.to_picture("init")? });
         }
         let mut progress = HostProgress { callback: o.progress, user_data: o.progress_user_data, job: o.job };

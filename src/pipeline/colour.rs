@@ -2,6 +2,8 @@
 //! stylized result, recombined in CIELAB (D65, sRGB primaries).
 
 /// sRGB (0..1, gamma-encoded) → CIELAB.
+// The published sRGB → XYZ (D65) matrix, kept digit for digit as printed.
+#[allow(clippy::excessive_precision)]
 pub fn srgb_to_lab(rgb: [f32; 3]) -> [f32; 3] {
     let lin = rgb.map(|v| {
         let v = v.clamp(0.0, 1.0);
@@ -26,6 +28,8 @@ pub fn srgb_to_lab(rgb: [f32; 3]) -> [f32; 3] {
 }
 
 /// CIELAB → linear RGB, not clamped (components outside 0..1 are out of gamut).
+// The published XYZ (D65) → sRGB matrix, kept digit for digit as printed.
+#[allow(clippy::excessive_precision)]
 fn lab_to_linear(lab: [f32; 3]) -> [f32; 3] {
     let fy = (lab[0] + 16.0) / 116.0;
     let fx = fy + lab[1] / 500.0;

@@ -22,6 +22,9 @@ use crate::error::Result;
 use crate::transform::perturbation::derive_seed;
 use crate::transform::{Accumulator, Affine, MapOptions, Stats, WeightedStyle};
 
+/// Soft weight per group per feature pixel, and the weight of the content itself.
+type SoftWeights = (Vec<Vec<f32>>, Option<Vec<f32>>);
+
 /// Below this many pixels a region's own covariance is too degenerate to whiten with.
 pub const MIN_REGION_PIXELS: usize = 16;
 
@@ -105,7 +108,7 @@ pub(crate) struct LevelRegions<'s, 'a> {
     /// Hard group per feature pixel; `None` without masks (everything is group 0).
     membership: Option<Vec<u8>>,
     /// Soft weight per group per feature pixel, and the weight of the content itself.
-    soft: Option<(Vec<Vec<f32>>, Option<Vec<f32>>)>,
+    soft: Option<SoftWeights>,
     groups: Vec<Accumulator>,
     whole: Option<Accumulator>,
     affines: Vec<Option<Affine>>,

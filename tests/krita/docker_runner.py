@@ -139,6 +139,32 @@ def run():
     status["projection_restored"] = bytes(doc.pixelData(0, 0, w, h).data()) == original
     status["steps"].append("remove")
 
+    # Apply with the modes (the CLI's --patch-swap --variation 0.5 --seed N --stroke-scale 1.5 --photo);
+    # "New variation" picks the seed (and strength 0.5, the variation being 0).
+    panel.patch_swap.setChecked(True)
+    panel.new_variation.click()
+    panel.stroke_scale.setValue(1.5)
+    panel.photo.setChecked(True)
+    status["modes"] = panel.modes()
+    status["modes_seed"] = panel.variation_seed.value()
+    panel.apply()
+    wait(app, panel, "apply")
+    doc.waitForDone()
+    status["modes_message"] = panel.message.text()
+    modes_layer = [n for n in layers(doc) if n.name() != node.name()][0]
+    doc.refreshProjection()
+    doc.waitForDone()
+    save("projection_modes.bgra", bytes(doc.pixelData(0, 0, w, h).data()))
+    modes_layer.remove()
+    doc.refreshProjection()
+    doc.waitForDone()
+    status["modes_layers_after_remove"] = len(layers(doc))
+    for box in (panel.patch_swap, panel.photo):
+        box.setChecked(False)
+    panel.variation.setValue(0.0)
+    panel.stroke_scale.setValue(1.0)
+    status["steps"].append("modes")
+
     # Errors in the docker: a missing style file, nothing written.
     panel.choose_style("/no/such/style.png")
     panel.apply()

@@ -6,6 +6,7 @@ the Krita DockWidget around it (registered by the package's __init__).
 """
 
 import os
+import random
 import time
 
 from krita import Krita
@@ -146,6 +147,7 @@ class Panel(W.QWidget):
                                "UNISTYLE_WEIGHTS or the library's default")
         form.addRow("Weights:", self.weights)
         v.addLayout(form)
+        v.addWidget(self._build_modes())
 
         self.live = W.QCheckBox("Live preview")
         v.addWidget(self.live)
@@ -198,6 +200,60 @@ class Panel(W.QWidget):
         self.message.setTextInteractionFlags(enum(Qt, "TextInteractionFlag", "TextSelectableByMouse"))
         v.addWidget(self.message)
 
+    def _build_modes(self):
+        """The modes beyond plain WCT (README "Beyond the paper"), used by preview and Apply."""
+        box = W.QGroupBox("Modes")
+        mf = W.QFormLayout(box)
+        self.patch_swap = W.QCheckBox("Patch swap (keep brush strokes)")
+        self.patch_swap.setToolTip("Swap the layer's patches for the style's best-matching patches "
+                                   "(not with a second style, nor with optimal transport)")
+        mf.addRow(self.patch_swap)
+        self.transform = W.QComboBox()
+        self.transform.addItem("Whitening and colouring (WCT)", "wct")
+        self.transform.addItem("Optimal transport (OST)", "ost")
+        self.transform.setToolTip("OST moves the layer's features the least")
+        mf.addRow("Transform:", self.transform)
+        self.variation = W.QDoubleSpinBox()
+        self.variation.setRange(0.0, 1.0)
+        self.variation.setSingleStep(0.1)
+        self.variation.setDecimals(2)
+        self.variation.setToolTip("Random variation strength: 0 is the plain result; the seed picks the variation")
+        mf.addRow("Variation:", self.variation)
+        self.variation_seed = W.QSpinBox()
+        self.variation_seed.setRange(0, 2 ** 31 - 1)
+        self.variation_seed.setToolTip("The same seed gives the same result")
+        self.new_variation = W.QPushButton("New variation")
+        self.new_variation.setToolTip("Pick another seed (and a variation strength if it is 0)")
+        vrow = W.QHBoxLayout()
+        vrow.addWidget(self.variation_seed, 1)
+        vrow.addWidget(self.new_variation)
+        mf.addRow("Seed:", vrow)
+        self.stroke_scale = W.QDoubleSpinBox()
+        self.stroke_scale.setRange(0.125, 8.0)
+        self.stroke_scale.setSingleStep(0.25)
+        self.stroke_scale.setDecimals(3)
+        self.stroke_scale.setToolTip("The style taken at this scale: 2 = larger strokes, 0.5 = finer")
+        mf.addRow("Stroke scale:", self.stroke_scale)
+        self.photo = W.QCheckBox("Photo mode")
+        self.photo.setToolTip("Edge-preserving smoothing guided by the layer: a photo stays a photo")
+        mf.addRow(self.photo)
+        return box
+
+    def modes(self):
+        """The modes as the library takes them (unistyle_ctypes.MODE_FIELDS)."""
+        return {"patch_swap": self.patch_swap.isChecked(), "transform": self.transform.currentData(),
+                "variation": self.variation.value(), "seed": self.variation_seed.value(),
+                "stroke_scale": self.stroke_scale.value(), "photo": self.photo.isChecked()}
+
+    def another_variation(self):
+        """"New variation": a different random seed (and some strength, if there was none)."""
+        seed = self.variation_seed.value()
+        while seed == self.variation_seed.value():
+            seed = random.randint(1, 2 ** 31 - 1)
+        if self.variation.value() == 0.0:
+            self.variation.setValue(0.5)
+        self.variation_seed.setValue(seed)
+
     def _load_settings(self):
         self.preset_path = read_setting("preset", "")
         self.style.setText(read_setting("style", ""))
@@ -213,6 +269,12 @@ class Panel(W.QWidget):
         self.tex_h.setValue(int(read_setting("tex_height", 512) or 512))
         self.seed.setValue(int(read_setting("seed", 0) or 0))
         self.tileable.setChecked(_bool(read_setting("tileable", "false")))
+        self.patch_swap.setChecked(_bool(read_setting("patch_swap", "false")))
+        self.transform.setCurrentIndex(max(0, self.transform.findData(read_setting("transform", "wct"))))
+        self.variation.setValue(float(read_setting("variation", 0) or 0))
+        self.variation_seed.setValue(int(read_setting("variation_seed", 0) or 0))
+        self.stroke_scale.setValue(float(read_setting("stroke_scale", 1) or 1))
+        self.photo.setChecked(_bool(read_setting("photo", "false")))
         self._show_source()
 
     def save_settings(self):
@@ -222,7 +284,12 @@ class Panel(W.QWidget):
                            ("replace", str(self.replace.isChecked()).lower()), ("weights", self.weights.text()),
                            ("live", str(self.live.isChecked()).lower()), ("tex_width", self.tex_w.value()),
                            ("tex_height", self.tex_h.value()), ("seed", self.seed.value()),
-                           ("tileable", str(self.tileable.isChecked()).lower())):
+                           ("tileable", str(self.tileable.isChecked()).lower()),
+                           ("patch_swap", str(self.patch_swap.isChecked()).lower()),
+                           ("transform", self.transform.currentData()), ("variation", self.variation.value()),
+                           ("variation_seed", self.variation_seed.value()),
+                           ("stroke_scale", self.stroke_scale.value()),
+                           ("photo", str(self.photo.isChecked()).lower())):
             write_setting(key, value)
 
     def _connect(self):
@@ -230,10 +297,12 @@ class Panel(W.QWidget):
         for signal in (self.outside.changed, self.levels.textChanged, self.weights.changed):
             signal.connect(self.settings_changed)
         self.weights.edit.editingFinished.connect(self._weights_chosen)
-        for box in (self.alpha, self.feather):
+        for box in (self.alpha, self.feather, self.variation, self.variation_seed, self.stroke_scale):
             box.valueChanged.connect(self.settings_changed)
-        for box in (self.preserve, self.replace, self.live):
+        for box in (self.preserve, self.replace, self.live, self.patch_swap, self.photo):
             box.toggled.connect(self.settings_changed)
+        self.transform.currentIndexChanged.connect(self.settings_changed)
+        self.new_variation.clicked.connect(self.another_variation)
         for box in (self.tex_w, self.tex_h, self.seed):
             box.valueChanged.connect(self.save_settings)
         self.tileable.toggled.connect(self.save_settings)
@@ -248,12 +317,13 @@ class Panel(W.QWidget):
         return looks.Look(style=self.style.text(), preset=self.preset_path, alpha=self.alpha.value(),
                           levels=self.levels.text(), preserve_color=self.preserve.isChecked(),
                           feather=self.feather.value(), outside_style=self.outside.text(),
-                          weights=self.weights.text() or None)
+                          weights=self.weights.text() or None, modes=self.modes())
 
     def _show_source(self):
         preset = bool(self.preset_path)
         self.source.setText("preset %s" % os.path.basename(self.preset_path) if preset else "style image")
-        for w in (self.alpha, self.levels, self.preserve, self.outside, self.feather):
+        for w in (self.alpha, self.levels, self.preserve, self.outside, self.feather, self.patch_swap, self.transform,
+                  self.variation, self.variation_seed, self.new_variation, self.stroke_scale, self.photo):
             w.setEnabled(not preset)  # a preset brings its own settings
 
     def _style_typed(self):

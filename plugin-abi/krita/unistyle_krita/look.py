@@ -11,21 +11,24 @@ from . import unistyle_ctypes as us
 
 
 class Look:
-    """A style image (with strength, levels, colour preservation and an optional second style
-    for outside the selection) or a preset file (which brings its own settings)."""
+    """A style image (with strength, levels, colour preservation, an optional second style
+    for outside the selection and the stylize modes) or a preset file (which brings its own
+    settings). `modes`: a dict of unistyle_ctypes.MODE_FIELDS (patch_swap, transform "wct"/"ost",
+    variation, seed, stroke_scale, photo); absent ones keep the library's defaults."""
 
     def __init__(self, style="", preset="", alpha=0.6, levels="", preserve_color=False, feather=0.0,
-                 outside_style="", weights=None, style_size=0):
+                 outside_style="", weights=None, style_size=0, modes=None):
         self.style, self.preset = style or "", preset or ""
         self.alpha, self.levels = float(alpha), levels or ""
         self.preserve_color, self.feather = bool(preserve_color), float(feather)
         self.outside_style = outside_style or ""
         self.weights = weights or None
         self.style_size = int(style_size)
+        self.modes = dict(modes or {})
 
     def key(self):
         return (self.style, self.preset, self.alpha, self.levels, self.preserve_color, self.feather,
-                self.outside_style, self.weights, self.style_size)
+                self.outside_style, self.weights, self.style_size, tuple(sorted(self.modes.items())))
 
     def check(self):
         """Raises ValueError naming the missing file (before any heavy work)."""
@@ -73,7 +76,7 @@ def stylize(look, content, output, mask=None, inside_only=False, progress=None, 
     masks, inside = _mask_options(look, mask, inside_only)
     return ctx.stylize(content, _styles(ctx, look), alpha=look.alpha, levels=look.levels, masks=masks,
                        feather=look.feather if masks else 0.0, preserve_color=look.preserve_color,
-                       foreground_only=inside, output=output, progress=progress, job=job)
+                       foreground_only=inside, output=output, progress=progress, job=job, modes=look.modes)
 
 
 def preview_size(width, height, max_side):
@@ -93,7 +96,8 @@ def preview(look, content, max_side, mask=None, inside_only=False, progress=None
     masks, inside = _mask_options(look, mask, inside_only)
     return ctx.preview(content, pw, ph, _styles(ctx, look), alpha=look.alpha, levels=look.levels, masks=masks,
                        feather=look.feather if masks else 0.0, preserve_color=look.preserve_color,
-                       foreground_only=inside, progress=progress, job=job, channels=4, sample_type=us.U8)
+                       foreground_only=inside, progress=progress, job=job, channels=4, sample_type=us.U8,
+                       modes=look.modes)
 
 
 def downscale_rgba8(content, width, height):

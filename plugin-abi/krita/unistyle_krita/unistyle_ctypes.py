@@ -41,6 +41,14 @@ SAMPLE_SIZE = {U8: 1, U16: 2, F32: 4}
 MAX_SIDE = 32768
 MAX_PIXELS = 1 << 27  # UNISTYLE_MAX_PIXELS: width × height
 
+# unistyle_stylize_options.transform, by the CLI's names (--transform wct|ost)
+TRANSFORM_WCT = 0
+TRANSFORM_OST = 1
+TRANSFORMS = {"wct": TRANSFORM_WCT, "ost": TRANSFORM_OST}
+# The version-2 fields of unistyle_stylize_options: the modes beyond plain WCT. Their defaults
+# come from the library (unistyle_stylize_options_init_ex); it checks ranges and combinations.
+MODE_FIELDS = ("patch_swap", "transform", "variation", "seed", "stroke_scale", "photo")
+
 if sys.platform == "win32":
     LIBRARY_NAME = "unistyle.dll"
 elif sys.platform == "darwin":
@@ -102,7 +110,7 @@ class StylizeOptions(ctypes.Structure):
         ("progress", PROGRESS_FN),
         ("progress_user_data", ctypes.c_void_p),
         ("job", ctypes.c_void_p),
-        # version 2: the modes (read only when struct_size reaches them; _init writes v1)
+        # version 2
         ("patch_swap", ctypes.c_int),
         ("transform", ctypes.c_int),
         ("variation", ctypes.c_float),
@@ -134,9 +142,24 @@ class TextureOptions(ctypes.Structure):
         ("progress_user_data", ctypes.c_void_p),
         ("job", ctypes.c_void_p),
         ("init", ctypes.POINTER(Image)),
-        # version 2 (read only when struct_size reaches it; _init writes v1)
+        # version 2
         ("precision", ctypes.c_int),
     ]
+
+
+def _mode_value(key, value):
+    """A mode's value as the C field holds it (transform by name or number, flags as 0/1)."""
+    if key not in MODE_FIELDS:
+        raise ValueError("unknown stylize mode %r (known: %s)" % (key, ", ".join(MODE_FIELDS)))
+    if key == "transform" and isinstance(value, str):
+        if value.lower() not in TRANSFORMS:
+            raise ValueError("transform must be one of %s, got %r" % ("/".join(TRANSFORMS), value))
+        return TRANSFORMS[value.lower()]
+    if key in ("patch_swap", "photo"):
+        return 1 if value else 0
+    if key in ("transform", "seed"):
+        return int(value)
+    return float(value)
 
 
 # --- loading ------------------------------------------------------------------------------
@@ -193,6 +216,7 @@ def _declare(lib):
     # Newer calls: declared when the library has them (an older library still loads).
     optional = {
         "unistyle_preview": (c.c_int, [vp, c.POINTER(Image), c.POINTER(StylizeOptions), c.POINTER(Image)]),
+        "unistyle_stylize_options_init_ex": (c.c_int, [c.POINTER(StylizeOptions), c.c_uint32]),
     }
     for name, (res, args) in sigs.items():
         fn = getattr(lib, name)
@@ -353,30 +377,47 @@ class Context:
         return Preset(self, path)
 
     def stylize(self, content, styles, alpha=1.0, levels=None, weights=None, masks=None, feather=0.0,
-                preserve_color=False, foreground_only=False, progress=None, output=None, job=None):
+                preserve_color=False, foreground_only=False, progress=None, output=None, job=None, modes=None):
         """Stylizes Buffer `content` with Style(s); returns the output Buffer (same layout
         unless `output` is given). `progress(fraction)` returning True cancels; so does
-        `job.cancel()` from another thread."""
+        `job.cancel()` from another thread. `modes`: a dict of MODE_FIELDS (e.g.
+        {"transform": "ost", "variation": 0.5, "seed": 3}); the others keep the library's
+        defaults."""
         out = output or Buffer(content.width, content.height, content.channels, content.sample_type)
         return self._stylize_call("unistyle_stylize", content, out, styles, alpha, levels, weights, masks, feather,
-                                  preserve_color, foreground_only, progress, job)
+                                  preserve_color, foreground_only, progress, job, modes)
 
     def preview(self, content, width, height, styles, alpha=1.0, levels=None, weights=None, masks=None,
                 feather=0.0, preserve_color=False, foreground_only=False, progress=None, job=None,
-                channels=4, sample_type=U8):
+                channels=4, sample_type=U8, modes=None):
         """The library's preview: `content` (and masks) downsampled to width x height, then
         stylized with the same settings as `stylize`. Returns the preview Buffer."""
         if not hasattr(self._lib, "unistyle_preview"):
             raise UnistyleError(ERR_VERSION, "%s has no unistyle_preview: update the library" % self._lib.path)
         out = Buffer(width, height, channels, sample_type)
         return self._stylize_call("unistyle_preview", content, out, styles, alpha, levels, weights, masks, feather,
-                                  preserve_color, foreground_only, progress, job)
+                                  preserve_color, foreground_only, progress, job, modes)
+
+    def stylize_options(self, modes=None):
+        """A StylizeOptions with the library's defaults (unistyle_stylize_options_init_ex with
+        this struct's real size) and `modes` set."""
+        opts = StylizeOptions()
+        init_ex = getattr(self._lib, "unistyle_stylize_options_init_ex", None)
+        if init_ex is not None:
+            check(init_ex(ctypes.byref(opts), ctypes.sizeof(StylizeOptions)), "unistyle_stylize_options_init_ex")
+        elif modes:
+            raise UnistyleError(ERR_VERSION, "%s has no stylize modes (patch swap, transform, variation, stroke "
+                                "scale, photo): update the library" % self._lib.path)
+        else:
+            check(self._lib.unistyle_stylize_options_init(ctypes.byref(opts)), "unistyle_stylize_options_init")
+        for key, value in (modes or {}).items():
+            setattr(opts, key, _mode_value(key, value))
+        return opts
 
     def _stylize_call(self, call, content, out, styles, alpha, levels, weights, masks, feather, preserve_color,
-                      foreground_only, progress, job):
+                      foreground_only, progress, job, modes=None):
         styles = styles if isinstance(styles, (list, tuple)) else [styles]
-        opts = StylizeOptions()
-        check(self._lib.unistyle_stylize_options_init(ctypes.byref(opts)), "unistyle_stylize_options_init")
+        opts = self.stylize_options(modes)
         keep = self._common(opts, styles, weights, masks, levels)
         opts.alpha = float(alpha)
         opts.feather = float(feather)
