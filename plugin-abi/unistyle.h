@@ -130,16 +130,14 @@ typedef struct unistyle_stylize_options {
     unistyle_progress_fn progress;        /* optional */
     void *progress_user_data;
     const unistyle_job *job;              /* optional: cancel/progress from other threads */
-    /* Version 2: the modes beyond plain WCT (defaults from unistyle_stylize_options_init_ex). */
+    /* Version 2 (one release: the modes beyond plain WCT and the arithmetic precision;
+     * defaults from unistyle_stylize_options_init_ex). */
     int patch_swap;                       /* non-zero: swap content patches for style patches at the coarsest level (no masks) */
     int transform;                        /* UNISTYLE_TRANSFORM_WCT (default) or UNISTYLE_TRANSFORM_OST */
     float variation;                      /* random variation strength 0..1 (0 = plain output) */
     float stroke_scale;                   /* the style taken at this scale, 0.125..8 (default 1 = as given; 2 = larger strokes) */
     uint64_t seed;                        /* seed of the variation: same seed, bit-identical output */
     int photo;                            /* non-zero: edge-preserving smoothing guided by the input (a photo stays a photo) */
-    /* Version 3: arithmetic precision (defaults from unistyle_stylize_options_init_ex). It fills
-     * what was version 2's tail padding, so sizeof is unchanged: initialise with _init_ex (or
-     * zero-fill), which zeroes it for a version-2 host too. */
     int precision;                        /* UNISTYLE_PRECISION_F32 (default) or UNISTYLE_PRECISION_BF16 */
 } unistyle_stylize_options;
 

@@ -56,7 +56,6 @@ pub struct UnistyleStylizeOptions {
     pub seed: u64,
     /// Non-zero: photo mode (edge-preserving smoothing guided by the input).
     pub photo: c_int,
-    // Version 3: arithmetic precision.
     /// `UNISTYLE_PRECISION_F32` (0, default) or `UNISTYLE_PRECISION_BF16` (1).
     pub precision: c_int,
 }

@@ -117,7 +117,6 @@ class StylizeOptions(ctypes.Structure):
         ("stroke_scale", ctypes.c_float),
         ("seed", ctypes.c_uint64),
         ("photo", ctypes.c_int),
-        # version 3
         ("precision", ctypes.c_int),
     ]
 
