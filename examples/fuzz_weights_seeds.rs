@@ -103,8 +103,14 @@ fn main() {
     seeds.push(("wrong-shape", file(&t, meta, true)));
 
     let mut t = level1("F16");
-    t.insert("encoder.conv0.bias".into(), Entry { dtype: "I32", shape: vec![3], data: encode("I32", [1.0, 2.0, 3.0].into_iter()) });
-    t.insert("encoder.conv0.weight".into(), Entry { dtype: "F64", shape: vec![3, 3, 1, 1], data: encode("F64", (0..9).map(|i| i as f32)) });
+    t.insert(
+        "encoder.conv0.bias".into(),
+        Entry { dtype: "I32", shape: vec![3], data: encode("I32", [1.0, 2.0, 3.0].into_iter()) },
+    );
+    t.insert(
+        "encoder.conv0.weight".into(),
+        Entry { dtype: "F64", shape: vec![3, 3, 1, 1], data: encode("F64", (0..9).map(|i| i as f32)) },
+    );
     seeds.push(("wrong-dtype", file(&t, meta, true)));
 
     let mut t = level1("F16");
@@ -114,7 +120,10 @@ fn main() {
     seeds.push(("non-finite", file(&t, meta, true)));
 
     let mut t = BTreeMap::new();
-    t.insert("decoder1.conv1_1.bias".into(), Entry { dtype: "F16", shape: vec![3], data: encode("F16", [0.0; 3].into_iter()) });
+    t.insert(
+        "decoder1.conv1_1.bias".into(),
+        Entry { dtype: "F16", shape: vec![3], data: encode("F16", [0.0; 3].into_iter()) },
+    );
     seeds.push(("decoder-bias-only", file(&t, meta, true)));
     seeds.push(("no-decoder", file(&BTreeMap::new(), meta, true)));
 

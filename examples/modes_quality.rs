@@ -21,16 +21,8 @@ use unistyle::model::Border;
 use unistyle::pipeline::{Modes, StyleEncoding, TransformKind};
 use unistyle::{Device, EncodedStyle, Error, Model, Picture, Result, Silent, Stylizer};
 
-const CONTENTS: [&str; 3] = [
-    "content/tubingen_512.png",
-    "content/face_odd.png",
-    "content/noise_256.png",
-];
-const STYLES: [&str; 3] = [
-    "style/starry_512.png",
-    "style/brick_256.png",
-    "style/strokes_256.png",
-];
+const CONTENTS: [&str; 3] = ["content/tubingen_512.png", "content/face_odd.png", "content/noise_256.png"];
+const STYLES: [&str; 3] = ["style/starry_512.png", "style/brick_256.png", "style/strokes_256.png"];
 const SEEDS: [u64; 4] = [1, 2, 3, 4];
 
 /// The modes measured, by name: plain WCT first.
@@ -38,42 +30,11 @@ fn modes() -> Vec<(&'static str, Modes)> {
     let d = Modes::default();
     vec![
         ("wct", d.clone()),
-        (
-            "patch-swap",
-            Modes {
-                patch_swap: true,
-                ..d.clone()
-            },
-        ),
-        (
-            "ost",
-            Modes {
-                transform: TransformKind::Ost,
-                ..d.clone()
-            },
-        ),
-        (
-            "variation-0.5",
-            Modes {
-                variation: 0.5,
-                seed: 1,
-                ..d.clone()
-            },
-        ),
-        (
-            "stroke-scale-2",
-            Modes {
-                stroke_scale: vec![2.0],
-                ..d.clone()
-            },
-        ),
-        (
-            "stroke-scale-0.5,1",
-            Modes {
-                stroke_scale: vec![0.5, 1.0],
-                ..d.clone()
-            },
-        ),
+        ("patch-swap", Modes { patch_swap: true, ..d.clone() }),
+        ("ost", Modes { transform: TransformKind::Ost, ..d.clone() }),
+        ("variation-0.5", Modes { variation: 0.5, seed: 1, ..d.clone() }),
+        ("stroke-scale-2", Modes { stroke_scale: vec![2.0], ..d.clone() }),
+        ("stroke-scale-0.5,1", Modes { stroke_scale: vec![0.5, 1.0], ..d.clone() }),
         ("photo", Modes { photo: true, ..d }),
     ]
 }
@@ -87,8 +48,7 @@ struct Args {
 }
 
 fn args() -> Result<Args> {
-    let shared = std::env::var_os("UNISTYLE_SHARED")
-        .map_or_else(|| PathBuf::from("../shared"), PathBuf::from);
+    let shared = std::env::var_os("UNISTYLE_SHARED").map_or_else(|| PathBuf::from("../shared"), PathBuf::from);
     let mut a = Args {
         weights: shared.join("weights/wct-vgg19-relu3.safetensors"),
         images: shared.join("images"),
@@ -97,20 +57,13 @@ fn args() -> Result<Args> {
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
-        let value = it
-            .next()
-            .ok_or_else(|| Error::param(flag.clone(), "needs a value"))?;
+        let value = it.next().ok_or_else(|| Error::param(flag.clone(), "needs a value"))?;
         match flag.as_str() {
             "--weights" => a.weights = value.into(),
             "--images" => a.images = value.into(),
             "--out" => a.out = value.into(),
             "--one" => a.one = Some(value),
-            _ => {
-                return Err(Error::param(
-                    flag,
-                    "unknown flag (--weights, --images, --out)",
-                ))
-            }
+            _ => return Err(Error::param(flag, "unknown flag (--weights, --images, --out)")),
         }
     }
     Ok(a)
@@ -120,11 +73,7 @@ fn stylize(model: &Model, content: &Picture, style: &Picture, modes: &Modes) -> 
     let levels = model.levels();
     let encoding = StyleEncoding::for_job(&modes.stroke_scale, modes.patch_swap, &levels);
     let s = EncodedStyle::encode_with(model, style, &levels, &encoding)?;
-    Stylizer::builder(model)
-        .style(&s)
-        .modes(modes.clone())
-        .build()?
-        .run(content, &mut Silent)
+    Stylizer::builder(model).style(&s).modes(modes.clone()).build()?.run(content, &mut Silent)
 }
 
 /// relu1_1 … relu3_1 features of a picture, each `(C, N, values)`.
@@ -144,10 +93,7 @@ fn gram(c: usize, n: usize, v: &[f32]) -> Vec<f64> {
     let mut g = vec![0f64; c * c];
     for i in 0..c {
         for j in i..c {
-            let s: f64 = (0..n)
-                .map(|k| v[i * n + k] as f64 * v[j * n + k] as f64)
-                .sum::<f64>()
-                / n as f64;
+            let s: f64 = (0..n).map(|k| v[i * n + k] as f64 * v[j * n + k] as f64).sum::<f64>() / n as f64;
             g[i * c + j] = s;
             g[j * c + i] = s;
         }
@@ -162,18 +108,9 @@ fn relative(a: &[f64], b: &[f64]) -> f64 {
 }
 
 /// Style distance (mean over relu1_1, relu2_1, relu3_1) and content distance (relu3_1).
-fn distances(
-    model: &Model,
-    out: &Picture,
-    style_grams: &[Vec<f64>],
-    content_f: &[f32],
-) -> Result<(Vec<f64>, f64)> {
+fn distances(model: &Model, out: &Picture, style_grams: &[Vec<f64>], content_f: &[f32]) -> Result<(Vec<f64>, f64)> {
     let f = features(model, out)?;
-    let style: Vec<f64> = f
-        .iter()
-        .zip(style_grams)
-        .map(|((c, n, v), g)| relative(&gram(*c, *n, v), g))
-        .collect();
+    let style: Vec<f64> = f.iter().zip(style_grams).map(|((c, n, v), g)| relative(&gram(*c, *n, v), g)).collect();
     let o: Vec<f64> = f[2].2.iter().map(|&x| x as f64).collect();
     let cf: Vec<f64> = content_f.iter().map(|&x| x as f64).collect();
     Ok((style, relative(&o, &cf)))
@@ -183,19 +120,15 @@ fn peak_rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
         })
         .map_or(f64::NAN, |kib| kib / 1024.0)
 }
 
 /// Content, style (scaled to the content's height), then each output, side by side.
 fn contact_sheet(pictures: &[Picture], height: usize) -> Result<Picture> {
-    let scaled: Vec<Picture> = pictures
-        .iter()
-        .map(|p| p.resized((p.width * height).div_ceil(p.height).max(1), height))
-        .collect();
+    let scaled: Vec<Picture> =
+        pictures.iter().map(|p| p.resized((p.width * height).div_ceil(p.height).max(1), height)).collect();
     let width: usize = scaled.iter().map(|p| p.width + 4).sum();
     let n = width * height;
     let mut rgb = vec![1f32; 3 * n];
@@ -215,10 +148,7 @@ fn contact_sheet(pictures: &[Picture], height: usize) -> Result<Picture> {
 }
 
 fn name(path: &str) -> &str {
-    Path::new(path)
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or(path)
+    Path::new(path).file_stem().and_then(|s| s.to_str()).unwrap_or(path)
 }
 
 fn main() -> Result<()> {
@@ -227,10 +157,7 @@ fn main() -> Result<()> {
     let content_512 = load_picture(&a.images.join(CONTENTS[0]), "content image")?;
     let style_512 = load_picture(&a.images.join(STYLES[0]), "style image")?;
     if let Some(mode) = &a.one {
-        let (_, m) = modes()
-            .into_iter()
-            .find(|(n, _)| n == mode)
-            .ok_or_else(|| Error::param("--one", mode.clone()))?;
+        let (_, m) = modes().into_iter().find(|(n, _)| n == mode).ok_or_else(|| Error::param("--one", mode.clone()))?;
         let t = Instant::now();
         stylize(&model, &content_512, &style_512, &m)?;
         println!("{:.2} {:.0}", t.elapsed().as_secs_f64(), peak_rss_mib());
@@ -258,11 +185,7 @@ fn main() -> Result<()> {
             .map_err(|e| Error::param("--one", e.to_string()))?;
         let text = String::from_utf8_lossy(&out.stdout);
         let mut parts = text.split_whitespace();
-        println!(
-            "| {mode} | {} | {} |",
-            parts.next().unwrap_or("?"),
-            parts.next().unwrap_or("?")
-        );
+        println!("| {mode} | {} | {} |", parts.next().unwrap_or("?"), parts.next().unwrap_or("?"));
     }
     println!("\n## Quality (style distance: relative Gram distance, mean of relu1_1/2_1/3_1 [per layer]; content distance: relative relu3_1 distance)\n");
     println!("| content | style | mode | style dist | per layer | content dist |\n|---|---|---|---|---|---|");
@@ -271,22 +194,15 @@ fn main() -> Result<()> {
         let content_f = features(&model, &content)?.swap_remove(2).2;
         for s in STYLES {
             let style = load_picture(&a.images.join(s), "style image")?;
-            let style_grams: Vec<Vec<f64>> = features(&model, &style)?
-                .iter()
-                .map(|(c, n, v)| gram(*c, *n, v))
-                .collect();
+            let style_grams: Vec<Vec<f64>> =
+                features(&model, &style)?.iter().map(|(c, n, v)| gram(*c, *n, v)).collect();
             let mut sheet = vec![content.clone(), style.clone()];
             for (mode, m) in modes() {
                 let out = stylize(&model, &content, &style, &m)?;
                 let (sd, cd) = distances(&model, &out, &style_grams, &content_f)?;
                 let mean = sd.iter().sum::<f64>() / sd.len() as f64;
                 let per: Vec<String> = sd.iter().map(|v| format!("{v:.3}")).collect();
-                println!(
-                    "| {} | {} | {mode} | {mean:.3} | {} | {cd:.3} |",
-                    name(c),
-                    name(s),
-                    per.join(" / "),
-                );
+                println!("| {} | {} | {mode} | {mean:.3} | {} | {cd:.3} |", name(c), name(s), per.join(" / "),);
                 sheet.push(out);
             }
             let path = a.out.join(format!("{}__{}.png", name(c), name(s)));
@@ -300,52 +216,21 @@ fn main() -> Result<()> {
     );
     let outs: Vec<Picture> = SEEDS
         .iter()
-        .map(|&seed| {
-            stylize(
-                &model,
-                &content_512,
-                &style_512,
-                &Modes {
-                    variation: 0.5,
-                    seed,
-                    ..Modes::default()
-                },
-            )
-        })
+        .map(|&seed| stylize(&model, &content_512, &style_512, &Modes { variation: 0.5, seed, ..Modes::default() }))
         .collect::<Result<_>>()?;
     println!("| seeds | RMS |\n|---|---|");
     for i in 0..outs.len() {
         for j in i + 1..outs.len() {
-            let rms = (outs[i]
-                .rgb
-                .iter()
-                .zip(&outs[j].rgb)
-                .map(|(x, y)| ((x - y) as f64).powi(2))
-                .sum::<f64>()
+            let rms = (outs[i].rgb.iter().zip(&outs[j].rgb).map(|(x, y)| ((x - y) as f64).powi(2)).sum::<f64>()
                 / outs[i].rgb.len() as f64)
                 .sqrt();
             println!("| {} vs {} | {rms:.4} |", SEEDS[i], SEEDS[j]);
         }
     }
-    let again = stylize(
-        &model,
-        &content_512,
-        &style_512,
-        &Modes {
-            variation: 0.5,
-            seed: SEEDS[0],
-            ..Modes::default()
-        },
-    )?;
-    println!(
-        "\nseed {} repeated: bit-identical = {}",
-        SEEDS[0],
-        again.rgb == outs[0].rgb
-    );
-    let sheet = contact_sheet(
-        &[vec![content_512.clone(), style_512.clone()], outs].concat(),
-        256,
-    )?;
+    let again =
+        stylize(&model, &content_512, &style_512, &Modes { variation: 0.5, seed: SEEDS[0], ..Modes::default() })?;
+    println!("\nseed {} repeated: bit-identical = {}", SEEDS[0], again.rgb == outs[0].rgb);
+    let sheet = contact_sheet(&[vec![content_512.clone(), style_512.clone()], outs].concat(), 256)?;
     save_picture(&sheet, &a.out.join("variations.png"))?;
     println!("contact sheets in '{}'", a.out.display());
     Ok(())

@@ -20,34 +20,16 @@ fn main() -> unistyle::Result<()> {
     let shared = std::env::args_os()
         .nth(1)
         .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("UNISTYLE_SHARED")
-                .filter(|v| !v.is_empty())
-                .map(PathBuf::from)
-        })
+        .or_else(|| std::env::var_os("UNISTYLE_SHARED").filter(|v| !v.is_empty()).map(PathBuf::from))
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared"));
-    let model = Model::load(
-        shared.join("weights/wct-vgg19-relu3.safetensors"),
-        &Device::Cpu,
-    )?;
-    let content = image_io::load_picture(
-        &shared.join("images/content/tubingen_1024.png"),
-        "content image",
-    )?;
-    let small = image_io::load_picture(
-        &shared.join("images/content/tubingen_256.png"),
-        "content image",
-    )?;
-    let style_picture =
-        image_io::load_picture(&shared.join("images/style/starry_256.png"), "style image")?;
+    let model = Model::load(shared.join("weights/wct-vgg19-relu3.safetensors"), &Device::Cpu)?;
+    let content = image_io::load_picture(&shared.join("images/content/tubingen_1024.png"), "content image")?;
+    let small = image_io::load_picture(&shared.join("images/content/tubingen_256.png"), "content image")?;
+    let style_picture = image_io::load_picture(&shared.join("images/style/starry_256.png"), "style image")?;
     let t = Instant::now();
     let style = EncodedStyle::encode(&model, &style_picture, &[1, 2, 3])?;
     let encode_ms = t.elapsed().as_secs_f64() * 1e3;
-    let stylizer = Stylizer::builder(&model)
-        .style(&style)
-        .alpha(0.6)
-        .levels(vec![3, 2, 1])
-        .build()?;
+    let stylizer = Stylizer::builder(&model).style(&style).alpha(0.6).levels(vec![3, 2, 1]).build()?;
 
     let time = |f: &dyn Fn() -> unistyle::Result<()>| -> unistyle::Result<(f64, f64, f64)> {
         f()?; // warm-up
@@ -93,12 +75,7 @@ fn cpu_ms() -> f64 {
     // Fields after the command name (which may hold spaces, in parentheses): utime and stime
     // are the 12th and 13th, in clock ticks (100 per second on Linux).
     let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let f: Vec<f64> = rest
-        .split_whitespace()
-        .skip(11)
-        .take(2)
-        .filter_map(|v| v.parse().ok())
-        .collect();
+    let f: Vec<f64> = rest.split_whitespace().skip(11).take(2).filter_map(|v| v.parse().ok()).collect();
     if f.len() == 2 {
         (f[0] + f[1]) * 10.0
     } else {

@@ -17,10 +17,7 @@ use crate::error::{Error, Result};
 pub fn parse_device(name: &str) -> Result<Device> {
     let name = name.trim().to_ascii_lowercase();
     let unsupported = |feature: &str| {
-        Error::param(
-            "device",
-            format!("'{name}' needs unistyle built with the '{feature}' cargo feature"),
-        )
+        Error::param("device", format!("'{name}' needs unistyle built with the '{feature}' cargo feature"))
     };
     match name.as_str() {
         "cpu" => Ok(Device::Cpu),
@@ -33,9 +30,9 @@ pub fn parse_device(name: &str) -> Result<Device> {
         }
         s if s == "cuda" || s.starts_with("cuda:") => {
             let ordinal = match s.strip_prefix("cuda:") {
-                Some(n) => n
-                    .parse::<usize>()
-                    .map_err(|_| Error::param("device", format!("bad CUDA ordinal in '{s}'")))?,
+                Some(n) => {
+                    n.parse::<usize>().map_err(|_| Error::param("device", format!("bad CUDA ordinal in '{s}'")))?
+                }
                 None => 0,
             };
             if cfg!(feature = "cuda") {
@@ -44,10 +41,7 @@ pub fn parse_device(name: &str) -> Result<Device> {
                 Err(unsupported("cuda"))
             }
         }
-        _ => Err(Error::param(
-            "device",
-            format!("unknown device '{name}' (use cpu, cuda, cuda:N or metal)"),
-        )),
+        _ => Err(Error::param("device", format!("unknown device '{name}' (use cpu, cuda, cuda:N or metal)"))),
     }
 }
 
@@ -63,12 +57,8 @@ pub fn generic_paths() -> bool {
 
 #[cold]
 fn read_generic_paths() -> bool {
-    std::env::var(GENERIC_PATHS_ENV).is_ok_and(|v| {
-        matches!(
-            v.trim().to_ascii_lowercase().as_str(),
-            "1" | "true" | "yes" | "on"
-        )
-    })
+    std::env::var(GENERIC_PATHS_ENV)
+        .is_ok_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "on"))
 }
 
 /// Whether work on `device` runs the CPU's own kernels: on the CPU, unless

@@ -21,11 +21,7 @@ pub enum Error {
 
     /// An image file could not be decoded or encoded.
     #[error("{what} '{path}': {reason}")]
-    Image {
-        what: &'static str,
-        path: PathBuf,
-        reason: String,
-    },
+    Image { what: &'static str, path: PathBuf, reason: String },
 
     /// The weights file is missing, corrupt or does not follow the `wct-vgg19/1` layout.
     #[error("weights '{path}': {reason}")]
@@ -46,12 +42,7 @@ pub enum Error {
 
     /// A numeric parameter is outside its allowed range.
     #[error("{name} must be in {min}..={max}, got {value}")]
-    InvalidRange {
-        name: String,
-        min: f64,
-        max: f64,
-        value: f64,
-    },
+    InvalidRange { name: String, min: f64, max: f64, value: f64 },
 
     /// Any other invalid parameter.
     #[error("{name}: {reason}")]
@@ -88,9 +79,7 @@ pub enum Error {
 /// `s` with control characters escaped (`\n`), for messages that quote names or values
 /// from a file and must stay on one line.
 pub(crate) fn printable(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { c.escape_default().collect() } else { c.to_string() })
-        .collect()
+    s.chars().map(|c| if c.is_control() { c.escape_default().collect() } else { c.to_string() }).collect()
 }
 
 /// `" line 4, key 'alpha'"`, `" line 4"`, `", key 'version'"` or nothing.
@@ -112,19 +101,13 @@ impl From<candle_core::Error> for Error {
 impl Error {
     /// Shorthand for an [`Error::Parameter`].
     pub fn param(name: impl Into<String>, reason: impl Into<String>) -> Self {
-        Error::Parameter {
-            name: name.into(),
-            reason: reason.into(),
-        }
+        Error::Parameter { name: name.into(), reason: reason.into() }
     }
 
     /// Shorthand for an [`Error::Weights`] about the file at `path`. The reason quotes names
     /// from the file: control characters in it are escaped.
     pub fn weights(path: &std::path::Path, reason: impl Into<String>) -> Self {
-        Error::Weights {
-            path: path.to_path_buf(),
-            reason: printable(&reason.into()),
-        }
+        Error::Weights { path: path.to_path_buf(), reason: printable(&reason.into()) }
     }
 
     /// Checks that `value` lies in `min..=max` (and is not NaN).
@@ -132,12 +115,7 @@ impl Error {
         if value.is_finite() && value >= min && value <= max {
             Ok(())
         } else {
-            Err(Error::InvalidRange {
-                name: name.to_string(),
-                min,
-                max,
-                value,
-            })
+            Err(Error::InvalidRange { name: name.to_string(), min, max, value })
         }
     }
 }

@@ -110,13 +110,7 @@ impl Picture {
                 format!("{} samples do not make a 3×{height}×{width} image", rgb.len()),
             ));
         }
-        Ok(Self {
-            width,
-            height,
-            rgb,
-            alpha: None,
-            high_depth: false,
-        })
+        Ok(Self { width, height, rgb, alpha: None, high_depth: false })
     }
 
     /// Converts a decoded image; grayscale becomes RGB, alpha is kept aside. Works from the
@@ -138,13 +132,7 @@ impl Picture {
             DynamicImage::ImageRgba32F(b) => planar(b.as_raw(), 4, w * h, |v| v),
             other => planar(other.to_rgba32f().as_raw(), 4, w * h, |v| v),
         };
-        Self {
-            width: w,
-            height: h,
-            rgb,
-            alpha,
-            high_depth,
-        }
+        Self { width: w, height: h, rgb, alpha, high_depth }
     }
 
     /// The first sample (pixel index, value) that is NaN or infinite, in RGB or alpha.
@@ -175,7 +163,11 @@ impl Picture {
         match self.first_non_finite() {
             Some((i, v)) => Err(Error::param(
                 what,
-                format!("sample at ({}, {}) is {v}; pixels must be finite", i % self.width.max(1), i / self.width.max(1)),
+                format!(
+                    "sample at ({}, {}) is {v}; pixels must be finite",
+                    i % self.width.max(1),
+                    i / self.width.max(1)
+                ),
             )),
             None => Ok(()),
         }
@@ -217,13 +209,9 @@ impl Picture {
         };
         let n = self.width * self.height;
         for c in 0..3 {
-            out.rgb
-                .extend(resize_plane(&self.rgb[c * n..(c + 1) * n], self.width, self.height, width, height));
+            out.rgb.extend(resize_plane(&self.rgb[c * n..(c + 1) * n], self.width, self.height, width, height));
         }
-        out.alpha = self
-            .alpha
-            .as_ref()
-            .map(|a| resize_plane(a, self.width, self.height, width, height));
+        out.alpha = self.alpha.as_ref().map(|a| resize_plane(a, self.width, self.height, width, height));
         out
     }
 
@@ -240,18 +228,16 @@ impl Picture {
             }
         };
         if self.high_depth {
-            let buf: Vec<u16> = (0..n * channels)
-                .map(|k| quantize(sample(k / channels, k % channels), 65535.0) as u16)
-                .collect();
+            let buf: Vec<u16> =
+                (0..n * channels).map(|k| quantize(sample(k / channels, k % channels), 65535.0) as u16).collect();
             if channels == 4 {
                 DynamicImage::ImageRgba16(image::ImageBuffer::from_raw(w, h, buf).expect("sized"))
             } else {
                 DynamicImage::ImageRgb16(image::ImageBuffer::from_raw(w, h, buf).expect("sized"))
             }
         } else {
-            let buf: Vec<u8> = (0..n * channels)
-                .map(|k| quantize(sample(k / channels, k % channels), 255.0) as u8)
-                .collect();
+            let buf: Vec<u8> =
+                (0..n * channels).map(|k| quantize(sample(k / channels, k % channels), 255.0) as u8).collect();
             if channels == 4 {
                 DynamicImage::ImageRgba8(image::ImageBuffer::from_raw(w, h, buf).expect("sized"))
             } else {
@@ -308,18 +294,11 @@ pub fn image_size(path: &Path, what: &'static str) -> Result<(usize, usize)> {
 }
 
 fn image_error(path: &Path, what: &'static str, reason: String) -> Error {
-    Error::Image {
-        what,
-        path: path.to_path_buf(),
-        reason,
-    }
+    Error::Image { what, path: path.to_path_buf(), reason }
 }
 
 fn limits_error(path: &Path, what: &'static str, reason: String) -> Error {
-    Error::Limits {
-        what: format!("{what} '{}'", path.display()),
-        reason,
-    }
+    Error::Limits { what: format!("{what} '{}'", path.display()), reason }
 }
 
 /// A decoder's error in words that say what is wrong with the file.
@@ -391,8 +370,11 @@ fn open_decoder(path: &Path, what: &'static str, limits: DecodeLimits) -> Result
         return Err(image_err("not a recognised image format: the content is not PNG, JPEG, TIFF, BMP or WebP".into()));
     }
     if reader.format() == Some(ImageFormat::Jpeg) {
-        let bytes = crate::input_file::read_bounded(path, limits.max_alloc)
-            .map_err(|source| Error::Io { what, path: path.to_path_buf(), source })?;
+        let bytes = crate::input_file::read_bounded(path, limits.max_alloc).map_err(|source| Error::Io {
+            what,
+            path: path.to_path_buf(),
+            source,
+        })?;
         if let Some(why) = jpeg_incomplete(&bytes) {
             return Err(image_err(format!("the file is truncated or corrupt: {why}")));
         }
@@ -429,8 +411,7 @@ fn quantize(v: f32, scale: f32) -> f32 {
 fn resize_plane(src: &[f32], w: usize, h: usize, nw: usize, nh: usize) -> Vec<f32> {
     let buf: image::ImageBuffer<image::Luma<f32>, Vec<f32>> =
         image::ImageBuffer::from_raw(w as u32, h as u32, src.to_vec()).expect("plane size");
-    image::imageops::resize(&buf, nw as u32, nh as u32, image::imageops::FilterType::CatmullRom)
-        .into_raw()
+    image::imageops::resize(&buf, nw as u32, nh as u32, image::imageops::FilterType::CatmullRom).into_raw()
 }
 
 /// Why a JPEG stream is incomplete, if it is. The JPEG decoder in use fills data missing at
@@ -511,7 +492,11 @@ pub fn load_picture(path: &Path, what: &'static str) -> Result<Picture> {
     let picture = Picture::from_dynamic(&img);
     if let Some((i, v)) = picture.first_non_finite() {
         let (x, y) = (i % picture.width, i / picture.width);
-        return Err(image_error(path, what, format!("sample at ({x}, {y}) is {v}; float images must hold finite values")));
+        return Err(image_error(
+            path,
+            what,
+            format!("sample at ({x}, {y}) is {v}; float images must hold finite values"),
+        ));
     }
     Ok(picture)
 }
@@ -556,9 +541,7 @@ pub fn output_refusal(path: &Path) -> Option<String> {
     let meta = std::fs::symlink_metadata(path).ok()?;
     let t = meta.file_type();
     if t.is_symlink() {
-        return Some(
-            "is a symbolic link; refusing to replace it (give the path of the file it points to)".into(),
-        );
+        return Some("is a symbolic link; refusing to replace it (give the path of the file it points to)".into());
     }
     if !t.is_file() {
         return Some(format!("is {}; only a regular file can be replaced", crate::input_file::kind_of(&meta)));
@@ -587,16 +570,12 @@ fn temp_beside(path: &Path, what: &'static str) -> Result<tempfile::NamedTempFil
     if !dir.is_dir() {
         return Err(io_err(std::io::ErrorKind::NotFound, format!("directory '{}' does not exist", dir.display())));
     }
-    tempfile::Builder::new()
-        .prefix(".unistyle-")
-        .suffix(".part")
-        .tempfile_in(&dir)
-        .map_err(|e| {
-            // `tempfile` appends " at path <temporary file>"; the OS reason is what matters.
-            let full = e.to_string();
-            let why = full.rsplit_once(" at path ").map_or(full.as_str(), |(why, _)| why);
-            io_err(e.kind(), format!("cannot create a file in directory '{}': {why}", dir.display()))
-        })
+    tempfile::Builder::new().prefix(".unistyle-").suffix(".part").tempfile_in(&dir).map_err(|e| {
+        // `tempfile` appends " at path <temporary file>"; the OS reason is what matters.
+        let full = e.to_string();
+        let why = full.rsplit_once(" at path ").map_or(full.as_str(), |(why, _)| why);
+        io_err(e.kind(), format!("cannot create a file in directory '{}': {why}", dir.display()))
+    })
 }
 
 /// Writes `picture` to `path` in the format its extension names. The file is written to a
@@ -649,18 +628,10 @@ pub fn write_atomically_unless(
     write: impl FnOnce(&mut BufWriter<std::fs::File>) -> std::result::Result<(), String>,
     cancelled: &dyn Fn() -> bool,
 ) -> Result<()> {
-    let io_err = |source: std::io::Error| Error::Io {
-        what,
-        path: path.to_path_buf(),
-        source,
-    };
+    let io_err = |source: std::io::Error| Error::Io { what, path: path.to_path_buf(), source };
     let tmp = temp_beside(path, what)?;
     let mut w = BufWriter::new(tmp.reopen().map_err(io_err)?);
-    write(&mut w).map_err(|reason| Error::Image {
-        what,
-        path: path.to_path_buf(),
-        reason,
-    })?;
+    write(&mut w).map_err(|reason| Error::Image { what, path: path.to_path_buf(), reason })?;
     w.flush().map_err(io_err)?;
     drop(w);
     // Temporary files are created private (0600); give the result the permissions of the
@@ -685,7 +656,10 @@ mod tests {
     #[test]
     fn decoder_messages_lose_debug_structures() {
         let m = "Format error decoding Png: CRC error: expected 0x1 have 0x2 while decoding ChunkType { type: IHDR, critical: true, private: false, reserved: false, safecopy: false } chunk.";
-        assert_eq!(tidy_decoder_message(m), "Format error decoding Png: CRC error: expected 0x1 have 0x2 while decoding 'IHDR' chunk.");
+        assert_eq!(
+            tidy_decoder_message(m),
+            "Format error decoding Png: CRC error: expected 0x1 have 0x2 while decoding 'IHDR' chunk."
+        );
         assert_eq!(tidy_decoder_message("plain"), "plain");
     }
 

@@ -97,7 +97,9 @@ pub fn read_bounded(path: &Path, max: u64) -> io::Result<Vec<u8>> {
         return Err(too_large(len, max));
     }
     let mut bytes = Vec::new();
-    bytes.try_reserve_exact(len as usize).map_err(|_| io::Error::new(io::ErrorKind::OutOfMemory, format!("cannot allocate {len} bytes to read the file")))?;
+    bytes.try_reserve_exact(len as usize).map_err(|_| {
+        io::Error::new(io::ErrorKind::OutOfMemory, format!("cannot allocate {len} bytes to read the file"))
+    })?;
     file.take(max.saturating_add(1)).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > max {
         return Err(invalid(format!("the file grew past the limit of {max} bytes while it was read")));

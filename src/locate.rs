@@ -12,11 +12,7 @@ use crate::error::{Error, Result};
 pub const WEIGHTS_ENV: &str = "UNISTYLE_WEIGHTS";
 
 /// File names tried first inside a weights folder, best model first.
-const PREFERRED: [&str; 3] = [
-    "wct-vgg19.safetensors",
-    "wct-vgg19-relu5.safetensors",
-    "wct-vgg19-relu3.safetensors",
-];
+const PREFERRED: [&str; 3] = ["wct-vgg19.safetensors", "wct-vgg19-relu5.safetensors", "wct-vgg19-relu3.safetensors"];
 
 /// Resolves the weights file to use. `option` names the caller's way of giving the path
 /// explicitly (the CLI's `--weights`, the C ABI's `weights_path`) for error messages; when
@@ -29,10 +25,7 @@ pub fn locate_weights(explicit: Option<&Path>, option: &'static str) -> Result<P
         let p = PathBuf::from(v);
         return pick(&p).ok_or_else(|| missing(&p, WEIGHTS_ENV));
     }
-    let mut searched = vec![
-        format!("{option} (not given)"),
-        format!("{WEIGHTS_ENV} (not set)"),
-    ];
+    let mut searched = vec![format!("{option} (not given)"), format!("{WEIGHTS_ENV} (not set)")];
     match user_weights_dir() {
         Some(d) => {
             if let Some(f) = pick(&d) {
@@ -40,10 +33,7 @@ pub fn locate_weights(explicit: Option<&Path>, option: &'static str) -> Result<P
             }
             searched.push(format!("{} (no .safetensors file)", d.display()));
         }
-        None => searched.push(format!(
-            "the per-user weights folder (unknown: {})",
-            USER_DIR_VARS
-        )),
+        None => searched.push(format!("the per-user weights folder (unknown: {})", USER_DIR_VARS)),
     }
     let dirs = project_weight_dirs();
     for d in &dirs {
@@ -55,10 +45,7 @@ pub fn locate_weights(explicit: Option<&Path>, option: &'static str) -> Result<P
     if dirs.is_empty() {
         searched.push("weights/ of the project the running program belongs to (none)".into());
     }
-    Err(Error::WeightsNotFound {
-        option,
-        searched: searched.join(", "),
-    })
+    Err(Error::WeightsNotFound { option, searched: searched.join(", ") })
 }
 
 /// The variables the per-user folder is derived from, for messages.
@@ -68,9 +55,7 @@ const USER_DIR_VARS: &str = "%APPDATA% is not set";
 const USER_DIR_VARS: &str = "neither XDG_DATA_HOME nor HOME is set";
 
 fn env_dir(name: &str) -> Option<PathBuf> {
-    std::env::var_os(name)
-        .map(PathBuf::from)
-        .filter(|p| p.is_absolute())
+    std::env::var_os(name).map(PathBuf::from).filter(|p| p.is_absolute())
 }
 
 /// The per-user weights folder, in the platform's data directory:
@@ -97,10 +82,7 @@ fn missing(p: &Path, source: &str) -> Error {
         (Err(_), Ok(l)) if l.file_type().is_symlink() => "it is a symbolic link to nothing".to_string(),
         _ => "no such file or folder".to_string(),
     };
-    Error::Weights {
-        path: p.to_path_buf(),
-        reason: format!("given by {source}, but {what}"),
-    }
+    Error::Weights { path: p.to_path_buf(), reason: format!("given by {source}, but {what}") }
 }
 
 /// Whether `e` says "too many levels of symbolic links".
@@ -140,10 +122,5 @@ fn project_weight_dirs() -> Vec<PathBuf> {
     let Ok(exe) = std::env::current_exe() else {
         return vec![];
     };
-    exe.ancestors()
-        .skip(1)
-        .take(4)
-        .map(|a| a.join("weights"))
-        .filter(|d| d.is_dir())
-        .collect()
+    exe.ancestors().skip(1).take(4).map(|a| a.join("weights")).filter(|d| d.is_dir()).collect()
 }

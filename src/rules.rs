@@ -108,12 +108,7 @@ impl Param {
     /// The command-line flag (`--style-size`, `--width`).
     pub fn flag(self) -> String {
         let key = self.key();
-        format!(
-            "--{}",
-            key.strip_prefix("texture.")
-                .unwrap_or(key)
-                .replace('_', "-")
-        )
+        format!("--{}", key.strip_prefix("texture.").unwrap_or(key).replace('_', "-"))
     }
 }
 
@@ -129,11 +124,7 @@ pub struct Violation {
 
 impl Violation {
     fn new(param: Param, reason: impl Into<String>) -> Self {
-        Violation {
-            param,
-            index: None,
-            reason: reason.into(),
-        }
+        Violation { param, index: None, reason: reason.into() }
     }
 
     fn at(mut self, index: usize) -> Self {
@@ -169,10 +160,7 @@ pub fn float_in(param: Param, v: f64, min: f64, max: f64) -> Rule {
     if v.is_finite() && v >= min && v <= max {
         Ok(())
     } else {
-        Err(Violation::new(
-            param,
-            format!("must be in {min}..={max}, got {v}"),
-        ))
+        Err(Violation::new(param, format!("must be in {min}..={max}, got {v}")))
     }
 }
 
@@ -184,20 +172,14 @@ pub fn int_in(param: Param, v: i128, min: i128, max: i128) -> Rule {
     } else if huge && v < min {
         Err(Violation::new(param, format!("must be ≥ {min}, got {v}")))
     } else {
-        Err(Violation::new(
-            param,
-            format!("must be in {min}..={max}, got {v}"),
-        ))
+        Err(Violation::new(param, format!("must be in {min}..={max}, got {v}")))
     }
 }
 
 /// At least one style.
 pub fn styles(n: usize) -> Rule {
     if n == 0 {
-        return Err(Violation::new(
-            Param::Style,
-            "at least one style image is needed",
-        ));
+        return Err(Violation::new(Param::Style, "at least one style image is needed"));
     }
     Ok(())
 }
@@ -205,32 +187,20 @@ pub fn styles(n: usize) -> Rule {
 /// Blend weights: one per style, only without masks.
 pub fn blend_count(weights: usize, styles: usize, masks: usize) -> Rule {
     if weights != styles {
-        return Err(Violation::new(
-            Param::Blend,
-            format!("{weights} weights for {styles} styles"),
-        ));
+        return Err(Violation::new(Param::Blend, format!("{weights} weights for {styles} styles")));
     }
     if masks > 0 {
-        return Err(Violation::new(
-            Param::Blend,
-            "blends styles globally; with masks each region has its own style",
-        ));
+        return Err(Violation::new(Param::Blend, "blends styles globally; with masks each region has its own style"));
     }
     Ok(())
 }
 
 /// Blend weights: finite, ≥ 0, not all 0.
 pub fn blend_values(weights: &[f64]) -> Rule {
-    if let Some((i, v)) = weights
-        .iter()
-        .enumerate()
-        .find(|(_, v)| !v.is_finite() || **v < 0.0)
-    {
-        return Err(Violation::new(
-            Param::Blend,
-            format!("weight {} is {v}; weights must be finite and ≥ 0", i + 1),
-        )
-        .at(i));
+    if let Some((i, v)) = weights.iter().enumerate().find(|(_, v)| !v.is_finite() || **v < 0.0) {
+        return Err(
+            Violation::new(Param::Blend, format!("weight {} is {v}; weights must be finite and ≥ 0", i + 1)).at(i)
+        );
     }
     if !weights.iter().any(|&w| w > 0.0) {
         return Err(Violation::new(Param::Blend, "the weights sum to 0"));
@@ -252,10 +222,7 @@ pub fn masks(masks: usize, styles: usize, texture: bool) -> Rule {
         ));
     }
     if texture && masks == styles {
-        return Err(Violation::new(
-            Param::Mask,
-            "a texture has no content to keep: give one mask fewer than styles",
-        ));
+        return Err(Violation::new(Param::Mask, "a texture has no content to keep: give one mask fewer than styles"));
     }
     Ok(())
 }
@@ -264,10 +231,7 @@ pub fn masks(masks: usize, styles: usize, texture: bool) -> Rule {
 pub fn feather(pixels: f64, masks: usize) -> Rule {
     float_in(Param::Feather, pixels, 0.0, MAX_FEATHER)?;
     if pixels > 0.0 && masks == 0 {
-        return Err(Violation::new(
-            Param::Feather,
-            "softens mask borders, so it needs a mask",
-        ));
+        return Err(Violation::new(Param::Feather, "softens mask borders, so it needs a mask"));
     }
     Ok(())
 }
@@ -275,10 +239,7 @@ pub fn feather(pixels: f64, masks: usize) -> Rule {
 /// Foreground-only keeps the pixels outside the masks: every style needs its own mask.
 pub fn foreground_only(on: bool, masks: usize, styles: usize) -> Rule {
     if on && masks == 0 {
-        return Err(Violation::new(
-            Param::ForegroundOnly,
-            "keeps the pixels outside the masks, so it needs a mask",
-        ));
+        return Err(Violation::new(Param::ForegroundOnly, "keeps the pixels outside the masks, so it needs a mask"));
     }
     if on && masks != styles {
         return Err(Violation::new(
@@ -292,10 +253,7 @@ pub fn foreground_only(on: bool, masks: usize, styles: usize) -> Rule {
 /// A set of levels: at least one, each 1..=5, none twice.
 pub fn levels(levels: &[i128]) -> Rule {
     if levels.is_empty() {
-        return Err(Violation::new(
-            Param::Levels,
-            "at least one level is needed",
-        ));
+        return Err(Violation::new(Param::Levels, "at least one level is needed"));
     }
     for (i, &l) in levels.iter().enumerate() {
         int_in(Param::Levels, l, 1, MAX_LEVEL as i128).map_err(|v| v.at(i))?;
@@ -335,10 +293,7 @@ pub fn level_alphas(entries: &[(i128, f64)], levels: Option<&[i128]>) -> Rule {
 /// Tiles are at least [`MIN_TILE`] pixels wide.
 pub fn tile_size(pixels: i128) -> Rule {
     if pixels < MIN_TILE as i128 {
-        return Err(Violation::new(
-            Param::TileSize,
-            format!("must be at least {MIN_TILE} pixels, got {pixels}"),
-        ));
+        return Err(Violation::new(Param::TileSize, format!("must be at least {MIN_TILE} pixels, got {pixels}")));
     }
     Ok(())
 }
@@ -346,10 +301,7 @@ pub fn tile_size(pixels: i128) -> Rule {
 /// A content size limit of at least one pixel.
 pub fn max_size(pixels: i128) -> Rule {
     if pixels < 1 {
-        return Err(Violation::new(
-            Param::MaxSize,
-            format!("must be at least 1, got {pixels}"),
-        ));
+        return Err(Violation::new(Param::MaxSize, format!("must be at least 1, got {pixels}")));
     }
     Ok(())
 }
@@ -357,8 +309,7 @@ pub fn max_size(pixels: i128) -> Rule {
 /// The precision called `name` (`f32` or `bf16`, any case): the one reading of the
 /// command line's `--precision` and a preset's `precision` key.
 pub fn precision(name: &str) -> Result<Precision, Violation> {
-    name.parse()
-        .map_err(|reason: String| Violation::new(Param::Precision, reason))
+    name.parse().map_err(|reason: String| Violation::new(Param::Precision, reason))
 }
 
 /// The precision of the C ABI's code `code`: 0 f32, 1 bf16 (`UNISTYLE_PRECISION_F32`,
@@ -367,12 +318,7 @@ pub fn precision_code(code: i128) -> Result<Precision, Violation> {
     usize::try_from(code)
         .ok()
         .and_then(|i| Precision::ALL.get(i).copied())
-        .ok_or_else(|| {
-            Violation::new(
-                Param::Precision,
-                format!("must be 0 (f32) or 1 (bf16), got {code}"),
-            )
-        })
+        .ok_or_else(|| Violation::new(Param::Precision, format!("must be 0 (f32) or 1 (bf16), got {code}")))
 }
 
 /// Whether a job stylizes a content image or synthesizes a texture.
@@ -458,10 +404,7 @@ mod tests {
     use super::*;
 
     fn raw() -> RawParams {
-        RawParams {
-            styles: 1,
-            ..Default::default()
-        }
+        RawParams { styles: 1, ..Default::default() }
     }
 
     #[test]
@@ -478,20 +421,11 @@ mod tests {
     fn precision_by_name_and_by_code() {
         assert_eq!(precision(" BF16 "), Ok(Precision::Bf16));
         use crate::capi::{UNISTYLE_PRECISION_BF16, UNISTYLE_PRECISION_F32};
-        assert_eq!(
-            precision_code(UNISTYLE_PRECISION_F32.into()),
-            Ok(Precision::F32)
-        );
-        assert_eq!(
-            precision_code(UNISTYLE_PRECISION_BF16.into()),
-            Ok(Precision::Bf16)
-        );
+        assert_eq!(precision_code(UNISTYLE_PRECISION_F32.into()), Ok(Precision::F32));
+        assert_eq!(precision_code(UNISTYLE_PRECISION_BF16.into()), Ok(Precision::Bf16));
         let v = precision("fp16").unwrap_err();
         assert_eq!(v.param, Param::Precision);
-        assert!(
-            v.reason.contains("'fp16' is not a precision (f32 or bf16)"),
-            "{v}"
-        );
+        assert!(v.reason.contains("'fp16' is not a precision (f32 or bf16)"), "{v}");
         for bad in [-1, 2, 1 << 40] {
             let v = precision_code(bad).unwrap_err();
             assert_eq!(v.param, Param::Precision);
@@ -503,85 +437,20 @@ mod tests {
     fn each_rule_names_its_parameter() {
         let cases: Vec<(RawParams, Param, &str)> = vec![
             (RawParams::default(), Param::Style, "at least one"),
-            (
-                RawParams {
-                    feather: Some(5.0),
-                    ..raw()
-                },
-                Param::Feather,
-                "needs a mask",
-            ),
-            (
-                RawParams {
-                    feather: Some(-1.0),
-                    ..raw()
-                },
-                Param::Feather,
-                "got -1",
-            ),
-            (
-                RawParams {
-                    levels: Some(vec![3, 3]),
-                    ..raw()
-                },
-                Param::Levels,
-                "twice",
-            ),
-            (
-                RawParams {
-                    levels: Some(vec![-2]),
-                    ..raw()
-                },
-                Param::Levels,
-                "got -2",
-            ),
-            (
-                RawParams {
-                    level_alpha: vec![(3, 0.5), (2, 7.0)],
-                    ..raw()
-                },
-                Param::LevelAlpha,
-                "got 7",
-            ),
-            (
-                RawParams {
-                    seed: Some(-1),
-                    ..raw()
-                },
-                Param::Seed,
-                "got -1",
-            ),
-            (
-                RawParams {
-                    styles: 2,
-                    masks: 2,
-                    kind: JobKind::Texture,
-                    ..raw()
-                },
-                Param::Mask,
-                "no content",
-            ),
-            (
-                RawParams {
-                    blend: Some(vec![0.0]),
-                    ..raw()
-                },
-                Param::Blend,
-                "sum to 0",
-            ),
+            (RawParams { feather: Some(5.0), ..raw() }, Param::Feather, "needs a mask"),
+            (RawParams { feather: Some(-1.0), ..raw() }, Param::Feather, "got -1"),
+            (RawParams { levels: Some(vec![3, 3]), ..raw() }, Param::Levels, "twice"),
+            (RawParams { levels: Some(vec![-2]), ..raw() }, Param::Levels, "got -2"),
+            (RawParams { level_alpha: vec![(3, 0.5), (2, 7.0)], ..raw() }, Param::LevelAlpha, "got 7"),
+            (RawParams { seed: Some(-1), ..raw() }, Param::Seed, "got -1"),
+            (RawParams { styles: 2, masks: 2, kind: JobKind::Texture, ..raw() }, Param::Mask, "no content"),
+            (RawParams { blend: Some(vec![0.0]), ..raw() }, Param::Blend, "sum to 0"),
         ];
         for (p, param, words) in cases {
             let v = p.check().unwrap_err();
             assert_eq!(v.param, param, "{p:?}");
             assert!(v.reason.contains(words), "{p:?}: {}", v.reason);
         }
-        assert!(RawParams {
-            styles: 2,
-            masks: 1,
-            feather: Some(3.0),
-            ..raw()
-        }
-        .check()
-        .is_ok());
+        assert!(RawParams { styles: 2, masks: 1, feather: Some(3.0), ..raw() }.check().is_ok());
     }
 }

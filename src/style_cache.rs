@@ -54,16 +54,9 @@ pub struct StyleKey {
 impl StyleKey {
     /// The key of `image` (its file is read and hashed) encoded by `model` at `style_size`.
     pub fn new(model: &Model, image: &Path, style_size: Option<usize>) -> Result<Self> {
-        let bytes = crate::input_file::read_bounded(image, crate::image_io::MAX_DECODE_ALLOC).map_err(|source| Error::Io {
-            what: "style image",
-            path: image.to_path_buf(),
-            source,
-        })?;
-        Ok(Self {
-            image_hash: sha256_hex(&bytes),
-            model_hash: model.content_hash().to_string(),
-            style_size,
-        })
+        let bytes = crate::input_file::read_bounded(image, crate::image_io::MAX_DECODE_ALLOC)
+            .map_err(|source| Error::Io { what: "style image", path: image.to_path_buf(), source })?;
+        Ok(Self { image_hash: sha256_hex(&bytes), model_hash: model.content_hash().to_string(), style_size })
     }
 
     fn size_string(&self) -> String {
@@ -72,12 +65,8 @@ impl StyleKey {
 
     /// The entry's file name: a hash of every key field (and the format and eigenvalue cut-off).
     pub fn file_name(&self) -> String {
-        let id = format!(
-            "{CACHE_FORMAT}\n{}\n{}\n{}\n{EIGEN_EPS:e}",
-            self.image_hash,
-            self.model_hash,
-            self.size_string()
-        );
+        let id =
+            format!("{CACHE_FORMAT}\n{}\n{}\n{}\n{EIGEN_EPS:e}", self.image_hash, self.model_hash, self.size_string());
         format!("{}.{ENTRY_EXTENSION}", &sha256_hex(id.as_bytes())[..32])
     }
 }
@@ -196,11 +185,8 @@ impl StyleCache {
 
     /// Stores `style` under `key`, atomically; returns the entry's path.
     pub fn store(&self, key: &StyleKey, style: &EncodedStyle) -> Result<PathBuf> {
-        let io = |path: &Path, source: std::io::Error| Error::Io {
-            what: "style cache",
-            path: path.to_path_buf(),
-            source,
-        };
+        let io =
+            |path: &Path, source: std::io::Error| Error::Io { what: "style cache", path: path.to_path_buf(), source };
         if !self.dir.is_dir() {
             std::fs::create_dir_all(&self.dir).map_err(|e| io(&self.dir, e))?;
             // Mark the folder as a cache for backup tools (https://bford.info/cachedir/).
@@ -257,10 +243,7 @@ fn encode_entry(key: &StyleKey, style: &EncodedStyle) -> Result<Vec<u8>> {
     let mut meta: HashMap<String, String> = key_fields(key).into_iter().map(|(k, v, _)| (k.to_string(), v)).collect();
     meta.insert("eigen_eps".into(), format!("{EIGEN_EPS:e}"));
     meta.insert("levels".into(), parts.keys().map(|l| l.to_string()).collect::<Vec<_>>().join(","));
-    meta.insert(
-        "counts".into(),
-        parts.iter().map(|(l, p)| format!("{l}={}", p.0)).collect::<Vec<_>>().join(","),
-    );
+    meta.insert("counts".into(), parts.iter().map(|(l, p)| format!("{l}={}", p.0)).collect::<Vec<_>>().join(","));
     meta.insert("checksum".into(), checksum(&parts));
     let mut views = Vec::new();
     for (l, (_, mean, values, vectors)) in &parts {
@@ -269,10 +252,7 @@ fn encode_entry(key: &StyleKey, style: &EncodedStyle) -> Result<Vec<u8>> {
         let bad = |e: safetensors::SafeTensorError| Error::Tensor(format!("style cache entry: {e}"));
         views.push((format!("level{l}.mean"), TensorView::new(Dtype::F64, vec![c], mean).map_err(bad)?));
         views.push((format!("level{l}.eigenvalues"), TensorView::new(Dtype::F64, vec![k], values).map_err(bad)?));
-        views.push((
-            format!("level{l}.eigenvectors"),
-            TensorView::new(Dtype::F64, vec![k, c], vectors).map_err(bad)?,
-        ));
+        views.push((format!("level{l}.eigenvectors"), TensorView::new(Dtype::F64, vec![k, c], vectors).map_err(bad)?));
     }
     safetensors::serialize(views, Some(meta)).map_err(|e| Error::Tensor(format!("style cache entry: {e}")))
 }
@@ -280,7 +260,8 @@ fn encode_entry(key: &StyleKey, style: &EncodedStyle) -> Result<Vec<u8>> {
 /// Parses and checks an entry against `key`; `Err` says why it cannot be trusted.
 fn decode_entry(bytes: &[u8], key: &StyleKey) -> std::result::Result<EncodedStyle, String> {
     let corrupt = |what: String| format!("corrupt: {what}");
-    let (_, header) = SafeTensors::read_metadata(bytes).map_err(|e| corrupt(format!("not a safetensors file ({e})")))?;
+    let (_, header) =
+        SafeTensors::read_metadata(bytes).map_err(|e| corrupt(format!("not a safetensors file ({e})")))?;
     let meta = header.metadata().clone().unwrap_or_default();
     for (field, expected, stale) in key_fields(key) {
         match meta.get(field) {
@@ -374,7 +355,16 @@ impl std::fmt::Debug for StyleEncoder<'_> {
 impl<'m> StyleEncoder<'m> {
     /// An encoder for `model`; `cache: None` encodes every style (once per encoder).
     pub fn new(model: &'m Model, cache: Option<StyleCache>) -> Self {
-        Self { model, cache, memo: HashMap::new(), special: HashMap::new(), reports: Vec::new(), encodings: 0, progress: None, tile: crate::pipeline::tiling::DEFAULT_TILE }
+        Self {
+            model,
+            cache,
+            memo: HashMap::new(),
+            special: HashMap::new(),
+            reports: Vec::new(),
+            encodings: 0,
+            progress: None,
+            tile: crate::pipeline::tiling::DEFAULT_TILE,
+        }
     }
 
     /// Largest tile edge a style is encoded in (default [`crate::pipeline::tiling::DEFAULT_TILE`]).
@@ -433,7 +423,12 @@ impl<'m> StyleEncoder<'m> {
         let (style, report) = match &self.cache {
             None => {
                 let s = self.run_encoder(image, style_size, levels, &StyleEncoding::default())?;
-                let r = CacheReport { image: image.to_path_buf(), entry: None, outcome: CacheOutcome::Encoded, store_error: None };
+                let r = CacheReport {
+                    image: image.to_path_buf(),
+                    entry: None,
+                    outcome: CacheOutcome::Encoded,
+                    store_error: None,
+                };
                 (s, r)
             }
             Some(cache) => {
@@ -442,7 +437,12 @@ impl<'m> StyleEncoder<'m> {
                 let entry = cache.entry_path(&key);
                 let lookup = cache.lookup(&key, levels);
                 if let Lookup::Hit(s) = lookup {
-                    let r = CacheReport { image: image.to_path_buf(), entry: Some(entry), outcome: CacheOutcome::Hit, store_error: None };
+                    let r = CacheReport {
+                        image: image.to_path_buf(),
+                        entry: Some(entry),
+                        outcome: CacheOutcome::Hit,
+                        store_error: None,
+                    };
                     (s, r)
                 } else {
                     // Encode every level the model has (one pass costs the same as for the top
@@ -486,12 +486,22 @@ impl<'m> StyleEncoder<'m> {
         let key = (path, style_size, format!("{encoding:?}"));
         if let Some(s) = self.special.get(&key).filter(|s| levels.iter().all(|&l| s.stats(l).is_some())) {
             let s = s.clone();
-            self.reports.push(CacheReport { image: image.to_path_buf(), entry: None, outcome: CacheOutcome::Reused, store_error: None });
+            self.reports.push(CacheReport {
+                image: image.to_path_buf(),
+                entry: None,
+                outcome: CacheOutcome::Reused,
+                store_error: None,
+            });
             return Ok(s);
         }
         let style = self.run_encoder(image, style_size, levels, encoding)?;
         self.special.insert(key, style.clone());
-        self.reports.push(CacheReport { image: image.to_path_buf(), entry: None, outcome: CacheOutcome::Encoded, store_error: None });
+        self.reports.push(CacheReport {
+            image: image.to_path_buf(),
+            entry: None,
+            outcome: CacheOutcome::Encoded,
+            store_error: None,
+        });
         Ok(style)
     }
 

@@ -225,7 +225,9 @@ fn image_case(fx: &'static Fx, name: &str, file: &Path, role: Role, why: &str) -
         Role::Content => [&["stylize", "--content", &f, "--style", &s][..], &common].concat(),
         Role::Style => [&["stylize", "--content", &c, "--style", &f][..], &common].concat(),
         Role::Init => [&["texture", "--style", &s, "--init", &f, "--iterations", "1"][..], &common].concat(),
-        Role::Mask => [&["stylize", "--content", &c, "--style", &s, "--style", &s2, "--mask", &f][..], &common].concat(),
+        Role::Mask => {
+            [&["stylize", "--content", &c, "--style", &s, "--style", &s2, "--mask", &f][..], &common].concat()
+        }
     };
     let mut case = Case::new(format!("{name} ({})", role.what()), &[&name_of(file), why]).cli(&args);
     let path = file.to_path_buf();
@@ -251,7 +253,18 @@ fn weights_case(fx: &'static Fx, name: &str, file: &Path, why: &str) -> Case {
     let p = file.to_path_buf();
     let p2 = p.clone();
     Case::new(format!("weights: {name}"), &[&name_of(file), why])
-        .cli(&["stylize", "--content", &st(&fx.content), "--style", &st(&fx.style), "--out", "{out}", "--weights", &st(file), "-q"])
+        .cli(&[
+            "stylize",
+            "--content",
+            &st(&fx.content),
+            "--style",
+            &st(&fx.style),
+            "--out",
+            "{out}",
+            "--weights",
+            &st(file),
+            "-q",
+        ])
         .abi(move || {
             let mut ctx = null_mut();
             let status = unsafe { (api().context_create)(cstr(&p).as_ptr(), null(), &mut ctx) };
@@ -269,7 +282,19 @@ fn preset_case(fx: &'static Fx, name: &str, file: &Path, why: &[&str]) -> Case {
     expect.extend(why.iter().map(|s| s.to_string()));
     let expect: Vec<&str> = expect.iter().map(|s| s.as_str()).collect();
     Case::new(format!("preset: {name}"), &expect)
-        .cli(&["stylize", "--preset", &st(file), "--content", &st(&fx.content), "--out", "{out}", "--weights", &st(&fx.weights), "--no-cache", "-q"])
+        .cli(&[
+            "stylize",
+            "--preset",
+            &st(file),
+            "--content",
+            &st(&fx.content),
+            "--out",
+            "{out}",
+            "--weights",
+            &st(&fx.weights),
+            "--no-cache",
+            "-q",
+        ])
         .abi(move || {
             let mut out = null_mut();
             let status = unsafe { (api().preset_load)(fx.ctx as *const _, cstr(&p).as_ptr(), &mut out) };
@@ -287,7 +312,20 @@ fn output_case(fx: &'static Fx, name: &str, out: &Path, why: &[&str], lib: bool)
     expect.extend(why.iter().copied());
     let o = out.to_path_buf();
     let case = Case::new(format!("output: {name}"), &expect)
-        .cli(&["stylize", "--content", &st(&fx.content), "--style", &st(&fx.style), "--out", "{out}", "--weights", &st(&fx.weights), "--levels", "1", "-q"])
+        .cli(&[
+            "stylize",
+            "--content",
+            &st(&fx.content),
+            "--style",
+            &st(&fx.style),
+            "--out",
+            "{out}",
+            "--weights",
+            &st(&fx.weights),
+            "--levels",
+            "1",
+            "-q",
+        ])
         .no_abi("the ABI writes into the host's buffer, never to a file")
         .out(out.to_path_buf());
     if lib {
@@ -427,8 +465,10 @@ fn bad_inputs_are_refused_everywhere() {
     // Good inputs, small.
     let content = write(&d, "content.png", &encode(&pattern(24, 16), ImageFormat::Png));
     let style = write(&d, "style.png", &encode(&pattern(16, 16), ImageFormat::Png));
-    let style2 = write(&d, "style2.png", &encode(&rgb8(16, 16, |x, y| [(x * 16) as u8, 90, (y * 16) as u8]), ImageFormat::Png));
-    let mask = write(&d, "mask.png", &encode(&rgb8(24, 16, |x, _| if x < 12 { [255; 3] } else { [0; 3] }), ImageFormat::Png));
+    let style2 =
+        write(&d, "style2.png", &encode(&rgb8(16, 16, |x, y| [(x * 16) as u8, 90, (y * 16) as u8]), ImageFormat::Png));
+    let mask =
+        write(&d, "mask.png", &encode(&rgb8(24, 16, |x, _| if x < 12 { [255; 3] } else { [0; 3] }), ImageFormat::Png));
     let weights = relu3_weights();
     let ctx = context();
     let abi_style = abi::style(&ctx, &style, 0);
@@ -504,43 +544,80 @@ fn bad_inputs_are_refused_everywhere() {
         cases.push(image_case(fx, name, file, role, why));
     }
     let unreadable = image_case(fx, "unreadable file (mode 000)", &locked, Role::Content, "permission denied");
-    cases.push(if root { unreadable.skip_all("running as root: mode 000 does not stop root from reading") } else { unreadable });
+    cases.push(if root {
+        unreadable.skip_all("running as root: mode 000 does not stop root from reading")
+    } else {
+        unreadable
+    });
 
     // Broken weights, made from the real file.
     use safetensors::Dtype;
     let real = std::fs::read(&weights).unwrap();
     let w_trunc = write(&d, "trunc.safetensors", &real[..real.len() * 3 / 5]);
     let w_f64 = d.join("f64.safetensors");
-    edit_weights(&weights, &w_f64, |n, dt, s, b| {
-        if n == "encoder.conv1_1.bias" {
-            let v: Vec<u8> = b.chunks_exact(4).flat_map(|c| (f32::from_le_bytes(c.try_into().unwrap()) as f64).to_le_bytes()).collect();
-            Some((Dtype::F64, s.to_vec(), v))
-        } else {
-            keep(n, dt, s, b)
-        }
-    }, vec![], |_| {});
+    edit_weights(
+        &weights,
+        &w_f64,
+        |n, dt, s, b| {
+            if n == "encoder.conv1_1.bias" {
+                let v: Vec<u8> = b
+                    .chunks_exact(4)
+                    .flat_map(|c| (f32::from_le_bytes(c.try_into().unwrap()) as f64).to_le_bytes())
+                    .collect();
+                Some((Dtype::F64, s.to_vec(), v))
+            } else {
+                keep(n, dt, s, b)
+            }
+        },
+        vec![],
+        |_| {},
+    );
     let w_shape = d.join("shape.safetensors");
-    edit_weights(&weights, &w_shape, |n, dt, s, b| {
-        if n == "decoder2.conv1_1.weight" {
-            Some((dt, vec![s[0], s[1] * s[2] * s[3]], b.to_vec()))
-        } else {
-            keep(n, dt, s, b)
-        }
-    }, vec![], |_| {});
+    edit_weights(
+        &weights,
+        &w_shape,
+        |n, dt, s, b| {
+            if n == "decoder2.conv1_1.weight" {
+                Some((dt, vec![s[0], s[1] * s[2] * s[3]], b.to_vec()))
+            } else {
+                keep(n, dt, s, b)
+            }
+        },
+        vec![],
+        |_| {},
+    );
     let w_missing = d.join("missing.safetensors");
-    edit_weights(&weights, &w_missing, |n, dt, s, b| if n == "decoder1.conv1_1.bias" { None } else { keep(n, dt, s, b) }, vec![], |_| {});
+    edit_weights(
+        &weights,
+        &w_missing,
+        |n, dt, s, b| if n == "decoder1.conv1_1.bias" { None } else { keep(n, dt, s, b) },
+        vec![],
+        |_| {},
+    );
     let w_extra = d.join("extra.safetensors");
-    edit_weights(&weights, &w_extra, keep, vec![("encoder.conv9_9.weight".into(), Dtype::F32, vec![2], vec![0; 8])], |_| {});
+    edit_weights(
+        &weights,
+        &w_extra,
+        keep,
+        vec![("encoder.conv9_9.weight".into(), Dtype::F32, vec![2], vec![0; 8])],
+        |_| {},
+    );
     let w_nan = d.join("nan.safetensors");
-    edit_weights(&weights, &w_nan, |n, dt, s, b| {
-        if n == "decoder1.conv1_1.bias" {
-            let mut b = b.to_vec();
-            b[..4].copy_from_slice(&f32::NAN.to_le_bytes());
-            Some((dt, s.to_vec(), b))
-        } else {
-            keep(n, dt, s, b)
-        }
-    }, vec![], |_| {});
+    edit_weights(
+        &weights,
+        &w_nan,
+        |n, dt, s, b| {
+            if n == "decoder1.conv1_1.bias" {
+                let mut b = b.to_vec();
+                b[..4].copy_from_slice(&f32::NAN.to_le_bytes());
+                Some((dt, s.to_vec(), b))
+            } else {
+                keep(n, dt, s, b)
+            }
+        },
+        vec![],
+        |_| {},
+    );
     let w_format = d.join("format.safetensors");
     edit_weights(&weights, &w_format, keep, vec![], |m| {
         m.insert("format".into(), "some-other-net/7".into());
@@ -588,21 +665,41 @@ fn bad_inputs_are_refused_everywhere() {
         ("invalid TOML", "syntax.toml", "version = 1\nstyle = \"s.png\nalpha = \n", &["toml syntax"][..]),
         ("empty file", "empty.toml", "", &["version", "missing"][..]),
         ("no version", "nover.toml", "style = \"s.png\"\n", &["version", "missing"][..]),
-        ("version 2", "v2.toml", "version = 2\nstyle = \"s.png\"\n", &["line 1", "version", "unsupported schema version 2"][..]),
+        (
+            "version 2",
+            "v2.toml",
+            "version = 2\nstyle = \"s.png\"\n",
+            &["line 1", "version", "unsupported schema version 2"][..],
+        ),
         ("version as a string", "vstr.toml", "version = \"1\"\nstyle = \"s.png\"\n", &["version", "integer"][..]),
         ("unknown key", "unknown.toml", &format!("{ok}colour = true\n"), &["line 3", "colour", "unknown key"][..]),
         ("unknown texture key", "sede.toml", &format!("{ok}[texture]\nsede = 4\n"), &["line 4", "sede"][..]),
         ("alpha of the wrong type", "type.toml", &format!("{ok}alpha = \"high\"\n"), &["line 3", "alpha"][..]),
         ("alpha out of range", "range.toml", &format!("{ok}alpha = 1.5\n"), &["line 3", "alpha", "1.5"][..]),
         ("no style", "nostyle.toml", "version = 1\nalpha = 0.5\n", &["style", "missing"][..]),
-        ("style file not found", "lost.toml", "version = 1\nstyle = \"nowhere.png\"\n", &["line 2", "style", "nowhere.png"][..]),
+        (
+            "style file not found",
+            "lost.toml",
+            "version = 1\nstyle = \"nowhere.png\"\n",
+            &["line 2", "style", "nowhere.png"][..],
+        ),
         ("level 7", "levels.toml", &format!("{ok}levels = [3, 7]\n"), &["levels", "7"][..]),
         ("level listed twice", "twice.toml", &format!("{ok}levels = [2, 2]\n"), &["levels", "twice"][..]),
-        ("blend weights for 2 styles, 1 given", "blend.toml", &format!("{ok}blend = [0.5, 0.5]\n"), &["blend", "2 weights for 1 styles"][..]),
+        (
+            "blend weights for 2 styles, 1 given",
+            "blend.toml",
+            &format!("{ok}blend = [0.5, 0.5]\n"),
+            &["blend", "2 weights for 1 styles"][..],
+        ),
         ("texture width 0", "texw.toml", &format!("{ok}[texture]\nwidth = 0\n"), &["texture.width", "got 0"][..]),
         ("feather without a mask", "feather.toml", &format!("{ok}feather = 3\n"), &["feather", "mask"][..]),
         ("name that is no file name", "slash.toml", &format!("{ok}name = \"a/b\"\n"), &["name", "a/b"][..]),
-        ("style image corrupt", "corrupt.toml", "version = 1\nstyle = \"broken.png\"\n", &["broken.png", "corrupt"][..]),
+        (
+            "style image corrupt",
+            "corrupt.toml",
+            "version = 1\nstyle = \"broken.png\"\n",
+            &["broken.png", "corrupt"][..],
+        ),
     ] {
         let p = preset_text(&pd, file, text);
         let mut c = preset_case(fx, name, &p, why);
@@ -620,7 +717,13 @@ fn bad_inputs_are_refused_everywhere() {
     cases.push(preset_case(fx, "no such file", &pd.join("nope.toml"), &["no such file"]));
 
     // Output paths.
-    cases.push(output_case(fx, "in a missing directory", &d.join("no_dir/out.png"), &["no_dir", "does not exist"], true));
+    cases.push(output_case(
+        fx,
+        "in a missing directory",
+        &d.join("no_dir/out.png"),
+        &["no_dir", "does not exist"],
+        true,
+    ));
     let ro = d.join("read-only");
     std::fs::create_dir(&ro).unwrap();
     #[cfg(unix)]
@@ -628,11 +731,23 @@ fn bad_inputs_are_refused_everywhere() {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o555)).unwrap();
     }
-    let c = output_case(fx, "in a read-only directory (mode 555)", &ro.join("out.png"), &["read-only", "permission denied"], true);
+    let c = output_case(
+        fx,
+        "in a read-only directory (mode 555)",
+        &ro.join("out.png"),
+        &["read-only", "permission denied"],
+        true,
+    );
     cases.push(if root { c.skip_all("running as root: mode 555 does not stop root from writing") } else { c });
     if cfg!(target_os = "linux") {
         // /proc refuses new files even to root: a read-only directory wherever this runs.
-        cases.push(output_case(fx, "in a directory no one can write (/proc)", Path::new("/proc/unistyle-out.png"), &["/proc", "cannot create a file"], true));
+        cases.push(output_case(
+            fx,
+            "in a directory no one can write (/proc)",
+            Path::new("/proc/unistyle-out.png"),
+            &["/proc", "cannot create a file"],
+            true,
+        ));
     }
     let out_dir = d.join("out_is_dir.png");
     std::fs::create_dir(&out_dir).unwrap();
@@ -640,15 +755,38 @@ fn bad_inputs_are_refused_everywhere() {
     cases.push(output_case(fx, "unknown extension", &d.join("out.xyz"), &["out.xyz", "extension"], true));
     let content_copy = d.join("content_copy.png");
     std::fs::copy(&content, &content_copy).unwrap();
-    let mut c = output_case(fx, "the content image itself", &content_copy, &["--out", "content_copy.png", "refusing to overwrite"], false);
+    let mut c = output_case(
+        fx,
+        "the content image itself",
+        &content_copy,
+        &["--out", "content_copy.png", "refusing to overwrite"],
+        false,
+    );
     c.cli = Step::Run(
-        ["stylize", "--content", &st(&content_copy), "--style", &st(&style), "--out", "{out}", "--weights", &st(&weights), "-q"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect(),
+        [
+            "stylize",
+            "--content",
+            &st(&content_copy),
+            "--style",
+            &st(&style),
+            "--out",
+            "{out}",
+            "--weights",
+            &st(&weights),
+            "-q",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect(),
     );
     cases.push(c);
-    cases.push(output_case(fx, "the style image itself", &style2, &["--out", "style2.png", "refusing to overwrite"], false));
+    cases.push(output_case(
+        fx,
+        "the style image itself",
+        &style2,
+        &["--out", "style2.png", "refusing to overwrite"],
+        false,
+    ));
     if let Some(Step::Run(args)) = cases.last_mut().map(|c| &mut c.cli) {
         args[4] = st(&style2);
     }
@@ -656,12 +794,16 @@ fn bad_inputs_are_refused_everywhere() {
     // Arguments, through each entry point's own way of passing them.
     let (w, c, s, s2, m) = (st(&weights), st(&content), st(&style), st(&style2), st(&mask));
     let stylize = |extra: &[&str]| -> Vec<String> {
-        let mut v: Vec<String> = ["stylize", "--content", &c, "--style", &s, "--out", "{out}", "--weights", &w, "-q"].map(String::from).to_vec();
+        let mut v: Vec<String> = ["stylize", "--content", &c, "--style", &s, "--out", "{out}", "--weights", &w, "-q"]
+            .map(String::from)
+            .to_vec();
         v.extend(extra.iter().map(|x| x.to_string()));
         v
     };
     let texture = |extra: &[&str]| -> Vec<String> {
-        let mut v: Vec<String> = ["texture", "--style", &s, "--out", "{out}", "--weights", &w, "--levels", "1", "-q"].map(String::from).to_vec();
+        let mut v: Vec<String> = ["texture", "--style", &s, "--out", "{out}", "--weights", &w, "--levels", "1", "-q"]
+            .map(String::from)
+            .to_vec();
         v.extend(extra.iter().map(|x| x.to_string()));
         v
     };
@@ -686,16 +828,20 @@ fn bad_inputs_are_refused_everywhere() {
             .abi(move || abi_stylize(fx, &content_buf().desc, |o| o.alpha = f32::NAN))
             .lib(move || run(builder().alpha(f64::NAN))),
         arg("level 4 (not in the weights)", &["level 4", "1,2,3"], stylize(&["--levels", "4,1"]))
-            .abi(move || abi_stylize(fx, &content_buf().desc, |o| {
-                o.level_count = 2;
-                o.levels = L4.as_ptr();
-            }))
+            .abi(move || {
+                abi_stylize(fx, &content_buf().desc, |o| {
+                    o.level_count = 2;
+                    o.levels = L4.as_ptr();
+                })
+            })
             .lib(move || run(builder().levels([4, 1]))),
         arg("level 9", &["level", "9"], stylize(&["--levels", "3,9"]))
-            .abi(move || abi_stylize(fx, &content_buf().desc, |o| {
-                o.level_count = 2;
-                o.levels = L9.as_ptr();
-            }))
+            .abi(move || {
+                abi_stylize(fx, &content_buf().desc, |o| {
+                    o.level_count = 2;
+                    o.levels = L9.as_ptr();
+                })
+            })
             .lib(move || run(builder().levels([3, 9]))),
         arg("blend: 2 weights for 1 style", &["blend", "2 weights for 1 styles"], stylize(&["--blend", "0.2,0.8"]))
             .no_abi("the ABI reads exactly style_count weights")
@@ -710,20 +856,28 @@ fn bad_inputs_are_refused_everywhere() {
                 })
             })
             .abi_expects(&["weights", "-1"])
-            .lib(move || run(Stylizer::builder(model()).place(&[lib_style(), lib_style()], Some(&[-1.0, 2.0]), vec![])?)),
-        arg("3 masks for 2 styles", &["mask", "got 3"], stylize(&["--style", &s2, "--mask", &m, "--mask", &m, "--mask", &m]))
-            .abi(move || {
-                let styles = two_styles();
-                let mb = Buf::new(12, 8, 1, UNISTYLE_U8, 0, 255);
-                let masks = [mb.desc, mb.desc, mb.desc];
-                abi_stylize(fx, &content_buf().desc, |o| {
-                    o.style_count = 2;
-                    o.styles = styles.as_ptr();
-                    o.mask_count = 3;
-                    o.masks = masks.as_ptr();
-                })
+            .lib(move || {
+                run(Stylizer::builder(model()).place(&[lib_style(), lib_style()], Some(&[-1.0, 2.0]), vec![])?)
+            }),
+        arg(
+            "3 masks for 2 styles",
+            &["mask", "got 3"],
+            stylize(&["--style", &s2, "--mask", &m, "--mask", &m, "--mask", &m]),
+        )
+        .abi(move || {
+            let styles = two_styles();
+            let mb = Buf::new(12, 8, 1, UNISTYLE_U8, 0, 255);
+            let masks = [mb.desc, mb.desc, mb.desc];
+            abi_stylize(fx, &content_buf().desc, |o| {
+                o.style_count = 2;
+                o.styles = styles.as_ptr();
+                o.mask_count = 3;
+                o.masks = masks.as_ptr();
             })
-            .lib(move || run(Stylizer::builder(model()).place(&[lib_style(), lib_style()], None, vec![white(), white(), white()])?)),
+        })
+        .lib(move || {
+            run(Stylizer::builder(model()).place(&[lib_style(), lib_style()], None, vec![white(), white(), white()])?)
+        }),
         arg("feather -1", &["feather", "-1"], stylize(&["--style", &s2, "--mask", &m, "--feather=-1"]))
             .abi(move || {
                 let styles = two_styles();
@@ -747,22 +901,30 @@ fn bad_inputs_are_refused_everywhere() {
             .abi_expects(&["output", "0×16"])
             .lib(move || Texture::builder(model()).style(lib_style()).size(0, 16).build().map(drop))
             .lib_expects(&["texture.width", "got 0"]),
-        arg("texture 20000×20000 (over the pixel limit)", &["20000×20000", "134217728"], texture(&["--width", "20000", "--height", "20000"]))
-            .abi(move || {
-                // A descriptor claiming 20000×20000 over a 4×4 buffer: refused before any pixel is touched.
-                let mut out = Buf::new(4, 4, 3, UNISTYLE_U8, 0, 0x77);
-                out.desc.width = 20000;
-                out.desc.height = 20000;
-                out.desc.stride = 60000;
-                let r = abi_texture(fx, &out.desc, |_| {});
-                assert!(out.all(0x77));
-                r
-            })
-            .abi_expects(&["output", "20000×20000", "134217728"])
-            .lib(move || Texture::builder(model()).style(lib_style()).size(20000, 20000).build().map(drop)),
-        arg("texture iterations 0", &["iterations", "got 0"], texture(&["--iterations", "0", "--width", "8", "--height", "8"]))
-            .abi(move || abi_texture(fx, &Buf::new(8, 8, 3, UNISTYLE_U8, 0, 0).desc, |t| t.iterations = 0))
-            .lib(move || Texture::builder(model()).style(lib_style()).size(8, 8).iterations(0).build().map(drop)),
+        arg(
+            "texture 20000×20000 (over the pixel limit)",
+            &["20000×20000", "134217728"],
+            texture(&["--width", "20000", "--height", "20000"]),
+        )
+        .abi(move || {
+            // A descriptor claiming 20000×20000 over a 4×4 buffer: refused before any pixel is touched.
+            let mut out = Buf::new(4, 4, 3, UNISTYLE_U8, 0, 0x77);
+            out.desc.width = 20000;
+            out.desc.height = 20000;
+            out.desc.stride = 60000;
+            let r = abi_texture(fx, &out.desc, |_| {});
+            assert!(out.all(0x77));
+            r
+        })
+        .abi_expects(&["output", "20000×20000", "134217728"])
+        .lib(move || Texture::builder(model()).style(lib_style()).size(20000, 20000).build().map(drop)),
+        arg(
+            "texture iterations 0",
+            &["iterations", "got 0"],
+            texture(&["--iterations", "0", "--width", "8", "--height", "8"]),
+        )
+        .abi(move || abi_texture(fx, &Buf::new(8, 8, 3, UNISTYLE_U8, 0, 0).desc, |t| t.iterations = 0))
+        .lib(move || Texture::builder(model()).style(lib_style()).size(8, 8).iterations(0).build().map(drop)),
         arg("--max-size 0", &["--max-size"], stylize(&["--max-size", "0"]))
             .no_abi("no such option: a host scales its pixels itself (a style's max_size 0 means 'as is')")
             .no_lib("Picture::fit_within(0) means 'as is', by design"),
@@ -812,7 +974,12 @@ fn bad_inputs_are_refused_everywhere() {
                 let styles = [fx.abi_style as *const UnistyleStyle, fx.abi_style as *const UnistyleStyle];
                 let mut m = Buf::new(12, 8, 1, UNISTYLE_F32, 0, 0);
                 m.set(1, 1, 0, f32::NEG_INFINITY);
-                abi_stylize(fx, &content_buf().desc, |o| { o.style_count = 2; o.styles = styles.as_ptr(); o.mask_count = 1; o.masks = &m.desc; })
+                abi_stylize(fx, &content_buf().desc, |o| {
+                    o.style_count = 2;
+                    o.styles = styles.as_ptr();
+                    o.mask_count = 1;
+                    o.masks = &m.desc;
+                })
             })
             .no_lib("Mask::new clamps to 0..1 and reads NaN as outside, by design"),
     );
@@ -894,7 +1061,8 @@ fn bad_inputs_are_refused_everywhere() {
     let e = image_io::load_picture(&bomb_png, "content image").unwrap_err().to_string();
     assert!(t.elapsed().as_secs_f64() < 1.0 && e.contains("bomb.png") && e.contains("134217728"), "{e}");
     let small_alloc = image_io::DecodeLimits { max_alloc: 1 << 20, ..Default::default() };
-    let big = write(&d, "big.png", &encode(&DynamicImage::ImageRgba8(image::RgbaImage::new(1024, 1024)), ImageFormat::Png));
+    let big =
+        write(&d, "big.png", &encode(&DynamicImage::ImageRgba8(image::RgbaImage::new(1024, 1024)), ImageFormat::Png));
     let e = image_io::decode_file(&big, "content image", small_alloc).unwrap_err().to_string();
     assert!(e.contains("big.png") && e.contains("1 MiB"), "decoder allocation limit: {e}");
 
@@ -968,13 +1136,24 @@ fn awkward_inputs_succeed() {
     let w = st(&relu3_weights());
     let content = write(d, "content.png", &encode(&pattern(24, 16), ImageFormat::Png));
     let style = write(d, "style.png", &encode(&pattern(16, 16), ImageFormat::Png));
-    let style2 = write(d, "style2.png", &encode(&rgb8(16, 16, |x, y| [(x * 16) as u8, 90, (y * 16) as u8]), ImageFormat::Png));
+    let style2 =
+        write(d, "style2.png", &encode(&rgb8(16, 16, |x, y| [(x * 16) as u8, 90, (y * 16) as u8]), ImageFormat::Png));
     let png = |name: &str, img: DynamicImage| write(d, name, &encode(&img, ImageFormat::Png));
-    let gray16 = DynamicImage::ImageLuma16(image::ImageBuffer::from_fn(20, 12, |x, y| image::Luma([(x * 3000 + y * 500) as u16])));
-    let rgb16 = DynamicImage::ImageRgb16(image::ImageBuffer::from_fn(20, 12, |x, y| image::Rgb([(x * 3000) as u16, (y * 5000) as u16, 40000])));
-    let rgbf = DynamicImage::ImageRgb32F(image::ImageBuffer::from_fn(20, 12, |x, y| image::Rgb([x as f32 / 20.0, y as f32 / 12.0, 0.3])));
-    let la8 = DynamicImage::ImageLumaA8(image::ImageBuffer::from_fn(20, 12, |x, y| image::LumaA([(x * 12) as u8, (y * 20) as u8])));
-    let transparent = DynamicImage::ImageRgba8(image::ImageBuffer::from_fn(20, 12, |x, y| image::Rgba([(x * 12) as u8, (y * 20) as u8, 77, 0])));
+    let gray16 = DynamicImage::ImageLuma16(image::ImageBuffer::from_fn(20, 12, |x, y| {
+        image::Luma([(x * 3000 + y * 500) as u16])
+    }));
+    let rgb16 = DynamicImage::ImageRgb16(image::ImageBuffer::from_fn(20, 12, |x, y| {
+        image::Rgb([(x * 3000) as u16, (y * 5000) as u16, 40000])
+    }));
+    let rgbf = DynamicImage::ImageRgb32F(image::ImageBuffer::from_fn(20, 12, |x, y| {
+        image::Rgb([x as f32 / 20.0, y as f32 / 12.0, 0.3])
+    }));
+    let la8 = DynamicImage::ImageLumaA8(image::ImageBuffer::from_fn(20, 12, |x, y| {
+        image::LumaA([(x * 12) as u8, (y * 20) as u8])
+    }));
+    let transparent = DynamicImage::ImageRgba8(image::ImageBuffer::from_fn(20, 12, |x, y| {
+        image::Rgba([(x * 12) as u8, (y * 20) as u8, 77, 0])
+    }));
     // EXIF orientation 6 ("rotate 90° clockwise to display"): stored 16 wide × 8 high, red on
     // the left, blue on the right; displayed 8 × 16 with red on top.
     let sideways = rgb8(16, 8, |x, _| if x < 8 { [220, 30, 30] } else { [30, 30, 220] });
@@ -986,19 +1165,41 @@ fn awkward_inputs_succeed() {
         let at = |x: usize, y: usize| (p.rgb[y * p.width + x], p.rgb[2 * n + y * p.width + x]);
         let (r_top, b_top) = at(4, 3);
         let (r_bot, b_bot) = at(4, 12);
-        assert!(r_top > b_top + 0.2 && b_bot > r_bot + 0.2, "EXIF orientation not applied: top {r_top}/{b_top}, bottom {r_bot}/{b_bot}");
+        assert!(
+            r_top > b_top + 0.2 && b_bot > r_bot + 0.2,
+            "EXIF orientation not applied: top {r_top}/{b_top}, bottom {r_bot}/{b_bot}"
+        );
     };
     let reddish: fn(&Picture) = |p| {
         let n = p.width * p.height;
         let mean = |c: usize| p.rgb[c * n..(c + 1) * n].iter().sum::<f32>() / n as f32;
-        assert!(mean(0) > 0.6 && mean(1) < 0.35 && mean(2) < 0.35, "CMYK red decoded as {:.2} {:.2} {:.2}", mean(0), mean(1), mean(2));
+        assert!(
+            mean(0) > 0.6 && mean(1) < 0.35 && mean(2) < 0.35,
+            "CMYK red decoded as {:.2} {:.2} {:.2}",
+            mean(0),
+            mean(1),
+            mean(2)
+        );
     };
-    let all_transparent: fn(&Picture) = |p| assert!(p.alpha.as_ref().is_some_and(|a| a.iter().all(|&v| v == 0.0)), "alpha not kept");
-    let mask = |name: &str, f: &dyn Fn(u32, u32) -> u8, w: u32, h: u32| png(name, DynamicImage::ImageLuma8(image::ImageBuffer::from_fn(w, h, |x, y| image::Luma([f(x, y)]))));
+    let all_transparent: fn(&Picture) =
+        |p| assert!(p.alpha.as_ref().is_some_and(|a| a.iter().all(|&v| v == 0.0)), "alpha not kept");
+    let mask = |name: &str, f: &dyn Fn(u32, u32) -> u8, w: u32, h: u32| {
+        png(name, DynamicImage::ImageLuma8(image::ImageBuffer::from_fn(w, h, |x, y| image::Luma([f(x, y)]))))
+    };
     let buf = |ch, ty| AbiLayout::Buffer(ch, ty);
     let host = AbiLayout::Na("the host decodes files itself; its pixels come as the buffers above");
     use Use::*;
-    let a = |name, file, used, levels, abi, size| Awkward { name, file, used, levels, alpha: 1.0, extra: &[], abi, size, check: None };
+    let a = |name, file, used, levels, abi, size| Awkward {
+        name,
+        file,
+        used,
+        levels,
+        alpha: 1.0,
+        extra: &[],
+        abi,
+        size,
+        check: None,
+    };
     let mut cases = vec![
         a("1×1 content", png("1x1.png", pattern(1, 1)), Content, "3,2,1", buf(3, UNISTYLE_U8), (1, 1)),
         a("1×N content", png("1xN.png", pattern(1, 37)), Content, "3,2,1", buf(3, UNISTYLE_U8), (1, 37)),
@@ -1006,27 +1207,135 @@ fn awkward_inputs_succeed() {
         a("2×3 content", png("2x3.png", pattern(2, 3)), Content, "3,2,1", buf(4, UNISTYLE_F32), (2, 3)),
         a("16-bit RGB PNG", png("rgb16.png", rgb16), Content, "2,1", buf(3, UNISTYLE_U16), (20, 12)),
         a("16-bit grayscale PNG", png("gray16.png", gray16), Content, "1", buf(1, UNISTYLE_U16), (20, 12)),
-        a("32-bit float TIFF", write(d, "rgbf.tif", &encode(&rgbf, ImageFormat::Tiff)), Content, "1", buf(3, UNISTYLE_F32), (20, 12)),
-        a("8-bit grayscale PNG", png("gray8.png", pattern(20, 12).grayscale()), Content, "1", buf(1, UNISTYLE_U8), (20, 12)),
+        a(
+            "32-bit float TIFF",
+            write(d, "rgbf.tif", &encode(&rgbf, ImageFormat::Tiff)),
+            Content,
+            "1",
+            buf(3, UNISTYLE_F32),
+            (20, 12),
+        ),
+        a(
+            "8-bit grayscale PNG",
+            png("gray8.png", pattern(20, 12).grayscale()),
+            Content,
+            "1",
+            buf(1, UNISTYLE_U8),
+            (20, 12),
+        ),
         a("grayscale + alpha PNG", png("la8.png", la8), Content, "1", buf(2, UNISTYLE_U8), (20, 12)),
-        a("grayscale JPEG", write(d, "gray.jpg", &encode(&pattern(20, 12).grayscale(), ImageFormat::Jpeg)), Content, "1", host, (20, 12)),
+        a(
+            "grayscale JPEG",
+            write(d, "gray.jpg", &encode(&pattern(20, 12).grayscale(), ImageFormat::Jpeg)),
+            Content,
+            "1",
+            host,
+            (20, 12),
+        ),
         a("palette PNG", write(d, "palette.png", &palette_png(20, 12)), Content, "1", host, (20, 12)),
-        a("lossless WebP", write(d, "lossless.webp", &encode(&pattern(20, 12), ImageFormat::WebP)), Content, "1", host, (20, 12)),
+        a(
+            "lossless WebP",
+            write(d, "lossless.webp", &encode(&pattern(20, 12), ImageFormat::WebP)),
+            Content,
+            "1",
+            host,
+            (20, 12),
+        ),
         Awkward { alpha: 0.0, check: Some(reddish), ..a("CMYK JPEG (Adobe)", cmyk, Content, "1", host, (16, 8)) },
-        Awkward { alpha: 0.0, check: Some(red_on_top), ..a("JPEG with EXIF orientation 6", exif, Content, "1", AbiLayout::Na("a host hands over pixels already upright"), (8, 16)) },
-        Awkward { check: Some(all_transparent), ..a("fully transparent RGBA", png("transparent.png", transparent), Content, "2,1", buf(4, UNISTYLE_U8), (20, 12)) },
-        a("all-black content", png("black.png", rgb8(20, 12, |_, _| [0; 3])), Content, "3,2,1", buf(3, UNISTYLE_U8), (20, 12)),
-        a("flat-colour style (zero covariance)", png("flat_style.png", rgb8(32, 32, |_, _| [200, 40, 40])), Style, "3,2,1", AbiLayout::StyleFile, (24, 16)),
-        a("3×3 style (smaller than the pooling pyramid)", png("style3x3.png", pattern(3, 3)), Style, "3,2,1", AbiLayout::StyleFile, (24, 16)),
+        Awkward {
+            alpha: 0.0,
+            check: Some(red_on_top),
+            ..a(
+                "JPEG with EXIF orientation 6",
+                exif,
+                Content,
+                "1",
+                AbiLayout::Na("a host hands over pixels already upright"),
+                (8, 16),
+            )
+        },
+        Awkward {
+            check: Some(all_transparent),
+            ..a(
+                "fully transparent RGBA",
+                png("transparent.png", transparent),
+                Content,
+                "2,1",
+                buf(4, UNISTYLE_U8),
+                (20, 12),
+            )
+        },
+        a(
+            "all-black content",
+            png("black.png", rgb8(20, 12, |_, _| [0; 3])),
+            Content,
+            "3,2,1",
+            buf(3, UNISTYLE_U8),
+            (20, 12),
+        ),
+        a(
+            "flat-colour style (zero covariance)",
+            png("flat_style.png", rgb8(32, 32, |_, _| [200, 40, 40])),
+            Style,
+            "3,2,1",
+            AbiLayout::StyleFile,
+            (24, 16),
+        ),
+        a(
+            "3×3 style (smaller than the pooling pyramid)",
+            png("style3x3.png", pattern(3, 3)),
+            Style,
+            "3,2,1",
+            AbiLayout::StyleFile,
+            (24, 16),
+        ),
         a("1×1 style", png("style1x1.png", pattern(1, 1)), Style, "3,2,1", AbiLayout::StyleFile, (24, 16)),
         a("1×N style", png("style1xN.png", pattern(1, 50)), Style, "3,2,1", AbiLayout::StyleFile, (24, 16)),
-        a("all-black style", png("black_style.png", rgb8(16, 16, |_, _| [0; 3])), Style, "2,1", AbiLayout::StyleFile, (24, 16)),
+        a(
+            "all-black style",
+            png("black_style.png", rgb8(16, 16, |_, _| [0; 3])),
+            Style,
+            "2,1",
+            AbiLayout::StyleFile,
+            (24, 16),
+        ),
         a("all-black mask", mask("m_black.png", &|_, _| 0, 24, 16), Mask, "2,1", AbiLayout::MaskBuffer, (24, 16)),
         a("all-white mask", mask("m_white.png", &|_, _| 255, 24, 16), Mask, "2,1", AbiLayout::MaskBuffer, (24, 16)),
-        a("single-pixel mask", mask("m_pixel.png", &|x, y| if (x, y) == (5, 5) { 255 } else { 0 }, 24, 16), Mask, "2,1", AbiLayout::MaskBuffer, (24, 16)),
-        Awkward { extra: &["--feather", "4"], ..a("single-pixel mask, feathered", mask("m_pixel_f.png", &|x, y| if (x, y) == (5, 5) { 255 } else { 0 }, 24, 16), Mask, "2,1", AbiLayout::MaskBuffer, (24, 16)) },
-        a("non-binary (grey ramp) mask", mask("m_grey.png", &|x, _| (x * 10) as u8, 24, 16), Mask, "2,1", AbiLayout::MaskBuffer, (24, 16)),
-        a("mask of another size (7×5; resized by design)", mask("m_small.png", &|x, _| if x < 3 { 255 } else { 0 }, 7, 5), Mask, "2,1", AbiLayout::MaskBuffer, (24, 16)),
+        a(
+            "single-pixel mask",
+            mask("m_pixel.png", &|x, y| if (x, y) == (5, 5) { 255 } else { 0 }, 24, 16),
+            Mask,
+            "2,1",
+            AbiLayout::MaskBuffer,
+            (24, 16),
+        ),
+        Awkward {
+            extra: &["--feather", "4"],
+            ..a(
+                "single-pixel mask, feathered",
+                mask("m_pixel_f.png", &|x, y| if (x, y) == (5, 5) { 255 } else { 0 }, 24, 16),
+                Mask,
+                "2,1",
+                AbiLayout::MaskBuffer,
+                (24, 16),
+            )
+        },
+        a(
+            "non-binary (grey ramp) mask",
+            mask("m_grey.png", &|x, _| (x * 10) as u8, 24, 16),
+            Mask,
+            "2,1",
+            AbiLayout::MaskBuffer,
+            (24, 16),
+        ),
+        a(
+            "mask of another size (7×5; resized by design)",
+            mask("m_small.png", &|x, _| if x < 3 { 255 } else { 0 }, 7, 5),
+            Mask,
+            "2,1",
+            AbiLayout::MaskBuffer,
+            (24, 16),
+        ),
     ];
     // The content image of the style and mask cases, as the ABI gets it.
     let small_content = image_io::load_picture(&content, "content image").unwrap();
@@ -1052,7 +1361,9 @@ fn awkward_inputs_succeed() {
         .into_iter()
         .map(String::from)
         .collect();
-        args.extend(["--levels", c.levels, "--alpha", &alpha, "--weights", &w, "--out", &st(&out), "-q"].map(String::from));
+        args.extend(
+            ["--levels", c.levels, "--alpha", &alpha, "--weights", &w, "--out", &st(&out), "-q"].map(String::from),
+        );
         args.extend(c.extra.iter().map(|s| s.to_string()));
         let res = bin().args(&args).env_remove("UNISTYLE_WEIGHTS").output().unwrap();
         assert!(res.status.success(), "{} [CLI]: {}", c.name, String::from_utf8_lossy(&res.stderr));
@@ -1070,13 +1381,27 @@ fn awkward_inputs_succeed() {
         let levels = levels_of(c.levels);
         let lib_out = match c.used {
             Content => {
-                let p = image_io::load_picture(&c.file, "content image").unwrap_or_else(|e| panic!("{} [library]: {e}", c.name));
-                Stylizer::builder(model()).style(&lib_styles.0).levels(levels.clone()).alpha(c.alpha as f64).build().unwrap().run(&p, &mut Silent)
+                let p = image_io::load_picture(&c.file, "content image")
+                    .unwrap_or_else(|e| panic!("{} [library]: {e}", c.name));
+                Stylizer::builder(model())
+                    .style(&lib_styles.0)
+                    .levels(levels.clone())
+                    .alpha(c.alpha as f64)
+                    .build()
+                    .unwrap()
+                    .run(&p, &mut Silent)
             }
             Style => {
-                let p = image_io::load_picture(&c.file, "style image").unwrap_or_else(|e| panic!("{} [library]: {e}", c.name));
-                let s = EncodedStyle::encode(model(), &p, &levels).unwrap_or_else(|e| panic!("{} [library]: {e}", c.name));
-                Stylizer::builder(model()).style(&s).levels(levels.clone()).build().unwrap().run(&small_content, &mut Silent)
+                let p = image_io::load_picture(&c.file, "style image")
+                    .unwrap_or_else(|e| panic!("{} [library]: {e}", c.name));
+                let s =
+                    EncodedStyle::encode(model(), &p, &levels).unwrap_or_else(|e| panic!("{} [library]: {e}", c.name));
+                Stylizer::builder(model())
+                    .style(&s)
+                    .levels(levels.clone())
+                    .build()
+                    .unwrap()
+                    .run(&small_content, &mut Silent)
             }
             Mask => {
                 let m = unistyle::Mask::load(&c.file).unwrap_or_else(|e| panic!("{} [library]: {e}", c.name));
@@ -1161,18 +1486,30 @@ fn awkward_inputs_succeed() {
                 assert_eq!(status, UNISTYLE_OK, "{} [ABI]: {}", c.name, last_error());
                 let rgb = output.rgb();
                 assert_eq!(rgb.len(), 3 * c.size.0 * c.size.1, "{} [ABI]: output size", c.name);
-                assert!(rgb.iter().all(|v| v.is_finite() && (0.0..=1.0).contains(v)), "{} [ABI]: output not finite in 0..1", c.name);
+                assert!(
+                    rgb.iter().all(|v| v.is_finite() && (0.0..=1.0).contains(v)),
+                    "{} [ABI]: output not finite in 0..1",
+                    c.name
+                );
                 drop(keep_style);
                 n_abi += 1;
                 let layout_name = match layout {
-                    AbiLayout::Buffer(ch, ty) => format!("{ch}-channel {} buffer", ["", "u8", "u16", "f32"][ty as usize]),
+                    AbiLayout::Buffer(ch, ty) => {
+                        format!("{ch}-channel {} buffer", ["", "u8", "u16", "f32"][ty as usize])
+                    }
                     AbiLayout::StyleFile => "style file".into(),
                     _ => "f32 mask buffer".into(),
                 };
                 format!("ok ({layout_name})")
             }
         };
-        rows.push(format!("{:>3}. {:<48} {}×{}  CLI: ok | lib: ok | ABI: {abi_cell}", i + 1, c.name, c.size.0, c.size.1));
+        rows.push(format!(
+            "{:>3}. {:<48} {}×{}  CLI: ok | lib: ok | ABI: {abi_cell}",
+            i + 1,
+            c.name,
+            c.size.0,
+            c.size.1
+        ));
     }
     println!("valid but awkward inputs, {} cases:", cases.len());
     for r in &rows {

@@ -11,8 +11,8 @@ use std::process::Command;
 use common::cbuild::*;
 use common::*;
 use unistyle::capi::{
-    UnistyleImage, UnistyleRunOptions, UnistyleStyleOptions, UnistyleStylizeOptions, UnistyleTextureOptions, IMAGE_V1_SIZE,
-    STYLIZE_OPTIONS_V1_SIZE, TEXTURE_OPTIONS_V1_SIZE,
+    UnistyleImage, UnistyleRunOptions, UnistyleStyleOptions, UnistyleStylizeOptions, UnistyleTextureOptions,
+    IMAGE_V1_SIZE, STYLIZE_OPTIONS_V1_SIZE, TEXTURE_OPTIONS_V1_SIZE,
 };
 
 #[test]
@@ -28,7 +28,8 @@ fn header_declares_exactly_the_exports() {
             rest[name.len()..].starts_with('(').then_some(name)
         })
         .collect();
-    let nm = Command::new("nm").args(["-D", "--defined-only"]).arg(lib_dir().join("libunistyle.so")).output().expect("nm");
+    let nm =
+        Command::new("nm").args(["-D", "--defined-only"]).arg(lib_dir().join("libunistyle.so")).output().expect("nm");
     let exported: BTreeSet<String> = String::from_utf8_lossy(&nm.stdout)
         .lines()
         .filter_map(|l| l.split_whitespace().nth(2))
@@ -158,17 +159,67 @@ macro_rules! fields {
 /// structs have the same size.
 #[test]
 fn header_struct_layouts_match_rust() {
-    let mut table = fields!("unistyle_image", UnistyleImage, struct_size, width, height, channels, sample_type, stride, data);
-    table.extend(fields!("unistyle_stylize_options", UnistyleStylizeOptions, struct_size, style_count, styles, weights,
-        mask_count, masks, level_count, levels, alpha, feather, preserve_color, foreground_only, progress,
-        progress_user_data, job, patch_swap, transform, variation, stroke_scale, seed, photo, precision));
-    table.extend(fields!("unistyle_texture_options", UnistyleTextureOptions, struct_size, style_count, styles, weights,
-        mask_count, masks, level_count, levels, seed, iterations, tileable, feather, progress, progress_user_data, job,
-        init, precision));
+    let mut table =
+        fields!("unistyle_image", UnistyleImage, struct_size, width, height, channels, sample_type, stride, data);
+    table.extend(fields!(
+        "unistyle_stylize_options",
+        UnistyleStylizeOptions,
+        struct_size,
+        style_count,
+        styles,
+        weights,
+        mask_count,
+        masks,
+        level_count,
+        levels,
+        alpha,
+        feather,
+        preserve_color,
+        foreground_only,
+        progress,
+        progress_user_data,
+        job,
+        patch_swap,
+        transform,
+        variation,
+        stroke_scale,
+        seed,
+        photo,
+        precision
+    ));
+    table.extend(fields!(
+        "unistyle_texture_options",
+        UnistyleTextureOptions,
+        struct_size,
+        style_count,
+        styles,
+        weights,
+        mask_count,
+        masks,
+        level_count,
+        levels,
+        seed,
+        iterations,
+        tileable,
+        feather,
+        progress,
+        progress_user_data,
+        job,
+        init,
+        precision
+    ));
     table.extend(fields!("unistyle_run_options", UnistyleRunOptions, struct_size, progress, progress_user_data, job));
-    table.extend(fields!("unistyle_style_options", UnistyleStyleOptions, struct_size, max_size, progress,
-        progress_user_data, job));
-    let mut program = String::from("#include <stddef.h>\n#include <stdio.h>\n#include \"unistyle.h\"\nint main(void) {\n");
+    table.extend(fields!(
+        "unistyle_style_options",
+        UnistyleStyleOptions,
+        struct_size,
+        max_size,
+        progress,
+        progress_user_data,
+        job
+    ));
+    let mut program =
+        String::from("#include <stddef.h>\n#include <stdio.h>\n#include \"unistyle.h\"\nint main(void) {\n");
     let mut expected = String::new();
     for (what, value) in &table {
         let expr = match what.strip_prefix("sizeof ") {
@@ -191,8 +242,12 @@ fn header_struct_layouts_match_rust() {
     assert_eq!(out, expected, "C and Rust disagree on struct layout");
     // The frozen v1 sizes equal the v1 header's sizeof (the fixture of the first release).
     let v1 = dir.path().join("v1.c");
-    std::fs::write(&v1, "#include <stdio.h>\n#include \"unistyle.h\"\nint main(void) { printf(\"%zu %zu %zu\\n\", \
-        sizeof(unistyle_image), sizeof(unistyle_stylize_options), sizeof(unistyle_texture_options)); return 0; }\n").unwrap();
+    std::fs::write(
+        &v1,
+        "#include <stdio.h>\n#include \"unistyle.h\"\nint main(void) { printf(\"%zu %zu %zu\\n\", \
+        sizeof(unistyle_image), sizeof(unistyle_stylize_options), sizeof(unistyle_texture_options)); return 0; }\n",
+    )
+    .unwrap();
     let v1_include = root().join("plugin-abi/tests/v1");
     cc(&v1, &dir.path().join("v1"), &["-I", v1_include.to_str().unwrap()], &[]);
     let out = String::from_utf8(Command::new(dir.path().join("v1")).output().unwrap().stdout).unwrap();
@@ -224,7 +279,11 @@ fn v1_and_v2_hosts_run_against_this_library() {
             .unwrap();
         let stdout = String::from_utf8_lossy(&res.stdout).to_string();
         println!("{name} host:\n{stdout}");
-        assert!(res.status.success() && !stdout.contains("FAIL"), "{name} host failed:\n{stdout}{}", String::from_utf8_lossy(&res.stderr));
+        assert!(
+            res.status.success() && !stdout.contains("FAIL"),
+            "{name} host failed:\n{stdout}{}",
+            String::from_utf8_lossy(&res.stderr)
+        );
         if name == "v2" {
             assert!(stdout.contains("levels: must be in 1..=5, got 7 (in '3,7')"), "{stdout}");
             assert!(stdout.contains("is set but this library's unistyle_stylize_options ends at byte"), "{stdout}");
@@ -250,8 +309,21 @@ fn example_host_matches_cli() {
         .unwrap();
     assert!(res.status.success(), "host failed: {}", String::from_utf8_lossy(&res.stderr));
     println!("C host stylize 243x187: {:.2} s", t.elapsed().as_secs_f64());
-    run_ok(&["stylize", "--content", s(&content), "--style", s(&style), "--alpha", "0.7", "--levels", "3,2,1",
-        "--weights", s(&relu3_weights()), "--out", s(&cli_out)]);
+    run_ok(&[
+        "stylize",
+        "--content",
+        s(&content),
+        "--style",
+        s(&style),
+        "--alpha",
+        "0.7",
+        "--levels",
+        "3,2,1",
+        "--weights",
+        s(&relu3_weights()),
+        "--out",
+        s(&cli_out),
+    ]);
     let p = psnr(&read_png(&host_out).rgb, &read_png(&cli_out).rgb);
     println!("C host vs CLI: {p:.2} dB");
     assert!(p >= 50.0, "C host output differs from the CLI's: {p:.2} dB");
@@ -260,13 +332,39 @@ fn example_host_matches_cli() {
     let host_tex = dir.path().join("host_tex.png");
     let cli_tex = dir.path().join("cli_tex.png");
     let res = Command::new(&exe)
-        .args(["texture", s(&relu3_weights()), s(&image("style/brick_256.png")), s(&host_tex), "64", "48", "5", "1", "1"])
+        .args([
+            "texture",
+            s(&relu3_weights()),
+            s(&image("style/brick_256.png")),
+            s(&host_tex),
+            "64",
+            "48",
+            "5",
+            "1",
+            "1",
+        ])
         .env("LD_LIBRARY_PATH", lib_dir())
         .output()
         .unwrap();
     assert!(res.status.success(), "host texture failed: {}", String::from_utf8_lossy(&res.stderr));
-    run_ok(&["texture", "--style", s(&image("style/brick_256.png")), "--width", "64", "--height", "48", "--seed", "5",
-        "--iterations", "1", "--tileable", "--weights", s(&relu3_weights()), "--out", s(&cli_tex)]);
+    run_ok(&[
+        "texture",
+        "--style",
+        s(&image("style/brick_256.png")),
+        "--width",
+        "64",
+        "--height",
+        "48",
+        "--seed",
+        "5",
+        "--iterations",
+        "1",
+        "--tileable",
+        "--weights",
+        s(&relu3_weights()),
+        "--out",
+        s(&cli_tex),
+    ]);
     assert_eq!(read_png(&host_tex).rgb, read_png(&cli_tex).rgb);
 
     // A failing call: one error line naming the problem, non-zero exit, no output.

@@ -38,12 +38,19 @@ fn every_cancel_point(name: &str, run: &dyn Fn(&mut dyn Progress) -> unistyle::R
         let mut calls = 0;
         let result = run(&mut |_f: f32| {
             calls += 1;
-            if calls == k + 1 { Control::Cancel } else { Control::Continue }
+            if calls == k + 1 {
+                Control::Cancel
+            } else {
+                Control::Continue
+            }
         });
         assert!(matches!(result, Err(Error::Cancelled)), "{name}, cancel at report {k}: {:?}", result.map(|_| ()));
         assert_eq!(calls, k + 1, "{name}: progress reported after a cancel at report {k}");
         let again = run(&mut Silent).unwrap();
-        assert!(bits(&again) == bits(&reference), "{name}: run after a cancel at report {k} differs from the uncancelled run");
+        assert!(
+            bits(&again) == bits(&reference),
+            "{name}: run after a cancel at report {k} differs from the uncancelled run"
+        );
     }
     println!("{name}: {n} cancel points, {:.1} s", t.elapsed().as_secs_f64());
     n
@@ -86,7 +93,11 @@ fn library_jobs_cancel_at_every_step() {
     let n = every_cancel_point("stylize, mask + 3 levels", &|p| whole.run(&i.content, p));
     // Feathering the mask reports (fraction 0) between its four blur passes.
     const FEATHER: usize = 4;
-    assert_eq!(n, 1 + FEATHER + 3 * 3, "one report at the start, four while feathering, per level two in the level and one after it");
+    assert_eq!(
+        n,
+        1 + FEATHER + 3 * 3,
+        "one report at the start, four while feathering, per level two in the level and one after it"
+    );
     // Tiles of 40 pixels (with their halos) over 72×56: a 2×2 grid, two passes per level.
     let tiled = stylize(40, &[2, 1]);
     let n_tiled = every_cancel_point("tiled stylize, mask + 2 levels (tile 40)", &|p| tiled.run(&i.content, p));

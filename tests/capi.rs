@@ -52,8 +52,21 @@ fn stylize_matches_golden_and_cli() {
 
     let dir = tempfile::tempdir().unwrap();
     let cli_out = dir.path().join("cli.png");
-    run_ok(&["stylize", "--content", s(&image("content/tubingen_256.png")), "--style", s(&image("style/starry_256.png")),
-        "--alpha", "0.6", "--levels", "3,2,1", "--weights", s(&relu3_weights()), "--out", s(&cli_out)]);
+    run_ok(&[
+        "stylize",
+        "--content",
+        s(&image("content/tubingen_256.png")),
+        "--style",
+        s(&image("style/starry_256.png")),
+        "--alpha",
+        "0.6",
+        "--levels",
+        "3,2,1",
+        "--weights",
+        s(&relu3_weights()),
+        "--out",
+        s(&cli_out),
+    ]);
     let p_cli = psnr(&got, &read_png(&cli_out).rgb);
     println!("ABI vs golden {p_golden:.2} dB, vs CLI {p_cli:.2} dB");
     assert!(p_golden >= 45.0 && p_cli >= 50.0);
@@ -111,8 +124,16 @@ fn misuse_is_reported_and_leaves_output_untouched() {
     cases.push(("null ctx", UNISTYLE_ERR_NULL, Box::new(move || unsafe { (a.stylize)(null(), &gi, &good, &go) })));
     cases.push(("null input", UNISTYLE_ERR_NULL, Box::new(move || unsafe { (a.stylize)(ctxp(), null(), &good, &go) })));
     cases.push(("null opts", UNISTYLE_ERR_NULL, Box::new(move || unsafe { (a.stylize)(ctxp(), &gi, null(), &go) })));
-    cases.push(("null output", UNISTYLE_ERR_NULL, Box::new(move || unsafe { (a.stylize)(ctxp(), &gi, &good, null()) })));
-    let with_in = |f: fn(&mut UnistyleImage)| { let mut d = gi; f(&mut d); d };
+    cases.push((
+        "null output",
+        UNISTYLE_ERR_NULL,
+        Box::new(move || unsafe { (a.stylize)(ctxp(), &gi, &good, null()) }),
+    ));
+    let with_in = |f: fn(&mut UnistyleImage)| {
+        let mut d = gi;
+        f(&mut d);
+        d
+    };
     for (name, code, d) in [
         ("old struct_size", UNISTYLE_ERR_VERSION, with_in(|d| d.struct_size = 8)),
         ("null data", UNISTYLE_ERR_NULL, with_in(|d| d.data = null_mut())),
@@ -124,9 +145,21 @@ fn misuse_is_reported_and_leaves_output_untouched() {
     ] {
         cases.push((name, code, Box::new(move || unsafe { (a.stylize)(ctxp(), &d, &good, &go) })));
     }
-    let other_size = { let mut d = go; d.width = 39; d };
-    cases.push(("output size differs", UNISTYLE_ERR_INVALID, Box::new(move || unsafe { (a.stylize)(ctxp(), &gi, &good, &other_size) })));
-    let with_opts = |f: &dyn Fn(&mut UnistyleStylizeOptions)| { let mut o = good; f(&mut o); o };
+    let other_size = {
+        let mut d = go;
+        d.width = 39;
+        d
+    };
+    cases.push((
+        "output size differs",
+        UNISTYLE_ERR_INVALID,
+        Box::new(move || unsafe { (a.stylize)(ctxp(), &gi, &good, &other_size) }),
+    ));
+    let with_opts = |f: &dyn Fn(&mut UnistyleStylizeOptions)| {
+        let mut o = good;
+        f(&mut o);
+        o
+    };
     let s_null = null_styles.as_ptr() as usize;
     let s_foreign = foreign_styles.as_ptr() as usize;
     for (name, code, o) in [
@@ -138,7 +171,14 @@ fn misuse_is_reported_and_leaves_output_untouched() {
         ("alpha 2", UNISTYLE_ERR_INVALID, with_opts(&|o| o.alpha = 2.0)),
         ("alpha NaN", UNISTYLE_ERR_INVALID, with_opts(&|o| o.alpha = f32::NAN)),
         ("masks NULL", UNISTYLE_ERR_NULL, with_opts(&|o| o.mask_count = 1)),
-        ("levels NULL", UNISTYLE_ERR_NULL, with_opts(&|o| { o.level_count = 2; o.levels = null(); })),
+        (
+            "levels NULL",
+            UNISTYLE_ERR_NULL,
+            with_opts(&|o| {
+                o.level_count = 2;
+                o.levels = null();
+            }),
+        ),
         ("foreground without mask", UNISTYLE_ERR_INVALID, with_opts(&|o| o.foreground_only = 1)),
     ] {
         cases.push((name, code, Box::new(move || unsafe { (a.stylize)(ctxp(), &gi, &o, &go) })));
@@ -152,14 +192,25 @@ fn misuse_is_reported_and_leaves_output_untouched() {
         ..Default::default()
     };
     let bad_precision = UnistyleStylizeOptions { precision: 7, ..good_ex };
-    cases.push(("precision 7", UNISTYLE_ERR_INVALID, Box::new(move || unsafe { (a.stylize)(ctxp(), &gi, &bad_precision, &go) })));
+    cases.push((
+        "precision 7",
+        UNISTYLE_ERR_INVALID,
+        Box::new(move || unsafe { (a.stylize)(ctxp(), &gi, &bad_precision, &go) }),
+    ));
     static LEVEL4: [u32; 1] = [4];
-    let lvl = with_opts(&|o| { o.level_count = 1; o.levels = LEVEL4.as_ptr(); });
+    let lvl = with_opts(&|o| {
+        o.level_count = 1;
+        o.levels = LEVEL4.as_ptr();
+    });
     cases.push(("missing level", UNISTYLE_ERR_LEVEL, Box::new(move || unsafe { (a.stylize)(ctxp(), &gi, &lvl, &go) })));
     let mut nan_in = Buf::from_picture(&content, 3, UNISTYLE_F32, 0);
     nan_in.set(5, 7, 1, f32::NAN);
     let nan_d = nan_in.desc;
-    cases.push(("NaN sample", UNISTYLE_ERR_INVALID, Box::new(move || unsafe { (a.stylize)(ctxp(), &nan_d, &good, &go) })));
+    cases.push((
+        "NaN sample",
+        UNISTYLE_ERR_INVALID,
+        Box::new(move || unsafe { (a.stylize)(ctxp(), &nan_d, &good, &go) }),
+    ));
 
     for (name, code, call) in &cases {
         let status = call();
@@ -293,8 +344,24 @@ fn texture_and_masks_through_the_abi() {
     assert_eq!(unsafe { (a.texture)(ctx.0, &t, &out.desc) }, UNISTYLE_OK, "{}", last_error());
     let dir = tempfile::tempdir().unwrap();
     let cli = dir.path().join("t.png");
-    run_ok(&["texture", "--style", s(&image("style/brick_256.png")), "--width", "96", "--height", "64", "--seed", "17",
-        "--iterations", "1", "--tileable", "--weights", s(&relu3_weights()), "--out", s(&cli)]);
+    run_ok(&[
+        "texture",
+        "--style",
+        s(&image("style/brick_256.png")),
+        "--width",
+        "96",
+        "--height",
+        "64",
+        "--seed",
+        "17",
+        "--iterations",
+        "1",
+        "--tileable",
+        "--weights",
+        s(&relu3_weights()),
+        "--out",
+        s(&cli),
+    ]);
     assert_eq!(out.rgb(), read_png(&cli).rgb, "ABI texture differs from CLI texture");
 
     // The golden mask case: a gray u8 mask descriptor.
@@ -349,30 +416,60 @@ fn presets_through_the_abi() {
     let content = picture("content/tubingen_256.png");
     let input = Buf::from_picture(&content, 3, UNISTYLE_U8, 0);
     let out = Buf::new(256, 256, 3, UNISTYLE_U8, 0, 0);
-    assert_eq!(unsafe { stylize_p(ctx.0, p, &input.desc, &out.desc, None, null_mut(), null()) }, UNISTYLE_OK, "{}", last_error());
+    assert_eq!(
+        unsafe { stylize_p(ctx.0, p, &input.desc, &out.desc, None, null_mut(), null()) },
+        UNISTYLE_OK,
+        "{}",
+        last_error()
+    );
     // The _ex form with run options (and with NULL) gives the same pixels; a cancelled job stops it.
     let mut run = std::mem::MaybeUninit::<UnistyleRunOptions>::uninit();
-    assert_eq!(unsafe { (a.run_init)(run.as_mut_ptr(), std::mem::size_of::<UnistyleRunOptions>() as u32) }, UNISTYLE_OK);
+    assert_eq!(
+        unsafe { (a.run_init)(run.as_mut_ptr(), std::mem::size_of::<UnistyleRunOptions>() as u32) },
+        UNISTYLE_OK
+    );
     let mut run = unsafe { run.assume_init() };
     let mut steps = Steps::default();
     (run.progress, run.progress_user_data) = Steps::hook(Some(&mut steps));
     let out_ex = Buf::new(256, 256, 3, UNISTYLE_U8, 0, 0);
-    assert_eq!(unsafe { (a.stylize_preset_ex)(ctx.0, p, &input.desc, &out_ex.desc, &run) }, UNISTYLE_OK, "{}", last_error());
+    assert_eq!(
+        unsafe { (a.stylize_preset_ex)(ctx.0, p, &input.desc, &out_ex.desc, &run) },
+        UNISTYLE_OK,
+        "{}",
+        last_error()
+    );
     assert_eq!(out_ex.rgb(), out.rgb());
     assert!(steps.fractions.len() >= 3 && steps.fractions.last() == Some(&1.0), "{:?}", steps.fractions);
     let out_null = Buf::new(256, 256, 3, UNISTYLE_U8, 0, 0);
-    assert_eq!(unsafe { (a.stylize_preset_ex)(ctx.0, p, &input.desc, &out_null.desc, null()) }, UNISTYLE_OK, "{}", last_error());
+    assert_eq!(
+        unsafe { (a.stylize_preset_ex)(ctx.0, p, &input.desc, &out_null.desc, null()) },
+        UNISTYLE_OK,
+        "{}",
+        last_error()
+    );
     assert_eq!(out_null.rgb(), out.rgb());
     let cancelled = job();
     unsafe { (a.job_cancel)(cancelled.0) };
     let stopped = Buf::new(256, 256, 3, UNISTYLE_U8, 0, 9);
     let run_cancel = UnistyleRunOptions { job: cancelled.0, progress: None, ..run };
-    assert_eq!(unsafe { (a.stylize_preset_ex)(ctx.0, p, &input.desc, &stopped.desc, &run_cancel) }, UNISTYLE_ERR_CANCELLED);
+    assert_eq!(
+        unsafe { (a.stylize_preset_ex)(ctx.0, p, &input.desc, &stopped.desc, &run_cancel) },
+        UNISTYLE_ERR_CANCELLED
+    );
     assert!(stopped.all(9));
     let cli = dir.path().join("cli.png");
     let res = bin()
-        .args(["stylize", "--preset", s(&dir.path().join("starry-night.toml")), "--content", s(&image("content/tubingen_256.png")),
-            "--weights", s(&relu3_weights()), "--out", s(&cli)])
+        .args([
+            "stylize",
+            "--preset",
+            s(&dir.path().join("starry-night.toml")),
+            "--content",
+            s(&image("content/tubingen_256.png")),
+            "--weights",
+            s(&relu3_weights()),
+            "--out",
+            s(&cli),
+        ])
         .env("UNISTYLE_STYLE_PATH", image("style"))
         .output()
         .unwrap();
@@ -383,7 +480,12 @@ fn presets_through_the_abi() {
     unsafe { destroy(p) };
 
     let mut t = null_mut();
-    assert_eq!(unsafe { load(ctx.0, cstr(&dir.path().join("brick-texture.toml")).as_ptr(), &mut t) }, UNISTYLE_OK, "{}", last_error());
+    assert_eq!(
+        unsafe { load(ctx.0, cstr(&dir.path().join("brick-texture.toml")).as_ptr(), &mut t) },
+        UNISTYLE_OK,
+        "{}",
+        last_error()
+    );
     assert_eq!(unsafe { kind(t) }, UNISTYLE_PRESET_TEXTURE);
     let tex = Buf::new(64, 48, 3, UNISTYLE_U8, 0, 0);
     assert_eq!(unsafe { texture_p(ctx.0, t, &tex.desc, None, null_mut(), null()) }, UNISTYLE_OK, "{}", last_error());
@@ -392,8 +494,19 @@ fn presets_through_the_abi() {
     assert_eq!(tex_ex.rgb(), tex.rgb());
     let cli_t = dir.path().join("cli_t.png");
     let res = bin()
-        .args(["texture", "--preset", s(&dir.path().join("brick-texture.toml")), "--width", "64", "--height", "48",
-            "--weights", s(&relu3_weights()), "--out", s(&cli_t)])
+        .args([
+            "texture",
+            "--preset",
+            s(&dir.path().join("brick-texture.toml")),
+            "--width",
+            "64",
+            "--height",
+            "48",
+            "--weights",
+            s(&relu3_weights()),
+            "--out",
+            s(&cli_t),
+        ])
         .env("UNISTYLE_STYLE_PATH", image("style"))
         .output()
         .unwrap();
@@ -419,7 +532,10 @@ fn style_options_ex() {
     let a = api();
     let ctx = context();
     let mut o = std::mem::MaybeUninit::<UnistyleStyleOptions>::uninit();
-    assert_eq!(unsafe { (a.style_init)(o.as_mut_ptr(), std::mem::size_of::<UnistyleStyleOptions>() as u32) }, UNISTYLE_OK);
+    assert_eq!(
+        unsafe { (a.style_init)(o.as_mut_ptr(), std::mem::size_of::<UnistyleStyleOptions>() as u32) },
+        UNISTYLE_OK
+    );
     let mut o = unsafe { o.assume_init() };
     assert_eq!((o.max_size, o.struct_size as usize), (0, std::mem::size_of::<UnistyleStyleOptions>()));
     o.max_size = 64;
@@ -516,9 +632,15 @@ fn modes_through_the_abi() {
     let input = Buf::from_picture(&content, 3, UNISTYLE_F32, 0);
     let styles = [st.0 as *const _];
     let mut base = std::mem::MaybeUninit::<UnistyleStylizeOptions>::uninit();
-    assert_eq!(unsafe { init_ex(base.as_mut_ptr(), std::mem::size_of::<UnistyleStylizeOptions>() as u32) }, UNISTYLE_OK);
+    assert_eq!(
+        unsafe { init_ex(base.as_mut_ptr(), std::mem::size_of::<UnistyleStylizeOptions>() as u32) },
+        UNISTYLE_OK
+    );
     let mut base = unsafe { base.assume_init() };
-    assert_eq!((base.patch_swap, base.transform, base.variation, base.stroke_scale, base.seed, base.photo), (0, UNISTYLE_TRANSFORM_WCT, 0.0, 1.0, 0, 0));
+    assert_eq!(
+        (base.patch_swap, base.transform, base.variation, base.stroke_scale, base.seed, base.photo),
+        (0, UNISTYLE_TRANSFORM_WCT, 0.0, 1.0, 0, 0)
+    );
     base.style_count = 1;
     base.styles = styles.as_ptr();
     let run = |o: &UnistyleStylizeOptions| -> Result<Vec<f32>, (c_int, String)> {
@@ -535,7 +657,14 @@ fn modes_through_the_abi() {
         let levels = model().levels();
         let enc = unistyle::pipeline::StyleEncoding::for_job(&modes.stroke_scale, modes.patch_swap, &levels);
         let s = unistyle::EncodedStyle::encode_with(model(), &style_pic, &levels, &enc).unwrap();
-        unistyle::Stylizer::builder(model()).style(&s).modes(modes).build().unwrap().run(&content, &mut unistyle::Silent).unwrap().rgb
+        unistyle::Stylizer::builder(model())
+            .style(&s)
+            .modes(modes)
+            .build()
+            .unwrap()
+            .run(&content, &mut unistyle::Silent)
+            .unwrap()
+            .rgb
             .into_iter()
             .map(|v| v.clamp(0.0, 1.0)) // the ABI clamps f32 output
             .collect::<Vec<f32>>()
@@ -544,12 +673,23 @@ fn modes_through_the_abi() {
     let plain = run(&base).unwrap();
     let p = psnr(&plain, &library(Modes::default()));
     assert!(p > 60.0, "plain: ABI vs library {p:.1} dB");
-    let with = |f: &dyn Fn(&mut UnistyleStylizeOptions)| { let mut o = base; f(&mut o); o };
+    let with = |f: &dyn Fn(&mut UnistyleStylizeOptions)| {
+        let mut o = base;
+        f(&mut o);
+        o
+    };
     let d = Modes::default();
     for (name, o, m) in [
         ("patch_swap", with(&|o| o.patch_swap = 1), Modes { patch_swap: true, ..d.clone() }),
         ("ost", with(&|o| o.transform = UNISTYLE_TRANSFORM_OST), Modes { transform: TransformKind::Ost, ..d.clone() }),
-        ("variation", with(&|o| { o.variation = 0.5; o.seed = 5; }), Modes { variation: 0.5, seed: 5, ..d.clone() }),
+        (
+            "variation",
+            with(&|o| {
+                o.variation = 0.5;
+                o.seed = 5;
+            }),
+            Modes { variation: 0.5, seed: 5, ..d.clone() },
+        ),
         ("stroke_scale", with(&|o| o.stroke_scale = 2.0), Modes { stroke_scale: vec![2.0], ..d.clone() }),
         ("photo", with(&|o| o.photo = 1), Modes { photo: true, ..d.clone() }),
     ] {
@@ -564,7 +704,13 @@ fn modes_through_the_abi() {
         (with(&|o| o.variation = f32::NAN), "variation"),
         (with(&|o| o.stroke_scale = 0.0), "stroke_scale"),
         (with(&|o| o.transform = 7), "transform"),
-        (with(&|o| { o.patch_swap = 1; o.transform = UNISTYLE_TRANSFORM_OST; }), "transform"),
+        (
+            with(&|o| {
+                o.patch_swap = 1;
+                o.transform = UNISTYLE_TRANSFORM_OST;
+            }),
+            "transform",
+        ),
     ] {
         let (code, msg) = run(&o).unwrap_err();
         assert_eq!(code, UNISTYLE_ERR_INVALID, "{msg}");

@@ -81,31 +81,107 @@ fn bad_inputs_are_refused_cleanly() {
     };
     let missing = d.join("nope.safetensors");
     let cases = vec![
-        Case { name: "missing weights", args: base(&missing, &content, &style, &out), expect: &["nope.safetensors", "given by --weights"] },
-        Case { name: "empty weights", args: base(&empty, &content, &style, &out), expect: &["empty.safetensors", "empty"] },
-        Case { name: "garbage weights", args: base(&garbage, &content, &style, &out), expect: &["garbage.safetensors", "safetensors"] },
-        Case { name: "truncated weights", args: base(&truncated, &content, &style, &out), expect: &["truncated.safetensors"] },
-        Case { name: "wrong shape", args: base(&wrong_shape, &content, &style, &out), expect: &["decoder2.conv1_2.weight", "shape"] },
-        Case { name: "missing content", args: base(&weights, &d.join("no_such.png"), &style, &out), expect: &["content image", "no_such.png"] },
-        Case { name: "0-byte content", args: base(&weights, &zero, &style, &out), expect: &["content image", "zero.png", "empty"] },
-        Case { name: "corrupt style", args: base(&weights, &content, &junk, &out), expect: &["style image", "junk.png"] },
-        Case { name: "missing level", args: with(base(&weights, &content, &style, &out), &["--levels", "4,1"]), expect: &["level 4", "1,2,3"] },
-        Case { name: "level out of range", args: with(base(&weights, &content, &style, &out), &["--levels", "3,9"]), expect: &["--levels", "9"] },
-        Case { name: "alpha too big", args: with(base(&weights, &content, &style, &out), &["--alpha", "1.5"]), expect: &["alpha", "1.5"] },
-        Case { name: "alpha negative", args: with(base(&weights, &content, &style, &out), &["--alpha=-0.1"]), expect: &["alpha", "-0.1"] },
-        Case { name: "alpha NaN", args: with(base(&weights, &content, &style, &out), &["--alpha", "NaN"]), expect: &["alpha", "nan"] },
-        Case { name: "precision fp16", args: with(base(&weights, &content, &style, &out), &["--precision", "fp16"]), expect: &["--precision: 'fp16' is not a precision (f32 or bf16)"] },
-        Case { name: "level alpha", args: with(base(&weights, &content, &style, &out), &["--level-alpha", "2=7"]), expect: &["alpha at level 2"] },
-        Case { name: "unknown extension", args: base(&weights, &content, &style, &d.join("out.xyz")), expect: &["out.xyz", "extension"] },
-        Case { name: "missing output dir", args: base(&weights, &content, &style, &d.join("no_dir/out.png")), expect: &["no_dir"] },
-        Case { name: "blend count", args: with(base(&weights, &content, &style, &out), &["--blend", "0.2,0.8"]), expect: &["--blend", "2 weights for 1 styles"] },
+        Case {
+            name: "missing weights",
+            args: base(&missing, &content, &style, &out),
+            expect: &["nope.safetensors", "given by --weights"],
+        },
+        Case {
+            name: "empty weights",
+            args: base(&empty, &content, &style, &out),
+            expect: &["empty.safetensors", "empty"],
+        },
+        Case {
+            name: "garbage weights",
+            args: base(&garbage, &content, &style, &out),
+            expect: &["garbage.safetensors", "safetensors"],
+        },
+        Case {
+            name: "truncated weights",
+            args: base(&truncated, &content, &style, &out),
+            expect: &["truncated.safetensors"],
+        },
+        Case {
+            name: "wrong shape",
+            args: base(&wrong_shape, &content, &style, &out),
+            expect: &["decoder2.conv1_2.weight", "shape"],
+        },
+        Case {
+            name: "missing content",
+            args: base(&weights, &d.join("no_such.png"), &style, &out),
+            expect: &["content image", "no_such.png"],
+        },
+        Case {
+            name: "0-byte content",
+            args: base(&weights, &zero, &style, &out),
+            expect: &["content image", "zero.png", "empty"],
+        },
+        Case {
+            name: "corrupt style",
+            args: base(&weights, &content, &junk, &out),
+            expect: &["style image", "junk.png"],
+        },
+        Case {
+            name: "missing level",
+            args: with(base(&weights, &content, &style, &out), &["--levels", "4,1"]),
+            expect: &["level 4", "1,2,3"],
+        },
+        Case {
+            name: "level out of range",
+            args: with(base(&weights, &content, &style, &out), &["--levels", "3,9"]),
+            expect: &["--levels", "9"],
+        },
+        Case {
+            name: "alpha too big",
+            args: with(base(&weights, &content, &style, &out), &["--alpha", "1.5"]),
+            expect: &["alpha", "1.5"],
+        },
+        Case {
+            name: "alpha negative",
+            args: with(base(&weights, &content, &style, &out), &["--alpha=-0.1"]),
+            expect: &["alpha", "-0.1"],
+        },
+        Case {
+            name: "alpha NaN",
+            args: with(base(&weights, &content, &style, &out), &["--alpha", "NaN"]),
+            expect: &["alpha", "nan"],
+        },
+        Case {
+            name: "precision fp16",
+            args: with(base(&weights, &content, &style, &out), &["--precision", "fp16"]),
+            expect: &["--precision: 'fp16' is not a precision (f32 or bf16)"],
+        },
+        Case {
+            name: "level alpha",
+            args: with(base(&weights, &content, &style, &out), &["--level-alpha", "2=7"]),
+            expect: &["alpha at level 2"],
+        },
+        Case {
+            name: "unknown extension",
+            args: base(&weights, &content, &style, &d.join("out.xyz")),
+            expect: &["out.xyz", "extension"],
+        },
+        Case {
+            name: "missing output dir",
+            args: base(&weights, &content, &style, &d.join("no_dir/out.png")),
+            expect: &["no_dir"],
+        },
+        Case {
+            name: "blend count",
+            args: with(base(&weights, &content, &style, &out), &["--blend", "0.2,0.8"]),
+            expect: &["--blend", "2 weights for 1 styles"],
+        },
     ];
     for c in &cases {
         assert_refused(c, d, &out);
     }
     // The output may never replace the content image.
     let before = std::fs::read(&copy_of_content).unwrap();
-    let c = Case { name: "out is content", args: base(&weights, &copy_of_content, &style, &copy_of_content), expect: &["refusing to overwrite"] };
+    let c = Case {
+        name: "out is content",
+        args: base(&weights, &copy_of_content, &style, &copy_of_content),
+        expect: &["refusing to overwrite"],
+    };
     assert_refused(&c, d, &d.join("never-written.png"));
     assert_eq!(std::fs::read(&copy_of_content).unwrap(), before, "content file changed");
     println!("{} bad-input cases refused cleanly", cases.len() + 1);
@@ -117,8 +193,15 @@ fn existing_output_survives_a_failed_run() {
     let out = dir.path().join("keep.png");
     std::fs::write(&out, b"previous result").unwrap();
     let res = run(&[
-        "stylize", "--content", s(&dir.path().join("absent.png")), "--style", s(&image("style/starry_256.png")),
-        "--out", s(&out), "--weights", s(&relu3_weights()),
+        "stylize",
+        "--content",
+        s(&dir.path().join("absent.png")),
+        "--style",
+        s(&image("style/starry_256.png")),
+        "--out",
+        s(&out),
+        "--weights",
+        s(&relu3_weights()),
     ]);
     assert!(!res.status.success());
     assert_eq!(std::fs::read(&out).unwrap(), b"previous result");
@@ -127,15 +210,22 @@ fn existing_output_survives_a_failed_run() {
 #[test]
 fn no_weights_anywhere_names_all_three_places() {
     let res = run(&[
-        "stylize", "--content", s(&image("content/tubingen_256.png")), "--style", s(&image("style/starry_256.png")),
-        "--out", "/tmp/unistyle-never.png",
+        "stylize",
+        "--content",
+        s(&image("content/tubingen_256.png")),
+        "--style",
+        s(&image("style/starry_256.png")),
+        "--out",
+        "/tmp/unistyle-never.png",
     ]);
     let stderr = String::from_utf8_lossy(&res.stderr);
     if res.status.success() {
         // A developer may keep real weights in weights/: then the lookup legitimately succeeds.
-        assert!(Path::new(env!("CARGO_MANIFEST_DIR")).join("weights").read_dir().unwrap().any(|e| {
-            e.unwrap().path().extension().is_some_and(|x| x == "safetensors")
-        }));
+        assert!(Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("weights")
+            .read_dir()
+            .unwrap()
+            .any(|e| { e.unwrap().path().extension().is_some_and(|x| x == "safetensors") }));
         let _ = std::fs::remove_file("/tmp/unistyle-never.png");
         return;
     }

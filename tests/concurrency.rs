@@ -209,9 +209,24 @@ fn library_stylizer_and_texture_shared_by_threads() {
     let brick = EncodedStyle::encode(m, &small("style/brick_256.png"), &[1, 2, 3]).unwrap();
     let mask = Mask::load(&image("mask/mask_odd.png")).unwrap();
     let content = picture("content/face_odd.png").resized(80, 60);
-    let stylizer = Stylizer::builder(m).region(mask.clone(), &starry).style(&brick).feather(5.0).alpha(0.8).build().unwrap();
-    let tiled = Stylizer::builder(m).region(mask.clone(), &starry).style(&brick).feather(5.0).alpha(0.8).tile_size(40).build().unwrap();
-    let texture = Texture::builder(m).weighted_style(&starry, 0.3).weighted_style(&brick, 0.7).size(48, 40).iterations(2).seed(21).build().unwrap();
+    let stylizer =
+        Stylizer::builder(m).region(mask.clone(), &starry).style(&brick).feather(5.0).alpha(0.8).build().unwrap();
+    let tiled = Stylizer::builder(m)
+        .region(mask.clone(), &starry)
+        .style(&brick)
+        .feather(5.0)
+        .alpha(0.8)
+        .tile_size(40)
+        .build()
+        .unwrap();
+    let texture = Texture::builder(m)
+        .weighted_style(&starry, 0.3)
+        .weighted_style(&brick, 0.7)
+        .size(48, 40)
+        .iterations(2)
+        .seed(21)
+        .build()
+        .unwrap();
     let run_all = || {
         [
             bits(&stylizer.run(&content, &mut Silent).unwrap()),
@@ -222,12 +237,17 @@ fn library_stylizer_and_texture_shared_by_threads() {
     let single = run_all();
     // Encoding the same style on several threads at once gives the same statistics.
     let encoded: Vec<EncodedStyle> = std::thread::scope(|s| {
-        let hs: Vec<_> = (0..THREADS).map(|_| s.spawn(|| EncodedStyle::encode(m, &small("style/starry_256.png"), &[1, 2, 3]).unwrap())).collect();
+        let hs: Vec<_> = (0..THREADS)
+            .map(|_| s.spawn(|| EncodedStyle::encode(m, &small("style/starry_256.png"), &[1, 2, 3]).unwrap()))
+            .collect();
         hs.into_iter().map(|h| h.join().unwrap()).collect()
     });
     for e in &encoded {
         let with = Stylizer::builder(m).region(mask.clone(), e).style(&brick).feather(5.0).alpha(0.8).build().unwrap();
-        assert!(bits(&with.run(&content, &mut Silent).unwrap()) == single[0], "a style encoded on another thread differs");
+        assert!(
+            bits(&with.run(&content, &mut Silent).unwrap()) == single[0],
+            "a style encoded on another thread differs"
+        );
     }
     for r in at_once(run_all) {
         for (k, what) in ["stylize", "tiled stylize", "texture"].iter().enumerate() {

@@ -21,10 +21,23 @@ fn golden_interpolate_and_mask_through_cli() {
     let beta = c.beta.unwrap();
     let out = dir.path().join("interp.png");
     run_ok(&[
-        "stylize", "--content", s(&image(c.content.as_deref().unwrap())),
-        "--style", s(&image(c.style.as_deref().unwrap())), "--style", s(&image(c.style1.as_deref().unwrap())),
-        "--blend", &format!("{},{}", beta, 1.0 - beta), "--alpha", &c.alpha.unwrap().to_string(),
-        "--levels", &c.levels_arg(), "--weights", s(&w), "--out", s(&out),
+        "stylize",
+        "--content",
+        s(&image(c.content.as_deref().unwrap())),
+        "--style",
+        s(&image(c.style.as_deref().unwrap())),
+        "--style",
+        s(&image(c.style1.as_deref().unwrap())),
+        "--blend",
+        &format!("{},{}", beta, 1.0 - beta),
+        "--alpha",
+        &c.alpha.unwrap().to_string(),
+        "--levels",
+        &c.levels_arg(),
+        "--weights",
+        s(&w),
+        "--out",
+        s(&out),
     ]);
     let p = psnr(&read_png(&out).rgb, &golden_clamped("interp_b05"));
     println!("interp_b05 via CLI: {p:.2} dB");
@@ -33,10 +46,23 @@ fn golden_interpolate_and_mask_through_cli() {
     let c = case("mask_two_styles");
     let out = dir.path().join("mask.png");
     run_ok(&[
-        "stylize", "--content", s(&image(c.content.as_deref().unwrap())),
-        "--style", s(&image(c.style.as_deref().unwrap())), "--style", s(&image(c.style1.as_deref().unwrap())),
-        "--mask", s(&image(c.mask.as_deref().unwrap())), "--alpha", &c.alpha.unwrap().to_string(),
-        "--levels", &c.levels_arg(), "--weights", s(&w), "--out", s(&out),
+        "stylize",
+        "--content",
+        s(&image(c.content.as_deref().unwrap())),
+        "--style",
+        s(&image(c.style.as_deref().unwrap())),
+        "--style",
+        s(&image(c.style1.as_deref().unwrap())),
+        "--mask",
+        s(&image(c.mask.as_deref().unwrap())),
+        "--alpha",
+        &c.alpha.unwrap().to_string(),
+        "--levels",
+        &c.levels_arg(),
+        "--weights",
+        s(&w),
+        "--out",
+        s(&out),
     ]);
     let p = psnr(&read_png(&out).rgb, &golden_clamped("mask_two_styles"));
     println!("mask_two_styles via CLI: {p:.2} dB");
@@ -49,8 +75,14 @@ fn golden_interpolate_and_mask_through_library() {
     let c = case("interp_b05");
     let (a, b) = (style3(c.style.as_deref().unwrap()), style3(c.style1.as_deref().unwrap()));
     let beta = c.beta.unwrap();
-    let out = Stylizer::builder(m).weighted_style(&a, beta).weighted_style(&b, 1.0 - beta).alpha(c.alpha.unwrap())
-        .build().unwrap().run(&picture(c.content.as_deref().unwrap()), &mut Silent).unwrap();
+    let out = Stylizer::builder(m)
+        .weighted_style(&a, beta)
+        .weighted_style(&b, 1.0 - beta)
+        .alpha(c.alpha.unwrap())
+        .build()
+        .unwrap()
+        .run(&picture(c.content.as_deref().unwrap()), &mut Silent)
+        .unwrap();
     let p = psnr(&out.rgb, &flat(&golden("interp_b05")["output"]));
     println!("interp_b05 library: {p:.2} dB");
     assert!(p >= MIN_PSNR);
@@ -58,8 +90,14 @@ fn golden_interpolate_and_mask_through_library() {
     let c = case("mask_two_styles");
     let (a, b) = (style3(c.style.as_deref().unwrap()), style3(c.style1.as_deref().unwrap()));
     let mask = Mask::load(&image(c.mask.as_deref().unwrap())).unwrap();
-    let out = Stylizer::builder(m).region(mask, &a).style(&b).alpha(c.alpha.unwrap())
-        .build().unwrap().run(&picture(c.content.as_deref().unwrap()), &mut Silent).unwrap();
+    let out = Stylizer::builder(m)
+        .region(mask, &a)
+        .style(&b)
+        .alpha(c.alpha.unwrap())
+        .build()
+        .unwrap()
+        .run(&picture(c.content.as_deref().unwrap()), &mut Silent)
+        .unwrap();
     let p = psnr(&out.rgb, &flat(&golden("mask_two_styles")["output"]));
     println!("mask_two_styles library: {p:.2} dB");
     assert!(p >= MIN_PSNR);
@@ -77,8 +115,14 @@ fn feathered_regions_show_no_seam() {
     let (a, b) = (style3("style/starry_256.png"), style3("style/brick_256.png"));
     let (w, h) = (content.width, content.height);
     let run = |feather: f32| {
-        Stylizer::builder(m).region(half_mask(w, h), &a).style(&b).feather(feather)
-            .build().unwrap().run(&content, &mut Silent).unwrap()
+        Stylizer::builder(m)
+            .region(half_mask(w, h), &a)
+            .style(&b)
+            .feather(feather)
+            .build()
+            .unwrap()
+            .run(&content, &mut Silent)
+            .unwrap()
     };
     // Gradient across the border (worst adjacent column pair within ±2 px of it) against the
     // typical gradient between neighbouring columns inside the regions.
@@ -108,20 +152,33 @@ fn empty_and_single_pixel_regions_are_graceful() {
     one[(h / 2) * w + w / 2] = 1.0;
     let single = Mask::new(w, h, one).unwrap();
     for feather in [0.0, 8.0] {
-        let out = Stylizer::builder(m).region(empty.clone(), &a).style(&b).feather(feather)
-            .build().unwrap().run(&content, &mut Silent).unwrap();
+        let out = Stylizer::builder(m)
+            .region(empty.clone(), &a)
+            .style(&b)
+            .feather(feather)
+            .build()
+            .unwrap()
+            .run(&content, &mut Silent)
+            .unwrap();
         assert!(out.rgb.iter().all(|v| v.is_finite()));
         let p = psnr(&out.rgb, &only_b.rgb);
         assert!(p > 90.0, "an empty region must leave the remainder's result (feather {feather}): {p:.1} dB");
 
-        let out = Stylizer::builder(m).region(single.clone(), &a).style(&b).feather(feather)
-            .build().unwrap().run(&content, &mut Silent).unwrap();
+        let out = Stylizer::builder(m)
+            .region(single.clone(), &a)
+            .style(&b)
+            .feather(feather)
+            .build()
+            .unwrap()
+            .run(&content, &mut Silent)
+            .unwrap();
         assert!(out.rgb.iter().all(|v| v.is_finite()), "single-pixel region gave NaN");
         assert_eq!((out.width, out.height), (w, h));
     }
     // Every region empty except one covering everything.
     let full = Mask::new(w, h, vec![1.0; w * h]).unwrap();
-    let out = Stylizer::builder(m).region(full, &a).region(empty, &b).build().unwrap().run(&content, &mut Silent).unwrap();
+    let out =
+        Stylizer::builder(m).region(full, &a).region(empty, &b).build().unwrap().run(&content, &mut Silent).unwrap();
     assert!(out.rgb.iter().all(|v| v.is_finite()));
 }
 
@@ -134,13 +191,25 @@ fn mask_size_does_not_matter() {
     // The same mask at twice the size (each pixel repeated 2×2): nearest resizing picks the
     // same samples at every level, so the result is identical.
     let (w, h) = (mask.width, mask.height);
-    let big = Mask::from_u8(2 * w, 2 * h, (0..4 * w * h).map(|i| mask.data[(i / (2 * w) / 2) * w + (i % (2 * w)) / 2]).collect()).unwrap();
+    let big = Mask::from_u8(
+        2 * w,
+        2 * h,
+        (0..4 * w * h).map(|i| mask.data[(i / (2 * w) / 2) * w + (i % (2 * w)) / 2]).collect(),
+    )
+    .unwrap();
     let r1 = Stylizer::builder(m).region(mask, &a).style(&b).build().unwrap().run(&content, &mut Silent).unwrap();
     let r2 = Stylizer::builder(m).region(big, &a).style(&b).build().unwrap().run(&content, &mut Silent).unwrap();
     assert_eq!(r1.rgb, r2.rgb);
     // A much smaller mask works too.
     let small = Mask::new(7, 5, (0..35).map(|i| (i % 2) as f32).collect()).unwrap();
-    let r3 = Stylizer::builder(m).region(small, &a).style(&b).feather(4.0).build().unwrap().run(&content, &mut Silent).unwrap();
+    let r3 = Stylizer::builder(m)
+        .region(small, &a)
+        .style(&b)
+        .feather(4.0)
+        .build()
+        .unwrap()
+        .run(&content, &mut Silent)
+        .unwrap();
     assert!(r3.rgb.iter().all(|v| v.is_finite()));
 }
 
@@ -165,11 +234,24 @@ fn three_regions_take_their_own_styles() {
     let names = ["style/starry_256.png", "style/brick_256.png", "style/strokes_256.png"];
     let styles: Vec<_> = names.iter().map(|n| style3(n)).collect();
     let (w, h) = (content.width, content.height);
-    let third = |k: usize| Mask::new(w, h, (0..w * h).map(|i| if (i % w) * 3 / w == k { 1.0 } else { 0.0 }).collect()).unwrap();
-    let out = Stylizer::builder(m).region(third(0), &styles[0]).region(third(1), &styles[1]).style(&styles[2])
-        .build().unwrap().run(&content, &mut Silent).unwrap();
+    let third =
+        |k: usize| Mask::new(w, h, (0..w * h).map(|i| if (i % w) * 3 / w == k { 1.0 } else { 0.0 }).collect()).unwrap();
+    let out = Stylizer::builder(m)
+        .region(third(0), &styles[0])
+        .region(third(1), &styles[1])
+        .style(&styles[2])
+        .build()
+        .unwrap()
+        .run(&content, &mut Silent)
+        .unwrap();
     assert!(out.rgb.iter().all(|v| v.is_finite()));
-    let style_means: Vec<[f64; 3]> = names.iter().map(|n| { let p = picture(n); mean_rgb(&p, 0..p.width) }).collect();
+    let style_means: Vec<[f64; 3]> = names
+        .iter()
+        .map(|n| {
+            let p = picture(n);
+            mean_rgb(&p, 0..p.width)
+        })
+        .collect();
     let dist = |a: [f64; 3], b: [f64; 3]| (0..3).map(|k| (a[k] - b[k]).powi(2)).sum::<f64>().sqrt();
     for k in 0..3 {
         let region = mean_rgb(&out, k * w / 3 + 6..(k + 1) * w / 3 - 6);
@@ -186,8 +268,14 @@ fn foreground_only_keeps_the_original_outside() {
     let content = picture("content/tubingen_256.png");
     let a = style3("style/starry_256.png");
     let (w, h) = (content.width, content.height);
-    let out = Stylizer::builder(m).region(half_mask(w, h), &a).foreground_only(true).feather(8.0)
-        .build().unwrap().run(&content, &mut Silent).unwrap();
+    let out = Stylizer::builder(m)
+        .region(half_mask(w, h), &a)
+        .foreground_only(true)
+        .feather(8.0)
+        .build()
+        .unwrap()
+        .run(&content, &mut Silent)
+        .unwrap();
     let n = w * h;
     let mut max_outside = 0f32;
     let mut mean_inside = 0f64;
@@ -221,11 +309,14 @@ fn preserve_color_keeps_content_chroma() {
     let kept = Stylizer::builder(m).style(&a).preserve_color(true).build().unwrap().run(&content, &mut Silent).unwrap();
     let n = content.width * content.height;
     let chroma_err = |p: &Picture| {
-        (0..n).map(|i| {
-            let l1 = srgb_to_lab([p.rgb[i], p.rgb[n + i], p.rgb[2 * n + i]]);
-            let l0 = srgb_to_lab([content.rgb[i], content.rgb[n + i], content.rgb[2 * n + i]]);
-            (((l1[1] - l0[1]).powi(2) + (l1[2] - l0[2]).powi(2)) as f64).sqrt()
-        }).sum::<f64>() / n as f64
+        (0..n)
+            .map(|i| {
+                let l1 = srgb_to_lab([p.rgb[i], p.rgb[n + i], p.rgb[2 * n + i]]);
+                let l0 = srgb_to_lab([content.rgb[i], content.rgb[n + i], content.rgb[2 * n + i]]);
+                (((l1[1] - l0[1]).powi(2) + (l1[2] - l0[2]).powi(2)) as f64).sqrt()
+            })
+            .sum::<f64>()
+            / n as f64
     };
     let (e_plain, e_kept) = (chroma_err(&plain), chroma_err(&kept));
     println!("mean chroma error vs content: plain {e_plain:.2}, preserve-color {e_kept:.2}");
@@ -243,8 +334,26 @@ fn cli_controls_and_their_errors() {
     let out = dir.path().join("o.png");
     let (c, a, b) = (image("content/face_odd.png"), image("style/starry_256.png"), image("style/brick_256.png"));
     let mask = image("mask/mask_odd.png");
-    run_ok(&["stylize", "--content", s(&c), "--style", s(&a), "--style", s(&b), "--mask", s(&mask), "--feather", "6",
-        "--preserve-color", "--levels", "3,1", "--out", s(&out), "--weights", s(&w)]);
+    run_ok(&[
+        "stylize",
+        "--content",
+        s(&c),
+        "--style",
+        s(&a),
+        "--style",
+        s(&b),
+        "--mask",
+        s(&mask),
+        "--feather",
+        "6",
+        "--preserve-color",
+        "--levels",
+        "3,1",
+        "--out",
+        s(&out),
+        "--weights",
+        s(&w),
+    ]);
     assert_eq!(read_png(&out).width, 243);
     std::fs::remove_file(&out).unwrap();
     for (args, needle) in [

@@ -34,16 +34,47 @@ fn outputs_are_bit_identical_across_runs_and_thread_counts() {
     content.high_depth = true;
     let content16 = dir.path().join("content16.png");
     unistyle::image_io::save_picture(&content, &content16).unwrap();
-    let (starry, brick, mask) = (image("style/starry_256.png"), image("style/brick_256.png"), image("mask/mask_odd.png"));
+    let (starry, brick, mask) =
+        (image("style/starry_256.png"), image("style/brick_256.png"), image("mask/mask_odd.png"));
     let stylize: Vec<&str> = vec![
-        "stylize", "--content", s(&content16), "--style", s(&starry), "--style", s(&brick), "--mask", s(&mask),
-        "--feather", "6", "--alpha", "0.8", "--levels", "3,2,1", "--style-size", "96",
+        "stylize",
+        "--content",
+        s(&content16),
+        "--style",
+        s(&starry),
+        "--style",
+        s(&brick),
+        "--mask",
+        s(&mask),
+        "--feather",
+        "6",
+        "--alpha",
+        "0.8",
+        "--levels",
+        "3,2,1",
+        "--style-size",
+        "96",
     ];
     let mut tiled = stylize.clone();
     tiled.extend(["--tile-size", "48"]);
     let texture: Vec<&str> = vec![
-        "texture", "--style", s(&starry), "--style", s(&brick), "--blend", "0.3,0.7", "--width", "72", "--height", "56",
-        "--seed", "13", "--iterations", "2", "--style-size", "96",
+        "texture",
+        "--style",
+        s(&starry),
+        "--style",
+        s(&brick),
+        "--blend",
+        "0.3,0.7",
+        "--width",
+        "72",
+        "--height",
+        "56",
+        "--seed",
+        "13",
+        "--iterations",
+        "2",
+        "--style-size",
+        "96",
     ];
     let mut tileable = texture.clone();
     tileable.push("--tileable");

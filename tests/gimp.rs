@@ -88,9 +88,16 @@ impl Profile {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        for k in ["XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME", "GIMP2_DIRECTORY", "DISPLAY",
-            "UNISTYLE_WEIGHTS", "UNISTYLE_DEVICE", "UNISTYLE_GIMP_CANCEL_AT"]
-        {
+        for k in [
+            "XDG_CONFIG_HOME",
+            "XDG_CACHE_HOME",
+            "XDG_DATA_HOME",
+            "GIMP2_DIRECTORY",
+            "DISPLAY",
+            "UNISTYLE_WEIGHTS",
+            "UNISTYLE_DEVICE",
+            "UNISTYLE_GIMP_CANCEL_AT",
+        ] {
             cmd.env_remove(k);
         }
         for (k, v) in env {
@@ -158,14 +165,27 @@ fn gimp_plugin_matches_cli() {
     let out = p.path("gimp.png");
     let script = format!(
         "(let* ({}) (plug-in-unistyle-stylize RUN-NONINTERACTIVE image drawable {} 0.6 \"3,2,1\") {})",
-        load(&content), q(&starry), save(&out)
+        load(&content),
+        q(&starry),
+        save(&out)
     );
     let (log, secs) = p.gimp(&[script], &[("UNISTYLE_WEIGHTS", s(&weights))]);
     assert_no_execution_error(&log, "stylize");
     assert!(out.is_file(), "GIMP wrote no output; log:\n{log}");
     let cli_out = p.path("cli.png");
-    let cli_secs = cli(&["stylize", "--content", s(&content), "--style", s(&starry), "--alpha", "0.6", "--levels", "3,2,1",
-        "--out", s(&cli_out)]);
+    let cli_secs = cli(&[
+        "stylize",
+        "--content",
+        s(&content),
+        "--style",
+        s(&starry),
+        "--alpha",
+        "0.6",
+        "--levels",
+        "3,2,1",
+        "--out",
+        s(&cli_out),
+    ]);
     let db = psnr_files(&out, &cli_out);
     println!("GIMP run (start, load, stylize 256x256 levels 3,2,1, save, quit): {secs:.2} s; CLI: {cli_secs:.2} s");
     println!("stylize through GIMP vs CLI: {db:.2} dB");
@@ -180,35 +200,52 @@ fn gimp_plugin_matches_cli() {
     let rect = p.path("rect.png");
     write_rect_mask(&rect, SMALL, SMALL);
     let (x, y, w, h) = SEL;
-    let (sel_out, masked_out, gray_in, gray_out, tex_out, float_out) = (p.path("gimp_sel.png"), p.path("gimp_masked.png"),
-        p.path("gray_in.png"), p.path("gimp_gray.png"), p.path("gimp_tex.png"), p.path("gimp_float.png"));
+    let (sel_out, masked_out, gray_in, gray_out, tex_out, float_out) = (
+        p.path("gimp_sel.png"),
+        p.path("gimp_masked.png"),
+        p.path("gray_in.png"),
+        p.path("gimp_gray.png"),
+        p.path("gimp_tex.png"),
+        p.path("gimp_float.png"),
+    );
     let scripts = vec![
         format!("(plug-in-unistyle-set-weights RUN-NONINTERACTIVE {})", q(&weights)),
         format!(
             "(let* ({}) (gimp-image-select-rectangle image CHANNEL-OP-REPLACE {x} {y} {w} {h}) \
              (plug-in-unistyle-stylize RUN-NONINTERACTIVE image drawable {} 0.6 \"3,2,1\") {})",
-            load(&rgba), q(&starry), save(&sel_out)
+            load(&rgba),
+            q(&starry),
+            save(&sel_out)
         ),
         format!(
             "(let* ({} (dummy (gimp-image-select-rectangle image CHANNEL-OP-REPLACE {x} {y} {w} {h})) \
              (mask (car (gimp-selection-save image)))) (gimp-selection-none image) \
              (plug-in-unistyle-stylize-masked RUN-NONINTERACTIVE image drawable {} {} mask 0.6 \"3,2,1\" 4.0) {})",
-            load(&small), q(&starry), q(&strokes), save(&masked_out)
+            load(&small),
+            q(&starry),
+            q(&strokes),
+            save(&masked_out)
         ),
         format!(
             "(let* ({}) (gimp-image-convert-grayscale image) {} \
              (plug-in-unistyle-stylize RUN-NONINTERACTIVE image drawable {} 1.0 \"\") {})",
-            load(&small), save(&gray_in), q(&starry), save(&gray_out)
+            load(&small),
+            save(&gray_in),
+            q(&starry),
+            save(&gray_out)
         ),
         format!(
             "(let* ({}) (gimp-image-convert-precision image PRECISION-FLOAT-LINEAR) \
              (plug-in-unistyle-stylize RUN-NONINTERACTIVE image drawable {} 0.6 \"3,2,1\") \
              (gimp-image-convert-precision image PRECISION-U8-GAMMA) {})",
-            load(&small), q(&starry), save(&float_out)
+            load(&small),
+            q(&starry),
+            save(&float_out)
         ),
         format!(
             "(let* ((image (car (plug-in-unistyle-texture RUN-NONINTERACTIVE {} 96 64 7 1 TRUE)))) {})",
-            q(&brick), save_layer("(car (gimp-image-get-active-layer image))", &tex_out)
+            q(&brick),
+            save_layer("(car (gimp-image-get-active-layer image))", &tex_out)
         ),
     ];
     let (log, secs) = p.gimp(&scripts, &[]);
@@ -220,8 +257,22 @@ fn gimp_plugin_matches_cli() {
 
     // Selection: CLI with the same rectangle as mask, foreground only; alpha carried through.
     let cli_sel = p.path("cli_sel.png");
-    cli(&["stylize", "--content", s(&rgba), "--style", s(&starry), "--mask", s(&rect), "--foreground-only",
-        "--alpha", "0.6", "--levels", "3,2,1", "--out", s(&cli_sel)]);
+    cli(&[
+        "stylize",
+        "--content",
+        s(&rgba),
+        "--style",
+        s(&starry),
+        "--mask",
+        s(&rect),
+        "--foreground-only",
+        "--alpha",
+        "0.6",
+        "--levels",
+        "3,2,1",
+        "--out",
+        s(&cli_sel),
+    ]);
     let db = psnr_files(&sel_out, &cli_sel);
     println!("selection (RGBA layer) through GIMP vs CLI --mask --foreground-only: {db:.2} dB");
     assert!(db >= 50.0, "selection: {db:.2} dB");
@@ -239,8 +290,25 @@ fn gimp_plugin_matches_cli() {
 
     // Mask channel: style 1 inside, style 2 outside, feathered borders.
     let cli_masked = p.path("cli_masked.png");
-    cli(&["stylize", "--content", s(&small), "--style", s(&starry), "--style", s(&strokes), "--mask", s(&rect),
-        "--feather", "4", "--alpha", "0.6", "--levels", "3,2,1", "--out", s(&cli_masked)]);
+    cli(&[
+        "stylize",
+        "--content",
+        s(&small),
+        "--style",
+        s(&starry),
+        "--style",
+        s(&strokes),
+        "--mask",
+        s(&rect),
+        "--feather",
+        "4",
+        "--alpha",
+        "0.6",
+        "--levels",
+        "3,2,1",
+        "--out",
+        s(&cli_masked),
+    ]);
     let db = psnr_files(&masked_out, &cli_masked);
     println!("mask channel + 2 styles + feather through GIMP vs CLI: {db:.2} dB");
     assert!(db >= 50.0, "mask channel: {db:.2} dB");
@@ -256,16 +324,41 @@ fn gimp_plugin_matches_cli() {
     // A linear-light float image: read and written as perceptual float; converted back to
     // 8-bit perceptual for saving (a linear image would be exported with linear values).
     let cli_small = p.path("cli_small.png");
-    cli(&["stylize", "--content", s(&small), "--style", s(&starry), "--alpha", "0.6", "--levels", "3,2,1",
-        "--out", s(&cli_small)]);
+    cli(&[
+        "stylize",
+        "--content",
+        s(&small),
+        "--style",
+        s(&starry),
+        "--alpha",
+        "0.6",
+        "--levels",
+        "3,2,1",
+        "--out",
+        s(&cli_small),
+    ]);
     let db = psnr_files(&float_out, &cli_small);
     println!("float linear image through GIMP vs CLI: {db:.2} dB");
     assert!(db >= 50.0, "float image: {db:.2} dB");
 
     // Texture: a new 96x64 image equal to the CLI's for the same seed.
     let cli_tex = p.path("cli_tex.png");
-    cli(&["texture", "--style", s(&brick), "--width", "96", "--height", "64", "--seed", "7", "--iterations", "1",
-        "--tileable", "--out", s(&cli_tex)]);
+    cli(&[
+        "texture",
+        "--style",
+        s(&brick),
+        "--width",
+        "96",
+        "--height",
+        "64",
+        "--seed",
+        "7",
+        "--iterations",
+        "1",
+        "--tileable",
+        "--out",
+        s(&cli_tex),
+    ]);
     let (g, c) = (read_png(&tex_out), read_png(&cli_tex));
     assert_eq!((g.width, g.height), (96, 64), "texture size");
     let db = psnr(&g.rgb, &c.rgb);
@@ -276,14 +369,24 @@ fn gimp_plugin_matches_cli() {
     //    failing run leave the image untouched and report why.
     let cancel_out = p.path("gimp_cancel.png");
     let scripts = vec![
-        format!("(let* ({}) (plug-in-unistyle-stylize RUN-NONINTERACTIVE image drawable {} 0.6 \"3,2,1\"))",
-            load(&small), q(&starry)),
-        format!("(let* ((image (vector-ref (cadr (gimp-image-list)) 0))) {})",
-            save_layer("(car (gimp-image-get-active-layer image))", &cancel_out)),
-        format!("(let* ({}) (plug-in-unistyle-stylize RUN-NONINTERACTIVE image drawable \"/no/such/style.png\" 0.6 \"\"))",
-            load(&small)),
-        format!("(let* ({}) (plug-in-unistyle-stylize RUN-NONINTERACTIVE image drawable {} 0.6 \"3,x\"))",
-            load(&small), q(&starry)),
+        format!(
+            "(let* ({}) (plug-in-unistyle-stylize RUN-NONINTERACTIVE image drawable {} 0.6 \"3,2,1\"))",
+            load(&small),
+            q(&starry)
+        ),
+        format!(
+            "(let* ((image (vector-ref (cadr (gimp-image-list)) 0))) {})",
+            save_layer("(car (gimp-image-get-active-layer image))", &cancel_out)
+        ),
+        format!(
+            "(let* ({}) (plug-in-unistyle-stylize RUN-NONINTERACTIVE image drawable \"/no/such/style.png\" 0.6 \"\"))",
+            load(&small)
+        ),
+        format!(
+            "(let* ({}) (plug-in-unistyle-stylize RUN-NONINTERACTIVE image drawable {} 0.6 \"3,x\"))",
+            load(&small),
+            q(&starry)
+        ),
     ];
     let (log, secs) = p.gimp(&scripts, &[("UNISTYLE_GIMP_CANCEL_AT", "0.3")]);
     println!("GIMP session (cancel, errors): {secs:.2} s");

@@ -28,22 +28,15 @@ fn chroot_script() -> PathBuf {
 
 /// Root, or sudo that needs no password: what the chroot needs.
 fn can_chroot() -> bool {
-    let uid = Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    let uid = Command::new("id").arg("-u").output().map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
     if uid.unwrap_or(false) {
         return true;
     }
-    Command::new("sudo")
-        .args(["-n", "true"])
-        .output()
-        .is_ok_and(|o| o.status.success())
+    Command::new("sudo").args(["-n", "true"]).output().is_ok_and(|o| o.status.success())
 }
 
 fn canon(p: &Path) -> PathBuf {
-    p.canonicalize()
-        .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+    p.canonicalize().unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
 /// A Scheme string literal.
@@ -71,10 +64,7 @@ struct Run {
 impl Gimp3 {
     fn new() -> Self {
         let t = Instant::now();
-        let res = Command::new(chroot_script())
-            .arg("ensure")
-            .output()
-            .expect("run scripts/debian13-chroot.sh");
+        let res = Command::new(chroot_script()).arg("ensure").output().expect("run scripts/debian13-chroot.sh");
         assert!(
             res.status.success(),
             "debian13-chroot.sh ensure failed:\n{}{}",
@@ -97,10 +87,7 @@ impl Gimp3 {
         );
         let r = g.chroot(&install);
         assert_eq!(r.code, 0, "install.sh failed:\n{}", r.log);
-        println!(
-            "install.sh in the chroot: {:.1} s",
-            t.elapsed().as_secs_f64()
-        );
+        println!("install.sh in the chroot: {:.1} s", t.elapsed().as_secs_f64());
         assert!(g.path("profile/plug-ins/unistyle/unistyle").is_file());
         assert!(g.path("profile/plug-ins/unistyle/libunistyle.so").is_file());
         g
@@ -121,11 +108,7 @@ impl Gimp3 {
         let out = c.arg(cmd).output().expect("run scripts/debian13-chroot.sh");
         Run {
             code: out.status.code().unwrap_or(-1),
-            log: format!(
-                "{}{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            ),
+            log: format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)),
             secs: t.elapsed().as_secs_f64(),
         }
     }
@@ -142,11 +125,7 @@ impl Gimp3 {
             script = shell_quote(script),
         );
         let r = self.chroot(&cmd);
-        assert_ne!(
-            r.code, 124,
-            "GIMP did not finish within {GIMP_LIMIT_S} s:\n{}",
-            r.log
-        );
+        assert_ne!(r.code, 124, "GIMP did not finish within {GIMP_LIMIT_S} s:\n{}", r.log);
         assert!(!r.log.contains("crashed"), "a plug-in crashed:\n{}", r.log);
         r
     }
@@ -154,21 +133,13 @@ impl Gimp3 {
     fn script_fu(&self, body: &str, env: &str) -> Run {
         let file = self.path("batch.scm");
         std::fs::write(&file, body).unwrap();
-        self.batch(
-            "plug-in-script-fu-eval",
-            &format!("(load {})", q(&file)),
-            env,
-        )
+        self.batch("plug-in-script-fu-eval", &format!("(load {})", q(&file)), env)
     }
 
     fn python(&self, body: &str, env: &str) -> Run {
         let file = self.path("batch.py");
         std::fs::write(&file, body).unwrap();
-        self.batch(
-            "python-fu-eval",
-            &format!("exec(open({}).read())", py(&file)),
-            env,
-        )
+        self.batch("python-fu-eval", &format!("exec(open({}).read())", py(&file)), env)
     }
 }
 
@@ -209,11 +180,8 @@ impl Cases {
             ("starry_512.png", "style"),
             ("brick_256.png", "style"),
         ] {
-            let from = if dir == "presets" {
-                root().join("presets").join(file)
-            } else {
-                image(&format!("style/{file}"))
-            };
+            let from =
+                if dir == "presets" { root().join("presets").join(file) } else { image(&format!("style/{file}")) };
             std::fs::copy(&from, g.path("presets").join(file)).unwrap();
         }
         write_small_content(&c.small);
@@ -240,16 +208,8 @@ impl Cases {
             stylize(flags, small, &format!("cli_{name}.png"));
         }
         stylize(&["--preserve-color"], small, "cli_color.png");
-        stylize(
-            &["--mask", s(&rect), "--foreground-only"],
-            rgba,
-            "cli_selection.png",
-        );
-        stylize(
-            &["--style", strokes, "--mask", s(&rect), "--feather", "4"],
-            small,
-            "cli_mask.png",
-        );
+        stylize(&["--mask", s(&rect), "--foreground-only"], rgba, "cli_selection.png");
+        stylize(&["--style", strokes, "--mask", s(&rect), "--feather", "4"], small, "cli_mask.png");
         let tex = |tileable: bool, out: &str| {
             let out = g.path(out);
             let mut a = vec![
@@ -275,46 +235,15 @@ impl Cases {
         tex(true, "cli_tex_tileable.png");
         tex(false, "cli_tex.png");
         let out = g.path("cli_preset.png");
-        cli(&[
-            "stylize",
-            "--preset",
-            s(&self.preset),
-            "--content",
-            small,
-            "--out",
-            s(&out),
-        ]);
+        cli(&["stylize", "--preset", s(&self.preset), "--content", small, "--out", s(&out)]);
         let out = g.path("cli_tex_preset.png");
-        cli(&[
-            "texture",
-            "--preset",
-            s(&self.tex_preset),
-            "--width",
-            "96",
-            "--height",
-            "64",
-            "--out",
-            s(&out),
-        ]);
+        cli(&["texture", "--preset", s(&self.tex_preset), "--width", "96", "--height", "64", "--out", s(&out)]);
     }
 }
 
 /// The modes (issue 17): (case, the CLI's flags, the same as Script-Fu keyword arguments).
 const MODE_CASES: [(&str, &[&str]); 2] = [
-    (
-        "modes_ost",
-        &[
-            "--transform",
-            "ost",
-            "--variation",
-            "0.3",
-            "--seed",
-            "7",
-            "--stroke-scale",
-            "0.75",
-            "--photo",
-        ],
-    ),
+    ("modes_ost", &["--transform", "ost", "--variation", "0.3", "--seed", "7", "--stroke-scale", "0.75", "--photo"]),
     ("modes_swap", &["--patch-swap", "--stroke-scale", "1.5"]),
 ];
 const MODE_KEYWORDS: [&str; 2] = [
@@ -341,31 +270,16 @@ fn script_fu_cases(g: &Gimp3, c: &Cases) -> String {
         )
     };
     let mut sc = String::new();
-    sc += &with_image(
-        &c.small,
-        format!(
-            "{} (gimp-file-save RUN-NONINTERACTIVE img {} -1)",
-            stylize(""),
-            out("whole")
-        ),
-    );
+    sc += &with_image(&c.small, format!("{} (gimp-file-save RUN-NONINTERACTIVE img {} -1)", stylize(""), out("whole")));
     for ((name, _), keywords) in MODE_CASES.iter().zip(MODE_KEYWORDS) {
         sc += &with_image(
             &c.small,
-            format!(
-                "{} (gimp-file-save RUN-NONINTERACTIVE img {} -1)",
-                stylize(keywords),
-                out(name)
-            ),
+            format!("{} (gimp-file-save RUN-NONINTERACTIVE img {} -1)", stylize(keywords), out(name)),
         );
     }
     sc += &with_image(
         &c.small,
-        format!(
-            "{} (gimp-file-save RUN-NONINTERACTIVE img {} -1)",
-            stylize("#:preserve-color TRUE"),
-            out("color")
-        ),
+        format!("{} (gimp-file-save RUN-NONINTERACTIVE img {} -1)", stylize("#:preserve-color TRUE"), out("color")),
     );
     sc += &with_image(
         &c.rgba,
@@ -382,10 +296,7 @@ fn script_fu_cases(g: &Gimp3, c: &Cases) -> String {
             "(gimp-image-select-rectangle img CHANNEL-OP-REPLACE {x} {y} {w} {h}) \
              (let ((mask (car (gimp-selection-save img)))) (gimp-selection-none img) {}) \
              (gimp-file-save RUN-NONINTERACTIVE img {} -1)",
-            stylize(&format!(
-                "#:mask mask #:style2 {} #:feather 4.0",
-                q(&c.strokes)
-            )),
+            stylize(&format!("#:mask mask #:style2 {} #:feather 4.0", q(&c.strokes))),
             out("mask")
         ),
     );
@@ -495,18 +406,8 @@ fn python_cases(g: &Gimp3, c: &Cases) -> String {
         )
     };
     let mut p = PYTHON_PRELUDE.to_string();
-    p += &format!(
-        "img = load({}); {}; save(img, {})\n",
-        py(&c.small),
-        stylize(""),
-        out("whole")
-    );
-    p += &format!(
-        "img = load({}); {}; save(img, {})\n",
-        py(&c.small),
-        stylize(", preserve_color=True"),
-        out("color")
-    );
+    p += &format!("img = load({}); {}; save(img, {})\n", py(&c.small), stylize(""), out("whole"));
+    p += &format!("img = load({}); {}; save(img, {})\n", py(&c.small), stylize(", preserve_color=True"), out("color"));
     p += &format!(
         "img = load({}); img.select_rectangle(Gimp.ChannelOps.REPLACE, {x}, {y}, {w}, {h}); {}; save(img, {})\n",
         py(&c.rgba),
@@ -517,10 +418,7 @@ fn python_cases(g: &Gimp3, c: &Cases) -> String {
         "img = load({}); img.select_rectangle(Gimp.ChannelOps.REPLACE, {x}, {y}, {w}, {h}); \
          mask = Gimp.Selection.save(img); Gimp.Selection.none(img); {}; save(img, {})\n",
         py(&c.small),
-        stylize(&format!(
-            ", mask=mask, style2={}, feather=4.0",
-            py(&c.strokes)
-        )),
+        stylize(&format!(", mask=mask, style2={}, feather=4.0", py(&c.strokes))),
         out("mask")
     );
     p += &format!(
@@ -613,41 +511,21 @@ fn compare(g: &Gimp3, c: &Cases, prefix: &str) {
         s(&cli_gray),
     ]);
     let (db, compared, n) = gray_psnr(&g.path(&format!("{prefix}_gray.png")), &cli_gray);
-    println!(
-        "| {prefix:<10} | {:<12} | {db:>7.2} dB | ({compared} of {n} unclipped pixels)",
-        "gray"
-    );
-    assert!(
-        compared * 2 > n && db >= 50.0,
-        "{prefix} gray: {db:.2} dB over {compared} pixels"
-    );
+    println!("| {prefix:<10} | {:<12} | {db:>7.2} dB | ({compared} of {n} unclipped pixels)", "gray");
+    assert!(compared * 2 > n && db >= 50.0, "{prefix} gray: {db:.2} dB over {compared} pixels");
     // as-new-layer leaves the original layer as it was.
     let below = read_png(&g.path(&format!("{prefix}_new_layer_below.png")));
-    assert_eq!(
-        below.rgb,
-        read_png(&c.small).rgb,
-        "{prefix}: as-new-layer changed the original layer"
-    );
+    assert_eq!(below.rgb, read_png(&c.small).rgb, "{prefix}: as-new-layer changed the original layer");
     // A selection changes nothing outside it, and keeps the layer's alpha.
-    let (got, orig) = (
-        read_png(&g.path(&format!("{prefix}_selection.png"))),
-        read_png(&c.rgba),
-    );
-    assert_eq!(
-        got.alpha, orig.alpha,
-        "{prefix}: alpha must be carried through unchanged"
-    );
+    let (got, orig) = (read_png(&g.path(&format!("{prefix}_selection.png"))), read_png(&c.rgba));
+    assert_eq!(got.alpha, orig.alpha, "{prefix}: alpha must be carried through unchanged");
     let (x, y, w, h) = SEL;
     let n = (SMALL * SMALL) as usize;
     for i in 0..n {
         let (px, py) = ((i % SMALL as usize) as u32, (i / SMALL as usize) as u32);
         if !(px >= x && px < x + w && py >= y && py < y + h) {
             for ch in 0..3 {
-                assert_eq!(
-                    got.rgb[ch * n + i],
-                    orig.rgb[ch * n + i],
-                    "{prefix}: pixel ({px},{py}) outside changed"
-                );
+                assert_eq!(got.rgb[ch * n + i], orig.rgb[ch * n + i], "{prefix}: pixel ({px},{py}) outside changed");
             }
         }
     }
@@ -666,10 +544,7 @@ fn gimp3_plugin_matches_cli() {
     // Script-Fu, weights from UNISTYLE_WEIGHTS (the first run also registers the plug-in).
     let env = format!("UNISTYLE_WEIGHTS={}", s(&c.weights));
     let r = g.script_fu(&script_fu_cases(&g, &c), &env);
-    println!(
-        "Script-Fu run (14 calls, first start of the profile): {:.1} s",
-        r.secs
-    );
+    println!("Script-Fu run (14 calls, first start of the profile): {:.1} s", r.secs);
     assert_eq!(r.code, 0, "Script-Fu batch failed:\n{}", r.log);
     // Python-Fu, weights from the `weights` argument.
     let r = g.python(&python_cases(&g, &c), "");
@@ -682,16 +557,10 @@ fn gimp3_plugin_matches_cli() {
     for (name, flags) in MODE_CASES {
         let got = g.path(&format!("sf_{name}.png"));
         let db = psnr_files(&got, &g.path(&format!("cli_{name}.png")));
-        println!(
-            "| sf         | {name:<12} | {db:>7.2} dB | {}",
-            flags.join(" ")
-        );
+        println!("| sf         | {name:<12} | {db:>7.2} dB | {}", flags.join(" "));
         assert!(db >= 50.0, "sf {name}: {db:.2} dB against the CLI");
         let plain = psnr_files(&got, &g.path("cli_whole.png"));
-        assert!(
-            plain < 40.0,
-            "sf {name}: the modes changed nothing ({plain:.2} dB to plain WCT)"
-        );
+        assert!(plain < 40.0, "sf {name}: the modes changed nothing ({plain:.2} dB to plain WCT)");
     }
 
     // Failures: our message, a failed call, a non-zero exit (Script-Fu: 70), never a crash.
@@ -705,21 +574,11 @@ fn gimp3_plugin_matches_cli() {
     };
     let style = format!("#:style {}", q(&c.starry));
     let failures = [
-        (
-            "a missing style file",
-            call("#:style \"/no/such/style.png\""),
-            "/no/such/style.png",
-        ),
-        (
-            "a bad levels string",
-            call(&format!("{style} #:levels \"3,x\"")),
-            "3,x",
-        ),
+        ("a missing style file", call("#:style \"/no/such/style.png\""), "/no/such/style.png"),
+        ("a bad levels string", call(&format!("{style} #:levels \"3,x\"")), "3,x"),
         (
             "missing weights",
-            call(&format!(
-                "{style} #:weights \"/no/such/weights.safetensors\""
-            )),
+            call(&format!("{style} #:weights \"/no/such/weights.safetensors\"")),
             "/no/such/weights.safetensors",
         ),
         (
@@ -730,43 +589,18 @@ fn gimp3_plugin_matches_cli() {
     ];
     for (what, script, needle) in &failures {
         let r = g.script_fu(script, &env);
-        let message = r
-            .log
-            .lines()
-            .find(|l| l.contains("unistyle:"))
-            .unwrap_or("")
-            .trim();
-        println!(
-            "Script-Fu with {what}: exit {} in {:.1} s; {message}",
-            r.code, r.secs
-        );
-        assert_eq!(
-            r.code, 70,
-            "{what}: expected exit 70 (a failed call):\n{}",
-            r.log
-        );
-        assert!(
-            r.log.contains("unistyle:") && r.log.contains(needle),
-            "{what}: our message is missing:\n{}",
-            r.log
-        );
+        let message = r.log.lines().find(|l| l.contains("unistyle:")).unwrap_or("").trim();
+        println!("Script-Fu with {what}: exit {} in {:.1} s; {message}", r.code, r.secs);
+        assert_eq!(r.code, 70, "{what}: expected exit 70 (a failed call):\n{}", r.log);
+        assert!(r.log.contains("unistyle:") && r.log.contains(needle), "{what}: our message is missing:\n{}", r.log);
     }
     // The same through Python-Fu: the call returns an execution error with our message.
     let mut p = PYTHON_PRELUDE.to_string();
     p += &format!("img = load({})\n", py(&c.small));
     for (args, needle) in [
-        (
-            "style=\"/no/such/style.png\"".to_string(),
-            "/no/such/style.png",
-        ),
+        ("style=\"/no/such/style.png\"".to_string(), "/no/such/style.png"),
         (format!("style={}, levels=\"3,x\"", py(&c.starry)), "3,x"),
-        (
-            format!(
-                "style={}, weights=\"/no/such/weights.safetensors\"",
-                py(&c.starry)
-            ),
-            "/no/such/weights.safetensors",
-        ),
+        (format!("style={}, weights=\"/no/such/weights.safetensors\"", py(&c.starry)), "/no/such/weights.safetensors"),
     ] {
         p += &format!(
             "r = call(\"plug-in-unistyle-stylize\", img, {args})\n\

@@ -29,7 +29,11 @@ fn library_output_at(c: &common::Case, precision: Precision) -> Vec<f32> {
     let encode = |p: &Picture| EncodedStyle::encode(m, p, &levels).unwrap();
     if c.mode == "texture" {
         let style = encode(&input(&c.style));
-        let texture = Texture::builder(m).style(&style).init(input(&c.init)).iterations(c.iterations.unwrap()).precision(precision);
+        let texture = Texture::builder(m)
+            .style(&style)
+            .init(input(&c.init))
+            .iterations(c.iterations.unwrap())
+            .precision(precision);
         return texture.levels(levels.clone()).build().unwrap().run(&mut Silent).unwrap().rgb;
     }
     let content = input(&c.content);
@@ -44,7 +48,9 @@ fn library_output_at(c: &common::Case, precision: Precision) -> Vec<f32> {
             let beta = c.beta.unwrap();
             builder.weighted_style(&style, beta).weighted_style(other, 1.0 - beta)
         }
-        ("mask", Some(other)) => builder.region(Mask::load(&image(c.mask.as_deref().unwrap())).unwrap(), &style).style(other),
+        ("mask", Some(other)) => {
+            builder.region(Mask::load(&image(c.mask.as_deref().unwrap())).unwrap(), &style).style(other)
+        }
         _ => builder.style(&style),
     };
     builder.build().unwrap().run(&content, &mut Silent).unwrap().rgb
@@ -92,7 +98,8 @@ fn golden_cases_through_generic_paths() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "generic paths: {stdout}\n{stderr}");
-    let line = stdout.lines().find(|l| l.starts_with("library PSNR")).unwrap_or_else(|| panic!("no report in {stdout}"));
+    let line =
+        stdout.lines().find(|l| l.starts_with("library PSNR")).unwrap_or_else(|| panic!("no report in {stdout}"));
     assert!(line.contains("(generic paths: true)"), "{line}");
     assert!(stdout.contains("1 passed"), "{stdout}");
     println!("{line}");
@@ -152,8 +159,19 @@ fn golden_cases_through_cli() {
         let alpha = if c.mode == "reconstruct" { 0.0 } else { c.alpha.unwrap() };
         let out = dir.path().join(format!("{}.png", c.case));
         let res = run(&[
-            "stylize", "--content", s(&content), "--style", s(&style), "--out", s(&out),
-            "--levels", &c.levels_arg(), "--alpha", &alpha.to_string(), "--weights", s(&weights),
+            "stylize",
+            "--content",
+            s(&content),
+            "--style",
+            s(&style),
+            "--out",
+            s(&out),
+            "--levels",
+            &c.levels_arg(),
+            "--alpha",
+            &alpha.to_string(),
+            "--weights",
+            s(&weights),
         ]);
         assert!(res.status.success(), "{}: {}", c.case, String::from_utf8_lossy(&res.stderr));
         let got = read_png(&out).rgb;

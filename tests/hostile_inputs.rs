@@ -67,7 +67,8 @@ struct Ran {
 #[allow(clippy::zombie_processes)]
 fn spawn_measured(mut cmd: Command) -> Ran {
     let t = Instant::now();
-    let mut child = cmd.stdout(Stdio::null()).stderr(Stdio::piped()).env_remove("UNISTYLE_WEIGHTS").spawn().expect("spawn");
+    let mut child =
+        cmd.stdout(Stdio::null()).stderr(Stdio::piped()).env_remove("UNISTYLE_WEIGHTS").spawn().expect("spawn");
     let pid = child.id() as libc::pid_t;
     let mut stderr = child.stderr.take().unwrap();
     let reader = std::thread::spawn(move || {
@@ -102,7 +103,10 @@ fn cli(args: &[&str]) -> Ran {
 /// The CLI under an address-space cap (`ulimit -v`, KiB).
 fn cli_capped(cap_kib: u64, args: &[&str]) -> Ran {
     let mut c = Command::new("sh");
-    c.arg("-c").arg(format!("ulimit -v {cap_kib} && exec \"$0\" \"$@\"")).arg(env!("CARGO_BIN_EXE_unistyle")).args(args);
+    c.arg("-c")
+        .arg(format!("ulimit -v {cap_kib} && exec \"$0\" \"$@\""))
+        .arg(env!("CARGO_BIN_EXE_unistyle"))
+        .args(args);
     spawn_measured(c)
 }
 
@@ -112,7 +116,11 @@ fn assert_refused(r: &Ran, what: &str, expect: &[&str]) {
     for e in expect {
         assert!(low.contains(&e.to_lowercase()), "{what}: message lacks '{e}': {}", r.stderr);
     }
-    assert!(!low.contains("panick") && !low.contains("tryreserve") && !low.contains("memory allocation of"), "{what}: {}", r.stderr);
+    assert!(
+        !low.contains("panick") && !low.contains("tryreserve") && !low.contains("memory allocation of"),
+        "{what}: {}",
+        r.stderr
+    );
 }
 
 fn write_png(path: &Path, w: u32, h: u32) {
@@ -177,11 +185,90 @@ fn non_regular_files_fail_at_once_everywhere() {
         let p = s(&path).to_string();
         // CLI, as each input.
         let runs: Vec<(&str, Vec<&str>)> = vec![
-            ("content", vec!["stylize", "--content", &p, "--style", s(&style), "--out", s(&out), "--weights", s(&w), "-q", "--no-cache"]),
-            ("style", vec!["stylize", "--content", s(&content), "--style", &p, "--out", s(&out), "--weights", s(&w), "-q", "--no-cache"]),
-            ("mask", vec!["stylize", "--content", s(&content), "--style", s(&style), "--style", s(&style), "--mask", &p, "--out", s(&out), "--weights", s(&w), "-q", "--no-cache"]),
-            ("preset", vec!["stylize", "--preset", &p, "--content", s(&content), "--out", s(&out), "--weights", s(&w), "-q", "--no-cache"]),
-            ("weights", vec!["stylize", "--content", s(&content), "--style", s(&style), "--out", s(&out), "--weights", &p, "-q", "--no-cache"]),
+            (
+                "content",
+                vec![
+                    "stylize",
+                    "--content",
+                    &p,
+                    "--style",
+                    s(&style),
+                    "--out",
+                    s(&out),
+                    "--weights",
+                    s(&w),
+                    "-q",
+                    "--no-cache",
+                ],
+            ),
+            (
+                "style",
+                vec![
+                    "stylize",
+                    "--content",
+                    s(&content),
+                    "--style",
+                    &p,
+                    "--out",
+                    s(&out),
+                    "--weights",
+                    s(&w),
+                    "-q",
+                    "--no-cache",
+                ],
+            ),
+            (
+                "mask",
+                vec![
+                    "stylize",
+                    "--content",
+                    s(&content),
+                    "--style",
+                    s(&style),
+                    "--style",
+                    s(&style),
+                    "--mask",
+                    &p,
+                    "--out",
+                    s(&out),
+                    "--weights",
+                    s(&w),
+                    "-q",
+                    "--no-cache",
+                ],
+            ),
+            (
+                "preset",
+                vec![
+                    "stylize",
+                    "--preset",
+                    &p,
+                    "--content",
+                    s(&content),
+                    "--out",
+                    s(&out),
+                    "--weights",
+                    s(&w),
+                    "-q",
+                    "--no-cache",
+                ],
+            ),
+            (
+                "weights",
+                vec![
+                    "stylize",
+                    "--content",
+                    s(&content),
+                    "--style",
+                    s(&style),
+                    "--out",
+                    s(&out),
+                    "--weights",
+                    &p,
+                    "-q",
+                    "--no-cache",
+                ],
+            ),
         ];
         for (role, args) in runs {
             if role == "weights" && kind == "directory" {
@@ -270,12 +357,32 @@ fn a_hostile_style_cache_entry_is_rebuilt_not_read() {
     mkfifo(&entry);
     let out = d.join("out.png");
     let (content, w) = (image("content/noise_256.png"), weights());
-    let args = ["stylize", "--content", s(&content), "--style", s(&style), "--levels", "1", "--out", s(&out), "--weights", s(&w), "-q", "--cache-dir", s(&cache), "--verbose"];
+    let args = [
+        "stylize",
+        "--content",
+        s(&content),
+        "--style",
+        s(&style),
+        "--levels",
+        "1",
+        "--out",
+        s(&out),
+        "--weights",
+        s(&w),
+        "-q",
+        "--cache-dir",
+        s(&cache),
+        "--verbose",
+    ];
     let r = cli(&args);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stderr.to_lowercase().contains("is a fifo"), "the cache report names the FIFO: {}", r.stderr);
     assert!(out.exists());
-    println!("FIFO cache entry: run completed in {:.2} s ({})", r.time.as_secs_f64(), r.stderr.trim().replace('\n', " | "));
+    println!(
+        "FIFO cache entry: run completed in {:.2} s ({})",
+        r.time.as_secs_f64(),
+        r.stderr.trim().replace('\n', " | ")
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -324,7 +431,19 @@ fn baseline_vm_kib(d: &Path) -> u64 {
     // anyway (binary, weights, thread pools).
     let out = d.join("tiny.png");
     let (content, style, w) = (image("content/noise_256.png"), image("style/brick_256.png"), weights());
-    let args = ["stylize", "--content", s(&content), "--style", s(&style), "--out", s(&out), "--weights", s(&w), "-q", "--no-cache"];
+    let args = [
+        "stylize",
+        "--content",
+        s(&content),
+        "--style",
+        s(&style),
+        "--out",
+        s(&out),
+        "--weights",
+        s(&w),
+        "-q",
+        "--no-cache",
+    ];
     let (mut lo, mut hi) = (256 * 1024u64, 16 * 1024 * 1024u64);
     while hi - lo > 128 * 1024 {
         let mid = (lo + hi) / 2;
@@ -351,20 +470,76 @@ fn large_styles_and_jobs_stay_within_a_memory_cap() {
     write_png(&style, 1600, 1600);
     let out = d.join("out.png");
     let cap = base + 700 * 1024;
-    let r = cli_capped(cap, &["stylize", "--content", s(&content), "--style", s(&style), "--out", s(&out), "--weights", s(&w), "-q", "--no-cache", "--tile-size", "256"]);
+    let r = cli_capped(
+        cap,
+        &[
+            "stylize",
+            "--content",
+            s(&content),
+            "--style",
+            s(&style),
+            "--out",
+            s(&out),
+            "--weights",
+            s(&w),
+            "-q",
+            "--no-cache",
+            "--tile-size",
+            "256",
+        ],
+    );
     assert_eq!(r.code, 0, "1600² style under a {} MiB cap: {}", cap >> 10, r.stderr);
-    println!("1600² style, tile 256, cap {} MiB: peak RSS {} MiB, {:.1} s", cap >> 10, r.rss_kib >> 10, r.time.as_secs_f64());
+    println!(
+        "1600² style, tile 256, cap {} MiB: peak RSS {} MiB, {:.1} s",
+        cap >> 10,
+        r.rss_kib >> 10,
+        r.time.as_secs_f64()
+    );
     // A content image whose job cannot fit the cap: refused with a limits error up front.
     let big = d.join("content_3000.png");
     write_png(&big, 3000, 3000);
     let cap = base + 400 * 1024;
-    let r = cli_capped(cap, &["stylize", "--content", s(&big), "--style", s(&image("style/brick_256.png")), "--out", s(&out), "--weights", s(&w), "-q", "--no-cache"]);
+    let r = cli_capped(
+        cap,
+        &[
+            "stylize",
+            "--content",
+            s(&big),
+            "--style",
+            s(&image("style/brick_256.png")),
+            "--out",
+            s(&out),
+            "--weights",
+            s(&w),
+            "-q",
+            "--no-cache",
+        ],
+    );
     assert_refused(&r, "3000² content under a tight cap", &["memory"]);
     println!("3000² content under {} MiB: refused in {:.2} s: {}", cap >> 10, r.time.as_secs_f64(), r.stderr.trim());
     // A mask file declaring 30000×30000 (a few hundred bytes): refused from its header.
     let liar = d.join("liar.png");
     std::fs::write(&liar, common::gen::png_claiming(30000, 30000)).unwrap();
-    let r = cli_capped(base + 200 * 1024, &["stylize", "--content", s(&content), "--style", s(&image("style/brick_256.png")), "--style", s(&image("style/starry_256.png")), "--mask", s(&liar), "--out", s(&out), "--weights", s(&w), "-q", "--no-cache"]);
+    let r = cli_capped(
+        base + 200 * 1024,
+        &[
+            "stylize",
+            "--content",
+            s(&content),
+            "--style",
+            s(&image("style/brick_256.png")),
+            "--style",
+            s(&image("style/starry_256.png")),
+            "--mask",
+            s(&liar),
+            "--out",
+            s(&out),
+            "--weights",
+            s(&w),
+            "-q",
+            "--no-cache",
+        ],
+    );
     assert_refused(&r, "mask declaring 30000²", &["mask", "30000"]);
 }
 
@@ -384,7 +559,14 @@ fn the_most_masks_work_and_one_more_is_refused() {
     // Library: MAX_MASKS distinct regions, each its own stripe, all kept apart.
     let masks: Vec<Mask> = (0..MAX_MASKS).map(|k| stripes(w, h, k, MAX_MASKS)).collect();
     let styles: Vec<&EncodedStyle> = vec![&style; MAX_MASKS + 1];
-    let out = Stylizer::builder(m).place(&styles, None, masks.clone()).unwrap().levels([1]).build().unwrap().run(&content, &mut unistyle::Silent).unwrap();
+    let out = Stylizer::builder(m)
+        .place(&styles, None, masks.clone())
+        .unwrap()
+        .levels([1])
+        .build()
+        .unwrap()
+        .run(&content, &mut unistyle::Silent)
+        .unwrap();
     assert!(out.rgb.iter().all(|v| v.is_finite()));
     let mut more = masks.clone();
     more.push(stripes(w, h, 0, 2));
@@ -398,7 +580,24 @@ fn the_most_masks_work_and_one_more_is_refused() {
     let mask = d.join("m.png");
     image::GrayImage::from_fn(256, 256, |x, _| image::Luma([if x < 128 { 255 } else { 0 }])).save(&mask).unwrap();
     let out = d.join("out.png");
-    let mut args: Vec<String> = ["stylize", "--content", s(&image("content/noise_256.png")), "--out", s(&out), "--weights", s(&weights()), "-q", "--no-cache", "--levels", "1", "--feather", "3"].iter().map(|x| x.to_string()).collect();
+    let mut args: Vec<String> = [
+        "stylize",
+        "--content",
+        s(&image("content/noise_256.png")),
+        "--out",
+        s(&out),
+        "--weights",
+        s(&weights()),
+        "-q",
+        "--no-cache",
+        "--levels",
+        "1",
+        "--feather",
+        "3",
+    ]
+    .iter()
+    .map(|x| x.to_string())
+    .collect();
     let brick = image("style/brick_256.png");
     for n in [MAX_MASKS, MAX_MASKS + 1] {
         let mut a = args.clone();
@@ -412,7 +611,11 @@ fn the_most_masks_work_and_one_more_is_refused() {
         let r = cli(&refs);
         if n == MAX_MASKS {
             assert_eq!(r.code, 0, "{} masks: {}", n, r.stderr);
-            println!("{n} masks (one 256² file given {n} times), feathered, 256² content: peak RSS {} MiB, {:.1} s", r.rss_kib >> 10, r.time.as_secs_f64());
+            println!(
+                "{n} masks (one 256² file given {n} times), feathered, 256² content: peak RSS {} MiB, {:.1} s",
+                r.rss_kib >> 10,
+                r.time.as_secs_f64()
+            );
         } else {
             assert_refused(&r, "one mask too many", &["masks", &MAX_MASKS.to_string()]);
         }
@@ -448,7 +651,8 @@ fn feathering_a_huge_radius_cancels_at_once() {
     let content = Picture::from_planar(w, h, vec![0.5; 3 * w * h]).unwrap();
     let mask = stripes(w, h, 0, 2);
     let style = style3("style/brick_256.png");
-    let st = Stylizer::builder(m).region(mask.clone(), &style).style(&style).feather(10_000.0).levels([1]).build().unwrap();
+    let st =
+        Stylizer::builder(m).region(mask.clone(), &style).style(&style).feather(10_000.0).levels([1]).build().unwrap();
     // The first report is the start; the next ones come between the feathering passes.
     for cancel_at in [1usize, 3] {
         let mut calls = 0;
@@ -527,7 +731,19 @@ fn outputs_replace_only_writable_regular_files() {
         ("link to /dev/null", s(&devnull_link).into(), "symbolic link"),
     ];
     for (what, out, expect) in &cases {
-        let r = cli(&["stylize", "--content", s(&image("content/noise_256.png")), "--style", s(&image("style/brick_256.png")), "--out", out, "--weights", s(&weights()), "-q", "--no-cache"]);
+        let r = cli(&[
+            "stylize",
+            "--content",
+            s(&image("content/noise_256.png")),
+            "--style",
+            s(&image("style/brick_256.png")),
+            "--out",
+            out,
+            "--weights",
+            s(&weights()),
+            "-q",
+            "--no-cache",
+        ]);
         assert_refused(&r, what, &[expect]);
         let e = image_io::save_picture(&picture("content/noise_256.png"), Path::new(out)).unwrap_err();
         assert!(e.to_string().to_lowercase().contains(expect), "library {what}: {e}");
@@ -537,7 +753,11 @@ fn outputs_replace_only_writable_regular_files() {
     assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
     assert_eq!(std::fs::read(&readonly).unwrap(), b"read-only");
     assert!(std::fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo_like());
-    let left: Vec<_> = std::fs::read_dir(d).unwrap().filter_map(|e| e.ok()).filter(|e| e.file_name().to_string_lossy().contains(".part")).collect();
+    let left: Vec<_> = std::fs::read_dir(d)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains(".part"))
+        .collect();
     assert!(left.is_empty(), "temporary files left: {left:?}");
     // An interrupt between writing and renaming: the old output stays, no temporary file.
     let keep = d.join("keep.png");
@@ -545,7 +765,14 @@ fn outputs_replace_only_writable_regular_files() {
     let e = image_io::save_picture_unless(&picture("content/noise_256.png"), &keep, &|| true).unwrap_err();
     assert!(matches!(e, Error::Cancelled));
     assert_eq!(std::fs::read(&keep).unwrap(), b"old output");
-    assert_eq!(std::fs::read_dir(d).unwrap().filter_map(|e| e.ok()).filter(|e| e.file_name().to_string_lossy().contains(".part")).count(), 0);
+    assert_eq!(
+        std::fs::read_dir(d)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().contains(".part"))
+            .count(),
+        0
+    );
 }
 
 trait FifoLike {
@@ -570,7 +797,9 @@ fn a_batch_never_overwrites_another_jobs_input() {
     // b's style is a's output: rendering a would change b's input.
     std::fs::copy(image("style/starry_256.png"), out.join("a.png")).unwrap();
     let before = std::fs::read(out.join("a.png")).unwrap();
-    let texture = |name: &str, style: &str| format!("version = 1\nname = \"{name}\"\nstyle = \"{style}\"\n\n[texture]\nwidth = 32\nheight = 32\niterations = 1\n");
+    let texture = |name: &str, style: &str| {
+        format!("version = 1\nname = \"{name}\"\nstyle = \"{style}\"\n\n[texture]\nwidth = 32\nheight = 32\niterations = 1\n")
+    };
     std::fs::write(presets.join("a.toml"), texture("a", "brick.png")).unwrap();
     std::fs::write(presets.join("b.toml"), texture("b", "../out/a.png")).unwrap();
     let r = cli(&["render", s(&presets), "--out-dir", s(&out), "--weights", s(&weights()), "-q"]);
@@ -588,7 +817,22 @@ fn signals_at_random_moments_leave_no_temporary_file() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let out = d.join("out.png");
-    let args: Vec<String> = ["stylize", "--content", s(&image("content/tubingen_256.png")), "--style", s(&image("style/starry_256.png")), "--out", s(&out), "--weights", s(&weights()), "-q", "--no-cache"].iter().map(|x| x.to_string()).collect();
+    let args: Vec<String> = [
+        "stylize",
+        "--content",
+        s(&image("content/tubingen_256.png")),
+        "--style",
+        s(&image("style/starry_256.png")),
+        "--out",
+        s(&out),
+        "--weights",
+        s(&weights()),
+        "-q",
+        "--no-cache",
+    ]
+    .iter()
+    .map(|x| x.to_string())
+    .collect();
     let old = b"the old output".to_vec();
     let t = Instant::now();
     let r = cli(&args.iter().map(|x| x.as_str()).collect::<Vec<_>>());
@@ -605,13 +849,24 @@ fn signals_at_random_moments_leave_no_temporary_file() {
         seed ^= seed << 17;
         let delay = full.mul_f64((seed % 10_000) as f64 / 10_000.0 * 1.1);
         let sig = if i % 2 == 0 { libc::SIGINT } else { libc::SIGTERM };
-        let mut child = bin().args(&args).stdout(Stdio::null()).stderr(Stdio::null()).env_remove("UNISTYLE_WEIGHTS").spawn().unwrap();
+        let mut child = bin()
+            .args(&args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .env_remove("UNISTYLE_WEIGHTS")
+            .spawn()
+            .unwrap();
         std::thread::sleep(delay);
         let sent = Instant::now();
         unsafe { libc::kill(child.id() as libc::pid_t, sig) };
         let status = child.wait().unwrap();
         let latency = sent.elapsed();
-        let temps: Vec<_> = std::fs::read_dir(d).unwrap().filter_map(|e| e.ok()).map(|e| e.file_name()).filter(|n| n != "out.png").collect();
+        let temps: Vec<_> = std::fs::read_dir(d)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name())
+            .filter(|n| n != "out.png")
+            .collect();
         assert!(temps.is_empty(), "trial {i} (signal {sig} after {delay:?}): left {temps:?}");
         let now = std::fs::read(&out).unwrap();
         match status.code() {

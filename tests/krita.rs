@@ -24,15 +24,12 @@ fn plugin_dir() -> PathBuf {
 /// Full path of `tool` on PATH, or a failure saying how to install it.
 fn require(tool: &str, package_hint: &str) -> PathBuf {
     let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .map(|d| d.join(tool))
-        .find(|p| p.is_file())
-        .unwrap_or_else(|| {
-            panic!(
-                "`{tool}` is not installed (not on PATH): the Krita adapter test needs it. \
+    std::env::split_paths(&path).map(|d| d.join(tool)).find(|p| p.is_file()).unwrap_or_else(|| {
+        panic!(
+            "`{tool}` is not installed (not on PATH): the Krita adapter test needs it. \
                  Install with: {package_hint} (.ci/run does this)"
-            )
-        })
+        )
+    })
 }
 
 /// One Krita at a time: they share the machine's cores (and their timings are reported).
@@ -323,8 +320,21 @@ fn krita_stylize_matches_cli() {
     let (content, style) = (image("content/tubingen_256.png"), image("style/starry_256.png"));
     let cli_out = dir.path().join("cli.png");
     let t = Instant::now();
-    run_ok(&["stylize", "--content", s(&content), "--style", s(&style), "--alpha", "0.6", "--levels", "3,2,1",
-        "--weights", s(&relu3_weights()), "--out", s(&cli_out)]);
+    run_ok(&[
+        "stylize",
+        "--content",
+        s(&content),
+        "--style",
+        s(&style),
+        "--alpha",
+        "0.6",
+        "--levels",
+        "3,2,1",
+        "--weights",
+        s(&relu3_weights()),
+        "--out",
+        s(&cli_out),
+    ]);
     println!("CLI stylize (same inputs, whole process): {:.2} s", t.elapsed().as_secs_f64());
     let cli = read_png(&cli_out).rgb;
 
@@ -388,8 +398,24 @@ fn krita_stylize_matches_cli() {
     // Texture: the same as the CLI's, bit for bit.
     assert_eq!(status["texture_doc"], serde_json::json!([64, 48, "RGBA", "U8"]));
     let cli_tex = dir.path().join("cli_tex.png");
-    run_ok(&["texture", "--style", s(&image("style/brick_256.png")), "--width", "64", "--height", "48", "--seed", "5",
-        "--iterations", "1", "--tileable", "--weights", s(&relu3_weights()), "--out", s(&cli_tex)]);
+    run_ok(&[
+        "texture",
+        "--style",
+        s(&image("style/brick_256.png")),
+        "--width",
+        "64",
+        "--height",
+        "48",
+        "--seed",
+        "5",
+        "--iterations",
+        "1",
+        "--tileable",
+        "--weights",
+        s(&relu3_weights()),
+        "--out",
+        s(&cli_tex),
+    ]);
     let tex = std::fs::read(out.join("krita_tex.bgra")).unwrap();
     assert!(tex.chunks_exact(4).all(|px| px[3] == 255));
     assert_eq!(planar(&tex, 64, 48, 4, [2, 1, 0]), read_png(&cli_tex).rgb, "Krita texture differs from the CLI's");
@@ -406,7 +432,13 @@ fn half_to_f32(h: u16) -> f32 {
     let frac = (h & 0x3ff) as f32;
     match exp {
         0 => sign * frac * 2f32.powi(-24),
-        31 => if frac == 0.0 { sign * f32::INFINITY } else { f32::NAN },
+        31 => {
+            if frac == 0.0 {
+                sign * f32::INFINITY
+            } else {
+                f32::NAN
+            }
+        }
         e => sign * (1.0 + frac / 1024.0) * 2f32.powi(e - 15),
     }
 }
@@ -536,13 +568,59 @@ fn rust_layout() -> String {
     macro_rules! offsets {
         ($key:literal, $t:ty, $($f:ident),*) => { vec![$((format!("{}.{}", $key, stringify!($f)), offset_of!($t, $f))),*] };
     }
-    let mut v = vec![("image".to_string(), size_of::<I>()), ("stylize".into(), size_of::<S>()), ("texture".into(), size_of::<T>())];
+    let mut v = vec![
+        ("image".to_string(), size_of::<I>()),
+        ("stylize".into(), size_of::<S>()),
+        ("texture".into(), size_of::<T>()),
+    ];
     v.extend(offsets!("image", I, struct_size, width, height, channels, sample_type, stride, data));
-    v.extend(offsets!("stylize", S, struct_size, style_count, styles, weights, mask_count, masks, level_count, levels,
-        alpha, feather, preserve_color, foreground_only, progress, progress_user_data, job, patch_swap, transform,
-        variation, stroke_scale, seed, photo, precision));
-    v.extend(offsets!("texture", T, struct_size, style_count, styles, weights, mask_count, masks, level_count, levels,
-        seed, iterations, tileable, feather, progress, progress_user_data, job, init, precision));
+    v.extend(offsets!(
+        "stylize",
+        S,
+        struct_size,
+        style_count,
+        styles,
+        weights,
+        mask_count,
+        masks,
+        level_count,
+        levels,
+        alpha,
+        feather,
+        preserve_color,
+        foreground_only,
+        progress,
+        progress_user_data,
+        job,
+        patch_swap,
+        transform,
+        variation,
+        stroke_scale,
+        seed,
+        photo,
+        precision
+    ));
+    v.extend(offsets!(
+        "texture",
+        T,
+        struct_size,
+        style_count,
+        styles,
+        weights,
+        mask_count,
+        masks,
+        level_count,
+        levels,
+        seed,
+        iterations,
+        tileable,
+        feather,
+        progress,
+        progress_user_data,
+        job,
+        init,
+        precision
+    ));
     v.iter().map(|(k, n)| format!("{k}={n}")).collect::<Vec<_>>().join(",")
 }
 
@@ -569,8 +647,24 @@ fn ctypes_binding_without_krita() {
     assert!(res.status.success() && log.contains("binding ok"), "binding check failed:\n{log}");
 
     let cli_tex = dir.path().join("cli_tex.png");
-    run_ok(&["texture", "--style", s(&image("style/brick_256.png")), "--width", "64", "--height", "48", "--seed", "5",
-        "--iterations", "1", "--tileable", "--weights", s(&relu3_weights()), "--out", s(&cli_tex)]);
+    run_ok(&[
+        "texture",
+        "--style",
+        s(&image("style/brick_256.png")),
+        "--width",
+        "64",
+        "--height",
+        "48",
+        "--seed",
+        "5",
+        "--iterations",
+        "1",
+        "--tileable",
+        "--weights",
+        s(&relu3_weights()),
+        "--out",
+        s(&cli_tex),
+    ]);
     let tex = std::fs::read(dir.path().join("tex.rgb")).unwrap();
     assert_eq!(planar(&tex, 64, 48, 3, [0, 1, 2]), read_png(&cli_tex).rgb, "binding texture differs from the CLI's");
 
@@ -583,7 +677,11 @@ fn ctypes_binding_without_krita() {
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&res.stdout);
-    assert!(text.starts_with("ERR") && text.contains("/no/libunistyle.so"), "{text}{}", String::from_utf8_lossy(&res.stderr));
+    assert!(
+        text.starts_with("ERR") && text.contains("/no/libunistyle.so"),
+        "{text}{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
 }
 
 /// A helper plug-in for the GUI test: once Krita's window is up, it opens the content, makes
@@ -701,7 +799,12 @@ fn krita_gui_installed_plugin_stylizes_active_layer() {
         .unwrap();
     assert!(res.status.success(), "install.sh failed: {}", String::from_utf8_lossy(&res.stderr));
     assert!(String::from_utf8_lossy(&res.stdout).contains("Python Plugin Manager"));
-    for f in ["unistyle_krita.desktop", "unistyle_krita/__init__.py", "unistyle_krita/unistyle_ctypes.py", "unistyle_krita/libunistyle.so"] {
+    for f in [
+        "unistyle_krita.desktop",
+        "unistyle_krita/__init__.py",
+        "unistyle_krita/unistyle_ctypes.py",
+        "unistyle_krita/libunistyle.so",
+    ] {
         assert!(pykrita.join(f).exists(), "install.sh did not install {f}");
     }
     install_probe(&pykrita, &config, "unistyle_gui_probe", GUI_PROBE);
@@ -748,8 +851,21 @@ fn krita_gui_installed_plugin_stylizes_active_layer() {
     );
 
     let cli_out = dir.path().join("cli.png");
-    run_ok(&["stylize", "--content", s(&image("content/tubingen_256.png")), "--style", s(&image("style/starry_256.png")),
-        "--alpha", "0.6", "--levels", "3,2,1", "--weights", s(&relu3_weights()), "--out", s(&cli_out)]);
+    run_ok(&[
+        "stylize",
+        "--content",
+        s(&image("content/tubingen_256.png")),
+        "--style",
+        s(&image("style/starry_256.png")),
+        "--alpha",
+        "0.6",
+        "--levels",
+        "3,2,1",
+        "--weights",
+        s(&relu3_weights()),
+        "--out",
+        s(&cli_out),
+    ]);
     let p = psnr(&read_png(&out.join("gui.png")).rgb, &read_png(&cli_out).rgb);
     println!("Krita GUI (menu action, exported PNG) vs CLI: {p:.2} dB");
     assert!(p >= 50.0, "the GUI action's output differs from the CLI's: {p:.2} dB");
@@ -767,11 +883,7 @@ enum Krita {
 }
 
 fn krita_home(which: Krita) -> PathBuf {
-    let name = if which == Krita::Host {
-        "krita-home"
-    } else {
-        "krita52-home"
-    };
+    let name = if which == Krita::Host { "krita-home" } else { "krita52-home" };
     let home = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
     std::fs::create_dir_all(&home).unwrap();
     home
@@ -792,22 +904,13 @@ fn run_in_krita_env(
 ) -> (bool, String, Duration) {
     let mut vars = vec![
         ("HOME", home.display().to_string()),
-        (
-            "XDG_CONFIG_HOME",
-            home.join(".config").display().to_string(),
-        ),
-        (
-            "XDG_DATA_HOME",
-            home.join(".local/share").display().to_string(),
-        ),
+        ("XDG_CONFIG_HOME", home.join(".config").display().to_string()),
+        ("XDG_DATA_HOME", home.join(".local/share").display().to_string()),
         ("XDG_CACHE_HOME", home.join(".cache").display().to_string()),
         ("PYTHONDONTWRITEBYTECODE", "1".into()),
     ];
     vars.extend(env.iter().cloned());
-    let exports: String = vars
-        .iter()
-        .map(|(k, v)| format!("export {k}={}; ", quote(Path::new(v))))
-        .collect();
+    let exports: String = vars.iter().map(|(k, v)| format!("export {k}={}; ", quote(Path::new(v)))).collect();
     let body = format!("{exports}{script}");
     match which {
         Krita::Host => {
@@ -831,12 +934,7 @@ fn run_in_krita_env(
             assert!(ok, "scripts/debian13-chroot.sh ensure failed (needs root or sudo, and the Debian mirror):\n{log}");
             let shared_real = std::fs::canonicalize(shared()).unwrap();
             let mut cmd = Command::new(&chroot);
-            cmd.arg("run")
-                .arg("-b")
-                .arg(root())
-                .arg("-b")
-                .arg(&shared_real)
-                .arg(body);
+            cmd.arg("run").arg("-b").arg(root()).arg("-b").arg(&shared_real).arg(body);
             run_limited(cmd, limit)
         }
     }
@@ -846,45 +944,24 @@ fn test_out_dir(tag: &str) -> tempfile::TempDir {
     // Under target/ (inside the checkout, which the chroot sees at the same path).
     let base = Path::new(env!("CARGO_TARGET_TMPDIR"));
     std::fs::create_dir_all(base).unwrap();
-    tempfile::Builder::new()
-        .prefix(tag)
-        .tempdir_in(base)
-        .unwrap()
+    tempfile::Builder::new().prefix(tag).tempdir_in(base).unwrap()
 }
 
 fn docker_env(out: &Path, pythonpath: &[PathBuf]) -> Vec<(&'static str, String)> {
     let shared_real = std::fs::canonicalize(shared()).unwrap();
     vec![
-        (
-            "PYTHONPATH",
-            std::env::join_paths(pythonpath)
-                .unwrap()
-                .to_string_lossy()
-                .into_owned(),
-        ),
+        ("PYTHONPATH", std::env::join_paths(pythonpath).unwrap().to_string_lossy().into_owned()),
         ("UNISTYLE_LIBRARY", library().display().to_string()),
-        (
-            "UNISTYLE_WEIGHTS",
-            std::fs::canonicalize(relu3_weights())
-                .unwrap()
-                .display()
-                .to_string(),
-        ),
+        ("UNISTYLE_WEIGHTS", std::fs::canonicalize(relu3_weights()).unwrap().display().to_string()),
         ("UNISTYLE_SHARED", shared_real.display().to_string()),
-        (
-            "UNISTYLE_STYLE_PATH",
-            shared_real.join("images/style").display().to_string(),
-        ),
+        ("UNISTYLE_STYLE_PATH", shared_real.join("images/style").display().to_string()),
         ("UNISTYLE_TEST_OUT", out.display().to_string()),
     ]
 }
 
 fn read_status(out: &Path, log: &str) -> serde_json::Value {
     let text = std::fs::read_to_string(out.join("status.json")).unwrap_or_default();
-    assert!(
-        !text.is_empty(),
-        "no status.json (did Krita run the test module?)\nlog:\n{log}"
-    );
+    assert!(!text.is_empty(), "no status.json (did Krita run the test module?)\nlog:\n{log}");
     let status: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(
         status["ok"],
@@ -940,8 +1017,7 @@ fn cli_starry_with(content: &Path, out: &Path, extra: &[&str]) -> Vec<f32> {
 /// every pixel outside it is the content's.
 fn projection_inside(which: Krita, projection: &[u8], sel: (u32, u32, u32, u32)) -> Vec<f32> {
     let (w, h) = (256usize, 256usize);
-    let content =
-        unistyle::image_io::load_picture(&image("content/tubingen_256.png"), "content").unwrap();
+    let content = unistyle::image_io::load_picture(&image("content/tubingen_256.png"), "content").unwrap();
     let (sw, sh) = (sel.2 as usize, sel.3 as usize);
     let mut inside = vec![0f32; 3 * sw * sh];
     for y in 0..h {
@@ -955,9 +1031,8 @@ fn projection_inside(which: Krita, projection: &[u8], sel: (u32, u32, u32, u32))
                     inside[c * sw * sh + iy * sw + ix] = px[2 - c] as f32 / 255.0;
                 }
             } else {
-                let orig: Vec<u8> = (0..3)
-                    .map(|c| (content.rgb[c * w * h + y * w + x] * 255.0).round() as u8)
-                    .collect();
+                let orig: Vec<u8> =
+                    (0..3).map(|c| (content.rgb[c * w * h + y * w + x] * 255.0).round() as u8).collect();
                 assert_eq!(
                     [px[2], px[1], px[0]].as_slice(),
                     orig.as_slice(),
@@ -979,86 +1054,43 @@ fn check_docker_run(which: Krita, dir: &Path, out: &Path, status: &serde_json::V
         "the stale preview was not cancelled: {status:#}"
     );
     assert_eq!(status["latest_preview"][0][3], true, "{status:#}");
-    assert_eq!(
-        status["layers_after_cancel"], 1,
-        "a cancelled Apply wrote a layer: {status:#}"
-    );
-    assert_eq!(
-        status["layers_after_apply"].as_array().unwrap().len(),
-        2,
-        "{status:#}"
-    );
+    assert_eq!(status["layers_after_cancel"], 1, "a cancelled Apply wrote a layer: {status:#}");
+    assert_eq!(status["layers_after_apply"].as_array().unwrap().len(), 2, "{status:#}");
     assert_eq!(status["new_above_active"], true, "{status:#}");
     assert_eq!(status["original_layer_kept"], true, "{status:#}");
     let layers = status["layers_after_apply"].to_string();
     if which == Krita::Chroot {
         // 5.2 scripts can make transparency masks; 5.1 gets the selection in the layer's alpha.
-        assert!(
-            layers.contains("transparencymask"),
-            "the new layer has no transparency mask: {layers}"
-        );
+        assert!(layers.contains("transparencymask"), "the new layer has no transparency mask: {layers}");
     }
 
     let projection = std::fs::read(out.join("projection_applied.bgra")).unwrap();
     let inside = projection_inside(which, &projection, SEL);
     let cli = cli_crop(dir, SEL, &[], "cli_crop");
     let p = psnr(&inside, &cli);
-    println!(
-        "Krita {} docker Apply (new layer, projection inside the selection) vs CLI: {p:.2} dB",
-        status["krita"]
-    );
-    assert!(
-        p >= 50.0,
-        "{which:?}: the applied layer differs from the CLI's: {p:.2} dB"
-    );
+    println!("Krita {} docker Apply (new layer, projection inside the selection) vs CLI: {p:.2} dB", status["krita"]);
+    assert!(p >= 50.0, "{which:?}: the applied layer differs from the CLI's: {p:.2} dB");
 
     assert_eq!(status["layers_after_remove"], 1, "{status:#}");
     assert_eq!(status["projection_restored"], true, "{status:#}");
 
     // Apply with the modes (patch swap, a "New variation" seed, stroke scale, photo) = the CLI's flags.
-    let seed = status["modes_seed"]
-        .as_u64()
-        .expect("the docker's variation seed");
+    let seed = status["modes_seed"].as_u64().expect("the docker's variation seed");
     assert_ne!(seed, 0, "New variation did not change the seed: {status:#}");
     assert_eq!(status["modes_layers_after_remove"], 1, "{status:#}");
     let projection = std::fs::read(out.join("projection_modes.bgra")).unwrap();
     let inside = projection_inside(which, &projection, SEL);
     let seed = seed.to_string();
-    let flags = [
-        "--patch-swap",
-        "--variation",
-        "0.5",
-        "--seed",
-        &seed,
-        "--stroke-scale",
-        "1.5",
-        "--photo",
-    ];
+    let flags = ["--patch-swap", "--variation", "0.5", "--seed", &seed, "--stroke-scale", "1.5", "--photo"];
     let cli = cli_crop(dir, SEL, &flags, "cli_crop_modes");
     let p = psnr(&inside, &cli);
-    println!(
-        "Krita {} docker Apply with modes ({}) vs CLI: {p:.2} dB",
-        status["krita"],
-        flags.join(" ")
-    );
-    assert!(
-        p >= 50.0,
-        "{which:?}: the layer applied with modes differs from the CLI's: {p:.2} dB"
-    );
+    println!("Krita {} docker Apply with modes ({}) vs CLI: {p:.2} dB", status["krita"], flags.join(" "));
+    assert!(p >= 50.0, "{which:?}: the layer applied with modes differs from the CLI's: {p:.2} dB");
     let plain = cli_crop(dir, SEL, &[], "cli_crop");
-    assert!(
-        psnr(&inside, &plain) < 40.0,
-        "{which:?}: the modes changed nothing"
-    );
+    assert!(psnr(&inside, &plain) < 40.0, "{which:?}: the modes changed nothing");
     let msg = status["missing_style_message"].as_str().unwrap();
-    assert!(
-        msg.contains("/no/such/style.png"),
-        "the docker's error names the file: {msg}"
-    );
-    assert_eq!(
-        status["layers_after_error"], 1,
-        "a failed Apply added a layer"
-    );
+    assert!(msg.contains("/no/such/style.png"), "the docker's error names the file: {msg}");
+    assert_eq!(status["layers_after_error"], 1, "a failed Apply added a layer");
 
     assert_eq!(status["layers_after_texture"], 2, "{status:#}");
     let kept = status["settings_style"].as_str().unwrap();
@@ -1084,14 +1116,8 @@ fn check_docker_run(which: Krita, dir: &Path, out: &Path, status: &serde_json::V
     ]);
     let tex = std::fs::read(out.join("texture.bgra")).unwrap();
     let p = psnr(&planar(&tex, 64, 48, 4, [2, 1, 0]), &read_png(&cli_tex).rgb);
-    println!(
-        "Krita {} docker texture layer vs CLI: {p:.2} dB",
-        status["krita"]
-    );
-    assert!(
-        p >= 50.0,
-        "{which:?}: texture layer differs from the CLI's: {p:.2} dB"
-    );
+    println!("Krita {} docker texture layer vs CLI: {p:.2} dB", status["krita"]);
+    assert!(p >= 50.0, "{which:?}: texture layer differs from the CLI's: {p:.2} dB");
     assert_eq!(
         status["preview"],
         serde_json::json!([SEL.2, SEL.3]),
@@ -1122,16 +1148,9 @@ fn docker_runner(which: Krita) {
     let (ok, log, elapsed) = run_in_krita_env(which, &home, &env, script, Duration::from_secs(900));
     assert!(ok, "kritarunner failed ({which:?}):\n{log}");
     let status = read_status(&out, &log);
-    println!(
-        "Krita {} kritarunner docker run: {:.1} s",
-        status["krita"],
-        elapsed.as_secs_f64()
-    );
+    println!("Krita {} kritarunner docker run: {:.1} s", status["krita"], elapsed.as_secs_f64());
     let version = status["krita"].as_str().unwrap_or("");
-    assert!(
-        version.starts_with(if which == Krita::Host { "5." } else { "5.2" }),
-        "unexpected Krita {version}"
-    );
+    assert!(version.starts_with(if which == Krita::Host { "5." } else { "5.2" }), "unexpected Krita {version}");
     check_docker_run(which, dir.path(), &out, &status);
 }
 
@@ -1160,23 +1179,10 @@ fn install_probe(pykrita: &Path, config: &Path, name: &str, code: &str) {
     .unwrap();
     let kritarc = config.join("kritarc");
     let rc = std::fs::read_to_string(&kritarc).unwrap_or_default();
-    let kept: Vec<&str> = rc
-        .lines()
-        .filter(|l| *l != "[python]" && !l.starts_with("enable_unistyle_"))
-        .collect();
+    let kept: Vec<&str> = rc.lines().filter(|l| *l != "[python]" && !l.starts_with("enable_unistyle_")).collect();
     let probes = ["unistyle_gui_probe", "unistyle_docker_probe"];
-    let enable: String = probes
-        .iter()
-        .map(|p| format!("enable_{p}={}\n", *p == name))
-        .collect();
-    std::fs::write(
-        &kritarc,
-        format!(
-            "{}\n[python]\nenable_unistyle_krita=true\n{enable}",
-            kept.join("\n")
-        ),
-    )
-    .unwrap();
+    let enable: String = probes.iter().map(|p| format!("enable_{p}={}\n", *p == name)).collect();
+    std::fs::write(&kritarc, format!("{}\n[python]\nenable_unistyle_krita=true\n{enable}", kept.join("\n"))).unwrap();
 }
 
 /// The real Krita window under Xvfb: the installed plug-in's docker, driven with xdotool by
@@ -1200,16 +1206,8 @@ fn docker_gui(which: Krita) {
         .env("UNISTYLE_LIBRARY", library())
         .output()
         .unwrap();
-    assert!(
-        res.status.success(),
-        "install.sh failed: {}",
-        String::from_utf8_lossy(&res.stderr)
-    );
-    for f in [
-        "unistyle_krita/docker.py",
-        "unistyle_krita/qt_compat.py",
-        "unistyle_krita/presets/starry-night.toml",
-    ] {
+    assert!(res.status.success(), "install.sh failed: {}", String::from_utf8_lossy(&res.stderr));
+    for f in ["unistyle_krita/docker.py", "unistyle_krita/qt_compat.py", "unistyle_krita/presets/starry-night.toml"] {
         assert!(pykrita.join(f).exists(), "install.sh did not install {f}");
     }
     let probe = std::fs::read_to_string(root().join("tests/krita/docker_gui_probe.py")).unwrap();
@@ -1225,23 +1223,14 @@ fn docker_gui(which: Krita) {
         quote(&std::fs::canonicalize(image("content/tubingen_256.png")).unwrap()),
         quote(&std::fs::canonicalize(image("style/starry_256.png")).unwrap())
     );
-    let (ok, log, elapsed) =
-        run_in_krita_env(which, &home, &env, &script, Duration::from_secs(900));
+    let (ok, log, elapsed) = run_in_krita_env(which, &home, &env, &script, Duration::from_secs(900));
     // Keep the screenshots for people to look at.
     let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("krita-screenshots");
     std::fs::create_dir_all(&shots).unwrap();
-    let tag = if which == Krita::Host {
-        "host"
-    } else {
-        "krita52"
-    };
-    for f in [
-        "docker_preview.png",
-        "screen_preview.png",
-        "screen_applied.png",
-        "screen_undone.png",
-        "screen_failed.png",
-    ] {
+    let tag = if which == Krita::Host { "host" } else { "krita52" };
+    for f in
+        ["docker_preview.png", "screen_preview.png", "screen_applied.png", "screen_undone.png", "screen_failed.png"]
+    {
         if out.join(f).exists() {
             std::fs::copy(out.join(f), shots.join(format!("{tag}-{f}"))).unwrap();
         }
@@ -1258,23 +1247,9 @@ fn docker_gui(which: Krita) {
         status["preview_ms"].as_f64().unwrap_or(f64::NAN),
         shots.display()
     );
-    assert_eq!(
-        status["preview"],
-        serde_json::json!([100, 90]),
-        "{status:#}"
-    );
-    assert!(
-        status["style_typed"]
-            .as_str()
-            .unwrap()
-            .ends_with("starry_256.png"),
-        "{status:#}"
-    );
-    assert_eq!(
-        status["applied"].as_array().map(|a| a.len()),
-        Some(2),
-        "Apply by click made no new layer: {status:#}"
-    );
+    assert_eq!(status["preview"], serde_json::json!([100, 90]), "{status:#}");
+    assert!(status["style_typed"].as_str().unwrap().ends_with("starry_256.png"), "{status:#}");
+    assert_eq!(status["applied"].as_array().map(|a| a.len()), Some(2), "Apply by click made no new layer: {status:#}");
     assert_eq!(
         status["undone"].as_array().map(|a| a.len()),
         Some(1),
@@ -1306,30 +1281,13 @@ fn krita_docker_pyqt6_standin() {
         .map(|o| o.status.success())
         .unwrap_or(false);
     if !have {
-        let ok = Command::new("python3")
-            .arg("-m")
-            .arg("venv")
-            .arg(&venv)
-            .status()
-            .unwrap()
-            .success();
-        assert!(
-            ok,
-            "python3 -m venv failed (Debian: apt-get install python3-venv)"
-        );
-        let res = Command::new(venv.join("bin/pip"))
-            .args(["install", "-q", "PyQt6"])
-            .output()
-            .unwrap();
-        assert!(
-            res.status.success(),
-            "pip install PyQt6 failed: {}",
-            String::from_utf8_lossy(&res.stderr)
-        );
+        let ok = Command::new("python3").arg("-m").arg("venv").arg(&venv).status().unwrap().success();
+        assert!(ok, "python3 -m venv failed (Debian: apt-get install python3-venv)");
+        let res = Command::new(venv.join("bin/pip")).args(["install", "-q", "PyQt6"]).output().unwrap();
+        assert!(res.status.success(), "pip install PyQt6 failed: {}", String::from_utf8_lossy(&res.stderr));
     }
     let dir = tempfile::tempdir().unwrap();
-    let pythonpath =
-        std::env::join_paths([root().join("tests/krita/standin"), plugin_dir()]).unwrap();
+    let pythonpath = std::env::join_paths([root().join("tests/krita/standin"), plugin_dir()]).unwrap();
     let res = Command::new(&python)
         .arg(root().join("tests/krita/docker_smoke.py"))
         .arg(dir.path())
@@ -1348,42 +1306,21 @@ fn krita_docker_pyqt6_standin() {
         .env("PYTHONDONTWRITEBYTECODE", "1")
         .output()
         .unwrap();
-    let log = format!(
-        "{}{}",
-        String::from_utf8_lossy(&res.stdout),
-        String::from_utf8_lossy(&res.stderr)
-    );
-    assert!(
-        res.status.success() && log.contains("docker smoke ok"),
-        "PyQt6 docker smoke test failed:\n{log}"
-    );
+    let log = format!("{}{}", String::from_utf8_lossy(&res.stdout), String::from_utf8_lossy(&res.stderr));
+    assert!(res.status.success() && log.contains("docker smoke ok"), "PyQt6 docker smoke test failed:\n{log}");
     let line = log.lines().find(|l| l.starts_with('{')).unwrap();
     let status: serde_json::Value = serde_json::from_str(line).unwrap();
     println!("PyQt6 stand-in: {status}");
     assert_eq!(status["binding"], "PyQt6");
     assert_eq!(status["preview"], serde_json::json!([256, 256]), "{status}");
-    assert_eq!(
-        status["preset_preview"],
-        serde_json::json!([256, 256]),
-        "{status}"
-    );
+    assert_eq!(status["preset_preview"], serde_json::json!([256, 256]), "{status}");
     assert_eq!(status["preview_message"], "", "{status}");
-    assert_eq!(
-        status["layers"],
-        serde_json::json!(["Background", "unistyle starry_256"]),
-        "{status}"
-    );
+    assert_eq!(status["layers"], serde_json::json!(["Background", "unistyle starry_256"]), "{status}");
     assert_eq!(status["original_kept"], true);
     let gallery = status["gallery"].as_array().unwrap();
-    assert!(
-        gallery.iter().any(|g| g == "starry-night") && gallery.len() >= 5,
-        "{status}"
-    );
+    assert!(gallery.iter().any(|g| g == "starry-night") && gallery.len() >= 5, "{status}");
     // The applied layer is the CLI's stylization of the whole image.
-    let cli = cli_starry(
-        &image("content/tubingen_256.png"),
-        &dir.path().join("cli.png"),
-    );
+    let cli = cli_starry(&image("content/tubingen_256.png"), &dir.path().join("cli.png"));
     let raw = std::fs::read(dir.path().join("docker_apply.bgra")).unwrap();
     let p = psnr(&planar(&raw, 256, 256, 4, [2, 1, 0]), &cli);
     println!("PyQt6 stand-in docker Apply vs CLI: {p:.2} dB");

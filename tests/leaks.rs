@@ -23,7 +23,12 @@ use common::*;
 /// Compiles the leak-cycle program into `dir` (`extra`: e.g. `-fsanitize=leak`).
 fn build(dir: &Path, name: &str, extra: &[&str]) -> PathBuf {
     let exe = dir.join(name);
-    cc(&root().join("plugin-abi/tests/leak_cycles.c"), &exe, &[&["-O1", "-g", "-pthread"], extra].concat(), &["-lunistyle", "-lpthread"]);
+    cc(
+        &root().join("plugin-abi/tests/leak_cycles.c"),
+        &exe,
+        &[&["-O1", "-g", "-pthread"], extra].concat(),
+        &["-lunistyle", "-lpthread"],
+    );
     exe
 }
 
@@ -79,7 +84,9 @@ fn lost_bytes(report: &str, kind: &str) -> u64 {
     report
         .lines()
         .find_map(|l| l.split_once(&format!("{kind} lost: ")).map(|(_, rest)| rest.to_string()))
-        .map(|rest| rest.split(" bytes").next().unwrap_or("").replace(',', "").trim().parse().expect("valgrind byte count"))
+        .map(|rest| {
+            rest.split(" bytes").next().unwrap_or("").replace(',', "").trim().parse().expect("valgrind byte count")
+        })
         .unwrap_or(0)
 }
 
@@ -122,7 +129,19 @@ fn valgrind_finds_no_leaks_in_create_destroy_cycles() {
     let stdout = String::from_utf8_lossy(&res.stdout);
     let summary: Vec<&str> = report
         .lines()
-        .filter(|l| ["definitely lost", "indirectly lost", "possibly lost", "still reachable", "ERROR SUMMARY", "All heap blocks", "total heap usage"].iter().any(|k| l.contains(k)))
+        .filter(|l| {
+            [
+                "definitely lost",
+                "indirectly lost",
+                "possibly lost",
+                "still reachable",
+                "ERROR SUMMARY",
+                "All heap blocks",
+                "total heap usage",
+            ]
+            .iter()
+            .any(|k| l.contains(k))
+        })
         .collect();
     println!("valgrind, {cycles} cycles + 2 threads, {secs:.1} s:\n{}", summary.join("\n"));
     assert!(
@@ -146,7 +165,10 @@ fn leak_sanitizer_finds_no_leaks_with_every_level() {
     let dir = tempfile::tempdir().unwrap();
     let exe = build(dir.path(), "leak_cycles_lsan", &["-fsanitize=leak"]);
     let run = |cycles: usize, mode: Option<&str>| {
-        leak_cycles(&[], &exe, &relu3_weights(), dir.path(), cycles, mode).env("LSAN_OPTIONS", "exitcode=98").output().unwrap()
+        leak_cycles(&[], &exe, &relu3_weights(), dir.path(), cycles, mode)
+            .env("LSAN_OPTIONS", "exitcode=98")
+            .output()
+            .unwrap()
     };
     let res = run(0, Some("forget"));
     let report = String::from_utf8_lossy(&res.stderr);
@@ -158,7 +180,11 @@ fn leak_sanitizer_finds_no_leaks_with_every_level() {
     let res = run(cycles, None);
     let report = String::from_utf8_lossy(&res.stderr);
     let stdout = String::from_utf8_lossy(&res.stdout);
-    println!("LeakSanitizer, {cycles} cycles + 2 threads (levels 1-3): {:.1} s, exit {:?}", t.elapsed().as_secs_f64(), res.status.code());
+    println!(
+        "LeakSanitizer, {cycles} cycles + 2 threads (levels 1-3): {:.1} s, exit {:?}",
+        t.elapsed().as_secs_f64(),
+        res.status.code()
+    );
     assert!(
         res.status.success() && stdout.contains(&format!("{cycles} cycles ok")),
         "leak_cycles under LeakSanitizer failed ({:?}):\n{stdout}\n{report}",
@@ -197,5 +223,10 @@ fn resident_set_stays_flat_over_many_cycles() {
     // A forgotten level-1 context alone is ~16 KiB (its styles ~100 KiB): one per cycle would
     // add ≥ 2.8 MiB over 180 cycles. The allocator's caches are bounded.
     assert!(end.saturating_sub(warm) < 1024, "RSS grew {} KiB from cycle 20 to {cycles}", end.saturating_sub(warm));
-    assert!(end.saturating_sub(mid) < 512, "RSS grew {} KiB in the last {} cycles", end.saturating_sub(mid), cycles - cycles / 2);
+    assert!(
+        end.saturating_sub(mid) < 512,
+        "RSS grew {} KiB in the last {} cycles",
+        end.saturating_sub(mid),
+        cycles - cycles / 2
+    );
 }

@@ -33,13 +33,7 @@ fn five_level_pipeline_with_random_weights() {
     // relu5_1 of a 29x37 image is 2x3: a 512-channel covariance of rank < 6
     let taps = model.encode(&content.to_tensor(&Device::Cpu).unwrap(), 5, unistyle::Border::Reflect).unwrap();
     assert_eq!(taps[4].dims4().unwrap(), (1, 512, 2, 3));
-    let out = Stylizer::builder(&model)
-        .style(&style)
-        .alpha(0.7)
-        .build()
-        .unwrap()
-        .run(&content, &mut Silent)
-        .unwrap();
+    let out = Stylizer::builder(&model).style(&style).alpha(0.7).build().unwrap().run(&content, &mut Silent).unwrap();
     assert_eq!((out.width, out.height), (37, 29));
     assert!(out.rgb.iter().all(|v| v.is_finite()), "non-finite output");
     let spread = out.rgb.iter().cloned().fold(f32::MIN, f32::max) - out.rgb.iter().cloned().fold(f32::MAX, f32::min);
@@ -47,7 +41,13 @@ fn five_level_pipeline_with_random_weights() {
 
     // Every single level on its own, too.
     for level in 1..=5 {
-        let o = Stylizer::builder(&model).style(&style).levels(vec![level]).build().unwrap().run(&content, &mut Silent).unwrap();
+        let o = Stylizer::builder(&model)
+            .style(&style)
+            .levels(vec![level])
+            .build()
+            .unwrap()
+            .run(&content, &mut Silent)
+            .unwrap();
         assert_eq!((o.width, o.height), (37, 29), "level {level}");
         assert!(o.rgb.iter().all(|v| v.is_finite()), "level {level}: non-finite");
     }
@@ -60,8 +60,17 @@ fn five_level_cli_defaults_to_all_levels() {
     write_random_weights(&path, &[1, 2, 3, 4, 5], 11);
     let out = dir.path().join("out.png");
     let res = run(&[
-        "stylize", "--content", s(&image("content/face_odd.png")), "--style", s(&image("style/brick_256.png")),
-        "--out", s(&out), "--weights", s(&path), "--max-size", "61",
+        "stylize",
+        "--content",
+        s(&image("content/face_odd.png")),
+        "--style",
+        s(&image("style/brick_256.png")),
+        "--out",
+        s(&out),
+        "--weights",
+        s(&path),
+        "--max-size",
+        "61",
     ]);
     assert!(res.status.success(), "{}", String::from_utf8_lossy(&res.stderr));
     let pic = read_png(&out);
@@ -74,7 +83,13 @@ fn tiny_images_do_not_fail() {
     let m = model();
     let style = EncodedStyle::encode(m, &test_picture(16, 16, 0.5), &[1, 2, 3]).unwrap();
     for (w, h) in [(1, 1), (1, 7), (5, 1), (2, 2), (3, 3)] {
-        let out = Stylizer::builder(m).style(&style).alpha(1.0).build().unwrap().run(&test_picture(w, h, 0.0), &mut Silent).unwrap();
+        let out = Stylizer::builder(m)
+            .style(&style)
+            .alpha(1.0)
+            .build()
+            .unwrap()
+            .run(&test_picture(w, h, 0.0), &mut Silent)
+            .unwrap();
         assert_eq!((out.width, out.height), (w, h));
         assert!(out.rgb.iter().all(|v| v.is_finite()), "{w}x{h}: non-finite");
     }

@@ -39,7 +39,8 @@ fn cli(args: &[&str]) -> Output {
 
 fn cli_ok(args: &[&str]) -> (String, String) {
     let out = cli(args);
-    let (so, se) = (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned());
+    let (so, se) =
+        (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned());
     assert!(out.status.success(), "unistyle {args:?} failed: {se}");
     (so, se)
 }
@@ -88,7 +89,13 @@ fn schema_cases() -> Vec<(String, String, Option<usize>, String, String)> {
         ("negative seed", "[texture]\nseed = -4\n", Some(4), "texture.seed", "≥ 0"),
         ("level alpha value", "level_alpha = { 3 = 2.0 }\n", Some(3), "level_alpha.3", "got 2"),
         ("level alpha key", "level_alpha = { 7 = 0.5 }\n", Some(3), "level_alpha.7", "not a level"),
-        ("level alpha twice", "level_alpha = { 3 = 0.5, 03 = 0.7 }\n", Some(3), "level_alpha.3", "level 3 is given twice"),
+        (
+            "level alpha twice",
+            "level_alpha = { 3 = 0.5, 03 = 0.7 }\n",
+            Some(3),
+            "level_alpha.3",
+            "level 3 is given twice",
+        ),
         ("level alpha not run", "levels = [3, 2]\nlevel_alpha = { 1 = 0.5 }\n", Some(4), "level_alpha.1", "not among"),
         ("feather > max", "mask = []\nfeather = 20000\n", Some(4), "feather", "got 20000"),
         ("feather no mask", "feather = 3\n", Some(3), "feather", "needs a mask"),
@@ -97,7 +104,13 @@ fn schema_cases() -> Vec<(String, String, Option<usize>, String, String)> {
         // control characters are escaped: messages stay on one line
         ("name with a newline", "name = \"a\\nb\"\n", Some(3), "name", "'a\\nb' contains '\\n'"),
         ("key with a newline", "\"a\\nb\" = 1\n", Some(3), "a\\nb", "unknown key"),
-        ("level alpha key with a newline", "level_alpha = { \"x\\n\" = 0.5 }\n", Some(3), "level_alpha.x\\n", "'x\\n' is not a level"),
+        (
+            "level alpha key with a newline",
+            "level_alpha = { \"x\\n\" = 0.5 }\n",
+            Some(3),
+            "level_alpha.x\\n",
+            "'x\\n' is not a level",
+        ),
         // counts
         ("blend count", "blend = [0.5, 0.5]\n", Some(3), "blend", "2 weights for 1 styles"),
         ("blend negative", "blend = [-1.0]\n", Some(3), "blend", "≥ 0"),
@@ -112,13 +125,37 @@ fn schema_cases() -> Vec<(String, String, Option<usize>, String, String)> {
         .into_iter()
         .map(|(l, t, line, k, r)| (l.to_string(), format!("{OK_HEAD}{t}"), line, k.to_string(), r.to_string()))
         .chain([
-            ("missing image".into(), "version = 1\nstyle = [\"starry_256.png\",\n  \"nope.png\"]\n".into(), Some(3), "style".into(), "'nope.png' not found".into()),
-            ("bad version".into(), "version = 2\nstyle = \"starry_256.png\"\nnew_key = 1\n".into(), Some(1), "version".into(), "unsupported schema version 2".into()),
-            ("version string".into(), "\nversion = \"1\"\nstyle = \"starry_256.png\"\n".into(), Some(2), "version".into(), "integer".into()),
+            (
+                "missing image".into(),
+                "version = 1\nstyle = [\"starry_256.png\",\n  \"nope.png\"]\n".into(),
+                Some(3),
+                "style".into(),
+                "'nope.png' not found".into(),
+            ),
+            (
+                "bad version".into(),
+                "version = 2\nstyle = \"starry_256.png\"\nnew_key = 1\n".into(),
+                Some(1),
+                "version".into(),
+                "unsupported schema version 2".into(),
+            ),
+            (
+                "version string".into(),
+                "\nversion = \"1\"\nstyle = \"starry_256.png\"\n".into(),
+                Some(2),
+                "version".into(),
+                "integer".into(),
+            ),
             ("no version".into(), "style = \"starry_256.png\"\n".into(), None, "version".into(), "missing".into()),
             ("no style".into(), "version = 1\nalpha = 0.5\n".into(), None, "style".into(), "missing".into()),
             ("empty style".into(), "version = 1\nstyle = []\n".into(), Some(2), "style".into(), "at least one".into()),
-            ("texture all masks".into(), "version = 1\nstyle = \"starry_256.png\"\nmask = \"mask_odd.png\"\n[texture]\n".into(), Some(3), "mask".into(), "no content to keep".into()),
+            (
+                "texture all masks".into(),
+                "version = 1\nstyle = \"starry_256.png\"\nmask = \"mask_odd.png\"\n[texture]\n".into(),
+                Some(3),
+                "mask".into(),
+                "no content to keep".into(),
+            ),
         ])
         .collect()
 }
@@ -164,7 +201,17 @@ fn schema_errors_through_the_cli() {
     let bad = write(d, "bad.toml", "version = 1\nstyle = \"starry_256.png\"\n\nalpha = 7\n");
     let out = d.join("out.png");
     let content = image("content/tubingen_256.png");
-    let se = cli_err(&["stylize", "--preset", s(&bad), "--content", s(&content), "--out", s(&out), "--weights", s(&relu3_weights())]);
+    let se = cli_err(&[
+        "stylize",
+        "--preset",
+        s(&bad),
+        "--content",
+        s(&content),
+        "--out",
+        s(&out),
+        "--weights",
+        s(&relu3_weights()),
+    ]);
     assert!(se.contains("bad.toml") && se.contains("line 4") && se.contains("key 'alpha'"), "{se}");
     assert!(!out.exists());
     let missing = write(d, "missing.toml", "version = 1\nstyle = \"not_here.png\"\n[texture]\n");
@@ -199,7 +246,11 @@ fn images_are_found_beside_the_preset_then_on_the_search_path() {
     std::fs::create_dir(d.join("img")).unwrap();
     std::fs::copy(image("style/strokes_256.png"), d.join("img/s.png")).unwrap();
     std::fs::create_dir(d.join("sub")).unwrap();
-    let p2 = write(&d.join("sub"), "q.toml", "version = 1\nstyle = [\"../img/s.png\"]\nmask = []\n[texture]\ninit = \"../img/s.png\"\n");
+    let p2 = write(
+        &d.join("sub"),
+        "q.toml",
+        "version = 1\nstyle = [\"../img/s.png\"]\nmask = []\n[texture]\ninit = \"../img/s.png\"\n",
+    );
     let q = Preset::load_with(&p2, &SearchPath::default()).unwrap();
     assert_eq!(q.settings.styles, vec![d.join("sub/../img/s.png")]);
     assert_eq!(q.settings.texture.init, Some(d.join("sub/../img/s.png")));
@@ -242,10 +293,21 @@ fn command_line_flags_override_the_preset() {
     let style = image("style/starry_256.png");
     let preset = write(d, "look.toml", "version = 1\nstyle = \"starry_256.png\"\nstyle_size = 96\nlevels = [2, 1]\nalpha = 0.3\nlevel_alpha = { 1 = 0.1 }\npreserve_color = true\n");
     let common = |extra: &[&str], out: &Path| -> Vec<String> {
-        let mut v: Vec<String> = ["stylize", "--content", s(&content), "--max-size", "96", "--weights", s(&w), "--no-cache", "--out", s(out)]
-            .iter()
-            .map(|x| x.to_string())
-            .collect();
+        let mut v: Vec<String> = [
+            "stylize",
+            "--content",
+            s(&content),
+            "--max-size",
+            "96",
+            "--weights",
+            s(&w),
+            "--no-cache",
+            "--out",
+            s(out),
+        ]
+        .iter()
+        .map(|x| x.to_string())
+        .collect();
         v.extend(extra.iter().map(|x| x.to_string()));
         v
     };
@@ -295,9 +357,19 @@ fn command_line_flags_override_the_preset() {
     assert_eq!((pic.width, pic.height), (32, 40));
 
     // Bad overrides are refused by their flag name.
-    let se = cli_err(&common(&["--preset", s(&preset), "--alpha", "2"], &d.join("x.png")).iter().map(|x| x.as_str()).collect::<Vec<_>>());
+    let se = cli_err(
+        &common(&["--preset", s(&preset), "--alpha", "2"], &d.join("x.png"))
+            .iter()
+            .map(|x| x.as_str())
+            .collect::<Vec<_>>(),
+    );
     assert!(se.contains("--alpha"), "{se}");
-    let se = cli_err(&common(&["--preset", s(&preset), "--blend", "1,2"], &d.join("x.png")).iter().map(|x| x.as_str()).collect::<Vec<_>>());
+    let se = cli_err(
+        &common(&["--preset", s(&preset), "--blend", "1,2"], &d.join("x.png"))
+            .iter()
+            .map(|x| x.as_str())
+            .collect::<Vec<_>>(),
+    );
     assert!(se.contains("--blend") && se.contains("2 weights for 1 styles"), "{se}");
     // Without --preset, --style is still required.
     let out = cli(&["stylize", "--content", s(&content), "--out", s(&d.join("x.png"))]);
@@ -310,7 +382,11 @@ fn command_line_flags_override_the_preset() {
 fn presets_list_shows_name_kind_validity_and_description() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    write(d, "good.toml", "version = 1\nname = \"fine-look\"\ndescription = \"A fine look\"\nstyle = \"starry_256.png\"\n");
+    write(
+        d,
+        "good.toml",
+        "version = 1\nname = \"fine-look\"\ndescription = \"A fine look\"\nstyle = \"starry_256.png\"\n",
+    );
     write(d, "tex.toml", "version = 1\ndescription = \"Bricks\"\nstyle = \"brick_256.png\"\n[texture]\nwidth = 64\n");
     write(d, "broken.toml", "version = 1\nstyle = \"starry_256.png\"\nlevels = [3, 7]\n");
     write(d, "notes.txt", "not a preset");
@@ -318,7 +394,8 @@ fn presets_list_shows_name_kind_validity_and_description() {
     println!("{stdout}");
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines.len(), 4, "header + 3 presets: {stdout}");
-    let row = |name: &str| *lines.iter().find(|l| l.starts_with(name)).unwrap_or_else(|| panic!("no row {name}: {stdout}"));
+    let row =
+        |name: &str| *lines.iter().find(|l| l.starts_with(name)).unwrap_or_else(|| panic!("no row {name}: {stdout}"));
     let good = row("fine-look");
     assert!(good.contains("stylize") && good.contains("ok") && good.contains("A fine look"), "{good}");
     let tex = row("tex ");
@@ -398,7 +475,11 @@ fn cache_miss_then_hit_gives_identical_statistics() {
     assert_eq!(e2.reports()[0].outcome, CacheOutcome::Hit);
     assert_eq!(e2.encodings(), 0, "a hit must not run the encoder");
     assert_eq!(hit, miss, "cached statistics differ from the encoded ones");
-    println!("style 256 px at 128: encode + store {:.1} ms, cache hit {:.1} ms", t_miss.as_secs_f64() * 1e3, t_hit.as_secs_f64() * 1e3);
+    println!(
+        "style 256 px at 128: encode + store {:.1} ms, cache hit {:.1} ms",
+        t_miss.as_secs_f64() * 1e3,
+        t_hit.as_secs_f64() * 1e3
+    );
     // The same encoder reuses what it encoded; a subset of levels hits the same entry.
     e2.encode(&img, Some(128), &[1]).unwrap();
     assert_eq!(e2.reports()[1].outcome, CacheOutcome::Reused);
@@ -450,7 +531,11 @@ fn corrupt_cache_entries_are_rebuilt() {
         assert_eq!(again.reports()[0].outcome, CacheOutcome::Hit, "{what}: rebuilt entry not used");
     }
     // No temporary files are left behind.
-    let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).filter(|n| n.to_string_lossy().ends_with(".part")).collect();
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|n| n.to_string_lossy().ends_with(".part"))
+        .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
 
@@ -515,11 +600,23 @@ fn cli_cache_beside_preset_env_dir_and_no_cache() {
     let content = image("content/tubingen_256.png");
     let preset = write(d, "p.toml", "version = 1\nstyle = \"starry_256.png\"\nstyle_size = 64\nlevels = [1]\n");
     let args = |out: &str| -> Vec<String> {
-        ["stylize", "--preset", s(&preset), "--content", s(&content), "--max-size", "64", "--weights", s(&w), "--verbose", "--out"]
-            .iter()
-            .map(|x| x.to_string())
-            .chain([s(&d.join(out)).to_string()])
-            .collect()
+        [
+            "stylize",
+            "--preset",
+            s(&preset),
+            "--content",
+            s(&content),
+            "--max-size",
+            "64",
+            "--weights",
+            s(&w),
+            "--verbose",
+            "--out",
+        ]
+        .iter()
+        .map(|x| x.to_string())
+        .chain([s(&d.join(out)).to_string()])
+        .collect()
     };
     let go = |a: Vec<String>| cli_ok(&a.iter().map(|x| x.as_str()).collect::<Vec<_>>()).1;
     let first = go(args("1.png"));
@@ -549,16 +646,27 @@ fn cli_cache_beside_preset_env_dir_and_no_cache() {
     assert!(go(a).contains("cache miss"));
     assert!(d.join("elsewhere").read_dir().unwrap().count() >= 1);
     let a = args("6.png");
-    let out = bin()
-        .args(&a)
-        .env(STYLE_PATH_ENV, style_dir())
-        .env(CACHE_ENV, d.join("from-env"))
-        .output()
-        .unwrap();
+    let out = bin().args(&a).env(STYLE_PATH_ENV, style_dir()).env(CACHE_ENV, d.join("from-env")).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stderr).contains("from-env"));
     // Without a preset and without a cache folder, nothing is cached.
-    let (_, se) = cli_ok(&["stylize", "--style", s(&image("style/starry_256.png")), "--style-size", "64", "--levels", "1", "--content", s(&content),
-        "--max-size", "64", "--weights", s(&w), "--verbose", "--out", s(&d.join("7.png"))]);
+    let (_, se) = cli_ok(&[
+        "stylize",
+        "--style",
+        s(&image("style/starry_256.png")),
+        "--style-size",
+        "64",
+        "--levels",
+        "1",
+        "--content",
+        s(&content),
+        "--max-size",
+        "64",
+        "--weights",
+        s(&w),
+        "--verbose",
+        "--out",
+        s(&d.join("7.png")),
+    ]);
     assert!(se.contains("no cache"), "{se}");
 }

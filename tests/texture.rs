@@ -12,9 +12,19 @@ fn golden_texture_through_cli() {
     let c = case("texture_brick");
     let out = dir.path().join("tex.png");
     run_ok(&[
-        "texture", "--style", s(&image(c.style.as_deref().unwrap())), "--init", s(&image(c.init.as_deref().unwrap())),
-        "--iterations", &c.iterations.unwrap().to_string(), "--levels", &c.levels_arg(),
-        "--weights", s(&relu3_weights()), "--out", s(&out),
+        "texture",
+        "--style",
+        s(&image(c.style.as_deref().unwrap())),
+        "--init",
+        s(&image(c.init.as_deref().unwrap())),
+        "--iterations",
+        &c.iterations.unwrap().to_string(),
+        "--levels",
+        &c.levels_arg(),
+        "--weights",
+        s(&relu3_weights()),
+        "--out",
+        s(&out),
     ]);
     let expected: Vec<f32> = flat(&golden("texture_brick")["output"]).iter().map(|v| v.clamp(0.0, 1.0)).collect();
     let p = psnr(&read_png(&out).rgb, &expected);
@@ -23,8 +33,16 @@ fn golden_texture_through_cli() {
 }
 
 fn synth(style: &unistyle::EncodedStyle, w: usize, h: usize, seed: u64, tileable: bool) -> Picture {
-    Texture::builder(model()).style(style).size(w, h).seed(seed).iterations(2).tileable(tileable)
-        .build().unwrap().run(&mut Silent).unwrap()
+    Texture::builder(model())
+        .style(style)
+        .size(w, h)
+        .seed(seed)
+        .iterations(2)
+        .tileable(tileable)
+        .build()
+        .unwrap()
+        .run(&mut Silent)
+        .unwrap()
 }
 
 /// Jump across each wrap-around edge, and where it ranks among the jumps between
@@ -70,8 +88,17 @@ fn tileable_textures_wrap_seamlessly() {
     // On the torus no edge is special: synthesizing from a rolled start gives the rolled
     // result (shifts by multiples of the pooling pyramid, 4 px for three levels).
     let init = unistyle::pipeline::uniform_noise(96, 64, 5);
-    let run = |i: Picture| Texture::builder(model()).style(&style).init(i).iterations(1).tileable(true)
-        .build().unwrap().run(&mut Silent).unwrap();
+    let run = |i: Picture| {
+        Texture::builder(model())
+            .style(&style)
+            .init(i)
+            .iterations(1)
+            .tileable(true)
+            .build()
+            .unwrap()
+            .run(&mut Silent)
+            .unwrap()
+    };
     let shifted = run(roll(&init, 40, 24));
     let expected = roll(&run(init), 40, 24);
     let q = psnr(&shifted.rgb, &expected.rgb);
@@ -99,8 +126,24 @@ fn same_seed_same_texture() {
     let dir = tempfile::tempdir().unwrap();
     let files: Vec<_> = (0..2).map(|i| dir.path().join(format!("t{i}.png"))).collect();
     for f in &files {
-        run_ok(&["texture", "--style", s(&image("style/brick_256.png")), "--width", "80", "--height", "64",
-            "--seed", "9", "--iterations", "1", "--tileable", "--weights", s(&relu3_weights()), "--out", s(f)]);
+        run_ok(&[
+            "texture",
+            "--style",
+            s(&image("style/brick_256.png")),
+            "--width",
+            "80",
+            "--height",
+            "64",
+            "--seed",
+            "9",
+            "--iterations",
+            "1",
+            "--tileable",
+            "--weights",
+            s(&relu3_weights()),
+            "--out",
+            s(f),
+        ]);
     }
     assert_eq!(std::fs::read(&files[0]).unwrap(), std::fs::read(&files[1]).unwrap());
     assert_eq!((read_png(&files[0]).width, read_png(&files[0]).height), (80, 64));
@@ -110,12 +153,27 @@ fn same_seed_same_texture() {
 fn texture_interpolation_and_spatial_textures() {
     let m = model();
     let (a, b) = (style3("style/brick_256.png"), style3("style/starry_256.png"));
-    let blend = Texture::builder(m).weighted_style(&a, 0.5).weighted_style(&b, 0.5).size(64, 64).iterations(1)
-        .build().unwrap().run(&mut Silent).unwrap();
+    let blend = Texture::builder(m)
+        .weighted_style(&a, 0.5)
+        .weighted_style(&b, 0.5)
+        .size(64, 64)
+        .iterations(1)
+        .build()
+        .unwrap()
+        .run(&mut Silent)
+        .unwrap();
     assert!(blend.rgb.iter().all(|v| v.is_finite()));
     let half = Mask::new(8, 8, (0..64).map(|i| if i % 8 < 4 { 1.0 } else { 0.0 }).collect()).unwrap();
-    let spatial = Texture::builder(m).region(half, &b).style(&a).size(96, 64).iterations(1).feather(6.0)
-        .build().unwrap().run(&mut Silent).unwrap();
+    let spatial = Texture::builder(m)
+        .region(half, &b)
+        .style(&a)
+        .size(96, 64)
+        .iterations(1)
+        .feather(6.0)
+        .build()
+        .unwrap()
+        .run(&mut Silent)
+        .unwrap();
     assert_eq!((spatial.width, spatial.height), (96, 64));
     // Left half takes starry (blue), right half brick (warm): compare blue - red.
     let n = 96 * 64;

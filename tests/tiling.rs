@@ -18,10 +18,59 @@ fn tiled_stylization_equals_untiled() {
     let mask = Mask::load(&image("mask/mask_odd.png")).unwrap();
     type Run<'a> = Box<dyn Fn(usize) -> Picture + 'a>;
     let variants: Vec<(&str, Run)> = vec![
-        ("global", Box::new(|t| Stylizer::builder(m).style(&starry).alpha(0.8).tile_size(t).build().unwrap().run(&content, &mut Silent).unwrap())),
-        ("hard mask", Box::new(|t| Stylizer::builder(m).region(mask.clone(), &starry).style(&brick).tile_size(t).build().unwrap().run(&content, &mut Silent).unwrap())),
-        ("feathered mask", Box::new(|t| Stylizer::builder(m).region(mask.clone(), &starry).style(&brick).feather(6.0).tile_size(t).build().unwrap().run(&content, &mut Silent).unwrap())),
-        ("alpha 0", Box::new(|t| Stylizer::builder(m).style(&starry).alpha(0.0).tile_size(t).build().unwrap().run(&content, &mut Silent).unwrap())),
+        (
+            "global",
+            Box::new(|t| {
+                Stylizer::builder(m)
+                    .style(&starry)
+                    .alpha(0.8)
+                    .tile_size(t)
+                    .build()
+                    .unwrap()
+                    .run(&content, &mut Silent)
+                    .unwrap()
+            }),
+        ),
+        (
+            "hard mask",
+            Box::new(|t| {
+                Stylizer::builder(m)
+                    .region(mask.clone(), &starry)
+                    .style(&brick)
+                    .tile_size(t)
+                    .build()
+                    .unwrap()
+                    .run(&content, &mut Silent)
+                    .unwrap()
+            }),
+        ),
+        (
+            "feathered mask",
+            Box::new(|t| {
+                Stylizer::builder(m)
+                    .region(mask.clone(), &starry)
+                    .style(&brick)
+                    .feather(6.0)
+                    .tile_size(t)
+                    .build()
+                    .unwrap()
+                    .run(&content, &mut Silent)
+                    .unwrap()
+            }),
+        ),
+        (
+            "alpha 0",
+            Box::new(|t| {
+                Stylizer::builder(m)
+                    .style(&starry)
+                    .alpha(0.0)
+                    .tile_size(t)
+                    .build()
+                    .unwrap()
+                    .run(&content, &mut Silent)
+                    .unwrap()
+            }),
+        ),
     ];
     for (name, run) in &variants {
         let whole = run(4096);
@@ -43,8 +92,22 @@ fn tiled_tileable_texture_equals_untiled() {
     let run = |tileable: bool| {
         // The texture builder has no tile option: go through the stylizer as texture synthesis does.
         let border = if tileable { unistyle::Border::Circular } else { unistyle::Border::Reflect };
-        let whole = Stylizer::builder(m).style(&brick).border(border).tile_size(4096).build().unwrap().run(&init, &mut Silent).unwrap();
-        let tiled = Stylizer::builder(m).style(&brick).border(border).tile_size(48).build().unwrap().run(&init, &mut Silent).unwrap();
+        let whole = Stylizer::builder(m)
+            .style(&brick)
+            .border(border)
+            .tile_size(4096)
+            .build()
+            .unwrap()
+            .run(&init, &mut Silent)
+            .unwrap();
+        let tiled = Stylizer::builder(m)
+            .style(&brick)
+            .border(border)
+            .tile_size(48)
+            .build()
+            .unwrap()
+            .run(&init, &mut Silent)
+            .unwrap();
         psnr(&tiled.rgb, &whole.rgb)
     };
     for tileable in [true, false] {

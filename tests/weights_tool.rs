@@ -33,10 +33,7 @@ fn tmp() -> tempfile::TempDir {
 /// name → (dtype, shape, raw bytes) of a safetensors file.
 fn tensors_of(bytes: &[u8]) -> BTreeMap<String, (safetensors::Dtype, Vec<usize>, Vec<u8>)> {
     let st = SafeTensors::deserialize(bytes).expect("safetensors");
-    st.tensors()
-        .into_iter()
-        .map(|(n, v)| (n, (v.dtype(), v.shape().to_vec(), v.data().to_vec())))
-        .collect()
+    st.tensors().into_iter().map(|(n, v)| (n, (v.dtype(), v.shape().to_vec(), v.data().to_vec()))).collect()
 }
 
 fn metadata_of(bytes: &[u8]) -> HashMap<String, String> {
@@ -114,10 +111,9 @@ fn cli_conversion_equals_shared_file() {
 #[test]
 fn both_key_styles_are_read() {
     let reference = tensors_of(&std::fs::read(relu3_weights()).unwrap());
-    for (file, style) in [
-        ("feature_invertor_conv3_1.pth", "1.weight"),
-        ("vgg19_normalized_decoder3.pth.tar", "seq.conv3_1.weight"),
-    ] {
+    for (file, style) in
+        [("feature_invertor_conv3_1.pth", "1.weight"), ("vgg19_normalized_decoder3.pth.tar", "seq.conv3_1.weight")]
+    {
         let path = upstream().join(file);
         let dict = convert::read_state_dict(&path).expect("read");
         assert_eq!(dict.len(), 10);
@@ -215,27 +211,9 @@ fn storage_layouts_are_made_contiguous() {
     let values: Vec<f32> = (0..8).map(|i| i as f32).collect();
     let storages = [StorageSpec::float("s0", &values), StorageSpec::half("s1", &[0.5, -1.25, 2.0])];
     let tensors = [
-        TensorSpec {
-            name: "t.weight".into(),
-            storage: 0,
-            offset: 1,
-            shape: vec![2, 3],
-            stride: vec![1, 2],
-        },
-        TensorSpec {
-            name: "t.bias".into(),
-            storage: 0,
-            offset: 7,
-            shape: vec![1],
-            stride: vec![1],
-        },
-        TensorSpec {
-            name: "h.bias".into(),
-            storage: 1,
-            offset: 0,
-            shape: vec![3],
-            stride: vec![1],
-        },
+        TensorSpec { name: "t.weight".into(), storage: 0, offset: 1, shape: vec![2, 3], stride: vec![1, 2] },
+        TensorSpec { name: "t.bias".into(), storage: 0, offset: 7, shape: vec![1], stride: vec![1] },
+        TensorSpec { name: "h.bias".into(), storage: 1, offset: 0, shape: vec![3], stride: vec![1] },
     ];
     let path = Path::new("synthetic.pth");
     for nest in [None, Some("state_dict")] {
@@ -249,13 +227,7 @@ fn storage_layouts_are_made_contiguous() {
         assert_eq!(d[2].1.storage, "HalfStorage");
     }
     // A view reaching past its storage is refused.
-    let bad = [TensorSpec {
-        name: "t.weight".into(),
-        storage: 0,
-        offset: 3,
-        shape: vec![2, 3],
-        stride: vec![3, 1],
-    }];
+    let bad = [TensorSpec { name: "t.weight".into(), storage: 0, offset: 3, shape: vec![2, 3], stride: vec![3, 1] }];
     let e = convert::parse_state_dict(&legacy_bytes(&bad, &storages[..1], None), path).unwrap_err();
     assert!(e.to_string().contains("t.weight"), "{e}");
 }
@@ -345,12 +317,8 @@ fn levels_4_and_5_from_generated_upstream_files() {
         Some(&dec4_idx),
         &mut gen,
     );
-    let dec5 = write_upstream(
-        &dir.path().join("vgg19_normalized_decoder5.pth.tar"),
-        &decoder_tensors(5),
-        None,
-        &mut gen,
-    );
+    let dec5 =
+        write_upstream(&dir.path().join("vgg19_normalized_decoder5.pth.tar"), &decoder_tensors(5), None, &mut gen);
 
     let out = dir.path().join("w45.safetensors");
     let r = convert::convert(dir.path(), &out, &ConvertOptions::default()).expect("convert 4,5");
@@ -369,10 +337,7 @@ fn levels_4_and_5_from_generated_upstream_files() {
 
     // Only level 4: the encoder is cut at conv4_1.
     let out4 = dir.path().join("w4.safetensors");
-    let opts = ConvertOptions {
-        levels: Some(vec![4]),
-        ..Default::default()
-    };
+    let opts = ConvertOptions { levels: Some(vec![4]), ..Default::default() };
     convert::convert(dir.path(), &out4, &opts).expect("convert 4");
     let got4 = tensors_of(&std::fs::read(&out4).unwrap());
     assert!(got4.contains_key("encoder.conv4_1.weight") && !got4.contains_key("encoder.conv4_2.weight"));
@@ -469,11 +434,7 @@ fn verify_accepts_good_files_and_names_the_problem_otherwise() {
         if name != "decoder2.conv1_2.bias" {
             tensors.insert(
                 name.clone(),
-                convert::TensorData {
-                    shape: t.dims().to_vec(),
-                    data: flat(t),
-                    storage: "FloatStorage".into(),
-                },
+                convert::TensorData { shape: t.dims().to_vec(), data: flat(t), storage: "FloatStorage".into() },
             );
         }
     }
@@ -603,7 +564,9 @@ fn install_puts_weights_where_a_fresh_user_account_finds_them() {
     let o = as_user(&home, None, &["weights", "where"]);
     assert!(!o.status.success());
     let e = stderr(&o);
-    for place in ["--weights (not given)", "UNISTYLE_WEIGHTS (not set)", &default_dir.display().to_string(), "weights install"] {
+    for place in
+        ["--weights (not given)", "UNISTYLE_WEIGHTS (not set)", &default_dir.display().to_string(), "weights install"]
+    {
         assert!(e.contains(place), "not-found message lacks '{place}': {e}");
     }
 
@@ -626,10 +589,24 @@ fn install_puts_weights_where_a_fresh_user_account_finds_them() {
 
     // A run without --weights uses it.
     let out = t.path().join("out.png");
-    let o = as_user(&home, None, &[
-        "stylize", "--content", s(&image("content/tubingen_256.png")), "--style", s(&image("style/starry_256.png")),
-        "--levels", "1", "--max-size", "64", "--out", s(&out), "-q",
-    ]);
+    let o = as_user(
+        &home,
+        None,
+        &[
+            "stylize",
+            "--content",
+            s(&image("content/tubingen_256.png")),
+            "--style",
+            s(&image("style/starry_256.png")),
+            "--levels",
+            "1",
+            "--max-size",
+            "64",
+            "--out",
+            s(&out),
+            "-q",
+        ],
+    );
     assert!(o.status.success() && out.exists(), "{}", stderr(&o));
 
     // XDG_DATA_HOME takes over from ~/.local/share; a verified .safetensors is copied there.
@@ -674,7 +651,12 @@ fn the_c_abi_finds_installed_weights_with_a_null_path() {
         String::from_utf8_lossy(&o.stdout).trim().to_string() + &String::from_utf8_lossy(&o.stderr)
     };
     let missing = run();
-    assert!(missing.starts_with("-6 ") && missing.contains("weights_path (not given)") && missing.contains(&dir.display().to_string()), "{missing}");
+    assert!(
+        missing.starts_with("-6 ")
+            && missing.contains("weights_path (not given)")
+            && missing.contains(&dir.display().to_string()),
+        "{missing}"
+    );
     assert!(!missing.contains("--weights"), "a CLI flag named through the C ABI: {missing}");
     std::fs::copy(relu3_weights(), dir.join("wct-vgg19-relu3.safetensors")).unwrap();
     assert_eq!(run(), "0", "context_create(NULL) with installed weights");

@@ -17,7 +17,9 @@
 use std::ffi::c_void;
 
 use libfuzzer_sys::fuzz_target;
-use unistyle::capi::fuzzing::{check_image, image_to_mask, image_to_picture, picture_to_image, IMAGE_V1_SIZE, MAX_SIDE};
+use unistyle::capi::fuzzing::{
+    check_image, image_to_mask, image_to_picture, picture_to_image, IMAGE_V1_SIZE, MAX_SIDE,
+};
 use unistyle::capi::{UnistyleImage, UNISTYLE_ERR_NULL, UNISTYLE_F32, UNISTYLE_U16, UNISTYLE_U8};
 
 /// Largest buffer given to a descriptor that passes validation.
@@ -80,7 +82,14 @@ impl Block {
         let map_len = guard + page;
         // SAFETY: an anonymous private mapping; the result is checked.
         let map = unsafe {
-            libc::mmap(std::ptr::null_mut(), map_len, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1, 0)
+            libc::mmap(
+                std::ptr::null_mut(),
+                map_len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
         };
         assert!(map != libc::MAP_FAILED, "mmap of {map_len} bytes failed");
         let map = map.cast::<u8>();
@@ -214,7 +223,13 @@ fuzz_target!(|data: &[u8]| {
     let grown = Grown::new(&d);
     let picture = unsafe { image_to_picture(grown.ptr()) };
     let mask = unsafe { image_to_mask(grown.ptr()) };
-    assert_eq!(picture.is_ok(), mask.is_ok(), "picture {:?} and mask {:?} disagree", picture.as_ref().err(), mask.as_ref().err());
+    assert_eq!(
+        picture.is_ok(),
+        mask.is_ok(),
+        "picture {:?} and mask {:?} disagree",
+        picture.as_ref().err(),
+        mask.as_ref().err()
+    );
     if let Err(e) = &checked {
         let got = picture.as_ref().map(|_| ()).map_err(|e| e.0);
         // Only the pointer (alignment) or the samples (NaN) can change the verdict.

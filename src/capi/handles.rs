@@ -4,8 +4,8 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
 use std::ffi::CString;
 
-use crate::model::Model;
 use crate::image_io::Picture;
+use crate::model::Model;
 use crate::pipeline::EncodedStyle;
 use crate::preset::{Prepared, Preset};
 
@@ -19,10 +19,7 @@ pub struct UnistyleContext {
 
 impl UnistyleContext {
     pub(crate) fn new(model: Model) -> Self {
-        Self {
-            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
-            model,
-        }
+        Self { id: NEXT_ID.fetch_add(1, Ordering::Relaxed), model }
     }
 }
 

@@ -43,15 +43,7 @@ pub const IMAGE_V1_SIZE: u32 = <UnistyleImage as Versioned>::V1_SIZE;
 impl Default for UnistyleImage {
     /// An empty descriptor (refused by the library until filled in).
     fn default() -> Self {
-        Self {
-            struct_size: 0,
-            width: 0,
-            height: 0,
-            channels: 0,
-            sample_type: 0,
-            stride: 0,
-            data: std::ptr::null_mut(),
-        }
+        Self { struct_size: 0, width: 0, height: 0, channels: 0, sample_type: 0, stride: 0, data: std::ptr::null_mut() }
     }
 }
 
@@ -110,10 +102,7 @@ pub(crate) unsafe fn check<'a>(d: *const UnistyleImage, what: &str) -> Result<Ch
         .checked_mul(d.channels as usize * bytes_per_sample)
         .ok_or_else(|| Fail(UNISTYLE_ERR_INVALID, format!("{what}: row size overflows")))?;
     if d.stride < row {
-        return fail(
-            UNISTYLE_ERR_INVALID,
-            format!("{what}: stride {} is smaller than a row ({row} bytes)", d.stride),
-        );
+        return fail(UNISTYLE_ERR_INVALID, format!("{what}: stride {} is smaller than a row ({row} bytes)", d.stride));
     }
     let total = d.stride.checked_mul(d.height as usize - 1).and_then(|v| v.checked_add(row));
     if total.is_none_or(|t| t > isize::MAX as usize) {
@@ -197,13 +186,7 @@ impl Checked<'_> {
                 }
             }
         }
-        Ok(Picture {
-            width: w,
-            height: h,
-            rgb,
-            alpha,
-            high_depth: self.d.sample_type != UNISTYLE_U8,
-        })
+        Ok(Picture { width: w, height: h, rgb, alpha, high_depth: self.d.sample_type != UNISTYLE_U8 })
     }
 
     /// Copies a mask out: gray value, or the luminance of RGB; alpha is ignored.
@@ -214,9 +197,7 @@ impl Checked<'_> {
         // SAFETY: forwarded from the caller.
         let p = unsafe { self.to_picture(what)? };
         let n = p.width * p.height;
-        let data = (0..n)
-            .map(|i| 0.2126 * p.rgb[i] + 0.7152 * p.rgb[n + i] + 0.0722 * p.rgb[2 * n + i])
-            .collect();
+        let data = (0..n).map(|i| 0.2126 * p.rgb[i] + 0.7152 * p.rgb[n + i] + 0.0722 * p.rgb[2 * n + i]).collect();
         Ok(Mask::new(p.width, p.height, data)?)
     }
 
@@ -276,7 +257,11 @@ mod tests {
         assert_eq!(status(&desc(big, big, 4, UNISTYLE_F32, big as usize * 16)), Err(UNISTYLE_ERR_LIMITS));
         // stride × (height − 1) overflows usize, or the span passes isize::MAX.
         for stride in [usize::MAX, usize::MAX / 2, (isize::MAX as usize / (tall as usize - 1)) + 16] {
-            assert_eq!(status(&desc(big, tall, 4, UNISTYLE_F32, stride & !3)), Err(UNISTYLE_ERR_INVALID), "stride {stride}");
+            assert_eq!(
+                status(&desc(big, tall, 4, UNISTYLE_F32, stride & !3)),
+                Err(UNISTYLE_ERR_INVALID),
+                "stride {stride}"
+            );
         }
         // Spans up to isize::MAX bytes are allowed (2^63 − 16 here); one past it is refused.
         let row = 16usize;

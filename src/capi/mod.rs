@@ -27,8 +27,8 @@ pub use status::*;
 
 use image::check;
 use options::{read_common, HostProgress};
-use versioned::{init_versioned, read_versioned, Versioned};
 use status::{fail, guard, guard_void, last_error_ptr, Fail};
+use versioned::{init_versioned, read_versioned, Versioned};
 
 use crate::device::parse_device;
 use crate::locate::locate_weights;
@@ -216,7 +216,8 @@ pub unsafe extern "C" fn unistyle_levels_parse(
         if levels.is_null() && capacity > 0 {
             return fail(UNISTYLE_ERR_NULL, "levels is NULL but capacity > 0");
         }
-        let parsed = crate::levels::parse_levels(text, "levels").map_err(|e| Fail(UNISTYLE_ERR_INVALID, e.to_string()))?;
+        let parsed =
+            crate::levels::parse_levels(text, "levels").map_err(|e| Fail(UNISTYLE_ERR_INVALID, e.to_string()))?;
         let parsed = parsed.unwrap_or_default();
         for (i, &v) in parsed.iter().take(capacity as usize).enumerate() {
             // SAFETY: i < capacity, buffer provided by the caller.
@@ -228,7 +229,11 @@ pub unsafe extern "C" fn unistyle_levels_parse(
     })
 }
 
-fn encode_style(ctx: &UnistyleContext, picture: crate::Picture, opts: &UnistyleStyleOptions) -> Result<UnistyleStyle, Fail> {
+fn encode_style(
+    ctx: &UnistyleContext,
+    picture: crate::Picture,
+    opts: &UnistyleStyleOptions,
+) -> Result<UnistyleStyle, Fail> {
     let picture = if opts.max_size > 0 { picture.fit_within(opts.max_size as usize) } else { picture };
     let mut progress = opts.host_progress();
     // Tile by tile: progress after every tile, cancel honoured between tiles.
@@ -404,15 +409,16 @@ pub unsafe extern "C" fn unistyle_job_destroy(job: *mut UnistyleJob) {
 #[no_mangle]
 pub unsafe extern "C" fn unistyle_stylize_options_init(opts: *mut UnistyleStylizeOptions) -> c_int {
     // SAFETY: a v1 host struct is writable (documented).
-    guard("unistyle_stylize_options_init", || unsafe {
-        init_versioned(opts, UnistyleStylizeOptions::V1_SIZE, "opts")
-    })
+    guard("unistyle_stylize_options_init", || unsafe { init_versioned(opts, UnistyleStylizeOptions::V1_SIZE, "opts") })
 }
 
 /// Fills `opts` (a host struct of `struct_size` bytes, `sizeof(unistyle_stylize_options)`)
 /// with defaults and sets `struct_size`.
 #[no_mangle]
-pub unsafe extern "C" fn unistyle_stylize_options_init_ex(opts: *mut UnistyleStylizeOptions, struct_size: u32) -> c_int {
+pub unsafe extern "C" fn unistyle_stylize_options_init_ex(
+    opts: *mut UnistyleStylizeOptions,
+    struct_size: u32,
+) -> c_int {
     // SAFETY: documented: `opts` spans `struct_size` writable bytes.
     guard("unistyle_stylize_options_init_ex", || unsafe { init_versioned(opts, struct_size, "opts") })
 }
@@ -422,14 +428,15 @@ pub unsafe extern "C" fn unistyle_stylize_options_init_ex(opts: *mut UnistyleSty
 #[no_mangle]
 pub unsafe extern "C" fn unistyle_texture_options_init(opts: *mut UnistyleTextureOptions) -> c_int {
     // SAFETY: a v1 host struct is writable (documented).
-    guard("unistyle_texture_options_init", || unsafe {
-        init_versioned(opts, UnistyleTextureOptions::V1_SIZE, "opts")
-    })
+    guard("unistyle_texture_options_init", || unsafe { init_versioned(opts, UnistyleTextureOptions::V1_SIZE, "opts") })
 }
 
 /// Fills `opts` (a host struct of `struct_size` bytes) with defaults and sets `struct_size`.
 #[no_mangle]
-pub unsafe extern "C" fn unistyle_texture_options_init_ex(opts: *mut UnistyleTextureOptions, struct_size: u32) -> c_int {
+pub unsafe extern "C" fn unistyle_texture_options_init_ex(
+    opts: *mut UnistyleTextureOptions,
+    struct_size: u32,
+) -> c_int {
     // SAFETY: documented: `opts` spans `struct_size` writable bytes.
     guard("unistyle_texture_options_init_ex", || unsafe { init_versioned(opts, struct_size, "opts") })
 }
@@ -474,8 +481,9 @@ unsafe fn stylizer<'a>(
 ) -> Result<(Stylizer<'a>, HostProgress), Fail> {
     let modes = o.modes()?;
     // SAFETY: forwarded from the caller.
-    let common =
-        unsafe { read_common(ctx, o.style_count, o.styles, o.weights, o.mask_count, o.masks, o.level_count, o.levels)? };
+    let common = unsafe {
+        read_common(ctx, o.style_count, o.styles, o.weights, o.mask_count, o.masks, o.level_count, o.levels)?
+    };
     let weights = (!o.weights.is_null()).then_some(common.weights.as_slice());
     let job_levels = common.levels.clone().unwrap_or_else(|| ctx.model.levels());
     let encoding = StyleEncoding::for_job(&modes.stroke_scale, modes.patch_swap, &job_levels);

@@ -205,7 +205,13 @@ pub struct UnistyleStyleOptions {
 impl Default for UnistyleStyleOptions {
     /// Full size, no progress callback, no job.
     fn default() -> Self {
-        Self { struct_size: 0, max_size: 0, progress: None, progress_user_data: std::ptr::null_mut(), job: std::ptr::null() }
+        Self {
+            struct_size: 0,
+            max_size: 0,
+            progress: None,
+            progress_user_data: std::ptr::null_mut(),
+            job: std::ptr::null(),
+        }
     }
 }
 
@@ -263,7 +269,14 @@ pub(crate) fn field_fail(v: Violation, c_struct: &str) -> Fail {
 ///
 /// # Safety
 /// `weights` and `levels` must be NULL or valid for their counts.
-unsafe fn raw_common(kind: JobKind, style_count: u32, weights: *const f32, mask_count: u32, level_count: u32, levels: *const u32) -> Result<RawParams, Fail> {
+unsafe fn raw_common(
+    kind: JobKind,
+    style_count: u32,
+    weights: *const f32,
+    mask_count: u32,
+    level_count: u32,
+    levels: *const u32,
+) -> Result<RawParams, Fail> {
     // SAFETY: forwarded from the caller.
     let weights = (!weights.is_null()).then(|| unsafe { array(weights, style_count, "weights") }).transpose()?;
     // SAFETY: forwarded from the caller.
@@ -286,7 +299,16 @@ impl UnistyleStylizeOptions {
     /// `weights` and `levels` must be NULL or valid for their counts.
     pub(crate) unsafe fn check_rules(&self) -> Result<(), Fail> {
         // SAFETY: forwarded from the caller.
-        let raw = unsafe { raw_common(JobKind::Stylize, self.style_count, self.weights, self.mask_count, self.level_count, self.levels)? };
+        let raw = unsafe {
+            raw_common(
+                JobKind::Stylize,
+                self.style_count,
+                self.weights,
+                self.mask_count,
+                self.level_count,
+                self.levels,
+            )?
+        };
         let raw = RawParams {
             alpha: Some(f64::from(self.alpha)),
             feather: Some(f64::from(self.feather)),
@@ -311,7 +333,16 @@ impl UnistyleTextureOptions {
     /// `weights` and `levels` must be NULL or valid for their counts.
     pub(crate) unsafe fn check_rules(&self) -> Result<(), Fail> {
         // SAFETY: forwarded from the caller.
-        let raw = unsafe { raw_common(JobKind::Texture, self.style_count, self.weights, self.mask_count, self.level_count, self.levels)? };
+        let raw = unsafe {
+            raw_common(
+                JobKind::Texture,
+                self.style_count,
+                self.weights,
+                self.mask_count,
+                self.level_count,
+                self.levels,
+            )?
+        };
         let raw = RawParams {
             feather: Some(f64::from(self.feather)),
             seed: Some(i128::from(self.seed)),
@@ -400,7 +431,10 @@ pub(crate) unsafe fn read_common<'a>(
         unsafe { array(weights, style_count, "weights")? }.iter().map(|&w| w as f64).collect()
     };
     if mask_count > MAX_MASKS {
-        return fail(UNISTYLE_ERR_LIMITS, format!("mask_count is {mask_count}; at most {MAX_MASKS} masks are supported"));
+        return fail(
+            UNISTYLE_ERR_LIMITS,
+            format!("mask_count is {mask_count}; at most {MAX_MASKS} masks are supported"),
+        );
     }
     // SAFETY: forwarded from the caller.
     let mask_descs = unsafe { array(masks, mask_count, "masks")? };
@@ -413,13 +447,7 @@ pub(crate) unsafe fn read_common<'a>(
     // SAFETY: forwarded from the caller.
     let levels = unsafe { array(levels, level_count, "levels")? };
     let levels = (!levels.is_empty()).then(|| levels.iter().map(|&l| l as usize).collect());
-    Ok(Common {
-        styles: out_styles,
-        sources,
-        weights,
-        masks: out_masks,
-        levels,
-    })
+    Ok(Common { styles: out_styles, sources, weights, masks: out_masks, levels })
 }
 
 /// Adapts the C callback and the job to the library's [`Progress`].

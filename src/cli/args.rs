@@ -5,7 +5,10 @@ use std::path::Path;
 use std::path::PathBuf;
 
 use unistyle::rules::{self, JobKind, Violation};
-use unistyle::{device::parse_device, locate::locate_weights, Error, Model, Precision, Preset, Result, Settings, StyleCache, StyleEncoder};
+use unistyle::{
+    device::parse_device, locate::locate_weights, Error, Model, Precision, Preset, Result, Settings, StyleCache,
+    StyleEncoder,
+};
 
 use super::ModelArgs;
 
@@ -110,7 +113,11 @@ pub fn check_distinct_outputs(outputs: &[std::path::PathBuf]) -> Result<()> {
         if let Some(first) = seen.insert(key, out) {
             return Err(Error::param(
                 "render",
-                format!("'{}' and '{}' are the same output file; refusing to overwrite one with the other", first.display(), out.display()),
+                format!(
+                    "'{}' and '{}' are the same output file; refusing to overwrite one with the other",
+                    first.display(),
+                    out.display()
+                ),
             ));
         }
     }
@@ -166,7 +173,6 @@ impl StyleArgs {
         }
         Ok(())
     }
-
 }
 
 /// The preset and style-cache options of the stylize and texture commands.

@@ -48,7 +48,9 @@ fn shared_dir() -> PathBuf {
 fn peak_rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok()))
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
         .map_or(f64::NAN, |kib| kib / 1024.0)
 }
 
@@ -160,18 +162,33 @@ pub fn run(a: BenchArgs) -> Result<()> {
     let device = unistyle::device::parse_device(&a.model.device)?;
     let rate = matmul_rate(&device)?;
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    println!("unistyle bench: levels {}, style starry_512, alpha 0.6, device {}, {threads} threads", a.levels, a.model.device);
+    println!(
+        "unistyle bench: levels {}, style starry_512, alpha 0.6, device {}, {threads} threads",
+        a.levels, a.model.device
+    );
     println!("f32 matmul 2048³: {rate:.1} GFLOP/s (the ceiling for convolution)");
     println!(
         "{:>6} {:>8} {:>8} {:>8} {:>9} {:>8} {:>8} {:>9} {:>8} {:>9} {:>8}",
-        "size", "total s", "style s", "encode s", "transform", "decode s", "GFLOP", "conv GF/s", "% mm", "peak MiB", "vs ref"
+        "size",
+        "total s",
+        "style s",
+        "encode s",
+        "transform",
+        "decode s",
+        "GFLOP",
+        "conv GF/s",
+        "% mm",
+        "peak MiB",
+        "vs ref"
     );
     let exe = std::env::current_exe().map_err(|e| Error::param("bench", e.to_string()))?;
     for size in sizes {
         // Each size in its own process, so peak memory is that size's own.
         let mut cmd = Command::new(&exe);
         cmd.args(["bench", "--one", &size.to_string(), "--repeat", &a.repeat.to_string(), "--levels", &a.levels]);
-        cmd.args(["--device", &a.model.device, "--tile-size", &a.model.tile_size.to_string()]).arg("--images").arg(&images);
+        cmd.args(["--device", &a.model.device, "--tile-size", &a.model.tile_size.to_string()])
+            .arg("--images")
+            .arg(&images);
         if let Some(w) = &a.model.weights {
             cmd.arg("--weights").arg(w);
         }

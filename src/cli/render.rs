@@ -8,7 +8,9 @@ use unistyle::preset::{scan_dir, SearchPath};
 use unistyle::style_cache::CACHE_DIR_NAME;
 use unistyle::{image_io, Error, PresetKind, Progress, Result, StyleCache, StyleEncoder};
 
-use super::args::{check_distinct_outputs, check_model_args, check_output_not_input, load_model, precision_flag, CacheArgs};
+use super::args::{
+    check_distinct_outputs, check_model_args, check_output_not_input, load_model, precision_flag, CacheArgs,
+};
 use super::progress_bar::Bar;
 use super::ModelArgs;
 

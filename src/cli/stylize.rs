@@ -6,8 +6,8 @@ use unistyle::pipeline::parse_transform;
 use unistyle::{image_io, JobKind, Result, StyleEncoder};
 
 use super::args::{
-    check_modes, check_output_not_input, check_rules, load_model, parse_floats, parse_level_alpha, parse_levels, precision_flag, PresetArgs,
-    StyleArgs,
+    check_modes, check_output_not_input, check_rules, load_model, parse_floats, parse_level_alpha, parse_levels,
+    precision_flag, PresetArgs, StyleArgs,
 };
 use super::progress_bar::Bar;
 use super::ModelArgs;

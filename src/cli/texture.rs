@@ -4,7 +4,9 @@ use std::path::PathBuf;
 
 use unistyle::{image_io, JobKind, Result, StyleEncoder};
 
-use super::args::{check_output_not_input, check_rules, load_model, parse_levels, precision_flag, PresetArgs, StyleArgs};
+use super::args::{
+    check_output_not_input, check_rules, load_model, parse_levels, precision_flag, PresetArgs, StyleArgs,
+};
 use super::progress_bar::Bar;
 use super::ModelArgs;
 
@@ -63,7 +65,8 @@ pub fn run(a: TextureArgs) -> Result<()> {
         settings.precision = Some(p);
     }
     check_rules(&settings, JobKind::Texture, &a.model, None)?;
-    let mut inputs: Vec<&std::path::Path> = settings.styles.iter().chain(&settings.masks).map(|p| p.as_path()).collect();
+    let mut inputs: Vec<&std::path::Path> =
+        settings.styles.iter().chain(&settings.masks).map(|p| p.as_path()).collect();
     inputs.extend(settings.texture.init.as_deref());
     inputs.extend(a.preset.preset.as_deref());
     check_output_not_input(&a.out, &inputs)?;

@@ -78,11 +78,9 @@ fn join(levels: &[usize]) -> String {
 /// Prints `text` to stdout; a closed pipe (`… | head`) is not an error.
 fn emit(text: &str) -> Result<()> {
     match std::io::stdout().lock().write_all(text.as_bytes()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Io {
-            what: "cannot write",
-            path: PathBuf::from("<stdout>"),
-            source: e,
-        }),
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Error::Io { what: "cannot write", path: PathBuf::from("<stdout>"), source: e })
+        }
         _ => Ok(()),
     }
 }

@@ -47,18 +47,12 @@ pub fn inspect(path: &Path) -> Result<WeightsInfo> {
         source,
     })?;
     let file = WeightsFile::from_bytes(&bytes, path)?;
-    let st = SafeTensors::deserialize(&bytes).map_err(|e| Error::Weights {
-        path: path.to_path_buf(),
-        reason: e.to_string(),
-    })?;
+    let st = SafeTensors::deserialize(&bytes)
+        .map_err(|e| Error::Weights { path: path.to_path_buf(), reason: e.to_string() })?;
     let mut tensors: Vec<TensorInfo> = st
         .tensors()
         .into_iter()
-        .map(|(name, view)| TensorInfo {
-            name,
-            shape: view.shape().to_vec(),
-            dtype: format!("{:?}", view.dtype()),
-        })
+        .map(|(name, view)| TensorInfo { name, shape: view.shape().to_vec(), dtype: format!("{:?}", view.dtype()) })
         .collect();
     tensors.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(WeightsInfo {

@@ -41,24 +41,15 @@ pub fn installed_name(levels: &[usize]) -> String {
 }
 
 fn is_upstream_file(p: &Path) -> bool {
-    let name = p
-        .file_name()
-        .map(|n| n.to_string_lossy().to_lowercase())
-        .unwrap_or_default();
-    [".pth", ".t7", ".pth.tar"]
-        .iter()
-        .any(|e| name.ends_with(e))
+    let name = p.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
+    [".pth", ".t7", ".pth.tar"].iter().any(|e| name.ends_with(e))
 }
 
 /// Installs `source` into `dest` (default: the per-user weights folder, created if needed).
 /// `source` is a folder of upstream models (or one of its files: its folder is converted),
 /// converted with `options`, or a `.safetensors` file, verified against the layout and
 /// copied. On error nothing is written.
-pub fn install(
-    source: &Path,
-    dest: Option<&Path>,
-    options: &ConvertOptions,
-) -> Result<InstallReport> {
+pub fn install(source: &Path, dest: Option<&Path>, options: &ConvertOptions) -> Result<InstallReport> {
     let dest = match dest {
         Some(d) => d.to_path_buf(),
         None => user_weights_dir().ok_or_else(|| {
@@ -82,29 +73,15 @@ pub fn install(
         None
     };
     let (bytes, converted) = match &upstream_dir {
-        Some(dir) => (
-            convert_to_bytes(dir, &dest.join("converted.safetensors"), options)?.1,
-            true,
-        ),
+        Some(dir) => (convert_to_bytes(dir, &dest.join("converted.safetensors"), options)?.1, true),
         None => (WeightsFile::read_bytes(source)?, false),
     };
     // Validated before anything is created (the name follows the levels inside).
     let levels = WeightsFile::from_bytes(&bytes, source)?.levels;
-    std::fs::create_dir_all(&dest).map_err(|e| Error::Io {
-        what: "weights folder",
-        path: dest.clone(),
-        source: e,
-    })?;
+    std::fs::create_dir_all(&dest).map_err(|e| Error::Io { what: "weights folder", path: dest.clone(), source: e })?;
     let path = dest.join(installed_name(&levels));
-    write_atomically(&path, "cannot write weights", |w| {
-        w.write_all(&bytes).map_err(|e| e.to_string())
-    })?;
-    Ok(InstallReport {
-        path,
-        levels,
-        converted,
-        sha256: sha256_hex(&bytes),
-    })
+    write_atomically(&path, "cannot write weights", |w| w.write_all(&bytes).map_err(|e| e.to_string()))?;
+    Ok(InstallReport { path, levels, converted, sha256: sha256_hex(&bytes) })
 }
 
 #[cfg(test)]

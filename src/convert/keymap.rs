@@ -35,11 +35,7 @@ pub fn conv_slots(tensors: &[(String, Vec<usize>)]) -> Vec<ConvSlot> {
             continue;
         };
         if slots.last().is_none_or(|s| s.layer != layer) {
-            slots.push(ConvSlot {
-                layer: layer.to_string(),
-                weight: Vec::new(),
-                bias: Vec::new(),
-            });
+            slots.push(ConvSlot { layer: layer.to_string(), weight: Vec::new(), bias: Vec::new() });
         }
         if let Some(s) = slots.last_mut() {
             if kind == "weight" {
@@ -66,7 +62,6 @@ fn split_key(key: &str) -> Option<(&str, &str)> {
     matches!(kind, "weight" | "bias").then_some((layer, kind))
 }
 
-
 /// Maps `dict` onto `slots`, returning `(layer, weight, bias)` in plan order. Every tensor of
 /// the file must be used and every shape must match; `path` labels messages.
 pub fn map_layers(dict: StateDict, slots: &[ConvSlot], path: &Path) -> Result<Vec<(String, TensorData, TensorData)>> {
@@ -80,11 +75,7 @@ pub fn map_layers(dict: StateDict, slots: &[ConvSlot], path: &Path) -> Result<Ve
             Ok(i) => indexed.entry(i).or_default(),
             Err(_) => named.entry(layer.to_string()).or_default(),
         };
-        let place = if kind == "weight" {
-            &mut entry.weight
-        } else {
-            &mut entry.bias
-        };
+        let place = if kind == "weight" { &mut entry.weight } else { &mut entry.bias };
         if place.replace(t).is_some() {
             return Err(Error::weights(path, format!("two tensors map to {layer}.{kind} (last one '{key}')")));
         }
@@ -130,12 +121,9 @@ pub fn map_layers(dict: StateDict, slots: &[ConvSlot], path: &Path) -> Result<Ve
         .into_iter()
         .zip(slots)
         .map(|((layer, l), slot)| {
-            let weight = l
-                .weight
-                .ok_or_else(|| Error::weights(path, format!("layer {layer} has a bias but no weight")))?;
-            let bias = l
-                .bias
-                .ok_or_else(|| Error::weights(path, format!("layer {layer} has a weight but no bias")))?;
+            let weight =
+                l.weight.ok_or_else(|| Error::weights(path, format!("layer {layer} has a bias but no weight")))?;
+            let bias = l.bias.ok_or_else(|| Error::weights(path, format!("layer {layer} has a weight but no bias")))?;
             for (what, t, want) in [("weight", &weight, &slot.weight), ("bias", &bias, &slot.bias)] {
                 if &t.shape != want {
                     return Err(Error::weights(
@@ -159,11 +147,7 @@ mod tests {
     use crate::model::architecture::{decoder_tensors, encoder_tensors};
 
     fn t(shape: &[usize], fill: f32) -> TensorData {
-        TensorData {
-            shape: shape.to_vec(),
-            data: vec![fill; shape.iter().product()],
-            storage: "FloatStorage".into(),
-        }
+        TensorData { shape: shape.to_vec(), data: vec![fill; shape.iter().product()], storage: "FloatStorage".into() }
     }
 
     #[test]
@@ -194,10 +178,8 @@ mod tests {
     #[test]
     fn named_keys_map_by_name() {
         let slots = conv_slots(&decoder_tensors(1));
-        let dict: StateDict = vec![
-            ("seq.conv1_1.bias".into(), t(&[3], 0.5)),
-            ("seq.conv1_1.weight".into(), t(&[3, 64, 3, 3], 0.5)),
-        ];
+        let dict: StateDict =
+            vec![("seq.conv1_1.bias".into(), t(&[3], 0.5)), ("seq.conv1_1.weight".into(), t(&[3, 64, 3, 3], 0.5))];
         let m = map_layers(dict, &slots, Path::new("x")).unwrap();
         assert_eq!(m[0].0, "conv1_1");
     }
@@ -205,10 +187,7 @@ mod tests {
     #[test]
     fn mismatches_are_errors() {
         let slots = conv_slots(&decoder_tensors(1));
-        let wrong_shape: StateDict = vec![
-            ("0.weight".into(), t(&[3, 32, 3, 3], 0.5)),
-            ("0.bias".into(), t(&[3], 0.5)),
-        ];
+        let wrong_shape: StateDict = vec![("0.weight".into(), t(&[3, 32, 3, 3], 0.5)), ("0.bias".into(), t(&[3], 0.5))];
         let e = map_layers(wrong_shape, &slots, Path::new("x")).unwrap_err().to_string();
         assert!(e.contains("conv1_1.weight has shape [3, 32, 3, 3]"), "{e}");
         let missing_bias: StateDict = vec![("0.weight".into(), t(&[3, 64, 3, 3], 0.5))];

@@ -37,9 +37,9 @@ use std::path::{Path, PathBuf};
 pub use crate::hash::sha256_hex;
 pub use inspect::{inspect, TensorInfo, WeightsInfo};
 pub use install::{install, installed_name, InstallReport};
-pub use torch_legacy::{parse_state_dict, read_state_dict, StateDict, TensorData};
 /// Parses a Torch7 `.t7` file held in memory (as [`parse_state_dict`] does a PyTorch `.pth`).
 pub use torch7::parse_state_dict as parse_t7_state_dict;
+pub use torch_legacy::{parse_state_dict, read_state_dict, StateDict, TensorData};
 pub use upstream::{assemble, read_checkpoint, Assembled, UpstreamFiles};
 pub use writer::{layout_metadata, to_safetensors_bytes, write_validated, StorageDtype};
 
@@ -73,11 +73,7 @@ pub struct ConvertReport {
 
 /// The `source` metadata recorded for a set of upstream files.
 pub fn source_description(sources: &[String]) -> String {
-    format!(
-        "upstream WCT models ({}), converted by unistyle {}",
-        sources.join(", "),
-        env!("CARGO_PKG_VERSION")
-    )
+    format!("upstream WCT models ({}), converted by unistyle {}", sources.join(", "), env!("CARGO_PKG_VERSION"))
 }
 
 /// Converts the upstream files in `from` into the safetensors bytes of a `wct-vgg19/1` file

@@ -31,7 +31,10 @@ pub enum Object {
     /// Entries in insertion order (keys are not deduplicated).
     Dict(Vec<(Value, Value)>),
     /// `module.name` from `GLOBAL` / `STACK_GLOBAL`.
-    Global { module: String, name: String },
+    Global {
+        module: String,
+        name: String,
+    },
     /// `func(*args)` from `REDUCE` or `NEWOBJ`, with the `BUILD` state if one followed.
     Call {
         func: Value,
@@ -74,21 +77,9 @@ enum Slot {
 impl Pickle {
     /// Runs one pickle starting at `data[start..]`; returns it and the offset just past `STOP`.
     pub fn load(data: &[u8], start: usize) -> Result<(Pickle, usize), PickleError> {
-        let mut vm = Vm {
-            data,
-            pos: start,
-            stack: Vec::new(),
-            memo: HashMap::new(),
-            objects: Vec::new(),
-        };
+        let mut vm = Vm { data, pos: start, stack: Vec::new(), memo: HashMap::new(), objects: Vec::new() };
         let root = vm.run()?;
-        Ok((
-            Pickle {
-                root,
-                objects: vm.objects,
-            },
-            vm.pos,
-        ))
+        Ok((Pickle { root, objects: vm.objects }, vm.pos))
     }
 
     /// The object `v` refers to, if it is one.
@@ -161,10 +152,7 @@ struct Vm<'a> {
 
 impl<'a> Vm<'a> {
     fn err<T>(&self, at: usize, reason: impl Into<String>) -> Result<T, PickleError> {
-        Err(PickleError {
-            offset: at,
-            reason: reason.into(),
-        })
+        Err(PickleError { offset: at, reason: reason.into() })
     }
 
     fn take(&mut self, n: usize) -> Result<&'a [u8], PickleError> {
@@ -290,10 +278,7 @@ impl<'a> Vm<'a> {
     fn object_mut(&mut self, v: &Value, at: usize) -> Result<&mut Object, PickleError> {
         match v {
             Value::Obj(i) if *i < self.objects.len() => Ok(&mut self.objects[*i]),
-            _ => Err(PickleError {
-                offset: at,
-                reason: "expected a container on the stack".into(),
-            }),
+            _ => Err(PickleError { offset: at, reason: "expected a container on the stack".into() }),
         }
     }
 
@@ -380,11 +365,7 @@ impl<'a> Vm<'a> {
             }
             return Ok(self.alloc(Object::Dict(entries)));
         }
-        Ok(self.alloc(Object::Call {
-            func,
-            args,
-            state: None,
-        }))
+        Ok(self.alloc(Object::Call { func, args, state: None }))
     }
 
     fn run(&mut self) -> Result<Value, PickleError> {

@@ -52,10 +52,7 @@ pub fn gather(elem: Elem, raw: &[u8], offset: usize, shape: &[usize], stride: &[
     }
     let es = elem.size();
     let storage_len = raw.len() / es;
-    let numel = shape
-        .iter()
-        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
-        .ok_or("size overflows")?;
+    let numel = shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d)).ok_or("size overflows")?;
     if numel == 0 {
         return Ok(Vec::new());
     }
@@ -68,9 +65,7 @@ pub fn gather(elem: Elem, raw: &[u8], offset: usize, shape: &[usize], stride: &[
         .try_fold(offset, |acc, (&d, &s)| (d - 1).checked_mul(s).and_then(|x| acc.checked_add(x)))
         .ok_or("strides overflow")?;
     if last >= storage_len {
-        return Err(format!(
-            "offset/size/stride reach element {last} but the storage holds only {storage_len}"
-        ));
+        return Err(format!("offset/size/stride reach element {last} but the storage holds only {storage_len}"));
     }
     let mut out = Vec::with_capacity(numel);
     let mut index = vec![0usize; shape.len()];

@@ -55,7 +55,10 @@ enum Obj {
         len: usize,
     },
     /// Any other torch class: its name and field table.
-    Instance { class: String, fields: Val },
+    Instance {
+        class: String,
+        fields: Val,
+    },
 }
 
 struct Reader<'a> {
@@ -92,10 +95,7 @@ impl<'a> Reader<'a> {
                 self.pos = end;
                 Ok(s)
             }
-            None => self.err(format!(
-                "truncated: needs {n} more bytes, {} left",
-                data.len().saturating_sub(self.pos)
-            )),
+            None => self.err(format!("truncated: needs {n} more bytes, {} left", data.len().saturating_sub(self.pos))),
         }
     }
 
@@ -209,12 +209,7 @@ impl<'a> Reader<'a> {
             // Torch7 has no 0-dimensional tensors: no dimensions means empty.
             let shape = if dims == 0 { vec![0] } else { shape };
             let stride = if dims == 0 { vec![1] } else { stride };
-            Ok(Obj::Tensor {
-                shape,
-                stride,
-                offset,
-                storage,
-            })
+            Ok(Obj::Tensor { shape, stride, offset, storage })
         } else if class.starts_with("torch.") && class.ends_with("Storage") {
             let Some(es) = storage_elem_size(&class) else {
                 return self.err(format!("unknown storage class {class}"));
@@ -233,7 +228,6 @@ impl<'a> Reader<'a> {
     }
 }
 
-
 /// Reads the `.t7` file at `path` and returns its convolutions (see the module docs).
 pub fn read_state_dict(path: &Path) -> Result<StateDict> {
     let bytes = std::fs::read(path).map_err(|source| Error::Io {
@@ -249,24 +243,14 @@ pub fn parse_state_dict(bytes: &[u8], path: &Path) -> Result<StateDict> {
     if bytes.is_empty() {
         return Err(Error::weights(path, "the file is empty"));
     }
-    let mut r = Reader {
-        data: bytes,
-        pos: 0,
-        objects: Vec::new(),
-        index: HashMap::new(),
-    };
+    let mut r = Reader { data: bytes, pos: 0, objects: Vec::new(), index: HashMap::new() };
     let root = r.value(0).map_err(|e| Error::weights(path, format!("Torch7 data {e}")))?;
     if r.pos != bytes.len() {
         return Err(Error::weights(path, format!("{} unexpected bytes after the model", bytes.len() - r.pos)));
     }
-    let model = Model {
-        objects: &r.objects,
-        data: bytes,
-    };
+    let model = Model { objects: &r.objects, data: bytes };
     let mut convs = Vec::new();
-    model
-        .collect_convs(&root, 0, &mut HashSet::new(), &mut convs)
-        .map_err(|e| Error::weights(path, e))?;
+    model.collect_convs(&root, 0, &mut HashSet::new(), &mut convs).map_err(|e| Error::weights(path, e))?;
     if convs.is_empty() {
         return Err(Error::weights(path, "no convolution modules found in the Torch7 model"));
     }
@@ -327,9 +311,7 @@ impl Model<'_> {
         };
         let f = self.fields(fields);
         if class.ends_with("SpatialConvolution") || class.ends_with("SpatialConvolutionMM") {
-            let weight = f
-                .get("weight")
-                .ok_or_else(|| format!("{class} module without weight"))?;
+            let weight = f.get("weight").ok_or_else(|| format!("{class} module without weight"))?;
             let mut weight = self.tensor(weight).map_err(|e| format!("{class} weight: {e}"))?;
             let bias = match f.get("bias") {
                 Some(b) if !matches!(b, Val::Nil) => Some(self.tensor(b).map_err(|e| format!("{class} bias: {e}"))?),
@@ -372,25 +354,12 @@ impl Model<'_> {
     }
 
     fn tensor(&self, v: &Val) -> std::result::Result<TensorData, String> {
-        let Some(Obj::Tensor {
-            shape,
-            stride,
-            offset,
-            storage,
-        }) = self.obj(v)
-        else {
+        let Some(Obj::Tensor { shape, stride, offset, storage }) = self.obj(v) else {
             return Err("not a tensor".into());
         };
-        let numel = shape
-            .iter()
-            .try_fold(1usize, |acc, &d| acc.checked_mul(d))
-            .ok_or("size overflows")?;
+        let numel = shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d)).ok_or("size overflows")?;
         if numel == 0 {
-            return Ok(TensorData {
-                shape: shape.clone(),
-                data: Vec::new(),
-                storage: String::new(),
-            });
+            return Ok(TensorData { shape: shape.clone(), data: Vec::new(), storage: String::new() });
         }
         let Some(Obj::Storage { class, start, len }) = self.obj(storage) else {
             return Err("tensor without storage".into());
@@ -399,11 +368,7 @@ impl Model<'_> {
             .ok_or_else(|| format!("storage {class} is not supported (need float, double or half)"))?;
         let raw = &self.data[*start..*start + *len];
         let data = gather(elem, raw, *offset, shape, stride)?;
-        Ok(TensorData {
-            shape: shape.clone(),
-            data,
-            storage: class.clone(),
-        })
+        Ok(TensorData { shape: shape.clone(), data, storage: class.clone() })
     }
 }
 

@@ -57,7 +57,6 @@ struct PendingTensor {
     stride: Vec<usize>,
 }
 
-
 /// Reads the file at `path` (see the module docs) and returns its tensors.
 pub fn read_state_dict(path: &Path) -> Result<StateDict> {
     let bytes = std::fs::read(path).map_err(|source| Error::Io {
@@ -106,7 +105,10 @@ pub fn parse_state_dict(bytes: &[u8], path: &Path) -> Result<StateDict> {
     for (_, t) in &pending {
         if let Some(prev) = elem_of.insert(&t.storage.key, t.storage.elem) {
             if prev != t.storage.elem {
-                return Err(Error::weights(path, format!("storage '{}' is used with two element types", t.storage.key)));
+                return Err(Error::weights(
+                    path,
+                    format!("storage '{}' is used with two element types", t.storage.key),
+                ));
             }
         }
     }
@@ -128,7 +130,10 @@ pub fn parse_state_dict(bytes: &[u8], path: &Path) -> Result<StateDict> {
             .and_then(|n| n.checked_mul(elem.size()))
             .filter(|&n| n <= bytes.len() - (pos + 8))
             .ok_or_else(|| {
-                Error::weights(path, format!("truncated: storage '{key}' claims {count} elements, more than the file holds"))
+                Error::weights(
+                    path,
+                    format!("truncated: storage '{key}' claims {count} elements, more than the file holds"),
+                )
             })?;
         storages.insert(key.as_str(), (elem, &bytes[pos + 8..pos + 8 + len]));
         pos += 8 + len;
@@ -141,17 +146,14 @@ pub fn parse_state_dict(bytes: &[u8], path: &Path) -> Result<StateDict> {
         .into_iter()
         .map(|(name, t)| {
             let Some(&(_, raw)) = storages.get(t.storage.key.as_str()) else {
-                return Err(Error::weights(path, format!("tensor '{name}': storage '{}' is not in the file", t.storage.key)));
+                return Err(Error::weights(
+                    path,
+                    format!("tensor '{name}': storage '{}' is not in the file", t.storage.key),
+                ));
             };
-            let data = materialize(raw, &t).map_err(|reason| Error::weights(path, format!("tensor '{name}': {reason}")))?;
-            Ok((
-                name,
-                TensorData {
-                    shape: t.shape,
-                    data,
-                    storage: t.storage.class,
-                },
-            ))
+            let data =
+                materialize(raw, &t).map_err(|reason| Error::weights(path, format!("tensor '{name}': {reason}")))?;
+            Ok((name, TensorData { shape: t.shape, data, storage: t.storage.class }))
         })
         .collect()
 }
@@ -178,12 +180,13 @@ fn check_container(bytes: &[u8], path: &Path) -> Result<()> {
 }
 
 fn check_sys_info(p: &Pickle, path: &Path) -> Result<()> {
-    let entries = p
-        .dict(&p.root)
-        .ok_or_else(|| Error::weights(path, "the sys_info record is not a dict"))?;
+    let entries = p.dict(&p.root).ok_or_else(|| Error::weights(path, "the sys_info record is not a dict"))?;
     for (k, v) in entries {
         if *k == Value::Str("little_endian".into()) && *v == Value::Bool(false) {
-            return Err(Error::weights(path, "the checkpoint was written on a big-endian machine, which is not supported"));
+            return Err(Error::weights(
+                path,
+                "the checkpoint was written on a big-endian machine, which is not supported",
+            ));
         }
     }
     Ok(())
@@ -218,7 +221,9 @@ fn collect_tensors(p: &Pickle, path: &Path) -> Result<Vec<(String, PendingTensor
         match nested.as_slice() {
             [one] => *one,
             [] => return Err(Error::weights(path, "no state dict (a dict of tensors) found in the checkpoint")),
-            _ => return Err(Error::weights(path, "several nested state dicts; cannot tell which one holds the weights")),
+            _ => {
+                return Err(Error::weights(path, "several nested state dicts; cannot tell which one holds the weights"))
+            }
         }
     };
     entries
@@ -227,7 +232,8 @@ fn collect_tensors(p: &Pickle, path: &Path) -> Result<Vec<(String, PendingTensor
             let Value::Str(name) = k else {
                 return Err(Error::weights(path, format!("a state dict key is a {}, not a string", p.kind(k))));
             };
-            let t = resolve_tensor(p, v).map_err(|reason| Error::weights(path, format!("tensor '{name}': {reason}")))?;
+            let t =
+                resolve_tensor(p, v).map_err(|reason| Error::weights(path, format!("tensor '{name}': {reason}")))?;
             Ok((name.clone(), t))
         })
         .collect()
@@ -255,12 +261,7 @@ fn resolve_tensor(p: &Pickle, v: &Value) -> std::result::Result<PendingTensor, S
             if shape.len() != stride.len() {
                 return Err(format!("size has {} dimensions but stride has {}", shape.len(), stride.len()));
             }
-            Ok(PendingTensor {
-                storage,
-                offset,
-                shape,
-                stride,
-            })
+            Ok(PendingTensor { storage, offset, shape, stride })
         }
         _ => Err(format!("is a {}, not a tensor", p.kind(v))),
     }
@@ -294,12 +295,7 @@ fn resolve_storage(p: &Pickle, v: &Value) -> std::result::Result<StorageRef, Str
             }
         }
     };
-    Ok(StorageRef {
-        class,
-        elem,
-        key: key.clone(),
-        view,
-    })
+    Ok(StorageRef { class, elem, key: key.clone(), view })
 }
 
 /// The tensor's values, contiguous, from the bytes of its root storage.
@@ -324,12 +320,7 @@ mod tests {
 
     fn pending(view: Option<(usize, usize)>, offset: usize, shape: &[usize], stride: &[usize]) -> PendingTensor {
         PendingTensor {
-            storage: StorageRef {
-                class: "FloatStorage".into(),
-                elem: Elem::F32,
-                key: "0".into(),
-                view,
-            },
+            storage: StorageRef { class: "FloatStorage".into(), elem: Elem::F32, key: "0".into(), view },
             offset,
             shape: shape.to_vec(),
             stride: stride.to_vec(),

@@ -56,19 +56,13 @@ impl UpstreamFiles {
                 source: std::io::Error::new(std::io::ErrorKind::NotFound, "not a folder"),
             });
         }
-        let mut files = Self {
-            dir: dir.to_path_buf(),
-            ..Self::default()
-        };
+        let mut files = Self { dir: dir.to_path_buf(), ..Self::default() };
         for k in 1..=MAX_LEVEL {
             if let Some(p) = encoder_file_names(k).into_iter().map(|n| dir.join(n)).find(|p| p.is_file()) {
                 files.encoders.insert(k, p);
             }
-            let decoders: Vec<PathBuf> = decoder_file_names(k)
-                .into_iter()
-                .map(|n| dir.join(n))
-                .filter(|p| p.is_file())
-                .collect();
+            let decoders: Vec<PathBuf> =
+                decoder_file_names(k).into_iter().map(|n| dir.join(n)).filter(|p| p.is_file()).collect();
             if !decoders.is_empty() {
                 files.decoders.insert(k, decoders);
             }
@@ -100,13 +94,13 @@ pub struct Assembled {
 }
 
 fn file_name(p: &Path) -> String {
-    p.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| p.display().to_string())
+    p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| p.display().to_string())
 }
 
 fn same(a: &TensorData, b: &TensorData) -> bool {
-    a.shape == b.shape && a.data.len() == b.data.len() && a.data.iter().zip(&b.data).all(|(x, y)| x.to_bits() == y.to_bits())
+    a.shape == b.shape
+        && a.data.len() == b.data.len()
+        && a.data.iter().zip(&b.data).all(|(x, y)| x.to_bits() == y.to_bits())
 }
 
 /// Reads a PyTorch legacy checkpoint, or a Torch7 model when the name ends in `.t7`.
@@ -123,10 +117,7 @@ pub fn read_checkpoint(path: &Path) -> Result<StateDict> {
 fn read_mapped(path: &Path, tensors: &[(String, Vec<usize>)]) -> Result<Vec<(String, TensorData)>> {
     let dict = read_checkpoint(path)?;
     let layers = map_layers(dict, &conv_slots(tensors), path)?;
-    Ok(layers
-        .into_iter()
-        .flat_map(|(l, w, b)| [(format!("{l}.weight"), w), (format!("{l}.bias"), b)])
-        .collect())
+    Ok(layers.into_iter().flat_map(|(l, w, b)| [(format!("{l}.weight"), w), (format!("{l}.bias"), b)]).collect())
 }
 
 /// Fails unless every tensor of `other` equals the same-named one of `reference`.
@@ -191,7 +182,8 @@ pub fn assemble(files: &UpstreamFiles, levels: Option<&[usize]>) -> Result<Assem
     }
 
     let mut sources = vec![file_name(deepest_path)];
-    let full: BTreeMap<String, TensorData> = read_mapped(deepest_path, &encoder_tensors(deepest))?.into_iter().collect();
+    let full: BTreeMap<String, TensorData> =
+        read_mapped(deepest_path, &encoder_tensors(deepest))?.into_iter().collect();
     for (&k, path) in files.encoders.iter().rev().skip(1) {
         check_agree(&full, deepest_path, &read_mapped(path, &encoder_tensors(k))?, path)?;
         sources.push(file_name(path));
@@ -200,10 +192,10 @@ pub fn assemble(files: &UpstreamFiles, levels: Option<&[usize]>) -> Result<Assem
     let mut tensors = BTreeMap::new();
     for (name, _) in encoder_tensors(top) {
         let layer_param = name.trim_start_matches("encoder.");
-        let t = full.get(layer_param).cloned().ok_or_else(|| Error::Weights {
-            path: deepest_path.clone(),
-            reason: format!("missing {layer_param}"),
-        })?;
+        let t = full
+            .get(layer_param)
+            .cloned()
+            .ok_or_else(|| Error::Weights { path: deepest_path.clone(), reason: format!("missing {layer_param}") })?;
         tensors.insert(name, t);
     }
 
@@ -224,9 +216,5 @@ pub fn assemble(files: &UpstreamFiles, levels: Option<&[usize]>) -> Result<Assem
             tensors.insert(format!("{prefix}{name}"), t);
         }
     }
-    Ok(Assembled {
-        tensors,
-        levels,
-        sources,
-    })
+    Ok(Assembled { tensors, levels, sources })
 }

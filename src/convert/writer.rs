@@ -71,10 +71,7 @@ pub fn to_safetensors_bytes(
     path: &Path,
 ) -> Result<Vec<u8>> {
     let mut header = String::from("{\"__metadata__\":{");
-    let meta: Vec<String> = metadata
-        .iter()
-        .map(|(k, v)| format!("{}:{}", json_string(k), json_string(v)))
-        .collect();
+    let meta: Vec<String> = metadata.iter().map(|(k, v)| format!("{}:{}", json_string(k), json_string(v))).collect();
     header.push_str(&meta.join(","));
     header.push('}');
     let mut data: Vec<u8> = Vec::new();
@@ -149,20 +146,10 @@ mod tests {
         let mut tensors = BTreeMap::new();
         tensors.insert(
             "b".to_string(),
-            TensorData {
-                shape: vec![2],
-                data: vec![1.0, -2.5],
-                storage: "FloatStorage".into(),
-            },
+            TensorData { shape: vec![2], data: vec![1.0, -2.5], storage: "FloatStorage".into() },
         );
-        tensors.insert(
-            "a".to_string(),
-            TensorData {
-                shape: vec![1, 1],
-                data: vec![0.5],
-                storage: "FloatStorage".into(),
-            },
-        );
+        tensors
+            .insert("a".to_string(), TensorData { shape: vec![1, 1], data: vec![0.5], storage: "FloatStorage".into() });
         let meta = layout_metadata(&[1], StorageDtype::F16, "test \"quoted\"");
         let bytes = to_safetensors_bytes(&tensors, &meta, StorageDtype::F16, Path::new("x")).unwrap();
         let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
@@ -182,14 +169,8 @@ mod tests {
     #[test]
     fn f16_overflow_is_refused() {
         let mut tensors = BTreeMap::new();
-        tensors.insert(
-            "big".to_string(),
-            TensorData {
-                shape: vec![1],
-                data: vec![1e6],
-                storage: "FloatStorage".into(),
-            },
-        );
+        tensors
+            .insert("big".to_string(), TensorData { shape: vec![1], data: vec![1e6], storage: "FloatStorage".into() });
         let meta = layout_metadata(&[1], StorageDtype::F16, "t");
         assert!(to_safetensors_bytes(&tensors, &meta, StorageDtype::F16, Path::new("x")).is_err());
         assert!(to_safetensors_bytes(&tensors, &meta, StorageDtype::F32, Path::new("x")).is_ok());

@@ -38,12 +38,7 @@ pub enum Step {
 }
 
 fn conv(block: usize, index: usize, cin: usize, cout: usize, relu: bool) -> Step {
-    Step::Conv(ConvSpec {
-        name: format!("conv{block}_{index}"),
-        in_channels: cin,
-        out_channels: cout,
-        relu,
-    })
+    Step::Conv(ConvSpec { name: format!("conv{block}_{index}"), in_channels: cin, out_channels: cout, relu })
 }
 
 /// The steps the encoder runs to go from `relu{level-1}_1` (or the RGB image for level 1)
@@ -81,10 +76,8 @@ pub fn decoder_plan(level: usize) -> Vec<Step> {
 
 /// Every tensor (name, shape) the encoder trunk up to `level` needs, with prefix `encoder.`.
 pub fn encoder_tensors(level: usize) -> Vec<(String, Vec<usize>)> {
-    let mut out = vec![
-        ("encoder.conv0.weight".to_string(), vec![3, 3, 1, 1]),
-        ("encoder.conv0.bias".to_string(), vec![3]),
-    ];
+    let mut out =
+        vec![("encoder.conv0.weight".to_string(), vec![3, 3, 1, 1]), ("encoder.conv0.bias".to_string(), vec![3])];
     for l in 1..=level {
         out.extend(conv_tensors("encoder", &encoder_segment(l)));
     }
@@ -105,10 +98,7 @@ fn conv_tensors(prefix: &str, steps: &[Step]) -> Vec<(String, Vec<usize>)> {
         })
         .flat_map(|c| {
             [
-                (
-                    format!("{prefix}.{}.weight", c.name),
-                    vec![c.out_channels, c.in_channels, 3, 3],
-                ),
+                (format!("{prefix}.{}.weight", c.name), vec![c.out_channels, c.in_channels, 3, 3]),
                 (format!("{prefix}.{}.bias", c.name), vec![c.out_channels]),
             ]
         })
@@ -163,15 +153,7 @@ mod tests {
     fn decoder3_matches_layout_doc() {
         assert_eq!(
             names(&decoder_plan(3)),
-            [
-                "conv3_1:256>128",
-                "up",
-                "conv2_2:128>128",
-                "conv2_1:128>64",
-                "up",
-                "conv1_2:64>64",
-                "conv1_1:64>3"
-            ]
+            ["conv3_1:256>128", "up", "conv2_2:128>128", "conv2_1:128>64", "up", "conv1_2:64>64", "conv1_1:64>3"]
         );
     }
 
@@ -180,15 +162,7 @@ mod tests {
         let n = names(&decoder_plan(5));
         assert_eq!(
             &n[..7],
-            [
-                "conv5_1:512>512",
-                "up",
-                "conv4_4:512>512",
-                "conv4_3:512>512",
-                "conv4_2:512>512",
-                "conv4_1:512>256",
-                "up"
-            ]
+            ["conv5_1:512>512", "up", "conv4_4:512>512", "conv4_3:512>512", "conv4_2:512>512", "conv4_1:512>256", "up"]
         );
         assert_eq!(n[7..], names(&decoder_plan(4))[2..]);
     }
@@ -198,25 +172,11 @@ mod tests {
         assert_eq!(names(&encoder_segment(1)), ["conv1_1:3>64", "tap1"]);
         assert_eq!(
             names(&encoder_segment(4)),
-            [
-                "conv3_2:256>256",
-                "conv3_3:256>256",
-                "conv3_4:256>256",
-                "pool",
-                "conv4_1:256>512",
-                "tap4"
-            ]
+            ["conv3_2:256>256", "conv3_3:256>256", "conv3_4:256>256", "pool", "conv4_1:256>512", "tap4"]
         );
         assert_eq!(
             names(&encoder_segment(5)),
-            [
-                "conv4_2:512>512",
-                "conv4_3:512>512",
-                "conv4_4:512>512",
-                "pool",
-                "conv5_1:512>512",
-                "tap5"
-            ]
+            ["conv4_2:512>512", "conv4_3:512>512", "conv4_4:512>512", "pool", "conv5_1:512>512", "tap5"]
         );
     }
 

@@ -54,9 +54,7 @@ impl BufferPool {
     pub fn take(&self, len: usize) -> Result<Buffer<'_>> {
         let reused = {
             let mut free = self.lock();
-            let fit = (0..free.len())
-                .filter(|&i| free[i].len() >= len)
-                .min_by_key(|&i| free[i].len());
+            let fit = (0..free.len()).filter(|&i| free[i].len() >= len).min_by_key(|&i| free[i].len());
             match fit {
                 Some(i) => Some(free.swap_remove(i)),
                 None => {
@@ -72,11 +70,7 @@ impl BufferPool {
             Some(v) => v,
             None => zeroed(len)?,
         };
-        Ok(Buffer {
-            data,
-            len,
-            pool: self,
-        })
+        Ok(Buffer { data, len, pool: self })
     }
 
     fn put(&self, v: Vec<f32>) {
@@ -208,9 +202,7 @@ mod tests {
     #[test]
     fn the_pool_keeps_a_bounded_number() {
         let pool = BufferPool::new();
-        let held: Vec<_> = (1..=MAX_KEPT + 3)
-            .map(|i| pool.take(i * 10).unwrap())
-            .collect();
+        let held: Vec<_> = (1..=MAX_KEPT + 3).map(|i| pool.take(i * 10).unwrap()).collect();
         drop(held);
         assert_eq!(pool.lock().len(), MAX_KEPT);
         // The smallest were let go.

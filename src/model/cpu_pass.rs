@@ -48,10 +48,7 @@ impl<'p> Pass<'p> {
         mut tap: impl FnMut(usize, &Planes<'p>) -> Result<()>,
     ) -> Result<Planes<'p>> {
         if input.len() != n * c * h * w {
-            return Err(Error::Tensor(format!(
-                "{} values for a [{n}, {c}, {h}, {w}] input",
-                input.len()
-            )));
+            return Err(Error::Tensor(format!("{} values for a [{n}, {c}, {h}, {w}] input", input.len())));
         }
         let mut cur: Option<Planes<'p>> = None;
         // Taps are numbered from 1 in the order met (the encoder's levels).
@@ -63,56 +60,23 @@ impl<'p> Pass<'p> {
             };
             let next = match layer {
                 Layer::Conv(conv) => {
-                    let packed = conv
-                        .packed()
-                        .ok_or_else(|| Error::Tensor("conv3x3: not packed for the CPU".into()))?;
-                    let g = Geometry {
-                        n,
-                        cin: c,
-                        cout: packed.out_channels(),
-                        h,
-                        w,
-                    };
+                    let packed =
+                        conv.packed().ok_or_else(|| Error::Tensor("conv3x3: not packed for the CPU".into()))?;
+                    let g = Geometry { n, cin: c, cout: packed.out_channels(), h, w };
                     let mut buf = self.pool.take(n * g.cout * h * w)?;
-                    packed.forward_into(
-                        src,
-                        g,
-                        self.border,
-                        conv.relu(),
-                        None,
-                        self.precision,
-                        &mut buf,
-                    )?;
-                    Planes {
-                        buf,
-                        n,
-                        c: g.cout,
-                        h,
-                        w,
-                    }
+                    packed.forward_into(src, g, self.border, conv.relu(), None, self.precision, &mut buf)?;
+                    Planes { buf, n, c: g.cout, h, w }
                 }
                 Layer::Pool => {
                     let (oh, ow) = (h.div_ceil(2), w.div_ceil(2));
                     let mut buf = self.pool.take(n * c * oh * ow)?;
                     pool_into(src, h, w, self.border, &mut buf);
-                    Planes {
-                        buf,
-                        n,
-                        c,
-                        h: oh,
-                        w: ow,
-                    }
+                    Planes { buf, n, c, h: oh, w: ow }
                 }
                 Layer::Up => {
                     let mut buf = self.pool.take(n * c * 4 * h * w)?;
                     upsample_into(src, h, w, &mut buf);
-                    Planes {
-                        buf,
-                        n,
-                        c,
-                        h: 2 * h,
-                        w: 2 * w,
-                    }
+                    Planes { buf, n, c, h: 2 * h, w: 2 * w }
                 }
                 Layer::Tap => {
                     taps += 1;
@@ -134,11 +98,7 @@ impl<'p> Pass<'p> {
         }
     }
 
-    fn copy(
-        &self,
-        input: &[f32],
-        (n, c, h, w): (usize, usize, usize, usize),
-    ) -> Result<Planes<'p>> {
+    fn copy(&self, input: &[f32], (n, c, h, w): (usize, usize, usize, usize)) -> Result<Planes<'p>> {
         let mut buf = self.pool.take(input.len())?;
         buf.copy_from_slice(input);
         Ok(Planes { buf, n, c, h, w })

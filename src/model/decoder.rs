@@ -19,10 +19,7 @@ pub struct Decoder {
 impl Decoder {
     /// Loads decoder `level` from `vb` (prefix `decoder{level}`).
     pub fn new(vb: &VarBuilder, level: usize) -> candle_core::Result<Self> {
-        Ok(Self {
-            level,
-            layers: load_plan(vb, &decoder_plan(level))?,
-        })
+        Ok(Self { level, layers: load_plan(vb, &decoder_plan(level))? })
     }
 
     /// Decodes `[1, C, h, w]` features to `[1, 3, height, width]`: the upsampled output is
@@ -39,8 +36,7 @@ impl Decoder {
             x = run_layer(layer, &x, border)?;
         }
         let (_, _, h, w) = x.dims4()?;
-        self.check_size(h, w, height, width)
-            .map_err(|e| candle_core::Error::Msg(e.to_string()))?;
+        self.check_size(h, w, height, width).map_err(|e| candle_core::Error::Msg(e.to_string()))?;
         if h != height || w != width {
             x = x.narrow(2, 0, height)?.narrow(3, 0, width)?.contiguous()?;
         }
@@ -59,13 +55,7 @@ impl Decoder {
 
     /// As [`Self::forward`]; on the CPU the layers run over `pass`'s pooled buffers at its
     /// precision.
-    pub(crate) fn forward_pass(
-        &self,
-        features: &Tensor,
-        height: usize,
-        width: usize,
-        pass: Pass,
-    ) -> Result<Tensor> {
+    pub(crate) fn forward_pass(&self, features: &Tensor, height: usize, width: usize, pass: Pass) -> Result<Tensor> {
         if !crate::device::cpu_kernels(features.device())
             || features.dtype() != DType::F32
             || !cpu_pass::supports(self.layers.iter())
@@ -73,10 +63,8 @@ impl Decoder {
             return Ok(self.forward(features, height, width, pass.border)?);
         }
         let dims = features.dims4()?;
-        let out = with_cpu_f32(features, |src| {
-            pass.run(&self.layers, src, dims, |_, _| Ok(()))
-        })?
-        .ok_or_else(|| Error::Tensor("decoder input is not on the CPU".into()))??;
+        let out = with_cpu_f32(features, |src| pass.run(&self.layers, src, dims, |_, _| Ok(())))?
+            .ok_or_else(|| Error::Tensor("decoder input is not on the CPU".into()))??;
         self.check_size(out.h, out.w, height, width)?;
         let plane = out.h * out.w;
         let mut rgb = crate::model::buffers::with_capacity(out.n * out.c * height * width)?;
@@ -85,10 +73,6 @@ impl Decoder {
                 rgb.extend_from_slice(&row[..width]);
             }
         }
-        Ok(Tensor::from_vec(
-            rgb,
-            (out.n, out.c, height, width),
-            features.device(),
-        )?)
+        Ok(Tensor::from_vec(rgb, (out.n, out.c, height, width), features.device())?)
     }
 }

@@ -22,13 +22,9 @@ impl Encoder {
     /// Loads the trunk up to `relu{max_level}_1` from `vb` (prefix `encoder`).
     pub fn new(vb: &VarBuilder, max_level: usize) -> candle_core::Result<Self> {
         let preprocess = Conv1x1::new(vb, "conv0", 3, 3)?;
-        let segments = (1..=max_level)
-            .map(|k| load_plan(vb, &encoder_segment(k)))
-            .collect::<candle_core::Result<_>>()?;
-        Ok(Self {
-            preprocess,
-            segments,
-        })
+        let segments =
+            (1..=max_level).map(|k| load_plan(vb, &encoder_segment(k))).collect::<candle_core::Result<_>>()?;
+        Ok(Self { preprocess, segments })
     }
 
     /// Highest level this trunk reaches.
@@ -55,11 +51,7 @@ impl Encoder {
             || !cpu_pass::supports(layers())
         {
             let all = self.forward_from(x, upto, pass.border)?;
-            return Ok(all
-                .into_iter()
-                .enumerate()
-                .map(|(i, t)| keep(i + 1).then_some(t))
-                .collect());
+            return Ok(all.into_iter().enumerate().map(|(i, t)| keep(i + 1).then_some(t)).collect());
         }
         let dims = x.dims4()?;
         let device = x.device().clone();
@@ -83,12 +75,7 @@ impl Encoder {
     }
 
     /// Runs the trunk layer by layer through candle from the preprocessed image.
-    fn forward_from(
-        &self,
-        mut x: Tensor,
-        upto: usize,
-        border: Border,
-    ) -> candle_core::Result<Vec<Tensor>> {
+    fn forward_from(&self, mut x: Tensor, upto: usize, border: Border) -> candle_core::Result<Vec<Tensor>> {
         let mut taps = Vec::with_capacity(upto);
         for segment in self.segments.iter().take(upto) {
             for layer in segment {

@@ -55,10 +55,7 @@ impl Conv3x3 {
             let b = bias.to_dtype(DType::F32)?.to_vec1::<f32>()?;
             ConvImpl::Fused(PackedConv::new(&w, &b, cin, cout)?)
         } else {
-            ConvImpl::Generic {
-                weight: weight.clone(),
-                bias: bias.reshape((1, cout, 1, 1))?,
-            }
+            ConvImpl::Generic { weight: weight.clone(), bias: bias.reshape((1, cout, 1, 1))? }
         };
         Ok(Self { imp, relu })
     }
@@ -113,9 +110,7 @@ impl Conv3x3 {
                 x.contiguous()?.apply_op1_no_bwd(&p.op(border, self.relu))
             }
             ConvImpl::Generic { weight, bias } => {
-                let y = pad1(x, border)?
-                    .conv2d(weight, 0, 1, 1, 1)?
-                    .broadcast_add(bias)?;
+                let y = pad1(x, border)?.conv2d(weight, 0, 1, 1, 1)?.broadcast_add(bias)?;
                 if self.relu {
                     y.relu()
                 } else {
@@ -136,10 +131,7 @@ pub struct Conv1x1 {
 impl Conv1x1 {
     pub fn new(vb: &VarBuilder, name: &str, cin: usize, cout: usize) -> candle_core::Result<Self> {
         let vb = vb.pp(name);
-        Ok(Self {
-            weight: vb.get((cout, cin, 1, 1), "weight")?,
-            bias: vb.get(cout, "bias")?.reshape((1, cout, 1, 1))?,
-        })
+        Ok(Self { weight: vb.get((cout, cin, 1, 1), "weight")?, bias: vb.get(cout, "bias")?.reshape((1, cout, 1, 1))? })
     }
 }
 

@@ -56,10 +56,7 @@ impl Model {
     /// Builds the networks from an already validated file.
     pub fn from_weights(file: WeightsFile, device: &Device) -> Result<Self> {
         let path = file.path.clone();
-        let wrap = |e: candle_core::Error| Error::Weights {
-            path: path.clone(),
-            reason: e.to_string(),
-        };
+        let wrap = |e: candle_core::Error| Error::Weights { path: path.clone(), reason: e.to_string() };
         let mut tensors = std::collections::HashMap::with_capacity(file.tensors.len());
         for (name, t) in file.tensors {
             tensors.insert(name, t.to_device(device).map_err(wrap)?);
@@ -107,22 +104,13 @@ impl Model {
         } else {
             Err(Error::MissingLevel {
                 level,
-                available: self
-                    .levels()
-                    .iter()
-                    .map(|l| l.to_string())
-                    .collect::<Vec<_>>()
-                    .join(","),
+                available: self.levels().iter().map(|l| l.to_string()).collect::<Vec<_>>().join(","),
             })
         }
     }
 
     fn pass(&self, border: Border, precision: Precision) -> Pass<'_> {
-        Pass {
-            border,
-            precision,
-            pool: &self.pool,
-        }
+        Pass { border, precision, pool: &self.pool }
     }
 
     /// Encodes `[1, 3, H, W]` RGB (0..1) and returns relu1_1 … relu{upto}_1.
@@ -141,33 +129,18 @@ impl Model {
         if upto > self.encoder.max_level() {
             self.check_level(upto)?;
         }
-        let taps = self
-            .encoder
-            .taps(image, upto, &|_| true, self.pass(border, precision))?;
-        taps.into_iter()
-            .map(|t| t.ok_or_else(|| Error::Tensor("a tap was not kept".into())))
-            .collect()
+        let taps = self.encoder.taps(image, upto, &|_| true, self.pass(border, precision))?;
+        taps.into_iter().map(|t| t.ok_or_else(|| Error::Tensor("a tap was not kept".into()))).collect()
     }
 
     /// Encodes `[1, 3, H, W]` RGB (0..1) and returns relu{level}_1 alone (no copy of the
     /// shallower taps is made).
-    pub fn encode_level(
-        &self,
-        image: &Tensor,
-        level: usize,
-        border: Border,
-        precision: Precision,
-    ) -> Result<Tensor> {
+    pub fn encode_level(&self, image: &Tensor, level: usize, border: Border, precision: Precision) -> Result<Tensor> {
         if level == 0 || level > self.encoder.max_level() {
             self.check_level(level)?;
         }
-        let taps =
-            self.encoder
-                .taps(image, level, &|l| l == level, self.pass(border, precision))?;
-        taps.into_iter()
-            .last()
-            .flatten()
-            .ok_or_else(|| Error::Tensor(format!("level {level} was not encoded")))
+        let taps = self.encoder.taps(image, level, &|l| l == level, self.pass(border, precision))?;
+        taps.into_iter().last().flatten().ok_or_else(|| Error::Tensor(format!("level {level} was not encoded")))
     }
 
     /// Decodes relu{level}_1 features to `[1, 3, height, width]` RGB.

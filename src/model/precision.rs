@@ -47,10 +47,7 @@ impl FromStr for Precision {
     /// `f32` or `bf16` (case-insensitive).
     fn from_str(s: &str) -> Result<Self, String> {
         let t = s.trim().to_ascii_lowercase();
-        Self::ALL
-            .into_iter()
-            .find(|p| p.name() == t)
-            .ok_or_else(|| format!("'{s}' is not a precision (f32 or bf16)"))
+        Self::ALL.into_iter().find(|p| p.name() == t).ok_or_else(|| format!("'{s}' is not a precision (f32 or bf16)"))
     }
 }
 
@@ -64,10 +61,7 @@ mod tests {
             assert_eq!(p.name().parse::<Precision>(), Ok(p));
         }
         assert_eq!(" BF16 ".parse::<Precision>(), Ok(Precision::Bf16));
-        assert!("fp16"
-            .parse::<Precision>()
-            .unwrap_err()
-            .contains("f32 or bf16"));
+        assert!("fp16".parse::<Precision>().unwrap_err().contains("f32 or bf16"));
         assert_eq!(Precision::default(), Precision::F32);
     }
 }

@@ -42,14 +42,14 @@ pub fn upsample2(x: &Tensor) -> candle_core::Result<Tensor> {
 }
 
 /// The contiguous f32 values and `[N·C, H, W]` geometry of a CPU tensor.
-fn planes<'a>(storage: &'a CpuStorage, layout: &Layout, op: &str) -> candle_core::Result<(&'a [f32], usize, usize, usize)> {
+fn planes<'a>(
+    storage: &'a CpuStorage,
+    layout: &Layout,
+    op: &str,
+) -> candle_core::Result<(&'a [f32], usize, usize, usize)> {
     let (n, c, h, w) = layout.shape().dims4()?;
-    let CpuStorage::F32(v) = storage else {
-        candle_core::bail!("{op}: only f32 is supported on the CPU path")
-    };
-    let Some((a, b)) = layout.contiguous_offsets() else {
-        candle_core::bail!("{op}: input must be contiguous")
-    };
+    let CpuStorage::F32(v) = storage else { candle_core::bail!("{op}: only f32 is supported on the CPU path") };
+    let Some((a, b)) = layout.contiguous_offsets() else { candle_core::bail!("{op}: input must be contiguous") };
     Ok((&v[a..b], n * c, h, w))
 }
 
@@ -65,18 +65,16 @@ pub(crate) fn pool_into(src: &[f32], h: usize, w: usize, border: Border, out: &m
         (false, Border::Circular) => 0,
     };
     if oh * ow > 0 {
-        out.par_chunks_exact_mut(oh * ow)
-            .zip(src.par_chunks_exact(h * w))
-            .for_each(|(o, p)| {
-                for (oy, orow) in o.chunks_exact_mut(ow).enumerate() {
-                    let r0 = &p[2 * oy * w..][..w];
-                    let r1 = &p[partner(2 * oy, h) * w..][..w];
-                    for (ox, v) in orow.iter_mut().enumerate() {
-                        let (x0, x1) = (2 * ox, partner(2 * ox, w));
-                        *v = r0[x0].max(r0[x1]).max(r1[x0]).max(r1[x1]);
-                    }
+        out.par_chunks_exact_mut(oh * ow).zip(src.par_chunks_exact(h * w)).for_each(|(o, p)| {
+            for (oy, orow) in o.chunks_exact_mut(ow).enumerate() {
+                let r0 = &p[2 * oy * w..][..w];
+                let r1 = &p[partner(2 * oy, h) * w..][..w];
+                for (ox, v) in orow.iter_mut().enumerate() {
+                    let (x0, x1) = (2 * ox, partner(2 * ox, w));
+                    *v = r0[x0].max(r0[x1]).max(r1[x0]).max(r1[x1]);
                 }
-            });
+            }
+        });
     }
 }
 
@@ -85,18 +83,16 @@ pub(crate) fn pool_into(src: &[f32], h: usize, w: usize, border: Border, out: &m
 pub(crate) fn upsample_into(src: &[f32], h: usize, w: usize, out: &mut [f32]) {
     let ow = 2 * w;
     if h * w > 0 {
-        out.par_chunks_exact_mut(4 * h * w)
-            .zip(src.par_chunks_exact(h * w))
-            .for_each(|(o, p)| {
-                for (row, pair) in p.chunks_exact(w).zip(o.chunks_exact_mut(2 * ow)) {
-                    let (first, second) = pair.split_at_mut(ow);
-                    for (d, &v) in first.chunks_exact_mut(2).zip(row) {
-                        d[0] = v;
-                        d[1] = v;
-                    }
-                    second.copy_from_slice(first);
+        out.par_chunks_exact_mut(4 * h * w).zip(src.par_chunks_exact(h * w)).for_each(|(o, p)| {
+            for (row, pair) in p.chunks_exact(w).zip(o.chunks_exact_mut(2 * ow)) {
+                let (first, second) = pair.split_at_mut(ow);
+                for (d, &v) in first.chunks_exact_mut(2).zip(row) {
+                    d[0] = v;
+                    d[1] = v;
                 }
-            });
+                second.copy_from_slice(first);
+            }
+        });
     }
 }
 
@@ -180,7 +176,10 @@ mod tests {
         for border in [Border::Reflect, Border::Circular] {
             for (h, w) in [(1, 1), (1, 4), (3, 5), (4, 4), (7, 2), (6, 9)] {
                 let x = grid(3, h, w);
-                assert!(same(&max_pool_ceil(&x, border).unwrap(), &generic_pool(&x, border)), "pool {h}x{w} {border:?}");
+                assert!(
+                    same(&max_pool_ceil(&x, border).unwrap(), &generic_pool(&x, border)),
+                    "pool {h}x{w} {border:?}"
+                );
                 assert!(same(&upsample2(&x).unwrap(), &x.upsample_nearest2d(2 * h, 2 * w).unwrap()), "up {h}x{w}");
             }
         }

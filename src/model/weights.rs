@@ -32,13 +32,8 @@ pub struct WeightsFile {
     pub content_hash: String,
 }
 
-
 fn levels_string(levels: &[usize]) -> String {
-    levels
-        .iter()
-        .map(|l| l.to_string())
-        .collect::<Vec<_>>()
-        .join(",")
+    levels.iter().map(|l| l.to_string()).collect::<Vec<_>>().join(",")
 }
 
 /// What a safetensors header error means for the file at hand.
@@ -48,7 +43,9 @@ fn header_problem(e: &safetensors::SafeTensorError, len: usize) -> String {
         E::MetadataIncompleteBuffer => {
             format!("truncated or with bytes appended (its {len} bytes are not the tensor data its header describes)")
         }
-        E::InvalidHeaderLength => format!("truncated, or no safetensors file at all (its header would run past the end of the {len}-byte file)"),
+        E::InvalidHeaderLength => format!(
+            "truncated, or no safetensors file at all (its header would run past the end of the {len}-byte file)"
+        ),
         E::HeaderTooLarge | E::HeaderTooSmall => format!("no safetensors header at the start ({e})"),
         e => format!("{e}"),
     }
@@ -65,7 +62,9 @@ impl WeightsFile {
     /// read with that bound whatever the file claims. Not validated.
     pub fn read_bytes(path: &Path) -> Result<Vec<u8>> {
         crate::input_file::read_bounded(path, MAX_WEIGHTS_BYTES).map_err(|source| match source.kind() {
-            std::io::ErrorKind::InvalidInput if path.is_dir() => Error::weights(path, "is a directory, not a .safetensors file"),
+            std::io::ErrorKind::InvalidInput if path.is_dir() => {
+                Error::weights(path, "is a directory, not a .safetensors file")
+            }
             std::io::ErrorKind::InvalidInput => Error::weights(path, source.to_string()),
             _ => Error::Io { what: "cannot read weights", path: path.to_path_buf(), source },
         })
@@ -76,26 +75,21 @@ impl WeightsFile {
         if bytes.is_empty() {
             return Err(Error::weights(path, "the file is empty"));
         }
-        let (_, header) = SafeTensors::read_metadata(bytes)
-            .map_err(|e| Error::weights(path, format!("not a valid safetensors file: {}", header_problem(&e, bytes.len()))))?;
+        let (_, header) = SafeTensors::read_metadata(bytes).map_err(|e| {
+            Error::weights(path, format!("not a valid safetensors file: {}", header_problem(&e, bytes.len())))
+        })?;
         let metadata = header.metadata().clone().unwrap_or_default();
         match metadata.get("format") {
             Some(f) if f == FORMAT => {}
             Some(f) => return Err(Error::weights(path, format!("format is '{f}', expected '{FORMAT}'"))),
-            None => {
-                return Err(Error::weights(
-                    path,
-                    format!("header metadata has no 'format' (expected '{FORMAT}')"),
-                ))
-            }
+            None => return Err(Error::weights(path, format!("header metadata has no 'format' (expected '{FORMAT}')"))),
         }
         let st = SafeTensors::deserialize(bytes)
             .map_err(|e| Error::weights(path, format!("corrupt or truncated safetensors data ({e})")))?;
 
         let present: BTreeSet<String> = st.names().into_iter().map(|s| s.to_string()).collect();
-        let levels: Vec<usize> = (1..=MAX_LEVEL)
-            .filter(|k| present.iter().any(|n| n.starts_with(&format!("decoder{k}."))))
-            .collect();
+        let levels: Vec<usize> =
+            (1..=MAX_LEVEL).filter(|k| present.iter().any(|n| n.starts_with(&format!("decoder{k}.")))).collect();
         let Some(&top) = levels.last() else {
             return Err(Error::weights(path, "it holds no decoder (no 'decoder1.' … 'decoder5.' tensors)"));
         };
@@ -117,10 +111,8 @@ impl WeightsFile {
                 ));
             }
         }
-        let encoder_level = (top..=MAX_LEVEL)
-            .rev()
-            .find(|&k| present.contains(&format!("encoder.conv{k}_1.weight")))
-            .unwrap_or(top);
+        let encoder_level =
+            (top..=MAX_LEVEL).rev().find(|&k| present.contains(&format!("encoder.conv{k}_1.weight"))).unwrap_or(top);
 
         let mut expected: Vec<(String, Vec<usize>)> = encoder_tensors(encoder_level);
         for &k in &levels {
@@ -137,9 +129,7 @@ impl WeightsFile {
 
         let mut tensors = HashMap::with_capacity(expected.len());
         for (name, shape) in expected {
-            let view = st
-                .tensor(&name)
-                .map_err(|_| Error::weights(path, format!("missing tensor '{name}'")))?;
+            let view = st.tensor(&name).map_err(|_| Error::weights(path, format!("missing tensor '{name}'")))?;
             if view.shape() != shape.as_slice() {
                 return Err(Error::weights(
                     path,
@@ -199,7 +189,8 @@ mod tests {
 
     #[test]
     fn names_from_the_file_are_quoted_on_one_line() {
-        let Err(e) = WeightsFile::from_bytes(&one_tensor("decoder1.x\\ny\\u001b[31m"), Path::new("w.safetensors")) else {
+        let Err(e) = WeightsFile::from_bytes(&one_tensor("decoder1.x\\ny\\u001b[31m"), Path::new("w.safetensors"))
+        else {
             panic!("accepted a stray tensor");
         };
         let msg = e.to_string();

@@ -108,7 +108,13 @@ impl Mask {
     /// wide on each side: an approximate Gaussian of standard deviation `radius / 2` made of
     /// three box blurs per axis, so its cost does not depend on the radius. Runs in parallel;
     /// `check` is called between the passes and stops the work when it fails (cancel).
-    pub fn feathered(&self, width: usize, height: usize, radius: f32, check: &mut dyn FnMut() -> Result<()>) -> Result<Mask> {
+    pub fn feathered(
+        &self,
+        width: usize,
+        height: usize,
+        radius: f32,
+        check: &mut dyn FnMut() -> Result<()>,
+    ) -> Result<Mask> {
         let inside = self.resize_nearest(width, height);
         let sigma = radius / 2.0;
         if sigma <= 0.0 {
@@ -230,9 +236,7 @@ fn area_resize_with<T: Copy + Sync>(
 }
 
 fn nearest_map(n_in: usize, n_out: usize) -> Vec<usize> {
-    (0..n_out)
-        .map(|x| (((x as f64 + 0.5) * n_in as f64 / n_out as f64).floor() as usize).min(n_in - 1))
-        .collect()
+    (0..n_out).map(|x| (((x as f64 + 0.5) * n_in as f64 / n_out as f64).floor() as usize).min(n_in - 1)).collect()
 }
 
 /// For each output sample, the (source index, weight) pairs of a box filter.

@@ -64,10 +64,7 @@ impl Modes {
     pub fn validate_with_masks(&self, masks: usize) -> Result<()> {
         self.validate()?;
         if self.patch_swap && masks > 0 {
-            return Err(Error::param(
-                "patch_swap",
-                "works on the whole image; it cannot be combined with masks",
-            ));
+            return Err(Error::param("patch_swap", "works on the whole image; it cannot be combined with masks"));
         }
         Ok(())
     }
@@ -100,10 +97,7 @@ pub fn check_stroke_scale(scales: &[f64]) -> Result<()> {
 pub fn parse_transform(key: &str, name: &str) -> Result<TransformKind> {
     TransformKind::parse(name.trim()).ok_or_else(|| {
         let known: Vec<&str> = TransformKind::NAMES.iter().map(|(n, _)| *n).collect();
-        Error::param(
-            key,
-            format!("'{name}' is not a transform; known: {}", known.join(", ")),
-        )
+        Error::param(key, format!("'{name}' is not a transform; known: {}", known.join(", ")))
     })
 }
 
@@ -130,22 +124,9 @@ mod tests {
             m.transform = TransformKind::Ost
         })
         .contains("transform"));
-        let m = Modes {
-            patch_swap: true,
-            ..Modes::default()
-        };
-        assert!(m
-            .validate_with_masks(1)
-            .unwrap_err()
-            .to_string()
-            .contains("patch_swap"));
-        assert_eq!(
-            parse_transform("--transform", "ost").unwrap(),
-            TransformKind::Ost
-        );
-        assert!(parse_transform("--transform", "adain")
-            .unwrap_err()
-            .to_string()
-            .contains("wct, ost"));
+        let m = Modes { patch_swap: true, ..Modes::default() };
+        assert!(m.validate_with_masks(1).unwrap_err().to_string().contains("patch_swap"));
+        assert_eq!(parse_transform("--transform", "ost").unwrap(), TransformKind::Ost);
+        assert!(parse_transform("--transform", "adain").unwrap_err().to_string().contains("wct, ost"));
     }
 }

@@ -19,42 +19,21 @@ pub(crate) fn swap(
     fw: usize,
     fh: usize,
 ) -> Result<Tensor> {
-    let stats =
-        content_stats.ok_or_else(|| Error::Tensor("patch swap: no content statistics".into()))?;
+    let stats = content_stats.ok_or_else(|| Error::Tensor("patch swap: no content statistics".into()))?;
     let c = features.dims2()?.0;
     let cpu = features.to_device(&candle_core::Device::Cpu)?;
     let mut styles = Vec::new();
     for (s, w) in &st.groups[0] {
-        let maps = s
-            .features(level)
-            .ok_or_else(|| Error::param("patch_swap", "a style has no feature maps"))?;
-        let style_stats = s
-            .stats(level)
-            .ok_or_else(|| Error::param("patch_swap", "a style has no statistics"))?;
+        let maps = s.features(level).ok_or_else(|| Error::param("patch_swap", "a style has no feature maps"))?;
+        let style_stats = s.stats(level).ok_or_else(|| Error::param("patch_swap", "a style has no statistics"))?;
         for (mw, mh, values) in &maps.maps {
-            let map = FeatureMap {
-                values,
-                channels: maps.channels,
-                width: *mw,
-                height: *mh,
-            };
+            let map = FeatureMap { values, channels: maps.channels, width: *mw, height: *mh };
             // Each scale's maps share the style's weight.
-            styles.push((
-                map,
-                WeightedStyle {
-                    stats: style_stats,
-                    weight: *w / maps.maps.len() as f64,
-                },
-            ));
+            styles.push((map, WeightedStyle { stats: style_stats, weight: *w / maps.maps.len() as f64 }));
         }
     }
     let out = with_cpu_f32(&cpu, |x| {
-        let content = FeatureMap {
-            values: x,
-            channels: c,
-            width: fw,
-            height: fh,
-        };
+        let content = FeatureMap { values: x, channels: c, width: fw, height: fh };
         patch_swap(&content, stats, &styles, st.alpha_at(level))
     })?
     .ok_or_else(|| Error::Tensor("patch swap: features not readable".into()))??;

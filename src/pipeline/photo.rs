@@ -21,18 +21,16 @@ pub fn radius_for(width: usize, height: usize) -> usize {
 /// Mean over the `(2r+1)²` window around each pixel, clipped to the image.
 fn box_mean(plane: &[f32], w: usize, h: usize, r: usize) -> Vec<f32> {
     let mut rows = vec![0f32; w * h];
-    rows.par_chunks_exact_mut(w)
-        .zip(plane.par_chunks_exact(w))
-        .for_each(|(out, row)| {
-            let mut prefix = vec![0f64; w + 1];
-            for (i, &v) in row.iter().enumerate() {
-                prefix[i + 1] = prefix[i] + v as f64;
-            }
-            for (x, o) in out.iter_mut().enumerate() {
-                let (a, b) = (x.saturating_sub(r), (x + r + 1).min(w));
-                *o = ((prefix[b] - prefix[a]) / (b - a) as f64) as f32;
-            }
-        });
+    rows.par_chunks_exact_mut(w).zip(plane.par_chunks_exact(w)).for_each(|(out, row)| {
+        let mut prefix = vec![0f64; w + 1];
+        for (i, &v) in row.iter().enumerate() {
+            prefix[i + 1] = prefix[i] + v as f64;
+        }
+        for (x, o) in out.iter_mut().enumerate() {
+            let (a, b) = (x.saturating_sub(r), (x + r + 1).min(w));
+            *o = ((prefix[b] - prefix[a]) / (b - a) as f64) as f32;
+        }
+    });
     let mut out = vec![0f32; w * h];
     // Columns, in strips of columns for cache-friendly rows.
     const STRIP: usize = 64;
@@ -51,8 +49,7 @@ fn box_mean(plane: &[f32], w: usize, h: usize, r: usize) -> Vec<f32> {
             for y in 0..h {
                 let (a, b) = (y.saturating_sub(r), (y + r + 1).min(h));
                 for i in 0..sw {
-                    strip[y * sw + i] =
-                        ((prefix[b * sw + i] - prefix[a * sw + i]) / (b - a) as f64) as f32;
+                    strip[y * sw + i] = ((prefix[b * sw + i] - prefix[a * sw + i]) / (b - a) as f64) as f32;
                 }
             }
             strip
@@ -71,14 +68,7 @@ fn box_mean(plane: &[f32], w: usize, h: usize, r: usize) -> Vec<f32> {
 /// Filters planar RGB `image` guided by planar RGB `guide` (same size) with window radius
 /// `r` and regularisation `eps`: `q = ā · I + b̄`, where `(a, b)` is each window's least-squares
 /// affine fit of the image to the guide's colours.
-pub fn guided_filter(
-    image: &[f32],
-    guide: &[f32],
-    w: usize,
-    h: usize,
-    r: usize,
-    eps: f64,
-) -> Vec<f32> {
+pub fn guided_filter(image: &[f32], guide: &[f32], w: usize, h: usize, r: usize, eps: f64) -> Vec<f32> {
     let n = w * h;
     let plane = |p: &[f32], k: usize| p[k * n..(k + 1) * n].to_vec();
     let guide_planes: Vec<Vec<f32>> = (0..3).map(|k| plane(guide, k)).collect();
@@ -88,16 +78,9 @@ pub fn guided_filter(
     let cov: Vec<Vec<f32>> = pairs
         .iter()
         .map(|&(a, b)| {
-            let prod: Vec<f32> = guide_planes[a]
-                .iter()
-                .zip(&guide_planes[b])
-                .map(|(x, y)| x * y)
-                .collect();
+            let prod: Vec<f32> = guide_planes[a].iter().zip(&guide_planes[b]).map(|(x, y)| x * y).collect();
             let m = box_mean(&prod, w, h, r);
-            m.iter()
-                .enumerate()
-                .map(|(p, v)| v - mean_i[a][p] * mean_i[b][p])
-                .collect()
+            m.iter().enumerate().map(|(p, v)| v - mean_i[a][p] * mean_i[b][p]).collect()
         })
         .collect();
     let inverse: Vec<[f64; 6]> = (0..n)
@@ -109,14 +92,7 @@ pub fn guided_filter(
             let (i00, i01, i02) = (d * g - f * f, c * f - b * g, b * f - c * d);
             let (i11, i12, i22) = (a * g - c * c, b * c - a * f, a * d - b * b);
             let det = a * i00 + b * i01 + c * i02;
-            [
-                i00 / det,
-                i01 / det,
-                i02 / det,
-                i11 / det,
-                i12 / det,
-                i22 / det,
-            ]
+            [i00 / det, i01 / det, i02 / det, i11 / det, i12 / det, i22 / det]
         })
         .collect();
     let mut out = vec![0f32; 3 * n];
@@ -125,26 +101,15 @@ pub fn guided_filter(
         let mean_p = box_mean(&p_plane, w, h, r);
         let cov_ip: Vec<Vec<f32>> = (0..3)
             .map(|a| {
-                let prod: Vec<f32> = guide_planes[a]
-                    .iter()
-                    .zip(&p_plane)
-                    .map(|(x, y)| x * y)
-                    .collect();
+                let prod: Vec<f32> = guide_planes[a].iter().zip(&p_plane).map(|(x, y)| x * y).collect();
                 let m = box_mean(&prod, w, h, r);
-                m.iter()
-                    .enumerate()
-                    .map(|(p, v)| v - mean_i[a][p] * mean_p[p])
-                    .collect()
+                m.iter().enumerate().map(|(p, v)| v - mean_i[a][p] * mean_p[p]).collect()
             })
             .collect();
         let mut coef: Vec<Vec<f32>> = vec![vec![0f32; n]; 4];
         for p in 0..n {
             let inv = &inverse[p];
-            let v = [
-                cov_ip[0][p] as f64,
-                cov_ip[1][p] as f64,
-                cov_ip[2][p] as f64,
-            ];
+            let v = [cov_ip[0][p] as f64, cov_ip[1][p] as f64, cov_ip[2][p] as f64];
             let a = [
                 inv[0] * v[0] + inv[1] * v[1] + inv[2] * v[2],
                 inv[1] * v[0] + inv[3] * v[1] + inv[4] * v[2],
@@ -158,10 +123,7 @@ pub fn guided_filter(
         }
         let smooth: Vec<Vec<f32>> = coef.iter().map(|c| box_mean(c, w, h, r)).collect();
         for p in 0..n {
-            out[k * n + p] = (0..3)
-                .map(|j| smooth[j][p] * guide_planes[j][p])
-                .sum::<f32>()
-                + smooth[3][p];
+            out[k * n + p] = (0..3).map(|j| smooth[j][p] * guide_planes[j][p]).sum::<f32>() + smooth[3][p];
         }
     }
     out
@@ -208,9 +170,7 @@ mod tests {
             for p in 0..n {
                 let left = p % w < w / 2;
                 guide[k * n + p] = if left { 0.2 } else { 0.8 };
-                s = s
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
+                s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
                 let noise = ((s >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 0.2;
                 image[k * n + p] = if left { 0.1 * k as f32 } else { 0.9 } + noise;
             }
@@ -223,8 +183,7 @@ mod tests {
         }
         // Noise is gone on each side.
         let side: Vec<f32> = (0..h).map(|y| out[y * w + 3]).collect();
-        let spread = side.iter().cloned().fold(f32::MIN, f32::max)
-            - side.iter().cloned().fold(f32::MAX, f32::min);
+        let spread = side.iter().cloned().fold(f32::MIN, f32::max) - side.iter().cloned().fold(f32::MAX, f32::min);
         assert!(spread < 0.05, "left side spread {spread}");
     }
 }

@@ -29,7 +29,13 @@ impl Stylizer<'_> {
     /// [`crate::image_io::fitted_size`] for a longest side): the content and the masks are
     /// downsampled by area average and the feather radius scales with the picture, so the
     /// preview approximates the full run downscaled.
-    pub fn preview(&self, content: &Picture, width: usize, height: usize, progress: &mut dyn Progress) -> Result<Picture> {
+    pub fn preview(
+        &self,
+        content: &Picture,
+        width: usize,
+        height: usize,
+        progress: &mut dyn Progress,
+    ) -> Result<Picture> {
         if width == 0 || height == 0 {
             return Err(Error::param("preview size", format!("{width}×{height} is empty")));
         }

@@ -59,9 +59,10 @@ impl RegionPlan {
                 outside.fill(1.0);
                 for (i, m) in st.masks.iter().enumerate() {
                     match &soft {
-                        Some(s) => {
-                            outside.par_iter_mut().zip(s[i].data.par_iter()).for_each(|(o, &v)| *o *= 1.0 - v as f32 / 255.0)
-                        }
+                        Some(s) => outside
+                            .par_iter_mut()
+                            .zip(s[i].data.par_iter())
+                            .for_each(|(o, &v)| *o *= 1.0 - v as f32 / 255.0),
                         None => outside
                             .par_iter_mut()
                             .zip(m.resize_nearest(width, height).par_iter())
@@ -117,7 +118,14 @@ pub(crate) struct LevelRegions<'s, 'a> {
 }
 
 impl<'s, 'a> LevelRegions<'s, 'a> {
-    pub fn new(st: &'s Stylizer<'a>, plan: &RegionPlan, level: usize, channels: usize, fw: usize, fh: usize) -> Result<Self> {
+    pub fn new(
+        st: &'s Stylizer<'a>,
+        plan: &RegionPlan,
+        level: usize,
+        channels: usize,
+        fw: usize,
+        fh: usize,
+    ) -> Result<Self> {
         let n = fw * fh;
         let ngroups = st.groups.len();
         let regions = st.masks.len();

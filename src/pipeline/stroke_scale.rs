@@ -39,9 +39,6 @@ mod tests {
         let big = rescale(&p, 2.0).unwrap();
         assert_eq!((big.width, big.height), (80, 40));
         assert_eq!(rescale(&p, 1.0).unwrap(), p);
-        assert!(rescale(&p, 0.5)
-            .unwrap_err()
-            .to_string()
-            .contains("stroke_scale"));
+        assert!(rescale(&p, 0.5).unwrap_err().to_string().contains("stroke_scale"));
     }
 }

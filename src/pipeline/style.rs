@@ -5,12 +5,12 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::stroke_scale::rescale;
-use crate::error::{Error, Result};
-use crate::image_io::Picture;
 use super::budget;
+use super::stroke_scale::rescale;
 use super::stylize::MIN_TILE;
 use super::tiling::{extract, scale, TilePlan, DEFAULT_TILE};
+use crate::error::{Error, Result};
+use crate::image_io::Picture;
 use crate::model::Model;
 use crate::progress::{step, Progress, Silent};
 use crate::transform::{Accumulator, Stats};
@@ -26,10 +26,7 @@ pub struct StyleEncoding {
 
 impl Default for StyleEncoding {
     fn default() -> Self {
-        Self {
-            stroke_scale: vec![1.0],
-            patch_level: None,
-        }
+        Self { stroke_scale: vec![1.0], patch_level: None }
     }
 }
 
@@ -39,11 +36,7 @@ impl StyleEncoding {
     pub fn for_job(stroke_scale: &[f64], patch_swap: bool, levels: &[usize]) -> Self {
         Self {
             stroke_scale: stroke_scale.to_vec(),
-            patch_level: if patch_swap {
-                levels.iter().max().copied()
-            } else {
-                None
-            },
+            patch_level: if patch_swap { levels.iter().max().copied() } else { None },
         }
     }
 
@@ -65,11 +58,7 @@ pub struct FeatureMaps {
 impl std::fmt::Debug for FeatureMaps {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let sizes: Vec<(usize, usize)> = self.maps.iter().map(|(w, h, _)| (*w, *h)).collect();
-        write!(
-            f,
-            "FeatureMaps {{ level: {}, channels: {}, sizes: {sizes:?} }}",
-            self.level, self.channels
-        )
+        write!(f, "FeatureMaps {{ level: {}, channels: {}, sizes: {sizes:?} }}", self.level, self.channels)
     }
 }
 
@@ -182,19 +171,13 @@ impl EncodedStyle {
                 fm.maps.push((mw, mh, Arc::new(values)));
             }
         }
-        let levels = accs
-            .into_iter()
-            .map(|(l, a)| Ok((l, a.finish()?)))
-            .collect::<Result<_>>()?;
+        let levels = accs.into_iter().map(|(l, a)| Ok((l, a.finish()?))).collect::<Result<_>>()?;
         Ok(Self { levels, features })
     }
 
     /// Builds a style from statistics computed elsewhere (e.g. a cache).
     pub fn from_stats(levels: BTreeMap<usize, Stats>) -> Self {
-        Self {
-            levels,
-            features: None,
-        }
+        Self { levels, features: None }
     }
 
     /// The statistics at `level`, if this style was encoded for it.

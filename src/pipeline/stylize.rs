@@ -216,7 +216,8 @@ impl<'a> Stylizer<'a> {
                 progress((i + 1) as f32 / count)?;
             }
         } else {
-            let ext_rect = |t: &Tile, fw: usize, fh: usize| Rect { x: t.ex / s as isize, y: t.ey / s as isize, w: fw, h: fh };
+            let ext_rect =
+                |t: &Tile, fw: usize, fh: usize| Rect { x: t.ex / s as isize, y: t.ey / s as isize, w: fw, h: fh };
             let (fw_all, fh_all) = (w.div_ceil(s), h.div_ceil(s));
             let mut regions: Option<LevelRegions> = None;
             let mut cached = None;
@@ -234,7 +235,9 @@ impl<'a> Stylizer<'a> {
                 } else {
                     f.reshape((c, fh, fw))?.narrow(1, oy, ch)?.narrow(2, ox, cw)?.reshape((c, cw * ch))?
                 };
-                clock.time(&clock.transform, dev, || r.accumulate(&core, Rect { x: cx as isize, y: cy as isize, w: cw, h: ch }))?;
+                clock.time(&clock.transform, dev, || {
+                    r.accumulate(&core, Rect { x: cx as isize, y: cy as isize, w: cw, h: ch })
+                })?;
                 if tiles.is_whole() {
                     cached = Some((f, fw, fh));
                 }
@@ -408,10 +411,7 @@ impl<'a> StylizerBuilder<'a> {
         for (g, mix) in groups.iter().enumerate() {
             for (s, _) in mix {
                 if let Some(l) = levels.iter().find(|&&l| s.stats(l).is_none()) {
-                    return Err(Error::param(
-                        format!("style {}", g + 1),
-                        format!("it was not encoded for level {l}"),
-                    ));
+                    return Err(Error::param(format!("style {}", g + 1), format!("it was not encoded for level {l}")));
                 }
             }
         }

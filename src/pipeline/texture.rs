@@ -78,11 +78,7 @@ impl<'a> Texture<'a> {
             None => uniform_noise(ww, wh, self.seed),
         };
         let (out, _) = self.stylizer.run_passes(&start, self.iterations, progress)?;
-        Ok(if (ww, wh) == (self.width, self.height) {
-            out
-        } else {
-            periodic_resize(&out, self.width, self.height)
-        })
+        Ok(if (ww, wh) == (self.width, self.height) { out } else { periodic_resize(&out, self.width, self.height) })
     }
 }
 
@@ -190,11 +186,7 @@ impl<'a> TextureBuilder<'a> {
             .feather(self.feather)
             .tile_size(self.tile)
             .precision(self.precision)
-            .border(if self.tileable {
-                Border::Circular
-            } else {
-                Border::Reflect
-            });
+            .border(if self.tileable { Border::Circular } else { Border::Reflect });
         if let Some(l) = self.levels {
             b = b.levels(l);
         }
@@ -214,17 +206,13 @@ impl<'a> TextureBuilder<'a> {
             (width, height)
         };
         if work != (width, height) {
-            crate::image_io::check_size("tileable texture size (rounded up to the coarsest level's pooling scale)", work.0, work.1)?;
+            crate::image_io::check_size(
+                "tileable texture size (rounded up to the coarsest level's pooling scale)",
+                work.0,
+                work.1,
+            )?;
         }
-        Ok(Texture {
-            stylizer,
-            width,
-            height,
-            work,
-            seed: self.seed,
-            iterations: self.iterations,
-            init: self.init,
-        })
+        Ok(Texture { stylizer, width, height, work, seed: self.seed, iterations: self.iterations, init: self.init })
     }
 }
 
@@ -241,13 +229,7 @@ pub fn uniform_noise(width: usize, height: usize, seed: u64) -> Picture {
             (z >> 40) as f32 / (1u64 << 24) as f32
         })
         .collect();
-    Picture {
-        width,
-        height,
-        rgb,
-        alpha: None,
-        high_depth: false,
-    }
+    Picture { width, height, rgb, alpha: None, high_depth: false }
 }
 
 /// Bilinear resize that wraps around at the borders, so a periodic image stays periodic.
@@ -276,13 +258,7 @@ pub fn periodic_resize(p: &Picture, width: usize, height: usize) -> Picture {
             }
         }
     }
-    Picture {
-        width,
-        height,
-        rgb,
-        alpha: None,
-        high_depth: p.high_depth,
-    }
+    Picture { width, height, rgb, alpha: None, high_depth: p.high_depth }
 }
 
 #[cfg(test)]

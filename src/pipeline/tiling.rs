@@ -72,10 +72,7 @@ impl Tile {
 
     /// Offset of the core features inside the extended tile's features.
     pub fn core_offset_features(&self, s: usize) -> (usize, usize) {
-        (
-            ((self.x0 as isize - self.ex) as usize) / s,
-            ((self.y0 as isize - self.ey) as usize) / s,
-        )
+        (((self.x0 as isize - self.ex) as usize) / s, ((self.y0 as isize - self.ey) as usize) / s)
     }
 }
 
@@ -121,12 +118,9 @@ impl TilePlan {
                         (x1 + h).min(width) as isize,
                         (y1 + h).min(height) as isize,
                     ),
-                    Border::Circular => (
-                        x0 as isize - h as isize,
-                        y0 as isize - h as isize,
-                        (x1 + h) as isize,
-                        (y1 + h) as isize,
-                    ),
+                    Border::Circular => {
+                        (x0 as isize - h as isize, y0 as isize - h as isize, (x1 + h) as isize, (y1 + h) as isize)
+                    }
                 };
                 tiles.push(Tile { x0, x1, y0, y1, ex, ey, ew: (ex1 - ex) as usize, eh: (ey1 - ey) as usize });
             }

@@ -146,24 +146,12 @@ struct Checker<'a> {
 }
 
 impl Checker<'_> {
-    fn file(
-        &self,
-        span: Option<Range<usize>>,
-        key: &str,
-        name: &str,
-        what: &str,
-    ) -> Result<PathBuf> {
-        self.search
-            .resolve(&self.base, name)
-            .map_err(|why| self.ctx.err(span, key, format!("{what} {why}")))
+    fn file(&self, span: Option<Range<usize>>, key: &str, name: &str, what: &str) -> Result<PathBuf> {
+        self.search.resolve(&self.base, name).map_err(|why| self.ctx.err(span, key, format!("{what} {why}")))
     }
 
     fn files(&self, v: &Spanned<Paths>, key: &str, what: &str) -> Result<Vec<PathBuf>> {
-        v.get_ref()
-            .0
-            .iter()
-            .map(|(span, name)| self.file(span.clone().or(Some(v.span())), key, name, what))
-            .collect()
+        v.get_ref().0.iter().map(|(span, name)| self.file(span.clone().or(Some(v.span())), key, name, what)).collect()
     }
 
     fn preset(&self, raw: RawPreset) -> Result<Preset> {
@@ -174,42 +162,22 @@ impl Checker<'_> {
                 n.get_ref().clone()
             }
             None => {
-                let stem = ctx
-                    .path
-                    .file_stem()
-                    .map(|s| s.to_string_lossy().into_owned())
-                    .unwrap_or_default();
+                let stem = ctx.path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
                 check_name(&stem).map_err(|why| {
-                    ctx.err(
-                        None,
-                        "name",
-                        format!("no `name` given and the file name cannot serve: {why}"),
-                    )
+                    ctx.err(None, "name", format!("no `name` given and the file name cannot serve: {why}"))
                 })?;
                 stem
             }
         };
-        let description = raw
-            .description
-            .as_ref()
-            .map(|d| one_line(d.get_ref()))
-            .unwrap_or_default();
+        let description = raw.description.as_ref().map(|d| one_line(d.get_ref())).unwrap_or_default();
         let Some(style) = &raw.style else {
-            return Err(ctx.err(
-                None,
-                "style",
-                "missing; name at least one style image, e.g. style = \"starry.png\"",
-            ));
+            return Err(ctx.err(None, "style", "missing; name at least one style image, e.g. style = \"starry.png\""));
         };
         // The keys of `level_alpha` are levels written as text.
         let mut level_alpha = Vec::new();
         for (k, a) in raw.level_alpha.iter().flat_map(|la| la.get_ref()) {
             let level = k.trim().parse::<i128>().map_err(|_| {
-                ctx.err_at(
-                    a,
-                    &format!("level_alpha.{k}"),
-                    format!("'{k}' is not a level 1..{MAX_LEVEL}"),
-                )
+                ctx.err_at(a, &format!("level_alpha.{k}"), format!("'{k}' is not a level 1..{MAX_LEVEL}"))
             })?;
             level_alpha.push((k.as_str(), level, a));
         }
@@ -217,31 +185,16 @@ impl Checker<'_> {
         let get = |v: &Option<Spanned<i64>>| v.as_ref().map(|v| i128::from(*v.get_ref()));
         let t = raw.texture.as_ref();
         let params = RawParams {
-            kind: if t.is_some() {
-                JobKind::Texture
-            } else {
-                JobKind::Stylize
-            },
+            kind: if t.is_some() { JobKind::Texture } else { JobKind::Stylize },
             styles: style.get_ref().0.len(),
             masks: raw.mask.as_ref().map_or(0, |m| m.get_ref().0.len()),
-            blend: raw
-                .blend
-                .as_ref()
-                .map(|b| b.get_ref().iter().map(|x| *x.get_ref()).collect()),
+            blend: raw.blend.as_ref().map(|b| b.get_ref().iter().map(|x| *x.get_ref()).collect()),
             feather: raw.feather.as_ref().map(|f| *f.get_ref()),
             foreground_only: raw.foreground_only.as_ref().map(|f| *f.get_ref()),
             style_size: get(&raw.style_size),
-            levels: raw.levels.as_ref().map(|ls| {
-                ls.get_ref()
-                    .iter()
-                    .map(|l| i128::from(*l.get_ref()))
-                    .collect()
-            }),
+            levels: raw.levels.as_ref().map(|ls| ls.get_ref().iter().map(|l| i128::from(*l.get_ref())).collect()),
             alpha: raw.alpha.as_ref().map(|a| *a.get_ref()),
-            level_alpha: level_alpha
-                .iter()
-                .map(|&(_, l, a)| (l, *a.get_ref()))
-                .collect(),
+            level_alpha: level_alpha.iter().map(|&(_, l, a)| (l, *a.get_ref())).collect(),
             width: t.and_then(|t| get(&t.width)),
             height: t.and_then(|t| get(&t.height)),
             seed: t.and_then(|t| get(&t.seed)),
@@ -249,9 +202,7 @@ impl Checker<'_> {
             tile_size: None,
             max_size: None,
         };
-        params
-            .check()
-            .map_err(|v| self.violation(&raw, &level_alpha, v))?;
+        params.check().map_err(|v| self.violation(&raw, &level_alpha, v))?;
         let precision = raw
             .precision
             .as_ref()
@@ -260,12 +211,7 @@ impl Checker<'_> {
             .map_err(|v| self.violation(&raw, &level_alpha, v))?;
 
         let styles = self.files(style, "style", "style image")?;
-        let masks = raw
-            .mask
-            .as_ref()
-            .map(|m| self.files(m, "mask", "mask"))
-            .transpose()?
-            .unwrap_or_default();
+        let masks = raw.mask.as_ref().map(|m| self.files(m, "mask", "mask")).transpose()?.unwrap_or_default();
         let size = |v: Option<i128>| v.map(|v| v as usize);
         let texture = match t {
             Some(t) => TextureSettings {
@@ -289,15 +235,9 @@ impl Checker<'_> {
             masks,
             feather: params.feather.map(|f| f as f32),
             style_size: size(params.style_size),
-            levels: params
-                .levels
-                .map(|ls| ls.into_iter().map(|l| l as usize).collect()),
+            levels: params.levels.map(|ls| ls.into_iter().map(|l| l as usize).collect()),
             alpha: params.alpha,
-            level_alpha: params
-                .level_alpha
-                .into_iter()
-                .map(|(l, a)| (l as usize, a))
-                .collect(),
+            level_alpha: params.level_alpha.into_iter().map(|(l, a)| (l as usize, a)).collect(),
             preserve_color: raw.preserve_color.as_ref().map(|v| *v.get_ref()),
             foreground_only: params.foreground_only,
             patch_swap: modes.patch_swap,
@@ -309,13 +249,7 @@ impl Checker<'_> {
             precision,
             texture,
         };
-        Ok(Preset {
-            path: ctx.path.to_path_buf(),
-            name,
-            description,
-            settings,
-            is_texture: t.is_some(),
-        })
+        Ok(Preset { path: ctx.path.to_path_buf(), name, description, settings, is_texture: t.is_some() })
     }
 
     /// The mode keys, checked by the library's one rule set ([`Modes`]), errors placed at
@@ -373,26 +307,14 @@ impl Checker<'_> {
     }
 
     /// A broken rule, at the line of the key (or of the list entry) it is about.
-    fn violation(
-        &self,
-        raw: &RawPreset,
-        level_alpha: &[(&str, i128, &Spanned<f64>)],
-        v: Violation,
-    ) -> Error {
+    fn violation(&self, raw: &RawPreset, level_alpha: &[(&str, i128, &Spanned<f64>)], v: Violation) -> Error {
         fn span<T>(v: &Option<Spanned<T>>) -> Option<Range<usize>> {
             v.as_ref().map(|v| v.span())
         }
         /// The list entry the violation is about, else the whole list.
-        fn entry<T>(
-            list: &Option<Spanned<Vec<Spanned<T>>>>,
-            index: Option<usize>,
-        ) -> Option<Range<usize>> {
+        fn entry<T>(list: &Option<Spanned<Vec<Spanned<T>>>>, index: Option<usize>) -> Option<Range<usize>> {
             let list = list.as_ref()?;
-            Some(
-                index
-                    .and_then(|i| list.get_ref().get(i))
-                    .map_or(list.span(), |e| e.span()),
-            )
+            Some(index.and_then(|i| list.get_ref().get(i)).map_or(list.span(), |e| e.span()))
         }
         let tex = |f: fn(&RawTexture) -> Option<Range<usize>>| raw.texture.as_ref().and_then(f);
         let mut key = v.param.key().to_string();

@@ -51,7 +51,11 @@ impl SearchPath {
             }
             tried.push(d.clone());
         }
-        let hint = if self.dirs.is_empty() { format!("; set {STYLE_PATH_ENV} to add folders to search") } else { String::new() };
+        let hint = if self.dirs.is_empty() {
+            format!("; set {STYLE_PATH_ENV} to add folders to search")
+        } else {
+            String::new()
+        };
         let places: Vec<String> = tried.iter().map(|d| format!("'{}'", d.display())).collect();
         Err(format!("'{name}' not found (looked in {}{hint})", places.join(", ")))
     }

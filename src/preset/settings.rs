@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use crate::error::Result;
 use crate::image_io;
 use crate::model::{Model, Precision};
-use crate::pipeline::{EncodedStyle, Mask, Modes, StyleEncoding, Stylizer, StylizerBuilder, Texture, TextureBuilder, TransformKind};
+use crate::pipeline::{
+    EncodedStyle, Mask, Modes, StyleEncoding, Stylizer, StylizerBuilder, Texture, TextureBuilder, TransformKind,
+};
 use crate::rules::{JobKind, RawParams, Violation};
 use crate::style_cache::StyleEncoder;
 
@@ -159,10 +161,8 @@ impl Settings {
         let levels = self.levels_for(encoder.model())?;
         let indices: Vec<usize> = (0..self.styles.len()).collect();
         let (placed, global) = crate::place_styles(&indices, self.blend.as_deref(), self.masks.clone())?;
-        let regions = placed
-            .into_iter()
-            .map(|(path, mix)| Ok((Mask::load(&path)?, mix[0].0)))
-            .collect::<Result<Vec<_>>>()?;
+        let regions =
+            placed.into_iter().map(|(path, mix)| Ok((Mask::load(&path)?, mix[0].0))).collect::<Result<Vec<_>>>()?;
         let modes = self.modes();
         let encoding = StyleEncoding::for_job(&modes.stroke_scale, modes.patch_swap, &levels);
         let styles = self

@@ -15,11 +15,7 @@ pub(crate) fn with_cpu_f32<R>(t: &Tensor, f: impl FnOnce(&[f32]) -> R) -> Result
     if !crate::device::cpu_kernels(t.device()) {
         return Ok(None);
     }
-    let t = if t.dtype() == DType::F32 {
-        t.clone()
-    } else {
-        t.to_dtype(DType::F32)?
-    };
+    let t = if t.dtype() == DType::F32 { t.clone() } else { t.to_dtype(DType::F32)? };
     let t = t.contiguous()?;
     let (storage, layout) = t.storage_and_layout();
     let Storage::Cpu(CpuStorage::F32(values)) = &*storage else {
@@ -36,11 +32,7 @@ pub(crate) fn with_cpu_f32<R>(t: &Tensor, f: impl FnOnce(&[f32]) -> R) -> Result
 pub(crate) fn ranges(n: usize, parts: usize) -> Vec<std::ops::Range<usize>> {
     let blocks = n.div_ceil(BLOCK).max(1);
     let per = blocks.div_ceil(parts.max(1));
-    (0..blocks)
-        .step_by(per)
-        .map(|b| b * BLOCK..((b + per) * BLOCK).min(n))
-        .filter(|r| !r.is_empty())
-        .collect()
+    (0..blocks).step_by(per).map(|b| b * BLOCK..((b + per) * BLOCK).min(n)).filter(|r| !r.is_empty()).collect()
 }
 
 #[cfg(test)]
@@ -49,15 +41,7 @@ mod tests {
 
     #[test]
     fn ranges_cover_everything_once() {
-        for n in [
-            0,
-            1,
-            BLOCK - 1,
-            BLOCK,
-            BLOCK + 1,
-            17 * BLOCK + 5,
-            300 * BLOCK,
-        ] {
+        for n in [0, 1, BLOCK - 1, BLOCK, BLOCK + 1, 17 * BLOCK + 5, 300 * BLOCK] {
             let r = ranges(n, 16);
             assert!(r.len() <= 16);
             let mut next = 0;

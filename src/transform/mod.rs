@@ -169,10 +169,7 @@ impl Affine {
     pub fn apply(&self, features: &Tensor) -> Result<Tensor> {
         let (c, n) = features.dims2()?;
         if c != self.channels {
-            return Err(Error::Tensor(format!(
-                "a map of {} channels applied to {c}",
-                self.channels
-            )));
+            return Err(Error::Tensor(format!("a map of {} channels applied to {c}", self.channels)));
         }
         if n == 0 {
             return Ok(features.to_dtype(DType::F32)?);
@@ -184,14 +181,10 @@ impl Affine {
             Some(mb) => mb.clone(),
             None => {
                 let dev = features.device();
-                (
-                    Tensor::from_slice(&self.matrix, (c, c), dev)?,
-                    Tensor::from_slice(&self.bias, (c, 1), dev)?,
-                )
+                (Tensor::from_slice(&self.matrix, (c, c), dev)?, Tensor::from_slice(&self.bias, (c, 1), dev)?)
             }
         };
-        Ok(m.matmul(&features.to_dtype(DType::F32)?)?
-            .broadcast_add(&b)?)
+        Ok(m.matmul(&features.to_dtype(DType::F32)?)?.broadcast_add(&b)?)
     }
 
     /// `M x + b` on row-major `C × n` values in one pass: the output starts as the bias and
@@ -211,14 +204,7 @@ impl Affine {
         for start in (0..n).step_by(APPLY_BLOCK) {
             let len = APPLY_BLOCK.min(n - start);
             let o = ot.as_mut().subrows_mut(start, len);
-            matmul(
-                o,
-                Accum::Add,
-                xt.subrows(start, len),
-                mt,
-                1.0f32,
-                Par::rayon(0),
-            );
+            matmul(o, Accum::Add, xt.subrows(start, len), mt, 1.0f32, Par::rayon(0));
         }
         Ok(out)
     }
@@ -240,9 +226,7 @@ mod tests {
         let mut s = seed;
         let v: Vec<f32> = (0..c * n)
             .map(|_| {
-                s = s
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
+                s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
                 ((s >> 33) as f32 / (1u64 << 31) as f32) * 4.0
             })
             .collect();
@@ -253,23 +237,9 @@ mod tests {
     fn output_takes_the_style_statistics() {
         let content = features(4, 500, 1);
         let style = features(4, 300, 2);
-        let style = (style.clone()
-            + style
-                .narrow(0, 0, 1)
-                .unwrap()
-                .broadcast_as((4, 300))
-                .unwrap())
-        .unwrap();
+        let style = (style.clone() + style.narrow(0, 0, 1).unwrap().broadcast_as((4, 300)).unwrap()).unwrap();
         let ss = Stats::of(&style).unwrap();
-        let out = whiten_colour(
-            &content,
-            &[WeightedStyle {
-                stats: &ss,
-                weight: 1.0,
-            }],
-            1.0,
-        )
-        .unwrap();
+        let out = whiten_colour(&content, &[WeightedStyle { stats: &ss, weight: 1.0 }], 1.0).unwrap();
         let os = Stats::of(&out).unwrap();
         for (a, b) in os.mean.iter().zip(&ss.mean) {
             assert!((a - b).abs() < 1e-4, "mean {a} vs {b}");
@@ -283,15 +253,7 @@ mod tests {
     fn flat_content_gives_style_mean_without_nan() {
         let content = Tensor::ones((3, 16), DType::F32, &Device::Cpu).unwrap();
         let ss = Stats::of(&features(3, 50, 3)).unwrap();
-        let out = whiten_colour(
-            &content,
-            &[WeightedStyle {
-                stats: &ss,
-                weight: 1.0,
-            }],
-            1.0,
-        )
-        .unwrap();
+        let out = whiten_colour(&content, &[WeightedStyle { stats: &ss, weight: 1.0 }], 1.0).unwrap();
         let v: Vec<Vec<f32>> = out.to_vec2().unwrap();
         for (row, m) in v.iter().zip(&ss.mean) {
             for x in row {
@@ -304,31 +266,14 @@ mod tests {
     fn alpha_blends_with_the_content() {
         let content = features(3, 200, 4);
         let ss = Stats::of(&features(3, 120, 5)).unwrap();
-        let style = [WeightedStyle {
-            stats: &ss,
-            weight: 1.0,
-        }];
+        let style = [WeightedStyle { stats: &ss, weight: 1.0 }];
         let zero = whiten_colour(&content, &style, 0.0).unwrap();
-        let d: f32 = (zero - &content)
-            .unwrap()
-            .abs()
-            .unwrap()
-            .max_all()
-            .unwrap()
-            .to_scalar()
-            .unwrap();
+        let d: f32 = (zero - &content).unwrap().abs().unwrap().max_all().unwrap().to_scalar().unwrap();
         assert!(d < 1e-5, "alpha 0 keeps the content ({d})");
         let full = whiten_colour(&content, &style, 1.0).unwrap();
         let half = whiten_colour(&content, &style, 0.4).unwrap();
         let expect = ((full * 0.4).unwrap() + (&content * 0.6).unwrap()).unwrap();
-        let d: f32 = (half - expect)
-            .unwrap()
-            .abs()
-            .unwrap()
-            .max_all()
-            .unwrap()
-            .to_scalar()
-            .unwrap();
+        let d: f32 = (half - expect).unwrap().abs().unwrap().max_all().unwrap().to_scalar().unwrap();
         assert!(d < 1e-4, "alpha 0.4 is the linear blend ({d})");
     }
 }

@@ -34,10 +34,7 @@ pub struct FeatureMap<'a> {
 
 impl FeatureMap<'_> {
     fn check(&self, what: &str) -> Result<()> {
-        if self.values.len() != self.channels * self.width * self.height
-            || self.width == 0
-            || self.height == 0
-        {
+        if self.values.len() != self.channels * self.width * self.height || self.width == 0 || self.height == 0 {
             return Err(Error::Tensor(format!(
                 "{what}: {} values for {} channels of {}×{}",
                 self.values.len(),
@@ -68,18 +65,11 @@ impl Whitened {
         let (w, h) = (map.width, map.height);
         let interior = interior_only && w >= PATCH && h >= PATCH;
         let centres = if interior {
-            (1..h - 1)
-                .flat_map(|y| (1..w - 1).map(move |x| (x, y)))
-                .collect()
+            (1..h - 1).flat_map(|y| (1..w - 1).map(move |x| (x, y))).collect()
         } else {
             (0..h).flat_map(|y| (0..w).map(move |x| (x, y))).collect()
         };
-        Ok(Self {
-            values,
-            width: w,
-            height: h,
-            centres,
-        })
+        Ok(Self { values, width: w, height: h, centres })
     }
 
     /// Writes the patch centred at `(x, y)` (borders clamped) into `out` (length 9·C):
@@ -111,33 +101,20 @@ pub fn patch_swap(
     content.check("content features")?;
     let c = content.channels;
     if styles.is_empty() {
-        return Err(Error::param(
-            "styles",
-            "patch swap needs at least one style's features",
-        ));
+        return Err(Error::param("styles", "patch swap needs at least one style's features"));
     }
     for (i, (m, s)) in styles.iter().enumerate() {
         m.check(&format!("style {} features", i + 1))?;
         if m.channels != c || s.stats.channels() != c {
-            return Err(Error::Tensor(format!(
-                "style {} features have {} channels, content {c}",
-                i + 1,
-                m.channels
-            )));
+            return Err(Error::Tensor(format!("style {} features have {} channels, content {c}", i + 1, m.channels)));
         }
     }
     let k = PATCH * PATCH * c;
     let target = Whitened::new(content, content_stats, false)?;
-    let sources = styles
-        .iter()
-        .map(|(m, s)| Whitened::new(m, s.stats, true))
-        .collect::<Result<Vec<_>>>()?;
+    let sources = styles.iter().map(|(m, s)| Whitened::new(m, s.stats, true)).collect::<Result<Vec<_>>>()?;
     // Every style patch as (source, centre index).
-    let all: Vec<(usize, usize)> = sources
-        .iter()
-        .enumerate()
-        .flat_map(|(s, w)| (0..w.centres.len()).map(move |i| (s, i)))
-        .collect();
+    let all: Vec<(usize, usize)> =
+        sources.iter().enumerate().flat_map(|(s, w)| (0..w.centres.len()).map(move |i| (s, i))).collect();
     let n = content.width * content.height;
     let mut best = vec![(f32::NEG_INFINITY, 0usize); n];
     let mut style_buf = vec![0f32; k * STYLE_CHUNK];
@@ -147,55 +124,31 @@ pub fn patch_swap(
         let ns = chunk.len();
         // Style patches, normalised: the best normalised cross-correlation is the largest
         // dot product with unit style patches (the content patch's norm is common).
-        style_buf[..k * ns]
-            .par_chunks_exact_mut(k)
-            .zip(chunk)
-            .for_each(|(col, &(s, i))| {
-                let (x, y) = sources[s].centres[i];
-                sources[s].patch(x, y, col);
-                let norm = col
-                    .iter()
-                    .map(|v| (*v as f64) * (*v as f64))
-                    .sum::<f64>()
-                    .sqrt();
-                let inv = if norm > 1e-12 {
-                    (1.0 / norm) as f32
-                } else {
-                    0.0
-                };
-                col.iter_mut().for_each(|v| *v *= inv);
-            });
+        style_buf[..k * ns].par_chunks_exact_mut(k).zip(chunk).for_each(|(col, &(s, i))| {
+            let (x, y) = sources[s].centres[i];
+            sources[s].patch(x, y, col);
+            let norm = col.iter().map(|v| (*v as f64) * (*v as f64)).sum::<f64>().sqrt();
+            let inv = if norm > 1e-12 { (1.0 / norm) as f32 } else { 0.0 };
+            col.iter_mut().for_each(|v| *v *= inv);
+        });
         let sm = MatRef::from_column_major_slice(&style_buf[..k * ns], k, ns);
         for start in (0..n).step_by(CONTENT_CHUNK) {
             let nc = (n - start).min(CONTENT_CHUNK);
-            content_buf[..k * nc]
-                .par_chunks_exact_mut(k)
-                .enumerate()
-                .for_each(|(j, col)| {
-                    let p = start + j;
-                    target.patch(p % content.width, p / content.width, col);
-                });
+            content_buf[..k * nc].par_chunks_exact_mut(k).enumerate().for_each(|(j, col)| {
+                let p = start + j;
+                target.patch(p % content.width, p / content.width, col);
+            });
             let cm = MatRef::from_column_major_slice(&content_buf[..k * nc], k, nc);
             let out = MatMut::from_column_major_slice_mut(&mut scores[..ns * nc], ns, nc);
-            matmul(
-                out,
-                Accum::Replace,
-                sm.transpose(),
-                cm,
-                1.0f32,
-                Par::rayon(0),
-            );
+            matmul(out, Accum::Replace, sm.transpose(), cm, 1.0f32, Par::rayon(0));
             let base = chunk_index * STYLE_CHUNK;
-            best[start..start + nc]
-                .par_iter_mut()
-                .zip(scores[..ns * nc].par_chunks_exact(ns))
-                .for_each(|(b, col)| {
-                    for (i, &v) in col.iter().enumerate() {
-                        if v > b.0 {
-                            *b = (v, base + i);
-                        }
+            best[start..start + nc].par_iter_mut().zip(scores[..ns * nc].par_chunks_exact(ns)).for_each(|(b, col)| {
+                for (i, &v) in col.iter().enumerate() {
+                    if v > b.0 {
+                        *b = (v, base + i);
                     }
-                });
+                }
+            });
         }
     }
     // Average the chosen (un-normalised) style patches where they overlap.
@@ -209,10 +162,7 @@ pub fn patch_swap(
         sources[s].patch(sx, sy, &mut patch);
         let (x, y) = (p % w, p / w);
         for o in 0..PATCH * PATCH {
-            let (qx, qy) = (
-                (x + o % PATCH).wrapping_sub(1),
-                (y + o / PATCH).wrapping_sub(1),
-            );
+            let (qx, qy) = ((x + o % PATCH).wrapping_sub(1), (y + o / PATCH).wrapping_sub(1));
             if qx >= w || qy >= h {
                 continue;
             }
@@ -256,9 +206,7 @@ mod tests {
         let mut s = seed;
         (0..c * w * h)
             .map(|i| {
-                s = s
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
+                s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
                 let x = (i % w) as f32;
                 ((s >> 40) as f32 / (1u64 << 24) as f32) + (x * 0.3 + (i / (w * h)) as f32).sin()
             })
@@ -266,8 +214,7 @@ mod tests {
     }
 
     fn stats(v: &[f32], c: usize) -> Stats {
-        Stats::of(&Tensor::from_slice(v, (c, v.len() / c), &candle_core::Device::Cpu).unwrap())
-            .unwrap()
+        Stats::of(&Tensor::from_slice(v, (c, v.len() / c), &candle_core::Device::Cpu).unwrap()).unwrap()
     }
 
     #[test]
@@ -275,26 +222,9 @@ mod tests {
         let (c, w, h) = (6, 17, 11);
         let v = map(c, w, h, 1);
         let s = stats(&v, c);
-        let f = FeatureMap {
-            values: &v,
-            channels: c,
-            width: w,
-            height: h,
-        };
+        let f = FeatureMap { values: &v, channels: c, width: w, height: h };
         // Border positions clamp their patches, so only interior ones are exact matches.
-        let out = patch_swap(
-            &f,
-            &s,
-            &[(
-                f,
-                WeightedStyle {
-                    stats: &s,
-                    weight: 1.0,
-                },
-            )],
-            1.0,
-        )
-        .unwrap();
+        let out = patch_swap(&f, &s, &[(f, WeightedStyle { stats: &s, weight: 1.0 })], 1.0).unwrap();
         let mut worst = 0f32;
         for ch in 0..c {
             for y in 2..h - 2 {
@@ -313,47 +243,19 @@ mod tests {
         let (c, w, h) = (4, 9, 8);
         let (vc, vs) = (map(c, w, h, 2), map(c, 12, 10, 3));
         let (sc, ss) = (stats(&vc, c), stats(&vs, c));
-        let fc = FeatureMap {
-            values: &vc,
-            channels: c,
-            width: w,
-            height: h,
-        };
-        let fs = FeatureMap {
-            values: &vs,
-            channels: c,
-            width: 12,
-            height: 10,
-        };
-        let style = [(
-            fs,
-            WeightedStyle {
-                stats: &ss,
-                weight: 1.0,
-            },
-        )];
+        let fc = FeatureMap { values: &vc, channels: c, width: w, height: h };
+        let fs = FeatureMap { values: &vs, channels: c, width: 12, height: 10 };
+        let style = [(fs, WeightedStyle { stats: &ss, weight: 1.0 })];
         let zero = patch_swap(&fc, &sc, &style, 0.0).unwrap();
         assert_eq!(zero, vc);
         let a = patch_swap(&fc, &sc, &style, 1.0).unwrap();
-        assert_eq!(
-            a,
-            patch_swap(&fc, &sc, &style, 1.0).unwrap(),
-            "deterministic"
-        );
+        assert_eq!(a, patch_swap(&fc, &sc, &style, 1.0).unwrap(), "deterministic");
         assert!(a.iter().all(|v| v.is_finite()));
         // Swapped features take (roughly) the style's mean.
         let n = w * h;
         for ch in 0..c {
-            let m: f64 = a[ch * n..(ch + 1) * n]
-                .iter()
-                .map(|&v| v as f64)
-                .sum::<f64>()
-                / n as f64;
-            assert!(
-                (m - ss.mean[ch]).abs() < 0.5,
-                "channel {ch}: {m} vs {}",
-                ss.mean[ch]
-            );
+            let m: f64 = a[ch * n..(ch + 1) * n].iter().map(|&v| v as f64).sum::<f64>() / n as f64;
+            assert!((m - ss.mean[ch]).abs() < 0.5, "channel {ch}: {m} vs {}", ss.mean[ch]);
         }
     }
 }

@@ -64,9 +64,7 @@ pub fn random_orthogonal(c: usize, seed: u64) -> Mat<f64> {
 #[cfg(test)]
 pub(crate) fn perturbation(c: usize, strength: f64, seed: u64) -> Mat<f64> {
     let q = random_orthogonal(c, seed);
-    Mat::from_fn(c, c, |i, j| {
-        strength * q[(i, j)] + if i == j { 1.0 - strength } else { 0.0 }
-    })
+    Mat::from_fn(c, c, |i, j| strength * q[(i, j)] + if i == j { 1.0 - strength } else { 0.0 })
 }
 
 #[cfg(test)]
@@ -79,10 +77,7 @@ mod tests {
         let q = random_orthogonal(40, 7);
         assert!((q.transpose() * &q - identity(40)).norm_max() < 1e-12);
         assert_eq!(random_orthogonal(40, 7), q, "same seed, same matrix");
-        assert!(
-            (random_orthogonal(40, 8) - &q).norm_max() > 0.1,
-            "another seed, another matrix"
-        );
+        assert!((random_orthogonal(40, 8) - &q).norm_max() > 0.1, "another seed, another matrix");
         assert_eq!(perturbation(5, 0.0, 3), identity(5));
         assert_ne!(derive_seed(1, 3, 0), derive_seed(1, 2, 0));
         assert_ne!(derive_seed(1, 3, 0), derive_seed(1, 3, 1));

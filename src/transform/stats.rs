@@ -72,12 +72,7 @@ pub(crate) struct Accumulator {
 
 impl Accumulator {
     pub fn new(channels: usize) -> Self {
-        Self {
-            channels,
-            count: 0,
-            mean: vec![0.0; channels],
-            m2: vec![0.0; channels * channels],
-        }
+        Self { channels, count: 0, mean: vec![0.0; channels], m2: vec![0.0; channels * channels] }
     }
 
     /// Number of feature vectors added so far.
@@ -89,10 +84,7 @@ impl Accumulator {
     pub fn add(&mut self, features: &Tensor) -> Result<()> {
         let (c, n) = features.dims2()?;
         if c != self.channels {
-            return Err(Error::Tensor(format!(
-                "statistics of {} channels fed {c}",
-                self.channels
-            )));
+            return Err(Error::Tensor(format!("statistics of {} channels fed {c}", self.channels)));
         }
         if n == 0 {
             return Ok(());
@@ -127,12 +119,7 @@ impl Accumulator {
             let cov: Vec<f64> = self.m2.iter().map(|v| v * scale).collect();
             eigen_truncated(&cov, self.channels)?
         };
-        Ok(Stats {
-            count: self.count,
-            mean: self.mean.clone(),
-            eigenvalues,
-            eigenvectors,
-        })
+        Ok(Stats { count: self.count, mean: self.mean.clone(), eigenvalues, eigenvectors })
     }
 }
 
@@ -173,10 +160,8 @@ fn moments_downloaded(features: &Tensor, c: usize, n: usize) -> Result<(Vec<f64>
 /// [`batch_moments`] on row-major f32 values: the mean first (f64 sums), then the centred
 /// cross-products block by block, each block widened to f64 in a small scratch matrix.
 fn moments_f32(x: &[f32], c: usize, n: usize) -> (Vec<f64>, Vec<f64>) {
-    let mean: Vec<f64> = x
-        .par_chunks_exact(n)
-        .map(|row| row.iter().map(|&v| v as f64).sum::<f64>() / n as f64)
-        .collect();
+    let mean: Vec<f64> =
+        x.par_chunks_exact(n).map(|row| row.iter().map(|&v| v as f64).sum::<f64>() / n as f64).collect();
     let parts: Vec<Mat<f64>> = ranges(n, PARTS)
         .into_par_iter()
         .map(|range| {
@@ -259,11 +244,7 @@ mod tests {
         data.extend(x.iter().map(|v| 2.0 * v + 3.0));
         let t = Tensor::from_vec(data, (2, n), &Device::Cpu).unwrap();
         let s = Stats::of(&t).unwrap();
-        assert_eq!(
-            s.eigenvalues.len(),
-            1,
-            "rank-1 covariance keeps one eigenvalue"
-        );
+        assert_eq!(s.eigenvalues.len(), 1, "rank-1 covariance keeps one eigenvalue");
         let xm: f64 = x.iter().map(|&v| v as f64).sum::<f64>() / n as f64;
         let var: f64 = x.iter().map(|&v| (v as f64 - xm).powi(2)).sum::<f64>() / (n as f64 - 1.0);
         assert!((s.eigenvalues[0] - 5.0 * var).abs() < 1e-5 * var.max(1.0));
@@ -273,9 +254,7 @@ mod tests {
     #[test]
     fn batches_merge_to_the_whole() {
         let n = 301;
-        let data: Vec<f32> = (0..3 * n)
-            .map(|i| ((i * 7919) % 97) as f32 * 0.1 + (i % 3) as f32)
-            .collect();
+        let data: Vec<f32> = (0..3 * n).map(|i| ((i * 7919) % 97) as f32 * 0.1 + (i % 3) as f32).collect();
         let t = Tensor::from_vec(data, (3, n), &Device::Cpu).unwrap();
         let whole = Stats::of(&t).unwrap();
         let mut acc = Accumulator::new(3);
@@ -297,15 +276,12 @@ mod tests {
         // The CPU kernel, the f64 tensor path (CUDA) and the download-and-widen path (Metal),
         // all run here on CPU tensors.
         let (c, n) = (5, 2 * super::BLOCK + 77);
-        let data: Vec<f32> = (0..c * n)
-            .map(|i| ((i * 7919) % 257) as f32 * 0.01 + (i / n) as f32 * 3.0)
-            .collect();
+        let data: Vec<f32> = (0..c * n).map(|i| ((i * 7919) % 257) as f32 * 0.01 + (i / n) as f32 * 3.0).collect();
         let t = Tensor::from_vec(data.clone(), (c, n), &Device::Cpu).unwrap();
         let (mean, m2) = moments_f32(&data, c, n);
-        for (name, (m, v)) in [
-            ("on device", moments_on_device(&t).unwrap()),
-            ("downloaded", moments_downloaded(&t, c, n).unwrap()),
-        ] {
+        for (name, (m, v)) in
+            [("on device", moments_on_device(&t).unwrap()), ("downloaded", moments_downloaded(&t, c, n).unwrap())]
+        {
             for (a, b) in m.iter().zip(&mean) {
                 assert!((a - b).abs() < 1e-12 * b.abs().max(1.0), "{name}: mean {a} vs {b}");
             }

@@ -13,14 +13,7 @@ use crate::error::{Error, Result};
 /// `a · b`, single-threaded: the f64 maps must not depend on the thread count.
 pub fn mul(a: &Mat<f64>, b: &Mat<f64>) -> Mat<f64> {
     let mut out = Mat::<f64>::zeros(a.nrows(), b.ncols());
-    matmul(
-        out.as_mut(),
-        Accum::Replace,
-        a.as_ref(),
-        b.as_ref(),
-        1.0,
-        Par::Seq,
-    );
+    matmul(out.as_mut(), Accum::Replace, a.as_ref(), b.as_ref(), 1.0, Par::Seq);
     out
 }
 
@@ -64,8 +57,7 @@ pub fn eigh(m: &Mat<f64>) -> Result<(Vec<f64>, Mat<f64>)> {
     let c = m.nrows();
     let mut values = Diag::<f64>::zeros(c);
     let mut vectors = Mat::<f64>::zeros(c, c);
-    let scratch =
-        self_adjoint_evd_scratch::<f64>(c, ComputeEigenvectors::Yes, Par::Seq, Default::default());
+    let scratch = self_adjoint_evd_scratch::<f64>(c, ComputeEigenvectors::Yes, Par::Seq, Default::default());
     self_adjoint_evd(
         m.as_ref(),
         values.as_mut(),
@@ -74,10 +66,7 @@ pub fn eigh(m: &Mat<f64>) -> Result<(Vec<f64>, Mat<f64>)> {
         MemStack::new(&mut MemBuffer::new(scratch)),
         Default::default(),
     )
-    .map_err(|e| Error::Linalg {
-        what: "symmetric matrix".into(),
-        reason: format!("{e:?}"),
-    })?;
+    .map_err(|e| Error::Linalg { what: "symmetric matrix".into(), reason: format!("{e:?}") })?;
     Ok((values.column_vector().iter().copied().collect(), vectors))
 }
 
@@ -93,9 +82,7 @@ mod tests {
 
     #[test]
     fn square_root_squares_back() {
-        let a = Mat::from_fn(3, 3, |i, j| {
-            [[4.0, 1.0, 0.5], [1.0, 3.0, 0.2], [0.5, 0.2, 2.0]][i][j]
-        });
+        let a = Mat::from_fn(3, 3, |i, j| [[4.0, 1.0, 0.5], [1.0, 3.0, 0.2], [0.5, 0.2, 2.0]][i][j]);
         let r = power(&a, 0.5).unwrap();
         assert!((&r * &r - &a).norm_max() < 1e-12);
         let inv = power(&a, -1.0).unwrap();

@@ -83,12 +83,7 @@ mod tests {
             eigenvalues.push(s[j]);
             eigenvectors.extend((0..3).map(|i| u[(i, j)]));
         }
-        Stats {
-            count: 100,
-            mean: mean.to_vec(),
-            eigenvalues,
-            eigenvectors,
-        }
+        Stats { count: 100, mean: mean.to_vec(), eigenvalues, eigenvectors }
     }
 
     const A: [[f64; 3]; 3] = [[4.0, 1.0, 0.5], [1.0, 3.0, 0.2], [0.5, 0.2, 2.0]];
@@ -97,14 +92,7 @@ mod tests {
     #[test]
     fn identical_gaussians_give_the_identity() {
         let s = stats_of(A, [1.0, 2.0, 3.0]);
-        let (t, m) = transport(
-            &s,
-            &[WeightedStyle {
-                stats: &s,
-                weight: 1.0,
-            }],
-        )
-        .unwrap();
+        let (t, m) = transport(&s, &[WeightedStyle { stats: &s, weight: 1.0 }]).unwrap();
         assert!((&t - identity(3)).norm_max() < 1e-12, "{t:?}");
         assert_eq!(m, vec![1.0, 2.0, 3.0]);
     }
@@ -112,18 +100,8 @@ mod tests {
     #[test]
     fn the_map_is_symmetric_and_pushes_the_content_covariance_to_the_style() {
         let (c, s) = (stats_of(A, [0.0; 3]), stats_of(B, [0.0; 3]));
-        let (t, _) = transport(
-            &c,
-            &[WeightedStyle {
-                stats: &s,
-                weight: 1.0,
-            }],
-        )
-        .unwrap();
-        assert!(
-            (&t - t.transpose()).norm_max() < 1e-10,
-            "a transport map between Gaussians is symmetric"
-        );
+        let (t, _) = transport(&c, &[WeightedStyle { stats: &s, weight: 1.0 }]).unwrap();
+        assert!((&t - t.transpose()).norm_max() < 1e-10, "a transport map between Gaussians is symmetric");
         let pushed = &t * c.matrix_power(1.0) * t.transpose();
         assert!((&pushed - s.matrix_power(1.0)).norm_max() < 1e-9);
     }
@@ -131,31 +109,13 @@ mod tests {
     #[test]
     fn barycentre_of_one_style_twice_is_that_style() {
         let s = stats_of(B, [1.0, 0.0, -1.0]);
-        let (bary, m) = target(&[
-            WeightedStyle {
-                stats: &s,
-                weight: 0.5,
-            },
-            WeightedStyle {
-                stats: &s,
-                weight: 0.5,
-            },
-        ])
-        .unwrap();
+        let (bary, m) =
+            target(&[WeightedStyle { stats: &s, weight: 0.5 }, WeightedStyle { stats: &s, weight: 0.5 }]).unwrap();
         assert!((&bary - s.matrix_power(1.0)).norm_max() < 1e-9);
         assert!((m[2] + 1.0).abs() < 1e-12);
         // Two different styles: the barycentre satisfies its fixed-point equation.
         let (a, b) = (stats_of(A, [0.0; 3]), stats_of(B, [0.0; 3]));
-        let w = [
-            WeightedStyle {
-                stats: &a,
-                weight: 0.3,
-            },
-            WeightedStyle {
-                stats: &b,
-                weight: 0.7,
-            },
-        ];
+        let w = [WeightedStyle { stats: &a, weight: 0.3 }, WeightedStyle { stats: &b, weight: 0.7 }];
         let (bary, _) = target(&w).unwrap();
         let root = power(&bary, 0.5).unwrap();
         let sum = power(&(&root * a.matrix_power(1.0) * &root), 0.5).unwrap() * faer::Scale(0.3)

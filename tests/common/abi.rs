@@ -22,32 +22,17 @@ pub struct Api {
     pub version: Symbol<'static, unsafe extern "C" fn() -> *const c_char>,
     pub last_error: Symbol<'static, unsafe extern "C" fn() -> *const c_char>,
     pub status_string: Symbol<'static, unsafe extern "C" fn(c_int) -> *const c_char>,
-    pub context_create: Symbol<
-        'static,
-        unsafe extern "C" fn(*const c_char, *const c_char, *mut *mut UnistyleContext) -> c_int,
-    >,
+    pub context_create:
+        Symbol<'static, unsafe extern "C" fn(*const c_char, *const c_char, *mut *mut UnistyleContext) -> c_int>,
     pub context_destroy: Symbol<'static, unsafe extern "C" fn(*mut UnistyleContext)>,
-    pub context_levels: Symbol<
-        'static,
-        unsafe extern "C" fn(*const UnistyleContext, *mut u32, u32, *mut u32) -> c_int,
-    >,
+    pub context_levels: Symbol<'static, unsafe extern "C" fn(*const UnistyleContext, *mut u32, u32, *mut u32) -> c_int>,
     pub style_from_file: Symbol<
         'static,
-        unsafe extern "C" fn(
-            *const UnistyleContext,
-            *const c_char,
-            u32,
-            *mut *mut UnistyleStyle,
-        ) -> c_int,
+        unsafe extern "C" fn(*const UnistyleContext, *const c_char, u32, *mut *mut UnistyleStyle) -> c_int,
     >,
     pub style_from_image: Symbol<
         'static,
-        unsafe extern "C" fn(
-            *const UnistyleContext,
-            *const UnistyleImage,
-            u32,
-            *mut *mut UnistyleStyle,
-        ) -> c_int,
+        unsafe extern "C" fn(*const UnistyleContext, *const UnistyleImage, u32, *mut *mut UnistyleStyle) -> c_int,
     >,
     pub style_destroy: Symbol<'static, unsafe extern "C" fn(*mut UnistyleStyle)>,
     pub job_create: Symbol<'static, unsafe extern "C" fn(*mut *mut UnistyleJob) -> c_int>,
@@ -67,20 +52,10 @@ pub struct Api {
     >,
     pub texture: Symbol<
         'static,
-        unsafe extern "C" fn(
-            *const UnistyleContext,
-            *const UnistyleTextureOptions,
-            *const UnistyleImage,
-        ) -> c_int,
+        unsafe extern "C" fn(*const UnistyleContext, *const UnistyleTextureOptions, *const UnistyleImage) -> c_int,
     >,
-    pub preset_load: Symbol<
-        'static,
-        unsafe extern "C" fn(
-            *const UnistyleContext,
-            *const c_char,
-            *mut *mut UnistylePreset,
-        ) -> c_int,
-    >,
+    pub preset_load:
+        Symbol<'static, unsafe extern "C" fn(*const UnistyleContext, *const c_char, *mut *mut UnistylePreset) -> c_int>,
     pub preset_kind: Symbol<'static, unsafe extern "C" fn(*const UnistylePreset) -> c_int>,
     pub preset_name: Symbol<'static, unsafe extern "C" fn(*const UnistylePreset) -> *const c_char>,
     pub preset_destroy: Symbol<'static, unsafe extern "C" fn(*mut UnistylePreset)>,
@@ -152,8 +127,7 @@ pub struct Api {
 pub fn api() -> &'static Api {
     static API: std::sync::OnceLock<Api> = std::sync::OnceLock::new();
     API.get_or_init(|| unsafe {
-        let lib: &'static Library =
-            Box::leak(Box::new(Library::new(lib_path()).expect("load cdylib")));
+        let lib: &'static Library = Box::leak(Box::new(Library::new(lib_path()).expect("load cdylib")));
         Api {
             lib,
             abi_version: lib.get(b"unistyle_abi_version").unwrap(),
@@ -192,9 +166,7 @@ pub fn api() -> &'static Api {
 
 /// This thread's last error message.
 pub fn last_error() -> String {
-    unsafe { CStr::from_ptr((api().last_error)()) }
-        .to_string_lossy()
-        .into_owned()
+    unsafe { CStr::from_ptr((api().last_error)()) }.to_string_lossy().into_owned()
 }
 
 pub fn cstr(p: &Path) -> CString {
@@ -239,14 +211,7 @@ impl Buf {
 
     /// A picture in a given layout (RGB or RGBA/gray variants), samples converted.
     pub fn from_picture(p: &unistyle::Picture, channels: u32, sample_type: u32, pad: usize) -> Buf {
-        let mut b = Buf::new(
-            p.width as u32,
-            p.height as u32,
-            channels,
-            sample_type,
-            pad,
-            0,
-        );
+        let mut b = Buf::new(p.width as u32, p.height as u32, channels, sample_type, pad, 0);
         let n = p.width * p.height;
         for y in 0..p.height {
             for x in 0..p.width {
@@ -276,8 +241,7 @@ impl Buf {
         let off = self.offset(x, y, c);
         match self.desc.sample_type {
             UNISTYLE_U8 => self.bytes[off] = (v * 255.0 + 0.5) as u8,
-            UNISTYLE_U16 => self.bytes[off..off + 2]
-                .copy_from_slice(&((v * 65535.0 + 0.5) as u16).to_ne_bytes()),
+            UNISTYLE_U16 => self.bytes[off..off + 2].copy_from_slice(&((v * 65535.0 + 0.5) as u16).to_ne_bytes()),
             _ => self.bytes[off..off + 4].copy_from_slice(&v.to_ne_bytes()),
         }
     }
@@ -286,9 +250,7 @@ impl Buf {
         let off = self.offset(x, y, c);
         match self.desc.sample_type {
             UNISTYLE_U8 => self.bytes[off] as f32 / 255.0,
-            UNISTYLE_U16 => {
-                u16::from_ne_bytes([self.bytes[off], self.bytes[off + 1]]) as f32 / 65535.0
-            }
+            UNISTYLE_U16 => u16::from_ne_bytes([self.bytes[off], self.bytes[off + 1]]) as f32 / 65535.0,
             _ => f32::from_ne_bytes(self.bytes[off..off + 4].try_into().unwrap()),
         }
     }
@@ -368,11 +330,7 @@ pub fn texture_options() -> UnistyleTextureOptions {
 }
 
 /// Stylize options with these styles, alpha and levels, the rest as `_init` sets it.
-pub fn stylize_opts(
-    styles: &[*const UnistyleStyle],
-    alpha: f32,
-    levels: &[u32],
-) -> UnistyleStylizeOptions {
+pub fn stylize_opts(styles: &[*const UnistyleStyle], alpha: f32, levels: &[u32]) -> UnistyleStylizeOptions {
     let mut o = stylize_options();
     o.style_count = styles.len() as u32;
     o.styles = styles.as_ptr();

@@ -14,11 +14,7 @@ pub fn root() -> PathBuf {
 pub fn lib_path() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let deps = exe.parent().unwrap();
-    let name = format!(
-        "{}unistyle{}",
-        std::env::consts::DLL_PREFIX,
-        std::env::consts::DLL_SUFFIX
-    );
+    let name = format!("{}unistyle{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX);
     [deps.join(&name), deps.parent().unwrap().join(&name)]
         .into_iter()
         .find(|p| p.exists())
@@ -46,10 +42,5 @@ pub fn cc(src: &Path, out: &Path, flags: &[&str], libs: &[&str]) {
         .args(libs)
         .output()
         .expect("a C compiler (cc)");
-    assert!(
-        res.status.success(),
-        "C compile of {} failed:\n{}",
-        src.display(),
-        String::from_utf8_lossy(&res.stderr)
-    );
+    assert!(res.status.success(), "C compile of {} failed:\n{}", src.display(), String::from_utf8_lossy(&res.stderr));
 }

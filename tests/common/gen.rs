@@ -24,11 +24,7 @@ pub fn rgb8(w: u32, h: u32, f: impl Fn(u32, u32) -> [u8; 3]) -> DynamicImage {
 pub fn pattern(w: u32, h: u32) -> DynamicImage {
     rgb8(w, h, |x, y| {
         let (fx, fy) = (x as f32 / w.max(2) as f32, y as f32 / h.max(2) as f32);
-        [
-            (255.0 * fx) as u8,
-            (255.0 * fy) as u8,
-            (128.0 + 100.0 * ((x + 2 * y) as f32 * 0.7).sin()) as u8,
-        ]
+        [(255.0 * fx) as u8, (255.0 * fy) as u8, (128.0 + 100.0 * ((x + 2 * y) as f32 * 0.7).sin()) as u8]
     })
 }
 
@@ -38,11 +34,7 @@ pub fn crc32(data: &[u8]) -> u32 {
     for &b in data {
         crc ^= b as u32;
         for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
+            crc = if crc & 1 != 0 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
         }
     }
     !crc
@@ -86,9 +78,7 @@ pub fn palette_png(w: u32, h: u32) -> Vec<u8> {
         e.set_depth(png::BitDepth::Eight);
         e.set_palette(vec![255u8, 0, 0, 0, 255, 0, 0, 0, 255, 250, 250, 250]);
         let mut wr = e.write_header().expect("png header");
-        let idx: Vec<u8> = (0..w * h)
-            .map(|i| ((i % w) * 4 / w.max(1)) as u8 % 4)
-            .collect();
+        let idx: Vec<u8> = (0..w * h).map(|i| ((i % w) * 4 / w.max(1)) as u8 % 4).collect();
         wr.write_image_data(&idx).expect("png data");
     }
     out
@@ -152,11 +142,7 @@ pub fn flat_jpeg(w: u16, h: u16, samples: &[u8]) -> Vec<u8> {
         o.extend(body);
     };
     if nc == 4 {
-        seg(
-            &mut o,
-            0xEE,
-            &[b'A', b'd', b'o', b'b', b'e', 0, 100, 0, 0, 0, 0, 0],
-        );
+        seg(&mut o, 0xEE, &[b'A', b'd', b'o', b'b', b'e', 0, 100, 0, 0, 0, 0, 0]);
     }
     let mut dqt = vec![0u8];
     dqt.extend([1u8; 64]);
@@ -209,11 +195,7 @@ pub fn flat_jpeg(w: u16, h: u16, samples: &[u8]) -> Vec<u8> {
             let dcv = 8 * (samples[c] as i32 - 128);
             let diff = dcv - prev[c];
             prev[c] = dcv;
-            let cat = if diff == 0 {
-                0
-            } else {
-                32 - diff.unsigned_abs().leading_zeros()
-            };
+            let cat = if diff == 0 { 0 } else { 32 - diff.unsigned_abs().leading_zeros() };
             put(cat, 4, &mut data); // canonical 4-bit codes in symbol order: code == category
             if cat > 0 {
                 let v = if diff < 0 { diff - 1 } else { diff };
@@ -234,12 +216,7 @@ pub fn flat_jpeg(w: u16, h: u16, samples: &[u8]) -> Vec<u8> {
 pub fn edit_weights(
     src: &Path,
     dst: &Path,
-    edit: impl Fn(
-        &str,
-        safetensors::Dtype,
-        &[usize],
-        &[u8],
-    ) -> Option<(safetensors::Dtype, Vec<usize>, Vec<u8>)>,
+    edit: impl Fn(&str, safetensors::Dtype, &[usize], &[u8]) -> Option<(safetensors::Dtype, Vec<usize>, Vec<u8>)>,
     extra: Vec<(String, safetensors::Dtype, Vec<usize>, Vec<u8>)>,
     meta: impl Fn(&mut HashMap<String, String>),
 ) {
@@ -251,25 +228,14 @@ pub fn edit_weights(
     let mut owned: Vec<(String, safetensors::Dtype, Vec<usize>, Vec<u8>)> = st
         .tensors()
         .into_iter()
-        .filter_map(|(name, v)| {
-            edit(&name, v.dtype(), v.shape(), v.data()).map(|(d, s, b)| (name, d, s, b))
-        })
+        .filter_map(|(name, v)| edit(&name, v.dtype(), v.shape(), v.data()).map(|(d, s, b)| (name, d, s, b)))
         .collect();
     owned.extend(extra);
     let views: Vec<(String, safetensors::tensor::TensorView)> = owned
         .iter()
-        .map(|(n, d, s, b)| {
-            (
-                n.clone(),
-                safetensors::tensor::TensorView::new(*d, s.clone(), b).expect("view"),
-            )
-        })
+        .map(|(n, d, s, b)| (n.clone(), safetensors::tensor::TensorView::new(*d, s.clone(), b).expect("view")))
         .collect();
-    std::fs::write(
-        dst,
-        safetensors::serialize(views, Some(metadata)).expect("serialize"),
-    )
-    .expect("write weights");
+    std::fs::write(dst, safetensors::serialize(views, Some(metadata)).expect("serialize")).expect("write weights");
 }
 
 /// Unchanged tensor (for [`edit_weights`]).

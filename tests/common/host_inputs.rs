@@ -14,13 +14,7 @@ pub const SEL: (u32, u32, u32, u32) = (32, 24, 64, 56);
 /// PSNR over RGB and, where both have it, alpha.
 pub fn psnr_files(a: &Path, b: &Path) -> f64 {
     let (pa, pb) = (read_png(a), read_png(b));
-    assert_eq!(
-        (pa.width, pa.height),
-        (pb.width, pb.height),
-        "{} and {} differ in size",
-        a.display(),
-        b.display()
-    );
+    assert_eq!((pa.width, pa.height), (pb.width, pb.height), "{} and {} differ in size", a.display(), b.display());
     let (mut va, mut vb) = (pa.rgb.clone(), pb.rgb.clone());
     if let (Some(x), Some(y)) = (&pa.alpha, &pb.alpha) {
         va.extend(x);
@@ -59,12 +53,8 @@ pub fn cli(args: &[&str]) -> f64 {
 
 /// tubingen_256 downscaled to SMALL × SMALL.
 pub fn write_small_content(path: &Path) {
-    let rgb = image::open(image("content/tubingen_256.png"))
-        .unwrap()
-        .to_rgb8();
-    image::imageops::resize(&rgb, SMALL, SMALL, image::imageops::FilterType::Triangle)
-        .save(path)
-        .unwrap();
+    let rgb = image::open(image("content/tubingen_256.png")).unwrap().to_rgb8();
+    image::imageops::resize(&rgb, SMALL, SMALL, image::imageops::FilterType::Triangle).save(path).unwrap();
 }
 
 /// The small content with a varying alpha (64..255, so no pixel's colour is dropped on save).
@@ -82,11 +72,7 @@ pub fn write_rgba_content(small: &Path, path: &Path) {
 pub fn write_rect_mask(path: &Path, w: u32, h: u32) {
     let (x0, y0, sw, sh) = SEL;
     image::GrayImage::from_fn(w, h, |x, y| {
-        image::Luma([if x >= x0 && x < x0 + sw && y >= y0 && y < y0 + sh {
-            255
-        } else {
-            0
-        }])
+        image::Luma([if x >= x0 && x < x0 + sw && y >= y0 && y < y0 + sh { 255 } else { 0 }])
     })
     .save(path)
     .unwrap();

@@ -61,57 +61,36 @@ impl Case {
     /// Levels as a CLI string.
     pub fn levels_arg(&self) -> String {
         match (&self.levels, self.level) {
-            (Some(l), _) => l
-                .iter()
-                .map(|v| v.to_string())
-                .collect::<Vec<_>>()
-                .join(","),
+            (Some(l), _) => l.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(","),
             (None, Some(l)) => l.to_string(),
             _ => panic!("case {} has no level", self.case),
         }
     }
 
     pub fn level_list(&self) -> Vec<usize> {
-        self.levels
-            .clone()
-            .unwrap_or_else(|| vec![self.level.unwrap()])
+        self.levels.clone().unwrap_or_else(|| vec![self.level.unwrap()])
     }
 }
 
 pub fn manifest() -> Vec<Case> {
-    let text =
-        std::fs::read_to_string(shared_path("golden/manifest.json")).expect("golden manifest");
-    text.lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| serde_json::from_str(l).expect("manifest line"))
-        .collect()
+    let text = std::fs::read_to_string(shared_path("golden/manifest.json")).expect("golden manifest");
+    text.lines().filter(|l| !l.trim().is_empty()).map(|l| serde_json::from_str(l).expect("manifest line")).collect()
 }
 
 pub fn case(name: &str) -> Case {
-    manifest()
-        .into_iter()
-        .find(|c| c.case == name)
-        .unwrap_or_else(|| panic!("no golden case {name}"))
+    manifest().into_iter().find(|c| c.case == name).unwrap_or_else(|| panic!("no golden case {name}"))
 }
 
 /// The tensors of `golden/<case>.safetensors`.
 pub fn golden(name: &str) -> HashMap<String, Tensor> {
-    candle_core::safetensors::load(
-        shared_path(&format!("golden/{name}.safetensors")),
-        &Device::Cpu,
-    )
-    .expect("golden file")
+    candle_core::safetensors::load(shared_path(&format!("golden/{name}.safetensors")), &Device::Cpu)
+        .expect("golden file")
 }
 
 /// PSNR in dB (peak 1) between two equally sized sample slices.
 pub fn psnr(a: &[f32], b: &[f32]) -> f64 {
     assert_eq!(a.len(), b.len(), "size mismatch");
-    let mse: f64 = a
-        .iter()
-        .zip(b)
-        .map(|(x, y)| (*x as f64 - *y as f64).powi(2))
-        .sum::<f64>()
-        / a.len() as f64;
+    let mse: f64 = a.iter().zip(b).map(|(x, y)| (*x as f64 - *y as f64).powi(2)).sum::<f64>() / a.len() as f64;
     if mse == 0.0 {
         f64::INFINITY
     } else {
@@ -133,11 +112,7 @@ pub fn bin() -> Command {
 }
 
 pub fn run(args: &[&str]) -> Output {
-    let out = bin()
-        .args(args)
-        .env_remove("UNISTYLE_WEIGHTS")
-        .output()
-        .expect("run unistyle");
+    let out = bin().args(args).env_remove("UNISTYLE_WEIGHTS").output().expect("run unistyle");
     out
 }
 
@@ -151,12 +126,7 @@ pub fn write_random_weights(path: &Path, levels: &[usize], seed: u64) {
 }
 
 /// As [`write_random_weights`], letting `edit` change a tensor's shape before it is written.
-pub fn write_random_weights_with(
-    path: &Path,
-    levels: &[usize],
-    seed: u64,
-    edit: impl Fn(&str, &mut Vec<usize>),
-) {
+pub fn write_random_weights_with(path: &Path, levels: &[usize], seed: u64, edit: impl Fn(&str, &mut Vec<usize>)) {
     use unistyle::model::architecture::{decoder_tensors, encoder_tensors};
     let top = *levels.iter().max().unwrap();
     let mut specs = encoder_tensors(top);
@@ -175,11 +145,7 @@ pub fn write_random_weights_with(
         edit(&name, &mut shape);
         let n: usize = shape.iter().product();
         let fan_in: usize = shape[1..].iter().product::<usize>().max(1);
-        let bound = if name.ends_with("bias") {
-            0.05
-        } else {
-            (3.0 / fan_in as f64).sqrt()
-        };
+        let bound = if name.ends_with("bias") { 0.05 } else { (3.0 / fan_in as f64).sqrt() };
         let vals: Vec<f32> = (0..n).map(|_| (next() * bound) as f32).collect();
         let bytes = vals.iter().flat_map(|v| v.to_le_bytes()).collect();
         data.push((name, shape, bytes));
@@ -187,18 +153,10 @@ pub fn write_random_weights_with(
     let views: Vec<(String, safetensors::tensor::TensorView)> = data
         .iter()
         .map(|(n, s, b)| {
-            (
-                n.clone(),
-                safetensors::tensor::TensorView::new(safetensors::Dtype::F32, s.clone(), b)
-                    .unwrap(),
-            )
+            (n.clone(), safetensors::tensor::TensorView::new(safetensors::Dtype::F32, s.clone(), b).unwrap())
         })
         .collect();
-    let levels_s = levels
-        .iter()
-        .map(|l| l.to_string())
-        .collect::<Vec<_>>()
-        .join(",");
+    let levels_s = levels.iter().map(|l| l.to_string()).collect::<Vec<_>>().join(",");
     let meta: HashMap<String, String> = [
         ("format".to_string(), "wct-vgg19/1".to_string()),
         ("levels".to_string(), levels_s),
@@ -241,8 +199,7 @@ pub fn row_jump(p: &unistyle::Picture, y0: usize, y1: usize) -> f64 {
     let mut sum = 0.0;
     for c in 0..3 {
         for x in 0..w {
-            sum +=
-                (p.rgb[c * w * h + y0 * w + x] as f64 - p.rgb[c * w * h + y1 * w + x] as f64).abs();
+            sum += (p.rgb[c * w * h + y0 * w + x] as f64 - p.rgb[c * w * h + y1 * w + x] as f64).abs();
         }
     }
     sum / (3 * w) as f64
@@ -251,10 +208,5 @@ pub fn row_jump(p: &unistyle::Picture, y0: usize, y1: usize) -> f64 {
 /// Runs the CLI and asserts success.
 pub fn run_ok(args: &[&str]) {
     let res = run(args);
-    assert!(
-        res.status.success(),
-        "unistyle {:?} failed: {}",
-        args,
-        String::from_utf8_lossy(&res.stderr)
-    );
+    assert!(res.status.success(), "unistyle {:?} failed: {}", args, String::from_utf8_lossy(&res.stderr));
 }

@@ -13,7 +13,10 @@ pub enum T7 {
     /// A Lua table (array part keyed 1…n as numbers).
     Table(Vec<(T7, T7)>),
     /// A torch class instance with its field table.
-    Module { class: String, fields: Vec<(String, T7)> },
+    Module {
+        class: String,
+        fields: Vec<(String, T7)>,
+    },
     /// A contiguous tensor and its storage.
     Tensor {
         class: &'static str,
@@ -116,12 +119,7 @@ impl Writer {
                     self.value(v);
                 }
             }
-            T7::Tensor {
-                class,
-                storage,
-                shape,
-                data,
-            } => {
+            T7::Tensor { class, storage, shape, data } => {
                 self.tensor(class, storage, shape, data);
             }
             T7::SharedEmpty => match self.shared_empty {
@@ -149,10 +147,7 @@ fn module(class: &str, mut fields: Vec<(String, T7)>) -> T7 {
     fields.push(("train".into(), T7::Bool(false)));
     fields.push(("output".into(), T7::SharedEmpty));
     fields.push(("gradInput".into(), T7::SharedEmpty));
-    T7::Module {
-        class: class.into(),
-        fields,
-    }
+    T7::Module { class: class.into(), fields }
 }
 
 /// A convolution module; `cuda` uses the cudnn class and CUDA tensors.
@@ -175,24 +170,8 @@ pub fn conv(weight: (&[usize], Vec<f32>), bias: Vec<f32>, cuda: bool) -> T7 {
             ("dW".into(), n(1)),
             ("padH".into(), n(0)),
             ("padW".into(), n(0)),
-            (
-                "bias".into(),
-                T7::Tensor {
-                    class: tensor,
-                    storage,
-                    shape: vec![bias.len()],
-                    data: bias,
-                },
-            ),
-            (
-                "weight".into(),
-                T7::Tensor {
-                    class: tensor,
-                    storage,
-                    shape: shape.to_vec(),
-                    data,
-                },
-            ),
+            ("bias".into(), T7::Tensor { class: tensor, storage, shape: vec![bias.len()], data: bias }),
+            ("weight".into(), T7::Tensor { class: tensor, storage, shape: shape.to_vec(), data }),
             ("gradWeight".into(), T7::SharedEmpty),
         ],
     )
@@ -203,21 +182,13 @@ pub type ConvParams = (Vec<usize>, Vec<f32>, Vec<f32>);
 
 /// An `nn.Sequential` running `steps`; `params(name)` gives a conv layer's weight shape,
 /// weight values and bias values. `first` modules (such as the encoder's 1×1 conv) go first.
-pub fn sequential(
-    first: Vec<T7>,
-    steps: &[Step],
-    params: &mut dyn FnMut(&str) -> ConvParams,
-    cuda: bool,
-) -> T7 {
+pub fn sequential(first: Vec<T7>, steps: &[Step], params: &mut dyn FnMut(&str) -> ConvParams, cuda: bool) -> T7 {
     let mut modules = first;
     for s in steps {
         match s {
             Step::Conv(c) => {
                 let pad = |v| ("pad_".to_string() + v, T7::Num(1.0));
-                modules.push(module(
-                    "nn.SpatialReflectionPadding",
-                    vec![pad("l"), pad("r"), pad("t"), pad("b")],
-                ));
+                modules.push(module("nn.SpatialReflectionPadding", vec![pad("l"), pad("r"), pad("t"), pad("b")]));
                 let (shape, w, b) = params(&c.name);
                 modules.push(conv((&shape, w), b, cuda));
                 if c.relu {
@@ -228,16 +199,12 @@ pub fn sequential(
                 "nn.SpatialMaxPooling",
                 vec![("kW".into(), T7::Num(2.0)), ("ceil_mode".into(), T7::Bool(true))],
             )),
-            Step::Up => modules.push(module("nn.SpatialUpSamplingNearest", vec![("scale_factor".into(), T7::Num(2.0))])),
+            Step::Up => {
+                modules.push(module("nn.SpatialUpSamplingNearest", vec![("scale_factor".into(), T7::Num(2.0))]))
+            }
             Step::Tap(_) => {}
         }
     }
-    let table = T7::Table(
-        modules
-            .into_iter()
-            .enumerate()
-            .map(|(i, m)| (T7::Num((i + 1) as f64), m))
-            .collect(),
-    );
+    let table = T7::Table(modules.into_iter().enumerate().map(|(i, m)| (T7::Num((i + 1) as f64), m)).collect());
     module("nn.Sequential", vec![("modules".into(), table)])
 }

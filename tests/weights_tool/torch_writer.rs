@@ -144,11 +144,8 @@ pub fn legacy_bytes(tensors: &[TensorSpec], storages: &[StorageSpec], nest_under
 
 /// Contiguous f32 tensors, one storage each.
 pub fn simple_state_dict(entries: &[(String, Vec<usize>, Vec<f32>)]) -> Vec<u8> {
-    let storages: Vec<StorageSpec> = entries
-        .iter()
-        .enumerate()
-        .map(|(i, (_, _, v))| StorageSpec::float(&format!("{}", 1000 + i), v))
-        .collect();
+    let storages: Vec<StorageSpec> =
+        entries.iter().enumerate().map(|(i, (_, _, v))| StorageSpec::float(&format!("{}", 1000 + i), v)).collect();
     let tensors: Vec<TensorSpec> = entries
         .iter()
         .enumerate()

@@ -20,14 +20,8 @@ pub(crate) struct BandMap {
 impl BandMap {
     /// Band of output rows `y0 .. y0 + rows` of an `h × w` image.
     pub fn new(border: Border, y0: usize, rows: usize, h: usize, w: usize) -> Self {
-        let rows = (0..rows + 2)
-            .map(|j| border.source(y0 as isize - 1 + j as isize, h))
-            .collect();
-        Self {
-            rows,
-            left: border.source(-1, w),
-            right: border.source(w as isize, w),
-        }
+        let rows = (0..rows + 2).map(|j| border.source(y0 as isize - 1 + j as isize, h)).collect();
+        Self { rows, left: border.source(-1, w), right: border.source(w as isize, w) }
     }
 }
 

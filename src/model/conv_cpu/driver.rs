@@ -107,10 +107,7 @@ pub(crate) fn run<K: MicroKernel>(
     assert_eq!(out.len(), g.n * g.cout * g.h * g.w, "output length");
     assert!(g.h >= 1 && g.w >= 1 && b.rows >= 1 && b.kc >= 1 && b.co_group >= 1);
     assert!(b.co_group.is_multiple_of(K::MR) || b.co_group >= g.cout);
-    assert!(
-        SLACK > K::VL,
-        "band slack must cover one vector past a row sweep"
-    );
+    assert!(SLACK > K::VL, "band slack must cover one vector past a row sweep");
     if out.is_empty() {
         return;
     }
@@ -123,10 +120,7 @@ pub(crate) fn run<K: MicroKernel>(
     let wp = g.w + 2;
     let chan_stride = (b.rows + 2) * wp;
     let cq = (b.rows * wp).div_ceil(K::VL) * K::VL;
-    let lens = [
-        b.kc.min(g.cin) * chan_stride + SLACK,
-        b.co_group.min(g.cout) * cq,
-    ];
+    let lens = [b.kc.min(g.cin) * chan_stride + SLACK, b.co_group.min(g.cout) * cq];
     (0..workers).into_par_iter().for_each(|_| {
         super::scratch::with(lens, |[band, acc]| {
             loop {
@@ -147,14 +141,7 @@ pub(crate) fn run<K: MicroKernel>(
                 let image = &x[img * g.cin * hw..(img + 1) * g.cin * hw];
                 for ci0 in (0..g.cin).step_by(b.kc) {
                     let kc = b.kc.min(g.cin - ci0);
-                    fill(
-                        band,
-                        chan_stride,
-                        &image[ci0 * hw..(ci0 + kc) * hw],
-                        hw,
-                        g.w,
-                        &map,
-                    );
+                    fill(band, chan_stride, &image[ci0 * hw..(ci0 + kc) * hw], hw, g.w, &map);
                     let first = ci0 == 0;
                     let last = ci0 + kc == g.cin;
                     for cb in (c0..c1).step_by(K::MR) {
@@ -171,11 +158,7 @@ pub(crate) fn run<K: MicroKernel>(
                                 weights: weights.as_ptr(),
                                 out: acc[(cb - c0) * cq + q..].as_mut_ptr(),
                                 out_stride: cq,
-                                bias: if first {
-                                    p.bias[cb..].as_ptr()
-                                } else {
-                                    std::ptr::null()
-                                },
+                                bias: if first { p.bias[cb..].as_ptr() } else { std::ptr::null() },
                                 accumulate: !first,
                                 relu: relu && last,
                             };

@@ -64,9 +64,9 @@ impl Isa {
         static ISA: OnceLock<Isa> = OnceLock::new();
         *ISA.get_or_init(|| {
             let available = Self::available();
-            let wanted = std::env::var("UNISTYLE_CONV_ISA").ok().and_then(|v| {
-                available.iter().copied().find(|isa| isa.name() == v.trim().to_ascii_lowercase())
-            });
+            let wanted = std::env::var("UNISTYLE_CONV_ISA")
+                .ok()
+                .and_then(|v| available.iter().copied().find(|isa| isa.name() == v.trim().to_ascii_lowercase()));
             wanted.unwrap_or(available[0])
         })
     }
@@ -207,13 +207,7 @@ impl PackedConv {
             Algo::Winograd => Weights::Winograd(WinogradWeights::new(weight, bias, cin, cout, isa.mr(), 2)),
             Algo::Winograd4 => Weights::Winograd(WinogradWeights::new(weight, bias, cin, cout, isa.mr(), 4)),
         };
-        Ok(Self {
-            isa,
-            cin,
-            cout,
-            w: Arc::new(w),
-            bf16: Arc::default(),
-        })
+        Ok(Self { isa, cin, cout, w: Arc::new(w), bf16: Arc::default() })
     }
 
     #[cfg(any(test, feature = "bench-internals"))]
@@ -272,8 +266,7 @@ impl PackedConv {
         precision: Precision,
     ) -> candle_core::Result<Vec<f32>> {
         let len = g.n * g.cout * g.h * g.w;
-        let mut out = crate::model::buffers::zeroed(len)
-            .map_err(|e| candle_core::Error::Msg(e.to_string()))?;
+        let mut out = crate::model::buffers::zeroed(len).map_err(|e| candle_core::Error::Msg(e.to_string()))?;
         self.forward_into(x, g, border, relu, blocking, precision, &mut out)?;
         Ok(out)
     }
@@ -292,12 +285,7 @@ impl PackedConv {
         out: &mut [f32],
     ) -> candle_core::Result<()> {
         if g.cin != self.cin || g.cout != self.cout {
-            candle_core::bail!(
-                "conv3x3: input has {} channels for a {}→{} convolution",
-                g.cin,
-                self.cin,
-                self.cout
-            );
+            candle_core::bail!("conv3x3: input has {} channels for a {}→{} convolution", g.cin, self.cin, self.cout);
         }
         if x.len() != g.n * g.cin * g.h * g.w {
             candle_core::bail!("conv3x3: {} values for shape {g:?}", x.len());
@@ -334,18 +322,10 @@ impl PackedConv {
             out: &mut [f32],
         ) -> candle_core::Result<()> {
             match (w, b) {
-                (Weights::Direct(p), None) => driver::run::<K>(
-                    p,
-                    x,
-                    g,
-                    border,
-                    relu,
-                    Blocking::choose::<K>(g, threads),
-                    out,
-                ),
-                (Weights::Direct(p), Some(AnyBlocking::Direct(b))) => {
-                    driver::run::<K>(p, x, g, border, relu, b, out)
+                (Weights::Direct(p), None) => {
+                    driver::run::<K>(p, x, g, border, relu, Blocking::choose::<K>(g, threads), out)
                 }
+                (Weights::Direct(p), Some(AnyBlocking::Direct(b))) => driver::run::<K>(p, x, g, border, relu, b, out),
                 (Weights::Winograd(p), None) => winograd::driver::run::<K>(
                     p,
                     x,
@@ -368,26 +348,16 @@ impl PackedConv {
         let w = &*self.w;
         match self.isa {
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx512 => go::<kernel::avx512::Avx512>(
-                w, x, g, border, relu, blocking, threads, products, out,
-            ),
+            Isa::Avx512 => go::<kernel::avx512::Avx512>(w, x, g, border, relu, blocking, threads, products, out),
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx2 => {
-                go::<kernel::avx2::Avx2>(w, x, g, border, relu, blocking, threads, products, out)
-            }
-            Isa::Portable => {
-                go::<Portable>(w, x, g, border, relu, blocking, threads, products, out)
-            }
+            Isa::Avx2 => go::<kernel::avx2::Avx2>(w, x, g, border, relu, blocking, threads, products, out),
+            Isa::Portable => go::<Portable>(w, x, g, border, relu, blocking, threads, products, out),
         }
     }
 
     /// The candle custom op running this convolution on a CPU tensor.
     pub(crate) fn op(&self, border: Border, relu: bool) -> FusedConv3x3<'_> {
-        FusedConv3x3 {
-            conv: self,
-            border,
-            relu,
-        }
+        FusedConv3x3 { conv: self, border, relu }
     }
 }
 

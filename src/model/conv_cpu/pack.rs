@@ -37,13 +37,7 @@ impl PackedWeights {
                 }
             }
         }
-        Self {
-            cin,
-            cout,
-            mr,
-            data,
-            bias: bias.to_vec(),
-        }
+        Self { cin, cout, mr, data, bias: bias.to_vec() }
     }
 
     /// Offset of the weights of the block starting at output channel `c0` (a multiple of
@@ -62,8 +56,7 @@ impl PackedWeights {
             for ci in 0..self.cin {
                 for tap in 0..9 {
                     for j in 0..m {
-                        w[((c0 + j) * self.cin + ci) * 9 + tap] =
-                            self.data[base + (ci * 9 + tap) * m + j];
+                        w[((c0 + j) * self.cin + ci) * 9 + tap] = self.data[base + (ci * 9 + tap) * m + j];
                     }
                 }
             }
@@ -99,10 +92,7 @@ mod tests {
                 let m = mr.min(cout - mr);
                 assert_eq!(p.data[p.offset(mr, 0, m)], w[mr * cin * 9]);
                 // ci0 = 2, tap 4, j = m-1
-                assert_eq!(
-                    p.data[p.offset(mr, 2, m) + 4 * m + m - 1],
-                    w[((mr + m - 1) * cin + 2) * 9 + 4]
-                );
+                assert_eq!(p.data[p.offset(mr, 2, m) + 4 * m + m - 1], w[((mr + m - 1) * cin + 2) * 9 + 4]);
             }
         }
     }

@@ -51,12 +51,7 @@ fn reference(x: &[f32], g: Geometry, w: &[f32], b: &[f32], border: Border, relu:
     let xt = Tensor::from_vec(x.to_vec(), (g.n, g.cin, g.h, g.w), &dev).unwrap();
     let wt = Tensor::from_vec(w.to_vec(), (g.cout, g.cin, 3, 3), &dev).unwrap();
     let bt = Tensor::from_vec(b.to_vec(), (1, g.cout, 1, 1), &dev).unwrap();
-    let y = pad1(&xt, border)
-        .unwrap()
-        .conv2d(&wt, 0, 1, 1, 1)
-        .unwrap()
-        .broadcast_add(&bt)
-        .unwrap();
+    let y = pad1(&xt, border).unwrap().conv2d(&wt, 0, 1, 1, 1).unwrap().broadcast_add(&bt).unwrap();
     let y = if relu { y.relu().unwrap() } else { y };
     y.flatten_all().unwrap().to_vec1::<f32>().unwrap()
 }
@@ -74,21 +69,13 @@ const ALGOS: [Algo; 3] = [Algo::Direct, Algo::Winograd, Algo::Winograd4];
 #[allow(clippy::too_many_arguments)]
 fn check(isa: Isa, algo: Algo, g: Geometry, border: Border, relu: bool, blocking: Option<AnyBlocking>, seed: u64) {
     let x = randn((g.n, g.cin, g.h, g.w), seed);
-    let w: Vec<f32> = randn((g.cout, g.cin, 3, 3), seed + 1)
-        .iter()
-        .map(|v| v / (g.cin as f32 * 9.0).sqrt())
-        .collect();
+    let w: Vec<f32> = randn((g.cout, g.cin, 3, 3), seed + 1).iter().map(|v| v / (g.cin as f32 * 9.0).sqrt()).collect();
     let b = randn((1, 1, 1, g.cout), seed + 2);
     let conv = PackedConv::with(&w, &b, g.cin, g.cout, isa, algo).unwrap();
-    let got = conv
-        .forward_blocked(&x, g, border, relu, blocking, Precision::F32)
-        .unwrap();
+    let got = conv.forward_blocked(&x, g, border, relu, blocking, Precision::F32).unwrap();
     let want = reference(&x, g, &w, &b, border, relu);
     let e = rel_err(&got, &want);
-    assert!(
-        e < 1e-4,
-        "{isa:?} {algo:?} {g:?} {border:?} relu={relu} {blocking:?}: relative error {e:e}"
-    );
+    assert!(e < 1e-4, "{isa:?} {algo:?} {g:?} {border:?} relu={relu} {blocking:?}: relative error {e:e}");
 }
 
 #[test]
@@ -165,12 +152,15 @@ fn bf16_products_stay_within_bf16_rounding() {
             let mut results = Vec::new();
             for isa in Isa::available() {
                 let conv = PackedConv::with(&wt, &b, cin, cout, isa, algo).unwrap();
-                let f32_err = rel_err(&conv.forward_blocked(&x, g, Border::Reflect, false, None, Precision::F32).unwrap(), &want);
-                let blockings = [None, Some(AnyBlocking::Winograd(WinoBlocking { tr: 2, tc: 3, co_group: isa.mr(), kc: 5 }))];
+                let f32_err =
+                    rel_err(&conv.forward_blocked(&x, g, Border::Reflect, false, None, Precision::F32).unwrap(), &want);
+                let blockings =
+                    [None, Some(AnyBlocking::Winograd(WinoBlocking { tr: 2, tc: 3, co_group: isa.mr(), kc: 5 }))];
                 for blocking in blockings {
                     let got = conv.forward_blocked(&x, g, Border::Reflect, false, blocking, Precision::Bf16).unwrap();
                     let e = rel_err(&got, &want);
-                    let what = format!("{isa:?} {algo:?} {cin}→{cout} {blocking:?} bf16_native={}", super::bf16_native(isa));
+                    let what =
+                        format!("{isa:?} {algo:?} {cin}→{cout} {blocking:?} bf16_native={}", super::bf16_native(isa));
                     // F(4×4)'s transforms amplify the operands' rounding (its output transform
                     // sums with weights up to 8²) well beyond F(2×2)'s.
                     let bound = if algo == Algo::Winograd4 { 1e-1 } else { 2e-2 };
@@ -238,11 +228,7 @@ fn algorithm_timings() {
                     t.elapsed().as_secs_f64()
                 })
                 .fold(f64::INFINITY, f64::min);
-            line += &format!(
-                "  {algo:?}/{precision} {:.1} ms ({:.0} GF/s)",
-                best * 1e3,
-                flops / best * 1e-9
-            );
+            line += &format!("  {algo:?}/{precision} {:.1} ms ({:.0} GF/s)", best * 1e3, flops / best * 1e-9);
         }
         println!("{line}");
     }
@@ -303,7 +289,14 @@ fn winograd_blocking_sweep() {
                 .collect();
             let auto_t = res[0].0;
             res.sort_by(|a, b| a.0.total_cmp(&b.0));
-            println!("{cin}→{cout} {side}² {algo:?}: auto {:.0} GF/s; best {:.0} GF/s {:?}; 2nd {:.0} {:?}", flops / auto_t * 1e-9, flops / res[0].0 * 1e-9, res[0].1, flops / res[1].0 * 1e-9, res[1].1);
+            println!(
+                "{cin}→{cout} {side}² {algo:?}: auto {:.0} GF/s; best {:.0} GF/s {:?}; 2nd {:.0} {:?}",
+                flops / auto_t * 1e-9,
+                flops / res[0].0 * 1e-9,
+                res[0].1,
+                flops / res[1].0 * 1e-9,
+                res[1].1
+            );
         }
     }
 }

@@ -214,14 +214,8 @@ unsafe fn pack_pairs(src: &[f32], kc: usize, vt: usize, dst: &mut [u32]) {
                     Some(o) => _mm512_loadu_ps(o.as_ptr().add(j)),
                     None => _mm512_setzero_ps(),
                 };
-                let r = _mm512_cvtne2ps_pbh(
-                    _mm512_permutex2var_ps(a, hi, b),
-                    _mm512_permutex2var_ps(a, lo, b),
-                );
-                _mm512_storeu_si512(
-                    out.as_mut_ptr().add(j).cast(),
-                    std::mem::transmute::<__m512bh, __m512i>(r),
-                );
+                let r = _mm512_cvtne2ps_pbh(_mm512_permutex2var_ps(a, hi, b), _mm512_permutex2var_ps(a, lo, b));
+                _mm512_storeu_si512(out.as_mut_ptr().add(j).cast(), std::mem::transmute::<__m512bh, __m512i>(r));
             }
         }
     }

@@ -55,10 +55,7 @@ unsafe fn tile<const M: usize, const N: usize, const S: usize>(t: &Tile) {
         for ci in 0..t.kc {
             let w = std::slice::from_raw_parts(t.weights.add(ci * S * S * M), S * S * M);
             for ky in 0..S {
-                let r = std::slice::from_raw_parts(
-                    t.input.add(ci * t.chan_stride + ky * t.row_stride),
-                    N + S - 1,
-                );
+                let r = std::slice::from_raw_parts(t.input.add(ci * t.chan_stride + ky * t.row_stride), N + S - 1);
                 for kx in 0..S {
                     let x: &[f32; N] = match r[kx..kx + N].try_into() {
                         Ok(x) => x,

@@ -110,28 +110,15 @@ pub(crate) fn run<K: MicroKernel>(
     let next = AtomicUsize::new(0);
     let dst = OutPtr::new(out);
     // bf16 pairs need chunks that start at even input channels.
-    let kc_step = if matches!(products, Products::Native(_)) {
-        b.kc.next_multiple_of(2)
-    } else {
-        b.kc
-    };
+    let kc_step = if matches!(products, Products::Native(_)) { b.kc.next_multiple_of(2) } else { b.kc };
     let kc_max = kc_step.min(g.cin);
     let co_max = b.co_group.min(g.cout);
     let vt = (b.tr * b.tc).div_ceil(K::VL) * K::VL;
     let (v_xi, m_xi) = (kc_max * vt, co_max * vt);
-    let pairs_len = if matches!(products, Products::Native(_)) {
-        kc_max.div_ceil(2) * vt
-    } else {
-        0
-    };
+    let pairs_len = if matches!(products, Products::Native(_)) { kc_max.div_ceil(2) * vt } else { 0 };
     let hw = g.h * g.w;
-    let lens = [
-        InputJob::scratch_len(tile, b.tr, b.tc),
-        positions * v_xi,
-        positions * m_xi,
-        tile * tile * b.tc,
-        pairs_len,
-    ];
+    let lens =
+        [InputJob::scratch_len(tile, b.tr, b.tc), positions * v_xi, positions * m_xi, tile * tile * b.tc, pairs_len];
     (0..workers).into_par_iter().for_each(|_| {
         scratch::with(lens, |[band, v, m, tmp, pairs]| {
             loop {
@@ -147,12 +134,10 @@ pub(crate) fn run<K: MicroKernel>(
                 let rows = b.tr.min(th - tr0);
                 let cols = b.tc.min(tw - tc0);
                 let (c0, c1) = (grp * b.co_group, g.cout.min((grp + 1) * b.co_group));
-                let rowmap: Vec<usize> = (0..tile * rows + 2)
-                    .map(|q| padded_source(border, tile * tr0 + q, g.h))
-                    .collect();
-                let colmap: Vec<usize> = (0..tile * cols + 2)
-                    .map(|q| padded_source(border, tile * tc0 + q, g.w))
-                    .collect();
+                let rowmap: Vec<usize> =
+                    (0..tile * rows + 2).map(|q| padded_source(border, tile * tr0 + q, g.h)).collect();
+                let colmap: Vec<usize> =
+                    (0..tile * cols + 2).map(|q| padded_source(border, tile * tc0 + q, g.w)).collect();
                 let ntiles = rows * cols;
                 let image = &x[img * g.cin * hw..(img + 1) * g.cin * hw];
                 for ci0 in (0..g.cin).step_by(kc_step) {
@@ -174,17 +159,7 @@ pub(crate) fn run<K: MicroKernel>(
                     };
                     // SAFETY: the family's instruction set was detected by `Isa::detect`.
                     unsafe { K::wino_input(&mut job) };
-                    let chunk = Chunk {
-                        ci0,
-                        kc,
-                        c0,
-                        c1,
-                        ntiles,
-                        vt,
-                        v_xi,
-                        co_max,
-                        accumulate: ci0 > 0,
-                    };
+                    let chunk = Chunk { ci0, kc, c0, c1, ntiles, vt, v_xi, co_max, accumulate: ci0 > 0 };
                     match products {
                         Products::F32 => chunk.products_f32::<K>(p, &p.u, v, m),
                         Products::Emulated(u) => {
@@ -219,9 +194,7 @@ pub(crate) fn run<K: MicroKernel>(
                                 let src = &tmp[a * tile * cols..a * tile * cols + width];
                                 // SAFETY: `o .. o + width` lies in row y < h of plane (img, co),
                                 // columns x0 .. x0 + width ≤ w; no other task writes them.
-                                unsafe {
-                                    std::ptr::copy_nonoverlapping(src.as_ptr(), dst.at(o), width)
-                                };
+                                unsafe { std::ptr::copy_nonoverlapping(src.as_ptr(), dst.at(o), width) };
                             }
                         }
                     }
@@ -248,13 +221,7 @@ struct Chunk {
 
 impl Chunk {
     /// f32 products with weights `u` laid out as `p.u`.
-    fn products_f32<K: MicroKernel>(
-        &self,
-        p: &WinogradWeights,
-        u: &[f32],
-        v: &[f32],
-        m: &mut [f32],
-    ) {
+    fn products_f32<K: MicroKernel>(&self, p: &WinogradWeights, u: &[f32], v: &[f32], m: &mut [f32]) {
         let (kc, vt, v_xi) = (self.kc, self.vt, self.v_xi);
         for xi in 0..p.positions() {
             for q in (0..self.ntiles).step_by(K::NV * K::VL) {

@@ -117,7 +117,10 @@ pub(crate) fn input(job: &mut InputJob) {
             let (t2, r) = r.split_at_mut(cols);
             let (t3, r) = r.split_at_mut(cols);
             let (t4, t5) = r.split_at_mut(cols);
-            b_transform([&p0[..cols], &p1[..cols], &p2[..cols], &p3[..cols], &p0[1..], &p1[1..]], [t0, t1, t2, t3, t4, t5]);
+            b_transform(
+                [&p0[..cols], &p1[..cols], &p2[..cols], &p3[..cols], &p0[1..], &p1[1..]],
+                [t0, t1, t2, t3, t4, t5],
+            );
         }
         // Column pass: Bᵀ across the six rows of each tile row.
         for r in 0..rows {
@@ -136,7 +139,17 @@ pub(crate) fn input(job: &mut InputJob) {
                 let (v2, v) = v.split_at_mut(6 * xs);
                 let (v3, v) = v.split_at_mut(6 * xs);
                 let (v4, v5) = v.split_at_mut(6 * xs);
-                b_transform(d, [&mut v0[..cols], &mut v1[..cols], &mut v2[..cols], &mut v3[..cols], &mut v4[..cols], &mut v5[..cols]]);
+                b_transform(
+                    d,
+                    [
+                        &mut v0[..cols],
+                        &mut v1[..cols],
+                        &mut v2[..cols],
+                        &mut v3[..cols],
+                        &mut v4[..cols],
+                        &mut v5[..cols],
+                    ],
+                );
             }
         }
     }

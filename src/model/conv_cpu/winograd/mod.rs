@@ -67,7 +67,16 @@ mod tests {
                 })
                 .collect();
             let mut tmp = vec![0f32; tile * tile];
-            output(&mut OutputJob { tile, m: &m, xi_stride: 1, base: 0, cols: 1, bias: 0.0, relu: false, tmp: &mut tmp });
+            output(&mut OutputJob {
+                tile,
+                m: &m,
+                xi_stride: 1,
+                base: 0,
+                cols: 1,
+                bias: 0.0,
+                relu: false,
+                tmp: &mut tmp,
+            });
             for y in 0..tile {
                 for x in 0..tile {
                     let mut want = 0f32;

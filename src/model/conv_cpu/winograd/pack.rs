@@ -35,14 +35,7 @@ impl WinogradWeights {
                 }
             }
         }
-        Self {
-            tile,
-            cin,
-            cout,
-            mr,
-            u,
-            bias: bias.to_vec(),
-        }
+        Self { tile, cin, cout, mr, u, bias: bias.to_vec() }
     }
 
     /// Number of Winograd-domain positions, `(tile + 2)²`.
@@ -75,14 +68,12 @@ impl WinogradWeights {
                 for pp in 0..pairs {
                     let at = |ci: usize| {
                         if ci < self.cin {
-                            super::bf16::bf16_bits(self.u[self.offset(xi, c0, ci, m) + co - c0])
-                                as u32
+                            super::bf16::bf16_bits(self.u[self.offset(xi, c0, ci, m) + co - c0]) as u32
                         } else {
                             0
                         }
                     };
-                    out[self.pair_offset(xi, c0, 2 * pp, m) + co - c0] =
-                        at(2 * pp) | at(2 * pp + 1) << 16;
+                    out[self.pair_offset(xi, c0, 2 * pp, m) + co - c0] = at(2 * pp) | at(2 * pp + 1) << 16;
                 }
             }
         }
@@ -104,7 +95,8 @@ impl WinogradWeights {
             let c0 = co / self.mr * self.mr;
             let m = self.mr.min(self.cout - c0);
             for ci in 0..self.cin {
-                let t: Vec<f32> = (0..self.positions()).map(|xi| self.u[self.offset(xi, c0, ci, m) + co - c0]).collect();
+                let t: Vec<f32> =
+                    (0..self.positions()).map(|xi| self.u[self.offset(xi, c0, ci, m) + co - c0]).collect();
                 let k = (co * self.cin + ci) * 9;
                 w[k..k + 9].copy_from_slice(&transform::weight_inverse_of(self.tile, &t));
             }

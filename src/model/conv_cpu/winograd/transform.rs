@@ -204,16 +204,12 @@ fn deinterleave(x: &[f32], even: &mut [f32], odd: &mut [f32]) {
     const B: usize = 16;
     let n = even.len().min(odd.len()).min(x.len() / 2);
     let full = n / B * B;
-    for ((x, e), o) in x[..2 * full]
-        .chunks_exact(2 * B)
-        .zip(even[..full].chunks_exact_mut(B))
-        .zip(odd[..full].chunks_exact_mut(B))
+    for ((x, e), o) in
+        x[..2 * full].chunks_exact(2 * B).zip(even[..full].chunks_exact_mut(B)).zip(odd[..full].chunks_exact_mut(B))
     {
-        let (Ok(x), Ok(e), Ok(o)) = (
-            <&[f32; 2 * B]>::try_from(x),
-            <&mut [f32; B]>::try_from(e),
-            <&mut [f32; B]>::try_from(o),
-        ) else {
+        let (Ok(x), Ok(e), Ok(o)) =
+            (<&[f32; 2 * B]>::try_from(x), <&mut [f32; B]>::try_from(e), <&mut [f32; B]>::try_from(o))
+        else {
             unreachable!("chunks_exact yields exact lengths")
         };
         for l in 0..B {
