@@ -5,15 +5,11 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::mem::{offset_of, size_of};
 use std::process::Command;
 
 use common::cbuild::*;
 use common::*;
-use unistyle::capi::{
-    UnistyleImage, UnistyleRunOptions, UnistyleStyleOptions, UnistyleStylizeOptions, UnistyleTextureOptions,
-    IMAGE_V1_SIZE, STYLIZE_OPTIONS_V1_SIZE, TEXTURE_OPTIONS_V1_SIZE,
-};
+use unistyle::capi::{IMAGE_V1_SIZE, STYLIZE_OPTIONS_V1_SIZE, TEXTURE_OPTIONS_V1_SIZE};
 
 #[test]
 fn header_declares_exactly_the_exports() {
@@ -148,76 +144,15 @@ fn header_prototypes_match_rust_signatures() {
     assert!(only_rust.is_empty() && only_header.is_empty(), "Rust: {only_rust:#?}\nheader: {only_header:#?}");
 }
 
-/// (C struct, field) → offset, for every field of a struct.
-macro_rules! fields {
-    ($c:literal, $t:ty, $($f:ident),+) => {
-        vec![(format!("sizeof {}", $c), size_of::<$t>()), $((format!("{}.{}", $c, stringify!($f)), offset_of!($t, $f))),+]
-    };
-}
-
 /// Every field of every versioned struct sits at the same offset in C and Rust, and the
 /// structs have the same size.
 #[test]
 fn header_struct_layouts_match_rust() {
-    let mut table =
-        fields!("unistyle_image", UnistyleImage, struct_size, width, height, channels, sample_type, stride, data);
-    table.extend(fields!(
-        "unistyle_stylize_options",
-        UnistyleStylizeOptions,
-        struct_size,
-        style_count,
-        styles,
-        weights,
-        mask_count,
-        masks,
-        level_count,
-        levels,
-        alpha,
-        feather,
-        preserve_color,
-        foreground_only,
-        progress,
-        progress_user_data,
-        job,
-        patch_swap,
-        transform,
-        variation,
-        stroke_scale,
-        seed,
-        photo,
-        precision
-    ));
-    table.extend(fields!(
-        "unistyle_texture_options",
-        UnistyleTextureOptions,
-        struct_size,
-        style_count,
-        styles,
-        weights,
-        mask_count,
-        masks,
-        level_count,
-        levels,
-        seed,
-        iterations,
-        tileable,
-        feather,
-        progress,
-        progress_user_data,
-        job,
-        init,
-        precision
-    ));
-    table.extend(fields!("unistyle_run_options", UnistyleRunOptions, struct_size, progress, progress_user_data, job));
-    table.extend(fields!(
-        "unistyle_style_options",
-        UnistyleStyleOptions,
-        struct_size,
-        max_size,
-        progress,
-        progress_user_data,
-        job
-    ));
+    let mut table = Vec::new();
+    for l in common::layout::abi_layouts() {
+        table.push((format!("sizeof {}", l.c_name), l.size));
+        table.extend(l.fields.iter().map(|(f, offset)| (format!("{}.{f}", l.c_name), *offset)));
+    }
     let mut program =
         String::from("#include <stddef.h>\n#include <stdio.h>\n#include \"unistyle.h\"\nint main(void) {\n");
     let mut expected = String::new();

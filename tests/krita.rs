@@ -563,64 +563,15 @@ print("binding ok")
 
 /// "name=value,…": sizes and every field offset of the C structs, from the Rust definitions.
 fn rust_layout() -> String {
-    use std::mem::{offset_of, size_of};
-    use unistyle::capi::{UnistyleImage as I, UnistyleStylizeOptions as S, UnistyleTextureOptions as T};
-    macro_rules! offsets {
-        ($key:literal, $t:ty, $($f:ident),*) => { vec![$((format!("{}.{}", $key, stringify!($f)), offset_of!($t, $f))),*] };
+    // The binding mirrors the image and the two option structs, under short names.
+    let short =
+        [("unistyle_image", "image"), ("unistyle_stylize_options", "stylize"), ("unistyle_texture_options", "texture")];
+    let mut v = Vec::new();
+    for l in common::layout::abi_layouts() {
+        let Some((_, key)) = short.iter().find(|(c, _)| *c == l.c_name) else { continue };
+        v.push((key.to_string(), l.size));
+        v.extend(l.fields.iter().map(|(f, offset)| (format!("{key}.{f}"), *offset)));
     }
-    let mut v = vec![
-        ("image".to_string(), size_of::<I>()),
-        ("stylize".into(), size_of::<S>()),
-        ("texture".into(), size_of::<T>()),
-    ];
-    v.extend(offsets!("image", I, struct_size, width, height, channels, sample_type, stride, data));
-    v.extend(offsets!(
-        "stylize",
-        S,
-        struct_size,
-        style_count,
-        styles,
-        weights,
-        mask_count,
-        masks,
-        level_count,
-        levels,
-        alpha,
-        feather,
-        preserve_color,
-        foreground_only,
-        progress,
-        progress_user_data,
-        job,
-        patch_swap,
-        transform,
-        variation,
-        stroke_scale,
-        seed,
-        photo,
-        precision
-    ));
-    v.extend(offsets!(
-        "texture",
-        T,
-        struct_size,
-        style_count,
-        styles,
-        weights,
-        mask_count,
-        masks,
-        level_count,
-        levels,
-        seed,
-        iterations,
-        tileable,
-        feather,
-        progress,
-        progress_user_data,
-        job,
-        init,
-        precision
-    ));
     v.iter().map(|(k, n)| format!("{k}={n}")).collect::<Vec<_>>().join(",")
 }
 

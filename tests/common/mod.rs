@@ -5,6 +5,7 @@ pub mod abi;
 pub mod cbuild;
 pub mod gen;
 pub mod host_inputs;
+pub mod layout;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
