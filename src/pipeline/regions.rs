@@ -259,6 +259,15 @@ impl<'s, 'a> LevelRegions<'s, 'a> {
         self.stats.first().and_then(|s| s.as_ref())
     }
 
+    /// As [`LevelRegions::apply`], taking the features: without masks the map overwrites
+    /// them in place ([`Affine::apply_in_place`]) instead of filling a second feature map.
+    pub fn apply_owned(&self, features: Tensor, r: Rect) -> Result<Tensor> {
+        match self.membership {
+            None => self.affines[0].as_ref().expect("group 0 has pixels").apply_in_place(features),
+            Some(_) => self.apply(&features, r),
+        }
+    }
+
     /// Transforms and alpha-blends `features` (`[C, r.w·r.h]`, f32) covering rectangle `r`;
     /// returns f32.
     pub fn apply(&self, features: &Tensor, r: Rect) -> Result<Tensor> {

@@ -259,7 +259,7 @@ impl<'a> Stylizer<'a> {
                     if swap_here {
                         super::patch_swap::swap(self, level, regions.content_stats(), &f, fw, fh)
                     } else {
-                        regions.apply(&f, ext_rect(t, fw, fh))
+                        regions.apply_owned(f, ext_rect(t, fw, fh))
                     }
                 })?;
                 decode(t, mixed, fw, fh)?;

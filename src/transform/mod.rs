@@ -5,24 +5,27 @@
 //! and blended with the un-centred content features by `alpha`. Statistics and the map are
 //! built in f64; the map (one matrix and one bias, alpha folded in) is applied in f32.
 
+#[cfg(target_arch = "x86_64")]
+mod avx512;
 pub(crate) mod host;
+mod isa;
+mod map_apply;
+mod moments;
 pub(crate) mod patch_swap;
 pub(crate) mod perturbation;
 mod stats;
 mod symmetric;
 mod transport;
 
-use candle_core::{DType, Device, Tensor};
-use faer::linalg::matmul::matmul;
-use faer::{Accum, Mat, MatMut, MatRef, Par};
+use candle_core::{CpuStorage, DType, Device, InplaceOp1, Layout, Tensor};
+use faer::Mat;
 
 pub(crate) use stats::Accumulator;
 pub use stats::{Stats, EIGEN_EPS};
 
 use crate::error::{Error, Result};
 
-/// Pixels per block of [`Affine::apply`]'s product.
-const APPLY_BLOCK: usize = 16384;
+use map_apply::PackedMap;
 
 /// How content features are mapped onto a style's statistics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -91,6 +94,8 @@ pub struct Affine {
     /// `M`, row-major C × C.
     matrix: Vec<f32>,
     bias: Vec<f32>,
+    /// `M` and `b` packed for the CPU kernels ([`map_apply`]).
+    packed: PackedMap,
     /// `M` and `b` as tensors, for devices other than the CPU.
     on_device: Option<(Tensor, Tensor)>,
 }
@@ -162,7 +167,8 @@ impl Affine {
         } else {
             Some((Tensor::from_slice(&matrix, (c, c), device)?, Tensor::from_slice(&bias, (c, 1), device)?))
         };
-        Ok(Self { channels: c, matrix, bias, on_device })
+        let packed = PackedMap::new(&matrix, &bias);
+        Ok(Self { channels: c, matrix, bias, packed, on_device })
     }
 
     /// Applies the map to `[C, N]` features (any float dtype); returns f32.
@@ -187,26 +193,46 @@ impl Affine {
         Ok(m.matmul(&features.to_dtype(DType::F32)?)?.broadcast_add(&b)?)
     }
 
-    /// `M x + b` on row-major `C × n` values in one pass: the output starts as the bias and
-    /// the product is accumulated into it.
+    /// `M x + b` on row-major `C × n` values, into a new buffer.
     fn apply_f32(&self, x: &[f32], n: usize) -> Result<Vec<f32>> {
-        let c = self.channels;
-        let mut out = crate::model::buffers::with_capacity(c * n)?;
-        for &b in &self.bias {
-            out.extend(std::iter::repeat_n(b, n));
+        self.packed.apply(x, n)
+    }
+
+    /// As [`Affine::apply`], but overwrites the features' own storage where it can (f32,
+    /// contiguous, on the CPU): no second feature map is allocated. The caller hands over
+    /// features nothing else reads any more (views sharing their storage see the result).
+    pub fn apply_in_place(&self, features: Tensor) -> Result<Tensor> {
+        let (c, n) = features.dims2()?;
+        let fits = crate::device::cpu_kernels(features.device())
+            && features.dtype() == DType::F32
+            && features.is_contiguous()
+            && c == self.channels
+            && n > 0;
+        if !fits {
+            return self.apply(&features);
         }
-        // Row-major C × n is column-major n × C, i.e. the transpose: outᵀ = xᵀ Mᵀ. The
-        // product runs in blocks of pixels, so the multiply's packed copy of xᵀ stays a block
-        // (not a second whole feature map, faulted in at every call).
-        let xt = MatRef::from_column_major_slice(x, n, c);
-        let mt = MatRef::from_column_major_slice(&self.matrix, c, c);
-        let mut ot = MatMut::from_column_major_slice_mut(&mut out, n, c);
-        for start in (0..n).step_by(APPLY_BLOCK) {
-            let len = APPLY_BLOCK.min(n - start);
-            let o = ot.as_mut().subrows_mut(start, len);
-            matmul(o, Accum::Add, xt.subrows(start, len), mt, 1.0f32, Par::rayon(0));
-        }
-        Ok(out)
+        features.inplace_op1(&InPlace { map: &self.packed, n })?;
+        Ok(features)
+    }
+}
+
+/// [`Affine::apply_in_place`]'s candle operation.
+struct InPlace<'a> {
+    map: &'a PackedMap,
+    n: usize,
+}
+
+impl InplaceOp1 for InPlace<'_> {
+    fn name(&self) -> &'static str {
+        "wct-map-in-place"
+    }
+
+    fn cpu_fwd(&self, storage: &mut CpuStorage, layout: &Layout) -> candle_core::Result<()> {
+        let (CpuStorage::F32(values), Some((start, end))) = (storage, layout.contiguous_offsets()) else {
+            candle_core::bail!("the WCT map runs in place on contiguous f32 features only");
+        };
+        self.map.apply_in_place(&mut values[start..end], self.n);
+        Ok(())
     }
 }
 

@@ -2,11 +2,9 @@
 //! truncated to eigenvalues ≥ [`EIGEN_EPS`].
 
 use candle_core::{DType, Tensor, D};
-use faer::linalg::matmul::triangular::{self, BlockStructure};
-use faer::{Accum, Mat, MatRef, Par};
-use rayon::prelude::*;
+use faer::{Mat, MatRef};
 
-use super::host::{ranges, with_cpu_f32, BLOCK};
+use super::host::with_cpu_f32;
 use crate::error::{Error, Result};
 
 /// Eigenvalues below this are dropped (content and style counted separately), as in the paper's code.
@@ -39,12 +37,12 @@ impl Stats {
     }
 
     /// `E diag(λ^p) Eᵀ` over the kept eigenpairs (C × C); zero when nothing was kept.
+    /// Single-threaded, so the result does not depend on the thread count.
     pub fn matrix_power(&self, p: f64) -> Mat<f64> {
         let c = self.channels();
-        let k = self.eigenvalues.len();
-        let e = Mat::from_fn(c, k, |i, j| self.eigenvectors[j * c + i]);
-        let scaled = Mat::from_fn(c, k, |i, j| e[(i, j)] * self.eigenvalues[j].powf(p));
-        &scaled * e.transpose()
+        let e = MatRef::from_column_major_slice(&self.eigenvectors, c, self.eigenvalues.len());
+        let scale: Vec<f64> = self.eigenvalues.iter().map(|v| v.powf(p)).collect();
+        super::symmetric::from_eigen(e, &scale)
     }
 
     /// The whitening matrix `E D^-1/2 Eᵀ`.
@@ -123,9 +121,6 @@ impl Accumulator {
     }
 }
 
-/// Parts a batch's cross-products are summed in (fixed, so results do not depend on threads).
-const PARTS: usize = 16;
-
 /// Mean and sum of centred outer products (row-major C × C) of one `[C, N]` batch, in f64.
 fn batch_moments(features: &Tensor, c: usize, n: usize) -> Result<(Vec<f64>, Vec<f64>)> {
     if let Some(m) = with_cpu_f32(features, |x| moments_f32(x, c, n))? {
@@ -157,49 +152,9 @@ fn moments_downloaded(features: &Tensor, c: usize, n: usize) -> Result<(Vec<f64>
     Ok(moments_f32(&values, c, n))
 }
 
-/// [`batch_moments`] on row-major f32 values: the mean first (f64 sums), then the centred
-/// cross-products block by block, each block widened to f64 in a small scratch matrix.
+/// [`batch_moments`] on row-major f32 values ([`super::moments`]).
 fn moments_f32(x: &[f32], c: usize, n: usize) -> (Vec<f64>, Vec<f64>) {
-    let mean: Vec<f64> =
-        x.par_chunks_exact(n).map(|row| row.iter().map(|&v| v as f64).sum::<f64>() / n as f64).collect();
-    let parts: Vec<Mat<f64>> = ranges(n, PARTS)
-        .into_par_iter()
-        .map(|range| {
-            let mut acc = Mat::<f64>::zeros(c, c);
-            // Scratch, column-major BLOCK × C: column i holds channel i of the block, centred.
-            let mut scratch = vec![0f64; BLOCK * c];
-            for start in range.clone().step_by(BLOCK) {
-                let len = (range.end - start).min(BLOCK);
-                for (i, (col, m)) in scratch.chunks_exact_mut(BLOCK).zip(&mean).enumerate() {
-                    for (d, &v) in col.iter_mut().zip(&x[i * n + start..i * n + start + len]) {
-                        *d = v as f64 - m;
-                    }
-                }
-                let b = MatRef::from_column_major_slice(&scratch, BLOCK, c).subrows(0, len);
-                // Lower triangle only; mirrored when the parts are summed.
-                triangular::matmul(
-                    acc.as_mut(),
-                    BlockStructure::TriangularLower,
-                    Accum::Add,
-                    b.transpose(),
-                    BlockStructure::Rectangular,
-                    b,
-                    BlockStructure::Rectangular,
-                    1.0,
-                    Par::Seq,
-                );
-            }
-            acc
-        })
-        .collect();
-    let mut m2 = vec![0f64; c * c];
-    for p in &parts {
-        for (k, v) in m2.iter_mut().enumerate() {
-            let (i, j) = (k / c, k % c);
-            *v += if i >= j { p[(i, j)] } else { p[(j, i)] };
-        }
-    }
-    (mean, m2)
+    super::moments::moments(x, c, n)
 }
 
 /// Symmetric eigendecomposition of the row-major `c × c` matrix `cov`, keeping eigenvalues
@@ -275,7 +230,7 @@ mod tests {
     fn every_device_path_gives_the_same_moments() {
         // The CPU kernel, the f64 tensor path (CUDA) and the download-and-widen path (Metal),
         // all run here on CPU tensors.
-        let (c, n) = (5, 2 * super::BLOCK + 77);
+        let (c, n) = (5, 2 * 1024 + 77);
         let data: Vec<f32> = (0..c * n).map(|i| ((i * 7919) % 257) as f32 * 0.01 + (i / n) as f32 * 3.0).collect();
         let t = Tensor::from_vec(data.clone(), (c, n), &Device::Cpu).unwrap();
         let (mean, m2) = moments_f32(&data, c, n);

@@ -5,7 +5,7 @@ use faer::diag::Diag;
 use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::evd::{self_adjoint_evd, self_adjoint_evd_scratch, ComputeEigenvectors};
 use faer::linalg::matmul::matmul;
-use faer::{Accum, Mat, Par};
+use faer::{Accum, Mat, MatRef, Par};
 
 use super::stats::EIGEN_EPS;
 use crate::error::{Error, Result};
@@ -18,9 +18,11 @@ pub fn mul(a: &Mat<f64>, b: &Mat<f64>) -> Mat<f64> {
 }
 
 /// `E diag(f(λ)) Eᵀ` from eigenvectors (columns of `e`) and the values `f(λ)`.
-pub fn from_eigen(e: &Mat<f64>, scale: &[f64]) -> Mat<f64> {
+pub fn from_eigen(e: MatRef<f64>, scale: &[f64]) -> Mat<f64> {
     let scaled = Mat::from_fn(e.nrows(), e.ncols(), |i, j| e[(i, j)] * scale[j]);
-    mul(&scaled, &e.transpose().to_owned())
+    let mut out = Mat::<f64>::zeros(e.nrows(), e.nrows());
+    matmul(out.as_mut(), Accum::Replace, scaled.as_ref(), e.transpose(), 1.0, Par::Seq);
+    out
 }
 
 /// `E diag(λ^p) Eᵀ` of the symmetric matrix `m`. Negative eigenvalues (rounding) count as 0;
@@ -48,7 +50,7 @@ pub fn power(m: &Mat<f64>, p: f64) -> Result<Mat<f64>> {
             }
         })
         .collect();
-    Ok(from_eigen(&vectors, &scale))
+    Ok(from_eigen(vectors.as_ref(), &scale))
 }
 
 /// Eigenvalues (ascending) and eigenvectors (columns) of the symmetric matrix `m` (its lower

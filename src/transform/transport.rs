@@ -7,7 +7,7 @@
 
 use faer::Mat;
 
-use super::symmetric::{from_eigen, mul, power};
+use super::symmetric::{mul, power};
 use super::{Stats, WeightedStyle};
 use crate::error::Result;
 
@@ -25,7 +25,7 @@ pub fn target(styles: &[WeightedStyle]) -> Result<(Mat<f64>, Vec<f64>)> {
             *m += s.weight * v;
         }
     }
-    let covs: Vec<Mat<f64>> = styles.iter().map(|s| stats_power(s.stats, 1.0)).collect();
+    let covs: Vec<Mat<f64>> = styles.iter().map(|s| s.stats.matrix_power(1.0)).collect();
     if styles.len() == 1 {
         return Ok((covs.into_iter().next().expect("one style"), mean));
     }
@@ -54,18 +54,10 @@ pub fn target(styles: &[WeightedStyle]) -> Result<(Mat<f64>, Vec<f64>)> {
 /// target mean; the map is `x ↦ T (x − m_c) + m_s`.
 pub fn transport(content: &Stats, styles: &[WeightedStyle]) -> Result<(Mat<f64>, Vec<f64>)> {
     let (sigma_s, mean) = target(styles)?;
-    let root_c = stats_power(content, 0.5);
-    let inv_root_c = stats_power(content, -0.5);
+    let root_c = content.matrix_power(0.5);
+    let inv_root_c = content.matrix_power(-0.5);
     let middle = power(&mul(&mul(&root_c, &sigma_s), &root_c), 0.5)?;
     Ok((mul(&mul(&inv_root_c, &middle), &inv_root_c), mean))
-}
-
-/// `E diag(λ^p) Eᵀ` over a statistics' kept eigenpairs, single-threaded.
-fn stats_power(s: &Stats, p: f64) -> Mat<f64> {
-    let c = s.channels();
-    let e = Mat::from_fn(c, s.eigenvalues.len(), |i, j| s.eigenvectors[j * c + i]);
-    let scale: Vec<f64> = s.eigenvalues.iter().map(|v| v.powf(p)).collect();
-    from_eigen(&e, &scale)
 }
 
 #[cfg(test)]
