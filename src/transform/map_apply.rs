@@ -1,7 +1,8 @@
 //! Applying an affine map `x ↦ M x + b` (C × C, f32) to row-major features (`C × n`), into
-//! a new buffer or in place, in panels of [`PANEL`] pixels: each panel is copied to a small
-//! scratch first (so the output may overwrite the input), then every block of [`ROWS`]
-//! output channels is one register tile over the panel, started from the bias, with the
+//! a new buffer or in place, in chunks of [`CHUNK`] pixels: each chunk is copied to a small
+//! scratch first (so the output may overwrite the input; long row pieces also keep the
+//! hardware prefetchers busy), as panels of [`PANEL`] pixels; then every block of [`ROWS`]
+//! output channels is one register tile over a panel, started from the bias, with the
 //! weights packed so that a block's weights for one input channel are adjacent.
 
 use rayon::prelude::*;
@@ -9,12 +10,14 @@ use rayon::prelude::*;
 use super::isa::Isa;
 use crate::error::Result;
 
-/// Pixels per panel.
+/// Pixels per panel (the width of a register tile).
 pub(crate) const PANEL: usize = 64;
+/// Pixels copied out at once: whole panels.
+const CHUNK: usize = 4 * PANEL;
 /// Output channels per register tile.
 pub(crate) const ROWS: usize = 6;
-/// Panels per parallel task at least (small maps stay on one thread).
-const MIN_PANELS_PER_TASK: usize = 4;
+/// Chunks per parallel task at least (small maps stay on one thread).
+const MIN_CHUNKS_PER_TASK: usize = 2;
 
 /// `M` and `b` laid out for the kernels.
 #[derive(Debug, Clone)]
@@ -93,24 +96,30 @@ impl PackedMap {
         if c == 0 || n == 0 {
             return;
         }
-        let panels = n.div_ceil(PANEL);
-        let tasks = (panels / MIN_PANELS_PER_TASK).clamp(1, 4 * rayon::current_num_threads());
-        let per_task = panels.div_ceil(tasks) * PANEL;
+        let chunks = n.div_ceil(CHUNK);
+        let tasks = (chunks / MIN_CHUNKS_PER_TASK).clamp(1, 4 * rayon::current_num_threads());
+        let per_task = chunks.div_ceil(tasks) * CHUNK;
         let (src, dst) = (Shared(src as *mut f32), Shared(dst));
         (0..n.div_ceil(per_task)).into_par_iter().for_each(|t| {
             let (src, dst) = (&src, &dst);
-            let mut scratch = vec![0f32; c * PANEL];
-            for p0 in (t * per_task..n.min((t + 1) * per_task)).step_by(PANEL) {
-                let len = PANEL.min(n - p0);
-                for (k, row) in scratch.chunks_exact_mut(PANEL).enumerate() {
+            // Panel q of the chunk: `C × PANEL` values from `q · C · PANEL`.
+            let mut scratch = vec![0f32; c * CHUNK];
+            for p0 in (t * per_task..n.min((t + 1) * per_task)).step_by(CHUNK) {
+                let len = CHUNK.min(n - p0);
+                for k in 0..c {
                     // SAFETY: row k, columns p0..p0 + len lie inside the C × n source.
                     let from = unsafe { std::slice::from_raw_parts(src.0.add(k * n + p0), len) };
-                    row[..len].copy_from_slice(from);
+                    for (q, piece) in from.chunks(PANEL).enumerate() {
+                        scratch[(q * c + k) * PANEL..][..piece.len()].copy_from_slice(piece);
+                    }
                 }
-                // SAFETY: this task alone writes columns p0..p0 + len (its panels are its own),
-                // rows 0..C, of the C × n destination; the source of those columns is in
-                // `scratch` already.
-                unsafe { self.panel(isa, &scratch, dst.0.add(p0), n, len) };
+                for q in 0..len.div_ceil(PANEL) {
+                    let width = PANEL.min(len - q * PANEL);
+                    let panel = &scratch[q * c * PANEL..][..c * PANEL];
+                    // SAFETY: this task alone writes columns p0..p0 + len (its chunks are its
+                    // own), rows 0..C, of the C × n destination; their source is in `scratch`.
+                    unsafe { self.panel(isa, panel, dst.0.add(p0 + q * PANEL), n, width) };
+                }
             }
         });
     }
@@ -198,7 +207,8 @@ mod tests {
 
     #[test]
     fn every_kernel_matches_the_naive_product_at_odd_sizes() {
-        for (c, n) in [(1, 1), (3, 5), (5, 63), (6, 64), (7, 65), (13, 1000), (64, 129), (67, 4 * 64 * 9 + 17)] {
+        for (c, n) in [(1, 1), (3, 5), (5, 63), (6, 64), (7, 65), (13, 1000), (64, 129), (67, 256 * 9 + 17), (2, 5000)]
+        {
             let (m, b, x) = (values(c * c, 1 + c as u64), values(c, 2), values(c * n, 3 + n as u64));
             let map = PackedMap::new(&m, &b);
             let expect: Vec<f64> = (0..c * n)
