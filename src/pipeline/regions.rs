@@ -215,43 +215,46 @@ impl<'s, 'a> LevelRegions<'s, 'a> {
         Ok(())
     }
 
-    /// Builds each group's transform from the accumulated statistics.
+    /// Builds each group's transform from the accumulated statistics; the groups'
+    /// eigendecompositions run concurrently (each is single-threaded).
     pub fn finish(&mut self, device: &Device) -> Result<()> {
         let whole = match &self.whole {
             Some(w) if self.groups.iter().any(|g| g.count() < MIN_REGION_PIXELS) => Some(w.finish()?),
             _ => None,
         };
-        let mut affines = Vec::with_capacity(self.groups.len());
-        let mut kept = Vec::with_capacity(self.groups.len());
-        for (g, acc) in self.groups.iter().enumerate() {
-            let used = self.soft.is_some() || acc.count() > 0;
-            if !used {
-                affines.push(None);
-                kept.push(None);
-                continue;
-            }
-            let stats = match &whole {
-                Some(w) if acc.count() < MIN_REGION_PIXELS => w.clone(),
-                _ => acc.finish()?,
-            };
-            let mix: Vec<WeightedStyle> = self.st.groups[g]
-                .iter()
-                .map(|(s, w)| WeightedStyle {
-                    stats: s.stats(self.level).expect("levels checked in build"),
-                    weight: *w,
-                })
-                .collect();
-            let m = &self.st.modes;
-            // The variation perturbs the coarsest level only: the finer levels then refine the
-            // perturbed arrangement instead of scrambling fine texture into noise.
-            let variation = if self.level == self.st.levels[0] { m.variation } else { 0.0 };
-            let options = MapOptions { kind: m.transform, variation, seed: derive_seed(m.seed, self.level, g) };
-            affines.push(Some(Affine::new(&stats, &mix, self.st.alpha_at(self.level), &options, device)?));
-            kept.push(Some(stats));
-        }
-        self.affines = affines;
-        self.stats = kept;
+        let built: Vec<(Option<Affine>, Option<Stats>)> = self
+            .groups
+            .par_iter()
+            .enumerate()
+            .map(|(g, acc)| {
+                let used = self.soft.is_some() || acc.count() > 0;
+                if !used {
+                    return Ok((None, None));
+                }
+                let stats = match &whole {
+                    Some(w) if acc.count() < MIN_REGION_PIXELS => w.clone(),
+                    _ => acc.finish()?,
+                };
+                let affine = self.group_map(g, &stats, device)?;
+                Ok((Some(affine), Some(stats)))
+            })
+            .collect::<Result<_>>()?;
+        (self.affines, self.stats) = built.into_iter().unzip();
         Ok(())
+    }
+
+    /// The map of group `g` from the content statistics `stats` to the group's style mix.
+    fn group_map(&self, g: usize, stats: &Stats, device: &Device) -> Result<Affine> {
+        let mix: Vec<WeightedStyle> = self.st.groups[g]
+            .iter()
+            .map(|(s, w)| WeightedStyle { stats: s.stats(self.level).expect("levels checked in build"), weight: *w })
+            .collect();
+        let m = &self.st.modes;
+        // The variation perturbs the coarsest level only: the finer levels then refine the
+        // perturbed arrangement instead of scrambling fine texture into noise.
+        let variation = if self.level == self.st.levels[0] { m.variation } else { 0.0 };
+        let options = MapOptions { kind: m.transform, variation, seed: derive_seed(m.seed, self.level, g) };
+        Affine::new(stats, &mix, self.st.alpha_at(self.level), &options, device)
     }
 
     /// The content statistics of the whole image (group 0 without masks).

@@ -5,6 +5,8 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use rayon::prelude::*;
+
 use super::budget;
 use super::stroke_scale::rescale;
 use super::stylize::MIN_TILE;
@@ -171,7 +173,8 @@ impl EncodedStyle {
                 fm.maps.push((mw, mh, Arc::new(values)));
             }
         }
-        let levels = accs.into_iter().map(|(l, a)| Ok((l, a.finish()?))).collect::<Result<_>>()?;
+        // The levels' eigendecompositions (single-threaded each) run concurrently.
+        let levels = accs.into_par_iter().map(|(l, a)| Ok((l, a.finish()?))).collect::<Result<_>>()?;
         Ok(Self { levels, features })
     }
 
