@@ -5,12 +5,14 @@
 //! padded to a multiple of [`TILE`] channels, pixels to a multiple of [`LANES`]) after
 //! subtracting a per-channel shift (the mean of the first pixels). The lower triangle of the
 //! block's cross-products is a set of register-tiled dot products over the pixels, [`TILE`] ×
-//! [`TILE`] channels at a time; the threads share the tile rows, so every sum is taken in
-//! the same order whatever the thread count. With `d = x − shift`,
-//! `M2 = Σ d dᵀ − (Σ d)(Σ d)ᵀ / n` and `mean = shift + Σ d / n`: the shift is close to the
-//! mean, so nothing cancels.
+//! [`TILE`] channels at a time. The pixels are halved recursively (split points that depend
+//! only on the sizes) down to runs of [`LEAF_BLOCKS`] blocks, the halves summed in a fixed
+//! order: threads pick up halves as they are free, and every sum is the same whatever the
+//! thread count. With `d = x − shift`, `M2 = Σ d dᵀ − (Σ d)(Σ d)ᵀ / n` and
+//! `mean = shift + Σ d / n`: the shift is close to the mean, so nothing cancels.
 
-use rayon::prelude::*;
+use std::cell::RefCell;
+use std::ops::Range;
 
 use super::isa::Isa;
 
@@ -24,8 +26,8 @@ pub(crate) const LANES: usize = 8;
 pub(crate) const STRETCH: usize = 512;
 /// Bytes of the f64 scratch (one block of pixels), sized for the L2 cache.
 const SCRATCH_BYTES: usize = 1 << 20;
-/// Rows widened per parallel task at least.
-const WIDEN_ROWS: usize = 16;
+/// Blocks of pixels summed by one task at most (then halved).
+const LEAF_BLOCKS: usize = 4;
 
 /// Per-channel mean and the sum of centred outer products (row-major `c × c`, both
 /// triangles) of the row-major `c × n` values `x`, with the best kernels of this CPU.
@@ -47,25 +49,9 @@ pub(crate) fn moments_with(isa: Isa, x: &[f32], c: usize, n: usize) -> (Vec<f64>
         })
         .collect();
     let cp = c.next_multiple_of(TILE);
-    let block = (SCRATCH_BYTES / 8 / cp / LANES * LANES).clamp(STRETCH, 4096).min(n.next_multiple_of(LANES));
-    // Rows c..cp stay zero.
-    let mut scratch = vec![0f64; cp * block];
-    let mut sums = vec![0f64; c];
-    let mut cross = vec![0f64; cp * cp];
-    for start in (0..n).step_by(block) {
-        let len = block.min(n - start);
-        let padded = len.next_multiple_of(LANES);
-        scratch
-            .par_chunks_exact_mut(block)
-            .zip(sums.par_iter_mut())
-            .enumerate()
-            .with_min_len(WIDEN_ROWS)
-            .for_each(|(i, (row, sum))| *sum += widen(&x[i * n + start..][..len], shift[i], &mut row[..padded]));
-        let s = &scratch;
-        cross.par_chunks_exact_mut(TILE * cp).enumerate().for_each(|(b, rows)| {
-            cross_rows(isa, s, block, padded, b * TILE, rows);
-        });
-    }
+    let block = (SCRATCH_BYTES / 8 / cp / LANES * LANES).clamp(STRETCH, 4096);
+    let job = Job { isa, x, c, n, cp, block, shift: &shift };
+    let (sums, cross) = job.sum(0..n.div_ceil(block));
     let nf = n as f64;
     let mean = shift.iter().zip(&sums).map(|(k, s)| k + s / nf).collect();
     let m2 = (0..c * c)
@@ -75,6 +61,62 @@ pub(crate) fn moments_with(isa: Isa, x: &[f32], c: usize, n: usize) -> (Vec<f64>
         })
         .collect();
     (mean, m2)
+}
+
+/// One feature set's sums, split into blocks of `block` pixels.
+struct Job<'a> {
+    isa: Isa,
+    x: &'a [f32],
+    c: usize,
+    n: usize,
+    /// `c` rounded up to whole tiles.
+    cp: usize,
+    block: usize,
+    shift: &'a [f64],
+}
+
+thread_local! {
+    /// Each thread's f64 scratch, reused across blocks, tasks and calls.
+    static SCRATCH: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
+}
+
+impl Job<'_> {
+    /// Shifted row sums and lower-triangle cross-products (`cp × cp`) of the pixels of
+    /// `blocks`, halved recursively.
+    fn sum(&self, blocks: Range<usize>) -> (Vec<f64>, Vec<f64>) {
+        if blocks.len() <= LEAF_BLOCKS {
+            return self.leaf(blocks);
+        }
+        let mid = blocks.start + blocks.len() / 2;
+        let ((mut sums, mut cross), (s2, c2)) =
+            rayon::join(|| self.sum(blocks.start..mid), || self.sum(mid..blocks.end));
+        sums.iter_mut().zip(&s2).for_each(|(a, b)| *a += b);
+        cross.iter_mut().zip(&c2).for_each(|(a, b)| *a += b);
+        (sums, cross)
+    }
+
+    fn leaf(&self, blocks: Range<usize>) -> (Vec<f64>, Vec<f64>) {
+        let (c, n, cp, block) = (self.c, self.n, self.cp, self.block);
+        let mut sums = vec![0f64; c];
+        let mut cross = vec![0f64; cp * cp];
+        SCRATCH.with_borrow_mut(|scratch| {
+            scratch.clear();
+            // Rows c..cp stay zero.
+            scratch.resize(cp * block, 0.0);
+            for b in blocks {
+                let start = b * block;
+                let len = block.min(n - start);
+                let padded = len.next_multiple_of(LANES);
+                for (i, row) in scratch.chunks_exact_mut(block).take(c).enumerate() {
+                    sums[i] += widen(&self.x[i * n + start..][..len], self.shift[i], &mut row[..padded]);
+                }
+                for (t, rows) in cross.chunks_exact_mut(TILE * cp).enumerate() {
+                    cross_rows(self.isa, scratch, block, padded, t * TILE, rows);
+                }
+            }
+        });
+        (sums, cross)
+    }
 }
 
 /// Writes `src − shift` widened to f64 into `dst` (zeros past `src.len()`); returns its sum.
@@ -186,7 +228,9 @@ mod tests {
 
     #[test]
     fn every_kernel_matches_the_naive_sums_at_odd_sizes() {
-        for (c, n) in [(1, 1), (3, 5), (5, 77), (6, 4096 + 3), (13, 1000), (64, 9), (67, 2 * 1024 + 131)] {
+        for (c, n) in
+            [(1, 1), (3, 5), (5, 77), (6, 4096 + 3), (13, 1000), (64, 9), (67, 2 * 1024 + 131), (3, 9 * 4096 + 5)]
+        {
             let x = values(c * n, (c * 131 + n) as u64);
             let (mean, m2) = naive(&x, c, n);
             let scale = m2.iter().fold(1.0f64, |a, v| a.max(v.abs()));
