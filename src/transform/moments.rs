@@ -100,9 +100,12 @@ impl Job<'_> {
         let mut sums = vec![0f64; c];
         let mut cross = vec![0f64; cp * cp];
         SCRATCH.with_borrow_mut(|scratch| {
-            scratch.clear();
-            // Rows c..cp stay zero.
-            scratch.resize(cp * block, 0.0);
+            if scratch.len() < cp * block {
+                scratch.resize(cp * block, 0.0);
+            }
+            // Rows c..cp are padding: zero (a row below c is written up to its padded
+            // length before each block's products read it).
+            scratch[c * block..cp * block].fill(0.0);
             for b in blocks {
                 let start = b * block;
                 let len = block.min(n - start);
