@@ -3,6 +3,7 @@
 //! allocates nothing once the pool is warm. Used by the encoder and decoders whenever every
 //! convolution runs the fused CPU kernel; other devices go layer by layer through candle.
 
+use super::amx::{self, Split};
 use super::buffers::{Buffer, BufferPool};
 use super::conv_cpu::Geometry;
 use super::layers::Layer;
@@ -49,6 +50,12 @@ impl<'p> Pass<'p> {
     ) -> Result<Planes<'p>> {
         if input.len() != n * c * h * w {
             return Err(Error::Tensor(format!("{} values for a [{n}, {c}, {h}, {w}] input", input.len())));
+        }
+        let layers: Vec<&Layer> = layers.into_iter().collect();
+        if let Some(split) = Split::for_precision(self.precision) {
+            if amx::pass::supports(&layers, n) {
+                return amx::pass::run(self, split, &layers, input, (c, h, w), tap);
+            }
         }
         let mut cur: Option<Planes<'p>> = None;
         // Taps are numbered from 1 in the order met (the encoder's levels).
