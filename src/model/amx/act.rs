@@ -74,13 +74,16 @@ pub(crate) struct Act<'p> {
     pub w: usize,
     pub c: usize,
     pub split: Split,
+    /// Whether each pixel holds its row neighbourhood (`from_planes`), the input form of a
+    /// thin convolution.
+    pub stacked: bool,
 }
 
 impl<'p> Act<'p> {
     /// Uninitialised activations (the caller writes the interior, then the border).
     pub(crate) fn new(pool: &'p BufferPool, c: usize, h: usize, w: usize, split: Split) -> Result<Self> {
         let len = ((h + 2) * (w + 2) + SLACK_PX) * c * split.parts();
-        let mut act = Act { buf: Bf16Buf::take(pool, len)?, h, w, c, split };
+        let mut act = Act { buf: Bf16Buf::take(pool, len)?, h, w, c, split, stacked: false };
         // The slack is read (and discarded) by the convolution: keep it finite.
         let start = (h + 2) * (w + 2) * act.stride();
         act.data_mut()[start..].fill(0);
@@ -127,28 +130,58 @@ impl<'p> Act<'p> {
         data.copy_within(sy1 * row..(sy1 + 1) * row, (h + 1) * row);
     }
 
-    /// Activations storing `stored` channels (zeros beyond `c`) from `[c, h, w]` planes.
+    /// Activations storing `stored` values per pixel (zeros beyond the real ones) from
+    /// `[c, h, w]` planes; `stacked`: the channels at `x - 1`, `x`, `x + 1` (`border`'s rule at
+    /// the ends) side by side.
     pub(crate) fn from_planes(
         pool: &'p BufferPool,
         src: &[f32],
         (c, h, w): (usize, usize, usize),
-        stored: usize,
+        (stored, stacked): (usize, bool),
         split: Split,
         border: Border,
     ) -> Result<Self> {
+        if !stored.is_multiple_of(16) || stored < if stacked { 3 * c } else { c } {
+            return Err(crate::Error::Tensor(format!("AMX activations: {stored} values per pixel for {c} channels")));
+        }
         let mut act = Act::new(pool, stored, h, w, split)?;
+        act.stacked = stacked;
         let (s, row) = (act.stride(), act.row_px() * act.stride());
         let plane = h * w;
+        let xs = border.index_map(w);
+        let lo = (split == Split::Bf16x3).then_some(stored);
         act.data_mut()[row..(h + 1) * row].par_chunks_mut(row).enumerate().for_each(|(y, dst)| {
+            if !stacked {
+                let px = &mut dst[s..(w + 1) * s];
+                // SAFETY: AMX (checked before any pass) implies AVX-512 BF16; the row's planes
+                // lie in `src`, its `w` pixels in `px`, and `stored` (a multiple of 32) leaves
+                // room for the 16-channel blocks.
+                #[cfg(target_arch = "x86_64")]
+                unsafe {
+                    super::simd::planes_row_to_pixels(src, (plane, y * w, c, w), px, s, lo)
+                };
+                let written = c.next_multiple_of(16);
+                if written < stored {
+                    for p in px.chunks_exact_mut(s) {
+                        p[written..stored].fill(0);
+                        if lo.is_some() {
+                            p[stored + written..].fill(0);
+                        }
+                    }
+                }
+                return;
+            }
             for x in 0..w {
                 let px = &mut dst[(x + 1) * s..(x + 2) * s];
                 px.fill(0);
-                for ch in 0..c {
-                    let v = src[ch * plane + y * w + x];
-                    let (hi, lo) = split_bits(v);
-                    px[ch] = hi;
-                    if split == Split::Bf16x3 {
-                        px[stored + ch] = lo;
+                for (slot, dx) in (0..3).enumerate() {
+                    let sx = xs[x + dx];
+                    for ch in 0..c {
+                        let (hi, lo) = split_bits(src[ch * plane + y * w + sx]);
+                        px[slot * c + ch] = hi;
+                        if split == Split::Bf16x3 {
+                            px[stored + slot * c + ch] = lo;
+                        }
                     }
                 }
             }
@@ -204,30 +237,26 @@ impl<'p> Act<'p> {
                     self.at(y1 + 1, x1 + 1),
                 ];
                 let px = &mut dst[(ox + 1) * s..(ox + 2) * s];
-                match split {
-                    Split::Bf16 => {
-                        for ch in 0..c {
-                            // The largest value's bits (ties keep the first corner's).
-                            let mut best = src[corners[0] + ch];
-                            for &i in &corners[1..] {
-                                if widen(src[i + ch]) > widen(best) {
-                                    best = src[i + ch];
-                                }
-                            }
-                            px[ch] = best;
+                if c.is_multiple_of(16) {
+                    let lo = (split == Split::Bf16x3).then_some(c);
+                    // SAFETY: AMX (checked before any pass) implies AVX-512; each corner
+                    // and `px` hold `c` channels of every part.
+                    #[cfg(target_arch = "x86_64")]
+                    unsafe {
+                        super::simd::max4(corners.map(|i| src[i..].as_ptr()), px.as_mut_ptr(), c, lo)
+                    };
+                    continue;
+                }
+                for ch in 0..c {
+                    let mut best = corners[0];
+                    for &i in &corners[1..] {
+                        if Self::value(src, i, c, ch, split) > Self::value(src, best, c, ch, split) {
+                            best = i;
                         }
                     }
-                    Split::Bf16x3 => {
-                        for ch in 0..c {
-                            let mut best = corners[0];
-                            for &i in &corners[1..] {
-                                if Self::value(src, i, c, ch, split) > Self::value(src, best, c, ch, split) {
-                                    best = i;
-                                }
-                            }
-                            px[ch] = src[best + ch];
-                            px[c + ch] = src[best + c + ch];
-                        }
+                    px[ch] = src[best + ch];
+                    if split == Split::Bf16x3 {
+                        px[c + ch] = src[best + c + ch];
                     }
                 }
             }

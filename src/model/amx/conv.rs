@@ -8,7 +8,7 @@ use rayon::prelude::*;
 
 use super::act::Act;
 use super::epilogue::{self, TileOut};
-use super::pack::AmxWeights;
+use super::pack::{AmxWeights, TILE};
 use super::tiles::{Tiles, K, ROWS};
 use super::Split;
 
@@ -29,7 +29,8 @@ impl<'a> Source<'a> {
         let per_tap = w.cin_stored / K;
         let offsets = (0..w.chunks)
             .map(|q| {
-                let (tap, c0) = (q / per_tap, (q % per_tap) * K);
+                // Stacked: chunk `q` is window row `q`, read at the window's middle pixel.
+                let (tap, c0) = if w.stacked { (3 * q + 1, 0) } else { (q / per_tap, (q % per_tap) * K) };
                 let base = ((tap / 3) * row + tap % 3) * s + c0;
                 [base, base + act.c]
             })
@@ -54,7 +55,10 @@ struct Out {
     act_row: usize,
     act_c: usize,
     lo: bool,
+    /// Planes: the first value, the distance between planes and between rows.
     planes: *mut f32,
+    plane: usize,
+    row: usize,
 }
 // SAFETY: the tasks write disjoint rows of the buffers behind the pointers, which outlive
 // the parallel loop.
@@ -77,6 +81,8 @@ pub(crate) fn run(wts: &AmxWeights, src: &Source, (h, w): (usize, usize), split:
         lo: sink.act.as_ref().is_some_and(|a| a.split == Split::Bf16x3),
         act: sink.act.map_or(std::ptr::null_mut(), |a| a.data_mut().as_mut_ptr()),
         planes: sink.planes.map_or(std::ptr::null_mut(), |p| p.as_mut_ptr()),
+        plane: h * w,
+        row: w,
     };
     let threads = rayon::current_num_threads().max(1);
     let rows_per_task = (h / (8 * threads)).max(1);
@@ -103,28 +109,60 @@ unsafe fn rows_task(
     let mut tiles = unsafe { Tiles::configure() };
     let mut acc = [[0f32; ROWS * 16]; 4];
     let a_stride = src.stride * 2;
+    let a_skip = ROWS * src.stride;
     let terms = split.terms();
-    for y in rows {
-        for x0 in (0..w).step_by(2 * ROWS) {
-            let base = (y * src.row_px + x0) * src.stride;
-            for p in 0..wts.pairs {
-                tiles.zero_accumulators();
-                for (q, off) in src.offsets.iter().enumerate() {
-                    for &(ap, bp) in terms {
-                        let a0 = src.data[base + off[ap]..].as_ptr();
-                        let b = wts.tiles(bp, p, q);
-                        // SAFETY: both position blocks read 16 pixels of `stride` values from
-                        // `base + off`, within the grid plus its slack (`SLACK_PX`) since
-                        // `x0 < w`; `b` holds two weight tiles.
-                        unsafe { tiles.step(a0, a0.add(ROWS * src.stride), a_stride, b.as_ptr()) };
+    // Plane rows are staged per task and copied out whole: written tile by tile in place,
+    // the 16 channels' stores of a tile land a plane (often a multiple of 4 KiB) apart and
+    // fight over the same L1 sets.
+    let staged_row = w.next_multiple_of(2 * ROWS) + 16;
+    STAGING.with(|cell| {
+        let mut staging = cell.borrow_mut();
+        let mut tile_out = out;
+        if !out.planes.is_null() {
+            staging.resize(wts.pairs * 32 * staged_row, 0.0);
+            tile_out.planes = staging.as_mut_ptr();
+            tile_out.plane = staged_row;
+            tile_out.row = 0;
+        }
+        for y in rows {
+            for x0 in (0..w).step_by(2 * ROWS) {
+                let base = (y * src.row_px + x0) * src.stride;
+                let a = src.data[base..].as_ptr();
+                for p in 0..wts.pairs {
+                    tiles.zero_accumulators();
+                    let b = [wts.tiles(0, p).as_ptr(), wts.tiles(1, p).as_ptr()];
+                    for (q, off) in src.offsets.iter().enumerate() {
+                        for &(ap, bp) in terms {
+                            // SAFETY: both position blocks read 16 pixels of `stride` values
+                            // from `base + off`, within the grid plus its slack (`SLACK_PX`)
+                            // since `x0 < w`; chunk `q` of the pair's weights holds two tiles.
+                            unsafe {
+                                let a0 = a.add(off[ap]);
+                                tiles.step(a0, a0.add(a_skip), a_stride, b[bp].add(q * 2 * TILE));
+                            }
+                        }
                     }
+                    tiles.store(&mut acc);
+                    // SAFETY: as `run` documents for `out`; the staging holds every channel of
+                    // every pair for a row.
+                    unsafe { epilogue(&acc, wts, y, x0, p, (h, w), relu, tile_out) };
                 }
-                tiles.store(&mut acc);
-                // SAFETY: as `run` documents for `out`.
-                unsafe { epilogue(&acc, wts, y, x0, p, (h, w), relu, out) };
+            }
+            if !out.planes.is_null() {
+                for co in 0..wts.cout {
+                    // SAFETY: row `y` of plane `co` lies in the output planes (`run`).
+                    let dst =
+                        unsafe { std::slice::from_raw_parts_mut(out.planes.add(co * out.plane + y * out.row), w) };
+                    dst.copy_from_slice(&staging[co * staged_row..][..w]);
+                }
             }
         }
-    }
+    });
+}
+
+thread_local! {
+    /// Per-thread staging for plane rows (see `rows_task`), kept between calls.
+    static STAGING: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -135,7 +173,7 @@ unsafe fn epilogue(
     y: usize,
     x0: usize,
     p: usize,
-    (h, w): (usize, usize),
+    (_h, w): (usize, usize),
     relu: bool,
     out: Out,
 ) {
@@ -159,7 +197,8 @@ unsafe fn epilogue(
                         out.lo.then_some(out.act_c),
                     )
                 }),
-                planes: (!out.planes.is_null()).then(|| (out.planes.add(co0 * h * w + y * w + xs), h * w)),
+                planes: (!out.planes.is_null())
+                    .then(|| (out.planes.add(co0 * out.plane + y * out.row + xs), out.plane)),
             }
         };
         // SAFETY: AMX implies AVX-512 BF16; `target` addresses the tile's outputs.

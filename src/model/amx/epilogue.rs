@@ -53,30 +53,10 @@ pub(crate) unsafe fn write(tile: &[f32; 256], bias: &[f32; 16], relu: bool, out:
             }
         }
         if let Some((p, plane)) = out.planes {
-            transpose(&mut v);
+            super::simd::transpose(&mut v);
             let mmask: __mmask16 = if out.m >= 16 { 0xffff } else { (1u16 << out.m) - 1 };
             for (j, &vj) in v.iter().enumerate().take(out.n) {
                 _mm512_mask_storeu_ps(p.add(j * plane), mmask, vj);
-            }
-        }
-    }
-}
-
-/// Transposes 16 vectors of 16 lanes in place: four rounds that swap the off-diagonal
-/// blocks of 8, 4, 2 and 1 lanes.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-unsafe fn transpose(v: &mut [__m512; 16]) {
-    // SAFETY: AVX-512F (the caller's guarantee); the index arrays hold 16 lanes each.
-    unsafe {
-        for b in [8usize, 4, 2, 1] {
-            let lo: [i32; 16] = std::array::from_fn(|l| if l & b == 0 { l as i32 } else { (16 + l - b) as i32 });
-            let hi: [i32; 16] = std::array::from_fn(|l| if l & b == 0 { (l + b) as i32 } else { (16 + l) as i32 });
-            let (lo, hi) = (_mm512_loadu_si512(lo.as_ptr() as *const _), _mm512_loadu_si512(hi.as_ptr() as *const _));
-            for i in (0..16).filter(|i| i & b == 0) {
-                let (a, c) = (v[i], v[i + b]);
-                v[i] = _mm512_permutex2var_ps(a, lo, c);
-                v[i + b] = _mm512_permutex2var_ps(a, hi, c);
             }
         }
     }

@@ -24,6 +24,7 @@ pub(crate) mod conv;
 mod epilogue;
 pub(crate) mod pack;
 pub(crate) mod pass;
+mod simd;
 #[cfg(test)]
 mod tests;
 mod tiles;

@@ -6,6 +6,10 @@
 //! (the activations store as many, zeros beyond the real ones), so the RGB input layer
 //! runs the same way, with nine chunks of mostly zeros.
 //!
+//! A thin input (at most 10 channels, the RGB layer) is read *stacked* instead: each pixel
+//! of its activations holds its row neighbourhood — the channels at `x - 1`, `x`, `x + 1` —
+//! so one chunk covers a whole window row and three chunks the window, not nine.
+//!
 //! Weights are laid out per pair of 16-channel output blocks, per chunk, per block, as the
 //! weight tile `tdpbf16ps` reads: 16 rows of 16 `(k, k + 1)` pairs. Output channels are padded
 //! with zero weights to a multiple of 32. Both bf16 parts of each weight are kept (the low
@@ -21,8 +25,11 @@ pub(crate) const TILE: usize = ROWS * K;
 #[derive(Debug)]
 pub(crate) struct AmxWeights {
     pub cin: usize,
-    /// Input channels as stored in the activations (`cin` rounded up to 32).
+    /// Values per pixel of the input activations (`cin`, or `3 · cin` stacked, rounded up
+    /// to 32).
     pub cin_stored: usize,
+    /// Whether the input is stacked (see the module docs).
+    pub stacked: bool,
     pub cout: usize,
     /// Chunks of 32 reduction values.
     pub chunks: usize,
@@ -36,20 +43,23 @@ pub(crate) struct AmxWeights {
 }
 
 impl AmxWeights {
-    /// Input channels as the activations store them for a `cin`-channel convolution.
-    pub(crate) fn stored_channels(cin: usize) -> usize {
-        cin.next_multiple_of(K)
-    }
-
     /// Packs `weight` (`[cout, cin, 3, 3]`) and `bias`.
     pub(crate) fn new(weight: &[f32], bias: &[f32], cin: usize, cout: usize) -> Self {
-        let cin_stored = Self::stored_channels(cin);
+        let stacked = 3 * cin <= K;
+        let cin_stored = if stacked { K } else { cin.next_multiple_of(K) };
         let per_tap = cin_stored / K;
-        let chunks = 9 * per_tap;
+        let chunks = if stacked { 3 } else { 9 * per_tap };
         let pairs = cout.div_ceil(2 * ROWS);
         // The weight at reduction index `k` of chunk `q` for output channel `co`.
         let value = |q: usize, k: usize, co: usize| -> f32 {
-            let (tap, ci) = (q / per_tap, (q % per_tap) * K + k);
+            let (tap, ci) = if stacked {
+                if k >= 3 * cin {
+                    return 0.0;
+                }
+                (3 * q + k / cin, k % cin)
+            } else {
+                (q / per_tap, (q % per_tap) * K + k)
+            };
             if co >= cout || ci >= cin {
                 return 0.0;
             }
@@ -77,11 +87,11 @@ impl AmxWeights {
         }
         let mut padded = bias.to_vec();
         padded.resize(pairs * 2 * ROWS, 0.0);
-        Self { cin, cin_stored, cout, chunks, pairs, parts, start, bias: padded }
+        Self { cin, cin_stored, stacked, cout, chunks, pairs, parts, start, bias: padded }
     }
 
-    /// The weight tiles of output pair `p`, chunk `q`, part `part` (two blocks).
-    pub(crate) fn tiles(&self, part: usize, p: usize, q: usize) -> &[u16] {
-        &self.parts[part][self.start[part] + (p * self.chunks + q) * 2 * TILE..][..2 * TILE]
+    /// The weight tiles of output pair `p`, part `part`: two per chunk.
+    pub(crate) fn tiles(&self, part: usize, p: usize) -> &[u16] {
+        &self.parts[part][self.start[part] + p * self.chunks * 2 * TILE..][..self.chunks * 2 * TILE]
     }
 }

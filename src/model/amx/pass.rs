@@ -27,6 +27,7 @@ pub(crate) fn run<'p>(
     layers: &[&Layer],
     input: &[f32],
     (c, h, w): (usize, usize, usize),
+    wants: &dyn Fn(usize) -> bool,
     mut tap: impl FnMut(usize, &Planes<'p>) -> Result<()>,
 ) -> Result<Planes<'p>> {
     // What the current activations are held as: planes (the input, or a tap's copy) and/or
@@ -51,7 +52,7 @@ pub(crate) fn run<'p>(
                     .ok_or_else(|| Error::Tensor("conv3x3: not packed for AMX".into()))?;
                 // Later layers that read activations, and whether planes are seen next.
                 let act_out = rest.iter().any(|l| !matches!(l, Layer::Tap));
-                let planes_out = rest.first().is_none_or(|l| matches!(l, Layer::Tap));
+                let planes_out = !act_out || matches!(rest.first(), Some(Layer::Tap) if wants(taps + 1));
                 // The split this layer reads, and the one the next convolution reads.
                 let own = layer_split(wts, split);
                 let next_split = rest
@@ -64,17 +65,18 @@ pub(crate) fn run<'p>(
                 let mut next =
                     if act_out { Some(Act::new(pass.pool, wts.pairs * 32, h, w, next_split)?) } else { None };
                 let mut out_planes = if planes_out { Some(pass.pool.take(wts.cout * h * w)?) } else { None };
+                // The input as this convolution reads it (activations from another layout are
+                // rebuilt from planes).
+                if act.as_ref().is_some_and(|a| a.c != wts.cin_stored || a.split != own || a.stacked != wts.stacked) {
+                    ensure_planes(pass, &mut planes, &act, input, (c, h, w))?;
+                    act = None;
+                }
                 if act.is_none() {
                     let src = planes.as_ref().map_or(input, |p| &p.buf[..]);
-                    act = Some(Act::from_planes(pass.pool, src, (c, h, w), wts.cin_stored, own, pass.border)?);
+                    let layout = (wts.cin_stored, wts.stacked);
+                    act = Some(Act::from_planes(pass.pool, src, (c, h, w), layout, own, pass.border)?);
                 }
                 let a = act.as_ref().ok_or_else(|| Error::Tensor("AMX activations".into()))?;
-                if a.c != wts.cin_stored || a.split != own {
-                    return Err(Error::Tensor(format!(
-                        "conv3x3: {} channels for a {}-channel convolution",
-                        a.c, wts.cin
-                    )));
-                }
                 let source = Source::pixels(a, wts);
                 conv::run(
                     wts,
@@ -119,6 +121,9 @@ pub(crate) fn run<'p>(
             }
             Layer::Tap => {
                 taps += 1;
+                if !wants(taps) {
+                    continue;
+                }
                 let p = ensure_planes(pass, &mut planes, &act, input, (c, h, w))?;
                 tap(taps, p)?;
             }

@@ -29,7 +29,7 @@ fn amx_conv(
     let pool = BufferPool::new();
     let mut planes = vec![f32::NAN; wts.cout * h * w];
     let mut next = Act::new(&pool, wts.pairs * 32, h, w, split).unwrap();
-    let input = Act::from_planes(&pool, x, (cin, h, w), wts.cin_stored, split, border).unwrap();
+    let input = Act::from_planes(&pool, x, (cin, h, w), (wts.cin_stored, wts.stacked), split, border).unwrap();
     let src = Source::pixels(&input, wts);
     conv::run(wts, &src, (h, w), split, relu, Sink { act: Some(&mut next), planes: Some(&mut planes) });
     next.fill_border(border);
@@ -85,7 +85,7 @@ fn border_pool_and_upsample_match_planes() {
         let x = values(c * h * w, 4);
         for border in [Border::Reflect, Border::Circular] {
             for split in [Split::Bf16x3, Split::Bf16] {
-                let a = Act::from_planes(&pool, &x, (c, h, w), c, split, border).unwrap();
+                let a = Act::from_planes(&pool, &x, (c, h, w), (c, false), split, border).unwrap();
                 let mut rounded = vec![0f32; x.len()];
                 a.to_planes(&mut rounded);
                 // Border pixels equal the rule's source pixels.
@@ -127,10 +127,20 @@ fn amx_probe() {
     let wts = AmxWeights::new(&wt, &bias, cin, cout);
     let pool = BufferPool::new();
     for split in [Split::Bf16, Split::Bf16x3] {
-        let input = Act::from_planes(&pool, &x, (cin, h, w), cin, split, Border::Reflect).unwrap();
+        let input = Act::from_planes(&pool, &x, (cin, h, w), (cin, false), split, Border::Reflect).unwrap();
         let mut next = Act::new(&pool, cout, h, w, split).unwrap();
-        let mut planes = vec![0f32; cout * h * w];
-        for (name, act, pl) in [("act", true, false), ("planes", false, true), ("none", false, false)] {
+        let mut planes_buf = vec![0f32; cout * h * w + 16];
+        let off = super::act::align_offset(planes_buf.as_ptr() as usize, 4);
+        eprintln!("planes misaligned by {} floats", (16 - off) % 16);
+        for (name, act, pl) in [
+            ("act", true, false),
+            ("planes", false, true),
+            ("planes aligned", false, true),
+            ("none", false, false),
+            ("fixed A", false, false),
+        ] {
+            let o = if name == "planes aligned" { off } else { (off + 4) % 16 };
+            let planes = &mut planes_buf[o..o + cout * h * w];
             let mut best = f64::MAX;
             let cpu = || {
                 let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
@@ -140,7 +150,11 @@ fn amx_probe() {
             let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
             for _ in 0..5 {
                 let t = cpu();
-                let src = Source::pixels(&input, &wts);
+                let mut src = Source::pixels(&input, &wts);
+                if name == "fixed A" {
+                    src.offsets.iter_mut().for_each(|o| *o = [0, 0]);
+                    src.row_px = 0;
+                }
                 one.install(|| {
                     conv::run(
                         &wts,
