@@ -3,6 +3,7 @@
 //! allocates nothing once the pool is warm. Used by the encoder and decoders whenever every
 //! convolution runs the fused CPU kernel; other devices go layer by layer through candle.
 
+use super::amx::{self, Split};
 use super::buffers::{Buffer, BufferPool};
 use super::conv_cpu::Geometry;
 use super::layers::Layer;
@@ -38,17 +39,24 @@ pub(crate) struct Pass<'p> {
 
 impl<'p> Pass<'p> {
     /// Runs `layers` on contiguous `[n, c, h, w]` values `input`; `tap(k, planes)` sees the
-    /// activations at the k-th tap (1-based: `layers` starting at level 1, the level). Returns the last activations (a copy of `input` when
-    /// `layers` is empty).
+    /// activations at the k-th tap (1-based: `layers` starting at level 1, the level) when
+    /// `wants(k)`. Returns the last activations (a copy of `input` when `layers` is empty).
     pub fn run<'a>(
         &self,
         layers: impl IntoIterator<Item = &'a Layer>,
         input: &[f32],
         (n, c, h, w): (usize, usize, usize, usize),
+        wants: &dyn Fn(usize) -> bool,
         mut tap: impl FnMut(usize, &Planes<'p>) -> Result<()>,
     ) -> Result<Planes<'p>> {
         if input.len() != n * c * h * w {
             return Err(Error::Tensor(format!("{} values for a [{n}, {c}, {h}, {w}] input", input.len())));
+        }
+        let layers: Vec<&Layer> = layers.into_iter().collect();
+        if let Some(split) = Split::for_precision(self.precision) {
+            if amx::pass::supports(&layers, n) {
+                return amx::pass::run(self, split, &layers, input, (c, h, w), wants, tap);
+            }
         }
         let mut cur: Option<Planes<'p>> = None;
         // Taps are numbered from 1 in the order met (the encoder's levels).
@@ -80,6 +88,9 @@ impl<'p> Pass<'p> {
                 }
                 Layer::Tap => {
                     taps += 1;
+                    if !wants(taps) {
+                        continue;
+                    }
                     if cur.is_none() {
                         cur = Some(self.copy(input, (n, c, h, w))?);
                     }

@@ -63,7 +63,7 @@ impl Decoder {
             return Ok(self.forward(features, height, width, pass.border)?);
         }
         let dims = features.dims4()?;
-        let out = with_cpu_f32(features, |src| pass.run(&self.layers, src, dims, |_, _| Ok(())))?
+        let out = with_cpu_f32(features, |src| pass.run(&self.layers, src, dims, &|_| false, |_, _| Ok(())))?
             .ok_or_else(|| Error::Tensor("decoder input is not on the CPU".into()))??;
         self.check_size(out.h, out.w, height, width)?;
         let plane = out.h * out.w;

@@ -57,7 +57,7 @@ impl Encoder {
         let device = x.device().clone();
         let mut out: Vec<Option<Tensor>> = vec![None; upto];
         let last = with_cpu_f32(&x, |src| {
-            pass.run(layers(), src, dims, |level, p| {
+            pass.run(layers(), src, dims, &|level| level < upto && keep(level), |level, p| {
                 // The top tap is the pass's result, handed over below without a copy.
                 if level < upto && keep(level) {
                     let copy = crate::model::buffers::copied(&p.buf)?;

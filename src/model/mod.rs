@@ -1,6 +1,7 @@
 //! The WCT model: a VGG-19 encoder trunk and per-level reconstruction decoders, loaded
 //! from one `wct-vgg19/1` safetensors file (see `weights/README.md`).
 
+mod amx;
 pub mod architecture;
 pub(crate) mod buffers;
 mod conv_cpu;

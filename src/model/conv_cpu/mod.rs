@@ -44,7 +44,10 @@ use winograd::pack::WinogradWeights;
 
 use super::pad::Border;
 use super::precision::Precision;
+pub(crate) use winograd::bf16::bf16_bits;
 use winograd::bf16::Products;
+
+use super::amx::pack::AmxWeights;
 
 /// Micro-kernel families.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -178,6 +181,8 @@ pub struct PackedConv {
     w: Arc<Weights>,
     /// The Winograd weights' bf16 form, made on first bf16 use.
     bf16: Arc<OnceLock<Products>>,
+    /// The weights packed for AMX products, where the CPU has them (see `model::amx`).
+    amx: Option<Arc<AmxWeights>>,
 }
 
 impl PackedConv {
@@ -207,7 +212,8 @@ impl PackedConv {
             Algo::Winograd => Weights::Winograd(WinogradWeights::new(weight, bias, cin, cout, isa.mr(), 2)),
             Algo::Winograd4 => Weights::Winograd(WinogradWeights::new(weight, bias, cin, cout, isa.mr(), 4)),
         };
-        Ok(Self { isa, cin, cout, w: Arc::new(w), bf16: Arc::default() })
+        let amx = super::amx::available().then(|| Arc::new(AmxWeights::new(weight, bias, cin, cout)));
+        Ok(Self { isa, cin, cout, w: Arc::new(w), bf16: Arc::default(), amx })
     }
 
     #[cfg(any(test, feature = "bench-internals"))]
@@ -217,6 +223,11 @@ impl PackedConv {
 
     pub fn out_channels(&self) -> usize {
         self.cout
+    }
+
+    /// The weights packed for AMX, where this CPU runs it and the layer's width fits.
+    pub(crate) fn amx(&self) -> Option<&AmxWeights> {
+        self.amx.as_deref()
     }
 
     #[cfg(any(test, feature = "bench-internals"))]
