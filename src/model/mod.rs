@@ -26,6 +26,8 @@ use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 
 pub use architecture::{CHANNELS, MAX_LEVEL};
+/// The CPU's kernel family, shared with the transform's kernels.
+pub(crate) use conv_cpu::Isa;
 use decoder::Decoder;
 use encoder::Encoder;
 pub use pad::Border;

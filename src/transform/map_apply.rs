@@ -7,8 +7,8 @@
 
 use rayon::prelude::*;
 
-use super::isa::Isa;
 use crate::error::Result;
+use crate::model::Isa;
 
 /// Pixels per panel (the width of a register tile).
 pub(crate) const PANEL: usize = 64;

@@ -4,11 +4,15 @@
 //! (`E_c D_c^-1/2 E_cᵀ`), coloured with a style's (`E_s D_s^1/2 E_sᵀ`, plus the style mean),
 //! and blended with the un-centred content features by `alpha`. Statistics and the map are
 //! built in f64; the map (one matrix and one bias, alpha folded in) is applied in f32.
+//!
+//! On the CPU both passes over the features run kernels of their own (`moments`,
+//! `map_apply`): AVX-512 intrinsics (`avx512`) or a portable version of the same blocking,
+//! compiled for AVX2 + FMA where the CPU has them; the family is the convolutions'
+//! (`crate::model::Isa`, so `UNISTYLE_CONV_ISA` picks a lower one for both).
 
 #[cfg(target_arch = "x86_64")]
 mod avx512;
 pub(crate) mod host;
-mod isa;
 mod map_apply;
 mod moments;
 pub(crate) mod patch_swap;

@@ -14,7 +14,7 @@
 use std::cell::RefCell;
 use std::ops::Range;
 
-use super::isa::Isa;
+use crate::model::Isa;
 
 /// Pixels (at most) whose mean is the shift.
 const SHIFT_PIXELS: usize = 256;
