@@ -1,9 +1,11 @@
 //! Cost of the WCT transform stage alone (no network in the timing): for each level of a
 //! 3-level stylization of `tubingen_N.png` with `starry_512.png`, the content statistics
 //! (mean, covariance, eigendecomposition), the map (whitening × colouring, alpha 0.6) and its
-//! application to the features — what `Stylizer::run` times as "transform" — and the style's
-//! statistics (the style stage's work besides the encoder). Wall and process CPU time
-//! (all threads; it does not grow when other work shares the machine), medians of 7.
+//! application to the features (into a new map; the stylizer's unmasked path overwrites the
+//! encoder's output in place, saving the allocation) — what `Stylizer::run` times as
+//! "transform" — and the style's statistics (the style stage's work besides the encoder).
+//! Wall and process CPU time (all threads: less sensitive than wall time to other work on
+//! the machine), medians of 7.
 //!
 //! ```sh
 //! cargo run --release --example transform_cost [SIZE…]   # default 256 512 1024
@@ -30,18 +32,13 @@ fn cpu_s() -> f64 {
     f64::NAN
 }
 
-/// Median wall and CPU milliseconds of 7 runs of `f` (after one warm-up); `prepare` makes
-/// each run's input outside the timing.
-fn time<I, T>(
-    mut prepare: impl FnMut() -> I,
-    mut f: impl FnMut(I) -> unistyle::Result<T>,
-) -> unistyle::Result<(f64, f64)> {
-    std::hint::black_box(f(prepare())?);
+/// Median wall and CPU milliseconds of 7 runs of `f` (after one warm-up).
+fn time<T>(mut f: impl FnMut() -> unistyle::Result<T>) -> unistyle::Result<(f64, f64)> {
+    std::hint::black_box(f()?);
     let (mut wall, mut cpu) = (Vec::new(), Vec::new());
     for _ in 0..7 {
-        let input = prepare();
         let (t, c) = (Instant::now(), cpu_s());
-        std::hint::black_box(f(input)?);
+        std::hint::black_box(f()?);
         cpu.push((cpu_s() - c) * 1e3);
         wall.push(t.elapsed().as_secs_f64() * 1e3);
     }
@@ -75,7 +72,7 @@ fn main() -> unistyle::Result<()> {
     let mut styles = Vec::new();
     for level in [3, 2, 1] {
         let f = features(&model, &style_picture, level)?;
-        let (w, c) = time(|| (), |()| Stats::of(&f))?;
+        let (w, c) = time(|| Stats::of(&f))?;
         println!("style 512² level {level} {:?}: statistics {w:.1} / {c:.1}", f.dims2()?);
         style_total = (style_total.0 + w, style_total.1 + c);
         styles.push((level, Stats::of(&f)?));
@@ -88,11 +85,11 @@ fn main() -> unistyle::Result<()> {
         for (level, style) in &styles {
             let f = features(&model, &content, *level)?;
             let mix = [WeightedStyle { stats: style, weight: 1.0 }];
-            let (sw, sc) = time(|| (), |()| Stats::of(&f))?;
+            let (sw, sc) = time(|| Stats::of(&f))?;
             let stats = Stats::of(&f)?;
-            let (mw, mc) = time(|| (), |()| Affine::whiten_colour(&stats, &mix, 0.6, &Device::Cpu))?;
+            let (mw, mc) = time(|| Affine::whiten_colour(&stats, &mix, 0.6, &Device::Cpu))?;
             let map = Affine::whiten_colour(&stats, &mix, 0.6, &Device::Cpu)?;
-            let (aw, ac) = time(|| f.copy().expect("copy"), |x| map.apply_in_place(x))?;
+            let (aw, ac) = time(|| map.apply(&f))?;
             println!(
                 "{size}² level {level} {:?}: statistics {sw:.1} / {sc:.1}, map {mw:.1} / {mc:.1}, apply {aw:.1} / {ac:.1}",
                 f.dims2()?

@@ -204,8 +204,9 @@ impl Affine {
 
     /// As [`Affine::apply`], but overwrites the features' own storage where it can (f32,
     /// contiguous, on the CPU): no second feature map is allocated. The caller hands over
-    /// features nothing else reads any more (views sharing their storage see the result).
-    pub fn apply_in_place(&self, features: Tensor) -> Result<Tensor> {
+    /// features nothing else reads any more (views sharing their storage see the result),
+    /// hence crate-only: the stylizer's unmasked path, whose encoder output is its own.
+    pub(crate) fn apply_in_place(&self, features: Tensor) -> Result<Tensor> {
         let (c, n) = features.dims2()?;
         let fits = crate::device::cpu_kernels(features.device())
             && features.dtype() == DType::F32

@@ -27,7 +27,7 @@ pub(crate) const STRETCH: usize = 512;
 /// Bytes of the f64 scratch (one block of pixels), sized for the L2 cache.
 const SCRATCH_BYTES: usize = 1 << 20;
 /// Blocks of pixels summed by one task at most (then halved).
-const LEAF_BLOCKS: usize = 4;
+const LEAF_BLOCKS: usize = 2;
 
 /// Per-channel mean and the sum of centred outer products (row-major `c × c`, both
 /// triangles) of the row-major `c × n` values `x`, with the best kernels of this CPU.
