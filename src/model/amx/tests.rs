@@ -132,18 +132,10 @@ fn amx_probe() {
     for split in [Split::Bf16, Split::Bf16x3] {
         let input = Act::from_planes(&pool, &x, (cin, h, w), (cin, false), split, Border::Reflect).unwrap();
         let mut next = Act::new(&pool, cout, h, w, split).unwrap();
-        let mut planes_buf = vec![0f32; cout * h * w + 16];
-        let off = super::act::align_offset(planes_buf.as_ptr() as usize, 4);
-        eprintln!("planes misaligned by {} floats", (16 - off) % 16);
-        for (name, act, pl) in [
-            ("act", true, false),
-            ("planes", false, true),
-            ("planes aligned", false, true),
-            ("none", false, false),
-            ("fixed A", false, false),
-        ] {
-            let o = if name == "planes aligned" { off } else { (off + 4) % 16 };
-            let planes = &mut planes_buf[o..o + cout * h * w];
+        let mut planes = vec![0f32; cout * h * w];
+        for (name, act, pl) in
+            [("act", true, false), ("planes", false, true), ("none", false, false), ("fixed A", false, false)]
+        {
             let mut best = f64::MAX;
             let clock = std::time::Instant::now();
             let cpu = || clock.elapsed().as_secs_f64();
