@@ -125,6 +125,8 @@ static int compute_options(Preview *pv, const Request *rq, unistyle_job *job, co
                                 &opts, error))
         return UNISTYLE_ERR_INVALID;
     opts.job = job;
+    /* Previews trade the last digits for speed: bf16 products (invisible at preview size). */
+    opts.precision = UNISTYLE_PRECISION_BF16;
     return unistyle_preview(pv->engine.ctx, &input, &opts, output);
 }
 

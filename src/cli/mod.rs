@@ -36,7 +36,7 @@ pub struct ModelArgs {
     /// Largest tile edge processed at once (larger images are tiled; bounds memory).
     #[arg(long, value_name = "PX", default_value_t = unistyle::pipeline::DEFAULT_TILE)]
     pub tile_size: usize,
-    /// Arithmetic precision: f32 (default), or bf16 (bf16 products, f32 accumulation; faster where the CPU has avx512_bf16). Replaces a preset's precision.
+    /// Arithmetic precision: f32 (default), or bf16 (bf16 products, f32 accumulation; faster where the CPU has AMX or avx512_bf16). Replaces a preset's precision.
     #[arg(long, value_name = "f32|bf16")]
     pub precision: Option<String>,
 }

@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 
 /// Buffers the pool keeps at most (an encoder or decoder pass holds two at a time, a
 /// stylization with a tap a third; concurrent runs on one model share the rest).
-pub const MAX_KEPT: usize = 6;
+pub const MAX_KEPT: usize = 10;
 
 /// Buffers at least this large (bytes) ask for transparent huge pages on Linux.
 #[cfg(target_os = "linux")]

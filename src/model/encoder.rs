@@ -43,21 +43,23 @@ impl Encoder {
         keep: &dyn Fn(usize) -> bool,
         pass: Pass,
     ) -> Result<Vec<Option<Tensor>>> {
-        let x = self.preprocess.forward(image)?;
         let layers = || self.segments.iter().take(upto).flatten();
         if upto == 0
-            || !crate::device::cpu_kernels(x.device())
-            || x.dtype() != DType::F32
+            || !crate::device::cpu_kernels(image.device())
+            || image.dtype() != DType::F32
             || !cpu_pass::supports(layers())
         {
-            let all = self.forward_from(x, upto, pass.border)?;
+            let all = self.forward_from(self.preprocess.forward(image)?, upto, pass.border)?;
             return Ok(all.into_iter().enumerate().map(|(i, t)| keep(i + 1).then_some(t)).collect());
         }
-        let dims = x.dims4()?;
-        let device = x.device().clone();
+        let dims = image.dims4()?;
+        let device = image.device().clone();
         let mut out: Vec<Option<Tensor>> = vec![None; upto];
-        let last = with_cpu_f32(&x, |src| {
-            pass.run(layers(), src, dims, &|level| level < upto && keep(level), |level, p| {
+        let last = with_cpu_f32(image, |rgb| {
+            // The preprocessing 1×1 layer into a pooled buffer, then the trunk.
+            let mut src = pass.pool.take(rgb.len())?;
+            self.preprocess.apply(rgb, &mut src);
+            pass.run(layers(), &src, dims, &|level| level < upto && keep(level), |level, p| {
                 // The top tap is the pass's result, handed over below without a copy.
                 if level < upto && keep(level) {
                     let copy = crate::model::buffers::copied(&p.buf)?;

@@ -126,12 +126,33 @@ impl Conv3x3 {
 pub struct Conv1x1 {
     weight: Tensor,
     bias: Tensor,
+    /// The same weights (`[cout, cin]`) and bias on the host, for [`Self::apply`].
+    host: (Vec<f32>, Vec<f32>),
 }
 
 impl Conv1x1 {
     pub fn new(vb: &VarBuilder, name: &str, cin: usize, cout: usize) -> candle_core::Result<Self> {
         let vb = vb.pp(name);
-        Ok(Self { weight: vb.get((cout, cin, 1, 1), "weight")?, bias: vb.get(cout, "bias")?.reshape((1, cout, 1, 1))? })
+        let (weight, bias) = (vb.get((cout, cin, 1, 1), "weight")?, vb.get(cout, "bias")?);
+        let host = (weight.flatten_all()?.to_dtype(DType::F32)?.to_vec1()?, bias.to_dtype(DType::F32)?.to_vec1()?);
+        Ok(Self { weight, bias: bias.reshape((1, cout, 1, 1))?, host })
+    }
+
+    /// Applies the layer to `[cin, n]` planes `src`, writing `[cout, n]` planes into `out`
+    /// (the CPU path: no tensor allocated).
+    pub(crate) fn apply(&self, src: &[f32], out: &mut [f32]) {
+        let (w, b) = &self.host;
+        let (cout, cin) = (b.len(), w.len() / b.len().max(1));
+        let n = src.len() / cin.max(1);
+        for (o, plane) in out.chunks_exact_mut(n).enumerate().take(cout) {
+            plane.fill(b[o]);
+            for i in 0..cin {
+                let k = w[o * cin + i];
+                for (d, s) in plane.iter_mut().zip(&src[i * n..(i + 1) * n]) {
+                    *d += k * s;
+                }
+            }
+        }
     }
 }
 

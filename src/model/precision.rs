@@ -1,7 +1,8 @@
 //! Arithmetic precision of the network's convolutions: `f32` (the default, exact to the
-//! goldens) or `bf16` (bf16 products with f32 accumulation in the wide layers — faster
-//! where the CPU has `avx512_bf16`, for previews and users who choose speed). One parser
-//! serves the CLI (`--precision`), presets (`precision = "bf16"`) and the C ABI.
+//! goldens; on AMX as bf16×3 products, see `model::amx`) or `bf16` (bf16 products with f32
+//! accumulation in the wide layers — faster where the CPU has AMX or `avx512_bf16`, for
+//! previews and users who choose speed). One parser serves the CLI (`--precision`), presets
+//! (`precision = "bf16"`) and the C ABI.
 
 use std::fmt;
 use std::str::FromStr;
@@ -12,8 +13,8 @@ pub enum Precision {
     /// f32 throughout.
     #[default]
     F32,
-    /// bf16 operands, f32 accumulation, in the Winograd (wide) layers; the thin RGB layers,
-    /// the transform and everything else stay f32.
+    /// bf16 operands, f32 accumulation, in the wide layers; the thin RGB layers, the
+    /// transform and everything else stay f32.
     Bf16,
 }
 
@@ -28,10 +29,11 @@ impl Precision {
         }
     }
 
-    /// Whether bf16 products run in hardware here (`avx512_bf16`); elsewhere `bf16` gives the
-    /// same numbers through the f32 kernels, without the speed.
+    /// Whether bf16 products run in hardware here (AMX or `avx512_bf16`); elsewhere `bf16`
+    /// gives the same numbers through the f32 kernels, without the speed.
     pub fn bf16_in_hardware() -> bool {
-        super::conv_cpu::bf16_native(super::conv_cpu::Isa::detect())
+        super::amx::Split::for_precision(Precision::Bf16).is_some()
+            || super::conv_cpu::bf16_native(super::conv_cpu::Isa::detect())
     }
 }
 

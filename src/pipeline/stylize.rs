@@ -350,7 +350,7 @@ impl<'a> StylizerBuilder<'a> {
     }
 
     /// Arithmetic precision of the network (default f32; bf16 is faster where the CPU has
-    /// `avx512_bf16`, see [`Precision`]).
+    /// AMX or `avx512_bf16`, see [`Precision`]).
     pub fn precision(mut self, precision: Precision) -> Self {
         self.precision = precision;
         self

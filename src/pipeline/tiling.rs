@@ -159,8 +159,18 @@ pub fn extract(rgb: &[f32], width: usize, height: usize, tile: &Tile, device: &D
 
 /// Writes the core of a decoded extended tile (`[1, 3, eh, ew]`) into planar RGB.
 pub fn paste(decoded: &Tensor, tile: &Tile, rgb: &mut [f32], width: usize, height: usize) -> Result<()> {
+    debug_assert_eq!(rgb.len(), 3 * width * height);
+    // On the CPU the decoded values are read in place (no copy of the tile).
+    if let Some(()) = crate::transform::host::with_cpu_f32(decoded, |data| paste_values(data, tile, rgb, width))? {
+        return Ok(());
+    }
     let data: Vec<f32> = decoded.flatten_all()?.to_vec1()?;
-    let n = width * height;
+    paste_values(&data, tile, rgb, width);
+    Ok(())
+}
+
+fn paste_values(data: &[f32], tile: &Tile, rgb: &mut [f32], width: usize) {
+    let n = rgb.len() / 3;
     let (ox, oy) = ((tile.x0 as isize - tile.ex) as usize, (tile.y0 as isize - tile.ey) as usize);
     let cw = tile.x1 - tile.x0;
     for c in 0..3 {
@@ -170,7 +180,6 @@ pub fn paste(decoded: &Tensor, tile: &Tile, rgb: &mut [f32], width: usize, heigh
             rgb[dst..dst + cw].copy_from_slice(&data[src..src + cw]);
         }
     }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -48,6 +48,8 @@ TRANSFORMS = {"wct": TRANSFORM_WCT, "ost": TRANSFORM_OST}
 # The version-2 fields of unistyle_stylize_options: the modes beyond plain WCT. Their defaults
 # come from the library (unistyle_stylize_options_init_ex); it checks ranges and combinations.
 MODE_FIELDS = ("patch_swap", "transform", "variation", "seed", "stroke_scale", "photo")
+# unistyle_stylize_options.precision (plugin-abi/unistyle.h).
+PRECISION_F32, PRECISION_BF16 = 0, 1
 
 if sys.platform == "win32":
     LIBRARY_NAME = "unistyle.dll"
@@ -394,8 +396,9 @@ class Context:
         if not hasattr(self._lib, "unistyle_preview"):
             raise UnistyleError(ERR_VERSION, "%s has no unistyle_preview: update the library" % self._lib.path)
         out = Buffer(width, height, channels, sample_type)
+        # Previews trade the last digits for speed: bf16 products (invisible at preview size).
         return self._stylize_call("unistyle_preview", content, out, styles, alpha, levels, weights, masks, feather,
-                                  preserve_color, foreground_only, progress, job, modes)
+                                  preserve_color, foreground_only, progress, job, modes, precision=PRECISION_BF16)
 
     def stylize_options(self, modes=None):
         """A StylizeOptions with the library's defaults (unistyle_stylize_options_init_ex with
@@ -414,9 +417,11 @@ class Context:
         return opts
 
     def _stylize_call(self, call, content, out, styles, alpha, levels, weights, masks, feather, preserve_color,
-                      foreground_only, progress, job, modes=None):
+                      foreground_only, progress, job, modes=None, precision=None):
         styles = styles if isinstance(styles, (list, tuple)) else [styles]
         opts = self.stylize_options(modes)
+        if precision is not None and hasattr(self._lib, "unistyle_stylize_options_init_ex"):
+            opts.precision = precision
         keep = self._common(opts, styles, weights, masks, levels)
         opts.alpha = float(alpha)
         opts.feather = float(feather)

@@ -110,7 +110,6 @@ unsafe fn rows_task(
     let mut acc = [[0f32; ROWS * 16]; 4];
     let a_stride = src.stride * 2;
     let a_skip = ROWS * src.stride;
-    let terms = split.terms();
     // Plane rows are staged per task and copied out whole: written tile by tile in place,
     // the 16 channels' stores of a tile land a plane (often a multiple of 4 KiB) apart and
     // fight over the same L1 sets.
@@ -132,13 +131,22 @@ unsafe fn rows_task(
                     tiles.zero_accumulators();
                     let b = [wts.tiles(0, p).as_ptr(), wts.tiles(1, p).as_ptr()];
                     for (q, off) in src.offsets.iter().enumerate() {
-                        for &(ap, bp) in terms {
-                            // SAFETY: both position blocks read 16 pixels of `stride` values
-                            // from `base + off`, within the grid plus its slack (`SLACK_PX`)
-                            // since `x0 < w`; chunk `q` of the pair's weights holds two tiles.
-                            unsafe {
-                                let a0 = a.add(off[ap]);
-                                tiles.step(a0, a0.add(a_skip), a_stride, b[bp].add(q * 2 * TILE));
+                        // SAFETY: both position blocks read 16 pixels of `stride` values
+                        // from `base + off` (each part), within the grid plus its slack
+                        // (`SLACK_PX`) since `x0 < w`; chunk `q` of the pair's weights holds
+                        // two tiles of each part.
+                        unsafe {
+                            let a0 = a.add(off[0]);
+                            match split {
+                                Split::Bf16 => tiles.step(a0, a0.add(a_skip), a_stride, b[0].add(q * 2 * TILE)),
+                                Split::Bf16x3 => tiles.step3(
+                                    a0,
+                                    a0.add(a_skip),
+                                    off[1] - off[0],
+                                    a_stride,
+                                    b[0].add(q * 2 * TILE),
+                                    b[1].add(q * 2 * TILE),
+                                ),
                             }
                         }
                     }

@@ -51,14 +51,6 @@ impl Split {
         }
     }
 
-    /// The products summed, as (input part, weight part).
-    pub(crate) fn terms(self) -> &'static [(usize, usize)] {
-        match self {
-            Split::Bf16 => &[(0, 0)],
-            Split::Bf16x3 => &[(0, 0), (0, 1), (1, 0)],
-        }
-    }
-
     /// The split a pass at `precision` uses, or `None` when AMX does not serve it here.
     pub(crate) fn for_precision(precision: Precision) -> Option<Self> {
         if !available() {

@@ -36,13 +36,7 @@ pub(crate) fn run<'p>(
     let mut act: Option<Act<'p>> = None;
     let (mut c, mut h, mut w) = (c, h, w);
     let mut taps = 0;
-    let trace = std::env::var("UNISTYLE_AMX_TRACE").is_ok();
-    let mut t0 = std::time::Instant::now();
     for (i, layer) in layers.iter().enumerate() {
-        if trace {
-            eprintln!("  {:>7.2} ms  before layer {i} ({c}x{h}x{w})", t0.elapsed().as_secs_f64() * 1e3);
-            t0 = std::time::Instant::now();
-        }
         let rest = &layers[i + 1..];
         match layer {
             Layer::Conv(cv) => {

@@ -113,7 +113,10 @@ fn border_pool_and_upsample_match_planes() {
     }
 }
 
-/// Timing probe (not a test of results): `cargo test --release --lib amx_probe -- --ignored --nocapture`.
+/// Timing probe, not a test of results: one 64→64 convolution at 512² per output form,
+/// single-threaded (`cargo test --release --lib amx_probe -- --ignored --nocapture`).
+/// "fixed A" reads the same input block everywhere: the cost of the products and weight
+/// loads alone.
 #[test]
 #[ignore]
 fn amx_probe() {
@@ -129,24 +132,13 @@ fn amx_probe() {
     for split in [Split::Bf16, Split::Bf16x3] {
         let input = Act::from_planes(&pool, &x, (cin, h, w), (cin, false), split, Border::Reflect).unwrap();
         let mut next = Act::new(&pool, cout, h, w, split).unwrap();
-        let mut planes_buf = vec![0f32; cout * h * w + 16];
-        let off = super::act::align_offset(planes_buf.as_ptr() as usize, 4);
-        eprintln!("planes misaligned by {} floats", (16 - off) % 16);
-        for (name, act, pl) in [
-            ("act", true, false),
-            ("planes", false, true),
-            ("planes aligned", false, true),
-            ("none", false, false),
-            ("fixed A", false, false),
-        ] {
-            let o = if name == "planes aligned" { off } else { (off + 4) % 16 };
-            let planes = &mut planes_buf[o..o + cout * h * w];
+        let mut planes = vec![0f32; cout * h * w];
+        for (name, act, pl) in
+            [("act", true, false), ("planes", false, true), ("none", false, false), ("fixed A", false, false)]
+        {
             let mut best = f64::MAX;
-            let cpu = || {
-                let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-                unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
-                ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
-            };
+            let clock = std::time::Instant::now();
+            let cpu = || clock.elapsed().as_secs_f64();
             let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
             for _ in 0..5 {
                 let t = cpu();
@@ -168,144 +160,7 @@ fn amx_probe() {
                 best = best.min(cpu() - t);
             }
             let gf = 2.0 * 9.0 * (cin * cout * h * w) as f64 / 1e9;
-            eprintln!("{split:?} {name}: {:.2} ms CPU (1 thread), {:.0} GFLOP/s", best * 1e3, gf / best);
+            eprintln!("{split:?} {name}: {:.2} ms (1 thread), {:.0} GFLOP/s", best * 1e3, gf / best);
         }
-    }
-}
-
-#[test]
-#[ignore]
-fn amx_probe_loads() {
-    use super::tiles::Tiles;
-    if !available() {
-        return;
-    }
-    let a = vec![0x3f80u16; 1 << 22];
-    let b = vec![0x3f80u16; 1 << 20];
-    let n = 200_000usize;
-    for (name, a_step, b_step, a_stride) in [
-        ("fixed", 0usize, 0usize, 128usize),
-        ("a moves", 32, 0, 128),
-        ("b moves (36K)", 0, 1024, 128),
-        ("both", 32, 1024, 128),
-        ("both stride64", 32, 1024, 64),
-    ] {
-        let t = std::time::Instant::now();
-        let mut tiles = unsafe { Tiles::configure() };
-        tiles.zero_accumulators();
-        for i in 0..n {
-            let ai = (i % 18) * a_step;
-            let bi = (i % 18) * b_step * 2 % (1 << 19);
-            unsafe {
-                tiles.step(a.as_ptr().add(ai), a.as_ptr().add(ai + 16 * a_stride / 2), a_stride, b.as_ptr().add(bi))
-            };
-        }
-        let mut acc = [[0f32; 256]; 4];
-        tiles.store(&mut acc);
-        let s = t.elapsed().as_secs_f64();
-        eprintln!("{name}: {:.1} ns/step, {:.0} GFLOP/s", s * 1e9 / n as f64, n as f64 * 4.0 * 16384.0 / s / 1e9);
-    }
-}
-
-#[test]
-#[ignore]
-fn amx_probe_orders() {
-    use super::tiles::Tiles;
-    use std::arch::asm;
-    if !available() {
-        return;
-    }
-    let a = vec![0x3f80u16; 1 << 16];
-    let b = vec![0x3f80u16; 1 << 16];
-    let n = 200_000usize;
-    let align = |p: *const u16| unsafe { p.add((64 - (p as usize % 64)) % 64 / 2) };
-    let (ap, bp, s, bs) = (align(a.as_ptr()), align(b.as_ptr()), 128usize, 64usize);
-    eprintln!("alignment was {} {}", a.as_ptr() as usize % 64, b.as_ptr() as usize % 64);
-    for v in [0, 4, 5, 6, 3] {
-        let tdps = if v == 4 || v == 5 { 4.0 } else { 4.0 };
-        let t = std::time::Instant::now();
-        let mut tiles = unsafe { Tiles::configure() };
-        tiles.zero_accumulators();
-        for _ in 0..n {
-            unsafe {
-                match v {
-                    0 => asm!(
-                        "tileloadd tmm4, [{a} + {s}*1]", "tileloadd tmm6, [{b} + {bs}*1]",
-                        "tdpbf16ps tmm0, tmm4, tmm6",
-                        "tileloadd tmm7, [{b1} + {bs}*1]",
-                        "tdpbf16ps tmm1, tmm4, tmm7",
-                        "tileloadd tmm5, [{a1} + {s}*1]",
-                        "tdpbf16ps tmm2, tmm5, tmm6",
-                        "tdpbf16ps tmm3, tmm5, tmm7",
-                        a = in(reg) ap, a1 = in(reg) ap.add(2048), b = in(reg) bp, b1 = in(reg) bp.add(512), s = in(reg) s, bs = in(reg) bs),
-                    1 => asm!(
-                        "tileloadd tmm4, [{a} + {s}*1]", "tileloadd tmm5, [{a1} + {s}*1]",
-                        "tileloadd tmm6, [{b} + {bs}*1]", "tileloadd tmm7, [{b1} + {bs}*1]",
-                        "tdpbf16ps tmm0, tmm4, tmm6",
-                        "tdpbf16ps tmm1, tmm4, tmm7",
-                        "tdpbf16ps tmm2, tmm5, tmm6",
-                        "tdpbf16ps tmm3, tmm5, tmm7",
-                        a = in(reg) ap, a1 = in(reg) ap.add(2048), b = in(reg) bp, b1 = in(reg) bp.add(512), s = in(reg) s, bs = in(reg) bs),
-                    2 => asm!(
-                        // only A reloaded, B fixed
-                        "tileloadd tmm4, [{a} + {s}*1]",
-                        "tdpbf16ps tmm0, tmm4, tmm6",
-                        "tdpbf16ps tmm1, tmm4, tmm7",
-                        "tileloadd tmm5, [{a1} + {s}*1]",
-                        "tdpbf16ps tmm2, tmm5, tmm6",
-                        "tdpbf16ps tmm3, tmm5, tmm7",
-                        a = in(reg) ap, a1 = in(reg) ap.add(2048), s = in(reg) s),
-                    4 => asm!(
-                        // 1x2, double-buffered operands, two steps
-                        "tileloadd tmm2, [{a} + {s}*1]", "tileloadd tmm4, [{b} + {bs}*1]",
-                        "tdpbf16ps tmm0, tmm2, tmm4",
-                        "tileloadd tmm5, [{b1} + {bs}*1]",
-                        "tdpbf16ps tmm1, tmm2, tmm5",
-                        "tileloadd tmm3, [{a1} + {s}*1]", "tileloadd tmm6, [{b} + {bs}*1]",
-                        "tdpbf16ps tmm0, tmm3, tmm6",
-                        "tileloadd tmm7, [{b1} + {bs}*1]",
-                        "tdpbf16ps tmm1, tmm3, tmm7",
-                        a = in(reg) ap, a1 = in(reg) ap.add(2048), b = in(reg) bp, b1 = in(reg) bp.add(512), s = in(reg) s, bs = in(reg) bs),
-                    5 => asm!(
-                        // 2x2 accumulators, two steps, B double-buffered? no: A0/A1 alternate sets
-                        "tileloadd tmm4, [{a} + {s}*1]", "tileloadd tmm6, [{b} + {bs}*1]",
-                        "tdpbf16ps tmm0, tmm4, tmm6",
-                        "tileloadd tmm5, [{a1} + {s}*1]",
-                        "tdpbf16ps tmm2, tmm5, tmm6",
-                        "tileloadd tmm7, [{b1} + {bs}*1]",
-                        "tdpbf16ps tmm1, tmm4, tmm7",
-                        "tdpbf16ps tmm3, tmm5, tmm7",
-                        a = in(reg) ap, a1 = in(reg) ap.add(2048), b = in(reg) bp, b1 = in(reg) bp.add(512), s = in(reg) s, bs = in(reg) bs),
-                    6 => asm!(
-                        // 3 accumulators (3 position blocks x 1 channel block), B fixed per 2 steps
-                        "tileloadd tmm3, [{b} + {bs}*1]",
-                        "tileloadd tmm4, [{a} + {s}*1]",
-                        "tdpbf16ps tmm0, tmm4, tmm3",
-                        "tileloadd tmm5, [{a1} + {s}*1]",
-                        "tdpbf16ps tmm1, tmm5, tmm3",
-                        "tileloadd tmm6, [{a} + {s}*1]",
-                        "tdpbf16ps tmm2, tmm6, tmm3",
-                        "tileloadd tmm7, [{b1} + {bs}*1]",
-                        "tileloadd tmm4, [{a1} + {s}*1]",
-                        "tdpbf16ps tmm0, tmm4, tmm7",
-                        a = in(reg) ap, a1 = in(reg) ap.add(2048), b = in(reg) bp, b1 = in(reg) bp.add(512), s = in(reg) s, bs = in(reg) bs),
-                    _ => asm!(
-                        // no loads
-                        "tdpbf16ps tmm0, tmm4, tmm6",
-                        "tdpbf16ps tmm1, tmm4, tmm7",
-                        "tdpbf16ps tmm2, tmm5, tmm6",
-                        "tdpbf16ps tmm3, tmm5, tmm7"
-                    ),
-                }
-            }
-        }
-        let mut acc = [[0f32; 256]; 4];
-        tiles.store(&mut acc);
-        let sec = t.elapsed().as_secs_f64();
-        eprintln!(
-            "variant {v}: {:.1} ns/step, {:.0} GFLOP/s",
-            sec * 1e9 / n as f64,
-            n as f64 * tdps * 16384.0 / sec / 1e9
-        );
     }
 }

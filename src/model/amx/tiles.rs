@@ -89,6 +89,62 @@ impl Tiles {
         };
     }
 
+    /// One chunk of the bf16×3 products: `hi·hi + hi·lo + lo·hi` for the 2 × 2 block, the
+    /// input's high parts at `a0`/`a1` and low parts `lo` values further, the weights' high
+    /// and low tiles at `bh` and `bl` — ten tile loads for twelve products instead of twelve.
+    ///
+    /// # Safety
+    /// As [`Self::step`], for both parts.
+    #[inline(always)]
+    pub(crate) unsafe fn step3(
+        &mut self,
+        a0: *const u16,
+        a1: *const u16,
+        lo: usize,
+        a_stride: usize,
+        bh: *const u16,
+        bl: *const u16,
+    ) {
+        // SAFETY: the caller guarantees the operands' memory; the tiles are configured.
+        unsafe {
+            asm!(
+                "tileloadd tmm4, [{a0} + {s}*1]",
+                "tileloadd tmm6, [{bh} + {bs}*1]",
+                "tileloadd tmm7, [{bh1} + {bs}*1]",
+                "tdpbf16ps tmm0, tmm4, tmm6",
+                "tileloadd tmm5, [{a1} + {s}*1]",
+                "tdpbf16ps tmm1, tmm4, tmm7",
+                "tdpbf16ps tmm2, tmm5, tmm6",
+                "tdpbf16ps tmm3, tmm5, tmm7",
+                "tileloadd tmm6, [{bl} + {bs}*1]",
+                "tdpbf16ps tmm0, tmm4, tmm6",
+                "tileloadd tmm7, [{bl1} + {bs}*1]",
+                "tdpbf16ps tmm1, tmm4, tmm7",
+                "tdpbf16ps tmm2, tmm5, tmm6",
+                "tdpbf16ps tmm3, tmm5, tmm7",
+                "tileloadd tmm4, [{a0l} + {s}*1]",
+                "tileloadd tmm6, [{bh} + {bs}*1]",
+                "tdpbf16ps tmm0, tmm4, tmm6",
+                "tileloadd tmm7, [{bh1} + {bs}*1]",
+                "tdpbf16ps tmm1, tmm4, tmm7",
+                "tileloadd tmm5, [{a1l} + {s}*1]",
+                "tdpbf16ps tmm2, tmm5, tmm6",
+                "tdpbf16ps tmm3, tmm5, tmm7",
+                a0 = in(reg) a0,
+                a1 = in(reg) a1,
+                a0l = in(reg) a0.add(lo),
+                a1l = in(reg) a1.add(lo),
+                s = in(reg) a_stride,
+                bh = in(reg) bh,
+                bh1 = in(reg) bh.add(ROWS * K),
+                bl = in(reg) bl,
+                bl1 = in(reg) bl.add(ROWS * K),
+                bs = in(reg) ROW_BYTES,
+                options(nostack, readonly),
+            )
+        };
+    }
+
     /// Stores the four accumulators to `out`: `out[t]` gets accumulator `t` (positions
     /// `16 * (t / 2)..`, channels `16 * (t % 2)..`) as 16 rows (positions) of 16 f32.
     #[inline(always)]
