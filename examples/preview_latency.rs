@@ -14,7 +14,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use unistyle::{image_io, Device, EncodedStyle, Model, Silent, Stylizer};
+use unistyle::{image_io, Device, EncodedStyle, Model, Precision, Silent, Stylizer};
 
 fn main() -> unistyle::Result<()> {
     let shared = std::env::args_os()
@@ -30,6 +30,9 @@ fn main() -> unistyle::Result<()> {
     let style = EncodedStyle::encode(&model, &style_picture, &[1, 2, 3])?;
     let encode_ms = t.elapsed().as_secs_f64() * 1e3;
     let stylizer = Stylizer::builder(&model).style(&style).alpha(0.6).levels(vec![3, 2, 1]).build()?;
+    // The hosts' previews run at bf16 (plugin-abi/gimp3/preview.c, the Krita binding).
+    let bf16 =
+        Stylizer::builder(&model).style(&style).alpha(0.6).levels(vec![3, 2, 1]).precision(Precision::Bf16).build()?;
 
     let time = |f: &dyn Fn() -> unistyle::Result<()>| -> unistyle::Result<(f64, f64, f64)> {
         f()?; // warm-up
@@ -48,6 +51,10 @@ fn main() -> unistyle::Result<()> {
         std::hint::black_box(stylizer.preview(&content, 256, 256, &mut Silent)?);
         Ok(())
     })?;
+    let (bf16_med, bf16_best, bf16_cpu) = time(&|| {
+        std::hint::black_box(bf16.preview(&content, 256, 256, &mut Silent)?);
+        Ok(())
+    })?;
     let (full_med, full_best, full_cpu) = time(&|| {
         std::hint::black_box(stylizer.run(&small, &mut Silent)?);
         Ok(())
@@ -58,6 +65,10 @@ fn main() -> unistyle::Result<()> {
     println!(
         "preview 1024x1024 -> 256x256 (levels 3,2,1): median {preview_med:.1} ms, best {preview_best:.1} ms, \
          CPU {preview_cpu:.1} ms per run"
+    );
+    println!(
+        "preview as above at bf16 (the hosts' choice): median {bf16_med:.1} ms, best {bf16_best:.1} ms, \
+         CPU {bf16_cpu:.1} ms per run"
     );
     println!(
         "full stylization of a 256x256 image:         median {full_med:.1} ms, best {full_best:.1} ms, \
