@@ -187,7 +187,10 @@ unsafe fn epilogue(
 ) {
     for (t, tile) in acc.iter().enumerate() {
         let (co0, xs) = (32 * p + 16 * (t % 2), x0 + 16 * (t / 2));
-        if co0 >= wts.cout || xs >= w {
+        // Blocks past `cout` hold zeros (zero weights and bias): the activations still get
+        // them (the next layer reads every stored channel), the planes do not.
+        let real = co0 < wts.cout;
+        if xs >= w || (!real && out.act.is_null()) {
             continue;
         }
         let bias: &[f32; 16] = wts.bias[co0..co0 + 16].try_into().unwrap_or(&[0.0; 16]);
@@ -196,7 +199,7 @@ unsafe fn epilogue(
         let target = unsafe {
             TileOut {
                 m: (w - xs).min(ROWS),
-                n: (wts.cout - co0).min(16),
+                n: wts.cout.saturating_sub(co0).min(16),
                 // The activations store every channel of the pair (zeros past `cout`).
                 act: (!out.act.is_null()).then(|| {
                     (
@@ -205,7 +208,7 @@ unsafe fn epilogue(
                         out.lo.then_some(out.act_c),
                     )
                 }),
-                planes: (!out.planes.is_null())
+                planes: (real && !out.planes.is_null())
                     .then(|| (out.planes.add(co0 * out.plane + y * out.row + xs), out.plane)),
             }
         };

@@ -74,6 +74,49 @@ fn convolutions_match_f32_kernels() {
     }
 }
 
+/// Two layers whose first has a channel count short of its stored width (40 of 64): the
+/// padding channels the second reads are zeros even in a pool buffer left full of NaN.
+#[test]
+fn padding_channels_are_written() {
+    if !available() {
+        return;
+    }
+    let (cin, mid, cout, h, w) = (32, 40, 32, 6, 21);
+    let w1: Vec<f32> = values(mid * cin * 9, 5).iter().map(|v| v / 17.0).collect();
+    let w2: Vec<f32> = values(cout * mid * 9, 6).iter().map(|v| v / 19.0).collect();
+    let (b1, b2) = (values(mid, 7), values(cout, 8));
+    let x = values(cin * h * w, 9);
+    let (a1, a2) = (AmxWeights::new(&w1, &b1, cin, mid), AmxWeights::new(&w2, &b2, mid, cout));
+    for split in [Split::Bf16x3, Split::Bf16] {
+        let pool = BufferPool::new();
+        let input =
+            Act::from_planes(&pool, &x, (cin, h, w), (a1.cin_stored, a1.stacked), split, Border::Reflect).unwrap();
+        // The only buffer kept: the hidden activations get it.
+        pool.take(1 << 16).unwrap().fill(f32::NAN);
+        let mut hidden = Act::new(&pool, a1.pairs * 32, h, w, split).unwrap();
+        conv::run(
+            &a1,
+            &Source::pixels(&input, &a1),
+            (h, w),
+            split,
+            true,
+            Sink { act: Some(&mut hidden), planes: None },
+        );
+        hidden.fill_border(Border::Reflect);
+        let mut got = vec![0f32; cout * h * w];
+        conv::run(&a2, &Source::pixels(&hidden, &a2), (h, w), split, false, Sink { act: None, planes: Some(&mut got) });
+        let g1 = Geometry { n: 1, cin, cout: mid, h, w };
+        let mid_f32 =
+            PackedConv::new(&w1, &b1, cin, mid).unwrap().forward_slice(&x, g1, Border::Reflect, true).unwrap();
+        let g2 = Geometry { n: 1, cin: mid, cout, h, w };
+        let want =
+            PackedConv::new(&w2, &b2, mid, cout).unwrap().forward_slice(&mid_f32, g2, Border::Reflect, false).unwrap();
+        assert!(got.iter().all(|v| v.is_finite()), "{split:?}: non-finite output");
+        let e = rel_error(&got, &want);
+        assert!(e < if split == Split::Bf16 { 3e-2 } else { 1e-4 }, "{split:?}: error {e}");
+    }
+}
+
 #[test]
 fn border_pool_and_upsample_match_planes() {
     if !available() {
