@@ -215,8 +215,8 @@ impl<'s, 'a> LevelRegions<'s, 'a> {
         Ok(())
     }
 
-    /// Builds each group's transform from the accumulated statistics; the groups'
-    /// eigendecompositions run concurrently (each is single-threaded).
+    /// Builds each group's transform from the accumulated statistics, on this thread (see
+    /// `EncodedStyle`: the linear algebra's per-thread workspace).
     pub fn finish(&mut self, device: &Device) -> Result<()> {
         let whole = match &self.whole {
             Some(w) if self.groups.iter().any(|g| g.count() < MIN_REGION_PIXELS) => Some(w.finish()?),
@@ -224,7 +224,7 @@ impl<'s, 'a> LevelRegions<'s, 'a> {
         };
         let built: Vec<(Option<Affine>, Option<Stats>)> = self
             .groups
-            .par_iter()
+            .iter()
             .enumerate()
             .map(|(g, acc)| {
                 let used = self.soft.is_some() || acc.count() > 0;

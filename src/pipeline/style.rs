@@ -5,8 +5,6 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use rayon::prelude::*;
-
 use super::budget;
 use super::stroke_scale::rescale;
 use super::stylize::MIN_TILE;
@@ -173,8 +171,10 @@ impl EncodedStyle {
                 fm.maps.push((mw, mh, Arc::new(values)));
             }
         }
-        // The levels' eigendecompositions (single-threaded each) run concurrently.
-        let levels = accs.into_par_iter().map(|(l, a)| Ok((l, a.finish()?))).collect::<Result<_>>()?;
+        // The levels' eigendecompositions run one after another on this thread: the linear
+        // algebra's matrix products reserve a large per-thread workspace on first use, which
+        // on a worker thread would count again against a capped address space.
+        let levels = accs.into_iter().map(|(l, a)| Ok((l, a.finish()?))).collect::<Result<_>>()?;
         Ok(Self { levels, features })
     }
 
