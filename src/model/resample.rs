@@ -53,17 +53,21 @@ fn planes<'a>(
     Ok((&v[a..b], n * c, h, w))
 }
 
+/// The index pooled with even index `i` of an axis of length `len`: the next one, or for the
+/// last row/column of an odd axis itself (ceil mode) or, on a torus, the first one.
+pub(crate) fn pool_partner(i: usize, len: usize, border: Border) -> usize {
+    match (i + 1 < len, border) {
+        (true, _) => i + 1,
+        (false, Border::Reflect) => i,
+        (false, Border::Circular) => 0,
+    }
+}
+
 /// The CPU max-pool: `src` holds `h × w` planes, `out` the same number of
 /// `⌈h/2⌉ × ⌈w/2⌉` planes (every value written).
 pub(crate) fn pool_into(src: &[f32], h: usize, w: usize, border: Border, out: &mut [f32]) {
     let (oh, ow) = (h.div_ceil(2), w.div_ceil(2));
-    // The partner of the last row/column of an odd axis: itself (ceil mode) or, on a
-    // torus, the first one.
-    let partner = |i: usize, len: usize| match (i + 1 < len, border) {
-        (true, _) => i + 1,
-        (false, Border::Reflect) => i,
-        (false, Border::Circular) => 0,
-    };
+    let partner = |i: usize, len: usize| pool_partner(i, len, border);
     if oh * ow > 0 {
         out.par_chunks_exact_mut(oh * ow).zip(src.par_chunks_exact(h * w)).for_each(|(o, p)| {
             for (oy, orow) in o.chunks_exact_mut(ow).enumerate() {

@@ -15,6 +15,7 @@ use crate::error::Result;
 use crate::model::buffers::{Buffer, BufferPool};
 use crate::model::conv_cpu::bf16_bits;
 use crate::model::pad::Border;
+use crate::model::resample::pool_partner;
 
 /// Pixels of slack after the grid (a block of 32 positions plus the window's reach).
 pub(crate) const SLACK_PX: usize = 40;
@@ -80,8 +81,12 @@ pub(crate) struct Act<'p> {
 }
 
 impl<'p> Act<'p> {
-    /// Uninitialised activations (the caller writes the interior, then the border).
+    /// Uninitialised activations (the caller writes the interior, then the border); `c`, the
+    /// values stored per pixel and part, is a multiple of 16 (the kernels' vector width).
     pub(crate) fn new(pool: &'p BufferPool, c: usize, h: usize, w: usize, split: Split) -> Result<Self> {
+        if !c.is_multiple_of(16) {
+            return Err(crate::Error::Tensor(format!("AMX activations: {c} values per pixel, not a multiple of 16")));
+        }
         let len = ((h + 2) * (w + 2) + SLACK_PX) * c * split.parts();
         let mut act = Act { buf: Bf16Buf::take(pool, len)?, h, w, c, split, stacked: false };
         // The slack is read (and discarded) by the convolution: keep it finite.
@@ -141,7 +146,7 @@ impl<'p> Act<'p> {
         split: Split,
         border: Border,
     ) -> Result<Self> {
-        if !stored.is_multiple_of(16) || stored < if stacked { 3 * c } else { c } {
+        if stored < if stacked { 3 * c } else { c } {
             return Err(crate::Error::Tensor(format!("AMX activations: {stored} values per pixel for {c} channels")));
         }
         let mut act = Act::new(pool, stored, h, w, split)?;
@@ -219,11 +224,7 @@ impl<'p> Act<'p> {
         let (c, h, w, split) = (self.c, self.h, self.w, self.split);
         let (oh, ow) = (h.div_ceil(2), w.div_ceil(2));
         let mut out = Act::new(pool, c, oh, ow, split)?;
-        let partner = |i: usize, len: usize| match (i + 1 < len, border) {
-            (true, _) => i + 1,
-            (false, Border::Reflect) => i,
-            (false, Border::Circular) => 0,
-        };
+        let partner = |i: usize, len: usize| pool_partner(i, len, border);
         let (s, orow) = (out.stride(), out.row_px() * out.stride());
         let src = self.data();
         out.data_mut()[orow..(oh + 1) * orow].par_chunks_mut(orow).enumerate().for_each(|(oy, dst)| {
@@ -237,28 +238,13 @@ impl<'p> Act<'p> {
                     self.at(y1 + 1, x1 + 1),
                 ];
                 let px = &mut dst[(ox + 1) * s..(ox + 2) * s];
-                if c.is_multiple_of(16) {
-                    let lo = (split == Split::Bf16x3).then_some(c);
-                    // SAFETY: AMX (checked before any pass) implies AVX-512; each corner
-                    // and `px` hold `c` channels of every part.
-                    #[cfg(target_arch = "x86_64")]
-                    unsafe {
-                        super::simd::max4(corners.map(|i| src[i..].as_ptr()), px.as_mut_ptr(), c, lo)
-                    };
-                    continue;
-                }
-                for ch in 0..c {
-                    let mut best = corners[0];
-                    for &i in &corners[1..] {
-                        if Self::value(src, i, c, ch, split) > Self::value(src, best, c, ch, split) {
-                            best = i;
-                        }
-                    }
-                    px[ch] = src[best + ch];
-                    if split == Split::Bf16x3 {
-                        px[c + ch] = src[best + c + ch];
-                    }
-                }
+                let lo = (split == Split::Bf16x3).then_some(c);
+                // SAFETY: AMX (checked before any pass) implies AVX-512; each corner and `px`
+                // hold `c` channels (a multiple of 16, see `new`) of every part.
+                #[cfg(target_arch = "x86_64")]
+                unsafe {
+                    super::simd::max4(corners.map(|i| src[i..].as_ptr()), px.as_mut_ptr(), c, lo)
+                };
             }
         });
         out.fill_border(border);

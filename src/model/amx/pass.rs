@@ -6,17 +6,23 @@ use super::conv::{self, Sink, Source};
 use super::pack::AmxWeights;
 use super::Split;
 use crate::error::{Error, Result};
+use crate::model::conv_cpu::is_wide;
 use crate::model::cpu_pass::{Pass, Planes};
-use crate::model::layers::Layer;
+use crate::model::layers::{Conv3x3, Layer};
 use crate::model::resample::{pool_into, upsample_into};
 
 /// Whether a pass over `layers` on `n` images can run here with `split`.
 pub(crate) fn supports(layers: &[&Layer], n: usize) -> bool {
     n == 1
         && layers.iter().all(|l| match l {
-            Layer::Conv(c) => c.packed().and_then(|p| p.amx()).is_some(),
+            Layer::Conv(c) => amx_weights(c).is_some(),
             _ => true,
         })
+}
+
+/// A convolution's weights packed for AMX, if it has them.
+fn amx_weights(conv: &Conv3x3) -> Option<&AmxWeights> {
+    conv.packed().and_then(|p| p.amx())
 }
 
 /// Runs `layers` (see [`supports`]) on `[1, c, h, w]` planes `input`; `tap` as in
@@ -40,10 +46,7 @@ pub(crate) fn run<'p>(
         let rest = &layers[i + 1..];
         match layer {
             Layer::Conv(cv) => {
-                let wts = cv
-                    .packed()
-                    .and_then(|p| p.amx())
-                    .ok_or_else(|| Error::Tensor("conv3x3: not packed for AMX".into()))?;
+                let wts = amx_weights(cv).ok_or_else(|| Error::Tensor("conv3x3: not packed for AMX".into()))?;
                 // Later layers that read activations, and whether planes are seen next.
                 let act_out = rest.iter().any(|l| !matches!(l, Layer::Tap));
                 let planes_out = !act_out || matches!(rest.first(), Some(Layer::Tap) if wants(taps + 1));
@@ -52,7 +55,7 @@ pub(crate) fn run<'p>(
                 let next_split = rest
                     .iter()
                     .find_map(|l| match l {
-                        Layer::Conv(n) => n.packed().and_then(|p| p.amx()).map(|n| layer_split(n, split)),
+                        Layer::Conv(n) => amx_weights(n).map(|n| layer_split(n, split)),
                         _ => None,
                     })
                     .unwrap_or(split);
@@ -130,10 +133,10 @@ pub(crate) fn run<'p>(
 /// The split a convolution runs at in a pass at `split`: the thin layers (RGB in or out,
 /// where a rounding is seen directly in the picture) always keep f32 accuracy.
 fn layer_split(wts: &AmxWeights, split: Split) -> Split {
-    if wts.cin < 32 || wts.cout < 32 {
-        Split::Bf16x3
-    } else {
+    if is_wide(wts.cin, wts.cout) {
         split
+    } else {
+        Split::Bf16x3
     }
 }
 

@@ -131,6 +131,12 @@ pub(crate) fn bf16_native(isa: Isa) -> bool {
     }
 }
 
+/// Whether a layer is wide (at least 32 channels in and out): the layers that take the fast
+/// paths with reduced-precision or transformed products; the thin RGB layers keep f32 ones.
+pub(crate) fn is_wide(cin: usize, cout: usize) -> bool {
+    cin >= 32 && cout >= 32
+}
+
 /// Convolution algorithms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Algo {
@@ -151,7 +157,7 @@ impl Algo {
             Ok("direct") => Algo::Direct,
             Ok("winograd2" | "winograd") => Algo::Winograd,
             Ok("winograd4") => Algo::Winograd4,
-            _ if cin >= 32 && cout >= 32 => Algo::Winograd4,
+            _ if is_wide(cin, cout) => Algo::Winograd4,
             _ => Algo::Direct,
         }
     }
