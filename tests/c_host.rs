@@ -282,24 +282,7 @@ fn example_host_matches_cli() {
         .output()
         .unwrap();
     assert!(res.status.success(), "host texture failed: {}", String::from_utf8_lossy(&res.stderr));
-    run_ok(&[
-        "texture",
-        "--style",
-        s(&image("style/brick_256.png")),
-        "--width",
-        "64",
-        "--height",
-        "48",
-        "--seed",
-        "5",
-        "--iterations",
-        "1",
-        "--tileable",
-        "--weights",
-        s(&relu3_weights()),
-        "--out",
-        s(&cli_tex),
-    ]);
+    cli_brick_texture(&cli_tex, (64, 48), 5, 1);
     assert_eq!(read_png(&host_tex).rgb, read_png(&cli_tex).rgb);
 
     // A failing call: one error line naming the problem, non-zero exit, no output.

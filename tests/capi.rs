@@ -344,24 +344,7 @@ fn texture_and_masks_through_the_abi() {
     assert_eq!(unsafe { (a.texture)(ctx.0, &t, &out.desc) }, UNISTYLE_OK, "{}", last_error());
     let dir = tempfile::tempdir().unwrap();
     let cli = dir.path().join("t.png");
-    run_ok(&[
-        "texture",
-        "--style",
-        s(&image("style/brick_256.png")),
-        "--width",
-        "96",
-        "--height",
-        "64",
-        "--seed",
-        "17",
-        "--iterations",
-        "1",
-        "--tileable",
-        "--weights",
-        s(&relu3_weights()),
-        "--out",
-        s(&cli),
-    ]);
+    cli_brick_texture(&cli, (96, 64), 17, 1);
     assert_eq!(out.rgb(), read_png(&cli).rgb, "ABI texture differs from CLI texture");
 
     // The golden mask case: a gray u8 mask descriptor.

@@ -398,24 +398,7 @@ fn krita_stylize_matches_cli() {
     // Texture: the same as the CLI's, bit for bit.
     assert_eq!(status["texture_doc"], serde_json::json!([64, 48, "RGBA", "U8"]));
     let cli_tex = dir.path().join("cli_tex.png");
-    run_ok(&[
-        "texture",
-        "--style",
-        s(&image("style/brick_256.png")),
-        "--width",
-        "64",
-        "--height",
-        "48",
-        "--seed",
-        "5",
-        "--iterations",
-        "1",
-        "--tileable",
-        "--weights",
-        s(&relu3_weights()),
-        "--out",
-        s(&cli_tex),
-    ]);
+    cli_brick_texture(&cli_tex, (64, 48), 5, 1);
     let tex = std::fs::read(out.join("krita_tex.bgra")).unwrap();
     assert!(tex.chunks_exact(4).all(|px| px[3] == 255));
     assert_eq!(planar(&tex, 64, 48, 4, [2, 1, 0]), read_png(&cli_tex).rgb, "Krita texture differs from the CLI's");
@@ -598,24 +581,7 @@ fn ctypes_binding_without_krita() {
     assert!(res.status.success() && log.contains("binding ok"), "binding check failed:\n{log}");
 
     let cli_tex = dir.path().join("cli_tex.png");
-    run_ok(&[
-        "texture",
-        "--style",
-        s(&image("style/brick_256.png")),
-        "--width",
-        "64",
-        "--height",
-        "48",
-        "--seed",
-        "5",
-        "--iterations",
-        "1",
-        "--tileable",
-        "--weights",
-        s(&relu3_weights()),
-        "--out",
-        s(&cli_tex),
-    ]);
+    cli_brick_texture(&cli_tex, (64, 48), 5, 1);
     let tex = std::fs::read(dir.path().join("tex.rgb")).unwrap();
     assert_eq!(planar(&tex, 64, 48, 3, [0, 1, 2]), read_png(&cli_tex).rgb, "binding texture differs from the CLI's");
 
@@ -1047,24 +1013,7 @@ fn check_docker_run(which: Krita, dir: &Path, out: &Path, status: &serde_json::V
     let kept = status["settings_style"].as_str().unwrap();
     assert!(kept.ends_with("brick_256.png"), "the docker's settings are not kept in kritarc: {kept}");
     let cli_tex = dir.join("cli_tex.png");
-    run_ok(&[
-        "texture",
-        "--style",
-        s(&image("style/brick_256.png")),
-        "--width",
-        "64",
-        "--height",
-        "48",
-        "--seed",
-        "5",
-        "--iterations",
-        "3",
-        "--tileable",
-        "--weights",
-        s(&relu3_weights()),
-        "--out",
-        s(&cli_tex),
-    ]);
+    cli_brick_texture(&cli_tex, (64, 48), 5, 3);
     let tex = std::fs::read(out.join("texture.bgra")).unwrap();
     let p = psnr(&planar(&tex, 64, 48, 4, [2, 1, 0]), &read_png(&cli_tex).rgb);
     println!("Krita {} docker texture layer vs CLI: {p:.2} dB", status["krita"]);

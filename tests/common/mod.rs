@@ -206,6 +206,30 @@ pub fn row_jump(p: &unistyle::Picture, y0: usize, y1: usize) -> f64 {
     sum / (3 * w) as f64
 }
 
+/// The CLI's tileable texture of `style/brick_256.png` (relu3 weights) at `width × height`
+/// with `seed` and `iterations`, written to `out`: the reference the hosts' textures must equal.
+pub fn cli_brick_texture(out: &Path, (width, height): (u32, u32), seed: u32, iterations: u32) {
+    let (w, h, seed, iterations) = (width.to_string(), height.to_string(), seed.to_string(), iterations.to_string());
+    run_ok(&[
+        "texture",
+        "--style",
+        s(&image("style/brick_256.png")),
+        "--width",
+        &w,
+        "--height",
+        &h,
+        "--seed",
+        &seed,
+        "--iterations",
+        &iterations,
+        "--tileable",
+        "--weights",
+        s(&relu3_weights()),
+        "--out",
+        s(out),
+    ]);
+}
+
 /// Runs the CLI and asserts success.
 pub fn run_ok(args: &[&str]) {
     let res = run(args);
