@@ -29,10 +29,12 @@ fn main() -> unistyle::Result<()> {
     let t = Instant::now();
     let style = EncodedStyle::encode(&model, &style_picture, &[1, 2, 3])?;
     let encode_ms = t.elapsed().as_secs_f64() * 1e3;
-    let stylizer = Stylizer::builder(&model).style(&style).alpha(0.6).levels(vec![3, 2, 1]).build()?;
+    let at = |precision| {
+        Stylizer::builder(&model).style(&style).alpha(0.6).levels(vec![3, 2, 1]).precision(precision).build()
+    };
+    let stylizer = at(Precision::F32)?;
     // The hosts' previews run at bf16 (plugin-abi/gimp3/preview.c, the Krita binding).
-    let bf16 =
-        Stylizer::builder(&model).style(&style).alpha(0.6).levels(vec![3, 2, 1]).precision(Precision::Bf16).build()?;
+    let bf16 = at(Precision::Bf16)?;
 
     let time = |f: &dyn Fn() -> unistyle::Result<()>| -> unistyle::Result<(f64, f64, f64)> {
         f()?; // warm-up
