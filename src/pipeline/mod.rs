@@ -4,7 +4,7 @@
 pub mod budget;
 pub(crate) mod colour;
 mod mask;
-mod modes;
+pub(crate) mod modes;
 mod patch_swap;
 mod photo;
 mod preview;
