@@ -14,7 +14,9 @@
 # libunistyle.dylib); it is copied under its own name, where the binding looks for it.
 # `unistyle hosts install gimp|krita` installs from these (scripts/dist.sh calls this script).
 # Needs python3 (the zip is written by its zipfile module: directory entries included, as
-# Krita's importer requires, fixed timestamps so the same inputs give the same zip).
+# Krita's importer requires; fixed timestamps, so the same inputs give the same zip; entries
+# stored, not deflated: the release archive compresses them, and `unistyle hosts install
+# krita` unpacks them with no decompressor).
 set -euo pipefail
 
 if [ $# -ne 2 ]; then
@@ -64,7 +66,7 @@ for top, dirs, files in os.walk(src):
     if prefix:
         entries.append(prefix)
     entries += [prefix + f for f in sorted(files)]
-with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
+with zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as z:
     for name in entries:
         info = zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0))
         if name.endswith("/"):
@@ -72,7 +74,6 @@ with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
             z.writestr(info, b"")
         else:
             info.external_attr = 0o100644 << 16
-            info.compress_type = zipfile.ZIP_DEFLATED
             with open(os.path.join(src, *name.split("/")), "rb") as f:
                 z.writestr(info, f.read())
 os.replace(tmp, out)
