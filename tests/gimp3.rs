@@ -16,6 +16,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use common::cbuild::root;
 use common::host_inputs::*;
 use common::release::{self, can_chroot, shell_quote, Run};
 use common::*;

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 
-fn io(what: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
+fn io<'a>(what: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> Error + 'a {
     move |source| Error::Io { what, path: path.to_path_buf(), source }
 }
 
@@ -134,7 +134,8 @@ pub fn read_zip(zip: &Path) -> Result<Vec<ZipEntry>> {
     for i in 0..archive.len() {
         let mut entry = archive.by_index(i).map_err(|e| bad(e.to_string()))?;
         let Some(path) = entry.enclosed_name() else {
-            return Err(bad(format!("entry '{}' leaves the folder", entry.name())));
+            let name = entry.name().map(|n| n.into_owned()).unwrap_or_default();
+            return Err(bad(format!("entry '{name}' leaves the folder")));
         };
         let mut bytes = Vec::new();
         if !entry.is_dir() {
