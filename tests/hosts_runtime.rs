@@ -191,6 +191,7 @@ fn archive_to_gimp_and_krita_without_a_compiler() {
          t1=$(date +%s%N); echo \"UNPACK_TO_FIRST_IMAGE_MS=$(( (t1 - t0) / 1000000 ))\"\n\
          {py}\n\
          t2=$(date +%s%N); echo \"PYTHON_FU_MS=$(( (t2 - t1) / 1000000 ))\"\n\
+         mkdir -p $HOME/.local/share/krita\n\
          (cd /usr/share/krita/pykrita/plugin_importer && python3 plugin_importer.py \"$P/share/unistyle/krita/unistyle-krita.zip\" $HOME/.local/share/krita)\n\
          mkdir -p $HOME/.config; printf '[python]\\nenable_unistyle_krita=true\\n' >> $HOME/.config/kritarc\n\
          cp -a $HOME/.local/share/krita/pykrita $W/imported\n\

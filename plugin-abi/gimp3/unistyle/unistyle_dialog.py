@@ -126,9 +126,7 @@ class Worker:
                 job = self._job = us.Job()
             result, message, seconds = None, None, 0.0
             try:
-                t0 = time.monotonic()
-                result = self._compute(request, job)
-                seconds = time.monotonic() - t0
+                result, seconds = self._compute(request, job)
             except Failure as f:
                 message = None if f.cancelled else f.message
             except MemoryError:
@@ -139,18 +137,23 @@ class Worker:
             GLib.idle_add(self._show, request.generation, result, message, seconds)
 
     def _compute(self, rq, job):
+        """The preview of one request, and the seconds its library call took (the context and
+        style encoding before it are done once per file and not counted)."""
         src = rq.source
         check(rq.settings, src.mask is not None)
         # The style encoding is not cancelled with the preview: a newer request with the same
         # style files reuses it.
         self._engine.prepare(rq.settings)
+        t0 = time.monotonic()
         try:
             if self._engine.preset is not None:
                 out = us.Buffer(rq.width, rq.height, src.layout.channels, us.U8)
-                return self._engine.preset.stylize(rq.small, output=out, job=job)
-            args = self._engine.stylize_arguments(rq.settings, src.mask)
-            return self._engine.context.preview(src.pixels, rq.width, rq.height, job=job,
-                                                channels=src.layout.channels, sample_type=us.U8, **args)
+                out = self._engine.preset.stylize(rq.small, output=out, job=job)
+            else:
+                args = self._engine.stylize_arguments(rq.settings, src.mask)
+                out = self._engine.context.preview(src.pixels, rq.width, rq.height, job=job,
+                                                   channels=src.layout.channels, sample_type=us.U8, **args)
+            return out, time.monotonic() - t0
         except us.UnistyleError as e:
             raise library_failure(e, "preview")
 
