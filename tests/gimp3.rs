@@ -3,8 +3,8 @@
 //! per machine and cached; no compiler inside), the plug-in staged as in a release archive
 //! (`scripts/stage-plugins.sh`, tests/common/release.rs) and installed by `unistyle hosts
 //! install gimp --profile DIR` run inside the chroot, then driven headless by
-//! `gimp-console-3.0` with Script-Fu keyword arguments and with Python-Fu (`lookup_procedure`
-//! + `create_config` + `run`). Every result is compared with the CLI's output for the same
+//! `gimp-console-3.0` with Script-Fu keyword arguments and with Python-Fu (`lookup_procedure`,
+//! `create_config`, `run`). Every result is compared with the CLI's output for the same
 //! inputs (PSNR ≥ 50 dB); a missing style file, a bad levels string and missing weights each
 //! fail the call with our message and a non-zero exit, never a crash.
 //!
@@ -459,19 +459,7 @@ fn compare(g: &Gimp3, c: &Cases, prefix: &str) {
     // A grayscale layer: the luminance of the CLI's result for the same gray input.
     let cli_gray = g.path(&format!("cli_{prefix}_gray.png"));
     let gray_in = g.path(&format!("{prefix}_gray_in.png"));
-    cli(&[
-        "stylize",
-        "--content",
-        s(&gray_in),
-        "--style",
-        s(&c.starry),
-        "--alpha",
-        "0.6",
-        "--levels",
-        "3,2,1",
-        "--out",
-        s(&cli_gray),
-    ]);
+    cli_stylize(&gray_in, &c.starry, &cli_gray);
     let (db, compared, n) = gray_psnr(&g.path(&format!("{prefix}_gray.png")), &cli_gray);
     println!("| {prefix:<10} | {:<12} | {db:>7.2} dB | ({compared} of {n} unclipped pixels)", "gray");
     assert!(compared * 2 > n && db >= 50.0, "{prefix} gray: {db:.2} dB over {compared} pixels");

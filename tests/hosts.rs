@@ -146,9 +146,13 @@ fn krita_install_enable_uninstall() {
     let text = f.ok(&["install", "krita"]);
     let pykrita = h.join(".local/share/krita/pykrita");
     assert!(text.contains(&pykrita.join("unistyle_krita").display().to_string()), "{text}");
-    for file in ["unistyle_krita.desktop", "unistyle_krita/__init__.py", "unistyle_krita/unistyle_ctypes.py",
-        "unistyle_krita/libunistyle.so", "unistyle_krita/presets/starry-night.toml"]
-    {
+    for file in [
+        "unistyle_krita.desktop",
+        "unistyle_krita/__init__.py",
+        "unistyle_krita/unistyle_ctypes.py",
+        "unistyle_krita/libunistyle.so",
+        "unistyle_krita/presets/starry-night.toml",
+    ] {
         assert!(pykrita.join(file).is_file(), "{file} not installed");
     }
     assert_eq!(
@@ -165,7 +169,9 @@ fn krita_install_enable_uninstall() {
     let text = f.ok(&["install", "krita"]);
     assert!(text.contains("updated") && text.contains("Flatpak org.kde.krita"), "{text}");
     assert!(app.join("data/krita/pykrita/unistyle_krita/__init__.py").is_file());
-    assert!(std::fs::read_to_string(app.join("config/kritarc")).unwrap().contains("[python]\nenable_unistyle_krita=true"));
+    assert!(std::fs::read_to_string(app.join("config/kritarc"))
+        .unwrap()
+        .contains("[python]\nenable_unistyle_krita=true"));
     assert!(app.join("data/unistyle/weights/wct-vgg19-relu3.safetensors").is_file());
 
     f.ok(&["uninstall", "krita"]);
@@ -188,7 +194,11 @@ fn update_is_atomic_for_a_running_reader() {
         .unwrap();
     assert!(res.status.success());
     // The second version: a large main script, so that a torn read would show.
-    let big = format!("{}\n# padding\n{}", std::fs::read_to_string(other.join("gimp3/unistyle/unistyle.py")).unwrap(), "#".repeat(4 << 20));
+    let big = format!(
+        "{}\n# padding\n{}",
+        std::fs::read_to_string(other.join("gimp3/unistyle/unistyle.py")).unwrap(),
+        "#".repeat(4 << 20)
+    );
     std::fs::write(other.join("gimp3/unistyle/unistyle.py"), &big).unwrap();
     let small = std::fs::read(f.prefix().join("share/unistyle/gimp3/unistyle/unistyle.py")).unwrap();
     f.ok(&["install", "gimp"]);

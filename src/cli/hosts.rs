@@ -59,7 +59,13 @@ impl HostArgs {
 
     fn targets(&self) -> Vec<hosts::Target> {
         let env = |name: &str| std::env::var_os(name);
-        hosts::folders::targets(self.editor(), Platform::current(), &env, self.profile.as_deref(), self.kritarc.as_deref())
+        hosts::folders::targets(
+            self.editor(),
+            Platform::current(),
+            &env,
+            self.profile.as_deref(),
+            self.kritarc.as_deref(),
+        )
     }
 }
 

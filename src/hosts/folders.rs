@@ -80,7 +80,8 @@ fn gimp_series(base: &Path) -> Vec<PathBuf> {
             rd.filter_map(|e| e.ok())
                 .filter(|e| {
                     let name = e.file_name().to_string_lossy().into_owned();
-                    name.strip_prefix("3.").is_some_and(|minor| !minor.is_empty() && minor.bytes().all(|b| b.is_ascii_digit()))
+                    name.strip_prefix("3.")
+                        .is_some_and(|minor| !minor.is_empty() && minor.bytes().all(|b| b.is_ascii_digit()))
                         && e.path().is_dir()
                 })
                 .map(|e| e.path())
@@ -204,7 +205,8 @@ mod tests {
     use super::*;
 
     fn env_of(vars: &[(&str, &Path)]) -> impl Fn(&str) -> Option<OsString> {
-        let vars: Vec<(String, OsString)> = vars.iter().map(|(k, v)| (k.to_string(), v.as_os_str().to_owned())).collect();
+        let vars: Vec<(String, OsString)> =
+            vars.iter().map(|(k, v)| (k.to_string(), v.as_os_str().to_owned())).collect();
         move |name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
     }
 
@@ -258,7 +260,10 @@ mod tests {
             candidates(Editor::Gimp, Platform::MacOs, &env)[0].dir,
             h.join("Library/Application Support/GIMP/3.0")
         );
-        assert_eq!(candidates(Editor::Krita, Platform::MacOs, &env)[0].dir, h.join("Library/Application Support/krita"));
+        assert_eq!(
+            candidates(Editor::Krita, Platform::MacOs, &env)[0].dir,
+            h.join("Library/Application Support/krita")
+        );
         let given = h.join("given");
         let t = targets(Editor::Krita, Platform::Linux, &env, Some(&given), None);
         assert_eq!((t.len(), t[0].flavour.clone(), t[0].kritarc.clone()), (1, Flavour::Given, None));

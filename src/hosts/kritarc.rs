@@ -9,7 +9,10 @@ pub fn set(text: &str, group: &str, key: &str, value: &str) -> String {
     let line = format!("{key}={value}");
     match lines.iter().position(|l| l.trim() == header) {
         Some(start) => {
-            let end = lines[start + 1..].iter().position(|l| l.trim_start().starts_with('[')).map_or(lines.len(), |i| start + 1 + i);
+            let end = lines[start + 1..]
+                .iter()
+                .position(|l| l.trim_start().starts_with('['))
+                .map_or(lines.len(), |i| start + 1 + i);
             match lines[start + 1..end].iter().position(|l| is_key(l, key)) {
                 Some(i) => lines[start + 1 + i] = line,
                 None => {

@@ -169,7 +169,8 @@ pub fn uninstall(editor: Editor, targets: &[Target]) -> Result<Vec<String>> {
             removed |= place::remove(&f)?;
         }
         if let Some(rc) = t.kritarc.as_ref().filter(|_| editor == Editor::Krita) {
-            if let Some(off) = std::fs::read_to_string(rc).ok().and_then(|s| kritarc::remove(&s, PYTHON_GROUP, &enable_key()))
+            if let Some(off) =
+                std::fs::read_to_string(rc).ok().and_then(|s| kritarc::remove(&s, PYTHON_GROUP, &enable_key()))
             {
                 place::replace_file(rc, off.as_bytes())?;
                 removed = true;

@@ -49,7 +49,8 @@ fn exchange(a: &Path, b: &Path) -> bool {
         return false;
     };
     // SAFETY: both are valid NUL-terminated paths; renameat2 reads them and touches no memory of ours.
-    let rc = unsafe { libc::renameat2(libc::AT_FDCWD, ca.as_ptr(), libc::AT_FDCWD, cb.as_ptr(), libc::RENAME_EXCHANGE) };
+    let rc =
+        unsafe { libc::renameat2(libc::AT_FDCWD, ca.as_ptr(), libc::AT_FDCWD, cb.as_ptr(), libc::RENAME_EXCHANGE) };
     rc == 0
 }
 
@@ -197,14 +198,24 @@ mod tests {
     fn replace_dir_swaps_and_cleans_up() {
         let dir = tempfile::tempdir().unwrap();
         let dest = dir.path().join("plug-ins/unistyle");
-        replace_dir(&dest, |d| Ok(std::fs::write(d.join("a"), "1").unwrap())).unwrap();
+        let put = |name: &'static str, text: &'static str| {
+            move |d: &Path| {
+                std::fs::write(d.join(name), text).map_err(|source| Error::Io {
+                    what: "test",
+                    path: d.join(name),
+                    source,
+                })
+            }
+        };
+        replace_dir(&dest, put("a", "1")).unwrap();
         assert_eq!(std::fs::read_to_string(dest.join("a")).unwrap(), "1");
-        replace_dir(&dest, |d| Ok(std::fs::write(d.join("b"), "2").unwrap())).unwrap();
+        replace_dir(&dest, put("b", "2")).unwrap();
         assert!(!dest.join("a").exists() && dest.join("b").is_file());
         // A failed fill changes nothing and leaves nothing beside.
         let err = replace_dir(&dest, |_| Err(Error::Cancelled));
         assert!(err.is_err() && dest.join("b").is_file());
-        let names: Vec<_> = std::fs::read_dir(dest.parent().unwrap()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let names: Vec<_> =
+            std::fs::read_dir(dest.parent().unwrap()).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(names, vec![std::ffi::OsString::from("unistyle")]);
         replace_file(&dir.path().join("x/f.desktop"), b"hello").unwrap();
         assert_eq!(std::fs::read(dir.path().join("x/f.desktop")).unwrap(), b"hello");

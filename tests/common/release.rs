@@ -51,7 +51,8 @@ pub fn linux_archive(work: &Path) -> (PathBuf, String) {
     };
     if let Some(d) = std::env::var_os("UNISTYLE_DIST").filter(|v| !v.is_empty()).map(PathBuf::from) {
         let a = if d.is_file() { Some(d.clone()) } else { pick(&d) };
-        let a = a.unwrap_or_else(|| panic!("UNISTYLE_DIST={}: no unistyle-*-x86_64-unknown-linux-gnu.tar.gz", d.display()));
+        let a =
+            a.unwrap_or_else(|| panic!("UNISTYLE_DIST={}: no unistyle-*-x86_64-unknown-linux-gnu.tar.gz", d.display()));
         return (a, "$UNISTYLE_DIST".into());
     }
     if let Some(a) = pick(&root().join("dist")) {
@@ -123,5 +124,8 @@ pub fn shell_quote(s: &str) -> String {
 
 /// The folders a chroot test binds: `dir` (its temporary folder), the checkout, ../shared.
 pub fn binds(dir: &Path) -> Vec<PathBuf> {
-    [dir, &root(), &shared()].iter().map(|p| p.canonicalize().unwrap_or_else(|e| panic!("{}: {e}", p.display()))).collect()
+    [dir, &root(), &shared()]
+        .iter()
+        .map(|p| p.canonicalize().unwrap_or_else(|e| panic!("{}: {e}", p.display())))
+        .collect()
 }

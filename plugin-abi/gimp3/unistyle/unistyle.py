@@ -98,7 +98,7 @@ def _target_drawable(image, drawable, as_new_layer):
     """Where the result goes: the drawable itself, or a copy of it inserted just above."""
     if not as_new_layer:
         return drawable
-    if not isinstance(drawable, Gimp.Layer) or isinstance(drawable, Gimp.LayerMask):
+    if not isinstance(drawable, Gimp.Layer):  # a channel or a layer mask
         raise Failure("unistyle: as-new-layer needs a layer (not a channel or layer mask)")
     copy = drawable.copy()
     position = image.get_item_position(drawable)
