@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# A Debian 13 ("trixie") chroot with GIMP 3 (+ libgimp-3.0-dev, a C compiler) and Krita 5.2,
-# for the host tests: today's editors on this Debian 12 machine, nothing on the host changed
-# but debootstrap. Built once and cached on the machine; later runs reuse it.
+# A Debian 13 ("trixie") RUNTIME chroot with GIMP 3, Krita 5.2 and Wine, for the host tests:
+# today's editors on this Debian 12 machine, nothing on the host changed but debootstrap. It
+# holds what a painter has, and no compiler, no development headers and no Rust: what runs in
+# it comes from the release archive (scripts/dist.sh) or the staged layout of the same shape.
+# Built once and cached on the machine; later runs reuse it.
 #
 #   scripts/debian13-chroot.sh ensure              create the chroot when missing (idempotent)
 #   scripts/debian13-chroot.sh path                print the chroot's folder
@@ -9,16 +11,17 @@
 #                                                  /proc, /tmp and every DIR bind-mounted at the
 #                                                  same path; unmounted afterwards
 #
-# Cache folder: $UNISTYLE_CHROOT_DIR, default /var/cache/unistyle/debian13. A chroot whose
+# Cache folder: $UNISTYLE_CHROOT_DIR, default /var/cache/unistyle/debian13-runtime. A chroot whose
 # package set is older than this script's is extended in place; a broken one (no stamp file)
 # is rebuilt. Needs root (debootstrap, chroot, mount) or sudo.
 set -euo pipefail
 
-ROOT="${UNISTYLE_CHROOT_DIR:-/var/cache/unistyle/debian13}"
+ROOT="${UNISTYLE_CHROOT_DIR:-/var/cache/unistyle/debian13-runtime}"
 # Bump when the package list changes: an existing chroot is then extended, not rebuilt.
-PACKAGES_VERSION=2
-PACKAGES=(gimp libgimp-3.0-dev gcc libc6-dev pkgconf python3 python3-gi
-  krita python3-pyqt5 xvfb xauth x11-apps imagemagick xdotool fonts-dejavu-core)
+# Runtime only: no compiler, no -dev package (tests/hosts_runtime.rs checks that none is inside).
+PACKAGES_VERSION=3
+PACKAGES=(gimp python3 python3-gi krita python3-pyqt5 xvfb xauth x11-apps imagemagick xdotool
+  fonts-dejavu-core wine wine64)
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
@@ -81,7 +84,7 @@ ensure() {
     $SUDO debootstrap --variant=minbase trixie "$ROOT" "$(mirror)" >/dev/null
     $SUDO touch "$ROOT/.unistyle-debootstrap"
   fi
-  echo "debian13-chroot: installing GIMP 3, Krita 5.2 and build tools" >&2
+  echo "debian13-chroot: installing GIMP 3, Krita 5.2 and Wine (runtime only)" >&2
   install_packages
   echo "debian13-chroot: ready in $((SECONDS - t0)) s" >&2
 }

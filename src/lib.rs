@@ -35,6 +35,7 @@
 //! - Progress and cancellation: [`Progress`], [`Control`], [`Silent`].
 //! - Errors: one [`Error`] enum whose messages name the input at fault.
 //! - The C ABI of `plugin-abi/unistyle.h`: [`capi`] (for hosts that load the shared library).
+//! - Installing the editor plug-ins of a release archive into GIMP 3 and Krita: [`hosts`].
 //!
 //! ## Cargo features
 //! - `cli` (default): the `unistyle` program (pulls in `clap` and `indicatif`); implies
@@ -59,6 +60,7 @@ pub mod convert;
 pub mod device;
 pub mod error;
 mod hash;
+pub mod hosts;
 pub mod image_io;
 pub mod input_file;
 pub mod levels;

@@ -94,7 +94,7 @@ pub(crate) fn is_link_loop(e: &std::io::Error) -> bool {
 }
 
 /// A file as is; a folder → its preferred or first `.safetensors` file.
-fn pick(p: &Path) -> Option<PathBuf> {
+pub(crate) fn pick(p: &Path) -> Option<PathBuf> {
     if p.is_file() {
         return Some(p.to_path_buf());
     }

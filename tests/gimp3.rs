@@ -1,10 +1,12 @@
-//! The GIMP 3 plug-in (`plugin-abi/gimp3/`) in a real GIMP 3: a Debian 13 chroot
-//! (`scripts/debian13-chroot.sh ensure`: built once per machine and cached), the library built
-//! on the host, the plug-in compiled and installed inside the chroot by its `install.sh`, then
-//! driven headless by `gimp-console-3.0` with Script-Fu keyword arguments and with Python-Fu
-//! (`lookup_procedure` + `create_config` + `run`). Every result is compared with the CLI's
-//! output for the same inputs (PSNR ≥ 50 dB); a missing style file, a bad levels string and
-//! missing weights each fail the call with our message and a non-zero exit, never a crash.
+//! The GIMP 3 plug-in (`plugin-abi/gimp3/unistyle/`, Python on the shared ctypes binding) in
+//! a real GIMP 3: the Debian 13 runtime chroot (`scripts/debian13-chroot.sh ensure`: built once
+//! per machine and cached; no compiler inside), the plug-in staged as in a release archive
+//! (`scripts/stage-plugins.sh`, tests/common/release.rs) and installed by `unistyle hosts
+//! install gimp --profile DIR` run inside the chroot, then driven headless by
+//! `gimp-console-3.0` with Script-Fu keyword arguments and with Python-Fu (`lookup_procedure`,
+//! `create_config`, `run`). Every result is compared with the CLI's output for the same
+//! inputs (PSNR ≥ 50 dB); a missing style file, a bad levels string and missing weights each
+//! fail the call with our message and a non-zero exit, never a crash.
 //!
 //! Needs root or password-less sudo (debootstrap, chroot, mount); without either the test is
 //! skipped with a message (CI runs as root). One GIMP profile serves every run.
@@ -12,28 +14,15 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Instant;
 
-use common::cbuild::{lib_path as built_library, root};
+use common::cbuild::root;
 use common::host_inputs::*;
+use common::release::{self, can_chroot, shell_quote, Run};
 use common::*;
 
 /// Limit of one GIMP run inside the chroot (`timeout`, exit 124 when reached).
 const GIMP_LIMIT_S: u32 = 300;
-
-fn chroot_script() -> PathBuf {
-    root().join("scripts/debian13-chroot.sh")
-}
-
-/// Root, or sudo that needs no password: what the chroot needs.
-fn can_chroot() -> bool {
-    let uid = Command::new("id").arg("-u").output().map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
-    if uid.unwrap_or(false) {
-        return true;
-    }
-    Command::new("sudo").args(["-n", "true"]).output().is_ok_and(|o| o.status.success())
-}
 
 fn canon(p: &Path) -> PathBuf {
     p.canonicalize().unwrap_or_else(|e| panic!("{}: {e}", p.display()))
@@ -55,41 +44,29 @@ struct Gimp3 {
     binds: Vec<PathBuf>,
 }
 
-struct Run {
-    code: i32,
-    log: String,
-    secs: f64,
-}
-
 impl Gimp3 {
     fn new() -> Self {
-        let t = Instant::now();
-        let res = Command::new(chroot_script()).arg("ensure").output().expect("run scripts/debian13-chroot.sh");
-        assert!(
-            res.status.success(),
-            "debian13-chroot.sh ensure failed:\n{}{}",
-            String::from_utf8_lossy(&res.stdout),
-            String::from_utf8_lossy(&res.stderr)
-        );
-        println!("chroot ensure: {:.1} s", t.elapsed().as_secs_f64());
+        release::ensure_chroot();
         let dir = tempfile::tempdir().unwrap();
-        let binds = vec![canon(dir.path()), canon(&root()), canon(&shared())];
+        let binds = release::binds(dir.path());
         let g = Self { dir, binds };
         std::fs::create_dir_all(g.path("home")).unwrap();
         std::fs::create_dir_all(g.path("xdg")).unwrap();
+        release::assemble(&g.path("release"));
         let t = Instant::now();
-        let lib = canon(&built_library());
         let install = format!(
-            "UNISTYLE_LIB={} CFLAGS='-O2 -Werror' {} {}",
-            s(&lib),
-            s(&canon(&root()).join("plugin-abi/gimp3/install.sh")),
-            s(&g.path("profile/plug-ins"))
+            "HOME={} XDG_DATA_HOME={} {} hosts install gimp --profile {}",
+            s(&g.path("home")),
+            s(&g.path("xdg")),
+            s(&g.path("release/bin/unistyle")),
+            s(&g.path("profile"))
         );
         let r = g.chroot(&install);
-        assert_eq!(r.code, 0, "install.sh failed:\n{}", r.log);
-        println!("install.sh in the chroot: {:.1} s", t.elapsed().as_secs_f64());
-        assert!(g.path("profile/plug-ins/unistyle/unistyle").is_file());
-        assert!(g.path("profile/plug-ins/unistyle/libunistyle.so").is_file());
+        assert_eq!(r.code, 0, "hosts install gimp failed:\n{}", r.log);
+        println!("hosts install gimp in the chroot: {:.1} s\n{}", t.elapsed().as_secs_f64(), r.log.trim());
+        for f in ["unistyle.py", "unistyle_ctypes.py", "libunistyle.so"] {
+            assert!(g.path("profile/plug-ins/unistyle").join(f).is_file(), "{f} not installed");
+        }
         g
     }
 
@@ -99,18 +76,7 @@ impl Gimp3 {
 
     /// Runs `cmd` (bash) inside the chroot with the temp folder, checkout and shared data bound.
     fn chroot(&self, cmd: &str) -> Run {
-        let mut c = Command::new(chroot_script());
-        c.arg("run");
-        for b in &self.binds {
-            c.arg("-b").arg(b);
-        }
-        let t = Instant::now();
-        let out = c.arg(cmd).output().expect("run scripts/debian13-chroot.sh");
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            log: format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)),
-            secs: t.elapsed().as_secs_f64(),
-        }
+        release::in_chroot(&self.binds, cmd)
     }
 
     /// One `gimp-console-3.0` batch run of `script` with `interpreter`; `env` is `K=V …`.
@@ -141,10 +107,6 @@ impl Gimp3 {
         std::fs::write(&file, body).unwrap();
         self.batch("python-fu-eval", &format!("exec(open({}).read())", py(&file)), env)
     }
-}
-
-fn shell_quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "'\\''"))
 }
 
 /// The inputs every interpreter uses, and the CLI's outputs for them.
@@ -497,19 +459,7 @@ fn compare(g: &Gimp3, c: &Cases, prefix: &str) {
     // A grayscale layer: the luminance of the CLI's result for the same gray input.
     let cli_gray = g.path(&format!("cli_{prefix}_gray.png"));
     let gray_in = g.path(&format!("{prefix}_gray_in.png"));
-    cli(&[
-        "stylize",
-        "--content",
-        s(&gray_in),
-        "--style",
-        s(&c.starry),
-        "--alpha",
-        "0.6",
-        "--levels",
-        "3,2,1",
-        "--out",
-        s(&cli_gray),
-    ]);
+    cli_stylize(&gray_in, &c.starry, &cli_gray);
     let (db, compared, n) = gray_psnr(&g.path(&format!("{prefix}_gray.png")), &cli_gray);
     println!("| {prefix:<10} | {:<12} | {db:>7.2} dB | ({compared} of {n} unclipped pixels)", "gray");
     assert!(compared * 2 > n && db >= 50.0, "{prefix} gray: {db:.2} dB over {compared} pixels");

@@ -21,6 +21,11 @@ fn plugin_dir() -> PathBuf {
     root().join("plugin-abi/krita")
 }
 
+/// The ctypes binding, shared by the Krita and GIMP 3 plug-ins.
+fn binding_dir() -> PathBuf {
+    root().join("plugin-abi/python")
+}
+
 /// Full path of `tool` on PATH, or a failure saying how to install it.
 fn require(tool: &str, package_hint: &str) -> PathBuf {
     let path = std::env::var_os("PATH").unwrap_or_default();
@@ -522,7 +527,7 @@ except KeyError:
     pass
 
 # The conversions the plug-in uses (no Krita needed).
-sys.path.insert(0, os.path.dirname(us.__file__) + "/..")
+sys.path.insert(0, os.path.join(os.path.dirname(us.__file__), "..", "krita"))
 from unistyle_krita import pixels
 lay = pixels.layout("RGBA", "U8")
 assert pixels.to_unistyle(bytes([1, 2, 3, 4]), lay) == bytes([3, 2, 1, 4])
@@ -580,7 +585,7 @@ fn ctypes_binding_without_krita() {
         .arg(shared())
         .arg(relu3_weights())
         .arg(rust_layout())
-        .env("PYTHONPATH", plugin_dir().join("unistyle_krita"))
+        .env("PYTHONPATH", binding_dir())
         .env("UNISTYLE_LIBRARY", library())
         .env("PYTHONDONTWRITEBYTECODE", "1")
         .env_remove("UNISTYLE_WEIGHTS")
@@ -598,7 +603,7 @@ fn ctypes_binding_without_krita() {
     // UNISTYLE_LIBRARY naming a missing file: an error naming it (no silent fallback).
     let res = Command::new("python3")
         .args(["-c", "import unistyle_ctypes as us\ntry:\n    us.load_library()\nexcept us.UnistyleError as e:\n    print('ERR', e)"])
-        .env("PYTHONPATH", plugin_dir().join("unistyle_krita"))
+        .env("PYTHONPATH", binding_dir())
         .env("UNISTYLE_LIBRARY", "/no/libunistyle.so")
         .env("PYTHONDONTWRITEBYTECODE", "1")
         .output()

@@ -3,28 +3,31 @@
 #
 #   plugin-abi/gimp3/screenshot.sh OUT.png CONTENT.png STYLE.png
 #
-# Installs the plug-in (install.sh; UNISTYLE_LIB is honoured) into a fresh temporary GIMP
-# profile, starts Xvfb and gimp-3.0, opens CONTENT in a display and calls
+# Installs the plug-in from an unpacked release (UNISTYLE_PREFIX: the folder holding bin/unistyle
+# and share/unistyle/, e.g. unistyle-VERSION-x86_64-unknown-linux-gnu/) with `bin/unistyle hosts
+# install gimp` into a fresh temporary HOME and GIMP profile (the bundled weights with it),
+# starts Xvfb and gimp-3.0, opens CONTENT in a display and calls
 # plug-in-unistyle-stylize through the PDB in interactive run-mode with STYLE as the style, waits
 # (xdotool) for the dialog and for its preview, then grabs the screen (ImageMagick `import`).
 # Then it types alpha 1.0 into the dialog (keyboard: Alt+A, the value, Tab) and grabs the screen
 # again once the preview has updated: OUT-alpha1.png beside OUT.png.
-# Weights: UNISTYLE_WEIGHTS, as for the plug-in. Needs gimp-3.0, libgimp-3.0-dev, gcc, Xvfb,
-# xdotool and imagemagick, e.g. inside the Debian 13 chroot of scripts/debian13-chroot.sh:
+# Weights: the release's, installed by `hosts install`. Needs gimp-3.0, Xvfb, xdotool and
+# imagemagick (no compiler), e.g. inside the Debian 13 runtime chroot of
+# scripts/debian13-chroot.sh:
 #   scripts/debian13-chroot.sh run -b "$PWD" -b ../shared -b /tmp/shot \
-#     "UNISTYLE_WEIGHTS=… $PWD/plugin-abi/gimp3/screenshot.sh /tmp/shot/dialog.png …"
+#     "UNISTYLE_PREFIX=/tmp/shot/unistyle-… $PWD/plugin-abi/gimp3/screenshot.sh /tmp/shot/dialog.png …"
 # PREVIEW_WAIT (seconds, default 20) is how long the preview gets after the dialog appears;
 # EXTRA_ARGS adds Script-Fu keyword arguments to the call (e.g. '#:preset "p.toml"').
 set -euo pipefail
 
 if [ $# -ne 3 ]; then
-  sed -n '2,15p' "$0" >&2
+  sed -n '2,20p' "$0" >&2
   exit 2
 fi
 out="$(realpath -m "$1")"
 content="$(realpath "$2")"
 style="$(realpath "$3")"
-here="$(cd "$(dirname "$0")" && pwd)"
+prefix="${UNISTYLE_PREFIX:?set UNISTYLE_PREFIX to an unpacked release (bin/unistyle, share/unistyle/)}"
 for tool in gimp-3.0 Xvfb xdotool import; do
   command -v "$tool" >/dev/null 2>&1 || { echo "error: $tool is not installed" >&2; exit 1; }
 done
@@ -39,7 +42,7 @@ cleanup() {
 }
 trap cleanup EXIT
 mkdir -p "$work/home" "$work/profile"
-"$here/install.sh" "$work/profile/plug-ins" >/dev/null
+HOME="$work/home" "$prefix/bin/unistyle" hosts install gimp --profile "$work/profile" >/dev/null
 
 export DISPLAY=:91
 Xvfb "$DISPLAY" -screen 0 1400x1000x24 -nolisten tcp >"$work/xvfb.log" 2>&1 &

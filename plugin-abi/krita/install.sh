@@ -20,6 +20,8 @@ mkdir -p "$dest"
 rm -rf "$dest/unistyle_krita"
 mkdir -p "$dest/unistyle_krita"
 cp "$here"/unistyle_krita/*.py "$here"/unistyle_krita/Manual.html "$dest/unistyle_krita/"
+# The ctypes binding, shared with the GIMP 3 plug-in.
+cp "$here/../python/unistyle_ctypes.py" "$dest/unistyle_krita/"
 # The project's presets, shown in the docker's gallery (the user's own go in
 # ${XDG_DATA_HOME:-~/.local/share}/unistyle/presets).
 mkdir -p "$dest/unistyle_krita/presets"

@@ -2,6 +2,7 @@
 
 mod args;
 mod bench;
+mod hosts;
 pub mod interrupt;
 mod presets;
 mod progress_bar;
@@ -55,6 +56,8 @@ pub enum Command {
     Presets(presets::PresetsArgs),
     /// Render every texture preset of a folder to <out-dir>/<preset name>.png.
     Render(render::RenderArgs),
+    /// Install, update or remove the GIMP 3 and Krita plug-ins of this release.
+    Hosts(hosts::HostsArgs),
 }
 
 pub fn run(cli: Cli) -> unistyle::Result<()> {
@@ -65,5 +68,6 @@ pub fn run(cli: Cli) -> unistyle::Result<()> {
         Command::Weights(a) => weights::run(a),
         Command::Presets(a) => presets::run(a),
         Command::Render(a) => render::run(a),
+        Command::Hosts(a) => hosts::run(a),
     }
 }

@@ -51,6 +51,24 @@ pub fn cli(args: &[&str]) -> f64 {
     t.elapsed().as_secs_f64()
 }
 
+/// The hosts' reference: the CLI's stylize of `content` with `style` at alpha 0.6, levels
+/// 3,2,1 (what the editor tests ask their plug-ins for), into `out`.
+pub fn cli_stylize(content: &Path, style: &Path, out: &Path) -> f64 {
+    cli(&[
+        "stylize",
+        "--content",
+        s(content),
+        "--style",
+        s(style),
+        "--alpha",
+        "0.6",
+        "--levels",
+        "3,2,1",
+        "--out",
+        s(out),
+    ])
+}
+
 /// tubingen_256 downscaled to SMALL × SMALL.
 pub fn write_small_content(path: &Path) {
     let rgb = image::open(image("content/tubingen_256.png")).unwrap().to_rgb8();

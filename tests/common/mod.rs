@@ -6,6 +6,7 @@ pub mod cbuild;
 pub mod gen;
 pub mod host_inputs;
 pub mod layout;
+pub mod release;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

@@ -1,11 +1,14 @@
 """ctypes binding of the unistyle C ABI (plugin-abi/unistyle.h).
 
-Plain Python (no Krita, no numpy): usable from any Python 3.8+ host.
+Plain Python (no Krita, no GIMP, no numpy): usable from any Python 3.8+ host. One file,
+shared by the Krita plug-in (copied into its package) and the GIMP 3 plug-in (copied into its
+folder): scripts/stage-plugins.sh puts it beside the library in both.
 
 The library is loaded from, in order:
   1. the file named by the UNISTYLE_LIBRARY environment variable (an error if it is missing),
-  2. libunistyle.so next to this module (where install.sh puts it),
-  3. target/release/libunistyle.so of the crate this file belongs to (a source checkout).
+  2. the library next to this module (libunistyle.so, unistyle.dll or libunistyle.dylib: where
+     the staged plug-ins carry it),
+  3. target/release/ of the crate this file belongs to (a source checkout: plugin-abi/python/).
 
 Every failing call raises UnistyleError carrying the status code and the message of
 unistyle_last_error().
@@ -173,8 +176,8 @@ def library_candidates():
     if env:
         out.append(env)
     out.append(os.path.join(here, LIBRARY_NAME))
-    # plugin-abi/krita/unistyle_krita/ -> crate root
-    crate = os.path.normpath(os.path.join(here, os.pardir, os.pardir, os.pardir))
+    # plugin-abi/python/ -> crate root
+    crate = os.path.normpath(os.path.join(here, os.pardir, os.pardir))
     out.append(os.path.join(crate, "target", "release", LIBRARY_NAME))
     return out
 
