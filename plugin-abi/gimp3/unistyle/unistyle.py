@@ -225,6 +225,18 @@ def _add_file(p, name, nick, blurb):
     p.add_file_argument(name, nick, blurb, Gimp.FileChooserAction.ANY, True, None, RW)
 
 
+def _add_number(p, key, name, nick, blurb, default=None):
+    """A numeric argument whose range (and, unless given, default) is the library's for the
+    parameter `key` (unistyle_param_bounds): the plug-in writes no bound of its own. Integer
+    ranges are cut at what a GIMP int argument holds."""
+    b = us.param_bounds(key)
+    default = b.default if default is None else default
+    if b.integer:
+        p.add_int_argument(name, nick, blurb, int(b.min), int(min(b.max, MAX_INT)), int(default), RW)
+    else:
+        p.add_double_argument(name, nick, blurb, b.min, b.max, default, RW)
+
+
 def _describe(p, label, blurb, help_text):
     p.set_menu_label(label)
     p.add_menu_path(MENU_PATH)
@@ -233,8 +245,7 @@ def _describe(p, label, blurb, help_text):
 
 
 def _add_modes(p):
-    """The modes beyond plain WCT; defaults as the library's unistyle_stylize_options_init_ex,
-    ranges as unistyle.h."""
+    """The modes beyond plain WCT; ranges and defaults the library's."""
     p.add_boolean_argument("patch-swap", "Patch s_wap (keep brush strokes)",
                            "Swap the image's patches for the style's best-matching patches at the coarsest level "
                            "(not with a mask or selection, nor with transform \"ost\")", False, RW)
@@ -244,14 +255,11 @@ def _add_modes(p):
     p.add_choice_argument("transform", "_Transform",
                           "Feature transform: \"wct\" (whitening and colouring) or \"ost\" (optimal-transport "
                           "colouring: moves the image's features the least)", choice, "wct", RW)
-    p.add_double_argument("variation", "_Variation",
-                          "Random variation strength: 0 is the plain result; the seed picks the variation",
-                          0.0, 1.0, 0.0, RW)
-    p.add_int_argument("seed", "S_eed", "Seed of the variation: the same seed gives the same result", 0, MAX_INT, 0,
-                       RW)
-    p.add_double_argument("stroke-scale", "St_roke scale",
-                          "Scale the style is taken at: 1 = as given, 2 = larger strokes, 0.5 = finer",
-                          0.125, 8.0, 1.0, RW)
+    _add_number(p, "variation", "variation", "_Variation",
+                "Random variation strength: 0 is the plain result; the seed picks the variation")
+    _add_number(p, "seed", "seed", "S_eed", "Seed of the variation: the same seed gives the same result")
+    _add_number(p, "stroke_scale", "stroke-scale", "St_roke scale",
+                "Scale the style is taken at: 1 = as given, 2 = larger strokes, 0.5 = finer")
     p.add_boolean_argument("photo", "P_hoto mode",
                            "Edge-preserving smoothing guided by the image: a photo stays a photo with the style's "
                            "colours", False, RW)
@@ -273,14 +281,15 @@ def create_stylize(plug_in):
     _add_file(p, "style2", "Style _outside",
               "Style image used outside the mask or selection; unset keeps the original pixels there")
     _add_file(p, "preset", "_Preset", "TOML preset supplying the styles and settings")
-    p.add_double_argument("alpha", "_Alpha", "Strength: 0 keeps the input, 1 is fully stylized", 0.0, 1.0, 0.6, RW)
+    # The dialog starts at 0.6 (the library's default is 1, fully stylized).
+    _add_number(p, "alpha", "alpha", "_Alpha", "Strength: 0 keeps the input, 1 is fully stylized", default=0.6)
     p.add_string_argument("levels", "_Levels",
                           "Levels to run coarse to fine, e.g. \"3,2,1\"; \"\" = every level of the model", "", RW)
     p.add_boolean_argument("preserve-color", "Preserve _colour", "Keep the image's colours and stylize lightness only",
                            False, RW)
     p.add_channel_argument("mask", "_Mask", "Channel or layer mask (white = inside); unset = the selection, if any",
                            True, RW)
-    p.add_double_argument("feather", "_Feather", "Soft borders between the regions, in pixels", 0.0, 1000.0, 0.0, RW)
+    _add_number(p, "feather", "feather", "_Feather", "Soft borders between the regions, in pixels")
     p.add_boolean_argument("as-new-layer", "As _new layer",
                            "Put the result in a new layer above the drawable instead of replacing its pixels", False,
                            RW)
@@ -299,11 +308,10 @@ def create_texture(plug_in):
     p.add_enum_argument("run-mode", "Run mode", "The run mode", Gimp.RunMode, Gimp.RunMode.NONINTERACTIVE, RW)
     _add_file(p, "style", "_Style image", "Style (exemplar) image file")
     _add_file(p, "preset", "_Preset", "TOML texture preset supplying the style and settings")
-    p.add_int_argument("width", "_Width", "Width of the texture", 1, us.MAX_SIDE, 512, RW)
-    p.add_int_argument("height", "_Height", "Height of the texture", 1, us.MAX_SIDE, 512, RW)
-    p.add_int_argument("seed", "S_eed", "Random seed: the same seed and inputs give the same texture", 0, MAX_INT, 0,
-                       RW)
-    p.add_int_argument("iterations", "_Iterations", "Passes of the pipeline", 1, 100, 3, RW)
+    _add_number(p, "texture.width", "width", "_Width", "Width of the texture")
+    _add_number(p, "texture.height", "height", "_Height", "Height of the texture")
+    _add_number(p, "texture.seed", "seed", "S_eed", "Random seed: the same seed and inputs give the same texture")
+    _add_number(p, "texture.iterations", "iterations", "_Iterations", "Passes of the pipeline")
     p.add_boolean_argument("tileable", "_Tileable", "Seamlessly tileable texture", False, RW)
     _add_file(p, "weights", "_Weights", WEIGHTS_BLURB)
     p.add_image_return_value("image", "Image", "The new image holding the texture", False, RW)
