@@ -204,8 +204,11 @@ fn cli_frames_natural_order_stability_zero_and_failures() {
     }
 
     // A preset is accepted, with flags over it.
-    std::fs::write(tmp.path().join("look.toml"), "version = 1\nname = \"look\"\nstyle = \"starry_256.png\"\nalpha = 0.5\n")
-        .unwrap();
+    std::fs::write(
+        tmp.path().join("look.toml"),
+        "version = 1\nname = \"look\"\nstyle = \"starry_256.png\"\nalpha = 0.5\n",
+    )
+    .unwrap();
     let outp = tmp.path().join("outp");
     let preset = tmp.path().join("look.toml");
     let res = bin()
@@ -259,8 +262,12 @@ type ClipNewPreset = unsafe extern "C" fn(
     *const UnistyleClipOptions,
     *mut *mut UnistyleClip,
 ) -> c_int;
-type ClipPush =
-    unsafe extern "C" fn(*mut UnistyleClip, *const UnistyleImage, *const UnistyleImage, *const UnistyleRunOptions) -> c_int;
+type ClipPush = unsafe extern "C" fn(
+    *mut UnistyleClip,
+    *const UnistyleImage,
+    *const UnistyleImage,
+    *const UnistyleRunOptions,
+) -> c_int;
 
 struct ClipApi {
     init: Symbol<'static, unsafe extern "C" fn(*mut UnistyleClipOptions, u32) -> c_int>,
@@ -362,7 +369,12 @@ fn c_abi_clip_matches_the_library_and_honours_cancel() {
     std::fs::write(&path, "version = 1\nname = \"look\"\nstyle = \"starry_256.png\"\nalpha = 0.7\n").unwrap();
     std::env::set_var("UNISTYLE_STYLE_PATH", image("style"));
     let mut preset = null_mut();
-    assert_eq!(unsafe { (api().preset_load)(ctx.0, cstr(&path).as_ptr(), &mut preset) }, UNISTYLE_OK, "{}", last_error());
+    assert_eq!(
+        unsafe { (api().preset_load)(ctx.0, cstr(&path).as_ptr(), &mut preset) },
+        UNISTYLE_OK,
+        "{}",
+        last_error()
+    );
     let co = clip_options(&c, 0.0);
     assert_eq!(unsafe { (c.new_preset)(ctx.0, preset, &co, &mut clip) }, UNISTYLE_OK, "{}", last_error());
     unsafe { (api().preset_destroy)(preset) };

@@ -84,8 +84,11 @@ fn krita52_apply_to_animation() {
          X-Python-2-Compatible=false\nName=unistyle_anim_probe (unistyle test)\n",
     )
     .unwrap();
-    std::fs::write(config.join("kritarc"), "maxNumberOfThreads=1\n[python]\nenable_unistyle_krita=true\nenable_unistyle_anim_probe=true\n")
-        .unwrap();
+    std::fs::write(
+        config.join("kritarc"),
+        "maxNumberOfThreads=1\n[python]\nenable_unistyle_krita=true\nenable_unistyle_anim_probe=true\n",
+    )
+    .unwrap();
     std::fs::write(config.join("kritadisplayrc"), "[General]\nOpenGLRenderer=none\n").unwrap();
 
     let home = canon(&home);

@@ -5,10 +5,10 @@
 
 #![allow(clippy::missing_safety_doc)]
 
+mod clip;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
-mod clip;
 mod handles;
 mod image;
 mod options;
@@ -19,8 +19,8 @@ use std::borrow::Cow;
 use std::ffi::{c_char, c_int, CStr};
 use std::path::PathBuf;
 
-pub use clip::UnistyleClipOptions;
 pub use clip::UnistyleClip;
+pub use clip::UnistyleClipOptions;
 pub use handles::{UnistyleContext, UnistyleJob, UnistylePreset, UnistyleStyle};
 pub use image::{UnistyleImage, IMAGE_V1_SIZE, UNISTYLE_F32, UNISTYLE_U16, UNISTYLE_U8};
 pub use options::{
@@ -508,7 +508,12 @@ impl<'s> JobSpec<'s> {
             // Stroke scale and patch swap need the style images again.
             let mut encoded = Vec::with_capacity(common.sources.len());
             for source in &common.sources {
-                encoded.push(Cow::Owned(EncodedStyle::encode_with(&ctx.model, source, &ctx.model.levels(), &encoding)?));
+                encoded.push(Cow::Owned(EncodedStyle::encode_with(
+                    &ctx.model,
+                    source,
+                    &ctx.model.levels(),
+                    &encoding,
+                )?));
             }
             encoded
         };
@@ -595,7 +600,8 @@ pub unsafe extern "C" fn unistyle_preview(
         let out = unsafe { check(output, "output")? };
         let content = unsafe { check(input, "input")?.to_picture("input")? };
         let job = unsafe { JobSpec::read(ctx, &o)? };
-        let result = job.stylizer(&ctx.model)?.preview(&content, out.width(), out.height(), &mut stylize_progress(&o))?;
+        let result =
+            job.stylizer(&ctx.model)?.preview(&content, out.width(), out.height(), &mut stylize_progress(&o))?;
         // SAFETY: validated output descriptor.
         unsafe { out.write_picture(&result) };
         Ok(())

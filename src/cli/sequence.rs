@@ -50,7 +50,12 @@ pub fn frames(spec: &str) -> Result<Vec<PathBuf>> {
     if found.is_empty() {
         return Err(Error::param("--in", format!("no frames found by '{spec}'")));
     }
-    found.sort_by(|a, b| natural(&a.file_name().unwrap_or_default().to_string_lossy(), &b.file_name().unwrap_or_default().to_string_lossy()));
+    found.sort_by(|a, b| {
+        natural(
+            &a.file_name().unwrap_or_default().to_string_lossy(),
+            &b.file_name().unwrap_or_default().to_string_lossy(),
+        )
+    });
     Ok(found)
 }
 

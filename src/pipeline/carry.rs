@@ -214,9 +214,9 @@ mod tests {
         let prev = Previous { width: w, height: h, luma: luma.clone(), rgb: vec![1.0; 3 * n] };
         let mut now = luma.clone();
         // The right half changed a lot.
-        for k in 0..n {
+        for (k, v) in now.iter_mut().enumerate() {
             if k % w >= w / 2 {
-                now[k] += 0.5;
+                *v += 0.5;
             }
         }
         let mut rgb = vec![0.0; 3 * n];

@@ -159,8 +159,7 @@ impl<'a> Stylizer<'a> {
             for &level in &self.levels {
                 let mut tile_progress = |f: f32| step(progress, (done + f) / total);
                 let image = x.as_ref().unwrap_or(content);
-                let next =
-                    self.run_level(image, level, &plan, &clock, smoother.as_deref_mut(), &mut tile_progress)?;
+                let next = self.run_level(image, level, &plan, &clock, smoother.as_deref_mut(), &mut tile_progress)?;
                 x = Some(next);
                 done += 1.0;
                 step(progress, done / total)?;

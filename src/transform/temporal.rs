@@ -107,7 +107,10 @@ fn is_cut(s: &Smoothed, mean: &[f64], cov: &[f64]) -> bool {
 pub(crate) fn regularised(count: usize, mean: &[f64], cov: &[f64], ridge: f64) -> Result<Stats> {
     let c = mean.len();
     if cov.iter().any(|v| !v.is_finite()) || mean.iter().any(|v| !v.is_finite()) {
-        return Err(Error::Linalg { what: "smoothed feature covariance".into(), reason: "NaN or infinite values".into() });
+        return Err(Error::Linalg {
+            what: "smoothed feature covariance".into(),
+            reason: "NaN or infinite values".into(),
+        });
     }
     let m = Mat::from_fn(c, c, |i, j| 0.5 * (cov[i * c + j] + cov[j * c + i]));
     let (s, u) = super::symmetric::eigh(&m)?;

@@ -5,7 +5,8 @@
 use std::mem::{offset_of, size_of};
 
 use unistyle::capi::{
-    UnistyleClipOptions, UnistyleImage, UnistyleRunOptions, UnistyleStyleOptions, UnistyleStylizeOptions, UnistyleTextureOptions,
+    UnistyleClipOptions, UnistyleImage, UnistyleRunOptions, UnistyleStyleOptions, UnistyleStylizeOptions,
+    UnistyleTextureOptions,
 };
 
 /// One struct: its C name, `sizeof`, and `(field, offsetof)` in declaration order.
