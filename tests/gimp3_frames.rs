@@ -9,24 +9,12 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::time::Instant;
 
 use common::cbuild::{lib_path as built_library, root};
+use common::host_clip::*;
 use common::*;
-use unistyle::{image_io, Clip, Picture, Silent, Stylizer};
-
-const SIDE: usize = 96;
-
-fn can_chroot() -> bool {
-    let uid = Command::new("id").arg("-u").output().map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
-    uid.unwrap_or(false) || Command::new("sudo").args(["-n", "true"]).output().is_ok_and(|o| o.status.success())
-}
-
-fn canon(p: &Path) -> PathBuf {
-    p.canonicalize().unwrap_or_else(|e| panic!("{}: {e}", p.display()))
-}
 
 const BATCH: &str = r#"
 import json, os
@@ -79,9 +67,7 @@ fn gimp3_frames_procedure() {
         println!("skipped: the Debian 13 chroot needs root or password-less sudo");
         return;
     }
-    let script = root().join("scripts/debian13-chroot.sh");
-    let res = Command::new(&script).arg("ensure").output().unwrap();
-    assert!(res.status.success(), "chroot ensure failed: {}", String::from_utf8_lossy(&res.stderr));
+    let script = chroot_script();
     let base = Path::new(env!("CARGO_TARGET_TMPDIR"));
     std::fs::create_dir_all(base).unwrap();
     let dir = tempfile::Builder::new().prefix("gimp3-frames").tempdir_in(base).unwrap();
@@ -89,21 +75,7 @@ fn gimp3_frames_procedure() {
     for sub in ["in", "out", "home", "xdg", "profile/plug-ins/unistyle-frames"] {
         std::fs::create_dir_all(d.join(sub)).unwrap();
     }
-    let photo = picture("content/tubingen_512.png");
-    let n = 512 * 512;
-    let frames: Vec<Picture> = (0..3)
-        .map(|i| {
-            let (x0, y0) = (150 + 6 * i, 160 + 3 * i);
-            let rgb = (0..3)
-                .flat_map(|c| (0..SIDE).flat_map(move |y| (0..SIDE).map(move |x| (c, x, y))))
-                .map(|(c, x, y)| photo.rgb[c * n + (y0 + y) * 512 + x0 + x])
-                .collect();
-            Picture::from_planar(SIDE, SIDE, rgb).unwrap()
-        })
-        .collect();
-    for (i, f) in frames.iter().enumerate() {
-        image_io::save_picture(f, &d.join(format!("in/f{i}.png"))).unwrap();
-    }
+    write_pan_frames(&d.join("in"));
     let plug = d.join("profile/plug-ins/unistyle-frames");
     let main = plug.join("unistyle-frames.py");
     std::fs::copy(root().join("plugin-abi/gimp3/frames_procedure.py"), &main).unwrap();
@@ -130,13 +102,7 @@ fn gimp3_frames_procedure() {
         s(&d.join("batch.py"))
     );
     let t = Instant::now();
-    let run = Command::new(&script)
-        .arg("run")
-        .args(["-b", s(&canon(&root())), "-b", s(&canon(&shared()))])
-        .arg(&cmd)
-        .output()
-        .unwrap();
-    let log = format!("{}{}", String::from_utf8_lossy(&run.stdout), String::from_utf8_lossy(&run.stderr));
+    let log = in_chroot(&script, &cmd);
     println!("GIMP 3 batch in the chroot: {:.1} s", t.elapsed().as_secs_f64());
     let text = std::fs::read_to_string(d.join("out/status.json")).unwrap_or_default();
     assert!(!text.is_empty(), "the batch wrote no status\n{log}");
@@ -149,18 +115,7 @@ fn gimp3_frames_procedure() {
     assert_eq!(status["untouched"], true, "a failed call changed the layers");
     assert_eq!(status["layers"], 3);
 
-    let a = style3("style/starry_256.png");
-    let mut clip = Clip::new(Stylizer::builder(model()).style(&a).alpha(0.7).build().unwrap(), 0.6).unwrap();
-    for i in 0..3 {
-        let f = image_io::load_picture(&d.join(format!("in/f{i}.png")), "frame").unwrap();
-        let want = clip.push(&f, &mut Silent).unwrap();
-        let raw = std::fs::read(d.join(format!("out/layer_{i}.rgba"))).unwrap();
-        let px = SIDE * SIDE;
-        let got: Vec<f32> =
-            (0..3).flat_map(|c| (0..px).map(move |p| (c, p))).map(|(c, p)| raw[p * 4 + c] as f32 / 255.0).collect();
-        let want: Vec<f32> = want.rgb.iter().map(|v| (v.clamp(0.0, 1.0) * 255.0).round() / 255.0).collect();
-        let p = psnr(&got, &want);
-        println!("frame {i}: GIMP layer vs library clip {p:.2} dB");
-        assert!(p >= 45.0, "frame {i}: {p:.2} dB");
-    }
+    check_against_library_clip(&d.join("in"), "GIMP layer", |i| {
+        planar8(&std::fs::read(d.join(format!("out/layer_{i}.rgba"))).unwrap(), 4, [0, 1, 2])
+    });
 }

@@ -14,31 +14,13 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
 use common::cbuild::{lib_path as built_library, root};
+use common::host_clip::*;
 use common::*;
-use unistyle::{image_io, Clip, Picture, Silent, Stylizer};
-
-fn can_chroot() -> bool {
-    let uid = Command::new("id").arg("-u").output().map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
-    uid.unwrap_or(false) || Command::new("sudo").args(["-n", "true"]).output().is_ok_and(|o| o.status.success())
-}
-
-fn canon(p: &Path) -> PathBuf {
-    p.canonicalize().unwrap_or_else(|e| panic!("{}: {e}", p.display()))
-}
-
-fn crop(p: &Picture, x0: usize, y0: usize, side: usize) -> Picture {
-    let n = p.width * p.height;
-    let rgb = (0..3)
-        .flat_map(|c| (0..side).flat_map(move |y| (0..side).map(move |x| (c, x, y))))
-        .map(|(c, x, y)| p.rgb[c * n + (y0 + y) * p.width + x0 + x])
-        .collect();
-    Picture::from_planar(side, side, rgb).unwrap()
-}
 
 #[test]
 fn krita52_apply_to_animation() {
@@ -46,11 +28,7 @@ fn krita52_apply_to_animation() {
         println!("skipped: the Debian 13 chroot needs root or password-less sudo");
         return;
     }
-    let script = root().join("scripts/debian13-chroot.sh");
-    let t = Instant::now();
-    let res = Command::new(&script).arg("ensure").output().unwrap();
-    assert!(res.status.success(), "chroot ensure failed: {}", String::from_utf8_lossy(&res.stderr));
-    println!("chroot ensure: {:.1} s", t.elapsed().as_secs_f64());
+    let script = chroot_script();
 
     // Inside the checkout (the chroot sees it at the same path).
     let base = Path::new(env!("CARGO_TARGET_TMPDIR"));
@@ -59,11 +37,7 @@ fn krita52_apply_to_animation() {
     for d in [&input, &out] {
         std::fs::create_dir_all(d).unwrap();
     }
-    let photo = picture("content/tubingen_512.png");
-    let frames: Vec<Picture> = (0..3).map(|i| crop(&photo, 150 + 6 * i, 160 + 3 * i, 96)).collect();
-    for (i, f) in frames.iter().enumerate() {
-        image_io::save_picture(f, &input.join(format!("f{i}.png"))).unwrap();
-    }
+    write_pan_frames(&input);
 
     // Krita's per-user folders: the plug-in and the probe installed, both enabled, no OpenGL.
     let home = base.join("krita52-anim-home");
@@ -115,13 +89,7 @@ fn krita52_apply_to_animation() {
     let (log, status_text) = loop {
         let _ = std::fs::remove_file(out.join("status.json"));
         let t = Instant::now();
-        let run = Command::new(&script)
-            .arg("run")
-            .args(["-b", s(&canon(&root())), "-b", s(&canon(&shared()))])
-            .arg(&cmd)
-            .output()
-            .unwrap();
-        let log = format!("{}{}", String::from_utf8_lossy(&run.stdout), String::from_utf8_lossy(&run.stderr));
+        let log = in_chroot(&script, &cmd);
         let status_text = std::fs::read_to_string(out.join("status.json")).unwrap_or_default();
         println!("Krita in the chroot: {:.1} s", t.elapsed().as_secs_f64());
         let crashed = log.contains("Segmentation fault") && !status_text.contains("\"ok\": true");
@@ -147,18 +115,7 @@ fn krita52_apply_to_animation() {
     assert_eq!(status["after_cancel"], 0, "a cancelled run adds no layer: {status:#}");
 
     // The library's clip on the same frames (as Krita read them back from the PNGs).
-    let a = style3("style/starry_256.png");
-    let mut clip = Clip::new(Stylizer::builder(model()).style(&a).alpha(0.7).build().unwrap(), 0.6).unwrap();
-    for i in 0..frames.len() {
-        let f = image_io::load_picture(&input.join(format!("f{i}.png")), "frame").unwrap();
-        let want = clip.push(&f, &mut Silent).unwrap();
-        let raw = std::fs::read(out.join(format!("frame_{}.bgra", 2 * i))).unwrap();
-        let n = 96 * 96;
-        let got: Vec<f32> =
-            (0..3).flat_map(|c| (0..n).map(move |p| (c, p))).map(|(c, p)| raw[p * 4 + 2 - c] as f32 / 255.0).collect();
-        let want: Vec<f32> = want.rgb.iter().map(|v| (v.clamp(0.0, 1.0) * 255.0).round() / 255.0).collect();
-        let p = psnr(&got, &want);
-        println!("keyframe {}: Krita layer vs library clip {p:.2} dB", 2 * i);
-        assert!(p >= 45.0, "keyframe {}: {p:.2} dB", 2 * i);
-    }
+    check_against_library_clip(&input, "Krita layer", |i| {
+        planar8(&std::fs::read(out.join(format!("frame_{}.bgra", 2 * i))).unwrap(), 4, [2, 1, 0])
+    });
 }
