@@ -220,6 +220,14 @@ void unistyle_style_destroy(unistyle_style *style);
  * (UNISTYLE_ERR_INVALID) carry the CLI's message, e.g. "levels: must be in 1..=5, got 7 (in '3,7')". */
 int unistyle_levels_parse(const char *text, uint32_t *levels, uint32_t capacity, uint32_t *count);
 
+/* The range of a numeric parameter, by its preset key ("alpha", "feather", "style_size",
+ * "variation", "seed", "stroke_scale", "texture.width", "texture.height", "texture.seed",
+ * "texture.iterations"; "-" may stand for "_" and "texture." may be left out): its minimum,
+ * maximum, the library's default and whether only whole numbers are accepted (each output
+ * may be NULL). An unknown key is UNISTYLE_ERR_INVALID. Build controls from this so that a
+ * host's bounds are the library's. */
+int unistyle_param_bounds(const char *key, double *min, double *max, double *default_value, int *integer);
+
 /* Jobs: attach to options to cancel a running call from another thread or read its progress.
  * Cancelling is final: a later call with a cancelled job stops at its first progress report
  * (UNISTYLE_ERR_CANCELLED), so give each call that may be cancelled a new job. */

@@ -321,6 +321,57 @@ pub fn precision_code(code: i128) -> Result<Precision, Violation> {
         .ok_or_else(|| Violation::new(Param::Precision, format!("must be 0 (f32) or 1 (bf16), got {code}")))
 }
 
+/// The range and default of one numeric parameter, as an editor's control needs them: the
+/// plug-ins build their sliders and spin boxes from this table (through
+/// `unistyle_param_bounds` and the Python binding), so no front end writes a bound of its own.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bound {
+    /// The preset key (`alpha`, `texture.width`, `stroke_scale`).
+    pub key: &'static str,
+    pub min: f64,
+    pub max: f64,
+    /// The library's default (what a job gets when the parameter is not given).
+    pub default: f64,
+    /// Whether only whole numbers are accepted.
+    pub integer: bool,
+}
+
+const fn bound(key: &'static str, min: f64, max: f64, default: f64, integer: bool) -> Bound {
+    Bound { key, min, max, default, integer }
+}
+
+/// Every numeric parameter's range: the same numbers the rules above and the modes' rules
+/// check (`tests` below hold each bound against its rule).
+pub const BOUNDS: [Bound; 11] = [
+    bound("alpha", 0.0, 1.0, 1.0, false),
+    bound("feather", 0.0, MAX_FEATHER, 0.0, false),
+    bound("style_size", 1.0, MAX_STYLE_SIZE as f64, MAX_STYLE_SIZE as f64, true),
+    bound("variation", 0.0, crate::pipeline::modes::MAX_VARIATION, 0.0, false),
+    bound("seed", 0.0, u64::MAX as f64, 0.0, true),
+    bound(
+        "stroke_scale",
+        crate::pipeline::modes::STROKE_SCALE_MIN,
+        crate::pipeline::modes::STROKE_SCALE_MAX,
+        1.0,
+        false,
+    ),
+    bound("texture.width", 1.0, MAX_TEXTURE_SIDE as f64, 512.0, true),
+    bound("texture.height", 1.0, MAX_TEXTURE_SIDE as f64, 512.0, true),
+    bound("texture.seed", 0.0, u64::MAX as f64, 0.0, true),
+    bound("texture.iterations", 1.0, MAX_ITERATIONS as f64, 3.0, true),
+    bound("stability", 0.0, 1.0, crate::pipeline::DEFAULT_STABILITY, false),
+];
+
+/// The bound of the parameter whose preset key is `key` (`texture.` may be left out of the
+/// texture keys: `width`, `iterations`; `-` may stand for `_`); `None` for a key without a
+/// numeric range.
+pub fn bound_of(key: &str) -> Option<Bound> {
+    // The plug-ins' argument names spell `_` as `-` (`stroke-scale`).
+    let key = key.trim().replace('-', "_");
+    let exact = BOUNDS.iter().find(|b| b.key == key);
+    exact.or_else(|| BOUNDS.iter().find(|b| b.key.strip_prefix("texture.") == Some(key.as_str()))).copied()
+}
+
 /// Whether a job stylizes a content image or synthesizes a texture.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum JobKind {
@@ -405,6 +456,40 @@ mod tests {
 
     fn raw() -> RawParams {
         RawParams { styles: 1, ..Default::default() }
+    }
+
+    #[test]
+    fn bounds_are_the_rules_ranges() {
+        use crate::pipeline::modes::Modes;
+        for b in BOUNDS {
+            assert!(b.min <= b.default && b.default <= b.max, "{b:?}");
+            let above = if b.integer { b.max + 1.0 } else { b.max * 1.001 + 1e-3 };
+            let below = if b.integer { b.min - 1.0 } else { b.min - 1e-3 };
+            // Each bound is accepted at its ends and refused just outside, by the rule that checks it.
+            let check = |v: f64| -> bool {
+                match b.key {
+                    "alpha" => alpha(v).is_ok(),
+                    "feather" => feather(v, 1).is_ok(),
+                    "style_size" => RawParams { style_size: Some(v as i128), ..raw() }.check().is_ok(),
+                    "variation" => Modes { variation: v, ..Modes::default() }.validate().is_ok(),
+                    "stroke_scale" => Modes { stroke_scale: vec![v], ..Modes::default() }.validate().is_ok(),
+                    "seed" | "texture.seed" => RawParams { seed: Some(v as i128), ..raw() }.check().is_ok(),
+                    "texture.width" => RawParams { width: Some(v as i128), ..raw() }.check().is_ok(),
+                    "texture.height" => RawParams { height: Some(v as i128), ..raw() }.check().is_ok(),
+                    "texture.iterations" => RawParams { iterations: Some(v as i128), ..raw() }.check().is_ok(),
+                    other => panic!("no rule for bound {other}"),
+                }
+            };
+            assert!(check(b.min) && check(b.default), "{b:?}");
+            if b.max < u64::MAX as f64 {
+                assert!(check(b.max) && !check(above), "{b:?}");
+            }
+            assert!(!check(below), "{b:?}");
+        }
+        assert_eq!(bound_of("width").map(|b| b.key), Some("texture.width"));
+        assert_eq!(bound_of(" alpha ").map(|b| b.max), Some(1.0));
+        assert_eq!(bound_of("stroke-scale").map(|b| b.min), Some(0.125));
+        assert_eq!(bound_of("levels"), None);
     }
 
     #[test]

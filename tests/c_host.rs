@@ -50,6 +50,7 @@ fn c_type(rust: &str) -> String {
         "u64" => "uint64_t".into(),
         "c_int" => "int".into(),
         "f32" => "float".into(),
+        "f64" => "double".into(),
         "c_char" => "char".into(),
         "c_void" => "void".into(),
         "Option<ProgressFn>" => "unistyle_progress_fn".into(),

@@ -25,6 +25,32 @@ fn versions_and_status_strings() {
 }
 
 #[test]
+fn parameter_bounds_are_the_librarys_rules() {
+    type BoundsFn = unsafe extern "C" fn(*const std::ffi::c_char, *mut f64, *mut f64, *mut f64, *mut c_int) -> c_int;
+    let f: libloading::Symbol<BoundsFn> = unsafe { api().lib.get(b"unistyle_param_bounds") }.unwrap();
+    let get = |key: &CStr| {
+        let (mut lo, mut hi, mut def, mut int) = (f64::NAN, f64::NAN, f64::NAN, -1);
+        let status = unsafe { f(key.as_ptr(), &mut lo, &mut hi, &mut def, &mut int) };
+        (status, lo, hi, def, int)
+    };
+    assert_eq!(get(c"alpha"), (UNISTYLE_OK, 0.0, 1.0, 1.0, 0));
+    assert_eq!(get(c"feather"), (UNISTYLE_OK, 0.0, unistyle::rules::MAX_FEATHER, 0.0, 0));
+    assert_eq!(get(c"stroke-scale"), (UNISTYLE_OK, 0.125, 8.0, 1.0, 0));
+    assert_eq!(get(c"iterations"), (UNISTYLE_OK, 1.0, 100.0, 3.0, 1));
+    // Every bound of the table, by its own key, as the table has it.
+    for b in unistyle::rules::BOUNDS {
+        let key = std::ffi::CString::new(b.key).unwrap();
+        assert_eq!(get(&key), (UNISTYLE_OK, b.min, b.max, b.default, c_int::from(b.integer)), "{}", b.key);
+    }
+    let (status, ..) = get(c"levels");
+    assert_eq!(status, UNISTYLE_ERR_INVALID);
+    assert!(last_error().contains("'levels' has no numeric range"), "{}", last_error());
+    // NULL outputs are skipped; a NULL key is refused.
+    assert_eq!(unsafe { f(c"alpha".as_ptr(), null_mut(), null_mut(), null_mut(), null_mut()) }, UNISTYLE_OK);
+    assert_eq!(unsafe { f(null(), null_mut(), null_mut(), null_mut(), null_mut()) }, UNISTYLE_ERR_NULL);
+}
+
+#[test]
 fn stylize_matches_golden_and_cli() {
     let ctx = context();
     let mut levels = [0u32; 8];

@@ -541,6 +541,16 @@ for model, depth in (("CMYKA", "U8"), ("RGBA", "U32")):
         pass
 style.close()
 ctx.close()
+# Control ranges come from the library, by preset key or argument name.
+b = us.param_bounds("alpha")
+assert (b.min, b.max, b.integer) == (0.0, 1.0, False), b
+assert us.param_bounds("stroke-scale").min == 0.125
+assert us.param_bounds("texture.iterations").integer
+try:
+    us.param_bounds("levels")
+    raise SystemExit("levels has no numeric range")
+except us.UnistyleError as e:
+    assert "no numeric range" in str(e), e
 print("binding ok")
 "#;
 

@@ -263,9 +263,6 @@ typedef struct {
 
 static GimpPDBStatusType stylize(gint32 image, gint32 drawable, const StylizeRequest *rq, gboolean interactive) {
     guint32 levels[MAX_LEVELS], level_count = 0;
-    if (!(rq->alpha >= 0.0 && rq->alpha <= 1.0)) return fail("unistyle: alpha must be in 0..1, got %g", rq->alpha);
-    if (!(rq->feather >= 0.0 && rq->feather <= 10000.0))
-        return fail("unistyle: feather must be in 0..10000 pixels, got %g", rq->feather);
     /* The library's parser, the CLI's rules and message ("" = every level). */
     if (unistyle_levels_parse(rq->levels ? rq->levels : "", levels, MAX_LEVELS, &level_count) != UNISTYLE_OK)
         return fail("unistyle: levels-string: %s", unistyle_last_error());
@@ -506,7 +503,15 @@ static void read_chooser(GtkWidget *chooser, gchar *dest, gsize cap) {
     g_free(name);
 }
 
-static GtkWidget *spin(gdouble value, gdouble lo, gdouble hi, gdouble step, guint digits) {
+/* A spin button over the library's range of parameter `key` (unistyle_param_bounds): the
+ * plug-in writes no bound of its own. Integer ranges are cut at what a gint holds. */
+static GtkWidget *spin(const char *key, gdouble value, gdouble step, guint digits) {
+    double lo = 0.0, hi = 0.0;
+    if (unistyle_param_bounds(key, &lo, &hi, NULL, NULL) != UNISTYLE_OK) {
+        g_warning("unistyle: %s", unistyle_last_error());
+        lo = hi = value;
+    }
+    if (digits == 0 && hi > G_MAXINT32) hi = G_MAXINT32;
     GtkWidget *s = gtk_spin_button_new_with_range(lo, hi, step);
     gtk_spin_button_set_digits(GTK_SPIN_BUTTON(s), digits);
     gtk_spin_button_set_value(GTK_SPIN_BUTTON(s), value);
@@ -525,7 +530,7 @@ static gboolean stylize_dialog(StylizeVals *v) {
     gimp_ui_init(PLUG_IN_BINARY, FALSE);
     GtkWidget *dialog = new_dialog("Unistyle: Stylize", PROC_STYLIZE, &table, 3);
     GtkWidget *style = image_chooser("Style image", v->style);
-    GtkWidget *alpha = spin(v->alpha, 0.0, 1.0, 0.05, 2);
+    GtkWidget *alpha = spin("alpha", v->alpha, 0.05, 2);
     GtkWidget *levels = levels_entry(v->levels);
     add_row(table, 0, "_Style image:", style);
     add_row(table, 1, "_Alpha (strength):", alpha);
@@ -549,9 +554,9 @@ static gboolean masked_dialog(MaskedVals *v) {
     GtkWidget *style2 = image_chooser("Style outside the mask (optional)", v->style2);
     GtkWidget *mask = gimp_channel_combo_box_new(NULL, NULL);
     if (v->mask >= 0 && gimp_item_is_valid(v->mask)) gimp_int_combo_box_set_active(GIMP_INT_COMBO_BOX(mask), v->mask);
-    GtkWidget *alpha = spin(v->alpha, 0.0, 1.0, 0.05, 2);
+    GtkWidget *alpha = spin("alpha", v->alpha, 0.05, 2);
     GtkWidget *levels = levels_entry(v->levels);
-    GtkWidget *feather = spin(v->feather, 0.0, 1000.0, 1.0, 1);
+    GtkWidget *feather = spin("feather", v->feather, 1.0, 1);
     gtk_widget_set_tooltip_text(style2, "Leave empty to keep the original pixels outside the mask");
     add_row(table, 0, "_Style inside:", style);
     add_row(table, 1, "Style _outside:", style2);
@@ -579,10 +584,10 @@ static gboolean texture_dialog(TextureVals *v) {
     gimp_ui_init(PLUG_IN_BINARY, FALSE);
     GtkWidget *dialog = new_dialog("Unistyle: Texture", PROC_TEXTURE, &table, 6);
     GtkWidget *style = image_chooser("Style image", v->style);
-    GtkWidget *width = spin(v->width, 1, UNISTYLE_MAX_SIDE, 1, 0);
-    GtkWidget *height = spin(v->height, 1, UNISTYLE_MAX_SIDE, 1, 0);
-    GtkWidget *seed = spin(v->seed, 0, G_MAXINT32, 1, 0);
-    GtkWidget *iterations = spin(v->iterations, 1, 100, 1, 0);
+    GtkWidget *width = spin("texture.width", v->width, 1, 0);
+    GtkWidget *height = spin("texture.height", v->height, 1, 0);
+    GtkWidget *seed = spin("texture.seed", v->seed, 1, 0);
+    GtkWidget *iterations = spin("texture.iterations", v->iterations, 1, 0);
     GtkWidget *tileable = gtk_check_button_new_with_mnemonic("_Tileable (seamless)");
     gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(tileable), v->tileable != 0);
     add_row(table, 0, "_Style image:", style);

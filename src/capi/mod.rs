@@ -233,6 +233,43 @@ pub unsafe extern "C" fn unistyle_levels_parse(
     })
 }
 
+/// The range of the numeric parameter `key` (a preset key such as `alpha`, `feather`,
+/// `stroke_scale` or `texture.width`; `-` for `_` and a bare `width` accepted): writes its
+/// minimum, maximum, the library's default and whether it takes whole numbers only into the
+/// non-NULL outputs. An unknown key is `UNISTYLE_ERR_INVALID`. Hosts build their controls
+/// from this, so their bounds never drift from the library's rules.
+#[no_mangle]
+pub unsafe extern "C" fn unistyle_param_bounds(
+    key: *const c_char,
+    min: *mut f64,
+    max: *mut f64,
+    default_value: *mut f64,
+    integer: *mut c_int,
+) -> c_int {
+    guard("unistyle_param_bounds", || {
+        // SAFETY: documented string argument.
+        let Some(key) = (unsafe { str_arg(key, "key")? }) else {
+            return fail(UNISTYLE_ERR_NULL, "key is NULL");
+        };
+        let Some(b) = crate::rules::bound_of(key) else {
+            let known: Vec<&str> = crate::rules::BOUNDS.iter().map(|b| b.key).collect();
+            let shown: String = key.chars().take(64).collect();
+            return fail(UNISTYLE_ERR_INVALID, format!("'{shown}' has no numeric range; known: {}", known.join(", ")));
+        };
+        for (out, v) in [(min, b.min), (max, b.max), (default_value, b.default)] {
+            // SAFETY: each output is NULL or a caller's double.
+            if let Some(out) = unsafe { out.as_mut() } {
+                *out = v;
+            }
+        }
+        // SAFETY: NULL or a caller's int.
+        if let Some(out) = unsafe { integer.as_mut() } {
+            *out = c_int::from(b.integer);
+        }
+        Ok(())
+    })
+}
+
 fn encode_style(
     ctx: &UnistyleContext,
     picture: crate::Picture,

@@ -6,7 +6,7 @@ mod carry;
 pub(crate) mod clip;
 pub(crate) mod colour;
 mod mask;
-mod modes;
+pub(crate) mod modes;
 mod patch_swap;
 mod photo;
 mod preview;

@@ -12,6 +12,7 @@ import time
 from krita import Krita
 
 from . import animation
+from . import bounds
 from . import gallery
 from . import layers
 from . import look as looks
@@ -128,7 +129,7 @@ class Panel(W.QWidget):
         self.outside = FileRow("", "Second style (outside the selection)", IMAGE_FILTER, "none")
         form.addRow("Outside:", self.outside)
         self.alpha = W.QDoubleSpinBox()
-        self.alpha.setRange(0.0, 1.0)
+        bounds.set_range(self.alpha, "alpha")
         self.alpha.setSingleStep(0.05)
         self.alpha.setDecimals(2)
         form.addRow("Strength:", self.alpha)
@@ -136,7 +137,7 @@ class Panel(W.QWidget):
         self.levels.setPlaceholderText("every level, e.g. 3,2,1")
         form.addRow("Levels:", self.levels)
         self.feather = W.QDoubleSpinBox()
-        self.feather.setRange(0.0, 10000.0)
+        bounds.set_range(self.feather, "feather")
         self.feather.setDecimals(1)
         self.feather.setSuffix(" px")
         form.addRow("Feather:", self.feather)
@@ -173,7 +174,7 @@ class Panel(W.QWidget):
         row.addWidget(self.cancel_button)
         v.addLayout(row)
         self.stability = W.QDoubleSpinBox()
-        self.stability.setRange(0.0, 1.0)
+        bounds.set_range(self.stability, "stability")
         self.stability.setSingleStep(0.05)
         self.stability.setDecimals(2)
         self.stability.setValue(us.DEFAULT_STABILITY)
@@ -191,9 +192,9 @@ class Panel(W.QWidget):
         tex = W.QGroupBox("Texture")
         tf = W.QFormLayout(tex)
         self.tex_w, self.tex_h, self.seed = W.QSpinBox(), W.QSpinBox(), W.QSpinBox()
-        for box in (self.tex_w, self.tex_h):
-            box.setRange(16, us.MAX_SIDE)
-        self.seed.setRange(0, 2 ** 31 - 1)
+        bounds.set_range(self.tex_w, "texture.width")
+        bounds.set_range(self.tex_h, "texture.height")
+        bounds.set_range(self.seed, "texture.seed")
         size = W.QHBoxLayout()
         size.addWidget(self.tex_w)
         size.addWidget(W.QLabel("×"))
@@ -229,13 +230,13 @@ class Panel(W.QWidget):
         self.transform.setToolTip("OST moves the layer's features the least")
         mf.addRow("Transform:", self.transform)
         self.variation = W.QDoubleSpinBox()
-        self.variation.setRange(0.0, 1.0)
+        bounds.set_range(self.variation, "variation")
         self.variation.setSingleStep(0.1)
         self.variation.setDecimals(2)
         self.variation.setToolTip("Random variation strength: 0 is the plain result; the seed picks the variation")
         mf.addRow("Variation:", self.variation)
         self.variation_seed = W.QSpinBox()
-        self.variation_seed.setRange(0, 2 ** 31 - 1)
+        bounds.set_range(self.variation_seed, "seed")
         self.variation_seed.setToolTip("The same seed gives the same result")
         self.new_variation = W.QPushButton("New variation")
         self.new_variation.setToolTip("Pick another seed (and a variation strength if it is 0)")
@@ -244,7 +245,7 @@ class Panel(W.QWidget):
         vrow.addWidget(self.new_variation)
         mf.addRow("Seed:", vrow)
         self.stroke_scale = W.QDoubleSpinBox()
-        self.stroke_scale.setRange(0.125, 8.0)
+        bounds.set_range(self.stroke_scale, "stroke_scale")
         self.stroke_scale.setSingleStep(0.25)
         self.stroke_scale.setDecimals(3)
         self.stroke_scale.setToolTip("The style taken at this scale: 2 = larger strokes, 0.5 = finer")

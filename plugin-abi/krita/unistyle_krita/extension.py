@@ -16,6 +16,7 @@ QLineEdit, QMessageBox, QProgressDialog, QPushButton = (QtWidgets.QLineEdit, QtW
 QSpinBox, QWidget = QtWidgets.QSpinBox, QtWidgets.QWidget
 ACCEPTED = as_int(enum(QDialog, "DialogCode", "Accepted"))
 
+from . import bounds
 from . import core
 from . import unistyle_ctypes as us
 
@@ -99,7 +100,7 @@ class StylizeDialog(QDialog, _CommonFields):
         form = QFormLayout(self)
         self._add_common(form)
         self.alpha = QDoubleSpinBox()
-        self.alpha.setRange(0.0, 1.0)
+        bounds.set_range(self.alpha, "alpha")
         self.alpha.setSingleStep(0.05)
         self.alpha.setDecimals(2)
         self.alpha.setValue(float(_read("alpha", 0.6)))
@@ -133,13 +134,13 @@ class TextureDialog(QDialog, _CommonFields):
         self._add_common(form)
         self.width_box, self.height_box = QSpinBox(), QSpinBox()
         for box, key in ((self.width_box, "width"), (self.height_box, "height")):
-            box.setRange(16, us.MAX_SIDE)
+            bounds.set_range(box, "texture." + key)
             box.setValue(int(_read(key, 512)))
         self.seed = QSpinBox()
-        self.seed.setRange(0, 2 ** 31 - 1)
+        bounds.set_range(self.seed, "texture.seed")
         self.seed.setValue(int(_read("seed", 0)))
         self.iterations = QSpinBox()
-        self.iterations.setRange(1, 100)
+        bounds.set_range(self.iterations, "texture.iterations")
         self.iterations.setValue(int(_read("iterations", 3)))
         self.tileable = QCheckBox("Tileable (seamless wrap-around)")
         self.tileable.setChecked(_read("tileable", "false") == "true")

@@ -218,6 +218,10 @@ def _declare(lib):
     optional = {
         "unistyle_preview": (c.c_int, [vp, c.POINTER(Image), c.POINTER(StylizeOptions), c.POINTER(Image)]),
         "unistyle_stylize_options_init_ex": (c.c_int, [c.POINTER(StylizeOptions), c.c_uint32]),
+        "unistyle_param_bounds": (
+            c.c_int,
+            [c.c_char_p, c.POINTER(c.c_double), c.POINTER(c.c_double), c.POINTER(c.c_double), c.POINTER(c.c_int)],
+        ),
     }
     for name, (res, args) in sigs.items():
         fn = getattr(lib, name)
@@ -283,6 +287,33 @@ def _path_arg(p):
     if p is None:
         return None
     return os.fsencode(os.fspath(p))
+
+
+class Bounds(object):
+    """A numeric parameter's range from the library (unistyle_param_bounds): build a control
+    from it instead of writing the numbers in the plug-in."""
+
+    def __init__(self, key, minimum, maximum, default, integer):
+        self.key, self.min, self.max, self.default, self.integer = key, minimum, maximum, default, integer
+
+    def __repr__(self):
+        return "Bounds(%r, %r, %r, %r, %r)" % (self.key, self.min, self.max, self.default, self.integer)
+
+
+def param_bounds(key):
+    """The library's range of the parameter `key` (a preset key: "alpha", "feather",
+    "stroke_scale", "texture.width", ...; "-" for "_" accepted) as a Bounds; an unknown key
+    raises UnistyleError (ERR_INVALID)."""
+    lib = load_library()
+    if getattr(lib, "unistyle_param_bounds", None) is None:
+        raise UnistyleError(ERR_VERSION, "%s predates unistyle_param_bounds" % lib.path)
+    lo, hi, default = ctypes.c_double(), ctypes.c_double(), ctypes.c_double()
+    integer = ctypes.c_int()
+    status = lib.unistyle_param_bounds(
+        key.encode("utf-8"), ctypes.byref(lo), ctypes.byref(hi), ctypes.byref(default), ctypes.byref(integer)
+    )
+    check(status, "unistyle_param_bounds")
+    return Bounds(key, lo.value, hi.value, default.value, bool(integer.value))
 
 
 def parse_levels(levels):
