@@ -477,6 +477,7 @@ mod tests {
                     "texture.width" => RawParams { width: Some(v as i128), ..raw() }.check().is_ok(),
                     "texture.height" => RawParams { height: Some(v as i128), ..raw() }.check().is_ok(),
                     "texture.iterations" => RawParams { iterations: Some(v as i128), ..raw() }.check().is_ok(),
+                    "stability" => crate::transform::temporal::MomentSmoother::new(v).is_ok(),
                     other => panic!("no rule for bound {other}"),
                 }
             };
