@@ -42,6 +42,7 @@
  *  - unistyle_job_cancel and unistyle_job_progress may be called from any thread while
  *    another thread runs a call with that job.
  *  - unistyle_last_error is per thread.
+ *  - A clip (unistyle_clip) remembers its previous frames: use it from one thread at a time.
  */
 #ifndef UNISTYLE_H
 #define UNISTYLE_H
@@ -88,6 +89,7 @@ typedef struct unistyle_context unistyle_context; /* model + device */
 typedef struct unistyle_style unistyle_style;     /* a style encoded once, reusable */
 typedef struct unistyle_job unistyle_job;         /* cancel flag + progress, shared across threads */
 typedef struct unistyle_preset unistyle_preset;   /* a TOML preset with its styles encoded */
+typedef struct unistyle_clip unistyle_clip;       /* frames stylized in order as one clip (animation) */
 
 /* Preset kinds */
 #define UNISTYLE_PRESET_STYLIZE 0
@@ -280,6 +282,47 @@ int unistyle_stylize_preset_ex(const unistyle_context *ctx, const unistyle_prese
                                const unistyle_run_options *run);
 int unistyle_texture_preset_ex(const unistyle_context *ctx, const unistyle_preset *preset,
                                const unistyle_image *output, const unistyle_run_options *run);
+
+/* Animation: a clip stylizes frames in order as one sequence. The styles are encoded once
+ * (taken from the options or the preset at creation), the variation's seed is the clip's, and
+ * a temporal stabilizer ties consecutive frames together: each level's content statistics are
+ * moving averages over the frames (regularised, so the feature map cannot jump), and the
+ * previous result, moved by the global motion between the frames, is blended in where the
+ * content did not change. stability 0 styles every frame on its own, bit-identical to
+ * unistyle_stylize with the same options; 1 is the strongest smoothing.
+ *
+ *   unistyle_clip_options co; unistyle_clip_options_init(&co, sizeof co); co.stability = 0.6f;
+ *   unistyle_clip *clip; unistyle_clip_new(ctx, &opts, &co, &clip);
+ *   for each frame: unistyle_clip_push_frame(clip, &in, &out, &run);   (in order)
+ *   unistyle_clip_free(clip);
+ *
+ * The clip copies what it needs of the options (styles, masks, levels, modes) or the preset:
+ * those may be destroyed after unistyle_clip_new*; the context must outlive the clip.
+ * The stylize options' progress and job are not used by a clip: every frame takes its own
+ * run options (progress within that frame, a job to cancel it). A failed or cancelled frame
+ * leaves the clip as before it (push the frame again, or go on) and its output untouched.
+ * Frames may change size; a frame of another size than the previous one is not blended. */
+#define UNISTYLE_DEFAULT_STABILITY 0.6f
+typedef struct unistyle_clip_options {
+    uint32_t struct_size;
+    float stability;                      /* 0..1 (default UNISTYLE_DEFAULT_STABILITY) */
+} unistyle_clip_options;
+
+int unistyle_clip_options_init(unistyle_clip_options *opts, uint32_t struct_size);
+/* A clip stylized with `opts` (everything unistyle_stylize takes). clip_opts NULL = defaults.
+ * *out must be freed with unistyle_clip_free. */
+int unistyle_clip_new(const unistyle_context *ctx, const unistyle_stylize_options *opts,
+                      const unistyle_clip_options *clip_opts, unistyle_clip **out);
+/* A clip stylized with everything the preset says. */
+int unistyle_clip_new_preset(const unistyle_context *ctx, const unistyle_preset *preset,
+                             const unistyle_clip_options *clip_opts, unistyle_clip **out);
+/* Stylizes the next frame `input` into `output` (same width and height; any channels/sample
+ * type; may be the same buffer). run NULL = no progress, no job. Written only on success. */
+int unistyle_clip_push_frame(unistyle_clip *clip, const unistyle_image *input,
+                             const unistyle_image *output, const unistyle_run_options *run);
+/* Frames stylized so far (0 for NULL). */
+uint64_t unistyle_clip_frames(const unistyle_clip *clip);
+void unistyle_clip_free(unistyle_clip *clip); /* NULL is ignored */
 
 #ifdef __cplusplus
 }

@@ -29,6 +29,8 @@
 //!   [`TextureBuilder`] (texture synthesis, optionally tileable); [`Mask`] for regions.
 //!   [`Stylizer::preview`] runs a stylization on a downsampled copy for a quick look;
 //!   [`levels`] parses level lists written as text (`"3,2,1"`).
+//! - Animation: [`Clip`] stylizes frames in order as one clip, with a temporal stabilizer
+//!   (`stability`; 0 = each frame exactly as [`Stylizer::run`]).
 //! - Pictures: [`Picture`] (planar RGB `f32`), loaded and saved by [`image_io`].
 //! - Presets: [`Preset`] (TOML files naming styles and settings, see `presets/`) and
 //!   [`Settings`].
@@ -77,7 +79,7 @@ pub use candle_core::Device;
 pub use error::{Error, Result};
 pub use image_io::Picture;
 pub use model::{Border, Model, Precision};
-pub use pipeline::{place_styles, EncodedStyle, Mask, Stylizer, StylizerBuilder, Texture, TextureBuilder};
+pub use pipeline::{place_styles, Clip, EncodedStyle, Mask, Stylizer, StylizerBuilder, Texture, TextureBuilder};
 pub use preset::{Preset, PresetKind, Settings};
 pub use progress::{Control, Progress, Silent};
 pub use rules::{JobKind, Param, RawParams, Violation};

@@ -342,7 +342,7 @@ const fn bound(key: &'static str, min: f64, max: f64, default: f64, integer: boo
 
 /// Every numeric parameter's range: the same numbers the rules above and the modes' rules
 /// check (`tests` below hold each bound against its rule).
-pub const BOUNDS: [Bound; 10] = [
+pub const BOUNDS: [Bound; 11] = [
     bound("alpha", 0.0, 1.0, 1.0, false),
     bound("feather", 0.0, MAX_FEATHER, 0.0, false),
     bound("style_size", 1.0, MAX_STYLE_SIZE as f64, MAX_STYLE_SIZE as f64, true),
@@ -359,6 +359,7 @@ pub const BOUNDS: [Bound; 10] = [
     bound("texture.height", 1.0, MAX_TEXTURE_SIDE as f64, 512.0, true),
     bound("texture.seed", 0.0, u64::MAX as f64, 0.0, true),
     bound("texture.iterations", 1.0, MAX_ITERATIONS as f64, 3.0, true),
+    bound("stability", 0.0, 1.0, crate::pipeline::DEFAULT_STABILITY, false),
 ];
 
 /// The bound of the parameter whose preset key is `key` (`texture.` may be left out of the
@@ -476,6 +477,7 @@ mod tests {
                     "texture.width" => RawParams { width: Some(v as i128), ..raw() }.check().is_ok(),
                     "texture.height" => RawParams { height: Some(v as i128), ..raw() }.check().is_ok(),
                     "texture.iterations" => RawParams { iterations: Some(v as i128), ..raw() }.check().is_ok(),
+                    "stability" => crate::transform::temporal::MomentSmoother::new(v).is_ok(),
                     other => panic!("no rule for bound {other}"),
                 }
             };

@@ -67,10 +67,16 @@ fn c_type(rust: &str) -> String {
     }
 }
 
-/// The prototypes of every `extern "C"` function in `src/capi/mod.rs` as C would write them
+/// The prototypes of every `extern "C"` function in `src/capi/` as C would write them
 /// (`name(type,type)->ret`, no parameter names, no spaces).
 fn rust_prototypes() -> BTreeSet<String> {
-    let src = std::fs::read_to_string(root().join("src/capi/mod.rs")).unwrap();
+    let mut src = String::new();
+    for e in std::fs::read_dir(root().join("src/capi")).unwrap() {
+        let path = e.unwrap().path();
+        if path.extension().is_some_and(|x| x == "rs") {
+            src.push_str(&std::fs::read_to_string(path).unwrap());
+        }
+    }
     let mut out = BTreeSet::new();
     for (i, _) in src.match_indices("extern \"C\" fn ") {
         let rest = &src[i + "extern \"C\" fn ".len()..];

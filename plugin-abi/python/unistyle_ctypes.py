@@ -666,3 +666,111 @@ class Preset(_Owned):
             raise prog.error
         check(status, call)
         return out
+
+
+# === Animation clips (issue 25): unistyle_clip_* =============================================
+# A self-contained block (structs, declarations, class) so it can move with this file.
+
+DEFAULT_STABILITY = 0.6  # UNISTYLE_DEFAULT_STABILITY
+
+
+class ClipOptions(ctypes.Structure):
+    """unistyle_clip_options"""
+
+    _fields_ = [("struct_size", ctypes.c_uint32), ("stability", ctypes.c_float)]
+
+
+class RunOptions(ctypes.Structure):
+    """unistyle_run_options"""
+
+    _fields_ = [
+        ("struct_size", ctypes.c_uint32),
+        ("progress", PROGRESS_FN),
+        ("progress_user_data", ctypes.c_void_p),
+        ("job", ctypes.c_void_p),
+    ]
+
+
+def _declare_clip(lib):
+    """Declares the clip calls; UnistyleError(ERR_VERSION) when the library predates them."""
+    c = ctypes
+    vp = c.c_void_p
+    sigs = {
+        "unistyle_clip_options_init": (c.c_int, [c.POINTER(ClipOptions), c.c_uint32]),
+        "unistyle_run_options_init": (c.c_int, [c.POINTER(RunOptions), c.c_uint32]),
+        "unistyle_clip_new": (c.c_int, [vp, c.POINTER(StylizeOptions), c.POINTER(ClipOptions), c.POINTER(vp)]),
+        "unistyle_clip_new_preset": (c.c_int, [vp, vp, c.POINTER(ClipOptions), c.POINTER(vp)]),
+        "unistyle_clip_push_frame": (c.c_int, [vp, c.POINTER(Image), c.POINTER(Image), c.POINTER(RunOptions)]),
+        "unistyle_clip_frames": (c.c_uint64, [vp]),
+        "unistyle_clip_free": (None, [vp]),
+    }
+    for name, (res, args) in sigs.items():
+        fn = getattr(lib, name, None)
+        if fn is None:
+            raise UnistyleError(ERR_VERSION, "%s has no %s (animation clips): update the library"
+                                % (getattr(lib, "path", "the library"), name))
+        fn.restype = res
+        fn.argtypes = args
+
+
+class Clip(_Owned):
+    """unistyle_clip: frames stylized in order as one clip, with the temporal stabilizer
+    (stability 0..1; 0 = every frame as Context.stylize would). Made from a Context and
+    Style(s) with the same settings as Context.stylize, or from a Preset. The clip copies
+    what it needs: styles and preset may be closed while it lives; the context may not."""
+
+    _destroy = "unistyle_clip_free"
+
+    def __init__(self, context, styles=None, preset=None, stability=DEFAULT_STABILITY, alpha=1.0, levels=None,
+                 weights=None, masks=None, feather=0.0, preserve_color=False, foreground_only=False, modes=None):
+        self.context = context
+        self._lib = context._lib
+        _declare_clip(self._lib)
+        self._h = ctypes.c_void_p()
+        copts = ClipOptions()
+        check(self._lib.unistyle_clip_options_init(ctypes.byref(copts), ctypes.sizeof(ClipOptions)),
+              "unistyle_clip_options_init")
+        copts.stability = float(stability)
+        if preset is not None:
+            check(self._lib.unistyle_clip_new_preset(context.handle, preset.handle, ctypes.byref(copts),
+                                                     ctypes.byref(self._h)), "unistyle_clip_new_preset")
+            return
+        styles = styles if isinstance(styles, (list, tuple)) else [styles]
+        opts = context.stylize_options(modes)
+        keep = context._common(opts, styles, weights, masks, levels)
+        opts.alpha = float(alpha)
+        opts.feather = float(feather)
+        opts.preserve_color = 1 if preserve_color else 0
+        opts.foreground_only = 1 if foreground_only else 0
+        status = self._lib.unistyle_clip_new(context.handle, ctypes.byref(opts), ctypes.byref(copts),
+                                             ctypes.byref(self._h))
+        del keep
+        check(status, "unistyle_clip_new")
+
+    @property
+    def handle(self):
+        if not self._h:
+            raise UnistyleError(ERR_NULL, "clip is closed")
+        return self._h
+
+    def frames(self):
+        """Frames stylized so far."""
+        return int(self._lib.unistyle_clip_frames(self._h)) if self._h else 0
+
+    def push(self, content, output=None, progress=None, job=None):
+        """Stylizes the next frame (Buffer `content`); returns the output Buffer (same layout
+        unless `output` is given). `progress(fraction)` within the frame, True cancels; so does
+        `job.cancel()`. A cancelled or failed frame leaves the clip as before it."""
+        out = output or Buffer(content.width, content.height, content.channels, content.sample_type)
+        run = RunOptions()
+        check(self._lib.unistyle_run_options_init(ctypes.byref(run), ctypes.sizeof(RunOptions)),
+              "unistyle_run_options_init")
+        prog = _Progress(progress)
+        run.progress = prog.c
+        run.job = _job_handle(job)
+        status = self._lib.unistyle_clip_push_frame(self.handle, ctypes.byref(content.image), ctypes.byref(out.image),
+                                                    ctypes.byref(run))
+        if prog.error is not None:
+            raise prog.error
+        check(status, "unistyle_clip_push_frame")
+        return out

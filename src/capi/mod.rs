@@ -5,6 +5,7 @@
 
 #![allow(clippy::missing_safety_doc)]
 
+mod clip;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
@@ -14,9 +15,12 @@ mod options;
 mod status;
 mod versioned;
 
+use std::borrow::Cow;
 use std::ffi::{c_char, c_int, CStr};
 use std::path::PathBuf;
 
+pub use clip::UnistyleClip;
+pub use clip::UnistyleClipOptions;
 pub use handles::{UnistyleContext, UnistyleJob, UnistylePreset, UnistyleStyle};
 pub use image::{UnistyleImage, IMAGE_V1_SIZE, UNISTYLE_F32, UNISTYLE_U16, UNISTYLE_U8};
 pub use options::{
@@ -507,45 +511,89 @@ unsafe fn input_output<'a>(
     Ok((unsafe { inp.to_picture("input")? }, out))
 }
 
-/// The stylizer and progress adapter the stylize options describe.
-///
-/// # Safety
-/// Every pointer in `o` must be NULL or valid for its count.
-unsafe fn stylizer<'a>(
-    ctx: &'a UnistyleContext,
-    o: &UnistyleStylizeOptions,
-    encoded: &'a mut Vec<EncodedStyle>,
-) -> Result<(Stylizer<'a>, HostProgress), Fail> {
-    let modes = o.modes()?;
-    // SAFETY: forwarded from the caller.
-    let common = unsafe {
-        read_common(ctx, o.style_count, o.styles, o.weights, o.mask_count, o.masks, o.level_count, o.levels)?
-    };
-    let weights = (!o.weights.is_null()).then_some(common.weights.as_slice());
-    let job_levels = common.levels.clone().unwrap_or_else(|| ctx.model.levels());
-    let encoding = StyleEncoding::for_job(&modes.stroke_scale, modes.patch_swap, &job_levels);
-    let styles: Vec<&EncodedStyle> = if encoding.is_plain() {
-        common.styles
-    } else {
-        // Stroke scale and patch swap need the style images again.
-        for source in &common.sources {
-            encoded.push(EncodedStyle::encode_with(&ctx.model, source, &ctx.model.levels(), &encoding)?);
-        }
-        encoded.iter().collect()
-    };
-    let mut b = Stylizer::builder(&ctx.model)
-        .place(&styles, weights, common.masks)?
-        .modes(modes)
-        .alpha(o.alpha as f64)
-        .feather(o.feather)
-        .preserve_color(o.preserve_color != 0)
-        .foreground_only(o.foreground_only != 0)
-        .precision(o.precision()?);
-    if let Some(l) = common.levels {
-        b = b.levels(l);
+/// What the stylize options describe, read out of the host's pointers: the styles borrowed
+/// from their handles (or owned, when a mode encoded them again or a clip keeps them).
+pub(crate) struct JobSpec<'s> {
+    styles: Vec<Cow<'s, EncodedStyle>>,
+    weights: Option<Vec<f64>>,
+    masks: Vec<crate::Mask>,
+    levels: Option<Vec<usize>>,
+    modes: crate::pipeline::Modes,
+    alpha: f64,
+    feather: f32,
+    preserve_color: bool,
+    foreground_only: bool,
+    precision: crate::Precision,
+}
+
+impl<'s> JobSpec<'s> {
+    /// Reads and checks the options (their rules were checked by `check_rules`).
+    ///
+    /// # Safety
+    /// Every pointer in `o` must be NULL or valid for its count.
+    pub(crate) unsafe fn read(ctx: &'s UnistyleContext, o: &UnistyleStylizeOptions) -> Result<Self, Fail> {
+        let modes = o.modes()?;
+        // SAFETY: forwarded from the caller.
+        let common = unsafe {
+            read_common(ctx, o.style_count, o.styles, o.weights, o.mask_count, o.masks, o.level_count, o.levels)?
+        };
+        let job_levels = common.levels.clone().unwrap_or_else(|| ctx.model.levels());
+        let encoding = StyleEncoding::for_job(&modes.stroke_scale, modes.patch_swap, &job_levels);
+        let styles = if encoding.is_plain() {
+            common.styles.into_iter().map(Cow::Borrowed).collect()
+        } else {
+            // Stroke scale and patch swap need the style images again.
+            let mut encoded = Vec::with_capacity(common.sources.len());
+            for source in &common.sources {
+                encoded.push(Cow::Owned(EncodedStyle::encode_with(
+                    &ctx.model,
+                    source,
+                    &ctx.model.levels(),
+                    &encoding,
+                )?));
+            }
+            encoded
+        };
+        Ok(Self {
+            styles,
+            weights: (!o.weights.is_null()).then_some(common.weights),
+            masks: common.masks,
+            levels: common.levels,
+            modes,
+            alpha: o.alpha as f64,
+            feather: o.feather,
+            preserve_color: o.preserve_color != 0,
+            foreground_only: o.foreground_only != 0,
+            precision: o.precision()?,
+        })
     }
-    let progress = HostProgress { callback: o.progress, user_data: o.progress_user_data, job: o.job };
-    Ok((b.build()?, progress))
+
+    /// The same job owning its styles (a clip outlives the handles' borrow).
+    pub(crate) fn into_owned(self) -> JobSpec<'static> {
+        JobSpec { styles: self.styles.into_iter().map(|s| Cow::Owned(s.into_owned())).collect(), ..self }
+    }
+
+    /// The stylizer of this job on `model`.
+    pub(crate) fn stylizer<'m>(&'m self, model: &'m Model) -> Result<Stylizer<'m>, Fail> {
+        let styles: Vec<&EncodedStyle> = self.styles.iter().map(|s| s.as_ref()).collect();
+        let mut b = Stylizer::builder(model)
+            .place(&styles, self.weights.as_deref(), self.masks.clone())?
+            .modes(self.modes.clone())
+            .alpha(self.alpha)
+            .feather(self.feather)
+            .preserve_color(self.preserve_color)
+            .foreground_only(self.foreground_only)
+            .precision(self.precision);
+        if let Some(l) = &self.levels {
+            b = b.levels(l.clone());
+        }
+        Ok(b.build()?)
+    }
+}
+
+/// The progress adapter of the stylize options.
+fn stylize_progress(o: &UnistyleStylizeOptions) -> HostProgress {
+    HostProgress { callback: o.progress, user_data: o.progress_user_data, job: o.job }
 }
 
 /// Stylizes `input` into `output` (same width and height; any channel layout and sample
@@ -563,9 +611,8 @@ pub unsafe extern "C" fn unistyle_stylize(
         let o = unsafe { read_versioned(opts, "opts")? };
         unsafe { o.check_rules()? };
         let (content, out) = unsafe { input_output(input, output)? };
-        let mut encoded = Vec::new();
-        let (stylizer, mut progress) = unsafe { stylizer(ctx, &o, &mut encoded)? };
-        let result = stylizer.run(&content, &mut progress)?;
+        let job = unsafe { JobSpec::read(ctx, &o)? };
+        let result = job.stylizer(&ctx.model)?.run(&content, &mut stylize_progress(&o))?;
         // SAFETY: validated output descriptor.
         unsafe { out.write_picture(&result) };
         Ok(())
@@ -589,9 +636,9 @@ pub unsafe extern "C" fn unistyle_preview(
         unsafe { o.check_rules()? };
         let out = unsafe { check(output, "output")? };
         let content = unsafe { check(input, "input")?.to_picture("input")? };
-        let mut encoded = Vec::new();
-        let (stylizer, mut progress) = unsafe { stylizer(ctx, &o, &mut encoded)? };
-        let result = stylizer.preview(&content, out.width(), out.height(), &mut progress)?;
+        let job = unsafe { JobSpec::read(ctx, &o)? };
+        let result =
+            job.stylizer(&ctx.model)?.preview(&content, out.width(), out.height(), &mut stylize_progress(&o))?;
         // SAFETY: validated output descriptor.
         unsafe { out.write_picture(&result) };
         Ok(())

@@ -2,11 +2,13 @@
 
 mod args;
 mod bench;
+mod frames;
 mod hosts;
 pub mod interrupt;
 mod presets;
 mod progress_bar;
 mod render;
+mod sequence;
 mod stylize;
 mod texture;
 mod weights;
@@ -46,6 +48,9 @@ pub struct ModelArgs {
 pub enum Command {
     /// Stylize a content image with one or more style images.
     Stylize(stylize::StylizeArgs),
+    /// Stylize an image sequence (a folder or a pattern, in natural order) as one clip, with
+    /// a temporal stabilizer against flicker.
+    Frames(frames::FramesArgs),
     /// Synthesize a texture from style images (optionally tileable, blended or masked).
     Texture(texture::TextureArgs),
     /// Time the pipeline at several sizes (per stage, peak memory, GFLOP/s, vs the PyTorch reference).
@@ -63,6 +68,7 @@ pub enum Command {
 pub fn run(cli: Cli) -> unistyle::Result<()> {
     match cli.command {
         Command::Stylize(a) => stylize::run(a),
+        Command::Frames(a) => frames::run(a),
         Command::Bench(a) => bench::run(a),
         Command::Texture(a) => texture::run(a),
         Command::Weights(a) => weights::run(a),

@@ -1,9 +1,9 @@
 //! `unistyle stylize`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use unistyle::pipeline::parse_transform;
-use unistyle::{image_io, JobKind, Result, StyleEncoder};
+use unistyle::{image_io, JobKind, Preset, Result, Settings, StyleEncoder, Stylizer};
 
 use super::args::{
     check_modes, check_output_not_input, check_rules, load_model, parse_floats, parse_level_alpha, parse_levels,
@@ -17,13 +17,21 @@ pub struct StylizeArgs {
     /// Content image.
     #[arg(long, value_name = "C.png")]
     pub content: PathBuf,
+    /// Output image; the format follows the extension (png, jpg, tif, bmp, webp).
+    #[arg(long, value_name = "O.png")]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub options: StylizeOptions,
+}
+
+/// Everything a stylization takes besides its input and output: the preset, styles, masks,
+/// modes and model flags (shared by `stylize` and `frames`).
+#[derive(Debug, clap::Args)]
+pub struct StylizeOptions {
     #[command(flatten)]
     pub preset: PresetArgs,
     #[command(flatten)]
     pub styles: StyleArgs,
-    /// Output image; the format follows the extension (png, jpg, tif, bmp, webp).
-    #[arg(long, value_name = "O.png")]
-    pub out: PathBuf,
     /// Levels to run, coarse to fine (default: every level the weights have).
     #[arg(long, value_name = "3,2,1")]
     pub levels: Option<String>,
@@ -70,76 +78,103 @@ pub struct StylizeArgs {
 }
 
 pub fn run(a: StylizeArgs) -> Result<()> {
-    // Cheap checks first: nothing heavy runs on parameters that will be refused.
-    let (preset, mut settings) = a.preset.load()?;
-    a.styles.overlay(&mut settings)?;
-    if let Some(l) = &a.levels {
-        let levels = parse_levels(l)?;
-        if let Some(levels) = &levels {
-            settings.level_alpha.retain(|(l, _)| levels.contains(l));
-        }
-        settings.levels = levels;
-    }
-    if let Some(alpha) = a.alpha {
-        settings.alpha = Some(alpha);
-        settings.level_alpha.clear();
-    }
-    if let Some(la) = &a.level_alpha {
-        for (l, alpha) in parse_level_alpha(la)? {
-            settings.level_alpha.retain(|(x, _)| *x != l);
-            settings.level_alpha.push((l, alpha));
-        }
-    }
-    if a.preserve_color.is_some() {
-        settings.preserve_color = a.preserve_color;
-    }
-    if a.foreground_only.is_some() {
-        settings.foreground_only = a.foreground_only;
-    }
-    if a.patch_swap.is_some() {
-        settings.patch_swap = a.patch_swap;
-    }
-    if let Some(t) = &a.transform {
-        settings.transform = Some(parse_transform("--transform", t)?);
-    }
-    if a.variation.is_some() {
-        settings.variation = a.variation;
-    }
-    if a.seed.is_some() {
-        settings.seed = a.seed;
-    }
-    if let Some(s) = &a.stroke_scale {
-        settings.stroke_scale = Some(parse_floats("--stroke-scale", s)?);
-    }
-    if a.photo.is_some() {
-        settings.photo = a.photo;
-    }
-    if let Some(p) = precision_flag(&a.model)? {
-        settings.precision = Some(p);
-    }
-    check_rules(&settings, JobKind::Stylize, &a.model, a.max_size)?;
-    check_modes(&settings)?;
+    let o = &a.options;
+    let (preset, settings) = o.settings()?;
     let mut inputs = vec![a.content.as_path()];
-    inputs.extend(settings.styles.iter().chain(&settings.masks).map(|p| p.as_path()));
-    inputs.extend(a.preset.preset.as_deref());
+    inputs.extend(o.inputs(&settings));
     check_output_not_input(&a.out, &inputs)?;
     image_io::check_output(&a.out)?;
 
     let mut content = image_io::load_picture(&a.content, "content image")?;
-    if let Some(m) = a.max_size {
+    if let Some(m) = o.max_size {
         content = content.fit_within(m);
     }
-    let model = load_model(&a.model)?;
-    let cache = a.preset.cache.cache(preset.as_ref().map(|p| p.default_cache()));
-    let mut encoder = StyleEncoder::new(&model, cache);
-    encoder.set_progress(Box::new(super::interrupt::cancel_check));
-    encoder.set_tile_size(a.model.tile_size);
-    let prepared = settings.prepare(&mut encoder);
-    a.preset.cache.report(&mut encoder);
-    let prepared = prepared?;
-    let stylizer = settings.stylizer(&model, &prepared).tile_size(a.model.tile_size).build()?;
-    let mut bar = Bar::new("stylizing", a.model.quiet);
-    let out = stylizer.run(&content, &mut bar)?;
-    bar.finish();
-    image_io::save_picture_unless(&out, &a.out, &|| !super::interrupt::keep_going())
+    o.with_stylizer(preset.as_ref(), &settings, |stylizer| {
+        let mut bar = Bar::new("stylizing", o.model.quiet);
+        let out = stylizer.run(&content, &mut bar)?;
+        bar.finish();
+        image_io::save_picture_unless(&out, &a.out, &|| !super::interrupt::keep_going())
+    })
+}
+
+impl StylizeOptions {
+    /// The preset (if any) with the flags laid over it, every rule checked before anything
+    /// heavy runs: nothing is loaded on parameters that will be refused.
+    pub fn settings(&self) -> Result<(Option<Preset>, Settings)> {
+        let (preset, mut settings) = self.preset.load()?;
+        self.styles.overlay(&mut settings)?;
+        if let Some(l) = &self.levels {
+            let levels = parse_levels(l)?;
+            if let Some(levels) = &levels {
+                settings.level_alpha.retain(|(l, _)| levels.contains(l));
+            }
+            settings.levels = levels;
+        }
+        if let Some(alpha) = self.alpha {
+            settings.alpha = Some(alpha);
+            settings.level_alpha.clear();
+        }
+        if let Some(la) = &self.level_alpha {
+            for (l, alpha) in parse_level_alpha(la)? {
+                settings.level_alpha.retain(|(x, _)| *x != l);
+                settings.level_alpha.push((l, alpha));
+            }
+        }
+        if self.preserve_color.is_some() {
+            settings.preserve_color = self.preserve_color;
+        }
+        if self.foreground_only.is_some() {
+            settings.foreground_only = self.foreground_only;
+        }
+        if self.patch_swap.is_some() {
+            settings.patch_swap = self.patch_swap;
+        }
+        if let Some(t) = &self.transform {
+            settings.transform = Some(parse_transform("--transform", t)?);
+        }
+        if self.variation.is_some() {
+            settings.variation = self.variation;
+        }
+        if self.seed.is_some() {
+            settings.seed = self.seed;
+        }
+        if let Some(s) = &self.stroke_scale {
+            settings.stroke_scale = Some(parse_floats("--stroke-scale", s)?);
+        }
+        if self.photo.is_some() {
+            settings.photo = self.photo;
+        }
+        if let Some(p) = precision_flag(&self.model)? {
+            settings.precision = Some(p);
+        }
+        check_rules(&settings, JobKind::Stylize, &self.model, self.max_size)?;
+        check_modes(&settings)?;
+        Ok((preset, settings))
+    }
+
+    /// The files the job reads besides its content: styles, masks, the preset.
+    pub fn inputs<'s>(&'s self, settings: &'s Settings) -> Vec<&'s Path> {
+        let mut inputs: Vec<&Path> = settings.styles.iter().chain(&settings.masks).map(|p| p.as_path()).collect();
+        inputs.extend(self.preset.preset.as_deref());
+        inputs
+    }
+
+    /// Loads the model, encodes the styles once (through the cache) and hands `f` the
+    /// stylizer the settings describe.
+    pub fn with_stylizer<T>(
+        &self,
+        preset: Option<&Preset>,
+        settings: &Settings,
+        f: impl FnOnce(Stylizer<'_>) -> Result<T>,
+    ) -> Result<T> {
+        let model = load_model(&self.model)?;
+        let cache = self.preset.cache.cache(preset.map(|p| p.default_cache()));
+        let mut encoder = StyleEncoder::new(&model, cache);
+        encoder.set_progress(Box::new(super::interrupt::cancel_check));
+        encoder.set_tile_size(self.model.tile_size);
+        let prepared = settings.prepare(&mut encoder);
+        self.preset.cache.report(&mut encoder);
+        let prepared = prepared?;
+        f(settings.stylizer(&model, &prepared).tile_size(self.model.tile_size).build()?)
+    }
 }

@@ -2,6 +2,8 @@
 //! spatial controls, and texture synthesis.
 
 pub mod budget;
+mod carry;
+pub(crate) mod clip;
 pub(crate) mod colour;
 mod mask;
 pub(crate) mod modes;
@@ -15,6 +17,7 @@ pub(crate) mod stylize;
 pub(crate) mod texture;
 pub(crate) mod tiling;
 
+pub use clip::{Clip, CARRY_AT_FULL_STABILITY, DEFAULT_STABILITY};
 pub use colour::{lab_to_srgb, srgb_to_lab};
 pub use mask::{Mask, MAX_MASKS};
 pub use modes::{parse_transform, Modes, TransformKind};

@@ -20,6 +20,7 @@ use super::mask::{try_zeroed, Mask};
 use super::stylize::Stylizer;
 use crate::error::Result;
 use crate::transform::perturbation::derive_seed;
+use crate::transform::temporal::MomentSmoother;
 use crate::transform::{Accumulator, Affine, MapOptions, Stats, WeightedStyle};
 
 /// Soft weight per group per feature pixel, and the weight of the content itself.
@@ -217,9 +218,16 @@ impl<'s, 'a> LevelRegions<'s, 'a> {
 
     /// Builds each group's transform from the accumulated statistics, on this thread (see
     /// `EncodedStyle`: the linear algebra's per-thread workspace).
-    pub fn finish(&mut self, device: &Device) -> Result<()> {
+    /// With a clip's `smoother`, the statistics are its averages over the frames so far
+    /// ([`MomentSmoother`]); without, this image's own.
+    pub fn finish(&mut self, device: &Device, mut smoother: Option<&mut MomentSmoother>) -> Result<()> {
+        let level = self.level;
+        let mut stats_of = |key: usize, acc: &Accumulator| match smoother.as_deref_mut() {
+            Some(s) => s.stats((level, key), acc),
+            None => acc.finish(),
+        };
         let whole = match &self.whole {
-            Some(w) if self.groups.iter().any(|g| g.count() < MIN_REGION_PIXELS) => Some(w.finish()?),
+            Some(w) if self.groups.iter().any(|g| g.count() < MIN_REGION_PIXELS) => Some(stats_of(usize::MAX, w)?),
             _ => None,
         };
         let built: Vec<(Option<Affine>, Option<Stats>)> = self
@@ -233,7 +241,7 @@ impl<'s, 'a> LevelRegions<'s, 'a> {
                 }
                 let stats = match &whole {
                     Some(w) if acc.count() < MIN_REGION_PIXELS => w.clone(),
-                    _ => acc.finish()?,
+                    _ => stats_of(g, acc)?,
                 };
                 let affine = self.group_map(g, &stats, device)?;
                 Ok((Some(affine), Some(stats)))

@@ -18,6 +18,7 @@ use crate::image_io::Picture;
 use crate::model::{Border, Model, Precision};
 use crate::progress::{step, Progress};
 use crate::rules;
+use crate::transform::temporal::MomentSmoother;
 
 /// Smallest tile edge accepted by [`StylizerBuilder::tile_size`].
 pub use crate::rules::MIN_TILE;
@@ -127,21 +128,23 @@ impl<'a> Stylizer<'a> {
 
     /// Stylizes `content`; its alpha channel is carried through unchanged.
     pub fn run(&self, content: &Picture, progress: &mut dyn Progress) -> Result<Picture> {
-        Ok(self.run_passes(content, 1, progress)?.0)
+        Ok(self.run_passes(content, 1, progress, None)?.0)
     }
 
     /// As [`Stylizer::run`], also returning the time spent per stage.
     pub fn run_timed(&self, content: &Picture, progress: &mut dyn Progress) -> Result<(Picture, StageTimes)> {
-        self.run_passes(content, 1, progress)
+        self.run_passes(content, 1, progress, None)
     }
 
     /// Runs the whole multi-level pipeline `passes` times, each pass starting from the
-    /// previous output (texture synthesis iterates this way).
+    /// previous output (texture synthesis iterates this way). A clip's `smoother` replaces
+    /// the content statistics by their averages over the clip's frames.
     pub(crate) fn run_passes(
         &self,
         content: &Picture,
         passes: usize,
         progress: &mut dyn Progress,
+        mut smoother: Option<&mut MomentSmoother>,
     ) -> Result<(Picture, StageTimes)> {
         content.check("content image")?;
         self.check_memory(content.width, content.height)?;
@@ -155,7 +158,8 @@ impl<'a> Stylizer<'a> {
         for _ in 0..passes {
             for &level in &self.levels {
                 let mut tile_progress = |f: f32| step(progress, (done + f) / total);
-                let next = self.run_level(x.as_ref().unwrap_or(content), level, &plan, &clock, &mut tile_progress)?;
+                let image = x.as_ref().unwrap_or(content);
+                let next = self.run_level(image, level, &plan, &clock, smoother.as_deref_mut(), &mut tile_progress)?;
                 x = Some(next);
                 done += 1.0;
                 step(progress, done / total)?;
@@ -184,6 +188,7 @@ impl<'a> Stylizer<'a> {
         level: usize,
         plan: &RegionPlan,
         clock: &Clock,
+        smoother: Option<&mut MomentSmoother>,
         progress: &mut dyn FnMut(f32) -> Result<()>,
     ) -> Result<Picture> {
         let (w, h) = (image.width, image.height);
@@ -245,7 +250,7 @@ impl<'a> Stylizer<'a> {
             }
             let mut regions = regions.expect("at least one tile");
             let swap_here = self.modes.patch_swap && level == self.levels[0];
-            clock.time(&clock.transform, dev, || regions.finish(dev))?;
+            clock.time(&clock.transform, dev, || regions.finish(dev, smoother))?;
             // Pass 2: transform and decode (a single tile reuses its features).
             for (i, t) in tiles.tiles.iter().enumerate() {
                 let (f, fw, fh) = match cached.take() {

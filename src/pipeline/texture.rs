@@ -77,7 +77,7 @@ impl<'a> Texture<'a> {
             Some(p) => Picture { alpha: None, ..p.resized(ww, wh) },
             None => uniform_noise(ww, wh, self.seed),
         };
-        let (out, _) = self.stylizer.run_passes(&start, self.iterations, progress)?;
+        let (out, _) = self.stylizer.run_passes(&start, self.iterations, progress, None)?;
         Ok(if (ww, wh) == (self.width, self.height) { out } else { periodic_resize(&out, self.width, self.height) })
     }
 }

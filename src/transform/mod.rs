@@ -19,6 +19,7 @@ pub(crate) mod patch_swap;
 pub(crate) mod perturbation;
 mod stats;
 mod symmetric;
+pub(crate) mod temporal;
 mod transport;
 
 use candle_core::{CpuStorage, DType, Device, InplaceOp1, Layout, Tensor};

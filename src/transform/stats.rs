@@ -108,6 +108,16 @@ impl Accumulator {
         Ok(())
     }
 
+    /// The mean and the covariance `M2 / (N − 1)` (row-major), when at least two vectors
+    /// were added.
+    pub fn moments(&self) -> Option<(Vec<f64>, Vec<f64>)> {
+        if self.count < 2 {
+            return None;
+        }
+        let scale = 1.0 / (self.count as f64 - 1.0);
+        Some((self.mean.clone(), self.m2.iter().map(|v| v * scale).collect()))
+    }
+
     /// Mean and truncated eigendecomposition of the covariance `M2 / (N − 1)`.
     pub fn finish(&self) -> Result<Stats> {
         let (eigenvalues, eigenvectors) = if self.count < 2 {

@@ -5,7 +5,8 @@
 use std::mem::{offset_of, size_of};
 
 use unistyle::capi::{
-    UnistyleImage, UnistyleRunOptions, UnistyleStyleOptions, UnistyleStylizeOptions, UnistyleTextureOptions,
+    UnistyleClipOptions, UnistyleImage, UnistyleRunOptions, UnistyleStyleOptions, UnistyleStylizeOptions,
+    UnistyleTextureOptions,
 };
 
 /// One struct: its C name, `sizeof`, and `(field, offsetof)` in declaration order.
@@ -82,5 +83,6 @@ pub fn abi_layouts() -> Vec<StructLayout> {
             progress_user_data,
             job
         ),
+        layout!("unistyle_clip_options", UnistyleClipOptions, struct_size, stability),
     ]
 }

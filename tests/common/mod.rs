@@ -4,6 +4,7 @@
 pub mod abi;
 pub mod cbuild;
 pub mod gen;
+pub mod host_clip;
 pub mod host_inputs;
 pub mod layout;
 pub mod release;

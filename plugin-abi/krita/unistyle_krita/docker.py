@@ -11,6 +11,7 @@ import time
 
 from krita import Krita
 
+from . import animation
 from . import bounds
 from . import gallery
 from . import layers
@@ -163,11 +164,25 @@ class Panel(W.QWidget):
         row = W.QHBoxLayout()
         self.apply_button = W.QPushButton("Apply")
         self.apply_button.setToolTip("Stylize the selection (or the active layer) into a new layer above it")
+        self.animation_button = W.QPushButton("Apply to animation")
+        self.animation_button.setToolTip("Stylize every keyframe of the active layer in the playback range, "
+                                         "as one clip, into a new animated layer")
         self.cancel_button = W.QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
         row.addWidget(self.apply_button)
+        row.addWidget(self.animation_button)
         row.addWidget(self.cancel_button)
         v.addLayout(row)
+        self.stability = W.QDoubleSpinBox()
+        bounds.set_range(self.stability, "stability")
+        self.stability.setSingleStep(0.05)
+        self.stability.setDecimals(2)
+        self.stability.setValue(us.DEFAULT_STABILITY)
+        self.stability.setToolTip("Animation: 0 styles every keyframe on its own; higher values tie "
+                                  "consecutive keyframes together against flicker")
+        stab = W.QFormLayout()
+        stab.addRow("Stability:", self.stability)
+        v.addLayout(stab)
         self.progress = W.QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress.setValue(0)
@@ -309,6 +324,7 @@ class Panel(W.QWidget):
         self.tileable.toggled.connect(self.save_settings)
         self.gallery.itemClicked.connect(self._gallery_picked)
         self.apply_button.clicked.connect(self.apply)
+        self.animation_button.clicked.connect(self.apply_animation)
         self.cancel_button.clicked.connect(self.cancel)
         self.tex_layer_button.clicked.connect(lambda: self.texture(new_document=False))
         self.tex_doc_button.clicked.connect(lambda: self.texture(new_document=True))
@@ -496,6 +512,41 @@ class Panel(W.QWidget):
         return self.worker.start("apply", looks.stylize, look, area.content, out, mask=area.mask,
                                  inside_only=area.replace)
 
+    def apply_animation(self):
+        """Reads every keyframe of the active layer in the playback range (GUI thread) and
+        stylizes them as one clip in the worker; the result becomes a new animated layer."""
+        look = self.current_look()
+        try:
+            look.check()
+            doc, node = self._canvas()
+            if doc is None:
+                raise ValueError("open an animated image first")
+            times = animation.keyframe_times(doc, node)
+            frames = animation.read_keyframes(doc, node, times)
+        except (ValueError, us.UnistyleError, OSError) as e:
+            self.show_error(e)
+            return None
+        self.message.setText("stylizing %d keyframes…" % len(times))
+        self._apply_target = ("animation", doc, node, times, look)
+        self._busy(True)
+        return self.worker.start("apply", animation.stylize_frames, look, frames, self.stability.value())
+
+    def _animation_done(self, result, target):
+        _, doc, node, times, look = target
+        if result.error is not None:
+            self.show_error(result.error)
+            return
+        name = "unistyle %s" % os.path.splitext(os.path.basename(look.preset or look.style))[0]
+        # Krita's import of the frames runs an event loop of its own: no canvas polling or
+        # preview may read the document meanwhile.
+        self.poll.stop()
+        self.debounce.stop()
+        try:
+            animation.write_animation(doc, node, times, result.value, name=name)
+        finally:
+            self.poll.start()
+        self.message.setText("%d keyframes in %.1f s" % (len(times), result.seconds))
+
     def _apply_done(self, result):
         self._busy(False)
         target, self._apply_target = self._apply_target, None
@@ -566,6 +617,7 @@ class Panel(W.QWidget):
     def _busy(self, busy):
         had_focus = self.isAncestorOf(W.QApplication.focusWidget()) if W.QApplication.focusWidget() else False
         self.apply_button.setEnabled(not busy)
+        self.animation_button.setEnabled(not busy)
         self.tex_layer_button.setEnabled(not busy)
         self.tex_doc_button.setEnabled(not busy)
         self.cancel_button.setEnabled(busy)
@@ -603,6 +655,11 @@ class Panel(W.QWidget):
                 self._apply_target = None
                 if not result.cancelled:
                     self._texture_done(result, target)
+            elif target is not None and target[0] == "animation":
+                self._busy(False)
+                self._apply_target = None
+                if not result.cancelled:
+                    self._animation_done(result, target)
             else:
                 self._apply_done(result)
 

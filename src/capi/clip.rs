@@ -1,0 +1,179 @@
+//! `unistyle_clip`: a clip fed frame by frame (animation hosts stream their frames), with
+//! the library's temporal stabilizer ([`crate::Clip`]).
+
+use std::ffi::c_int;
+
+use super::handles::{UnistyleContext, UnistylePreset};
+use super::image::UnistyleImage;
+use super::options::UnistyleRunOptions;
+use super::status::{fail, guard, guard_void, Fail, UNISTYLE_ERR_INVALID};
+use super::versioned::{end_of, init_versioned, read_versioned, Versioned};
+use super::{handle, input_output, preset_for, put, run_options, JobSpec, UnistyleStylizeOptions};
+use crate::model::Model;
+use crate::pipeline::clip::Stabilizer;
+use crate::pipeline::{Stylizer, DEFAULT_STABILITY};
+use crate::preset::{Prepared, Settings};
+
+/// Settings of a clip. Initialise with `unistyle_clip_options_init`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct UnistyleClipOptions {
+    pub struct_size: u32,
+    /// 0..1: 0 styles every frame on its own (bit-identical to `unistyle_stylize`); default
+    /// `UNISTYLE_DEFAULT_STABILITY`.
+    pub stability: f32,
+}
+
+impl Default for UnistyleClipOptions {
+    fn default() -> Self {
+        Self { struct_size: 0, stability: DEFAULT_STABILITY as f32 }
+    }
+}
+
+impl Versioned for UnistyleClipOptions {
+    const C_NAME: &'static str = "unistyle_clip_options";
+    const V1_SIZE: u32 = end_of!(UnistyleClipOptions, stability);
+    fn current() -> Self {
+        Self { struct_size: std::mem::size_of::<Self>() as u32, ..Self::default() }
+    }
+}
+
+/// What the frames are stylized with: stylize options or a preset, owned by the clip.
+enum Job {
+    Options(JobSpec<'static>),
+    Preset(Box<(Settings, Prepared)>),
+}
+
+impl Job {
+    /// The stylizer of every frame (rebuilt per frame: a stylizer borrows what it runs with).
+    fn stylizer<'m>(&'m self, model: &'m Model) -> Result<Stylizer<'m>, Fail> {
+        match self {
+            Job::Options(spec) => spec.stylizer(model),
+            Job::Preset(p) => Ok(p.0.stylizer(model, &p.1).build()?),
+        }
+    }
+}
+
+/// `unistyle_clip`: a context, a job and the stabilizer's memory of the previous frames.
+pub struct UnistyleClip {
+    /// The context the clip was made with; the host keeps it alive until the clip is freed.
+    ctx: *const UnistyleContext,
+    job: Job,
+    state: Stabilizer,
+}
+
+/// Reads the clip options (NULL: defaults) into a fresh stabilizer.
+///
+/// # Safety
+/// `opts` must be NULL or point to `struct_size` readable bytes.
+unsafe fn stabilizer(opts: *const UnistyleClipOptions) -> Result<Stabilizer, Fail> {
+    let o = match opts.is_null() {
+        true => UnistyleClipOptions::current(),
+        // SAFETY: forwarded from the caller.
+        false => unsafe { read_versioned(opts, "clip_opts")? },
+    };
+    if !(0.0..=1.0).contains(&o.stability) {
+        return fail(UNISTYLE_ERR_INVALID, format!("clip_opts.stability is {}; it must be in 0..1", o.stability));
+    }
+    Ok(Stabilizer::new(o.stability as f64)?)
+}
+
+/// Fills clip options (a host struct of `struct_size` bytes) with defaults.
+#[no_mangle]
+pub unsafe extern "C" fn unistyle_clip_options_init(opts: *mut UnistyleClipOptions, struct_size: u32) -> c_int {
+    // SAFETY: documented: `opts` spans `struct_size` writable bytes.
+    guard("unistyle_clip_options_init", || unsafe { init_versioned(opts, struct_size, "opts") })
+}
+
+/// A clip stylized with `opts` (as `unistyle_stylize`; its progress and job are not used —
+/// each frame takes its own run options). The styles are copied: they may be destroyed
+/// while the clip lives; `ctx` may not.
+#[no_mangle]
+pub unsafe extern "C" fn unistyle_clip_new(
+    ctx: *const UnistyleContext,
+    opts: *const UnistyleStylizeOptions,
+    clip_opts: *const UnistyleClipOptions,
+    out: *mut *mut UnistyleClip,
+) -> c_int {
+    guard("unistyle_clip_new", || {
+        // SAFETY: documented arguments.
+        let c = unsafe { handle(ctx, "ctx")? };
+        let o = unsafe { read_versioned(opts, "opts")? };
+        unsafe { o.check_rules()? };
+        let state = unsafe { stabilizer(clip_opts)? };
+        let spec = unsafe { JobSpec::read(c, &o)? }.into_owned();
+        // Refused now rather than at the first frame.
+        spec.stylizer(&c.model)?;
+        let clip = UnistyleClip { ctx, job: Job::Options(spec), state };
+        // SAFETY: documented: NULL or writable.
+        unsafe { put(out, clip, "out") }
+    })
+}
+
+/// A clip stylized with everything `preset` says (copied: the preset may be destroyed while
+/// the clip lives; `ctx` may not).
+#[no_mangle]
+pub unsafe extern "C" fn unistyle_clip_new_preset(
+    ctx: *const UnistyleContext,
+    preset: *const UnistylePreset,
+    clip_opts: *const UnistyleClipOptions,
+    out: *mut *mut UnistyleClip,
+) -> c_int {
+    guard("unistyle_clip_new_preset", || {
+        // SAFETY: documented arguments.
+        let c = unsafe { handle(ctx, "ctx")? };
+        let p = unsafe { preset_for(c, preset)? };
+        let state = unsafe { stabilizer(clip_opts)? };
+        p.preset.settings.stylizer(&c.model, &p.prepared).build()?;
+        let job = Job::Preset(Box::new((p.preset.settings.clone(), p.prepared.clone())));
+        let clip = UnistyleClip { ctx, job, state };
+        // SAFETY: documented: NULL or writable.
+        unsafe { put(out, clip, "out") }
+    })
+}
+
+/// Stylizes the clip's next frame `input` into `output` (same size; any channels/sample
+/// type; may be the same buffer). `run` (NULL: none) gives progress within the frame and a
+/// job to cancel it. A failed or cancelled frame leaves the clip as it was and the output
+/// untouched.
+#[no_mangle]
+pub unsafe extern "C" fn unistyle_clip_push_frame(
+    clip: *mut UnistyleClip,
+    input: *const UnistyleImage,
+    output: *const UnistyleImage,
+    run: *const UnistyleRunOptions,
+) -> c_int {
+    guard("unistyle_clip_push_frame", || {
+        // SAFETY: documented: NULL or a live clip, used by one thread at a time.
+        let Some(clip) = (unsafe { clip.as_mut() }) else {
+            return fail(super::UNISTYLE_ERR_NULL, "clip is NULL");
+        };
+        // SAFETY: the host keeps the clip's context alive (documented).
+        let ctx = unsafe { handle(clip.ctx, "the clip's context")? };
+        let run = unsafe { run_options(run)? };
+        let (frame, out) = unsafe { input_output(input, output)? };
+        let stylizer = clip.job.stylizer(&ctx.model)?;
+        let result = clip.state.push(&stylizer, &frame, &mut run.host_progress())?;
+        // SAFETY: validated output descriptor.
+        unsafe { out.write_picture(&result) };
+        Ok(())
+    })
+}
+
+/// Frames stylized so far by `clip` (0 for NULL).
+#[no_mangle]
+pub unsafe extern "C" fn unistyle_clip_frames(clip: *const UnistyleClip) -> u64 {
+    // SAFETY: documented: NULL or a live clip.
+    unsafe { clip.as_ref() }.map_or(0, |c| c.state.frames() as u64)
+}
+
+/// Frees a clip (NULL is ignored).
+#[no_mangle]
+pub unsafe extern "C" fn unistyle_clip_free(clip: *mut UnistyleClip) {
+    guard_void(|| {
+        if !clip.is_null() {
+            // SAFETY: a handle from unistyle_clip_new*, freed once (documented).
+            drop(unsafe { Box::from_raw(clip) });
+        }
+    })
+}

@@ -1,0 +1,121 @@
+//! The GIMP 3 procedure `plug-in-unistyle-frames` (`plugin-abi/gimp3/frames_procedure.py`,
+//! installed as a Python plug-in of its own with the ctypes binding beside it) in GIMP 3 in
+//! the Debian 13 chroot: an image of three layers (bottom = first frame) is stylized in place
+//! as one clip; each layer equals the library clip's result for its frame (PSNR ≥ 45 dB after
+//! GIMP's 8-bit round trip); a call without a style fails with the procedure's message.
+//!
+//! Needs root or password-less sudo (the chroot); without either the test is skipped with a
+//! message (CI runs as root).
+
+mod common;
+
+use std::path::Path;
+use std::time::Instant;
+
+use common::cbuild::{lib_path as built_library, root};
+use common::host_clip::*;
+use common::*;
+
+const BATCH: &str = r#"
+import json, os
+from gi.repository import Gimp, Gio, Gegl
+D = os.environ["UNISTYLE_TEST_DIR"]
+status = {}
+img = Gimp.Image.new(96, 96, Gimp.ImageBaseType.RGB)
+for i in range(3):
+    layer = Gimp.file_load_layer(Gimp.RunMode.NONINTERACTIVE, img, Gio.File.new_for_path(os.path.join(D, "in/f%d.png" % i)))
+    img.insert_layer(layer, None, 0)
+pdb = Gimp.get_pdb()
+proc = pdb.lookup_procedure("plug-in-unistyle-frames")
+status["found"] = proc is not None
+def call(style):
+    cfg = proc.create_config()
+    cfg.set_property("run-mode", Gimp.RunMode.NONINTERACTIVE)
+    cfg.set_property("image", img)
+    cfg.set_core_object_array("drawables", img.get_selected_drawables())
+    if style:
+        cfg.set_property("style", Gio.File.new_for_path(style))
+    cfg.set_property("alpha", 0.7)
+    cfg.set_property("stability", 0.6)
+    cfg.set_property("weights", Gio.File.new_for_path(os.environ["UNISTYLE_WEIGHTS"]))
+    res = proc.run(cfg)
+    msg = ""
+    if res.length() > 1:
+        v = res.index(1)
+        msg = getattr(v, "message", v) or ""
+    if not msg and hasattr(pdb, "get_last_error"):
+        msg = pdb.get_last_error() or ""
+    return res.index(0), msg
+before = [bytes(l.get_buffer().get(Gegl.Rectangle.new(0, 0, 96, 96), 1.0, "R'G'B'A u8", Gegl.AbyssPolicy.NONE)) for l in img.get_layers()]
+code, msg = call(None)
+status["no_style"] = [int(code) != int(Gimp.PDBStatusType.SUCCESS), str(msg)]
+after = [bytes(l.get_buffer().get(Gegl.Rectangle.new(0, 0, 96, 96), 1.0, "R'G'B'A u8", Gegl.AbyssPolicy.NONE)) for l in img.get_layers()]
+status["untouched"] = before == after
+code, msg = call(os.environ["UNISTYLE_TEST_STYLE"])
+status["ok"] = int(code) == int(Gimp.PDBStatusType.SUCCESS)
+status["message"] = str(msg)
+for i, layer in enumerate(reversed(img.get_layers())):
+    data = layer.get_buffer().get(Gegl.Rectangle.new(0, 0, 96, 96), 1.0, "R'G'B'A u8", Gegl.AbyssPolicy.NONE)
+    open(os.path.join(D, "out/layer_%d.rgba" % i), "wb").write(bytes(data))
+status["layers"] = len(img.get_layers())
+json.dump(status, open(os.path.join(D, "out/status.json"), "w"))
+"#;
+
+#[test]
+fn gimp3_frames_procedure() {
+    if !can_chroot() {
+        println!("skipped: the Debian 13 chroot needs root or password-less sudo");
+        return;
+    }
+    let script = chroot_script();
+    let base = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    std::fs::create_dir_all(base).unwrap();
+    let dir = tempfile::Builder::new().prefix("gimp3-frames").tempdir_in(base).unwrap();
+    let d = canon(dir.path());
+    for sub in ["in", "out", "home", "xdg", "profile/plug-ins/unistyle-frames"] {
+        std::fs::create_dir_all(d.join(sub)).unwrap();
+    }
+    write_pan_frames(&d.join("in"));
+    let plug = d.join("profile/plug-ins/unistyle-frames");
+    let main = plug.join("unistyle-frames.py");
+    std::fs::copy(root().join("plugin-abi/gimp3/frames_procedure.py"), &main).unwrap();
+    std::fs::copy(root().join("plugin-abi/krita/unistyle_krita/unistyle_ctypes.py"), plug.join("unistyle_ctypes.py"))
+        .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&main, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::write(d.join("batch.py"), BATCH).unwrap();
+
+    let env = [
+        format!("HOME={}", s(&d.join("home"))),
+        format!("XDG_DATA_HOME={}", s(&d.join("xdg"))),
+        format!("GIMP3_DIRECTORY={}", s(&d.join("profile"))),
+        format!("UNISTYLE_LIBRARY={}", s(&canon(&built_library()))),
+        format!("UNISTYLE_WEIGHTS={}", s(&canon(&relu3_weights()))),
+        format!("UNISTYLE_TEST_STYLE={}", s(&canon(&image("style/starry_256.png")))),
+        format!("UNISTYLE_TEST_DIR={}", s(&d)),
+    ];
+    let cmd = format!(
+        "cd {} && export {}; timeout -k 10 300 gimp-console-3.0 -i -n --quit --batch-interpreter python-fu-eval \
+         -b \"exec(open('{}').read())\"",
+        s(&d),
+        env.join(" "),
+        s(&d.join("batch.py"))
+    );
+    let t = Instant::now();
+    let log = in_chroot(&script, &cmd);
+    println!("GIMP 3 batch in the chroot: {:.1} s", t.elapsed().as_secs_f64());
+    let text = std::fs::read_to_string(d.join("out/status.json")).unwrap_or_default();
+    assert!(!text.is_empty(), "the batch wrote no status\n{log}");
+    let status: serde_json::Value = serde_json::from_str(&text).unwrap();
+    println!("status: {status}");
+    assert_eq!(status["found"], true, "procedure not registered\n{log}");
+    assert_eq!(status["ok"], true, "the procedure failed: {status}\n{log}");
+    assert_eq!(status["no_style"][0], true, "a call without a style succeeded: {status}");
+    assert!(status["no_style"][1].as_str().unwrap().contains("style"), "{status}");
+    assert_eq!(status["untouched"], true, "a failed call changed the layers");
+    assert_eq!(status["layers"], 3);
+
+    check_against_library_clip(&d.join("in"), "GIMP layer", |i| {
+        planar8(&std::fs::read(d.join(format!("out/layer_{i}.rgba"))).unwrap(), 4, [0, 1, 2])
+    });
+}
