@@ -1,6 +1,6 @@
-//! The GIMP 3 procedure `plug-in-unistyle-frames` (`plugin-abi/gimp3/frames_procedure.py`,
-//! installed as a Python plug-in of its own with the ctypes binding beside it) in GIMP 3 in
-//! the Debian 13 chroot: an image of three layers (bottom = first frame) is stylized in place
+//! The GIMP 3 procedure `plug-in-unistyle-frames` (`plugin-abi/gimp3/unistyle/unistyle_frames.py`,
+//! part of the GIMP 3 plug-in, staged as in a release and installed by `unistyle hosts install
+//! gimp`) in GIMP 3 in the Debian 13 runtime chroot: an image of three layers (bottom = first frame) is stylized in place
 //! as one clip; each layer equals the library clip's result for its frame (PSNR ≥ 45 dB after
 //! GIMP's 8-bit round trip); a call without a style fails with the procedure's message.
 //!
@@ -12,7 +12,6 @@ mod common;
 use std::path::Path;
 use std::time::Instant;
 
-use common::cbuild::{lib_path as built_library, root};
 use common::host_clip::*;
 use common::*;
 
@@ -72,33 +71,29 @@ fn gimp3_frames_procedure() {
     std::fs::create_dir_all(base).unwrap();
     let dir = tempfile::Builder::new().prefix("gimp3-frames").tempdir_in(base).unwrap();
     let d = canon(dir.path());
-    for sub in ["in", "out", "home", "xdg", "profile/plug-ins/unistyle-frames"] {
+    for sub in ["in", "out", "home", "xdg"] {
         std::fs::create_dir_all(d.join(sub)).unwrap();
     }
     write_pan_frames(&d.join("in"));
-    let plug = d.join("profile/plug-ins/unistyle-frames");
-    let main = plug.join("unistyle-frames.py");
-    std::fs::copy(root().join("plugin-abi/gimp3/frames_procedure.py"), &main).unwrap();
-    std::fs::copy(root().join("plugin-abi/krita/unistyle_krita/unistyle_ctypes.py"), plug.join("unistyle_ctypes.py"))
-        .unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&main, std::fs::Permissions::from_mode(0o755)).unwrap();
+    // The plug-in as a painter gets it: a release layout, installed by `unistyle hosts install`.
+    common::release::assemble(&d.join("release"));
     std::fs::write(d.join("batch.py"), BATCH).unwrap();
 
     let env = [
         format!("HOME={}", s(&d.join("home"))),
         format!("XDG_DATA_HOME={}", s(&d.join("xdg"))),
         format!("GIMP3_DIRECTORY={}", s(&d.join("profile"))),
-        format!("UNISTYLE_LIBRARY={}", s(&canon(&built_library()))),
         format!("UNISTYLE_WEIGHTS={}", s(&canon(&relu3_weights()))),
         format!("UNISTYLE_TEST_STYLE={}", s(&canon(&image("style/starry_256.png")))),
         format!("UNISTYLE_TEST_DIR={}", s(&d)),
     ];
     let cmd = format!(
-        "cd {} && export {}; timeout -k 10 300 gimp-console-3.0 -i -n --quit --batch-interpreter python-fu-eval \
-         -b \"exec(open('{}').read())\"",
+        "cd {} && export {}; {} hosts install gimp --profile {} && timeout -k 10 300 gimp-console-3.0 -i -n --quit \
+         --batch-interpreter python-fu-eval -b \"exec(open('{}').read())\"",
         s(&d),
         env.join(" "),
+        s(&d.join("release/bin/unistyle")),
+        s(&d.join("profile")),
         s(&d.join("batch.py"))
     );
     let t = Instant::now();

@@ -7,6 +7,9 @@ Procedures (argument names are public API for keyword calls from Script-Fu and P
                              variation, seed, stroke-scale, photo, weights)
   plug-in-unistyle-texture  (run-mode, style, preset, width, height, seed, iterations, tileable,
                              weights) -> image
+  plug-in-unistyle-frames   (run-mode, image, drawables, style, preset, alpha, levels,
+                             preserve-color, stability, weights): every layer as a frame of one
+                             clip (unistyle_frames.py)
 
 One Python plug-in for every OS GIMP 3 runs on (GIMP ships Python and PyGObject): the library
 is loaded through the ctypes binding (unistyle_ctypes.py, shared with the Krita plug-in) from
@@ -36,14 +39,14 @@ from gi.repository import GLib, GObject, Gimp  # noqa: E402
 
 import unistyle_ctypes as us  # noqa: E402
 import unistyle_pixels as pixels  # noqa: E402
-from unistyle_engine import Engine, Failure, check, file_path, library_failure, read_settings  # noqa: E402
+import unistyle_frames as frames  # noqa: E402
+from unistyle_engine import Engine, Failure, add_number, check, file_path, library_failure, read_settings  # noqa: E402
 
 PROC_STYLIZE = "plug-in-unistyle-stylize"
 PROC_TEXTURE = "plug-in-unistyle-texture"
 PLUG_IN_BINARY = "unistyle"
 MENU_PATH = "<Image>/Filters/Artistic"
 RW = GObject.ParamFlags.READWRITE
-MAX_INT = 2147483647
 
 WEIGHTS_BLURB = ("Weights file (.safetensors) or a folder holding one; unset = $UNISTYLE_WEIGHTS, else the "
                  "per-user weights folder (see `unistyle weights install`)")
@@ -225,18 +228,6 @@ def _add_file(p, name, nick, blurb):
     p.add_file_argument(name, nick, blurb, Gimp.FileChooserAction.ANY, True, None, RW)
 
 
-def _add_number(p, key, name, nick, blurb, default=None):
-    """A numeric argument whose range (and, unless given, default) is the library's for the
-    parameter `key` (unistyle_param_bounds): the plug-in writes no bound of its own. Integer
-    ranges are cut at what a GIMP int argument holds."""
-    b = us.param_bounds(key)
-    default = b.default if default is None else default
-    if b.integer:
-        p.add_int_argument(name, nick, blurb, int(b.min), int(min(b.max, MAX_INT)), int(default), RW)
-    else:
-        p.add_double_argument(name, nick, blurb, b.min, b.max, default, RW)
-
-
 def _describe(p, label, blurb, help_text):
     p.set_menu_label(label)
     p.add_menu_path(MENU_PATH)
@@ -255,10 +246,10 @@ def _add_modes(p):
     p.add_choice_argument("transform", "_Transform",
                           "Feature transform: \"wct\" (whitening and colouring) or \"ost\" (optimal-transport "
                           "colouring: moves the image's features the least)", choice, "wct", RW)
-    _add_number(p, "variation", "variation", "_Variation",
+    add_number(p, "variation", "variation", "_Variation",
                 "Random variation strength: 0 is the plain result; the seed picks the variation")
-    _add_number(p, "seed", "seed", "S_eed", "Seed of the variation: the same seed gives the same result")
-    _add_number(p, "stroke_scale", "stroke-scale", "St_roke scale",
+    add_number(p, "seed", "seed", "S_eed", "Seed of the variation: the same seed gives the same result")
+    add_number(p, "stroke_scale", "stroke-scale", "St_roke scale",
                 "Scale the style is taken at: 1 = as given, 2 = larger strokes, 0.5 = finer")
     p.add_boolean_argument("photo", "P_hoto mode",
                            "Edge-preserving smoothing guided by the image: a photo stays a photo with the style's "
@@ -282,14 +273,14 @@ def create_stylize(plug_in):
               "Style image used outside the mask or selection; unset keeps the original pixels there")
     _add_file(p, "preset", "_Preset", "TOML preset supplying the styles and settings")
     # The dialog starts at 0.6 (the library's default is 1, fully stylized).
-    _add_number(p, "alpha", "alpha", "_Alpha", "Strength: 0 keeps the input, 1 is fully stylized", default=0.6)
+    add_number(p, "alpha", "alpha", "_Alpha", "Strength: 0 keeps the input, 1 is fully stylized", default=0.6)
     p.add_string_argument("levels", "_Levels",
                           "Levels to run coarse to fine, e.g. \"3,2,1\"; \"\" = every level of the model", "", RW)
     p.add_boolean_argument("preserve-color", "Preserve _colour", "Keep the image's colours and stylize lightness only",
                            False, RW)
     p.add_channel_argument("mask", "_Mask", "Channel or layer mask (white = inside); unset = the selection, if any",
                            True, RW)
-    _add_number(p, "feather", "feather", "_Feather", "Soft borders between the regions, in pixels")
+    add_number(p, "feather", "feather", "_Feather", "Soft borders between the regions, in pixels")
     p.add_boolean_argument("as-new-layer", "As _new layer",
                            "Put the result in a new layer above the drawable instead of replacing its pixels", False,
                            RW)
@@ -308,10 +299,10 @@ def create_texture(plug_in):
     p.add_enum_argument("run-mode", "Run mode", "The run mode", Gimp.RunMode, Gimp.RunMode.NONINTERACTIVE, RW)
     _add_file(p, "style", "_Style image", "Style (exemplar) image file")
     _add_file(p, "preset", "_Preset", "TOML texture preset supplying the style and settings")
-    _add_number(p, "texture.width", "width", "_Width", "Width of the texture")
-    _add_number(p, "texture.height", "height", "_Height", "Height of the texture")
-    _add_number(p, "texture.seed", "seed", "S_eed", "Random seed: the same seed and inputs give the same texture")
-    _add_number(p, "texture.iterations", "iterations", "_Iterations", "Passes of the pipeline")
+    add_number(p, "texture.width", "width", "_Width", "Width of the texture")
+    add_number(p, "texture.height", "height", "_Height", "Height of the texture")
+    add_number(p, "texture.seed", "seed", "S_eed", "Random seed: the same seed and inputs give the same texture")
+    add_number(p, "texture.iterations", "iterations", "_Iterations", "Passes of the pipeline")
     p.add_boolean_argument("tileable", "_Tileable", "Seamlessly tileable texture", False, RW)
     _add_file(p, "weights", "_Weights", WEIGHTS_BLURB)
     p.add_image_return_value("image", "Image", "The new image holding the texture", False, RW)
@@ -320,7 +311,7 @@ def create_texture(plug_in):
 
 class Unistyle(Gimp.PlugIn):
     def do_query_procedures(self):
-        return [PROC_STYLIZE, PROC_TEXTURE]
+        return [PROC_STYLIZE, PROC_TEXTURE] + frames.procedure_names()
 
     def do_set_i18n(self, name):
         return False  # no translations
@@ -330,7 +321,7 @@ class Unistyle(Gimp.PlugIn):
             return create_stylize(self)
         if name == PROC_TEXTURE:
             return create_texture(self)
-        return None
+        return frames.create_procedure(self, name)
 
 
 if __name__ == "__main__":

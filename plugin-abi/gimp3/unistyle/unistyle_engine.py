@@ -195,3 +195,22 @@ class Engine:
             self.context.close()
         self.context = None
         self._weights = None
+
+
+# The largest value a GIMP int argument holds.
+MAX_INT = 2147483647
+
+
+def add_number(p, key, name, nick, blurb, default=None):
+    """Adds to procedure `p` a numeric argument `name` whose range (and, unless given, default)
+    is the library's for the parameter `key` (unistyle_param_bounds): the plug-in writes no bound
+    of its own. Integer ranges are cut at what a GIMP int argument holds."""
+    from gi.repository import GObject
+
+    b = us.param_bounds(key)
+    default = b.default if default is None else default
+    rw = GObject.ParamFlags.READWRITE
+    if b.integer:
+        p.add_int_argument(name, nick, blurb, int(b.min), int(min(b.max, MAX_INT)), int(default), rw)
+    else:
+        p.add_double_argument(name, nick, blurb, b.min, b.max, default, rw)

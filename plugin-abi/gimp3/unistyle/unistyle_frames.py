@@ -1,13 +1,8 @@
 #!/usr/bin/env python3
-"""GIMP 3 procedure `plug-in-unistyle-frames`: every layer of an image styled as the frames
-of one clip (GIMP's animation convention: the bottom layer is the first frame), with the
-library's temporal stabilizer against flicker (unistyle_clip_*, through the ctypes binding).
-
-Self-contained so that it can join the Python GIMP 3 plug-in: a plug-in adds
-`procedure_names()` to its `do_query_procedures` and, for those names, returns
-`create_procedure(self, name)` from its `do_create_procedure`. Run as a program, this file is
-that plug-in on its own (install it as plug-ins/unistyle-frames/unistyle-frames.py with the
-ctypes binding `unistyle_ctypes.py` beside it or on PYTHONPATH).
+"""GIMP 3 procedure `plug-in-unistyle-frames` of the unistyle plug-in (unistyle.py registers
+it): every layer of an image styled as the frames of one clip (GIMP's animation convention: the
+bottom layer is the first frame), with the library's temporal stabilizer against flicker
+(unistyle_clip_*, through the ctypes binding).
 
 Arguments (keyword names are the public API): image, drawables (ignored: every layer is a
 frame), style (file), preset (file; replaces style and the settings), alpha, levels,
@@ -16,28 +11,17 @@ group; a failure restores nothing half-written (a layer is written only after it
 succeeded, and the undo group holds every layer written so far).
 """
 
-import os
-import sys
-
 import gi
 
 gi.require_version("Gimp", "3.0")
 gi.require_version("Gegl", "0.4")
 from gi.repository import Gegl, Gimp, GLib, GObject  # noqa: E402
 
+import unistyle_ctypes as us  # noqa: E402
+from unistyle_engine import add_number  # noqa: E402
+
 PROC_NAME = "plug-in-unistyle-frames"
 DEFAULT_STABILITY = 0.6
-
-
-def _binding():
-    """The ctypes binding: beside this file, on PYTHONPATH, or in the Krita plug-in's folder of a checkout."""
-    here = os.path.dirname(os.path.abspath(__file__))
-    for folder in (here, os.path.join(here, "..", "python"), os.path.join(here, "..", "krita", "unistyle_krita")):
-        if os.path.isfile(os.path.join(folder, "unistyle_ctypes.py")) and folder not in sys.path:
-            sys.path.append(folder)
-    import unistyle_ctypes
-
-    return unistyle_ctypes
 
 
 def procedure_names():
@@ -67,15 +51,14 @@ def create_procedure(plugin, name):
     proc.set_attribution("unistyle contributors", "unistyle contributors", "2026")
     _file_argument(proc, "style", "_Style image", "Style image file")
     _file_argument(proc, "preset", "_Preset", "TOML preset supplying the styles and settings")
-    proc.add_double_argument("alpha", "_Alpha", "Strength: 0 keeps the input, 1 is fully stylized", 0.0, 1.0, 0.6,
-                             GObject.ParamFlags.READWRITE)
+    add_number(proc, "alpha", "alpha", "_Alpha", "Strength: 0 keeps the input, 1 is fully stylized", default=0.6)
     proc.add_string_argument("levels", "_Levels", "Levels to run, e.g. 3,2,1 (empty: every level)", "",
                              GObject.ParamFlags.READWRITE)
     proc.add_boolean_argument("preserve-color", "Preserve _colour", "Keep the layers' colours", False,
                               GObject.ParamFlags.READWRITE)
-    proc.add_double_argument("stability", "S_tability",
-                             "0 styles every frame on its own; higher values tie consecutive frames together",
-                             0.0, 1.0, DEFAULT_STABILITY, GObject.ParamFlags.READWRITE)
+    add_number(proc, "stability", "stability", "S_tability",
+               "0 styles every frame on its own; higher values tie consecutive frames together",
+               default=DEFAULT_STABILITY)
     _file_argument(proc, "weights", "_Weights",
                    "Weights file (.safetensors) or a folder holding one; unset = $UNISTYLE_WEIGHTS, else the "
                    "per-user weights folder")
@@ -100,7 +83,6 @@ def stylize_layers(image, style=None, preset=None, alpha=0.6, levels="", preserv
                    stability=DEFAULT_STABILITY, weights=None, progress=None):
     """Stylizes every layer of `image` in place as one clip; returns the number of frames.
     `progress(fraction)` is told the fraction done."""
-    us = _binding()
     ctx = us.Context(weights)
     try:
         if preset:
@@ -172,17 +154,3 @@ def run(procedure, run_mode, image, drawables, config, data):
         return procedure.new_return_values(Gimp.PDBStatusType.EXECUTION_ERROR,
                                            GLib.Error("unistyle frames: %s" % e))
     return procedure.new_return_values(Gimp.PDBStatusType.SUCCESS, None)
-
-
-class UnistyleFrames(Gimp.PlugIn):
-    """This file as a plug-in of its own."""
-
-    def do_query_procedures(self):
-        return procedure_names()
-
-    def do_create_procedure(self, name):
-        return create_procedure(self, name)
-
-
-if __name__ == "__main__":
-    Gimp.main(UnistyleFrames.__gtype__, sys.argv)
