@@ -65,6 +65,7 @@ pub mod input_file;
 pub mod kernels;
 pub mod levels;
 pub mod locate;
+mod memory;
 pub mod model;
 pub mod pipeline;
 pub mod preset;

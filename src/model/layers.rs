@@ -83,11 +83,6 @@ impl Conv3x3 {
         matches!(self.imp, ConvImpl::Fused(_))
     }
 
-    /// Whether ReLU follows the convolution.
-    pub fn relu(&self) -> bool {
-        self.relu
-    }
-
     pub fn forward(&self, x: &Tensor, border: Border) -> candle_core::Result<Tensor> {
         match &self.imp {
             ConvImpl::Fused(p) => {

@@ -45,6 +45,7 @@ use winograd::pack::WinogradWeights;
 
 use super::pad::Border;
 use super::precision::Precision;
+#[cfg(target_arch = "x86_64")]
 pub(crate) use winograd::bf16::bf16_bits;
 use winograd::bf16::Products;
 
