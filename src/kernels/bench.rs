@@ -99,7 +99,7 @@ impl AmxConv {
         use super::amx::{act::Act, conv, Split};
         let split = if bf16 { Split::Bf16 } else { Split::Bf16x3 };
         let (_, h, w) = self.dims;
-        let pool = super::buffers::BufferPool::new();
+        let pool = super::buffers::BufferPool::default();
         let input = Act::from_planes(
             &pool,
             &self.x,
