@@ -108,18 +108,11 @@ fn bench_layers(sizes: &[usize], reps: usize, fused_only: bool, filter: &str) ->
     Ok(())
 }
 
-/// Loads the model (with the conv path chosen by `UNISTYLE_CONV` at load time), and times
-/// style encoding + the 3-level stylization.
-fn pipeline(candle_convs: bool, reps: usize) -> unistyle::Result<(f64, Vec<f32>)> {
-    // The switch is read while the layers are built; nothing else runs concurrently here.
-    if candle_convs {
-        std::env::set_var("UNISTYLE_CONV", "candle");
-    } else {
-        std::env::remove_var("UNISTYLE_CONV");
-    }
+/// Times style encoding + the 3-level stylization with the convolutions the kernel
+/// switchboard chose for this process.
+fn pipeline(reps: usize) -> unistyle::Result<(f64, Vec<f32>)> {
     let root = shared();
     let model = Model::load(root.join("weights/wct-vgg19-relu3.safetensors"), &Device::Cpu)?;
-    std::env::remove_var("UNISTYLE_CONV");
     let content = image_io::load_picture(&root.join("images/content/tubingen_512.png"), "content")?;
     let style_img = image_io::load_picture(&root.join("images/style/starry_512.png"), "style")?;
     let (t, out) = best(reps, || -> unistyle::Result<Vec<f32>> {
@@ -130,8 +123,35 @@ fn pipeline(candle_convs: bool, reps: usize) -> unistyle::Result<(f64, Vec<f32>)
     Ok((t, out?))
 }
 
+/// [`pipeline`] with candle's convolutions: in a child process started with
+/// `UNISTYLE_CONV=candle` (the switchboard reads it once per process), which writes the
+/// time and the output to a file.
+fn candle_pipeline(reps: usize) -> Result<(f64, Vec<f32>), Box<dyn std::error::Error>> {
+    let file = tempfile::NamedTempFile::new()?;
+    let status = std::process::Command::new(std::env::current_exe()?)
+        .args(["--candle-child", &reps.to_string()])
+        .arg(file.path())
+        .env(unistyle::kernels::CONV_ENV, "candle")
+        .status()?;
+    if !status.success() {
+        return Err(format!("the candle pipeline child failed: {status}").into());
+    }
+    let bytes = std::fs::read(file.path())?;
+    let values: Vec<f32> = bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+    let (t, out) = values.split_first().ok_or("empty child output")?;
+    Ok((*t as f64, out.to_vec()))
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if let [flag, reps, path] = &args[..] {
+        if flag == "--candle-child" {
+            let (t, out) = pipeline(reps.parse()?)?;
+            let bytes: Vec<u8> = std::iter::once(t as f32).chain(out).flat_map(f32::to_le_bytes).collect();
+            std::fs::write(path, bytes)?;
+            return Ok(());
+        }
+    }
     let mut sizes = vec![512];
     let mut reps = 3;
     let mut run_pipeline = true;
@@ -162,8 +182,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         i += 1;
     }
     println!(
-        "threads: {}, reps: {reps} (best of), dtype {:?}; fused = Winograd F(2x2,3x3) when \
-         cin, cout >= 32, else direct (UNISTYLE_CONV_ALGO=direct|winograd forces one)",
+        "threads: {}, reps: {reps} (best of), dtype {:?}; fused = Winograd F(4x4,3x3) when \
+         cin, cout >= 32, else direct (UNISTYLE_CONV_ALGO=direct|winograd4 forces one)",
         rayon::current_num_threads(),
         DType::F32
     );
@@ -171,8 +191,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         bench_layers(&sizes, reps, fused_only, &filter)?;
     }
     if run_pipeline {
-        let (tf, of) = pipeline(false, reps.min(2))?;
-        let (ts, os) = if fused_only { (f64::NAN, of.clone()) } else { pipeline(true, reps.min(2))? };
+        let (tf, of) = pipeline(reps.min(2))?;
+        let (ts, os) = if fused_only { (f64::NAN, of.clone()) } else { candle_pipeline(reps.min(2))? };
         let mse = of.iter().zip(&os).map(|(a, b)| ((a - b) as f64).powi(2)).sum::<f64>() / of.len() as f64;
         let psnr = 10.0 * (1.0 / mse.max(1e-30)).log10();
         println!("pipeline 512² (encode style + 3-level stylize, alpha 0.6), best of {}:", reps.min(2));

@@ -7,8 +7,6 @@
 //! [`GENERIC_PATHS_ENV`] sends the CPU through the generic paths as well, so that they are
 //! tested (against the golden outputs) on machines without a GPU.
 
-use std::sync::OnceLock;
-
 use candle_core::Device;
 
 use crate::error::{Error, Result};
@@ -46,25 +44,13 @@ pub fn parse_device(name: &str) -> Result<Device> {
 }
 
 /// Environment variable: `UNISTYLE_GENERIC_PATHS=1` makes the CPU take the code paths written
-/// for other devices instead of its own kernels. Read once, the first time any path is chosen.
-pub const GENERIC_PATHS_ENV: &str = "UNISTYLE_GENERIC_PATHS";
+/// for other devices instead of its own kernels (read once, by the kernel switchboard,
+/// [`crate::kernels::config`]).
+pub use crate::kernels::GENERIC_PATHS_ENV;
 
 /// Whether [`GENERIC_PATHS_ENV`] is set (to `1`, `true`, `yes` or `on`) in this process.
 pub fn generic_paths() -> bool {
-    static ON: OnceLock<bool> = OnceLock::new();
-    *ON.get_or_init(read_generic_paths)
-}
-
-#[cold]
-fn read_generic_paths() -> bool {
-    std::env::var(GENERIC_PATHS_ENV)
-        .is_ok_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "on"))
-}
-
-/// Whether work on `device` runs the CPU's own kernels: on the CPU, unless
-/// [`generic_paths`] is on.
-pub(crate) fn cpu_kernels(device: &Device) -> bool {
-    device.is_cpu() && !generic_paths()
+    crate::kernels::config().generic_paths
 }
 
 /// Whether `device` can hold f64 tensors: candle's Metal backend cannot (no f32 → f64 cast),

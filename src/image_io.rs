@@ -472,7 +472,7 @@ pub fn decode_file(path: &Path, what: &'static str, limits: DecodeLimits) -> Res
     let (w, h) = decoder.dimensions();
     // The decoded buffer, and the planar f32 picture made from it (16 bytes per pixel).
     let need = decoder.total_bytes().saturating_add(16 * w as u64 * h as u64);
-    crate::pipeline::budget::check(&format!("{what} '{}'", path.display()), need)?;
+    crate::memory::check(&format!("{what} '{}'", path.display()), need)?;
     // A missing or unreadable EXIF block is no reason to refuse the pixels.
     let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
     let mut remaining = image::Limits::default();

@@ -48,9 +48,10 @@
 //!
 //! ## Devices
 //! The CPU runs fused kernels of its own (convolution, padding, pooling, statistics, the
-//! WCT map); other devices run candle's generic operations. `UNISTYLE_GENERIC_PATHS=1`
-//! ([`device::GENERIC_PATHS_ENV`]) makes the CPU take the generic paths too, so that they
-//! are tested without a GPU.
+//! WCT map, [`kernels`]); other devices run candle's generic operations.
+//! `UNISTYLE_GENERIC_PATHS=1` ([`device::GENERIC_PATHS_ENV`]) makes the CPU take the generic
+//! paths too, so that they are tested without a GPU. Which CPU kernels run (instruction set,
+//! bf16 products, AMX) is decided once per process by [`kernels::config`].
 
 // Every unsafe operation sits in its own `unsafe {}` block with a SAFETY comment, also inside
 // `unsafe fn`s.
@@ -65,8 +66,10 @@ mod hash;
 pub mod hosts;
 pub mod image_io;
 pub mod input_file;
+pub mod kernels;
 pub mod levels;
 pub mod locate;
+mod memory;
 pub mod model;
 pub mod pipeline;
 pub mod preset;

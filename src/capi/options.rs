@@ -479,3 +479,15 @@ impl Progress for HostProgress {
         Control::Continue
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::precision_code;
+
+    #[test]
+    fn precision_codes_are_the_rules() {
+        assert_eq!(precision_code(UNISTYLE_PRECISION_F32.into()), Ok(Precision::F32));
+        assert_eq!(precision_code(UNISTYLE_PRECISION_BF16.into()), Ok(Precision::Bf16));
+    }
+}

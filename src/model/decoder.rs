@@ -4,11 +4,11 @@ use candle_core::{DType, Tensor};
 use candle_nn::VarBuilder;
 
 use super::architecture::decoder_plan;
-use super::cpu_pass::{self, Pass};
-use super::layers::{load_plan, run_layer, Layer};
-use super::pad::Border;
+use super::layers::{cpu_steps, load_plan, run_layer, Layer};
 use crate::error::{Error, Result};
-use crate::transform::host::with_cpu_f32;
+use crate::kernels::host::with_cpu_f32;
+use crate::kernels::pass::Pass;
+use crate::kernels::Border;
 
 #[derive(Debug, Clone)]
 pub struct Decoder {
@@ -56,18 +56,17 @@ impl Decoder {
     /// As [`Self::forward`]; on the CPU the layers run over `pass`'s pooled buffers at its
     /// precision.
     pub(crate) fn forward_pass(&self, features: &Tensor, height: usize, width: usize, pass: Pass) -> Result<Tensor> {
-        if !crate::device::cpu_kernels(features.device())
-            || features.dtype() != DType::F32
-            || !cpu_pass::supports(self.layers.iter())
-        {
+        let steps = cpu_steps(&self.layers)
+            .filter(|_| crate::kernels::cpu_kernels(features.device()) && features.dtype() == DType::F32);
+        let Some(steps) = steps else {
             return Ok(self.forward(features, height, width, pass.border)?);
-        }
+        };
         let dims = features.dims4()?;
-        let out = with_cpu_f32(features, |src| pass.run(&self.layers, src, dims, &|_| false, |_, _| Ok(())))?
+        let out = with_cpu_f32(features, |src| pass.run(&steps, src, dims, &|_| false, |_, _| Ok(())))?
             .ok_or_else(|| Error::Tensor("decoder input is not on the CPU".into()))??;
         self.check_size(out.h, out.w, height, width)?;
         let plane = out.h * out.w;
-        let mut rgb = crate::model::buffers::with_capacity(out.n * out.c * height * width)?;
+        let mut rgb = crate::kernels::buffers::with_capacity(out.n * out.c * height * width)?;
         for p in out.buf.chunks_exact(plane) {
             for row in p.chunks_exact(out.w).take(height) {
                 rgb.extend_from_slice(&row[..width]);

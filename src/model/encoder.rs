@@ -5,11 +5,11 @@ use candle_core::{DType, Module, Tensor};
 use candle_nn::VarBuilder;
 
 use super::architecture::encoder_segment;
-use super::cpu_pass::{self, Pass};
-use super::layers::{load_plan, run_layer, Conv1x1, Layer};
-use super::pad::Border;
+use super::layers::{cpu_steps, load_plan, run_layer, Conv1x1, Layer};
 use crate::error::Result;
-use crate::transform::host::with_cpu_f32;
+use crate::kernels::host::with_cpu_f32;
+use crate::kernels::pass::Pass;
+use crate::kernels::Border;
 
 #[derive(Debug, Clone)]
 pub struct Encoder {
@@ -43,15 +43,13 @@ impl Encoder {
         keep: &dyn Fn(usize) -> bool,
         pass: Pass,
     ) -> Result<Vec<Option<Tensor>>> {
-        let layers = || self.segments.iter().take(upto).flatten();
-        if upto == 0
-            || !crate::device::cpu_kernels(image.device())
-            || image.dtype() != DType::F32
-            || !cpu_pass::supports(layers())
-        {
+        let steps = cpu_steps(self.segments.iter().take(upto).flatten());
+        let Some(steps) =
+            steps.filter(|_| upto > 0 && crate::kernels::cpu_kernels(image.device()) && image.dtype() == DType::F32)
+        else {
             let all = self.forward_from(self.preprocess.forward(image)?, upto, pass.border)?;
             return Ok(all.into_iter().enumerate().map(|(i, t)| keep(i + 1).then_some(t)).collect());
-        }
+        };
         let dims = image.dims4()?;
         let device = image.device().clone();
         let mut out: Vec<Option<Tensor>> = vec![None; upto];
@@ -59,10 +57,10 @@ impl Encoder {
             // The preprocessing 1×1 layer into a pooled buffer, then the trunk.
             let mut src = pass.pool.take(rgb.len())?;
             self.preprocess.apply(rgb, &mut src);
-            pass.run(layers(), &src, dims, &|level| level < upto && keep(level), |level, p| {
+            pass.run(&steps, &src, dims, &|level| level < upto && keep(level), |level, p| {
                 // The top tap is the pass's result, handed over below without a copy.
                 if level < upto && keep(level) {
-                    let copy = crate::model::buffers::copied(&p.buf)?;
+                    let copy = crate::kernels::buffers::copied(&p.buf)?;
                     out[level - 1] = Some(Tensor::from_vec(copy, (p.n, p.c, p.h, p.w), &device)?);
                 }
                 Ok(())

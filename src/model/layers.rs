@@ -5,17 +5,17 @@ use candle_core::{DType, Module, Tensor};
 use candle_nn::VarBuilder;
 
 use super::architecture::{ConvSpec, Step};
-use super::conv_cpu::PackedConv;
-use super::pad::{pad1, Border};
-use super::resample::{max_pool_ceil, upsample2};
+use crate::kernels::conv::PackedConv;
+use crate::kernels::pad::{pad1, Border};
+use crate::kernels::pass::Step as KernelStep;
+use crate::kernels::resample::{max_pool_ceil, upsample2};
 
 /// `pad(1) → conv 3×3 → (+bias) → ReLU?`
 ///
-/// On the CPU (f32) the whole layer runs as one fused kernel (`conv_cpu`) on weights packed
-/// here, at load time; on other devices it runs as candle's `pad1 → conv2d → add → relu`.
-/// Setting `UNISTYLE_CONV=candle` when a model is loaded keeps candle's path on the CPU too
-/// (for comparisons and bisecting); so does `UNISTYLE_GENERIC_PATHS=1`
-/// ([`crate::device::generic_paths`]).
+/// On the CPU (f32) the whole layer runs as one fused kernel (`kernels::conv`) on weights
+/// packed here, at load time; on other devices it runs as candle's `pad1 → conv2d → add →
+/// relu`. The kernel switchboard may keep candle's path on the CPU too
+/// ([`crate::kernels::Config::fused_conv`]: `UNISTYLE_CONV=candle`, `UNISTYLE_GENERIC_PATHS=1`).
 #[derive(Debug, Clone)]
 pub struct Conv3x3 {
     imp: ConvImpl,
@@ -49,8 +49,7 @@ impl Conv3x3 {
         if bias.dim(0)? != cout {
             candle_core::bail!("conv3x3: {} biases for {cout} output channels", bias.dim(0)?);
         }
-        let candle_forced = std::env::var("UNISTYLE_CONV").is_ok_and(|v| v.trim() == "candle");
-        let imp = if crate::device::cpu_kernels(weight.device()) && weight.dtype() == DType::F32 && !candle_forced {
+        let imp = if crate::kernels::config().fused_conv(weight.device()) && weight.dtype() == DType::F32 {
             let w = weight.flatten_all()?.to_vec1::<f32>()?;
             let b = bias.to_dtype(DType::F32)?.to_vec1::<f32>()?;
             ConvImpl::Fused(PackedConv::new(&w, &b, cin, cout)?)
@@ -82,19 +81,6 @@ impl Conv3x3 {
     /// Whether this layer runs the fused CPU kernel.
     pub fn is_fused(&self) -> bool {
         matches!(self.imp, ConvImpl::Fused(_))
-    }
-
-    /// The packed weights of the fused CPU kernel, if this layer runs it.
-    pub(crate) fn packed(&self) -> Option<&PackedConv> {
-        match &self.imp {
-            ConvImpl::Fused(p) => Some(p),
-            ConvImpl::Generic { .. } => None,
-        }
-    }
-
-    /// Whether ReLU follows the convolution.
-    pub fn relu(&self) -> bool {
-        self.relu
     }
 
     pub fn forward(&self, x: &Tensor, border: Border) -> candle_core::Result<Tensor> {
@@ -172,6 +158,25 @@ pub enum Layer {
     Tap,
 }
 
+impl Layer {
+    /// This layer as a step of a CPU pass: `None` for a convolution not packed for the
+    /// fused kernel.
+    pub(crate) fn step(&self) -> Option<KernelStep<'_>> {
+        Some(match self {
+            Layer::Conv(Conv3x3 { imp: ConvImpl::Fused(p), relu }) => KernelStep::Conv(p, *relu),
+            Layer::Conv(_) => return None,
+            Layer::Pool => KernelStep::Pool,
+            Layer::Up => KernelStep::Up,
+            Layer::Tap => KernelStep::Tap,
+        })
+    }
+}
+
+/// `layers` as the steps of a CPU pass, when every convolution runs the fused kernel.
+pub(crate) fn cpu_steps<'a>(layers: impl IntoIterator<Item = &'a Layer>) -> Option<Vec<KernelStep<'a>>> {
+    layers.into_iter().map(Layer::step).collect()
+}
+
 /// Loads the weights for every step of `plan` from `vb`.
 pub fn load_plan(vb: &VarBuilder, plan: &[Step]) -> candle_core::Result<Vec<Layer>> {
     plan.iter()
@@ -193,5 +198,43 @@ pub fn run_layer(layer: &Layer, x: &Tensor, border: Border) -> candle_core::Resu
         Layer::Pool => max_pool_ceil(x, border),
         Layer::Up => upsample2(x),
         Layer::Tap => Ok(x.clone()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use candle_core::Device;
+
+    use super::*;
+
+    fn values(n: usize, seed: u32) -> Vec<f32> {
+        (0..n).map(|i| (i as f32 * 0.618 + seed as f32 * 1.3).sin()).collect()
+    }
+
+    #[test]
+    fn layer_uses_fused_kernel_on_cpu_and_matches_candle_path() {
+        let dev = Device::Cpu;
+        let (cin, cout) = (16, 12);
+        let w = Tensor::from_vec(values(cout * cin * 9, 1), (cout, cin, 3, 3), &dev).unwrap();
+        let b = Tensor::from_vec(values(cout, 2), cout, &dev).unwrap();
+        let fused = Conv3x3::from_tensors(&w, &b, true).unwrap();
+        let generic = fused.to_candle_path().unwrap();
+        assert_eq!(fused.is_fused(), crate::kernels::config().fused_conv(&dev));
+        assert!(!generic.is_fused());
+        let x = Tensor::from_vec(values(cin * 9 * 14, 3), (1, cin, 9, 14), &dev).unwrap();
+        // A non-contiguous input goes through `contiguous()` first.
+        let xt = x.transpose(2, 3).unwrap();
+        for border in [Border::Reflect, Border::Circular] {
+            for input in [&x, &xt] {
+                let a = fused.forward(input, border).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap();
+                let r = generic.forward(&input.contiguous().unwrap(), border).unwrap();
+                let r = r.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+                let scale = r.iter().fold(1e-20f32, |m, v| m.max(v.abs()));
+                let diff = a.iter().zip(&r).fold(0f32, |m, (p, q)| m.max((p - q).abs()));
+                assert!(diff / scale < 1e-4, "{border:?}: relative error {}", diff / scale);
+            }
+        }
+        let wrong = Tensor::zeros((1, cin + 1, 4, 4), DType::F32, &dev).unwrap();
+        assert!(fused.forward(&wrong, Border::Reflect).is_err());
     }
 }

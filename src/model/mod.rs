@@ -1,11 +1,7 @@
 //! The WCT model: a VGG-19 encoder trunk and per-level reconstruction decoders, loaded
 //! from one `wct-vgg19/1` safetensors file (see `weights/README.md`).
 
-mod amx;
 pub mod architecture;
-pub(crate) mod buffers;
-mod conv_cpu;
-mod cpu_pass;
 mod decoder;
 mod encoder;
 #[cfg(feature = "bench-internals")]
@@ -13,9 +9,6 @@ mod encoder;
 pub mod layers;
 #[cfg(not(feature = "bench-internals"))]
 mod layers;
-mod pad;
-mod precision;
-mod resample;
 pub mod weights;
 
 use std::collections::BTreeMap;
@@ -25,21 +18,18 @@ use std::sync::Arc;
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 
+pub use crate::kernels::{Border, Precision};
 pub use architecture::{CHANNELS, MAX_LEVEL};
-/// The CPU's kernel family, shared with the transform's kernels.
-pub(crate) use conv_cpu::Isa;
 use decoder::Decoder;
 use encoder::Encoder;
-pub use pad::Border;
-pub use precision::Precision;
 pub use weights::{WeightsFile, FORMAT};
 
 use crate::error::{Error, Result};
-use buffers::BufferPool;
-use cpu_pass::Pass;
+use crate::kernels::buffers::BufferPool;
+use crate::kernels::pass::Pass;
 
 /// Encoder and decoders on one device, with the pool their CPU activations are drawn from
-/// (shared by clones, kept across runs; see [`buffers`]).
+/// (shared by clones, kept across runs; see `kernels::buffers`).
 #[derive(Debug, Clone)]
 pub struct Model {
     device: Device,

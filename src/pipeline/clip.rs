@@ -19,9 +19,7 @@ use crate::image_io::Picture;
 use crate::progress::Progress;
 use crate::transform::temporal::MomentSmoother;
 
-/// The stability `unistyle frames` and the hosts use unless told otherwise (chosen by
-/// `examples/temporal_stability.rs`, see docs/animation.md).
-pub const DEFAULT_STABILITY: f64 = 0.6;
+pub use crate::rules::DEFAULT_STABILITY;
 
 /// Largest weight the previous result gets (at stability 1), where the content is unchanged.
 pub const CARRY_AT_FULL_STABILITY: f64 = 0.9;

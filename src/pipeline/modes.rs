@@ -7,11 +7,7 @@
 use crate::error::{Error, Result};
 pub use crate::transform::TransformKind;
 
-/// Largest perturbation strength (`variation`): 1 is a fully random rotation.
-pub const MAX_VARIATION: f64 = 1.0;
-/// Smallest and largest stroke scale: the style image is resampled by this factor.
-pub const STROKE_SCALE_MIN: f64 = 0.125;
-pub const STROKE_SCALE_MAX: f64 = 8.0;
+pub use crate::rules::{MAX_VARIATION, STROKE_SCALE_MAX, STROKE_SCALE_MIN};
 /// Most stroke scales mixed in one style.
 pub const MAX_STROKE_SCALES: usize = 4;
 
@@ -104,6 +100,7 @@ pub fn parse_transform(key: &str, name: &str) -> Result<TransformKind> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rules::{alpha, bound_of, feather, RawParams, BOUNDS};
 
     #[test]
     fn defaults_are_valid_and_bad_values_are_refused() {
@@ -128,5 +125,44 @@ mod tests {
         assert!(m.validate_with_masks(1).unwrap_err().to_string().contains("patch_swap"));
         assert_eq!(parse_transform("--transform", "ost").unwrap(), TransformKind::Ost);
         assert!(parse_transform("--transform", "adain").unwrap_err().to_string().contains("wct, ost"));
+    }
+
+    fn raw() -> RawParams {
+        RawParams { styles: 1, ..Default::default() }
+    }
+
+    /// Every bound of `rules::BOUNDS` against the rule that checks it (the modes' rules here).
+    #[test]
+    fn bounds_are_the_rules_ranges() {
+        for b in BOUNDS {
+            assert!(b.min <= b.default && b.default <= b.max, "{b:?}");
+            let above = if b.integer { b.max + 1.0 } else { b.max * 1.001 + 1e-3 };
+            let below = if b.integer { b.min - 1.0 } else { b.min - 1e-3 };
+            // Each bound is accepted at its ends and refused just outside, by the rule that checks it.
+            let check = |v: f64| -> bool {
+                match b.key {
+                    "alpha" => alpha(v).is_ok(),
+                    "feather" => feather(v, 1).is_ok(),
+                    "style_size" => RawParams { style_size: Some(v as i128), ..raw() }.check().is_ok(),
+                    "variation" => Modes { variation: v, ..Modes::default() }.validate().is_ok(),
+                    "stroke_scale" => Modes { stroke_scale: vec![v], ..Modes::default() }.validate().is_ok(),
+                    "seed" | "texture.seed" => RawParams { seed: Some(v as i128), ..raw() }.check().is_ok(),
+                    "texture.width" => RawParams { width: Some(v as i128), ..raw() }.check().is_ok(),
+                    "texture.height" => RawParams { height: Some(v as i128), ..raw() }.check().is_ok(),
+                    "texture.iterations" => RawParams { iterations: Some(v as i128), ..raw() }.check().is_ok(),
+                    "stability" => crate::transform::temporal::MomentSmoother::new(v).is_ok(),
+                    other => panic!("no rule for bound {other}"),
+                }
+            };
+            assert!(check(b.min) && check(b.default), "{b:?}");
+            if b.max < u64::MAX as f64 {
+                assert!(check(b.max) && !check(above), "{b:?}");
+            }
+            assert!(!check(below), "{b:?}");
+        }
+        assert_eq!(bound_of("width").map(|b| b.key), Some("texture.width"));
+        assert_eq!(bound_of(" alpha ").map(|b| b.max), Some(1.0));
+        assert_eq!(bound_of("stroke-scale").map(|b| b.min), Some(0.125));
+        assert_eq!(bound_of("levels"), None);
     }
 }

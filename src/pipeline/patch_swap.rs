@@ -6,8 +6,9 @@ use candle_core::Tensor;
 
 use super::stylize::Stylizer;
 use crate::error::{Error, Result};
+use crate::kernels::host::with_cpu_f32;
 use crate::transform::patch_swap::{patch_swap, FeatureMap};
-use crate::transform::{host::with_cpu_f32, Stats, WeightedStyle};
+use crate::transform::{Stats, WeightedStyle};
 
 /// Swaps `features` (`[C, fw·fh]`, one tile's extended features at `level`) with the
 /// styles of the stylizer's only group; returns `[C, fw·fh]` f32 on the features' device.

@@ -161,7 +161,7 @@ pub fn extract(rgb: &[f32], width: usize, height: usize, tile: &Tile, device: &D
 pub fn paste(decoded: &Tensor, tile: &Tile, rgb: &mut [f32], width: usize, height: usize) -> Result<()> {
     debug_assert_eq!(rgb.len(), 3 * width * height);
     // On the CPU the decoded values are read in place (no copy of the tile).
-    if let Some(()) = crate::transform::host::with_cpu_f32(decoded, |data| paste_values(data, tile, rgb, width))? {
+    if let Some(()) = crate::kernels::host::with_cpu_f32(decoded, |data| paste_values(data, tile, rgb, width))? {
         return Ok(());
     }
     let data: Vec<f32> = decoded.flatten_all()?.to_vec1()?;

@@ -5,16 +5,10 @@
 //! and blended with the un-centred content features by `alpha`. Statistics and the map are
 //! built in f64; the map (one matrix and one bias, alpha folded in) is applied in f32.
 //!
-//! On the CPU both passes over the features run kernels of their own (`moments`,
-//! `map_apply`): AVX-512 intrinsics (`avx512`) or a portable version of the same blocking,
-//! compiled for AVX2 + FMA where the CPU has them; the family is the convolutions'
-//! (`crate::model::Isa`, so `UNISTYLE_CONV_ISA` picks a lower one for both).
+//! On the CPU both passes over the features run kernels of their own (`kernels::stats`: the
+//! moments and the affine map), of the family the kernel switchboard chose for the
+//! convolutions too.
 
-#[cfg(target_arch = "x86_64")]
-mod avx512;
-pub(crate) mod host;
-mod map_apply;
-mod moments;
 pub(crate) mod patch_swap;
 pub(crate) mod perturbation;
 mod stats;
@@ -30,7 +24,8 @@ pub use stats::{Stats, EIGEN_EPS};
 
 use crate::error::{Error, Result};
 
-use map_apply::PackedMap;
+use crate::kernels::host;
+use crate::kernels::stats::PackedMap;
 
 /// How content features are mapped onto a style's statistics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -99,7 +94,7 @@ pub struct Affine {
     /// `M`, row-major C × C.
     matrix: Vec<f32>,
     bias: Vec<f32>,
-    /// `M` and `b` packed for the CPU kernels ([`map_apply`]).
+    /// `M` and `b` packed for the CPU kernels (`kernels::stats::map_apply`).
     packed: PackedMap,
     /// `M` and `b` as tensors, for devices other than the CPU.
     on_device: Option<(Tensor, Tensor)>,
@@ -167,7 +162,7 @@ impl Affine {
                 (alpha * (to_mean[i] - tm)) as f32
             })
             .collect();
-        let on_device = if crate::device::cpu_kernels(device) {
+        let on_device = if crate::kernels::cpu_kernels(device) {
             None
         } else {
             Some((Tensor::from_slice(&matrix, (c, c), device)?, Tensor::from_slice(&bias, (c, 1), device)?))
@@ -209,7 +204,7 @@ impl Affine {
     /// hence crate-only: the stylizer's unmasked path, whose encoder output is its own.
     pub(crate) fn apply_in_place(&self, features: Tensor) -> Result<Tensor> {
         let (c, n) = features.dims2()?;
-        let fits = crate::device::cpu_kernels(features.device())
+        let fits = crate::kernels::cpu_kernels(features.device())
             && features.dtype() == DType::F32
             && features.is_contiguous()
             && c == self.channels

@@ -4,8 +4,8 @@
 use candle_core::{DType, Tensor, D};
 use faer::{Mat, MatRef};
 
-use super::host::with_cpu_f32;
 use crate::error::{Error, Result};
+use crate::kernels::host::with_cpu_f32;
 
 /// Eigenvalues below this are dropped (content and style counted separately), as in the paper's code.
 pub const EIGEN_EPS: f64 = 1e-5;
@@ -162,9 +162,9 @@ fn moments_downloaded(features: &Tensor, c: usize, n: usize) -> Result<(Vec<f64>
     Ok(moments_f32(&values, c, n))
 }
 
-/// [`batch_moments`] on row-major f32 values ([`super::moments`]).
+/// [`batch_moments`] on row-major f32 values (`kernels::stats::moments`).
 fn moments_f32(x: &[f32], c: usize, n: usize) -> (Vec<f64>, Vec<f64>) {
-    super::moments::moments(x, c, n)
+    crate::kernels::stats::moments(x, c, n)
 }
 
 /// Symmetric eigendecomposition of the row-major `c × c` matrix `cov`, keeping eigenvalues

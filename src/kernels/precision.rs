@@ -1,5 +1,5 @@
 //! Arithmetic precision of the network's convolutions: `f32` (the default, exact to the
-//! goldens; on AMX as bf16×3 products, see `model::amx`) or `bf16` (bf16 products with f32
+//! goldens; on AMX as bf16×3 products, see `kernels::amx`) or `bf16` (bf16 products with f32
 //! accumulation in the wide layers — faster where the CPU has AMX or `avx512_bf16`, for
 //! previews and users who choose speed). One parser serves the CLI (`--precision`), presets
 //! (`precision = "bf16"`) and the C ABI.
@@ -32,8 +32,7 @@ impl Precision {
     /// Whether bf16 products run in hardware here (AMX or `avx512_bf16`); elsewhere `bf16`
     /// gives the same numbers through the f32 kernels, without the speed.
     pub fn bf16_in_hardware() -> bool {
-        super::amx::Split::for_precision(Precision::Bf16).is_some()
-            || super::conv_cpu::bf16_native(super::conv_cpu::Isa::detect())
+        super::config().bf16_in_hardware()
     }
 }
 

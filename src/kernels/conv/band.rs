@@ -6,7 +6,7 @@
 //! micro-kernels can sweep `q` straight across row ends (the two columns `x ∈ {w, w+1}` of
 //! every row are computed but never copied out).
 
-use crate::model::pad::Border;
+use crate::kernels::pad::Border;
 
 /// Which source rows and columns feed a band.
 pub(crate) struct BandMap {

@@ -9,7 +9,7 @@ use rayon::prelude::*;
 use super::band::{fill, BandMap};
 use super::kernel::{MicroKernel, Tile};
 use super::pack::PackedWeights;
-use crate::model::pad::Border;
+use crate::kernels::pad::Border;
 
 /// Shape of one call: `[n, cin, h, w] → [n, cout, h, w]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

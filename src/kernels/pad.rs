@@ -44,7 +44,7 @@ impl Border {
 
 /// Pads the last two dimensions of an `[N, C, H, W]` tensor by one sample on every side.
 pub fn pad1(x: &Tensor, border: Border) -> candle_core::Result<Tensor> {
-    if crate::device::cpu_kernels(x.device()) && x.dtype() == DType::F32 {
+    if super::cpu_kernels(x.device()) && x.dtype() == DType::F32 {
         x.apply_op1_no_bwd(&Pad1Cpu(border))
     } else {
         let (_, _, h, w) = x.dims4()?;

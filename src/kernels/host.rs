@@ -7,9 +7,9 @@ use crate::error::Result;
 
 /// Runs `f` on the contiguous row-major f32 values of a CPU tensor (converted or made
 /// contiguous first when needed). `None` for tensors on other devices, and on the CPU when
-/// the generic paths are forced ([`crate::device::generic_paths`]).
+/// the generic paths are forced ([`super::Config::generic_paths`]).
 pub(crate) fn with_cpu_f32<R>(t: &Tensor, f: impl FnOnce(&[f32]) -> R) -> Result<Option<R>> {
-    if !crate::device::cpu_kernels(t.device()) {
+    if !super::cpu_kernels(t.device()) {
         return Ok(None);
     }
     let t = if t.dtype() == DType::F32 { t.clone() } else { t.to_dtype(DType::F32)? };

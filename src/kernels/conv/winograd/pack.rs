@@ -7,7 +7,7 @@ use super::transform;
 
 #[derive(Clone)]
 pub(crate) struct WinogradWeights {
-    /// Output tile edge: 2 (F(2×2, 3×3)) or 4 (F(4×4, 3×3)).
+    /// Output tile edge: 4 (F(4×4, 3×3)).
     pub tile: usize,
     pub cin: usize,
     pub cout: usize,
@@ -18,10 +18,10 @@ pub(crate) struct WinogradWeights {
 
 impl WinogradWeights {
     /// Transforms and packs `weight` (`[cout, cin, 3, 3]`) and `bias` (`[cout]`) for output
-    /// tiles of `tile` (2 or 4); the caller guarantees the lengths and `mr ≥ 1`.
+    /// tiles of `tile` (4); the caller guarantees the lengths and `mr ≥ 1`.
     pub fn new(weight: &[f32], bias: &[f32], cin: usize, cout: usize, mr: usize, tile: usize) -> Self {
         debug_assert_eq!(weight.len(), cout * cin * 9);
-        debug_assert!(tile == 2 || tile == 4);
+        debug_assert!(tile == 4);
         let mr = mr.max(1);
         let mut u = vec![0f32; (tile + 2) * (tile + 2) * cout * cin];
         for co in 0..cout {

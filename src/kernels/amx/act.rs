@@ -12,10 +12,10 @@ use rayon::prelude::*;
 
 use super::Split;
 use crate::error::Result;
-use crate::model::buffers::{Buffer, BufferPool};
-use crate::model::conv_cpu::bf16_bits;
-use crate::model::pad::Border;
-use crate::model::resample::pool_partner;
+use crate::kernels::buffers::{Buffer, BufferPool};
+use crate::kernels::conv::bf16_bits;
+use crate::kernels::pad::Border;
+use crate::kernels::resample::pool_partner;
 
 /// Pixels of slack after the grid (a block of 32 positions plus the window's reach).
 pub(crate) const SLACK_PX: usize = 40;

@@ -11,10 +11,10 @@ use rayon::prelude::*;
 use super::bf16::{round_to_bf16, Products};
 use super::pack::WinogradWeights;
 use super::transform::{InputJob, OutputJob};
-use crate::model::conv_cpu::driver::{Geometry, OutPtr};
-use crate::model::conv_cpu::kernel::{MicroKernel, PairTile, Tile};
-use crate::model::conv_cpu::scratch;
-use crate::model::pad::Border;
+use crate::kernels::conv::driver::{Geometry, OutPtr};
+use crate::kernels::conv::kernel::{MicroKernel, PairTile, Tile};
+use crate::kernels::conv::scratch;
+use crate::kernels::pad::Border;
 
 /// How a Winograd call is cut up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

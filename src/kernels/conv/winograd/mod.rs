@@ -1,7 +1,6 @@
 //! Winograd convolution for the wide layers: F(4×4, 3×3) (`f4`; 36 multiplications per 4×4
-//! output tile and channel pair instead of 144) and F(2×2, 3×3) (`transform`; 16 instead of
-//! 36). `transform` holds the shared row gathering and the F(2×2) transforms, `pack` the
-//! transformed weights, `driver` the tiling and the batched products (run by the same
+//! output tile and channel pair instead of 144). `transform` holds the jobs and the shared
+//! row gathering, `pack` the transformed weights, `driver` the tiling and the batched products (run by the same
 //! micro-kernels as the direct path, with a single tap).
 
 pub(crate) mod bf16;
@@ -14,20 +13,16 @@ pub(crate) mod transform;
 mod tests {
     use super::transform::{output, weight_inverse_of, weight_of, OutputJob};
 
-    /// `Bᵀ` of F(2×2, 3×3) and F(4×4, 3×3), row-major (tile + 2)².
-    fn bt(tile: usize) -> Vec<f32> {
-        if tile == 4 {
-            vec![
-                4., 0., -5., 0., 1., 0., //
-                0., -4., -4., 1., 1., 0., //
-                0., 4., -4., -1., 1., 0., //
-                0., -2., -1., 2., 1., 0., //
-                0., 2., -1., -2., 1., 0., //
-                0., 4., 0., -5., 0., 1.,
-            ]
-        } else {
-            vec![1., 0., -1., 0., 0., 1., 1., 0., 0., -1., 1., 0., 0., 1., 0., -1.]
-        }
+    /// `Bᵀ` of F(4×4, 3×3), row-major 6².
+    fn bt() -> Vec<f32> {
+        vec![
+            4., 0., -5., 0., 1., 0., //
+            0., -4., -4., 1., 1., 0., //
+            0., 4., -4., -1., 1., 0., //
+            0., -2., -1., 2., 1., 0., //
+            0., 2., -1., -2., 1., 0., //
+            0., 4., 0., -5., 0., 1.,
+        ]
     }
 
     fn kernel() -> Vec<f32> {
@@ -37,7 +32,7 @@ mod tests {
     #[test]
     fn weight_transforms_invert() {
         let g = kernel();
-        for tile in [2, 4] {
+        for tile in [4] {
             let back = weight_inverse_of(tile, &weight_of(tile, &g));
             for (a, b) in g.iter().zip(back.iter()) {
                 assert!((a - b).abs() < 1e-6, "F({tile}): {g:?} vs {back:?}");
@@ -50,10 +45,10 @@ mod tests {
     #[test]
     fn one_tile_equals_direct() {
         let g = kernel();
-        for tile in [2, 4] {
+        for tile in [4] {
             let n = tile + 2;
             let d: Vec<f32> = (0..n * n).map(|i| (i as f32 * 0.71 + 0.3).cos()).collect();
-            let (u, b) = (weight_of(tile, &g), bt(tile));
+            let (u, b) = (weight_of(tile, &g), bt());
             let m: Vec<f32> = (0..n * n)
                 .map(|xi| {
                     let (a, c) = (xi / n, xi % n);

@@ -14,7 +14,7 @@
 use std::cell::RefCell;
 use std::ops::Range;
 
-use crate::model::Isa;
+use crate::kernels::Isa;
 
 /// Pixels (at most) whose mean is the shift.
 const SHIFT_PIXELS: usize = 256;

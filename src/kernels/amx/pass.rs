@@ -6,23 +6,17 @@ use super::conv::{self, Sink, Source};
 use super::pack::AmxWeights;
 use super::Split;
 use crate::error::{Error, Result};
-use crate::model::conv_cpu::is_wide;
-use crate::model::cpu_pass::{Pass, Planes};
-use crate::model::layers::{Conv3x3, Layer};
-use crate::model::resample::{pool_into, upsample_into};
+use crate::kernels::conv::is_wide;
+use crate::kernels::pass::{Pass, Planes, Step};
+use crate::kernels::resample::{pool_into, upsample_into};
 
 /// Whether a pass over `layers` on `n` images can run here with `split`.
-pub(crate) fn supports(layers: &[&Layer], n: usize) -> bool {
+pub(crate) fn supports(layers: &[Step], n: usize) -> bool {
     n == 1
         && layers.iter().all(|l| match l {
-            Layer::Conv(c) => amx_weights(c).is_some(),
+            Step::Conv(c, _) => c.amx().is_some(),
             _ => true,
         })
-}
-
-/// A convolution's weights packed for AMX, if it has them.
-fn amx_weights(conv: &Conv3x3) -> Option<&AmxWeights> {
-    conv.packed().and_then(|p| p.amx())
 }
 
 /// Runs `layers` (see [`supports`]) on `[1, c, h, w]` planes `input`; `tap` as in
@@ -30,7 +24,7 @@ fn amx_weights(conv: &Conv3x3) -> Option<&AmxWeights> {
 pub(crate) fn run<'p>(
     pass: &Pass<'p>,
     split: Split,
-    layers: &[&Layer],
+    layers: &[Step],
     input: &[f32],
     (c, h, w): (usize, usize, usize),
     wants: &dyn Fn(usize) -> bool,
@@ -45,17 +39,17 @@ pub(crate) fn run<'p>(
     for (i, layer) in layers.iter().enumerate() {
         let rest = &layers[i + 1..];
         match layer {
-            Layer::Conv(cv) => {
-                let wts = amx_weights(cv).ok_or_else(|| Error::Tensor("conv3x3: not packed for AMX".into()))?;
+            Step::Conv(cv, relu) => {
+                let wts = cv.amx().ok_or_else(|| Error::Tensor("conv3x3: not packed for AMX".into()))?;
                 // Later layers that read activations, and whether planes are seen next.
-                let act_out = rest.iter().any(|l| !matches!(l, Layer::Tap));
-                let planes_out = !act_out || matches!(rest.first(), Some(Layer::Tap) if wants(taps + 1));
+                let act_out = rest.iter().any(|l| !matches!(l, Step::Tap));
+                let planes_out = !act_out || matches!(rest.first(), Some(Step::Tap) if wants(taps + 1));
                 // The split this layer reads, and the one the next convolution reads.
                 let own = layer_split(wts, split);
                 let next_split = rest
                     .iter()
                     .find_map(|l| match l {
-                        Layer::Conv(n) => amx_weights(n).map(|n| layer_split(n, split)),
+                        Step::Conv(n, _) => n.amx().map(|n| layer_split(n, split)),
                         _ => None,
                     })
                     .unwrap_or(split);
@@ -80,7 +74,7 @@ pub(crate) fn run<'p>(
                     &source,
                     (h, w),
                     own,
-                    cv.relu(),
+                    *relu,
                     Sink { act: next.as_mut(), planes: out_planes.as_deref_mut() },
                 );
                 drop(source);
@@ -91,8 +85,8 @@ pub(crate) fn run<'p>(
                 act = next;
                 planes = out_planes.map(|buf| Planes { buf, n: 1, c, h, w });
             }
-            Layer::Pool | Layer::Up => {
-                let up = matches!(layer, Layer::Up);
+            Step::Pool | Step::Up => {
+                let up = matches!(layer, Step::Up);
                 let (oh, ow) = if up { (2 * h, 2 * w) } else { (h.div_ceil(2), w.div_ceil(2)) };
                 match act.take() {
                     Some(a) => {
@@ -116,7 +110,7 @@ pub(crate) fn run<'p>(
                 }
                 (h, w) = (oh, ow);
             }
-            Layer::Tap => {
+            Step::Tap => {
                 taps += 1;
                 if !wants(taps) {
                     continue;

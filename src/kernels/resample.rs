@@ -5,8 +5,8 @@
 use candle_core::{CpuStorage, CustomOp1, DType, Layout, Shape, Tensor};
 use rayon::prelude::*;
 
+use super::cpu_kernels;
 use super::pad::Border;
-use crate::device::cpu_kernels;
 
 /// 2×2 max-pool with stride 2 in ceil mode: odd sizes keep their last row/column as a
 /// window of its own (PyTorch `ceil_mode=True`). Under [`Border::Circular`] the partial

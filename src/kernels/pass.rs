@@ -1,16 +1,30 @@
-//! Runs a plan's layers on the CPU over pooled buffers (see `buffers`): each layer writes
+//! Runs a plan's steps on the CPU over pooled buffers (see `buffers`): each step writes
 //! into a buffer taken from the model's pool and hands its input buffer back, so a pass
 //! allocates nothing once the pool is warm. Used by the encoder and decoders whenever every
 //! convolution runs the fused CPU kernel; other devices go layer by layer through candle.
+//! Where the switchboard lets AMX serve the pass's precision, the pass runs there (`amx`).
 
+#[cfg(target_arch = "x86_64")]
 use super::amx::{self, Split};
 use super::buffers::{Buffer, BufferPool};
-use super::conv_cpu::Geometry;
-use super::layers::Layer;
+use super::conv::{Geometry, PackedConv};
 use super::pad::Border;
 use super::precision::Precision;
 use super::resample::{pool_into, upsample_into};
 use crate::error::{Error, Result};
+
+/// One step of a pass: what the network's layer is, to the kernels.
+#[derive(Clone, Copy)]
+pub(crate) enum Step<'a> {
+    /// A packed 3×3 convolution, with ReLU after it or not.
+    Conv(&'a PackedConv, bool),
+    /// 2×2 ceil-mode max-pooling.
+    Pool,
+    /// 2× nearest upsampling.
+    Up,
+    /// The end of a level: the caller may see the activations here.
+    Tap,
+}
 
 /// `[n, c, h, w]` activations in a pooled buffer.
 pub(crate) struct Planes<'p> {
@@ -19,14 +33,6 @@ pub(crate) struct Planes<'p> {
     pub c: usize,
     pub h: usize,
     pub w: usize,
-}
-
-/// Whether [`run`] can execute `layers` (every convolution packed for the fused kernel).
-pub(crate) fn supports<'a>(mut layers: impl Iterator<Item = &'a Layer>) -> bool {
-    layers.all(|l| match l {
-        Layer::Conv(c) => c.packed().is_some(),
-        _ => true,
-    })
 }
 
 /// How a pass runs: border handling, precision and the pool it draws buffers from.
@@ -38,12 +44,12 @@ pub(crate) struct Pass<'p> {
 }
 
 impl<'p> Pass<'p> {
-    /// Runs `layers` on contiguous `[n, c, h, w]` values `input`; `tap(k, planes)` sees the
-    /// activations at the k-th tap (1-based: `layers` starting at level 1, the level) when
-    /// `wants(k)`. Returns the last activations (a copy of `input` when `layers` is empty).
-    pub fn run<'a>(
+    /// Runs `steps` on contiguous `[n, c, h, w]` values `input`; `tap(k, planes)` sees the
+    /// activations at the k-th tap (1-based: `steps` starting at level 1, the level) when
+    /// `wants(k)`. Returns the last activations (a copy of `input` when `steps` is empty).
+    pub fn run(
         &self,
-        layers: impl IntoIterator<Item = &'a Layer>,
+        layers: &[Step],
         input: &[f32],
         (n, c, h, w): (usize, usize, usize, usize),
         wants: &dyn Fn(usize) -> bool,
@@ -52,41 +58,39 @@ impl<'p> Pass<'p> {
         if input.len() != n * c * h * w {
             return Err(Error::Tensor(format!("{} values for a [{n}, {c}, {h}, {w}] input", input.len())));
         }
-        let layers: Vec<&Layer> = layers.into_iter().collect();
+        #[cfg(target_arch = "x86_64")]
         if let Some(split) = Split::for_precision(self.precision) {
-            if amx::pass::supports(&layers, n) {
-                return amx::pass::run(self, split, &layers, input, (c, h, w), wants, tap);
+            if amx::pass::supports(layers, n) {
+                return amx::pass::run(self, split, layers, input, (c, h, w), wants, tap);
             }
         }
         let mut cur: Option<Planes<'p>> = None;
         // Taps are numbered from 1 in the order met (the encoder's levels).
         let mut taps = 0;
-        for layer in layers {
+        for &layer in layers {
             let (src, (c, h, w)) = match &cur {
                 Some(p) => (&p.buf[..], (p.c, p.h, p.w)),
                 None => (input, (c, h, w)),
             };
             let next = match layer {
-                Layer::Conv(conv) => {
-                    let packed =
-                        conv.packed().ok_or_else(|| Error::Tensor("conv3x3: not packed for the CPU".into()))?;
+                Step::Conv(packed, relu) => {
                     let g = Geometry { n, cin: c, cout: packed.out_channels(), h, w };
                     let mut buf = self.pool.take(n * g.cout * h * w)?;
-                    packed.forward_into(src, g, self.border, conv.relu(), None, self.precision, &mut buf)?;
+                    packed.forward_into(src, g, self.border, relu, None, self.precision, &mut buf)?;
                     Planes { buf, n, c: g.cout, h, w }
                 }
-                Layer::Pool => {
+                Step::Pool => {
                     let (oh, ow) = (h.div_ceil(2), w.div_ceil(2));
                     let mut buf = self.pool.take(n * c * oh * ow)?;
                     pool_into(src, h, w, self.border, &mut buf);
                     Planes { buf, n, c, h: oh, w: ow }
                 }
-                Layer::Up => {
+                Step::Up => {
                     let mut buf = self.pool.take(n * c * 4 * h * w)?;
                     upsample_into(src, h, w, &mut buf);
                     Planes { buf, n, c, h: 2 * h, w: 2 * w }
                 }
-                Layer::Tap => {
+                Step::Tap => {
                     taps += 1;
                     if !wants(taps) {
                         continue;

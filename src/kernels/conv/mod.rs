@@ -10,17 +10,16 @@
 //!   their border samples into per-thread scratch, then sweeps 3×3-window tiles across the
 //!   band, accumulating in a per-thread band of outputs whose valid columns are copied out.
 //!   Used for thin layers (fewer than 32 input or output channels, e.g. RGB in or out).
-//! - **Winograd F(4×4, 3×3)** (`winograd`, the default for wide layers; F(2×2, 3×3) is
-//!   kept for comparison): 4× (2.25×) fewer multiplications than direct; tasks transform a
-//!   rectangle of input tiles, run the 36 (16) products as 1×1 tiles against weights
-//!   transformed at load time, and transform back with bias and ReLU.
+//! - **Winograd F(4×4, 3×3)** (`winograd`, the default for wide layers): 4× fewer
+//!   multiplications than direct; tasks transform a rectangle of input tiles, run the 36
+//!   products as 1×1 tiles against weights transformed at load time, and transform back with
+//!   bias and ReLU.
 //!
 //! Weights are packed once, when the layer is built (their bf16 form for `--precision bf16`
 //! on first use, see `winograd::bf16`). Scratch is per worker thread, bounded by the
 //! blocking, not by the image, and kept between calls (`scratch`); the output is written
-//! into a buffer the caller provides (see `model::buffers`). Switches for
-//! comparisons: `UNISTYLE_CONV_ISA=avx512|avx2|portable`, `UNISTYLE_CONV_ALGO=direct|winograd2|winograd4`
-//! (both read when weights are packed / first used).
+//! into a buffer the caller provides (see `kernels::buffers`). The family and the algorithm
+//! come from the switchboard (`kernels::config`: `UNISTYLE_CONV_ISA`, `UNISTYLE_CONV_ALGO`).
 
 mod band;
 mod driver;
@@ -36,22 +35,26 @@ use std::sync::{Arc, OnceLock};
 use candle_core::{CpuStorage, CustomOp1, Layout, Shape};
 
 pub(crate) use driver::{Blocking, Geometry};
+#[cfg(all(target_arch = "x86_64", feature = "bench-internals"))]
+pub(crate) use kernel::avx512::Avx512;
 use kernel::portable::Portable;
 use kernel::MicroKernel;
 use pack::PackedWeights;
-use winograd::driver::WinoBlocking;
+pub(crate) use winograd::driver::WinoBlocking;
 use winograd::pack::WinogradWeights;
 
 use super::pad::Border;
 use super::precision::Precision;
+#[cfg(target_arch = "x86_64")]
 pub(crate) use winograd::bf16::bf16_bits;
 use winograd::bf16::Products;
 
+#[cfg(target_arch = "x86_64")]
 use super::amx::pack::AmxWeights;
 
 /// Micro-kernel families.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Isa {
+pub enum Isa {
     #[cfg(target_arch = "x86_64")]
     Avx512,
     #[cfg(target_arch = "x86_64")]
@@ -60,32 +63,31 @@ pub(crate) enum Isa {
 }
 
 impl Isa {
-    /// The best family this CPU runs (detected once). `UNISTYLE_CONV_ISA` = `avx512`,
-    /// `avx2` or `portable` picks a lower one (for comparisons); unknown or unavailable
-    /// values are ignored.
+    /// The family the kernels run ([`crate::kernels::Config::isa`]).
     pub fn detect() -> Self {
-        static ISA: OnceLock<Isa> = OnceLock::new();
-        *ISA.get_or_init(|| {
-            let available = Self::available();
-            let wanted = std::env::var("UNISTYLE_CONV_ISA")
-                .ok()
-                .and_then(|v| available.iter().copied().find(|isa| isa.name() == v.trim().to_ascii_lowercase()));
-            wanted.unwrap_or(available[0])
-        })
+        super::config().isa
     }
 
     /// Every family this CPU runs, best first.
+    #[cfg(any(test, feature = "bench-internals"))]
     pub fn available() -> Vec<Self> {
+        Self::supported_by(&super::config().cpu)
+    }
+
+    /// Every family a CPU with `cpu`'s features runs, best first.
+    pub(crate) fn supported_by(cpu: &super::Cpu) -> Vec<Self> {
         let mut v = Vec::new();
         #[cfg(target_arch = "x86_64")]
         {
-            if std::arch::is_x86_feature_detected!("avx512f") {
+            if cpu.avx512f {
                 v.push(Isa::Avx512);
             }
-            if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+            if cpu.avx2_fma {
                 v.push(Isa::Avx2);
             }
         }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = cpu;
         v.push(Isa::Portable);
         v
     }
@@ -112,23 +114,10 @@ impl Isa {
     }
 }
 
-/// Whether `isa` runs bf16 products in hardware (`avx512_bf16`); `UNISTYLE_CONV_BF16=emulate`
-/// turns it off (for comparisons: the same numbers through the f32 kernels).
+/// Whether `isa` runs bf16 products in hardware (`avx512_bf16`, unless
+/// `UNISTYLE_CONV_BF16=emulate`).
 pub(crate) fn bf16_native(isa: Isa) -> bool {
-    static NATIVE: OnceLock<bool> = OnceLock::new();
-    #[cfg(target_arch = "x86_64")]
-    {
-        isa == Isa::Avx512
-            && *NATIVE.get_or_init(|| {
-                std::arch::is_x86_feature_detected!("avx512bf16")
-                    && !std::env::var("UNISTYLE_CONV_BF16").is_ok_and(|v| v.trim() == "emulate")
-            })
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        let _ = (isa, &NATIVE);
-        false
-    }
+    super::config().bf16_native_in(isa)
 }
 
 /// Whether a layer is wide (at least 32 channels in and out): the layers that take the fast
@@ -139,27 +128,18 @@ pub(crate) fn is_wide(cin: usize, cout: usize) -> bool {
 
 /// Convolution algorithms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Algo {
+pub enum Algo {
     /// Direct convolution: any channel counts.
     Direct,
-    /// Winograd F(2×2, 3×3): 2.25× fewer multiplications.
-    Winograd,
     /// Winograd F(4×4, 3×3): 4× fewer multiplications and cheaper transforms per output;
     /// the default for wide layers.
     Winograd4,
 }
 
 impl Algo {
-    /// Winograd F(4×4) for layers wide enough that its products dominate its transforms.
-    /// `UNISTYLE_CONV_ALGO=direct|winograd2|winograd4` forces one (for comparisons).
+    /// The algorithm of a `cin → cout` layer ([`crate::kernels::Config::algo`]).
     pub fn choose(cin: usize, cout: usize) -> Self {
-        match std::env::var("UNISTYLE_CONV_ALGO").as_deref().map(str::trim) {
-            Ok("direct") => Algo::Direct,
-            Ok("winograd2" | "winograd") => Algo::Winograd,
-            Ok("winograd4") => Algo::Winograd4,
-            _ if is_wide(cin, cout) => Algo::Winograd4,
-            _ => Algo::Direct,
-        }
+        super::config().algo(cin, cout)
     }
 }
 
@@ -187,7 +167,8 @@ pub struct PackedConv {
     w: Arc<Weights>,
     /// The Winograd weights' bf16 form, made on first bf16 use.
     bf16: Arc<OnceLock<Products>>,
-    /// The weights packed for AMX products, where the CPU has them (see `model::amx`).
+    /// The weights packed for AMX products, where the CPU has them (see `kernels::amx`).
+    #[cfg(target_arch = "x86_64")]
     amx: Option<Arc<AmxWeights>>,
 }
 
@@ -215,11 +196,19 @@ impl PackedConv {
         }
         let w = match algo {
             Algo::Direct => Weights::Direct(PackedWeights::new(weight, bias, cin, cout, isa.mr())),
-            Algo::Winograd => Weights::Winograd(WinogradWeights::new(weight, bias, cin, cout, isa.mr(), 2)),
             Algo::Winograd4 => Weights::Winograd(WinogradWeights::new(weight, bias, cin, cout, isa.mr(), 4)),
         };
-        let amx = super::amx::available().then(|| Arc::new(AmxWeights::new(weight, bias, cin, cout)));
-        Ok(Self { isa, cin, cout, w: Arc::new(w), bf16: Arc::default(), amx })
+        #[cfg(target_arch = "x86_64")]
+        let amx = super::config().cpu.amx_bf16.then(|| Arc::new(AmxWeights::new(weight, bias, cin, cout)));
+        Ok(Self {
+            isa,
+            cin,
+            cout,
+            w: Arc::new(w),
+            bf16: Arc::default(),
+            #[cfg(target_arch = "x86_64")]
+            amx,
+        })
     }
 
     #[cfg(any(test, feature = "bench-internals"))]
@@ -232,6 +221,7 @@ impl PackedConv {
     }
 
     /// The weights packed for AMX, where this CPU runs it and the layer's width fits.
+    #[cfg(target_arch = "x86_64")]
     pub(crate) fn amx(&self) -> Option<&AmxWeights> {
         self.amx.as_deref()
     }
@@ -283,7 +273,7 @@ impl PackedConv {
         precision: Precision,
     ) -> candle_core::Result<Vec<f32>> {
         let len = g.n * g.cout * g.h * g.w;
-        let mut out = crate::model::buffers::zeroed(len).map_err(|e| candle_core::Error::Msg(e.to_string()))?;
+        let mut out = super::buffers::zeroed(len).map_err(|e| candle_core::Error::Msg(e.to_string()))?;
         self.forward_into(x, g, border, relu, blocking, precision, &mut out)?;
         Ok(out)
     }

@@ -4,9 +4,9 @@ use super::act::Act;
 use super::conv::{self, Sink, Source};
 use super::pack::AmxWeights;
 use super::{available, Split};
-use crate::model::buffers::BufferPool;
-use crate::model::conv_cpu::{Geometry, PackedConv};
-use crate::model::pad::Border;
+use crate::kernels::buffers::BufferPool;
+use crate::kernels::conv::{Geometry, PackedConv};
+use crate::kernels::pad::Border;
 
 fn values(n: usize, seed: u32) -> Vec<f32> {
     (0..n).map(|i| (i as f32 * 0.618 + seed as f32 * 1.3).sin() * 0.8 + 0.1).collect()
@@ -122,7 +122,7 @@ fn border_pool_and_upsample_match_planes() {
     if !available() {
         return;
     }
-    use crate::model::resample::{pool_into, upsample_into};
+    use crate::kernels::resample::{pool_into, upsample_into};
     let pool = BufferPool::new();
     for &(c, h, w) in &[(32, 5, 7), (64, 1, 1), (32, 4, 6), (32, 1, 3)] {
         let x = values(c * h * w, 4);
@@ -152,58 +152,6 @@ fn border_pool_and_upsample_match_planes() {
                 a.upsample(&pool, border).unwrap().to_planes(&mut got);
                 assert_eq!(got, want, "upsample {c}x{h}x{w} {border:?} {split:?}");
             }
-        }
-    }
-}
-
-/// Timing probe, not a test of results: one 64→64 convolution at 512² per output form,
-/// single-threaded (`cargo test --release --lib amx_probe -- --ignored --nocapture`).
-/// "fixed A" reads the same input block everywhere: the cost of the products and weight
-/// loads alone.
-#[test]
-#[ignore]
-fn amx_probe() {
-    if !available() {
-        return;
-    }
-    let (cin, cout, h, w) = (64, 64, 512, 512);
-    let wt = values(cout * cin * 9, 1);
-    let bias = values(cout, 2);
-    let x = values(cin * h * w, 3);
-    let wts = AmxWeights::new(&wt, &bias, cin, cout);
-    let pool = BufferPool::new();
-    for split in [Split::Bf16, Split::Bf16x3] {
-        let input = Act::from_planes(&pool, &x, (cin, h, w), (cin, false), split, Border::Reflect).unwrap();
-        let mut next = Act::new(&pool, cout, h, w, split).unwrap();
-        let mut planes = vec![0f32; cout * h * w];
-        for (name, act, pl) in
-            [("act", true, false), ("planes", false, true), ("none", false, false), ("fixed A", false, false)]
-        {
-            let mut best = f64::MAX;
-            let clock = std::time::Instant::now();
-            let cpu = || clock.elapsed().as_secs_f64();
-            let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
-            for _ in 0..5 {
-                let t = cpu();
-                let mut src = Source::pixels(&input, &wts);
-                if name == "fixed A" {
-                    src.offsets.iter_mut().for_each(|o| *o = [0, 0]);
-                    src.row_px = 0;
-                }
-                one.install(|| {
-                    conv::run(
-                        &wts,
-                        &src,
-                        (h, w),
-                        split,
-                        true,
-                        Sink { act: act.then_some(&mut next), planes: pl.then_some(&mut planes[..]) },
-                    )
-                });
-                best = best.min(cpu() - t);
-            }
-            let gf = 2.0 * 9.0 * (cin * cout * h * w) as f64 / 1e9;
-            eprintln!("{split:?} {name}: {:.2} ms (1 thread), {:.0} GFLOP/s", best * 1e3, gf / best);
         }
     }
 }

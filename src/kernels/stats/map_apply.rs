@@ -8,7 +8,7 @@
 use rayon::prelude::*;
 
 use crate::error::Result;
-use crate::model::Isa;
+use crate::kernels::Isa;
 
 /// Pixels per panel (the width of a register tile).
 pub(crate) const PANEL: usize = 64;
@@ -61,7 +61,7 @@ impl PackedMap {
     pub fn apply_with(&self, isa: Isa, x: &[f32], n: usize) -> Result<Vec<f32>> {
         let len = self.channels * n;
         assert_eq!(x.len(), len);
-        let mut out = crate::model::buffers::with_capacity(len)?;
+        let mut out = crate::kernels::buffers::with_capacity(len)?;
         // SAFETY: `x` holds C × n values and `out` has room for as many; `run` writes every
         // one of them before `set_len` exposes them.
         unsafe {
