@@ -198,6 +198,26 @@ impl Picture {
         self.resized(w, h)
     }
 
+    /// As [`Picture::resized`], with the memory of the copy reserved fallibly (a
+    /// [`Error::Limits`] when short) and `tick` called after each plane (its error stops it).
+    pub fn resized_with(
+        &self,
+        width: usize,
+        height: usize,
+        tick: &mut dyn FnMut(f32) -> Result<()>,
+    ) -> Result<Self> {
+        let n = self.width * self.height;
+        let planes = 3 + usize::from(self.alpha.is_some());
+        let mut rgb = crate::error::try_zeroed::<f32>(3 * width * height, "resized image")?;
+        rgb.clear();
+        for c in 0..3 {
+            rgb.extend(resize_plane(&self.rgb[c * n..(c + 1) * n], self.width, self.height, width, height));
+            tick((c + 1) as f32 / planes as f32)?;
+        }
+        let alpha = self.alpha.as_ref().map(|a| resize_plane(a, self.width, self.height, width, height));
+        Ok(Picture { width, height, rgb, alpha, high_depth: self.high_depth })
+    }
+
     /// Resamples to `width × height` (Catmull-Rom), alpha included.
     pub fn resized(&self, width: usize, height: usize) -> Self {
         let mut out = Picture {

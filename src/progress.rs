@@ -32,6 +32,19 @@ impl Progress for Silent {
     }
 }
 
+/// A stage's share of a longer operation: reports `from + (to − from) · fraction` to `inner`.
+pub struct Span<'a> {
+    pub inner: &'a mut dyn Progress,
+    pub from: f32,
+    pub to: f32,
+}
+
+impl Progress for Span<'_> {
+    fn report(&mut self, fraction: f32) -> Control {
+        self.inner.report(self.from + (self.to - self.from) * fraction.clamp(0.0, 1.0))
+    }
+}
+
 /// Reports `fraction` and turns a cancel answer into [`crate::Error::Cancelled`].
 pub(crate) fn step(progress: &mut dyn Progress, fraction: f32) -> crate::Result<()> {
     match progress.report(fraction.clamp(0.0, 1.0)) {

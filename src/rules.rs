@@ -20,6 +20,9 @@ pub const MAX_ITERATIONS: usize = 100;
 pub const MAX_FEATHER: f64 = 10_000.0;
 /// Smallest tile edge.
 pub const MIN_TILE: usize = 16;
+/// Most style images in one job or preset (one per mask region and one for the rest): each
+/// is encoded and its statistics kept (a few MiB per style) before the job runs.
+pub const MAX_STYLES: usize = crate::pipeline::MAX_MASKS + 1;
 /// Largest texture side.
 pub const MAX_TEXTURE_SIDE: usize = crate::image_io::MAX_SIDE;
 
@@ -176,10 +179,13 @@ pub fn int_in(param: Param, v: i128, min: i128, max: i128) -> Rule {
     }
 }
 
-/// At least one style.
+/// At least one style, at most [`MAX_STYLES`].
 pub fn styles(n: usize) -> Rule {
     if n == 0 {
         return Err(Violation::new(Param::Style, "at least one style image is needed"));
+    }
+    if n > MAX_STYLES {
+        return Err(Violation::new(Param::Style, format!("{n} style images given; at most {MAX_STYLES} are supported")));
     }
     Ok(())
 }

@@ -35,16 +35,7 @@ fn quantize(v: f32) -> u8 {
     (v.clamp(0.0, 1.0) * 255.0 - 0.5).ceil().clamp(0.0, 255.0) as u8
 }
 
-/// A zero-filled buffer of `n` samples, or an error naming `what` when memory is short.
-pub(crate) fn try_zeroed<T: Clone + Default>(n: usize, what: &str) -> Result<Vec<T>> {
-    let mut v = Vec::new();
-    v.try_reserve_exact(n).map_err(|_| Error::Limits {
-        what: what.to_string(),
-        reason: format!("not enough memory for {} MiB", (n * std::mem::size_of::<T>()) >> 20),
-    })?;
-    v.resize(n, T::default());
-    Ok(v)
-}
+pub(crate) use crate::error::try_zeroed;
 
 impl Mask {
     /// A mask from row-major samples in 0..1 (values above one half are inside); NaN counts

@@ -163,7 +163,7 @@ impl<'a> Stylizer<'a> {
         }
         let mut x = x.expect("at least one level runs");
         if self.modes.photo {
-            photo_smooth(&mut x.rgb, &content.rgb, x.width, x.height);
+            photo_smooth(&mut x.rgb, &content.rgb, x.width, x.height, &mut || step(progress, 1.0))?;
         }
         if self.preserve_color {
             keep_content_colour(&mut x.rgb, &content.rgb);
@@ -257,7 +257,9 @@ impl<'a> Stylizer<'a> {
                 };
                 let mixed = clock.time(&clock.transform, dev, || {
                     if swap_here {
-                        super::patch_swap::swap(self, level, regions.content_stats(), &f, fw, fh)
+                        let done = 0.5 + 0.5 * i as f32 / count;
+                        let mut tick = |f: f32| progress(done + 0.5 * f / count);
+                        super::patch_swap::swap(self, level, regions.content_stats(), &f, fw, fh, &mut tick)
                     } else {
                         regions.apply_owned(f, ext_rect(t, fw, fh))
                     }
