@@ -13,7 +13,7 @@ use crate::error::{try_zeroed, Error, Result};
 use crate::model::architecture::CHANNELS;
 use crate::image_io::Picture;
 use crate::model::Model;
-use crate::progress::{step, Progress, Silent};
+use crate::progress::{probed, step, Progress, Silent};
 use crate::transform::{Accumulator, Stats};
 
 /// How a style image is encoded beyond its statistics at native scale.
@@ -230,7 +230,8 @@ fn encode_pass(
     let count = plan.tiles.len() as f32;
     for (i, t) in plan.tiles.iter().enumerate() {
         let x = extract(&picture.rgb, w, h, t, dev)?;
-        let taps = model.encode(&x, top, plan.border)?;
+        let done = i as f32 / count;
+        let taps = probed(&mut || progress(done), || model.encode(&x, top, plan.border))?;
         drop(x);
         let core_of = |l: usize| -> Result<(candle_core::Tensor, (usize, usize, usize, usize))> {
             let f = &taps[l - 1];

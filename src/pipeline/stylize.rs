@@ -16,7 +16,7 @@ use super::tiling::{extract, paste, scale, Tile, TilePlan, DEFAULT_TILE};
 use crate::error::{Error, Result};
 use crate::image_io::Picture;
 use crate::model::{Border, Model, Precision};
-use crate::progress::{step, Progress};
+use crate::progress::{probed, step, Progress};
 use crate::rules;
 
 /// Smallest tile edge accepted by [`StylizerBuilder::tile_size`].
@@ -211,8 +211,9 @@ impl<'a> Stylizer<'a> {
         let count = tiles.tiles.len() as f32;
         if alpha <= 0.0 {
             for (i, t) in tiles.tiles.iter().enumerate() {
-                let (f, _, fw, fh) = encode(t)?;
-                decode(t, f, fw, fh)?;
+                let at = i as f32 / count;
+                let (f, _, fw, fh) = probed(&mut || progress(at), || encode(t))?;
+                probed(&mut || progress(at), || decode(t, f, fw, fh))?;
                 progress((i + 1) as f32 / count)?;
             }
         } else {
@@ -223,7 +224,8 @@ impl<'a> Stylizer<'a> {
             let mut cached = None;
             // Pass 1: statistics of every tile's core.
             for (i, t) in tiles.tiles.iter().enumerate() {
-                let (f, c, fw, fh) = encode(t)?;
+                let at = 0.5 * i as f32 / count;
+                let (f, c, fw, fh) = probed(&mut || progress(at), || encode(t))?;
                 if regions.is_none() {
                     regions = Some(LevelRegions::new(self, plan, level, c, fw_all, fh_all)?);
                 }
@@ -248,10 +250,11 @@ impl<'a> Stylizer<'a> {
             clock.time(&clock.transform, dev, || regions.finish(dev))?;
             // Pass 2: transform and decode (a single tile reuses its features).
             for (i, t) in tiles.tiles.iter().enumerate() {
+                let at = 0.5 + 0.5 * i as f32 / count;
                 let (f, fw, fh) = match cached.take() {
                     Some(c) => c,
                     None => {
-                        let (f, _, fw, fh) = encode(t)?;
+                        let (f, _, fw, fh) = probed(&mut || progress(at), || encode(t))?;
                         (f, fw, fh)
                     }
                 };
@@ -264,8 +267,10 @@ impl<'a> Stylizer<'a> {
                         regions.apply_owned(f, ext_rect(t, fw, fh))
                     }
                 })?;
-                decode(t, mixed, fw, fh)?;
-                progress(0.5 + 0.5 * (i + 1) as f32 / count)?;
+                // The swap's ticks may have reported up to the tile's end already.
+                let end = 0.5 + 0.5 * (i + 1) as f32 / count;
+                probed(&mut || progress(end), || decode(t, mixed, fw, fh))?;
+                progress(end)?;
             }
         }
         Ok(Picture { width: w, height: h, rgb: out, alpha: None, high_depth: image.high_depth })
