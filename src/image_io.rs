@@ -201,12 +201,7 @@ impl Picture {
     /// As [`Picture::resized`] (Catmull-Rom, computed here in bands of rows on every core),
     /// with the memory of the copy reserved fallibly (an [`Error::Limits`] when short) and
     /// `tick` called after every band of rows (its error stops it).
-    pub fn resized_with(
-        &self,
-        width: usize,
-        height: usize,
-        tick: &mut dyn FnMut(f32) -> Result<()>,
-    ) -> Result<Self> {
+    pub fn resized_with(&self, width: usize, height: usize, tick: &mut dyn FnMut(f32) -> Result<()>) -> Result<Self> {
         let n = self.width * self.height;
         let planes = 3 + usize::from(self.alpha.is_some());
         let (sw, sh) = (self.width, self.height);
@@ -215,7 +210,15 @@ impl Picture {
         for c in 0..3 {
             let done = c as f32 / planes as f32;
             let mut t = |f: f32| tick(done + f / planes as f32);
-            resize_plane_into(&self.rgb[c * n..(c + 1) * n], sw, sh, width, height, &mut rgb[c * m..(c + 1) * m], &mut t)?;
+            resize_plane_into(
+                &self.rgb[c * n..(c + 1) * n],
+                sw,
+                sh,
+                width,
+                height,
+                &mut rgb[c * m..(c + 1) * m],
+                &mut t,
+            )?;
         }
         let alpha = match &self.alpha {
             Some(a) => {

@@ -67,7 +67,10 @@ thread_local! {
 /// Runs `work` with `probe` as this thread's cancel probe: the network's layer loop calls
 /// [`probe`] between layers, so a cancel stops a tile's encoding or decoding after the layer
 /// running when it came, not after the whole tile.
-pub(crate) fn probed<T>(probe: &mut dyn FnMut() -> crate::Result<()>, work: impl FnOnce() -> crate::Result<T>) -> crate::Result<T> {
+pub(crate) fn probed<T>(
+    probe: &mut dyn FnMut() -> crate::Result<()>,
+    work: impl FnOnce() -> crate::Result<T>,
+) -> crate::Result<T> {
     let ptr: NonNull<dyn FnMut() -> crate::Result<()> + '_> = NonNull::from(probe);
     // SAFETY: only the lifetime is erased; the pointer leaves the thread-local (the guard
     // restores the previous probe, also on unwind) before `probe`'s borrow ends.

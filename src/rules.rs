@@ -185,7 +185,10 @@ pub fn styles(n: usize) -> Rule {
         return Err(Violation::new(Param::Style, "at least one style image is needed"));
     }
     if n > MAX_STYLES {
-        return Err(Violation::new(Param::Style, format!("{n} style images given; at most {MAX_STYLES} are supported")));
+        return Err(Violation::new(
+            Param::Style,
+            format!("{n} style images given; at most {MAX_STYLES} are supported"),
+        ));
     }
     Ok(())
 }

@@ -1225,8 +1225,11 @@ fn handles_destroyed_while_another_thread_uses_them_stay_valid_until_it_returns(
     // A preset destroyed while it is used (as the Krita docker replaces a changed preset).
     let dir = tempfile::tempdir().unwrap();
     let preset = dir.path().join("one.toml");
-    std::fs::write(&preset, format!("version = 1\nstyle = {:?}\nlevels = [3, 2, 1]\n", s(&image("style/brick_256.png"))))
-        .unwrap();
+    std::fs::write(
+        &preset,
+        format!("version = 1\nstyle = {:?}\nlevels = [3, 2, 1]\n", s(&image("style/brick_256.png"))),
+    )
+    .unwrap();
     let mut p = null_mut();
     let c = cstr(&preset);
     assert_eq!(unsafe { (api().preset_load)(ctx.0, c.as_ptr(), &mut p) }, UNISTYLE_OK, "{}", last_error());
@@ -1282,7 +1285,14 @@ fn struct_sizes_inside_a_field_or_past_any_header_are_refused() {
     let page = 4096;
     let size = std::mem::size_of::<UnistyleStylizeOptions>();
     unsafe {
-        let base = libc::mmap(null_mut(), 2 * page, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1, 0);
+        let base = libc::mmap(
+            null_mut(),
+            2 * page,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        );
         assert_ne!(base, libc::MAP_FAILED);
         assert_eq!(libc::mprotect((base as *mut u8).add(page).cast(), page, libc::PROT_NONE), 0);
         let at = (base as *mut u8).add(page - size) as *mut UnistyleStylizeOptions;
@@ -1312,9 +1322,15 @@ fn the_levels_parser_quotes_a_bounded_part_of_its_input() {
     // The CLI says the same.
     let dir = tempfile::tempdir().unwrap();
     let long = "2,".repeat(30_000);
-    let (content, style, out) = (image("content/noise_256.png"), image("style/brick_256.png"), dir.path().join("o.png"));
+    let (content, style, out) =
+        (image("content/noise_256.png"), image("style/brick_256.png"), dir.path().join("o.png"));
     let r = cli(&["stylize", "--levels", &long, "--content", s(&content), "--style", s(&style), "--out", s(&out)]);
-    assert!(r.code == 1 && r.stderr.contains("--levels") && r.stderr.len() < 600, "{} bytes: {}", r.stderr.len(), &r.stderr[..r.stderr.len().min(600)]);
+    assert!(
+        r.code == 1 && r.stderr.contains("--levels") && r.stderr.len() < 600,
+        "{} bytes: {}",
+        r.stderr.len(),
+        &r.stderr[..r.stderr.len().min(600)]
+    );
 }
 
 #[test]
@@ -1336,14 +1352,20 @@ fn the_weights_installed_last_are_the_ones_used() {
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().join("home");
     std::fs::create_dir(&home).unwrap();
-    let user = |args: &[&str]| bin().args(args).env("HOME", &home).env_remove("UNISTYLE_WEIGHTS").env_remove("XDG_DATA_HOME").output().unwrap();
+    let user = |args: &[&str]| {
+        bin().args(args).env("HOME", &home).env_remove("UNISTYLE_WEIGHTS").env_remove("XDG_DATA_HOME").output().unwrap()
+    };
     let o = user(&["weights", "install", s(&weights())]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let two = dir.path().join("two.safetensors");
     write_random_weights(&two, &[1, 2], 7);
     let o = user(&["weights", "install", s(&two)]);
     let said = String::from_utf8_lossy(&o.stdout).to_string();
-    assert!(o.status.success() && said.contains("wct-vgg19-relu2.safetensors"), "{said}{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success() && said.contains("wct-vgg19-relu2.safetensors"),
+        "{said}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let o = user(&["weights", "where"]);
     let found = String::from_utf8_lossy(&o.stdout).trim().to_string();
     assert!(found.ends_with("wct-vgg19-relu2.safetensors"), "weights where: {found}");

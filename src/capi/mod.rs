@@ -17,8 +17,8 @@ mod versioned;
 use std::ffi::{c_char, c_int, CStr};
 use std::path::PathBuf;
 
-pub use handles::{UnistyleContext, UnistyleJob, UnistylePreset, UnistyleStyle};
 use handles::{acquire, release, share, Shared};
+pub use handles::{UnistyleContext, UnistyleJob, UnistylePreset, UnistyleStyle};
 pub use image::{UnistyleImage, IMAGE_V1_SIZE, UNISTYLE_F32, UNISTYLE_U16, UNISTYLE_U8};
 pub use options::{
     ProgressFn, UnistyleRunOptions, UnistyleStyleOptions, UnistyleStylizeOptions, UnistyleTextureOptions,
@@ -522,7 +522,14 @@ unsafe fn stylizer<'a>(
             let from = REENCODE_SHARE * i as f32 / count;
             let mut part = Span { inner: &mut progress, from, to: from + REENCODE_SHARE / count };
             let levels = ctx.model.levels();
-            encoded.push(EncodedStyle::encode_tiled_with(&ctx.model, source, &levels, &encoding, DEFAULT_TILE, &mut part)?);
+            encoded.push(EncodedStyle::encode_tiled_with(
+                &ctx.model,
+                source,
+                &levels,
+                &encoding,
+                DEFAULT_TILE,
+                &mut part,
+            )?);
         }
         progress.from = REENCODE_SHARE;
         encoded.iter().collect()

@@ -244,32 +244,6 @@ versioned!(UnistyleRunOptions, "unistyle_run_options", job, []);
 versioned!(UnistyleStyleOptions, "unistyle_style_options", job, []);
 versioned!(UnistyleImage, "unistyle_image", data, []);
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Every field after v1 is listed: the last listed one ends the struct (but for padding).
-    fn later_fields_cover<T: Versioned>() {
-        let end = T::LATER_FIELDS.last().map_or(T::V1_SIZE, |f| f.2) as usize;
-        let (size, align) = (std::mem::size_of::<T>(), std::mem::align_of::<T>());
-        assert!(end <= size && size - end < align, "{}: fields end at {end}, struct is {size}", T::C_NAME);
-        let mut at = T::V1_SIZE;
-        for &(name, start, stop) in T::LATER_FIELDS {
-            assert!(start >= at && stop > start, "{}: {name} out of order", T::C_NAME);
-            at = stop;
-        }
-    }
-
-    #[test]
-    fn every_later_field_is_listed() {
-        later_fields_cover::<UnistyleStylizeOptions>();
-        later_fields_cover::<UnistyleTextureOptions>();
-        later_fields_cover::<UnistyleRunOptions>();
-        later_fields_cover::<UnistyleStyleOptions>();
-        later_fields_cover::<UnistyleImage>();
-    }
-}
-
 impl UnistyleRunOptions {
     /// The library's progress adapter for these options.
     pub(crate) fn host_progress(&self) -> HostProgress {
@@ -529,5 +503,31 @@ impl Progress for HostProgress {
             }
         }
         Control::Continue
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every field after v1 is listed: the last listed one ends the struct (but for padding).
+    fn later_fields_cover<T: Versioned>() {
+        let end = T::LATER_FIELDS.last().map_or(T::V1_SIZE, |f| f.2) as usize;
+        let (size, align) = (std::mem::size_of::<T>(), std::mem::align_of::<T>());
+        assert!(end <= size && size - end < align, "{}: fields end at {end}, struct is {size}", T::C_NAME);
+        let mut at = T::V1_SIZE;
+        for &(name, start, stop) in T::LATER_FIELDS {
+            assert!(start >= at && stop > start, "{}: {name} out of order", T::C_NAME);
+            at = stop;
+        }
+    }
+
+    #[test]
+    fn every_later_field_is_listed() {
+        later_fields_cover::<UnistyleStylizeOptions>();
+        later_fields_cover::<UnistyleTextureOptions>();
+        later_fields_cover::<UnistyleRunOptions>();
+        later_fields_cover::<UnistyleStyleOptions>();
+        later_fields_cover::<UnistyleImage>();
     }
 }

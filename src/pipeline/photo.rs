@@ -76,7 +76,15 @@ fn box_mean(plane: &[f32], w: usize, h: usize, r: usize) -> Result<Vec<f32>> {
 }
 
 /// The window mean of the product of two planes, minus the product of their window means.
-fn box_covariance(a: &[f32], b: &[f32], mean_a: &[f32], mean_b: &[f32], w: usize, h: usize, r: usize) -> Result<Vec<f32>> {
+fn box_covariance(
+    a: &[f32],
+    b: &[f32],
+    mean_a: &[f32],
+    mean_b: &[f32],
+    w: usize,
+    h: usize,
+    r: usize,
+) -> Result<Vec<f32>> {
     let mut prod = try_zeroed::<f32>(w * h, "photo mode plane")?;
     prod.par_iter_mut().zip(a.par_iter().zip(b)).for_each(|(p, (x, y))| *p = x * y);
     let mut m = box_mean(&prod, w, h, r)?;

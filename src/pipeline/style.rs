@@ -10,8 +10,8 @@ use super::stroke_scale::{rescale, rescale_bytes, scaled_size, MIN_SCALED_SIDE};
 use super::stylize::MIN_TILE;
 use super::tiling::{extract, scale, TilePlan, DEFAULT_TILE};
 use crate::error::{try_zeroed, Error, Result};
-use crate::model::architecture::CHANNELS;
 use crate::image_io::Picture;
+use crate::model::architecture::CHANNELS;
 use crate::model::Model;
 use crate::progress::{probed, step, Progress, Silent};
 use crate::transform::{Accumulator, Stats};
@@ -208,6 +208,9 @@ pub fn patch_map_source(width: usize, height: usize, level: usize) -> (usize, us
     (w, h)
 }
 
+/// A feature map as `(C, width, height, values)`.
+type MapValues = (usize, usize, usize, Vec<f32>);
+
 /// One pass of the encoder over `picture`, tile by tile: the statistics of `levels` added to
 /// `accs`, and the feature map of `map_level` (`(C, width, height, values)`) when asked for.
 /// Progress after every tile.
@@ -221,12 +224,12 @@ fn encode_pass(
     tile: usize,
     accs: &mut BTreeMap<usize, Accumulator>,
     progress: &mut dyn FnMut(f32) -> Result<()>,
-) -> Result<Option<(usize, usize, usize, Vec<f32>)>> {
+) -> Result<Option<MapValues>> {
     let (w, h) = (picture.width, picture.height);
     let plan = TilePlan::for_encoder(w, h, top, tile);
     let dev = model.device();
     // The whole feature map of the patch level, `[C, fh·fw]`, filled core by core.
-    let mut map: Option<(usize, usize, usize, Vec<f32>)> = None;
+    let mut map: Option<MapValues> = None;
     let count = plan.tiles.len() as f32;
     for (i, t) in plan.tiles.iter().enumerate() {
         let x = extract(&picture.rgb, w, h, t, dev)?;

@@ -97,10 +97,7 @@ impl Whitened {
     fn centres(&self, stride: usize) -> Vec<(u32, u32)> {
         let (w, h) = (self.width, self.height);
         let (x0, x1, y0, y1) = if w >= PATCH && h >= PATCH { (1, w - 1, 1, h - 1) } else { (0, w, 0, h) };
-        (y0..y1)
-            .step_by(stride)
-            .flat_map(|y| (x0..x1).step_by(stride).map(move |x| (x as u32, y as u32)))
-            .collect()
+        (y0..y1).step_by(stride).flat_map(|y| (x0..x1).step_by(stride).map(move |x| (x as u32, y as u32))).collect()
     }
 
     fn interior(&self) -> usize {
@@ -163,7 +160,7 @@ impl Shortlist {
 
     fn offer(&mut self, score: f32, candidate: u32) {
         let l = &mut self.0;
-        if !(score > l[SHORTLIST - 1].0) {
+        if score.partial_cmp(&l[SHORTLIST - 1].0) != Some(std::cmp::Ordering::Greater) {
             return;
         }
         let mut i = SHORTLIST - 1;
@@ -347,7 +344,9 @@ mod tests {
 
     #[test]
     fn content_as_its_own_style_comes_back() {
-        let (c, w, h) = (6, 17, 11);
+        // Enough channels for the centre features to single out a patch (the coarse search),
+        // as the network's 64 to 512 do.
+        let (c, w, h) = (48, 17, 11);
         let v = map(c, w, h, 1);
         let s = stats(&v, c);
         let f = FeatureMap { values: &v, channels: c, width: w, height: h };
