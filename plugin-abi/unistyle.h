@@ -9,8 +9,20 @@
  *    last failure on the calling thread is available from unistyle_last_error().
  *  - No call aborts or unwinds into the host; invalid arguments (NULL, zero or overflowing
  *    sizes, strides too small, wrong struct sizes, NaN/Inf float samples) are reported.
- *  - Handles (context, style, job) are created by *_create* and freed by *_destroy, which
- *    accept NULL. Destroying a handle twice is undefined behaviour.
+ *  - Handles (context, style, preset, job) are created by *_create* / *_load and freed by
+ *    *_destroy, which accept NULL.
+ *  - Contexts, styles and presets are reference-counted: every call holds the handles it
+ *    is given until it returns, so another thread may destroy a handle while a call uses it
+ *    (the call finishes normally; the memory is freed when the last user returns). A call
+ *    given a handle already destroyed fails with UNISTYLE_ERR_INVALID, and destroying it
+ *    again is ignored, as long as the address has not been reused by a new handle (so do
+ *    not keep destroyed handles). Strings returned by unistyle_preset_name/_description
+ *    live until the preset is destroyed. A job must outlive the calls it is attached to.
+ *  - Memory: a call that cannot fit the memory the process may still use (its address-space
+ *    limit or the system's available memory) fails with UNISTYLE_ERR_LIMITS before it
+ *    starts, or when an allocation fails; it never aborts. Cancel and progress reach every
+ *    loop: a call stops within about half a second of unistyle_job_cancel. docs/limits.md
+ *    gives each mode's bounds.
  *  - Versioned structs start with `struct_size`: fill them with their *_init function (or set
  *    struct_size = sizeof the struct) so the ABI can grow without breaking callers (below).
  *  - Output buffers are written only when a call succeeds: a failed or cancelled call leaves
@@ -23,13 +35,17 @@
  *  - `struct_size` is the size of the struct as the host was compiled (sizeof). The library
  *    reads min(struct_size, its own size) bytes; fields the host's struct does not reach take
  *    their defaults. Each struct's version-1 size is frozen (the end of its last v1 field);
- *    a smaller struct_size is refused with UNISTYLE_ERR_VERSION.
+ *    a smaller struct_size is refused with UNISTYLE_ERR_VERSION, and so is a struct_size
+ *    that ends inside a field (the message names the field).
  *  - A struct larger than the library knows (a host built against a newer header running on
  *    an older library) is accepted when the bytes the library does not know are all zero:
  *    the host left the newer fields at their zero default. A non-zero byte there means the
  *    host asks for something this library cannot do: refused with UNISTYLE_ERR_VERSION (the
  *    message names the byte), never silently ignored. So zero-fill structs (the *_init
- *    functions do) and leave fields you do not use untouched.
+ *    functions do) and leave fields you do not use untouched. The library never reads past
+ *    struct_size bytes; a struct_size more than 256 bytes beyond the library's own struct
+ *    (e.g. an uninitialised struct) is refused with UNISTYLE_ERR_VERSION without reading
+ *    anything past the fields it knows.
  *  - Initialise with the `_init` function taking struct_size: `x_init(&opts, sizeof opts)`
  *    writes the library's defaults for the fields it knows, zeros the rest and sets
  *    struct_size. unistyle_stylize_options_init / unistyle_texture_options_init (version 1,
@@ -37,8 +53,9 @@
  *  - UNISTYLE_ABI_VERSION changes only on an incompatible change (none so far).
  *
  * Threads
- *  - A context and its styles are immutable after creation: they may be shared by several
- *    threads, also concurrently. Separate contexts are independent.
+ *  - A context, its styles and presets are immutable after creation: they may be shared by
+ *    several threads, also concurrently, and destroyed while other threads use them (see
+ *    reference counting above). Separate contexts are independent.
  *  - unistyle_job_cancel and unistyle_job_progress may be called from any thread while
  *    another thread runs a call with that job.
  *  - unistyle_last_error is per thread.
@@ -202,11 +219,11 @@ void unistyle_context_destroy(unistyle_context *ctx);
 int unistyle_context_levels(const unistyle_context *ctx, uint32_t *levels, uint32_t capacity, uint32_t *count);
 
 /* Encodes a style image once for every level; max_size > 0 downscales it first.
- * *out must be freed with unistyle_style_destroy, before its context. */
+ * *out must be freed with unistyle_style_destroy. */
 int unistyle_style_create_from_file(const unistyle_context *ctx, const char *path, uint32_t max_size, unistyle_style **out);
 int unistyle_style_create_from_image(const unistyle_context *ctx, const unistyle_image *image, uint32_t max_size, unistyle_style **out);
 /* As above with versioned options (NULL = defaults): max_size, progress and a job to cancel the
- * encoding (today reported at its start and end). */
+ * encoding (reported after every tile of the encoder). */
 int unistyle_style_options_init(unistyle_style_options *opts, uint32_t struct_size);
 int unistyle_style_create_from_file_ex(const unistyle_context *ctx, const char *path,
                                        const unistyle_style_options *opts, unistyle_style **out);
@@ -263,6 +280,11 @@ int unistyle_texture(const unistyle_context *ctx, const unistyle_texture_options
  * UNISTYLE_STYLE_PATH), weights, masks, levels, alpha, colour preservation and texture
  * settings; see presets/README.md. Loading encodes the styles (cached beside the preset). */
 int unistyle_preset_load(const unistyle_context *ctx, const char *path, unistyle_preset **out);
+/* As unistyle_preset_load with versioned run options (NULL = none): progress of the styles'
+ * encoding and a job that cancels it (UNISTYLE_ERR_CANCELLED, nothing loaded). A preset
+ * names at most 65 style images (more is refused, naming the file, line and key). */
+int unistyle_preset_load_ex(const unistyle_context *ctx, const char *path,
+                            const unistyle_run_options *run, unistyle_preset **out);
 const char *unistyle_preset_name(const unistyle_preset *preset);        /* valid until destroyed */
 const char *unistyle_preset_description(const unistyle_preset *preset); /* valid until destroyed */
 int unistyle_preset_kind(const unistyle_preset *preset);                /* UNISTYLE_PRESET_* */
@@ -297,7 +319,8 @@ int unistyle_texture_preset_ex(const unistyle_context *ctx, const unistyle_prese
  *   unistyle_clip_free(clip);
  *
  * The clip copies what it needs of the options (styles, masks, levels, modes) or the preset:
- * those may be destroyed after unistyle_clip_new*; the context must outlive the clip.
+ * those, and the context, may be destroyed after unistyle_clip_new* (the clip holds its own
+ * references).
  * The stylize options' progress and job are not used by a clip: every frame takes its own
  * run options (progress within that frame, a job to cancel it). A failed or cancelled frame
  * leaves the clip as before it (push the frame again, or go on) and its output untouched.

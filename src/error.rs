@@ -119,3 +119,14 @@ impl Error {
         }
     }
 }
+
+/// A zero-filled buffer of `n` samples, or an error naming `what` when memory is short.
+pub(crate) fn try_zeroed<T: Clone + Default>(n: usize, what: &str) -> Result<Vec<T>> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(n).map_err(|_| Error::Limits {
+        what: what.to_string(),
+        reason: format!("not enough memory for {} MiB", n.saturating_mul(std::mem::size_of::<T>()) >> 20),
+    })?;
+    v.resize(n, T::default());
+    Ok(v)
+}

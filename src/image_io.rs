@@ -198,6 +198,39 @@ impl Picture {
         self.resized(w, h)
     }
 
+    /// As [`Picture::resized`] (Catmull-Rom, computed here in bands of rows on every core),
+    /// with the memory of the copy reserved fallibly (an [`Error::Limits`] when short) and
+    /// `tick` called after every band of rows (its error stops it).
+    pub fn resized_with(&self, width: usize, height: usize, tick: &mut dyn FnMut(f32) -> Result<()>) -> Result<Self> {
+        let n = self.width * self.height;
+        let planes = 3 + usize::from(self.alpha.is_some());
+        let (sw, sh) = (self.width, self.height);
+        let m = width * height;
+        let mut rgb = crate::error::try_zeroed::<f32>(3 * m, "resized image")?;
+        for c in 0..3 {
+            let done = c as f32 / planes as f32;
+            let mut t = |f: f32| tick(done + f / planes as f32);
+            resize_plane_into(
+                &self.rgb[c * n..(c + 1) * n],
+                sw,
+                sh,
+                width,
+                height,
+                &mut rgb[c * m..(c + 1) * m],
+                &mut t,
+            )?;
+        }
+        let alpha = match &self.alpha {
+            Some(a) => {
+                let mut out = crate::error::try_zeroed::<f32>(m, "resized image")?;
+                resize_plane_into(a, sw, sh, width, height, &mut out, &mut |f| tick((3.0 + f) / planes as f32))?;
+                Some(out)
+            }
+            None => None,
+        };
+        Ok(Picture { width, height, rgb, alpha, high_depth: self.high_depth })
+    }
+
     /// Resamples to `width × height` (Catmull-Rom), alpha included.
     pub fn resized(&self, width: usize, height: usize) -> Self {
         let mut out = Picture {
@@ -406,6 +439,77 @@ fn open_decoder(path: &Path, what: &'static str, limits: DecodeLimits) -> Result
 fn quantize(v: f32, scale: f32) -> f32 {
     let v = if v.is_nan() { 0.0 } else { v.clamp(0.0, 1.0) };
     (v * scale + 0.5).floor()
+}
+
+/// Taps and weights of a Catmull-Rom resampling of `n` samples to `m`, per output sample
+/// (support widened by the ratio when shrinking; weights normalised; edges clamped).
+fn catmull_rom_taps(n: usize, m: usize) -> Vec<(usize, Vec<f32>)> {
+    let kernel = |x: f32| {
+        let x = x.abs();
+        if x < 1.0 {
+            1.5 * x * x * x - 2.5 * x * x + 1.0
+        } else if x < 2.0 {
+            -0.5 * x * x * x + 2.5 * x * x - 4.0 * x + 2.0
+        } else {
+            0.0
+        }
+    };
+    let ratio = n as f32 / m as f32;
+    let scale = ratio.max(1.0);
+    let support = 2.0 * scale;
+    (0..m)
+        .map(|o| {
+            let centre = (o as f32 + 0.5) * ratio;
+            let left = ((centre - support).floor().max(0.0) as usize).min(n - 1);
+            let right = ((centre + support).ceil() as usize).clamp(left + 1, n);
+            let mut w: Vec<f32> = (left..right).map(|i| kernel((i as f32 - (centre - 0.5)) / scale)).collect();
+            let sum: f32 = w.iter().sum();
+            if sum != 0.0 {
+                w.iter_mut().for_each(|v| *v /= sum);
+            }
+            (left, w)
+        })
+        .collect()
+}
+
+/// Resamples a `w × h` plane into `out` (`nw × nh`), rows first then columns, in bands of
+/// output rows, clamped to 0..1; `tick(fraction)` after every band.
+fn resize_plane_into(
+    src: &[f32],
+    w: usize,
+    h: usize,
+    nw: usize,
+    nh: usize,
+    out: &mut [f32],
+    tick: &mut dyn FnMut(f32) -> Result<()>,
+) -> Result<()> {
+    use rayon::prelude::*;
+    const BAND: usize = 64;
+    let (xs, ys) = (catmull_rom_taps(w, nw), catmull_rom_taps(h, nh));
+    let mut rows = crate::error::try_zeroed::<f32>(h * nw, "resized image")?;
+    for (b, band) in rows.chunks_mut(BAND * nw).enumerate() {
+        band.par_chunks_mut(nw).enumerate().for_each(|(r, row)| {
+            let s = &src[(b * BAND + r) * w..][..w];
+            for (o, (left, wt)) in row.iter_mut().zip(&xs) {
+                *o = wt.iter().zip(&s[*left..]).map(|(a, v)| a * v).sum();
+            }
+        });
+        tick(0.5 * ((b + 1) * BAND).min(h) as f32 / h as f32)?;
+    }
+    for (b, band) in out.chunks_mut(BAND * nw).enumerate() {
+        band.par_chunks_mut(nw).enumerate().for_each(|(r, row)| {
+            let (top, wt) = &ys[b * BAND + r];
+            row.fill(0.0);
+            for (k, a) in wt.iter().enumerate() {
+                let s = &rows[(top + k) * nw..][..nw];
+                row.iter_mut().zip(s).for_each(|(o, v)| *o += a * v);
+            }
+            // As the image crate's resize of f32 samples: results clamped to 0..1.
+            row.iter_mut().for_each(|v| *v = v.clamp(0.0, 1.0));
+        });
+        tick(0.5 + 0.5 * ((b + 1) * BAND).min(nh) as f32 / nh as f32)?;
+    }
+    Ok(())
 }
 
 fn resize_plane(src: &[f32], w: usize, h: usize, nw: usize, nh: usize) -> Vec<f32> {

@@ -93,13 +93,31 @@ pub(crate) fn is_link_loop(e: &std::io::Error) -> bool {
     return e.to_string().to_lowercase().contains("symbolic link");
 }
 
-/// A file as is; a folder → its preferred or first `.safetensors` file.
+/// The file in a weights folder naming the weights `unistyle weights install` put there last
+/// (one line: a file name in the same folder); that file is used before any other.
+pub const INSTALLED_MARKER: &str = "installed.txt";
+
+/// The weights file a folder's [`INSTALLED_MARKER`] names, if it names one that is there.
+fn installed(dir: &Path) -> Option<PathBuf> {
+    let text = crate::input_file::read_bounded(&dir.join(INSTALLED_MARKER), 4096).ok()?;
+    let name = String::from_utf8(text).ok()?;
+    let name = name.trim();
+    let plain = Path::new(name).file_name().is_some_and(|f| f == name);
+    let f = dir.join(name);
+    (plain && name.ends_with(".safetensors") && f.is_file()).then_some(f)
+}
+
+/// A file as is; a folder → the file installed last, else its preferred or first
+/// `.safetensors` file.
 pub(crate) fn pick(p: &Path) -> Option<PathBuf> {
     if p.is_file() {
         return Some(p.to_path_buf());
     }
     if !p.is_dir() {
         return None;
+    }
+    if let Some(f) = installed(p) {
+        return Some(f);
     }
     for name in PREFERRED {
         let f = p.join(name);

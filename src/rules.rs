@@ -20,6 +20,13 @@ pub const MAX_ITERATIONS: usize = 100;
 pub const MAX_FEATHER: f64 = 10_000.0;
 /// Smallest tile edge.
 pub const MIN_TILE: usize = 16;
+/// Most masks (regions) one job accepts. Each region keeps its own statistics at every level
+/// (up to 2 MiB of f64 covariance at level 5) and, with feathering, a weight map as large as
+/// the content; above this a job is refused rather than risk the host's memory.
+pub const MAX_MASKS: usize = 64;
+/// Most style images in one job or preset (one per mask region and one for the rest): each
+/// is encoded and its statistics kept (a few MiB per style) before the job runs.
+pub const MAX_STYLES: usize = MAX_MASKS + 1;
 /// Largest texture side.
 pub const MAX_TEXTURE_SIDE: usize = crate::image_io::MAX_SIDE;
 
@@ -176,10 +183,16 @@ pub fn int_in(param: Param, v: i128, min: i128, max: i128) -> Rule {
     }
 }
 
-/// At least one style.
+/// At least one style, at most [`MAX_STYLES`].
 pub fn styles(n: usize) -> Rule {
     if n == 0 {
         return Err(Violation::new(Param::Style, "at least one style image is needed"));
+    }
+    if n > MAX_STYLES {
+        return Err(Violation::new(
+            Param::Style,
+            format!("{n} style images given; at most {MAX_STYLES} are supported"),
+        ));
     }
     Ok(())
 }

@@ -93,15 +93,15 @@ fn library_jobs_cancel_at_every_step() {
     let n = every_cancel_point("stylize, mask + 3 levels", &|p| whole.run(&i.content, p));
     // Feathering the mask reports (fraction 0) between its four blur passes.
     const FEATHER: usize = 4;
-    assert_eq!(
-        n,
-        1 + FEATHER + 3 * 3,
-        "one report at the start, four while feathering, per level two in the level and one after it"
+    // The network's layers report too (the cancel probe between layers, issue 22).
+    assert!(
+        n > 1 + FEATHER + 3 * 3,
+        "one report at the start, four while feathering, per level two in the level and one after it, and the layers': {n}"
     );
     // Tiles of 40 pixels (with their halos) over 72×56: a 2×2 grid, two passes per level.
     let tiled = stylize(40, &[2, 1]);
     let n_tiled = every_cancel_point("tiled stylize, mask + 2 levels (tile 40)", &|p| tiled.run(&i.content, p));
-    assert_eq!(n_tiled, 1 + FEATHER + 2 * (2 * 4 + 1), "reports per tile and pass");
+    assert!(n_tiled > 1 + FEATHER + 2 * (2 * 4 + 1), "reports per tile and pass, and the layers': {n_tiled}");
     let texture = Texture::builder(m)
         .region(i.mask.clone(), &i.starry)
         .style(&i.brick)
@@ -113,7 +113,7 @@ fn library_jobs_cancel_at_every_step() {
         .build()
         .unwrap();
     let n = every_cancel_point("texture, mask + 2 levels x 2 iterations", &|p| texture.run(p));
-    assert_eq!(n, 1 + 2 * 2 * 3);
+    assert!(n > 1 + 2 * 2 * 3, "{n}");
 }
 
 /// The C ABI: stylize with two styles, a mask, feathering and three levels; texture with two

@@ -888,3 +888,489 @@ fn signals_at_random_moments_leave_no_temporary_file() {
     let max = latencies.last().copied().unwrap_or(0.0);
     println!("signals at {trials} random moments: {interrupted} interrupted (exit 130/143, old output intact), {finished} had finished; no temporary file left; time from signal to exit: median {med:.0} ms, max {max:.0} ms");
 }
+
+// ---------------------------------------------------------------------------------------
+// Issue 22: the modes' memory, cancel reach and time; handle lifetime; small items
+
+/// [`baseline_vm_kib`], measured once per test binary.
+fn base_kib() -> u64 {
+    static BASE: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *BASE.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        baseline_vm_kib(dir.path())
+    })
+}
+
+/// A preset in `dir` naming `style` `n` times.
+fn preset_naming(dir: &Path, style: &Path, n: usize) -> PathBuf {
+    let p = dir.join(format!("many_{n}.toml"));
+    let names = vec![format!("{:?}", s(style)); n].join(", ");
+    std::fs::write(&p, format!("version = 1\nname = \"many\"\nstyle = [{names}]\n")).unwrap();
+    p
+}
+
+#[test]
+fn a_preset_naming_thousands_of_styles_is_refused_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let style = image("style/brick_256.png");
+    let (content, w) = (image("content/noise_256.png"), weights());
+    let cap = base_kib() + 300 * 1024;
+    for n in [unistyle::rules::MAX_STYLES + 1, 8000] {
+        let preset = preset_naming(d, &style, n);
+        let out = d.join("out.png");
+        let args = [
+            "stylize",
+            "--preset",
+            s(&preset),
+            "--content",
+            s(&content),
+            "--out",
+            s(&out),
+            "--weights",
+            s(&w),
+            "-q",
+            "--no-cache",
+        ];
+        let r = cli_capped(cap, &args);
+        let name = preset.file_name().unwrap().to_str().unwrap();
+        assert_refused(&r, &format!("{n} styles"), &[name, "line 3", "'style'", &format!("{n} style images")]);
+        assert!(!out.exists());
+        println!(
+            "CLI, preset naming one style {n} times ({} KB), cap {} MiB: exit {} in {:.2} s, peak RSS {} MiB: {}",
+            std::fs::metadata(&preset).unwrap().len() >> 10,
+            cap >> 10,
+            r.code,
+            r.time.as_secs_f64(),
+            r.rss_kib >> 10,
+            r.stderr.trim()
+        );
+        // The C ABI (what the Krita docker calls for every preset of its gallery).
+        let ctx = context();
+        let c = cstr(&preset);
+        let ctxp = ctx.0 as usize;
+        let ((status, msg, handle), t) = within("preset_load", move || {
+            let mut p = null_mut();
+            let r = unsafe { (api().preset_load)(ctxp as *const UnistyleContext, c.as_ptr(), &mut p) };
+            (r, last_error(), p as usize)
+        });
+        assert_eq!(status, UNISTYLE_ERR_PRESET, "{msg}");
+        assert!(msg.contains(&format!("at most {}", unistyle::rules::MAX_STYLES)) && msg.contains("'style'"), "{msg}");
+        assert_eq!(handle, 0);
+        println!("ABI unistyle_preset_load, {n} styles: refused in {:.1} ms: {msg}", t.as_secs_f64() * 1e3);
+    }
+}
+
+#[test]
+fn patch_swap_at_stroke_scale_8_fits_a_memory_cap() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // A 256² style at stroke scale 8 is a 2048² style: its level-3 map alone would be 256 MiB.
+    let cap = base_kib() + 350 * 1024;
+    let out = d.join("out.png");
+    let (content, style, w) = (image("content/noise_256.png"), image("style/brick_256.png"), weights());
+    let args = [
+        "stylize",
+        "--content",
+        s(&content),
+        "--style",
+        s(&style),
+        "--patch-swap",
+        "--stroke-scale",
+        "8",
+        "--tile-size",
+        "256",
+        "--out",
+        s(&out),
+        "--weights",
+        s(&w),
+        "-q",
+        "--no-cache",
+    ];
+    let r = cli_capped(cap, &args);
+    assert_eq!(r.code, 0, "patch swap, stroke scale 8, under {} MiB: {}", cap >> 10, r.stderr);
+    assert_eq!(read_png(&out).width, 256);
+    println!(
+        "patch swap + stroke scale 8 (256² style → 2048²), cap {} MiB: exit 0 in {:.1} s, peak RSS {} MiB",
+        cap >> 10,
+        r.time.as_secs_f64(),
+        r.rss_kib >> 10
+    );
+}
+
+#[test]
+fn photo_mode_is_counted_in_the_memory_estimate() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let content = d.join("content_1024.png");
+    write_png(&content, 1024, 1024);
+    let out = d.join("out.png");
+    let args = |photo: bool| {
+        let mut a = vec![
+            "stylize".to_string(),
+            "--content".into(),
+            s(&content).into(),
+            "--style".into(),
+            s(&image("style/brick_256.png")).into(),
+            "--levels".into(),
+            "1".into(),
+            "--out".into(),
+            s(&out).into(),
+            "--weights".into(),
+            s(&weights()).into(),
+            "-q".into(),
+            "--no-cache".into(),
+        ];
+        if photo {
+            a.push("--photo".into());
+        }
+        a
+    };
+    // The smallest cap the job runs under without photo mode (to 16 MiB).
+    let plain = args(false);
+    let plain: Vec<&str> = plain.iter().map(String::as_str).collect();
+    let (mut lo, mut hi) = (base_kib(), base_kib() + 2048 * 1024);
+    while hi - lo > 16 * 1024 {
+        let mid = (lo + hi) / 2;
+        if cli_capped(mid, &plain).code == 0 {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    // Photo mode needs ~100 bytes more per pixel (100 MiB here): with 48 MiB more it must
+    // be refused by the estimate, not abort half-way.
+    let cap = hi + 48 * 1024;
+    let photo = args(true);
+    let photo: Vec<&str> = photo.iter().map(String::as_str).collect();
+    let r = cli_capped(cap, &photo);
+    if r.code != 0 {
+        assert_refused(&r, "photo mode under a tight cap", &["memory"]);
+    }
+    println!(
+        "photo mode on 1024², cap {} MiB (the plain job's smallest + 48): exit {} in {:.2} s, peak RSS {} MiB: {}",
+        cap >> 10,
+        r.code,
+        r.time.as_secs_f64(),
+        r.rss_kib >> 10,
+        r.stderr.trim()
+    );
+}
+
+/// Options with every field of this library's struct (patch swap, stroke scale, photo).
+fn stylize_opts_v2(styles: &[*const UnistyleStyle], levels: &[u32]) -> UnistyleStylizeOptions {
+    let mut o = stylize_opts(styles, 1.0, levels);
+    let mut full = std::mem::MaybeUninit::<UnistyleStylizeOptions>::zeroed();
+    let size = std::mem::size_of::<UnistyleStylizeOptions>() as u32;
+    assert_eq!(unsafe { unistyle::capi::unistyle_stylize_options_init_ex(full.as_mut_ptr(), size) }, UNISTYLE_OK);
+    let full = unsafe { full.assume_init() };
+    o.struct_size = size;
+    o.stroke_scale = full.stroke_scale;
+    o.transform = full.transform;
+    o
+}
+
+/// Fractions a library run reports, and whether a cancel at report `cancel_at` stopped it.
+fn reports(st: &Stylizer, content: &Picture, cancel_at: Option<usize>) -> (Vec<f32>, unistyle::Result<Picture>) {
+    let mut seen = Vec::new();
+    let mut p = |f: f32| {
+        seen.push(f);
+        if Some(seen.len() - 1) == cancel_at {
+            Control::Cancel
+        } else {
+            Control::Continue
+        }
+    };
+    let r = st.run(content, &mut p);
+    (seen, r)
+}
+
+#[test]
+fn cancel_reaches_patch_matching_and_the_photo_filter() {
+    let m = model();
+    let content = picture("content/tubingen_256.png");
+    let style_pic = picture("style/starry_256.png");
+    let enc = unistyle::pipeline::StyleEncoding { stroke_scale: vec![1.0], patch_level: Some(3) };
+    let style = EncodedStyle::encode_with(m, &style_pic, &[3], &enc).unwrap();
+    // Patch swap at level 3 alone: one tile; pass 1 ends at 0.5, the swap runs before 1.0.
+    let modes = unistyle::pipeline::Modes { patch_swap: true, ..Default::default() };
+    let st = Stylizer::builder(m).style(&style).levels([3]).modes(modes).build().unwrap();
+    let (seen, r) = reports(&st, &content, None);
+    r.unwrap();
+    let inside: Vec<usize> = (0..seen.len()).filter(|&i| seen[i] > 0.5 && seen[i] < 1.0).collect();
+    assert!(inside.len() >= 3, "progress inside the patch matching: {seen:?}");
+    assert!(seen.windows(2).all(|w| w[0] <= w[1]), "{seen:?}");
+    let start = Instant::now();
+    let (_, r) = reports(&st, &content, Some(inside[1]));
+    assert!(matches!(r, Err(Error::Cancelled)), "{r:?}");
+    println!(
+        "patch swap 256²/256² at level 3: {} reports inside the matching; cancelled at the second: returned after {:.0} ms",
+        inside.len(),
+        start.elapsed().as_secs_f64() * 1e3
+    );
+    // Photo mode: reports between the guided filter's passes, after the last level.
+    let plain = style3("style/starry_256.png");
+    let modes = unistyle::pipeline::Modes { photo: true, ..Default::default() };
+    let st = Stylizer::builder(m).style(&plain).levels([1]).modes(modes).build().unwrap();
+    let (seen, r) = reports(&st, &content, None);
+    r.unwrap();
+    let at_end: Vec<usize> = (0..seen.len()).filter(|&i| seen[i] == 1.0).collect();
+    assert!(at_end.len() >= 10, "progress inside the photo filter: {seen:?}");
+    let (_, r) = reports(&st, &content, Some(at_end[at_end.len() / 2]));
+    assert!(matches!(r, Err(Error::Cancelled)), "cancel inside the photo filter: {r:?}");
+}
+
+#[test]
+fn cancel_reaches_the_stroke_scale_encoding_and_preset_loading_through_the_abi() {
+    let ctx = context();
+    let st = style(&ctx, &image("style/brick_256.png"), 0);
+    let styles = [st.0 as *const UnistyleStyle];
+    let levels = [3u32];
+    let input = Buf::new(32, 32, 3, UNISTYLE_U8, 0, 100);
+    let mut output = Buf::new(32, 32, 3, UNISTYLE_U8, 0, 0);
+    // Stroke scale 8: the 256² style is encoded again at 2048², two tiles a side at least.
+    let mut o = stylize_opts_v2(&styles, &levels);
+    o.stroke_scale = 8.0;
+    let mut steps = Steps::default();
+    (o.progress, o.progress_user_data) = Steps::hook(Some(&mut steps));
+    let status = unsafe { (api().stylize)(ctx.0, &input.desc, &o, &mut output.desc) };
+    assert_eq!(status, UNISTYLE_OK, "{}", last_error());
+    let encoding: Vec<f32> = steps.fractions.iter().copied().filter(|&f| f > 0.0 && f <= 0.3).collect();
+    assert!(encoding.len() >= 4, "progress while the style is encoded again: {:?}", steps.fractions);
+    // Cancelled by the job during that encoding: stops there, nothing written.
+    let job = job();
+    let mut output = Buf::new(32, 32, 3, UNISTYLE_U8, 0, 0);
+    let mut steps = Steps { cancel_at: Some(2), job: Some(job.0), ..Default::default() };
+    (o.progress, o.progress_user_data) = Steps::hook(Some(&mut steps));
+    o.job = job.0;
+    let status = unsafe { (api().stylize)(ctx.0, &input.desc, &o, &mut output.desc) };
+    assert_eq!(status, UNISTYLE_ERR_CANCELLED, "{}", last_error());
+    assert_eq!(steps.fractions.len(), 3, "no report after the cancel: {:?}", steps.fractions);
+    assert!(output.all(0));
+
+    // unistyle_preset_load_ex: progress while the styles are encoded, cancel by the job.
+    let dir = tempfile::tempdir().unwrap();
+    let preset = dir.path().join("two.toml");
+    let (a, b) = (image("style/brick_256.png"), image("style/starry_256.png"));
+    std::fs::write(&preset, format!("version = 1\nstyle = [{:?}, {:?}]\n", s(&a), s(&b))).unwrap();
+    type LoadEx = unsafe extern "C" fn(
+        *const UnistyleContext,
+        *const std::ffi::c_char,
+        *const UnistyleRunOptions,
+        *mut *mut UnistylePreset,
+    ) -> i32;
+    let load_ex: libloading::Symbol<LoadEx> = unsafe { api().lib.get(b"unistyle_preset_load_ex") }.unwrap();
+    let mut run: UnistyleRunOptions = unsafe { std::mem::zeroed() };
+    assert_eq!(unsafe { (api().run_init)(&mut run, std::mem::size_of::<UnistyleRunOptions>() as u32) }, UNISTYLE_OK);
+    let job = self::job();
+    run.job = job.0;
+    let mut steps = Steps { cancel_at: Some(1), job: Some(job.0), ..Default::default() };
+    (run.progress, run.progress_user_data) = Steps::hook(Some(&mut steps));
+    let mut p = null_mut();
+    let c = cstr(&preset);
+    let status = unsafe { load_ex(ctx.0, c.as_ptr(), &run, &mut p) };
+    assert_eq!(status, UNISTYLE_ERR_CANCELLED, "{}", last_error());
+    assert!(p.is_null());
+    let mut run_plain = run;
+    let mut steps = Steps::default();
+    (run_plain.progress, run_plain.progress_user_data) = Steps::hook(Some(&mut steps));
+    run_plain.job = null();
+    let status = unsafe { load_ex(ctx.0, c.as_ptr(), &run_plain, &mut p) };
+    assert_eq!(status, UNISTYLE_OK, "{}", last_error());
+    assert!(steps.fractions.len() >= 3, "{:?}", steps.fractions);
+    unsafe { (api().preset_destroy)(p) };
+}
+
+#[test]
+fn handles_destroyed_while_another_thread_uses_them_stay_valid_until_it_returns() {
+    let ctx = context();
+    let input = Buf::new(384, 384, 3, UNISTYLE_U8, 0, 100);
+    // A style destroyed while a stylize call on another thread uses it (between its levels).
+    let mut st = null_mut();
+    let c = cstr(&image("style/starry_256.png"));
+    assert_eq!(unsafe { (api().style_from_file)(ctx.0, c.as_ptr(), 0, &mut st) }, UNISTYLE_OK);
+    let (stp, ctxp) = (st as usize, ctx.0 as usize);
+    let (started_tx, started_rx) = mpsc::channel::<()>();
+    let worker = std::thread::spawn(move || {
+        let input = input; // the whole buffer moves, not only its descriptor
+        let styles = [stp as *const UnistyleStyle];
+        let levels = [3u32, 2, 1];
+        let mut o = stylize_opts(&styles, 1.0, &levels);
+        unsafe extern "C" fn first(_f: f32, user: *mut std::ffi::c_void) -> i32 {
+            let tx = unsafe { &*(user as *const mpsc::Sender<()>) };
+            let _ = tx.send(());
+            0
+        }
+        o.progress = Some(first);
+        o.progress_user_data = (&started_tx as *const mpsc::Sender<()>).cast_mut().cast();
+        let mut out = Buf::new(384, 384, 3, UNISTYLE_U8, 0, 0);
+        let r = unsafe { (api().stylize)(ctxp as *const UnistyleContext, &input.desc, &o, &mut out.desc) };
+        (r, last_error(), out.all(0))
+    });
+    started_rx.recv().unwrap();
+    unsafe { (api().style_destroy)(st) };
+    let (status, msg, untouched) = worker.join().unwrap();
+    assert_eq!(status, UNISTYLE_OK, "the call holding the destroyed style: {msg}");
+    assert!(!untouched);
+    // Afterwards the handle is refused, and destroying it again is ignored.
+    let styles = [st as *const UnistyleStyle];
+    let o = stylize_opts(&styles, 1.0, &[1]);
+    let input = Buf::new(16, 16, 3, UNISTYLE_U8, 0, 100);
+    let mut out = Buf::new(16, 16, 3, UNISTYLE_U8, 0, 0);
+    let status = unsafe { (api().stylize)(ctx.0, &input.desc, &o, &mut out.desc) };
+    assert_eq!(status, UNISTYLE_ERR_INVALID, "{}", last_error());
+    assert!(last_error().contains("styles[0]") && last_error().contains("destroyed"), "{}", last_error());
+    unsafe { (api().style_destroy)(st) };
+
+    // A preset destroyed while it is used (as the Krita docker replaces a changed preset).
+    let dir = tempfile::tempdir().unwrap();
+    let preset = dir.path().join("one.toml");
+    std::fs::write(
+        &preset,
+        format!("version = 1\nstyle = {:?}\nlevels = [3, 2, 1]\n", s(&image("style/brick_256.png"))),
+    )
+    .unwrap();
+    let mut p = null_mut();
+    let c = cstr(&preset);
+    assert_eq!(unsafe { (api().preset_load)(ctx.0, c.as_ptr(), &mut p) }, UNISTYLE_OK, "{}", last_error());
+    let pp = p as usize;
+    let (started_tx, started_rx) = mpsc::channel::<()>();
+    let worker = std::thread::spawn(move || {
+        unsafe extern "C" fn first(_f: f32, user: *mut std::ffi::c_void) -> i32 {
+            let tx = unsafe { &*(user as *const mpsc::Sender<()>) };
+            let _ = tx.send(());
+            0
+        }
+        let input = Buf::new(384, 384, 3, UNISTYLE_U8, 0, 100);
+        let mut out = Buf::new(384, 384, 3, UNISTYLE_U8, 0, 0);
+        let user = (&started_tx as *const mpsc::Sender<()>).cast_mut().cast();
+        let r = unsafe {
+            (api().stylize_preset)(
+                ctxp as *const UnistyleContext,
+                pp as *const UnistylePreset,
+                &input.desc,
+                &mut out.desc,
+                Some(first),
+                user,
+                null(),
+            )
+        };
+        (r, last_error())
+    });
+    started_rx.recv().unwrap();
+    unsafe { (api().preset_destroy)(p) };
+    let (status, msg) = worker.join().unwrap();
+    assert_eq!(status, UNISTYLE_OK, "the call holding the destroyed preset: {msg}");
+    assert!(unsafe { (api().preset_kind)(p) } < 0);
+    unsafe { (api().preset_destroy)(p) };
+    println!("style and preset destroyed during a call on another thread: the call finished (OK); later use refused");
+}
+
+#[test]
+fn struct_sizes_inside_a_field_or_past_any_header_are_refused() {
+    let ctx = context();
+    let st = abi_style(&ctx);
+    let styles = [st.0 as *const UnistyleStyle];
+    let input = Buf::new(16, 16, 3, UNISTYLE_U8, 0, 100);
+    let mut output = Buf::new(16, 16, 3, UNISTYLE_U8, 0, 0);
+    // Ending inside `precision` (the last field): refused by name, nothing written.
+    let mut o = stylize_opts_v2(&styles, &[1]);
+    o.struct_size = std::mem::offset_of!(UnistyleStylizeOptions, precision) as u32 + 2;
+    let status = unsafe { (api().stylize)(ctx.0, &input.desc, &o, &mut output.desc) };
+    assert_eq!(status, UNISTYLE_ERR_VERSION, "{}", last_error());
+    assert!(last_error().contains("`precision`"), "{}", last_error());
+    assert!(output.all(0));
+    // A struct_size far beyond the struct, which ends right before an unreadable page: refused
+    // without reading past the fields the library knows.
+    let page = 4096;
+    let size = std::mem::size_of::<UnistyleStylizeOptions>();
+    unsafe {
+        let base = libc::mmap(
+            null_mut(),
+            2 * page,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        );
+        assert_ne!(base, libc::MAP_FAILED);
+        assert_eq!(libc::mprotect((base as *mut u8).add(page).cast(), page, libc::PROT_NONE), 0);
+        let at = (base as *mut u8).add(page - size) as *mut UnistyleStylizeOptions;
+        let mut v = stylize_opts_v2(&styles, &[1]);
+        v.struct_size = (size + page) as u32;
+        at.write(v);
+        let status = (api().stylize)(ctx.0, &input.desc, at, &mut output.desc);
+        assert_eq!(status, UNISTYLE_ERR_VERSION, "{}", last_error());
+        assert!(last_error().contains("nothing past byte"), "{}", last_error());
+        libc::munmap(base, 2 * page);
+    }
+}
+
+#[test]
+fn the_levels_parser_quotes_a_bounded_part_of_its_input() {
+    type Parse = unsafe extern "C" fn(*const std::ffi::c_char, *mut u32, u32, *mut u32) -> i32;
+    let parse: libloading::Symbol<Parse> = unsafe { api().lib.get(b"unistyle_levels_parse") }.unwrap();
+    for text in [format!("1,{}", "7".repeat(64 << 20)), "3,".repeat(8 << 20), format!("{}x", " ".repeat(1 << 20))] {
+        let c = CString::new(text.clone()).unwrap();
+        let (mut levels, mut count) = ([0u32; 5], 0u32);
+        let status = unsafe { parse(c.as_ptr(), levels.as_mut_ptr(), 5, &mut count) };
+        assert_eq!(status, UNISTYLE_ERR_INVALID);
+        let msg = last_error();
+        assert!(msg.len() < 300, "{} bytes of message for {} bytes of input", msg.len(), text.len());
+        println!("levels_parse on {} MiB: {msg}", text.len() >> 20);
+    }
+    // The CLI says the same.
+    let dir = tempfile::tempdir().unwrap();
+    let long = "2,".repeat(30_000);
+    let (content, style, out) =
+        (image("content/noise_256.png"), image("style/brick_256.png"), dir.path().join("o.png"));
+    let r = cli(&["stylize", "--levels", &long, "--content", s(&content), "--style", s(&style), "--out", s(&out)]);
+    assert!(
+        r.code == 1 && r.stderr.contains("--levels") && r.stderr.len() < 600,
+        "{} bytes: {}",
+        r.stderr.len(),
+        &r.stderr[..r.stderr.len().min(600)]
+    );
+}
+
+#[test]
+fn a_nested_stroke_scale_list_is_refused_with_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("nested.toml");
+    let style = image("style/brick_256.png");
+    std::fs::write(&p, format!("version = 1\nstyle = {:?}\n\nstroke_scale = [[2.0]]\n", s(&style))).unwrap();
+    let e = Preset::load(&p).unwrap_err().to_string();
+    assert!(e.contains("line 4") && e.contains("stroke_scale") && e.contains("list"), "{e}");
+    std::fs::write(&p, format!("version = 1\nstyle = {:?}\nstroke_scale = [2.0, [0.5]]\n", s(&style))).unwrap();
+    assert!(Preset::load(&p).unwrap_err().to_string().contains("stroke_scale"));
+    std::fs::write(&p, format!("version = 1\nstyle = {:?}\nstroke_scale = [2.0, 0.5]\n", s(&style))).unwrap();
+    assert_eq!(Preset::load(&p).unwrap().settings.stroke_scale, Some(vec![2.0, 0.5]));
+}
+
+#[test]
+fn the_weights_installed_last_are_the_ones_used() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    std::fs::create_dir(&home).unwrap();
+    let user = |args: &[&str]| {
+        bin().args(args).env("HOME", &home).env_remove("UNISTYLE_WEIGHTS").env_remove("XDG_DATA_HOME").output().unwrap()
+    };
+    let o = user(&["weights", "install", s(&weights())]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let two = dir.path().join("two.safetensors");
+    write_random_weights(&two, &[1, 2], 7);
+    let o = user(&["weights", "install", s(&two)]);
+    let said = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(
+        o.status.success() && said.contains("wct-vgg19-relu2.safetensors"),
+        "{said}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let o = user(&["weights", "where"]);
+    let found = String::from_utf8_lossy(&o.stdout).trim().to_string();
+    assert!(found.ends_with("wct-vgg19-relu2.safetensors"), "weights where: {found}");
+    // And installing the relu3 file again makes it the one used.
+    assert!(user(&["weights", "install", s(&weights())]).status.success());
+    let o = user(&["weights", "where"]);
+    assert!(String::from_utf8_lossy(&o.stdout).trim().ends_with("wct-vgg19-relu3.safetensors"));
+}

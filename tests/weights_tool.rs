@@ -584,8 +584,13 @@ fn install_puts_weights_where_a_fresh_user_account_finds_them() {
     assert!(stdout(&o).contains("converted and installed"), "{}", stdout(&o));
     let o = as_user(&home, None, &["weights", "where"]);
     assert_eq!(stdout(&o).trim(), installed.display().to_string(), "{}", stderr(&o));
-    // No leftover temporary file beside it.
-    assert_eq!(std::fs::read_dir(&default_dir).unwrap().count(), 1);
+    // No leftover temporary file beside it: the weights and the note naming them.
+    let mut names: Vec<String> = std::fs::read_dir(&default_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["installed.txt", "wct-vgg19-relu3.safetensors"]);
 
     // A run without --weights uses it.
     let out = t.path().join("out.png");

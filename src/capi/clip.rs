@@ -2,10 +2,11 @@
 //! the library's temporal stabilizer ([`crate::Clip`]).
 
 use std::ffi::c_int;
+use std::sync::Arc;
 
 use super::handles::{UnistyleContext, UnistylePreset};
 use super::image::UnistyleImage;
-use super::options::UnistyleRunOptions;
+use super::options::{HostProgress, UnistyleRunOptions};
 use super::status::{fail, guard, guard_void, Fail, UNISTYLE_ERR_INVALID};
 use super::versioned::{end_of, init_versioned, read_versioned, Versioned};
 use super::{handle, input_output, preset_for, put, run_options, JobSpec, UnistyleStylizeOptions};
@@ -33,6 +34,7 @@ impl Default for UnistyleClipOptions {
 impl Versioned for UnistyleClipOptions {
     const C_NAME: &'static str = "unistyle_clip_options";
     const V1_SIZE: u32 = end_of!(UnistyleClipOptions, stability);
+    const LATER_FIELDS: &'static [(&'static str, u32, u32)] = &[];
     fn current() -> Self {
         Self { struct_size: std::mem::size_of::<Self>() as u32, ..Self::default() }
     }
@@ -40,7 +42,7 @@ impl Versioned for UnistyleClipOptions {
 
 /// What the frames are stylized with: stylize options or a preset, owned by the clip.
 enum Job {
-    Options(JobSpec<'static>),
+    Options(JobSpec),
     Preset(Box<(Settings, Prepared)>),
 }
 
@@ -56,8 +58,8 @@ impl Job {
 
 /// `unistyle_clip`: a context, a job and the stabilizer's memory of the previous frames.
 pub struct UnistyleClip {
-    /// The context the clip was made with; the host keeps it alive until the clip is freed.
-    ctx: *const UnistyleContext,
+    /// The context the clip was made with, held (reference-counted) until the clip is freed.
+    ctx: Arc<UnistyleContext>,
     job: Job,
     state: Stabilizer,
 }
@@ -87,7 +89,7 @@ pub unsafe extern "C" fn unistyle_clip_options_init(opts: *mut UnistyleClipOptio
 
 /// A clip stylized with `opts` (as `unistyle_stylize`; its progress and job are not used —
 /// each frame takes its own run options). The styles are copied: they may be destroyed
-/// while the clip lives; `ctx` may not.
+/// while the clip lives, and so may `ctx` (the clip holds its own reference).
 #[no_mangle]
 pub unsafe extern "C" fn unistyle_clip_new(
     ctx: *const UnistyleContext,
@@ -101,17 +103,19 @@ pub unsafe extern "C" fn unistyle_clip_new(
         let o = unsafe { read_versioned(opts, "opts")? };
         unsafe { o.check_rules()? };
         let state = unsafe { stabilizer(clip_opts)? };
-        let spec = unsafe { JobSpec::read(c, &o)? }.into_owned();
+        // The options' progress and job are not used (each frame takes its own run options).
+        let mut silent = HostProgress::new(None, std::ptr::null_mut(), std::ptr::null());
+        let spec = unsafe { JobSpec::read(&c, &o, &mut silent)? };
         // Refused now rather than at the first frame.
         spec.stylizer(&c.model)?;
-        let clip = UnistyleClip { ctx, job: Job::Options(spec), state };
+        let clip = UnistyleClip { ctx: c, job: Job::Options(spec), state };
         // SAFETY: documented: NULL or writable.
         unsafe { put(out, clip, "out") }
     })
 }
 
 /// A clip stylized with everything `preset` says (copied: the preset may be destroyed while
-/// the clip lives; `ctx` may not).
+/// the clip lives, and so may `ctx`).
 #[no_mangle]
 pub unsafe extern "C" fn unistyle_clip_new_preset(
     ctx: *const UnistyleContext,
@@ -122,11 +126,11 @@ pub unsafe extern "C" fn unistyle_clip_new_preset(
     guard("unistyle_clip_new_preset", || {
         // SAFETY: documented arguments.
         let c = unsafe { handle(ctx, "ctx")? };
-        let p = unsafe { preset_for(c, preset)? };
+        let p = unsafe { preset_for(&c, preset)? };
         let state = unsafe { stabilizer(clip_opts)? };
         p.preset.settings.stylizer(&c.model, &p.prepared).build()?;
         let job = Job::Preset(Box::new((p.preset.settings.clone(), p.prepared.clone())));
-        let clip = UnistyleClip { ctx, job, state };
+        let clip = UnistyleClip { ctx: c, job, state };
         // SAFETY: documented: NULL or writable.
         unsafe { put(out, clip, "out") }
     })
@@ -148,8 +152,7 @@ pub unsafe extern "C" fn unistyle_clip_push_frame(
         let Some(clip) = (unsafe { clip.as_mut() }) else {
             return fail(super::UNISTYLE_ERR_NULL, "clip is NULL");
         };
-        // SAFETY: the host keeps the clip's context alive (documented).
-        let ctx = unsafe { handle(clip.ctx, "the clip's context")? };
+        let ctx = &clip.ctx;
         let run = unsafe { run_options(run)? };
         let (frame, out) = unsafe { input_output(input, output)? };
         let stylizer = clip.job.stylizer(&ctx.model)?;

@@ -1,8 +1,19 @@
 //! The opaque objects behind the C handles.
+//!
+//! Contexts, styles and presets are reference-counted: a handle is an `Arc` turned into a raw
+//! pointer and registered as live. A call takes its own reference under the registry's lock
+//! ([`acquire`]), so destroying the handle from another thread while the call runs only drops
+//! the handle's reference, and the object is freed when the last call using it returns. A
+//! destroyed (or foreign) pointer is refused with `UNISTYLE_ERR_INVALID` while its address is
+//! not reused, and destroying it again is ignored.
 
+use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use std::ffi::CString;
+
+use super::status::{fail, Fail, UNISTYLE_ERR_INVALID, UNISTYLE_ERR_NULL};
 
 use crate::image_io::Picture;
 use crate::model::Model;
@@ -62,4 +73,85 @@ pub struct UnistylePreset {
     pub(crate) prepared: Prepared,
     pub(crate) name: CString,
     pub(crate) description: CString,
+}
+
+/// The addresses of the live handles of one kind.
+pub(crate) struct Registry(Mutex<BTreeSet<usize>>);
+
+impl Registry {
+    const fn new() -> Self {
+        Self(Mutex::new(BTreeSet::new()))
+    }
+
+    fn live(&self) -> std::sync::MutexGuard<'_, BTreeSet<usize>> {
+        // A panic elsewhere while holding the lock leaves the set itself intact.
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A handle kind of the C ABI that is reference-counted.
+pub(crate) trait Shared: Sized + Send + Sync + 'static {
+    /// The C type name, for messages.
+    const C_NAME: &'static str;
+    fn registry() -> &'static Registry;
+}
+
+macro_rules! shared {
+    ($t:ty, $c:literal) => {
+        impl Shared for $t {
+            const C_NAME: &'static str = $c;
+            fn registry() -> &'static Registry {
+                static LIVE: Registry = Registry::new();
+                &LIVE
+            }
+        }
+    };
+}
+
+shared!(UnistyleContext, "unistyle_context");
+shared!(UnistyleStyle, "unistyle_style");
+shared!(UnistylePreset, "unistyle_preset");
+
+/// Makes `value` a live handle.
+pub(crate) fn share<T: Shared>(value: T) -> *mut T {
+    let p = Arc::into_raw(Arc::new(value)) as *mut T;
+    T::registry().live().insert(p as usize);
+    p
+}
+
+/// A reference to the live handle `p` for the duration of a call (`what` names the argument).
+///
+/// # Safety
+/// None beyond the pointer being a value the host holds: it is only dereferenced when it is a
+/// live handle of this kind.
+pub(crate) unsafe fn acquire<T: Shared>(p: *const T, what: &str) -> Result<Arc<T>, Fail> {
+    if p.is_null() {
+        return fail(UNISTYLE_ERR_NULL, format!("{what} is NULL"));
+    }
+    let live = T::registry().live();
+    if !live.contains(&(p as usize)) {
+        return fail(
+            UNISTYLE_ERR_INVALID,
+            format!("{what} is not a live {} (already destroyed, or not made by this library)", T::C_NAME),
+        );
+    }
+    // SAFETY: registered, so the handle's own reference keeps the object alive while the
+    // lock is held; the count is raised before the lock is released.
+    unsafe {
+        Arc::increment_strong_count(p);
+        Ok(Arc::from_raw(p))
+    }
+}
+
+/// Drops the handle's own reference (the object lives on while calls still use it); NULL,
+/// a destroyed or a foreign pointer is ignored.
+///
+/// # Safety
+/// None: `p` is only used when it is a live handle of this kind.
+pub(crate) unsafe fn release<T: Shared>(p: *mut T) {
+    if p.is_null() || !T::registry().live().remove(&(p as usize)) {
+        return;
+    }
+    // SAFETY: it was live: this is the handle's own reference, given up once.
+    drop(unsafe { Arc::from_raw(p as *const T) });
 }

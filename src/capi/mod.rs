@@ -15,12 +15,12 @@ mod options;
 mod status;
 mod versioned;
 
-use std::borrow::Cow;
 use std::ffi::{c_char, c_int, CStr};
 use std::path::PathBuf;
 
 pub use clip::UnistyleClip;
 pub use clip::UnistyleClipOptions;
+use handles::{acquire, release, share, Shared};
 pub use handles::{UnistyleContext, UnistyleJob, UnistylePreset, UnistyleStyle};
 pub use image::{UnistyleImage, IMAGE_V1_SIZE, UNISTYLE_F32, UNISTYLE_U16, UNISTYLE_U8};
 pub use options::{
@@ -30,7 +30,7 @@ pub use options::{
 pub use status::*;
 
 use image::check;
-use options::{read_common, HostProgress};
+use options::{read_common, Common, HostProgress};
 use status::{fail, guard, guard_void, last_error_ptr, Fail};
 use versioned::{init_versioned, read_versioned, Versioned};
 
@@ -39,7 +39,12 @@ use crate::locate::locate_weights;
 use crate::model::Model;
 use crate::pipeline::{EncodedStyle, StyleEncoding, Stylizer, Texture, DEFAULT_TILE};
 use crate::preset::{Preset, PresetKind};
+use crate::progress::Span;
 use crate::style_cache::StyleEncoder;
+
+/// Share of a stylize call's progress spent encoding the styles again (stroke scale, patch
+/// swap).
+const REENCODE_SHARE: f32 = 0.3;
 
 /// Version of the C ABI; bumped on incompatible changes. Structs grow compatibly through
 /// their `struct_size` field.
@@ -67,11 +72,27 @@ unsafe fn str_arg<'a>(p: *const c_char, what: &str) -> Result<Option<&'a str>, F
     }
 }
 
+/// The live context, style or preset `p`, held for the call: a handle destroyed meanwhile by
+/// another thread stays valid until the call returns; a destroyed one is refused.
+///
 /// # Safety
-/// `p` must be NULL or point to a live handle of type `T`.
-unsafe fn handle<'a, T>(p: *const T, what: &str) -> Result<&'a T, Fail> {
-    // SAFETY: forwarded from the caller.
-    unsafe { p.as_ref() }.ok_or_else(|| Fail(UNISTYLE_ERR_NULL, format!("{what} is NULL")))
+/// None beyond `p` being a value the host holds (see [`handles::acquire`]).
+unsafe fn handle<T: Shared>(p: *const T, what: &str) -> Result<std::sync::Arc<T>, Fail> {
+    // SAFETY: forwarded.
+    unsafe { acquire(p, what) }
+}
+
+/// Writes a new reference-counted handle to `*out`.
+///
+/// # Safety
+/// `out` must be NULL or writable.
+unsafe fn put_shared<T: Shared>(out: *mut *mut T, value: T, what: &str) -> Result<(), Fail> {
+    if out.is_null() {
+        return fail(UNISTYLE_ERR_NULL, format!("{what} is NULL"));
+    }
+    // SAFETY: checked non-NULL; the caller guarantees it is writable.
+    unsafe { *out = share(value) };
+    Ok(())
 }
 
 /// # Safety
@@ -142,19 +163,16 @@ pub unsafe extern "C" fn unistyle_context_create(
         let device = parse_device(unsafe { str_arg(device, "device")? }.unwrap_or("cpu"))?;
         let model = Model::load(locate_weights(path.as_deref(), "weights_path")?, &device)?;
         // SAFETY: checked above.
-        unsafe { put(out, UnistyleContext::new(model), "out") }
+        unsafe { put_shared(out, UnistyleContext::new(model), "out") }
     })
 }
 
-/// Frees a context (NULL is ignored). Styles made with it must not be used afterwards.
+/// Releases a context (NULL, or one already destroyed, is ignored). Calls running with it
+/// on other threads finish first; it is freed when the last returns.
 #[no_mangle]
 pub unsafe extern "C" fn unistyle_context_destroy(ctx: *mut UnistyleContext) {
-    guard_void(|| {
-        if !ctx.is_null() {
-            // SAFETY: a handle from unistyle_context_create, freed once (documented).
-            drop(unsafe { Box::from_raw(ctx) });
-        }
-    })
+    // SAFETY: only a live handle is used.
+    guard_void(|| unsafe { release(ctx) })
 }
 
 /// Writes the model's levels (ascending) into `levels[0..capacity]` and their number into
@@ -300,9 +318,9 @@ unsafe fn style_from_file(
     }
     opts.check_rules()?;
     let picture = crate::image_io::load_picture(path.as_ref(), "style image")?;
-    let style = encode_style(ctx, picture, opts)?;
+    let style = encode_style(&ctx, picture, opts)?;
     // SAFETY: checked above.
-    unsafe { put(out, style, "out") }
+    unsafe { put_shared(out, style, "out") }
 }
 
 /// # Safety
@@ -321,9 +339,9 @@ unsafe fn style_from_image(
     opts.check_rules()?;
     // SAFETY: the descriptor's buffer is the caller's responsibility (documented).
     let picture = unsafe { check(image, "style image")?.to_picture("style image")? };
-    let style = encode_style(ctx, picture, opts)?;
+    let style = encode_style(&ctx, picture, opts)?;
     // SAFETY: checked above.
-    unsafe { put(out, style, "out") }
+    unsafe { put_shared(out, style, "out") }
 }
 
 /// Encodes a style image file once for every level (`max_size` > 0 downscales it so its
@@ -397,15 +415,12 @@ pub unsafe extern "C" fn unistyle_style_create_from_image_ex(
     })
 }
 
-/// Frees a style (NULL is ignored).
+/// Releases a style (NULL, or one already destroyed, is ignored). Calls using it on other
+/// threads finish first; it is freed when the last returns.
 #[no_mangle]
 pub unsafe extern "C" fn unistyle_style_destroy(style: *mut UnistyleStyle) {
-    guard_void(|| {
-        if !style.is_null() {
-            // SAFETY: a handle from unistyle_style_create_*, freed once (documented).
-            drop(unsafe { Box::from_raw(style) });
-        }
-    })
+    // SAFETY: only a live handle is used.
+    guard_void(|| unsafe { release(style) })
 }
 
 /// Creates a job: a cancel flag and progress value other threads may use while a call runs.
@@ -511,13 +526,14 @@ unsafe fn input_output<'a>(
     Ok((unsafe { inp.to_picture("input")? }, out))
 }
 
-/// What the stylize options describe, read out of the host's pointers: the styles borrowed
-/// from their handles (or owned, when a mode encoded them again or a clip keeps them).
-pub(crate) struct JobSpec<'s> {
-    styles: Vec<Cow<'s, EncodedStyle>>,
-    weights: Option<Vec<f64>>,
-    masks: Vec<crate::Mask>,
-    levels: Option<Vec<usize>>,
+/// What the stylize options describe, read out of the host's pointers: the style handles held
+/// (reference-counted) for as long as the job lives — a call, or a clip — and the styles
+/// encoded again when a mode needs them at another scale or with their feature maps.
+pub(crate) struct JobSpec {
+    common: Common,
+    /// Styles encoded again (stroke scale, patch swap); empty: the handles' own encodings.
+    encoded: Vec<EncodedStyle>,
+    weights: bool,
     modes: crate::pipeline::Modes,
     alpha: f64,
     feather: f32,
@@ -526,12 +542,18 @@ pub(crate) struct JobSpec<'s> {
     precision: crate::Precision,
 }
 
-impl<'s> JobSpec<'s> {
-    /// Reads and checks the options (their rules were checked by `check_rules`).
+impl JobSpec {
+    /// Reads and checks the options (their rules were checked by `check_rules`). Encoding the
+    /// styles again takes the first [`REENCODE_SHARE`] of `progress`, cancellable after every
+    /// tile; `progress` then reports the rest of the call from there.
     ///
     /// # Safety
     /// Every pointer in `o` must be NULL or valid for its count.
-    pub(crate) unsafe fn read(ctx: &'s UnistyleContext, o: &UnistyleStylizeOptions) -> Result<Self, Fail> {
+    pub(crate) unsafe fn read(
+        ctx: &UnistyleContext,
+        o: &UnistyleStylizeOptions,
+        progress: &mut HostProgress,
+    ) -> Result<Self, Fail> {
         let modes = o.modes()?;
         // SAFETY: forwarded from the caller.
         let common = unsafe {
@@ -539,26 +561,28 @@ impl<'s> JobSpec<'s> {
         };
         let job_levels = common.levels.clone().unwrap_or_else(|| ctx.model.levels());
         let encoding = StyleEncoding::for_job(&modes.stroke_scale, modes.patch_swap, &job_levels);
-        let styles = if encoding.is_plain() {
-            common.styles.into_iter().map(Cow::Borrowed).collect()
-        } else {
-            // Stroke scale and patch swap need the style images again.
-            let mut encoded = Vec::with_capacity(common.sources.len());
-            for source in &common.sources {
-                encoded.push(Cow::Owned(EncodedStyle::encode_with(
+        let mut encoded = Vec::new();
+        if !encoding.is_plain() {
+            let count = common.handles.len() as f32;
+            let levels = ctx.model.levels();
+            for (i, source) in common.sources().into_iter().enumerate() {
+                let from = REENCODE_SHARE * i as f32 / count;
+                let mut part = Span { inner: &mut *progress, from, to: from + REENCODE_SHARE / count };
+                encoded.push(EncodedStyle::encode_tiled_with(
                     &ctx.model,
                     source,
-                    &ctx.model.levels(),
+                    &levels,
                     &encoding,
-                )?));
+                    DEFAULT_TILE,
+                    &mut part,
+                )?);
             }
-            encoded
-        };
+            progress.from = REENCODE_SHARE;
+        }
         Ok(Self {
-            styles,
-            weights: (!o.weights.is_null()).then_some(common.weights),
-            masks: common.masks,
-            levels: common.levels,
+            common,
+            encoded,
+            weights: !o.weights.is_null(),
             modes,
             alpha: o.alpha as f64,
             feather: o.feather,
@@ -568,23 +592,20 @@ impl<'s> JobSpec<'s> {
         })
     }
 
-    /// The same job owning its styles (a clip outlives the handles' borrow).
-    pub(crate) fn into_owned(self) -> JobSpec<'static> {
-        JobSpec { styles: self.styles.into_iter().map(|s| Cow::Owned(s.into_owned())).collect(), ..self }
-    }
-
     /// The stylizer of this job on `model`.
     pub(crate) fn stylizer<'m>(&'m self, model: &'m Model) -> Result<Stylizer<'m>, Fail> {
-        let styles: Vec<&EncodedStyle> = self.styles.iter().map(|s| s.as_ref()).collect();
+        let styles: Vec<&EncodedStyle> =
+            if self.encoded.is_empty() { self.common.styles() } else { self.encoded.iter().collect() };
+        let weights = self.weights.then_some(self.common.weights.as_slice());
         let mut b = Stylizer::builder(model)
-            .place(&styles, self.weights.as_deref(), self.masks.clone())?
+            .place(&styles, weights, self.common.masks.clone())?
             .modes(self.modes.clone())
             .alpha(self.alpha)
             .feather(self.feather)
             .preserve_color(self.preserve_color)
             .foreground_only(self.foreground_only)
             .precision(self.precision);
-        if let Some(l) = &self.levels {
+        if let Some(l) = &self.common.levels {
             b = b.levels(l.clone());
         }
         Ok(b.build()?)
@@ -593,7 +614,7 @@ impl<'s> JobSpec<'s> {
 
 /// The progress adapter of the stylize options.
 fn stylize_progress(o: &UnistyleStylizeOptions) -> HostProgress {
-    HostProgress { callback: o.progress, user_data: o.progress_user_data, job: o.job }
+    HostProgress::new(o.progress, o.progress_user_data, o.job)
 }
 
 /// Stylizes `input` into `output` (same width and height; any channel layout and sample
@@ -611,8 +632,9 @@ pub unsafe extern "C" fn unistyle_stylize(
         let o = unsafe { read_versioned(opts, "opts")? };
         unsafe { o.check_rules()? };
         let (content, out) = unsafe { input_output(input, output)? };
-        let job = unsafe { JobSpec::read(ctx, &o)? };
-        let result = job.stylizer(&ctx.model)?.run(&content, &mut stylize_progress(&o))?;
+        let mut progress = stylize_progress(&o);
+        let job = unsafe { JobSpec::read(&ctx, &o, &mut progress)? };
+        let result = job.stylizer(&ctx.model)?.run(&content, &mut progress)?;
         // SAFETY: validated output descriptor.
         unsafe { out.write_picture(&result) };
         Ok(())
@@ -636,9 +658,9 @@ pub unsafe extern "C" fn unistyle_preview(
         unsafe { o.check_rules()? };
         let out = unsafe { check(output, "output")? };
         let content = unsafe { check(input, "input")?.to_picture("input")? };
-        let job = unsafe { JobSpec::read(ctx, &o)? };
-        let result =
-            job.stylizer(&ctx.model)?.preview(&content, out.width(), out.height(), &mut stylize_progress(&o))?;
+        let mut progress = stylize_progress(&o);
+        let job = unsafe { JobSpec::read(&ctx, &o, &mut progress)? };
+        let result = job.stylizer(&ctx.model)?.preview(&content, out.width(), out.height(), &mut progress)?;
         // SAFETY: validated output descriptor.
         unsafe { out.write_picture(&result) };
         Ok(())
@@ -658,19 +680,21 @@ pub unsafe extern "C" fn unistyle_texture(
         let o = unsafe { read_versioned(opts, "opts")? };
         unsafe { o.check_rules()? };
         let out = unsafe { check(output, "output")? };
-        let common = unsafe {
-            read_common(ctx, o.style_count, o.styles, o.weights, o.mask_count, o.masks, o.level_count, o.levels)?
+        let mut common = unsafe {
+            read_common(&ctx, o.style_count, o.styles, o.weights, o.mask_count, o.masks, o.level_count, o.levels)?
         };
+        let masks = std::mem::take(&mut common.masks);
         let weights = (!o.weights.is_null()).then_some(common.weights.as_slice());
+        let styles = common.styles();
         let mut b = Texture::builder(&ctx.model)
-            .place(&common.styles, weights, common.masks)?
+            .place(&styles, weights, masks)?
             .size(out.width(), out.height())
             .seed(o.seed)
             .iterations(o.iterations as usize)
             .tileable(o.tileable != 0)
             .feather(o.feather)
             .precision(o.precision()?);
-        if let Some(l) = common.levels {
+        if let Some(l) = common.levels.clone() {
             b = b.levels(l);
         }
         if !o.init.is_null() {
@@ -678,7 +702,7 @@ pub unsafe extern "C" fn unistyle_texture(
             // duration (the header's contract); `check` validates its fields and spans.
             b = b.init(unsafe { check(o.init, "init")?.to_picture("init")? });
         }
-        let mut progress = HostProgress { callback: o.progress, user_data: o.progress_user_data, job: o.job };
+        let mut progress = HostProgress::new(o.progress, o.progress_user_data, o.job);
         let result = b.build()?.run(&mut progress)?;
         // SAFETY: validated output descriptor.
         unsafe { out.write_picture(&result) };
@@ -692,7 +716,8 @@ pub const UNISTYLE_PRESET_STYLIZE: c_int = 0;
 pub const UNISTYLE_PRESET_TEXTURE: c_int = 1;
 
 /// Loads a TOML preset (style images beside it or on `UNISTYLE_STYLE_PATH`) and encodes its
-/// styles for `ctx`, through the style cache beside the preset.
+/// styles for `ctx`, through the style cache beside the preset. The v1 form of
+/// `unistyle_preset_load_ex` (no progress, not cancellable).
 #[no_mangle]
 pub unsafe extern "C" fn unistyle_preset_load(
     ctx: *const UnistyleContext,
@@ -701,70 +726,103 @@ pub unsafe extern "C" fn unistyle_preset_load(
 ) -> c_int {
     guard("unistyle_preset_load", || {
         // SAFETY: documented arguments.
-        let ctx = unsafe { handle(ctx, "ctx")? };
-        let Some(path) = (unsafe { str_arg(path, "path")? }) else {
-            return fail(UNISTYLE_ERR_NULL, "path is NULL");
-        };
-        if out.is_null() {
-            return fail(UNISTYLE_ERR_NULL, "out is NULL");
-        }
-        let preset = Preset::load(path)?;
-        let mut encoder = StyleEncoder::new(&ctx.model, Some(preset.default_cache()));
-        let prepared = preset.settings.prepare(&mut encoder)?;
-        let c = |s: &str| std::ffi::CString::new(s.replace('\0', " ")).unwrap_or_default();
-        let value = UnistylePreset {
-            context_id: ctx.id,
-            name: c(&preset.name),
-            description: c(&preset.description),
-            preset,
-            prepared,
-        };
-        // SAFETY: checked above.
-        unsafe { put(out, value, "out") }
+        unsafe { preset_load(ctx, path, &UnistyleRunOptions::current(), out) }
     })
 }
 
-/// The preset's name (valid until the preset is destroyed; "" for NULL).
+/// `unistyle_preset_load` with versioned run options (NULL: none): progress over the styles'
+/// encoding and a job that cancels it.
+#[no_mangle]
+pub unsafe extern "C" fn unistyle_preset_load_ex(
+    ctx: *const UnistyleContext,
+    path: *const c_char,
+    run: *const UnistyleRunOptions,
+    out: *mut *mut UnistylePreset,
+) -> c_int {
+    guard("unistyle_preset_load_ex", || {
+        // SAFETY: documented arguments.
+        let run = unsafe { run_options(run)? };
+        unsafe { preset_load(ctx, path, &run, out) }
+    })
+}
+
+/// # Safety
+/// As `unistyle_preset_load_ex`.
+unsafe fn preset_load(
+    ctx: *const UnistyleContext,
+    path: *const c_char,
+    run: &UnistyleRunOptions,
+    out: *mut *mut UnistylePreset,
+) -> Result<(), Fail> {
+    // SAFETY: documented arguments.
+    let ctx = unsafe { handle(ctx, "ctx")? };
+    let Some(path) = (unsafe { str_arg(path, "path")? }) else {
+        return fail(UNISTYLE_ERR_NULL, "path is NULL");
+    };
+    if out.is_null() {
+        return fail(UNISTYLE_ERR_NULL, "out is NULL");
+    }
+    let mut progress = run.host_progress();
+    crate::progress::step(&mut progress, 0.0)?;
+    let preset = Preset::load(path)?;
+    let mut encoder = StyleEncoder::new(&ctx.model, Some(preset.default_cache()));
+    encoder.set_progress(Box::new(progress));
+    let prepared = preset.settings.prepare(&mut encoder)?;
+    let c = |s: &str| std::ffi::CString::new(s.replace('\0', " ")).unwrap_or_default();
+    let value = UnistylePreset {
+        context_id: ctx.id,
+        name: c(&preset.name),
+        description: c(&preset.description),
+        preset,
+        prepared,
+    };
+    // SAFETY: checked above.
+    unsafe { put_shared(out, value, "out") }
+}
+
+/// The preset's name (valid until the preset is destroyed; "" for NULL or a dead handle).
 #[no_mangle]
 pub unsafe extern "C" fn unistyle_preset_name(preset: *const UnistylePreset) -> *const c_char {
-    // SAFETY: NULL or a live preset (documented).
-    unsafe { preset.as_ref() }.map_or(c"".as_ptr(), |p| p.name.as_ptr())
+    // SAFETY: only a live handle is used; the string lives as long as the preset.
+    unsafe { acquire(preset, "preset") }.map_or(c"".as_ptr(), |p| p.name.as_ptr())
 }
 
-/// The preset's one-line description (valid until the preset is destroyed; "" for NULL).
+/// The preset's one-line description (valid until the preset is destroyed; "" for NULL or a
+/// dead handle).
 #[no_mangle]
 pub unsafe extern "C" fn unistyle_preset_description(preset: *const UnistylePreset) -> *const c_char {
-    // SAFETY: NULL or a live preset (documented).
-    unsafe { preset.as_ref() }.map_or(c"".as_ptr(), |p| p.description.as_ptr())
+    // SAFETY: only a live handle is used; the string lives as long as the preset.
+    unsafe { acquire(preset, "preset") }.map_or(c"".as_ptr(), |p| p.description.as_ptr())
 }
 
-/// `UNISTYLE_PRESET_STYLIZE` or `UNISTYLE_PRESET_TEXTURE` (negative status for NULL).
+/// `UNISTYLE_PRESET_STYLIZE` or `UNISTYLE_PRESET_TEXTURE` (negative status for NULL or a
+/// dead handle).
 #[no_mangle]
 pub unsafe extern "C" fn unistyle_preset_kind(preset: *const UnistylePreset) -> c_int {
-    // SAFETY: NULL or a live preset (documented).
-    match unsafe { preset.as_ref() } {
-        None => UNISTYLE_ERR_NULL,
-        Some(p) => match p.preset.kind() {
+    // SAFETY: only a live handle is used.
+    match unsafe { acquire(preset, "preset") } {
+        Err(Fail(code, _)) => code,
+        Ok(p) => match p.preset.kind() {
             PresetKind::Stylize => UNISTYLE_PRESET_STYLIZE,
             PresetKind::Texture => UNISTYLE_PRESET_TEXTURE,
         },
     }
 }
 
-/// Frees a preset (NULL is ignored).
+/// Releases a preset (NULL, or one already destroyed, is ignored). Calls using it on other
+/// threads finish first; it is freed when the last returns.
 #[no_mangle]
 pub unsafe extern "C" fn unistyle_preset_destroy(preset: *mut UnistylePreset) {
-    guard_void(|| {
-        if !preset.is_null() {
-            // SAFETY: a handle from unistyle_preset_load, freed once (documented).
-            drop(unsafe { Box::from_raw(preset) });
-        }
-    })
+    // SAFETY: only a live handle is used.
+    guard_void(|| unsafe { release(preset) })
 }
 
 /// # Safety
 /// `preset` must be NULL or a live preset.
-unsafe fn preset_for<'a>(ctx: &UnistyleContext, preset: *const UnistylePreset) -> Result<&'a UnistylePreset, Fail> {
+unsafe fn preset_for(
+    ctx: &UnistyleContext,
+    preset: *const UnistylePreset,
+) -> Result<std::sync::Arc<UnistylePreset>, Fail> {
     // SAFETY: forwarded from the caller.
     let p = unsafe { handle(preset, "preset")? };
     if p.context_id != ctx.id {
@@ -796,7 +854,7 @@ unsafe fn stylize_preset(
 ) -> Result<(), Fail> {
     // SAFETY: documented arguments; buffers are the caller's responsibility.
     let ctx = unsafe { handle(ctx, "ctx")? };
-    let p = unsafe { preset_for(ctx, preset)? };
+    let p = unsafe { preset_for(&ctx, preset)? };
     let (content, out) = unsafe { input_output(input, output)? };
     let mut progress = run.host_progress();
     let result = p.preset.settings.stylizer(&ctx.model, &p.prepared).build()?.run(&content, &mut progress)?;
@@ -815,7 +873,7 @@ unsafe fn texture_preset(
 ) -> Result<(), Fail> {
     // SAFETY: documented arguments; buffers are the caller's responsibility.
     let ctx = unsafe { handle(ctx, "ctx")? };
-    let p = unsafe { preset_for(ctx, preset)? };
+    let p = unsafe { preset_for(&ctx, preset)? };
     let out = unsafe { check(output, "output")? };
     let builder = p.preset.settings.texture(&ctx.model, &p.prepared)?.size(out.width(), out.height());
     let mut progress = run.host_progress();

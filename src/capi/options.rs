@@ -3,7 +3,9 @@
 
 use std::ffi::{c_int, c_void};
 
-use super::handles::{UnistyleContext, UnistyleJob, UnistyleStyle};
+use std::sync::Arc;
+
+use super::handles::{acquire, UnistyleContext, UnistyleJob, UnistyleStyle};
 use super::image::{check, UnistyleImage, MAX_MASKS};
 use super::status::{fail, Fail, UNISTYLE_ERR_INVALID, UNISTYLE_ERR_LIMITS, UNISTYLE_ERR_NULL};
 use super::versioned::{end_of, Versioned};
@@ -215,12 +217,15 @@ impl Default for UnistyleStyleOptions {
     }
 }
 
-/// Implements [`Versioned`] with the C name and the last field of version 1.
+/// Implements [`Versioned`] with the C name, the last field of version 1 and every field
+/// after it.
 macro_rules! versioned {
-    ($t:ty, $c:literal, $last_v1:ident) => {
+    ($t:ty, $c:literal, $last_v1:ident, [$($later:ident),*]) => {
         impl Versioned for $t {
             const C_NAME: &'static str = $c;
             const V1_SIZE: u32 = end_of!($t, $last_v1);
+            const LATER_FIELDS: &'static [(&'static str, u32, u32)] =
+                &[$((stringify!($later), std::mem::offset_of!($t, $later) as u32, end_of!($t, $later))),*];
             fn current() -> Self {
                 Self { struct_size: std::mem::size_of::<Self>() as u32, ..Self::default() }
             }
@@ -228,23 +233,28 @@ macro_rules! versioned {
     };
 }
 
-versioned!(UnistyleStylizeOptions, "unistyle_stylize_options", job);
-versioned!(UnistyleTextureOptions, "unistyle_texture_options", init);
-versioned!(UnistyleRunOptions, "unistyle_run_options", job);
-versioned!(UnistyleStyleOptions, "unistyle_style_options", job);
-versioned!(UnistyleImage, "unistyle_image", data);
+versioned!(
+    UnistyleStylizeOptions,
+    "unistyle_stylize_options",
+    job,
+    [patch_swap, transform, variation, stroke_scale, seed, photo, precision]
+);
+versioned!(UnistyleTextureOptions, "unistyle_texture_options", init, [precision]);
+versioned!(UnistyleRunOptions, "unistyle_run_options", job, []);
+versioned!(UnistyleStyleOptions, "unistyle_style_options", job, []);
+versioned!(UnistyleImage, "unistyle_image", data, []);
 
 impl UnistyleRunOptions {
     /// The library's progress adapter for these options.
     pub(crate) fn host_progress(&self) -> HostProgress {
-        HostProgress { callback: self.progress, user_data: self.progress_user_data, job: self.job }
+        HostProgress::new(self.progress, self.progress_user_data, self.job)
     }
 }
 
 impl UnistyleStyleOptions {
     /// The library's progress adapter for these options.
     pub(crate) fn host_progress(&self) -> HostProgress {
-        HostProgress { callback: self.progress, user_data: self.progress_user_data, job: self.job }
+        HostProgress::new(self.progress, self.progress_user_data, self.job)
     }
 }
 
@@ -371,13 +381,24 @@ impl UnistyleStyleOptions {
 }
 
 /// The styles, weights, masks and levels common to both option structs.
-pub(crate) struct Common<'a> {
-    pub styles: Vec<&'a EncodedStyle>,
-    /// The style images, for modes that encode the styles again.
-    pub sources: Vec<&'a Picture>,
+pub(crate) struct Common {
+    /// The style handles, held for the call.
+    pub handles: Vec<Arc<UnistyleStyle>>,
     pub weights: Vec<f64>,
     pub masks: Vec<Mask>,
     pub levels: Option<Vec<usize>>,
+}
+
+impl Common {
+    /// The encoded styles.
+    pub fn styles(&self) -> Vec<&EncodedStyle> {
+        self.handles.iter().map(|h| &h.style).collect()
+    }
+
+    /// The style images, for modes that encode the styles again.
+    pub fn sources(&self) -> Vec<&Picture> {
+        self.handles.iter().map(|h| &h.source).collect()
+    }
 }
 
 /// Reads a C array, refusing NULL when `count > 0`.
@@ -398,7 +419,7 @@ unsafe fn array<'a, T>(ptr: *const T, count: u32, what: &str) -> Result<&'a [T],
 /// # Safety
 /// Every pointer in the arguments must be NULL or valid for its count.
 #[allow(clippy::too_many_arguments)]
-pub(crate) unsafe fn read_common<'a>(
+pub(crate) unsafe fn read_common(
     ctx: &UnistyleContext,
     style_count: u32,
     styles: *const *const UnistyleStyle,
@@ -407,26 +428,22 @@ pub(crate) unsafe fn read_common<'a>(
     masks: *const UnistyleImage,
     level_count: u32,
     levels: *const u32,
-) -> Result<Common<'a>, Fail> {
+) -> Result<Common, Fail> {
     // The counts were checked by the rules (`check_rules`) before any pixel was read.
     // SAFETY: forwarded from the caller.
     let style_ptrs = unsafe { array(styles, style_count, "styles")? };
-    let mut out_styles = Vec::with_capacity(style_ptrs.len());
-    let mut sources = Vec::with_capacity(style_ptrs.len());
+    let mut handles = Vec::with_capacity(style_ptrs.len());
     for (i, &p) in style_ptrs.iter().enumerate() {
-        // SAFETY: handles come from unistyle_style_create_*; NULL is checked.
-        let Some(s) = (unsafe { p.as_ref() }) else {
-            return fail(UNISTYLE_ERR_NULL, format!("styles[{i}] is NULL"));
-        };
+        // SAFETY: only a live handle is used.
+        let s = unsafe { acquire(p, &format!("styles[{i}]"))? };
         if s.context_id != ctx.id {
             return fail(UNISTYLE_ERR_INVALID, format!("styles[{i}] was created with another context"));
         }
-        out_styles.push(&s.style);
-        sources.push(&s.source);
+        handles.push(s);
     }
     // SAFETY: forwarded from the caller.
     let weights: Vec<f64> = if weights.is_null() {
-        vec![1.0; out_styles.len()]
+        vec![1.0; handles.len()]
     } else {
         unsafe { array(weights, style_count, "weights")? }.iter().map(|&w| w as f64).collect()
     };
@@ -447,7 +464,7 @@ pub(crate) unsafe fn read_common<'a>(
     // SAFETY: forwarded from the caller.
     let levels = unsafe { array(levels, level_count, "levels")? };
     let levels = (!levels.is_empty()).then(|| levels.iter().map(|&l| l as usize).collect());
-    Ok(Common { styles: out_styles, sources, weights, masks: out_masks, levels })
+    Ok(Common { handles, weights, masks: out_masks, levels })
 }
 
 /// Adapts the C callback and the job to the library's [`Progress`].
@@ -455,10 +472,19 @@ pub(crate) struct HostProgress {
     pub callback: Option<ProgressFn>,
     pub user_data: *mut c_void,
     pub job: *const UnistyleJob,
+    /// Where the reports start: a stage run before (re-encoding the styles) took `0..from`.
+    pub from: f32,
+}
+
+impl HostProgress {
+    pub(crate) fn new(callback: Option<ProgressFn>, user_data: *mut c_void, job: *const UnistyleJob) -> Self {
+        Self { callback, user_data, job, from: 0.0 }
+    }
 }
 
 impl Progress for HostProgress {
     fn report(&mut self, fraction: f32) -> Control {
+        let fraction = self.from + (1.0 - self.from) * fraction;
         // SAFETY: the job handle is valid for the duration of the call (documented).
         let job = unsafe { self.job.as_ref() };
         if let Some(j) = job {
@@ -489,5 +515,27 @@ mod tests {
     fn precision_codes_are_the_rules() {
         assert_eq!(precision_code(UNISTYLE_PRECISION_F32.into()), Ok(Precision::F32));
         assert_eq!(precision_code(UNISTYLE_PRECISION_BF16.into()), Ok(Precision::Bf16));
+    }
+
+    /// Every field after v1 is listed: the last listed one ends the struct (but for padding).
+    fn later_fields_cover<T: Versioned>() {
+        let end = T::LATER_FIELDS.last().map_or(T::V1_SIZE, |f| f.2) as usize;
+        let (size, align) = (std::mem::size_of::<T>(), std::mem::align_of::<T>());
+        assert!(end <= size && size - end < align, "{}: fields end at {end}, struct is {size}", T::C_NAME);
+        let mut at = T::V1_SIZE;
+        for &(name, start, stop) in T::LATER_FIELDS {
+            assert!(start >= at && stop > start, "{}: {name} out of order", T::C_NAME);
+            at = stop;
+        }
+    }
+
+    #[test]
+    fn every_later_field_is_listed() {
+        later_fields_cover::<UnistyleStylizeOptions>();
+        later_fields_cover::<UnistyleTextureOptions>();
+        later_fields_cover::<UnistyleRunOptions>();
+        later_fields_cover::<UnistyleStyleOptions>();
+        later_fields_cover::<UnistyleImage>();
+        later_fields_cover::<crate::capi::UnistyleClipOptions>();
     }
 }

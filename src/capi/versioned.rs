@@ -15,6 +15,9 @@ pub(crate) trait Versioned: Copy + Default {
     const C_NAME: &'static str;
     /// Size of the first published version (frozen forever): the end of its last v1 field.
     const V1_SIZE: u32;
+    /// Every field after version 1, as `(name, offset, end)` in order: a `struct_size`
+    /// ending inside one of them is refused by name.
+    const LATER_FIELDS: &'static [(&'static str, u32, u32)];
 
     /// Defaults with `struct_size` set to this library's size.
     fn current() -> Self;
@@ -31,13 +34,50 @@ macro_rules! end_of {
 }
 pub(crate) use end_of;
 
+/// Most bytes a host's struct may have beyond this library's: room for many fields of newer
+/// versions, yet a garbage `struct_size` (an uninitialised struct) is refused rather than
+/// scanned.
+pub(crate) const MAX_UNKNOWN_TAIL: usize = 256;
+
+/// Refuses a `struct_size` (at least the v1 size) that ends inside a field, or that runs
+/// more than [`MAX_UNKNOWN_TAIL`] bytes past this library's struct.
+fn check_size<T: Versioned>(size: u32, what: &str) -> Result<(), Fail> {
+    let ours = std::mem::size_of::<T>();
+    if let Some((name, start, end)) = T::LATER_FIELDS.iter().find(|&&(_, start, end)| start < size && size < end) {
+        return fail(
+            UNISTYLE_ERR_VERSION,
+            format!(
+                "{what}.struct_size {size} ends inside the field `{name}` (bytes {start}..{end}) of {}: \
+                 set struct_size to sizeof({}) of the header you build with",
+                T::C_NAME,
+                T::C_NAME
+            ),
+        );
+    }
+    if size as usize > ours + MAX_UNKNOWN_TAIL {
+        return fail(
+            UNISTYLE_ERR_VERSION,
+            format!(
+                "{what}.struct_size {size} is more than {MAX_UNKNOWN_TAIL} bytes beyond this library's {} ({ours} bytes): \
+                 not a size a header ever had (is the struct initialised?); nothing past byte {ours} was read",
+                T::C_NAME
+            ),
+        );
+    }
+    Ok(())
+}
+
 /// Reads a versioned struct the host passed (`what` names it in messages).
 ///
 /// - `struct_size` < v1 size: `UNISTYLE_ERR_VERSION` (not initialised, or garbage).
-/// - v1 size ≤ `struct_size` ≤ this library's size: the bytes given, defaults for the rest.
+/// - v1 size ≤ `struct_size` ≤ this library's size: the bytes given, defaults for the rest;
+///   a size ending inside a field is refused naming the field (`UNISTYLE_ERR_VERSION`).
 /// - larger than this library knows: accepted when the unknown tail is all zero (the host
 ///   left newer fields at zero); a non-zero byte there means the host asks for something
-///   this library cannot do, refused with `UNISTYLE_ERR_VERSION` rather than ignored.
+///   this library cannot do, refused with `UNISTYLE_ERR_VERSION` rather than ignored. The
+///   library reads the host's `struct_size` bytes and never more; a size more than
+///   [`MAX_UNKNOWN_TAIL`] bytes beyond this library's struct is taken for garbage (an
+///   uninitialised struct) and refused before anything past the known fields is read.
 ///
 /// # Safety
 /// `p` must be NULL or point to `struct_size` readable bytes (the host's own struct).
@@ -60,6 +100,7 @@ pub(crate) unsafe fn read_versioned<T: Versioned>(p: *const T, what: &str) -> Re
             ),
         );
     }
+    check_size::<T>(size, what)?;
     let given = (size as usize).min(ours);
     let mut value = T::default();
     // SAFETY: `given` bytes are readable at `p` (≤ struct_size) and writable in `value`
@@ -100,6 +141,7 @@ pub(crate) unsafe fn init_versioned<T: Versioned>(p: *mut T, struct_size: u32, w
             format!("struct_size {struct_size} is smaller than {} v1 ({} bytes)", T::C_NAME, T::V1_SIZE),
         );
     }
+    check_size::<T>(struct_size, what)?;
     let value = T::current();
     let ours = std::mem::size_of::<T>();
     let n = (struct_size as usize).min(ours);

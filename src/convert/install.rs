@@ -1,7 +1,8 @@
 //! `unistyle weights install`: puts a weights file where every front end finds it without
 //! being told — the per-user weights folder ([`crate::locate::user_weights_dir`]). Upstream
 //! models are converted first; a `.safetensors` file is verified. The file is written
-//! atomically, under a name that says which levels it has.
+//! atomically, under a name that says which levels it has, and named in the folder's
+//! [`INSTALLED_MARKER`] so that it, not an older file beside it, is the one used.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -9,7 +10,7 @@ use std::path::{Path, PathBuf};
 use super::{convert_to_bytes, sha256_hex, ConvertOptions};
 use crate::error::{Error, Result};
 use crate::image_io::write_atomically;
-use crate::locate::user_weights_dir;
+use crate::locate::{user_weights_dir, INSTALLED_MARKER};
 use crate::model::WeightsFile;
 use crate::model::MAX_LEVEL;
 
@@ -81,6 +82,11 @@ pub fn install(source: &Path, dest: Option<&Path>, options: &ConvertOptions) -> 
     std::fs::create_dir_all(&dest).map_err(|e| Error::Io { what: "weights folder", path: dest.clone(), source: e })?;
     let path = dest.join(installed_name(&levels));
     write_atomically(&path, "cannot write weights", |w| w.write_all(&bytes).map_err(|e| e.to_string()))?;
+    // The file just installed is the one used from now on, whatever else the folder holds.
+    let name = installed_name(&levels);
+    write_atomically(&dest.join(INSTALLED_MARKER), "cannot write weights", |w| {
+        writeln!(w, "{name}").map_err(|e| e.to_string())
+    })?;
     Ok(InstallReport { path, levels, converted, sha256: sha256_hex(&bytes) })
 }
 

@@ -68,6 +68,7 @@ impl<'p> Pass<'p> {
         // Taps are numbered from 1 in the order met (the encoder's levels).
         let mut taps = 0;
         for &layer in layers {
+            crate::progress::probe()?;
             let (src, (c, h, w)) = match &cur {
                 Some(p) => (&p.buf[..], (p.c, p.h, p.w)),
                 None => (input, (c, h, w)),

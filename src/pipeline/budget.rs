@@ -2,10 +2,12 @@
 //! process may still use; a job that cannot fit is refused ([`Error::Limits`]) instead of
 //! aborting the host when an allocation fails half-way.
 
+use super::photo::PHOTO_BYTES_PER_PIXEL;
 use super::stylize::Stylizer;
 use super::tiling::{encoder_halo, halo};
 use crate::error::Result;
 use crate::model::architecture::CHANNELS;
+use crate::transform::patch_swap::FeatureMap;
 
 /// Working memory of the network per pixel of a tile (activations of the widest layers, the
 /// convolution's packed inputs and the copies candle makes): measured ~580 bytes per pixel
@@ -30,7 +32,8 @@ pub fn style_estimate(width: usize, height: usize, top: usize, tile: usize) -> u
 impl Stylizer<'_> {
     /// Memory a run on a `width × height` image needs beyond the content itself: the
     /// result planes, one tile of network work, the masks' per-level layout (feathered:
-    /// weight maps) and every region's statistics.
+    /// weight maps), every region's statistics, patch swap's matching of one tile and photo
+    /// mode's filter planes.
     pub fn memory_estimate(&self, width: usize, height: usize) -> u64 {
         let px = width as u64 * height as u64;
         let top = self.levels.iter().copied().max().unwrap_or(1);
@@ -51,6 +54,17 @@ impl Stylizer<'_> {
             }
             let c = CHANNELS[top] as u64;
             need += (groups + 1) * c * c * 8 * 3; // covariance, statistics, transform
+        }
+        if self.modes.patch_swap {
+            // One tile's features at the coarsest level against every style's kept maps,
+            // with the swapped and coloured copies of the tile's features.
+            let positions = (tile_pixels(width, height, self.tile, halo(top)) / (1u64 << (2 * (top - 1)))) as usize;
+            let (style_positions, channels) = super::patch_swap::style_positions(self, top);
+            need += FeatureMap::working_bytes(positions, style_positions, channels);
+            need += 2 * 4 * (positions * channels) as u64;
+        }
+        if self.modes.photo {
+            need += PHOTO_BYTES_PER_PIXEL * px;
         }
         need
     }

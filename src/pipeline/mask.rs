@@ -9,10 +9,7 @@ use rayon::prelude::*;
 use crate::error::{Error, Result};
 use crate::image_io::{decode_file, DecodeLimits};
 
-/// Most masks (regions) one job accepts. Each region keeps its own statistics at every level
-/// (up to 2 MiB of f64 covariance at level 5) and, with feathering, a weight map as large as
-/// the content; above this a job is refused rather than risk the host's memory.
-pub const MAX_MASKS: usize = 64;
+pub use crate::rules::MAX_MASKS;
 
 /// A grayscale mask, 8 bits per sample (0 = outside, 255 = inside); a sample is inside when
 /// its value is above one half (128 and up).
@@ -35,16 +32,7 @@ fn quantize(v: f32) -> u8 {
     (v.clamp(0.0, 1.0) * 255.0 - 0.5).ceil().clamp(0.0, 255.0) as u8
 }
 
-/// A zero-filled buffer of `n` samples, or an error naming `what` when memory is short.
-pub(crate) fn try_zeroed<T: Clone + Default>(n: usize, what: &str) -> Result<Vec<T>> {
-    let mut v = Vec::new();
-    v.try_reserve_exact(n).map_err(|_| Error::Limits {
-        what: what.to_string(),
-        reason: format!("not enough memory for {} MiB", (n * std::mem::size_of::<T>()) >> 20),
-    })?;
-    v.resize(n, T::default());
-    Ok(v)
-}
+pub(crate) use crate::error::try_zeroed;
 
 impl Mask {
     /// A mask from row-major samples in 0..1 (values above one half are inside); NaN counts

@@ -12,6 +12,7 @@ use crate::transform::{Stats, WeightedStyle};
 
 /// Swaps `features` (`[C, fw·fh]`, one tile's extended features at `level`) with the
 /// styles of the stylizer's only group; returns `[C, fw·fh]` f32 on the features' device.
+/// `tick` receives the fraction matched and stops the swap by returning an error (cancel).
 pub(crate) fn swap(
     st: &Stylizer,
     level: usize,
@@ -19,6 +20,7 @@ pub(crate) fn swap(
     features: &Tensor,
     fw: usize,
     fh: usize,
+    tick: &mut dyn FnMut(f32) -> Result<()>,
 ) -> Result<Tensor> {
     let stats = content_stats.ok_or_else(|| Error::Tensor("patch swap: no content statistics".into()))?;
     let c = features.dims2()?.0;
@@ -35,8 +37,22 @@ pub(crate) fn swap(
     }
     let out = with_cpu_f32(&cpu, |x| {
         let content = FeatureMap { values: x, channels: c, width: fw, height: fh };
-        patch_swap(&content, stats, &styles, st.alpha_at(level))
+        patch_swap(&content, stats, &styles, st.alpha_at(level), tick)
     })?
     .ok_or_else(|| Error::Tensor("patch swap: features not readable".into()))??;
     Ok(Tensor::from_vec(out, (c, fw * fh), features.device())?)
+}
+
+/// Style positions (over every style and stroke scale) and channels of the feature maps the
+/// stylizer's patch swap at `level` reads.
+pub(crate) fn style_positions(st: &Stylizer, level: usize) -> (usize, usize) {
+    let mut positions = 0;
+    let mut channels = 0;
+    for (s, _) in st.groups.iter().flatten() {
+        if let Some(maps) = s.features(level) {
+            channels = maps.channels;
+            positions += maps.maps.iter().map(|(w, h, _)| w * h).sum::<usize>();
+        }
+    }
+    (positions, channels)
 }

@@ -6,6 +6,8 @@
 
 use rayon::prelude::*;
 
+use crate::error::{try_zeroed, Result};
+
 /// Window radius as a fraction of the shorter image side (at least [`MIN_RADIUS`]).
 pub const RADIUS_FRACTION: f64 = 1.0 / 64.0;
 /// Smallest window radius in pixels.
@@ -18,9 +20,16 @@ pub fn radius_for(width: usize, height: usize) -> usize {
     ((width.min(height) as f64 * RADIUS_FRACTION).round() as usize).max(MIN_RADIUS)
 }
 
+/// Working memory of photo mode per pixel, beyond the stylized image and the content: the
+/// guide's window means (3 f32 planes), the inverse covariances (6 f64 planes), the result
+/// (3), and per colour channel its window mean, its covariances with the guide (3) or the
+/// affine coefficients (4), with the box filter's own planes (4): at most 26 f32 planes at
+/// once, counted as 30.
+pub const PHOTO_BYTES_PER_PIXEL: u64 = 30 * 4;
+
 /// Mean over the `(2r+1)²` window around each pixel, clipped to the image.
-fn box_mean(plane: &[f32], w: usize, h: usize, r: usize) -> Vec<f32> {
-    let mut rows = vec![0f32; w * h];
+fn box_mean(plane: &[f32], w: usize, h: usize, r: usize) -> Result<Vec<f32>> {
+    let mut rows = try_zeroed::<f32>(w * h, "photo mode plane")?;
     rows.par_chunks_exact_mut(w).zip(plane.par_chunks_exact(w)).for_each(|(out, row)| {
         let mut prefix = vec![0f64; w + 1];
         for (i, &v) in row.iter().enumerate() {
@@ -31,10 +40,11 @@ fn box_mean(plane: &[f32], w: usize, h: usize, r: usize) -> Vec<f32> {
             *o = ((prefix[b] - prefix[a]) / (b - a) as f64) as f32;
         }
     });
-    let mut out = vec![0f32; w * h];
-    // Columns, in strips of columns for cache-friendly rows.
+    let mut out = try_zeroed::<f32>(w * h, "photo mode plane")?;
+    // Columns, in strips of columns for cache-friendly rows; each strip writes its own
+    // columns of the output.
     const STRIP: usize = 64;
-    let strips: Vec<Vec<f32>> = (0..w.div_ceil(STRIP))
+    let strips: Vec<(usize, Vec<f32>)> = (0..w.div_ceil(STRIP))
         .into_par_iter()
         .map(|s| {
             let (x0, x1) = (s * STRIP, ((s + 1) * STRIP).min(w));
@@ -52,62 +62,91 @@ fn box_mean(plane: &[f32], w: usize, h: usize, r: usize) -> Vec<f32> {
                     strip[y * sw + i] = ((prefix[b * sw + i] - prefix[a * sw + i]) / (b - a) as f64) as f32;
                 }
             }
-            strip
+            (x0, strip)
         })
         .collect();
-    for (s, strip) in strips.iter().enumerate() {
-        let x0 = s * STRIP;
+    drop(rows);
+    for (x0, strip) in &strips {
         let sw = strip.len() / h.max(1);
         for y in 0..h {
             out[y * w + x0..y * w + x0 + sw].copy_from_slice(&strip[y * sw..(y + 1) * sw]);
         }
     }
-    out
+    Ok(out)
+}
+
+/// The window mean of the product of two planes, minus the product of their window means.
+fn box_covariance(
+    a: &[f32],
+    b: &[f32],
+    mean_a: &[f32],
+    mean_b: &[f32],
+    w: usize,
+    h: usize,
+    r: usize,
+) -> Result<Vec<f32>> {
+    let mut prod = try_zeroed::<f32>(w * h, "photo mode plane")?;
+    prod.par_iter_mut().zip(a.par_iter().zip(b)).for_each(|(p, (x, y))| *p = x * y);
+    let mut m = box_mean(&prod, w, h, r)?;
+    drop(prod);
+    m.par_iter_mut().zip(mean_a.par_iter().zip(mean_b)).for_each(|(v, (x, y))| *v -= x * y);
+    Ok(m)
 }
 
 /// Filters planar RGB `image` guided by planar RGB `guide` (same size) with window radius
 /// `r` and regularisation `eps`: `q = ā · I + b̄`, where `(a, b)` is each window's least-squares
-/// affine fit of the image to the guide's colours.
-pub fn guided_filter(image: &[f32], guide: &[f32], w: usize, h: usize, r: usize, eps: f64) -> Vec<f32> {
+/// affine fit of the image to the guide's colours. `tick` is called between the filter's
+/// passes (each one box filter of the image); an error from it stops the filter.
+pub fn guided_filter(
+    image: &[f32],
+    guide: &[f32],
+    w: usize,
+    h: usize,
+    r: usize,
+    eps: f64,
+    tick: &mut dyn FnMut() -> Result<()>,
+) -> Result<Vec<f32>> {
     let n = w * h;
-    let plane = |p: &[f32], k: usize| p[k * n..(k + 1) * n].to_vec();
-    let guide_planes: Vec<Vec<f32>> = (0..3).map(|k| plane(guide, k)).collect();
-    let mean_i: Vec<Vec<f32>> = guide_planes.iter().map(|g| box_mean(g, w, h, r)).collect();
+    let guide_planes: Vec<&[f32]> = (0..3).map(|k| &guide[k * n..(k + 1) * n]).collect();
+    let mut mean_i = Vec::with_capacity(3);
+    for g in &guide_planes {
+        mean_i.push(box_mean(g, w, h, r)?);
+        tick()?;
+    }
     // The inverse of each window's regularised guide covariance (symmetric 3×3: 6 planes).
     let pairs = [(0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2)];
-    let cov: Vec<Vec<f32>> = pairs
-        .iter()
-        .map(|&(a, b)| {
-            let prod: Vec<f32> = guide_planes[a].iter().zip(&guide_planes[b]).map(|(x, y)| x * y).collect();
-            let m = box_mean(&prod, w, h, r);
-            m.iter().enumerate().map(|(p, v)| v - mean_i[a][p] * mean_i[b][p]).collect()
-        })
-        .collect();
-    let inverse: Vec<[f64; 6]> = (0..n)
-        .into_par_iter()
-        .map(|p| {
-            let e = |k: usize| cov[k][p] as f64;
-            let (a, b, c, d, f, g) = (e(0) + eps, e(1), e(2), e(3) + eps, e(4), e(5) + eps);
-            // [[a b c] [b d f] [c f g]]⁻¹ by cofactors (positive definite: eps > 0).
-            let (i00, i01, i02) = (d * g - f * f, c * f - b * g, b * f - c * d);
-            let (i11, i12, i22) = (a * g - c * c, b * c - a * f, a * d - b * b);
-            let det = a * i00 + b * i01 + c * i02;
-            [i00 / det, i01 / det, i02 / det, i11 / det, i12 / det, i22 / det]
-        })
-        .collect();
-    let mut out = vec![0f32; 3 * n];
+    let mut cov = Vec::with_capacity(6);
+    for &(a, b) in &pairs {
+        cov.push(box_covariance(guide_planes[a], guide_planes[b], &mean_i[a], &mean_i[b], w, h, r)?);
+        tick()?;
+    }
+    let mut inverse = try_zeroed::<[f64; 6]>(n, "photo mode covariances")?;
+    inverse.par_iter_mut().enumerate().for_each(|(p, out)| {
+        let e = |k: usize| cov[k][p] as f64;
+        let (a, b, c, d, f, g) = (e(0) + eps, e(1), e(2), e(3) + eps, e(4), e(5) + eps);
+        // [[a b c] [b d f] [c f g]]⁻¹ by cofactors (positive definite: eps > 0).
+        let (i00, i01, i02) = (d * g - f * f, c * f - b * g, b * f - c * d);
+        let (i11, i12, i22) = (a * g - c * c, b * c - a * f, a * d - b * b);
+        let det = a * i00 + b * i01 + c * i02;
+        *out = [i00, i01, i02, i11, i12, i22].map(|v| v / det);
+    });
+    drop(cov);
+    let mut out = try_zeroed::<f32>(3 * n, "photo mode result")?;
     for k in 0..3 {
-        let p_plane = plane(image, k);
-        let mean_p = box_mean(&p_plane, w, h, r);
-        let cov_ip: Vec<Vec<f32>> = (0..3)
-            .map(|a| {
-                let prod: Vec<f32> = guide_planes[a].iter().zip(&p_plane).map(|(x, y)| x * y).collect();
-                let m = box_mean(&prod, w, h, r);
-                m.iter().enumerate().map(|(p, v)| v - mean_i[a][p] * mean_p[p]).collect()
-            })
-            .collect();
-        let mut coef: Vec<Vec<f32>> = vec![vec![0f32; n]; 4];
-        for p in 0..n {
+        let p_plane = &image[k * n..(k + 1) * n];
+        let mean_p = box_mean(p_plane, w, h, r)?;
+        tick()?;
+        let mut cov_ip = Vec::with_capacity(3);
+        for a in 0..3 {
+            cov_ip.push(box_covariance(guide_planes[a], p_plane, &mean_i[a], &mean_p, w, h, r)?);
+            tick()?;
+        }
+        let mut coef: Vec<Vec<f32>> = Vec::with_capacity(4);
+        for _ in 0..4 {
+            coef.push(try_zeroed::<f32>(n, "photo mode coefficients")?);
+        }
+        let [c0, c1, c2, c3] = &mut coef[..] else { unreachable!("four planes") };
+        (c0, c1, c2, c3).into_par_iter().enumerate().for_each(|(p, (a0, a1, a2, b0))| {
             let inv = &inverse[p];
             let v = [cov_ip[0][p] as f64, cov_ip[1][p] as f64, cov_ip[2][p] as f64];
             let a = [
@@ -116,23 +155,34 @@ pub fn guided_filter(image: &[f32], guide: &[f32], w: usize, h: usize, r: usize,
                 inv[2] * v[0] + inv[4] * v[1] + inv[5] * v[2],
             ];
             let b = mean_p[p] as f64 - (0..3).map(|j| a[j] * mean_i[j][p] as f64).sum::<f64>();
-            for j in 0..3 {
-                coef[j][p] = a[j] as f32;
+            (*a0, *a1, *a2, *b0) = (a[0] as f32, a[1] as f32, a[2] as f32, b as f32);
+        });
+        drop((cov_ip, mean_p));
+        let out_k = &mut out[k * n..(k + 1) * n];
+        for (j, c) in coef.iter().enumerate() {
+            let smooth = box_mean(c, w, h, r)?;
+            match guide_planes.get(j) {
+                Some(g) => out_k.par_iter_mut().zip(smooth.par_iter().zip(*g)).for_each(|(o, (s, i))| *o += s * i),
+                None => out_k.par_iter_mut().zip(&smooth).for_each(|(o, s)| *o += s),
             }
-            coef[3][p] = b as f32;
-        }
-        let smooth: Vec<Vec<f32>> = coef.iter().map(|c| box_mean(c, w, h, r)).collect();
-        for p in 0..n {
-            out[k * n + p] = (0..3).map(|j| smooth[j][p] * guide_planes[j][p]).sum::<f32>() + smooth[3][p];
+            tick()?;
         }
     }
-    out
+    Ok(out)
 }
 
-/// Photo mode on planar RGB `stylized`, guided by the `content` it was made from.
-pub fn photo_smooth(stylized: &mut [f32], content: &[f32], w: usize, h: usize) {
-    let out = guided_filter(stylized, content, w, h, radius_for(w, h), EPSILON);
+/// Photo mode on planar RGB `stylized`, guided by the `content` it was made from; `tick`
+/// as for [`guided_filter`].
+pub fn photo_smooth(
+    stylized: &mut [f32],
+    content: &[f32],
+    w: usize,
+    h: usize,
+    tick: &mut dyn FnMut() -> Result<()>,
+) -> Result<()> {
+    let out = guided_filter(stylized, content, w, h, radius_for(w, h), EPSILON, tick)?;
     stylized.copy_from_slice(&out);
+    Ok(())
 }
 
 #[cfg(test)]
@@ -143,7 +193,7 @@ mod tests {
     fn box_mean_matches_a_direct_sum() {
         let (w, h, r) = (7, 5, 2);
         let p: Vec<f32> = (0..w * h).map(|i| (i * 37 % 11) as f32).collect();
-        let m = box_mean(&p, w, h, r);
+        let m = box_mean(&p, w, h, r).unwrap();
         for y in 0..h {
             for x in 0..w {
                 let (mut s, mut c) = (0.0, 0.0);
@@ -175,7 +225,7 @@ mod tests {
                 image[k * n + p] = if left { 0.1 * k as f32 } else { 0.9 } + noise;
             }
         }
-        let out = guided_filter(&image, &guide, w, h, 4, 1e-3);
+        let out = guided_filter(&image, &guide, w, h, 4, 1e-3, &mut || Ok(())).unwrap();
         // The step is still a step: the two columns beside it differ by the full jump.
         for y in 0..h {
             let (l, r) = (out[y * w + w / 2 - 1], out[y * w + w / 2]);

@@ -6,13 +6,14 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::budget;
-use super::stroke_scale::rescale;
+use super::stroke_scale::{rescale, rescale_bytes, scaled_size, MIN_SCALED_SIDE};
 use super::stylize::MIN_TILE;
 use super::tiling::{extract, scale, TilePlan, DEFAULT_TILE};
-use crate::error::{Error, Result};
+use crate::error::{try_zeroed, Error, Result};
 use crate::image_io::Picture;
+use crate::model::architecture::CHANNELS;
 use crate::model::Model;
-use crate::progress::{step, Progress, Silent};
+use crate::progress::{probed, step, Progress, Silent};
 use crate::transform::{Accumulator, Stats};
 
 /// How a style image is encoded beyond its statistics at native scale.
@@ -123,49 +124,33 @@ impl EncodedStyle {
         let mut features = encoding.patch_level.map(|level| FeatureMaps { level, channels: 0, maps: Vec::new() });
         let scales = encoding.stroke_scale.len() as f32;
         for (si, &stroke) in encoding.stroke_scale.iter().enumerate() {
-            let scaled = rescale(picture, stroke)?;
-            let (w, h) = (scaled.width, scaled.height);
-            budget::check("style image", budget::style_estimate(w, h, top, tile))?;
-            let plan = TilePlan::for_encoder(w, h, top, tile);
-            let dev = model.device();
-            // The whole feature map of the patch level, `[C, fh·fw]`, filled core by core.
-            let mut map: Option<(usize, usize, usize, Vec<f32>)> = None;
-            let count = plan.tiles.len() as f32;
-            for (i, t) in plan.tiles.iter().enumerate() {
-                let x = extract(&scaled.rgb, w, h, t, dev)?;
-                let taps = model.encode(&x, top, plan.border)?;
-                drop(x);
-                let core_of = |l: usize| -> Result<(candle_core::Tensor, (usize, usize, usize, usize))> {
-                    let f = &taps[l - 1];
-                    let (_, c, fh, fw) = f.dims4()?;
-                    let s = scale(l);
-                    let (fx0, fy0, cw, ch) = t.core_features(s);
-                    let (ox, oy) = t.core_offset_features(s);
-                    let core = f.reshape((c, fh, fw))?.narrow(1, oy, ch)?.narrow(2, ox, cw)?;
-                    Ok((core, (fx0, fy0, cw, ch)))
-                };
-                for &l in levels {
-                    let (core, (_, _, cw, ch)) = core_of(l)?;
-                    let c = core.dim(0)?;
-                    accs.entry(l).or_insert_with(|| Accumulator::new(c)).add(&core.reshape((c, cw * ch))?)?;
-                }
-                if let Some(fm) = features.as_ref() {
-                    let (core, (fx0, fy0, cw, ch)) = core_of(fm.level)?;
-                    let c = core.dim(0)?;
-                    let s = scale(fm.level);
-                    let (mw, mh) = (w.div_ceil(s), h.div_ceil(s));
-                    let (_, _, _, dst) = map.get_or_insert_with(|| (c, mw, mh, vec![0f32; c * mw * mh]));
-                    let values: Vec<f32> = core.to_dtype(candle_core::DType::F32)?.flatten_all()?.to_vec1()?;
-                    for ci in 0..c {
-                        for y in 0..ch {
-                            let src = &values[(ci * ch + y) * cw..][..cw];
-                            dst[(ci * mh + fy0 + y) * mw + fx0..][..cw].copy_from_slice(src);
-                        }
-                    }
-                }
-                drop(taps);
-                step(progress, (si as f32 + (i + 1) as f32 / count) / scales)?;
+            let (w, h) = scaled_size(picture, stroke)?;
+            // Patch swap's map comes from a smaller copy when the style's own would be too large.
+            let map_size = encoding.patch_level.map(|l| patch_map_source(w, h, l));
+            let separate_map = map_size.filter(|&size| size != (w, h));
+            let mut need = budget::style_estimate(w, h, top, tile) + rescale_bytes(picture, w, h);
+            if let (Some(l), Some((mw, mh))) = (encoding.patch_level, map_size) {
+                need += patch_map_bytes(mw, mh, l) + separate_map.map_or(0, |_| rescale_bytes(picture, mw, mh));
             }
+            budget::check("style image", need)?;
+            // Each stroke scale's share of the progress (a separate map pass counts a quarter).
+            let passes = 1.0 + separate_map.map_or(0.0, |_| 0.25);
+            let at = |pass: f32, f: f32| (si as f32 + (pass + f) / passes) / scales;
+            let scaled = rescale(picture, stroke, &mut |f| step(progress, at(0.0, 0.0 * f)))?;
+            let map_here = if separate_map.is_none() { encoding.patch_level } else { None };
+            let map = encode_pass(model, &scaled, levels, map_here, top, tile, &mut accs, &mut |f| {
+                step(progress, at(0.0, f))
+            })?;
+            drop(scaled);
+            let map = match (separate_map, encoding.patch_level) {
+                (Some((mw, mh)), Some(l)) => {
+                    let small = picture.resized_with(mw, mh, &mut |_| step(progress, at(1.0, 0.0)))?;
+                    encode_pass(model, &small, &[], Some(l), l, tile, &mut accs, &mut |f| {
+                        step(progress, at(1.0, 0.25 * f))
+                    })?
+                }
+                _ => map,
+            };
             if let (Some(fm), Some((c, mw, mh, values))) = (features.as_mut(), map) {
                 fm.channels = c;
                 fm.maps.push((mw, mh, Arc::new(values)));
@@ -197,4 +182,93 @@ impl EncodedStyle {
     pub fn levels(&self) -> Vec<usize> {
         self.levels.keys().copied().collect()
     }
+}
+
+/// Largest feature map kept per style and stroke scale for patch swap, in bytes (f32): a
+/// style whose map at the patch level would be larger has its map taken from a copy
+/// downscaled to fit (its statistics still come from the whole image).
+pub const MAX_PATCH_MAP_BYTES: u64 = 64 << 20;
+
+/// Bytes of a `width × height` picture's feature map at `level`.
+fn patch_map_bytes(width: usize, height: usize, level: usize) -> u64 {
+    let s = scale(level);
+    (width.div_ceil(s) * height.div_ceil(s)) as u64 * CHANNELS[level] as u64 * 4
+}
+
+/// The size of the picture patch swap's map at `level` is taken from, for a `width × height`
+/// style: itself, or a copy scaled down (aspect kept) until the map fits
+/// [`MAX_PATCH_MAP_BYTES`].
+pub fn patch_map_source(width: usize, height: usize, level: usize) -> (usize, usize) {
+    let (mut w, mut h) = (width, height);
+    while patch_map_bytes(w, h, level) > MAX_PATCH_MAP_BYTES && w.min(h) > MIN_SCALED_SIDE {
+        let f = (MAX_PATCH_MAP_BYTES as f64 / patch_map_bytes(w, h, level) as f64).sqrt().min(0.99);
+        w = ((w as f64 * f).floor() as usize).max(1);
+        h = ((h as f64 * f).floor() as usize).max(1);
+    }
+    (w, h)
+}
+
+/// A feature map as `(C, width, height, values)`.
+type MapValues = (usize, usize, usize, Vec<f32>);
+
+/// One pass of the encoder over `picture`, tile by tile: the statistics of `levels` added to
+/// `accs`, and the feature map of `map_level` (`(C, width, height, values)`) when asked for.
+/// Progress after every tile.
+#[allow(clippy::too_many_arguments)]
+fn encode_pass(
+    model: &Model,
+    picture: &Picture,
+    levels: &[usize],
+    map_level: Option<usize>,
+    top: usize,
+    tile: usize,
+    accs: &mut BTreeMap<usize, Accumulator>,
+    progress: &mut dyn FnMut(f32) -> Result<()>,
+) -> Result<Option<MapValues>> {
+    let (w, h) = (picture.width, picture.height);
+    let plan = TilePlan::for_encoder(w, h, top, tile);
+    let dev = model.device();
+    // The whole feature map of the patch level, `[C, fh·fw]`, filled core by core.
+    let mut map: Option<MapValues> = None;
+    let count = plan.tiles.len() as f32;
+    for (i, t) in plan.tiles.iter().enumerate() {
+        let x = extract(&picture.rgb, w, h, t, dev)?;
+        let done = i as f32 / count;
+        let taps = probed(&mut || progress(done), || model.encode(&x, top, plan.border))?;
+        drop(x);
+        let core_of = |l: usize| -> Result<(candle_core::Tensor, (usize, usize, usize, usize))> {
+            let f = &taps[l - 1];
+            let (_, c, fh, fw) = f.dims4()?;
+            let s = scale(l);
+            let (fx0, fy0, cw, ch) = t.core_features(s);
+            let (ox, oy) = t.core_offset_features(s);
+            let core = f.reshape((c, fh, fw))?.narrow(1, oy, ch)?.narrow(2, ox, cw)?;
+            Ok((core, (fx0, fy0, cw, ch)))
+        };
+        for &l in levels {
+            let (core, (_, _, cw, ch)) = core_of(l)?;
+            let c = core.dim(0)?;
+            accs.entry(l).or_insert_with(|| Accumulator::new(c)).add(&core.reshape((c, cw * ch))?)?;
+        }
+        if let Some(level) = map_level {
+            let (core, (fx0, fy0, cw, ch)) = core_of(level)?;
+            let c = core.dim(0)?;
+            let s = scale(level);
+            let (mw, mh) = (w.div_ceil(s), h.div_ceil(s));
+            if map.is_none() {
+                map = Some((c, mw, mh, try_zeroed(c * mw * mh, "patch swap style map")?));
+            }
+            let (_, _, _, dst) = map.as_mut().expect("just set");
+            let values: Vec<f32> = core.to_dtype(candle_core::DType::F32)?.flatten_all()?.to_vec1()?;
+            for ci in 0..c {
+                for y in 0..ch {
+                    let src = &values[(ci * ch + y) * cw..][..cw];
+                    dst[(ci * mh + fy0 + y) * mw + fx0..][..cw].copy_from_slice(src);
+                }
+            }
+        }
+        drop(taps);
+        progress((i + 1) as f32 / count)?;
+    }
+    Ok(map)
 }

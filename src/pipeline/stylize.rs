@@ -16,7 +16,7 @@ use super::tiling::{extract, paste, scale, Tile, TilePlan, DEFAULT_TILE};
 use crate::error::{Error, Result};
 use crate::image_io::Picture;
 use crate::model::{Border, Model, Precision};
-use crate::progress::{step, Progress};
+use crate::progress::{probed, step, Progress};
 use crate::rules;
 use crate::transform::temporal::MomentSmoother;
 
@@ -167,7 +167,7 @@ impl<'a> Stylizer<'a> {
         }
         let mut x = x.expect("at least one level runs");
         if self.modes.photo {
-            photo_smooth(&mut x.rgb, &content.rgb, x.width, x.height);
+            photo_smooth(&mut x.rgb, &content.rgb, x.width, x.height, &mut || step(progress, 1.0))?;
         }
         if self.preserve_color {
             keep_content_colour(&mut x.rgb, &content.rgb);
@@ -216,8 +216,9 @@ impl<'a> Stylizer<'a> {
         let count = tiles.tiles.len() as f32;
         if alpha <= 0.0 {
             for (i, t) in tiles.tiles.iter().enumerate() {
-                let (f, _, fw, fh) = encode(t)?;
-                decode(t, f, fw, fh)?;
+                let at = i as f32 / count;
+                let (f, _, fw, fh) = probed(&mut || progress(at), || encode(t))?;
+                probed(&mut || progress(at), || decode(t, f, fw, fh))?;
                 progress((i + 1) as f32 / count)?;
             }
         } else {
@@ -228,7 +229,8 @@ impl<'a> Stylizer<'a> {
             let mut cached = None;
             // Pass 1: statistics of every tile's core.
             for (i, t) in tiles.tiles.iter().enumerate() {
-                let (f, c, fw, fh) = encode(t)?;
+                let at = 0.5 * i as f32 / count;
+                let (f, c, fw, fh) = probed(&mut || progress(at), || encode(t))?;
                 if regions.is_none() {
                     regions = Some(LevelRegions::new(self, plan, level, c, fw_all, fh_all)?);
                 }
@@ -253,22 +255,27 @@ impl<'a> Stylizer<'a> {
             clock.time(&clock.transform, dev, || regions.finish(dev, smoother))?;
             // Pass 2: transform and decode (a single tile reuses its features).
             for (i, t) in tiles.tiles.iter().enumerate() {
+                let at = 0.5 + 0.5 * i as f32 / count;
                 let (f, fw, fh) = match cached.take() {
                     Some(c) => c,
                     None => {
-                        let (f, _, fw, fh) = encode(t)?;
+                        let (f, _, fw, fh) = probed(&mut || progress(at), || encode(t))?;
                         (f, fw, fh)
                     }
                 };
                 let mixed = clock.time(&clock.transform, dev, || {
                     if swap_here {
-                        super::patch_swap::swap(self, level, regions.content_stats(), &f, fw, fh)
+                        let done = 0.5 + 0.5 * i as f32 / count;
+                        let mut tick = |f: f32| progress(done + 0.5 * f / count);
+                        super::patch_swap::swap(self, level, regions.content_stats(), &f, fw, fh, &mut tick)
                     } else {
                         regions.apply_owned(f, ext_rect(t, fw, fh))
                     }
                 })?;
-                decode(t, mixed, fw, fh)?;
-                progress(0.5 + 0.5 * (i + 1) as f32 / count)?;
+                // The swap's ticks may have reported up to the tile's end already.
+                let end = 0.5 + 0.5 * (i + 1) as f32 / count;
+                probed(&mut || progress(end), || decode(t, mixed, fw, fh))?;
+                progress(end)?;
             }
         }
         Ok(Picture { width: w, height: h, rgb: out, alpha: None, high_depth: image.high_depth })

@@ -145,9 +145,26 @@ struct Number(f64);
 
 impl<'de> Deserialize<'de> for Number {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        match Numbers::deserialize(d)?.0.as_slice() {
-            [v] => Ok(Number(*v)),
-            _ => Err(de::Error::custom("expected a number, found a list")),
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Number;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a number")
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Number, E> {
+                Ok(Number(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Number, E> {
+                Ok(Number(v as f64))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Number, E> {
+                Ok(Number(v as f64))
+            }
+            // A list inside the list (`[[2.0]]`) is not a number.
+            fn visit_seq<A: SeqAccess<'de>>(self, _seq: A) -> Result<Number, A::Error> {
+                Err(de::Error::custom("expected a number, found a list inside the list"))
+            }
         }
+        d.deserialize_any(V)
     }
 }

@@ -4,21 +4,30 @@
 //! highest normalised cross-correlation, overlapping patches are averaged, and the result is
 //! coloured with the style statistics and blended with the content by alpha.
 //!
-//! Matching runs in chunks of content positions × style patches (a matrix product per pair
-//! of chunks, the best match per content position kept), so memory stays bounded whatever
-//! the sizes of content and style.
+//! Matching is bounded and approximate in two stages: a coarse search scores every candidate
+//! style patch by its centre features alone (a matrix product over blocks of content positions
+//! and candidates, one ninth of the full patch's arithmetic) and keeps a shortlist of the best
+//! [`SHORTLIST`] per content position; the shortlist is then rescored with the whole 3×3
+//! patches and the best kept. The candidates are at most [`MAX_CANDIDATES`] patch centres over
+//! all styles (a regular grid of centres past that), so the time is linear in the content's
+//! area whatever the styles' sizes, and memory is that of one block.
 
 use faer::linalg::matmul::matmul;
 use faer::{Accum, MatMut, MatRef, Par};
 use rayon::prelude::*;
 
 use super::{mixed_colouring, Affine, Stats, WeightedStyle};
-use crate::error::{Error, Result};
+use crate::error::{try_zeroed, Error, Result};
 use candle_core::Device;
 
-/// Content positions matched per chunk.
+/// Most style patches a content patch is compared with, over every style and stroke scale;
+/// past it the candidates are the centres on a grid of stride 2, 3, … over each style map.
+pub const MAX_CANDIDATES: usize = 16384;
+/// Candidates kept per content position by the coarse search and rescored exactly.
+pub const SHORTLIST: usize = 8;
+/// Content positions matched per block.
 const CONTENT_CHUNK: usize = 1024;
-/// Style patches scored per chunk.
+/// Candidates scored per block.
 const STYLE_CHUNK: usize = 2048;
 /// Patch edge (3×3 patches).
 const PATCH: usize = 3;
@@ -45,38 +54,66 @@ impl FeatureMap<'_> {
         }
         Ok(())
     }
+
+    /// Bytes of working memory [`patch_swap`] needs beyond its inputs and output for a
+    /// content map of `content_positions` and style maps of `style_positions` in all, at
+    /// `channels` channels.
+    pub fn working_bytes(content_positions: usize, style_positions: usize, channels: usize) -> u64 {
+        let (n, s, c) = (content_positions as u64, style_positions as u64, channels as u64);
+        let k = (PATCH * PATCH) as u64 * c;
+        // Whitened copies of the maps, the swapped sum and counts, the candidates' centre
+        // descriptors, the shortlists, one block of descriptors and scores.
+        4 * (n * c + s * c)
+            + 4 * (n * c + n)
+            + 4 * c * MAX_CANDIDATES as u64
+            + 8 * n * SHORTLIST as u64
+            + 4 * (c * CONTENT_CHUNK as u64 + (STYLE_CHUNK * CONTENT_CHUNK) as u64)
+            + 4 * k * rayon::current_num_threads() as u64
+    }
 }
 
-/// A whitened feature map and where its patches are taken.
+/// A whitened feature map.
 struct Whitened {
     values: Vec<f32>,
     width: usize,
     height: usize,
-    /// Patch centres `(x, y)`.
-    centres: Vec<(usize, usize)>,
 }
 
 impl Whitened {
-    fn new(map: &FeatureMap, stats: &Stats, interior_only: bool) -> Result<Self> {
+    fn new(map: &FeatureMap, stats: &Stats) -> Result<Self> {
         let c = map.channels;
         let zero = vec![0.0; c];
         let white = Affine::from_linear(&stats.whitening(), &stats.mean, &zero, 1.0, &Device::Cpu)?;
         let values = white.apply_f32(map.values, map.width * map.height)?;
-        let (w, h) = (map.width, map.height);
-        let interior = interior_only && w >= PATCH && h >= PATCH;
-        let centres = if interior {
-            (1..h - 1).flat_map(|y| (1..w - 1).map(move |x| (x, y))).collect()
+        Ok(Self { values, width: map.width, height: map.height })
+    }
+
+    fn channels(&self) -> usize {
+        self.values.len() / (self.width * self.height)
+    }
+
+    /// Patch centres on a grid of `stride` (interior positions only when the map is at least
+    /// a patch wide), in row order.
+    fn centres(&self, stride: usize) -> Vec<(u32, u32)> {
+        let (w, h) = (self.width, self.height);
+        let (x0, x1, y0, y1) = if w >= PATCH && h >= PATCH { (1, w - 1, 1, h - 1) } else { (0, w, 0, h) };
+        (y0..y1).step_by(stride).flat_map(|y| (x0..x1).step_by(stride).map(move |x| (x as u32, y as u32))).collect()
+    }
+
+    fn interior(&self) -> usize {
+        let (w, h) = (self.width, self.height);
+        if w >= PATCH && h >= PATCH {
+            (w - 2) * (h - 2)
         } else {
-            (0..h).flat_map(|y| (0..w).map(move |x| (x, y))).collect()
-        };
-        Ok(Self { values, width: w, height: h, centres })
+            w * h
+        }
     }
 
     /// Writes the patch centred at `(x, y)` (borders clamped) into `out` (length 9·C):
     /// offset-major, channels inner.
     fn patch(&self, x: usize, y: usize, out: &mut [f32]) {
         let n = self.width * self.height;
-        let c = self.values.len() / n;
+        let c = self.channels();
         for k in 0..PATCH * PATCH {
             let sx = (x + k % PATCH).saturating_sub(1).min(self.width - 1);
             let sy = (y + k / PATCH).saturating_sub(1).min(self.height - 1);
@@ -86,17 +123,67 @@ impl Whitened {
             }
         }
     }
+
+    /// The centre features at `(x, y)` into `out` (length C).
+    fn centre(&self, x: usize, y: usize, out: &mut [f32]) {
+        let n = self.width * self.height;
+        let p = y * self.width + x;
+        for (ch, o) in out.iter_mut().enumerate() {
+            *o = self.values[ch * n + p];
+        }
+    }
+}
+
+fn norm(v: &[f32]) -> f64 {
+    v.iter().map(|x| (*x as f64) * (*x as f64)).sum::<f64>().sqrt()
+}
+
+fn dot(a: &[f32], b: &[f32]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| *x as f64 * *y as f64).sum()
+}
+
+/// The stride of the candidate grid that keeps `positions` centres within [`MAX_CANDIDATES`].
+fn candidate_stride(positions: usize) -> usize {
+    let mut s = 1;
+    while positions.div_ceil(s * s) > MAX_CANDIDATES {
+        s += 1;
+    }
+    s
+}
+
+/// The best few `(score, candidate)` of one content position, best first.
+#[derive(Clone, Copy)]
+struct Shortlist([(f32, u32); SHORTLIST]);
+
+impl Shortlist {
+    const EMPTY: Self = Shortlist([(f32::NEG_INFINITY, u32::MAX); SHORTLIST]);
+
+    fn offer(&mut self, score: f32, candidate: u32) {
+        let l = &mut self.0;
+        if score.partial_cmp(&l[SHORTLIST - 1].0) != Some(std::cmp::Ordering::Greater) {
+            return;
+        }
+        let mut i = SHORTLIST - 1;
+        while i > 0 && score > l[i - 1].0 {
+            l[i] = l[i - 1];
+            i -= 1;
+        }
+        l[i] = (score, candidate);
+    }
 }
 
 /// Swaps every content patch for its best-matching whitened style patch, colours the
 /// result with the weighted styles and blends it with `content` by `alpha`. `styles[i]`
 /// pairs a style's feature map with its statistics and weight (weights only colour; every
-/// style's patches compete in the matching). Returns `[C, h·w]` row-major f32.
+/// style's patches compete in the matching). `tick` is called after every block of the
+/// matching with the fraction matched (0..1); an error from it stops the swap. Returns
+/// `[C, h·w]` row-major f32.
 pub fn patch_swap(
     content: &FeatureMap,
     content_stats: &Stats,
     styles: &[(FeatureMap, WeightedStyle)],
     alpha: f64,
+    tick: &mut dyn FnMut(f32) -> Result<()>,
 ) -> Result<Vec<f32>> {
     content.check("content features")?;
     let c = content.channels;
@@ -110,56 +197,93 @@ pub fn patch_swap(
         }
     }
     let k = PATCH * PATCH * c;
-    let target = Whitened::new(content, content_stats, false)?;
-    let sources = styles.iter().map(|(m, s)| Whitened::new(m, s.stats, true)).collect::<Result<Vec<_>>>()?;
-    // Every style patch as (source, centre index).
-    let all: Vec<(usize, usize)> =
-        sources.iter().enumerate().flat_map(|(s, w)| (0..w.centres.len()).map(move |i| (s, i))).collect();
-    let n = content.width * content.height;
-    let mut best = vec![(f32::NEG_INFINITY, 0usize); n];
-    let mut style_buf = vec![0f32; k * STYLE_CHUNK];
-    let mut content_buf = vec![0f32; k * CONTENT_CHUNK];
-    let mut scores = vec![0f32; STYLE_CHUNK * CONTENT_CHUNK];
-    for (chunk_index, chunk) in all.chunks(STYLE_CHUNK).enumerate() {
-        let ns = chunk.len();
-        // Style patches, normalised: the best normalised cross-correlation is the largest
-        // dot product with unit style patches (the content patch's norm is common).
-        style_buf[..k * ns].par_chunks_exact_mut(k).zip(chunk).for_each(|(col, &(s, i))| {
-            let (x, y) = sources[s].centres[i];
-            sources[s].patch(x, y, col);
-            let norm = col.iter().map(|v| (*v as f64) * (*v as f64)).sum::<f64>().sqrt();
-            let inv = if norm > 1e-12 { (1.0 / norm) as f32 } else { 0.0 };
-            col.iter_mut().for_each(|v| *v *= inv);
+    let target = Whitened::new(content, content_stats)?;
+    tick(0.0)?;
+    let mut sources = Vec::with_capacity(styles.len());
+    for (m, s) in styles {
+        sources.push(Whitened::new(m, s.stats)?);
+        tick(0.0)?;
+    }
+    // The candidates: every style's patch centres, on a grid when there are too many.
+    let stride = candidate_stride(sources.iter().map(Whitened::interior).sum());
+    let all: Vec<(usize, u32, u32)> = sources
+        .iter()
+        .enumerate()
+        .flat_map(|(s, w)| w.centres(stride).into_iter().map(move |(x, y)| (s, x, y)))
+        .collect();
+    let ns_all = all.len();
+    // Each candidate's centre features divided by its whole patch's norm: its dot product
+    // with a content patch's centre approximates the normalised cross-correlation (the
+    // content patch's norm is common to all candidates).
+    let mut described = try_zeroed::<f32>(c * ns_all, "patch swap candidates")?;
+    let mut inv_norms = try_zeroed::<f32>(ns_all, "patch swap candidates")?;
+    described.par_chunks_exact_mut(c).zip(inv_norms.par_iter_mut()).zip(&all).for_each_init(
+        || vec![0f32; k],
+        |patch, ((col, inv), &(s, x, y))| {
+            let (x, y) = (x as usize, y as usize);
+            sources[s].patch(x, y, patch);
+            let n = norm(patch);
+            *inv = if n > 1e-12 { (1.0 / n) as f32 } else { 0.0 };
+            sources[s].centre(x, y, col);
+            col.iter_mut().for_each(|v| *v *= *inv);
+        },
+    );
+    let (w, h) = (content.width, content.height);
+    let n = w * h;
+    let mut chosen = try_zeroed::<u32>(n, "patch swap matches")?;
+    let mut content_buf = try_zeroed::<f32>(c * CONTENT_CHUNK, "patch swap block")?;
+    let mut scores = try_zeroed::<f32>(STYLE_CHUNK * CONTENT_CHUNK, "patch swap block")?;
+    let mut shortlists = vec![Shortlist::EMPTY; CONTENT_CHUNK];
+    let blocks = (n.div_ceil(CONTENT_CHUNK) * ns_all.div_ceil(STYLE_CHUNK)) as f32;
+    let mut done = 0.0;
+    for start in (0..n).step_by(CONTENT_CHUNK) {
+        let nc = (n - start).min(CONTENT_CHUNK);
+        content_buf[..c * nc].par_chunks_exact_mut(c).enumerate().for_each(|(j, col)| {
+            let p = start + j;
+            target.centre(p % w, p / w, col);
         });
-        let sm = MatRef::from_column_major_slice(&style_buf[..k * ns], k, ns);
-        for start in (0..n).step_by(CONTENT_CHUNK) {
-            let nc = (n - start).min(CONTENT_CHUNK);
-            content_buf[..k * nc].par_chunks_exact_mut(k).enumerate().for_each(|(j, col)| {
-                let p = start + j;
-                target.patch(p % content.width, p / content.width, col);
-            });
-            let cm = MatRef::from_column_major_slice(&content_buf[..k * nc], k, nc);
+        shortlists[..nc].fill(Shortlist::EMPTY);
+        let cm = MatRef::from_column_major_slice(&content_buf[..c * nc], c, nc);
+        for base in (0..ns_all).step_by(STYLE_CHUNK) {
+            let ns = (ns_all - base).min(STYLE_CHUNK);
+            let sm = MatRef::from_column_major_slice(&described[base * c..(base + ns) * c], c, ns);
             let out = MatMut::from_column_major_slice_mut(&mut scores[..ns * nc], ns, nc);
             matmul(out, Accum::Replace, sm.transpose(), cm, 1.0f32, Par::rayon(0));
-            let base = chunk_index * STYLE_CHUNK;
-            best[start..start + nc].par_iter_mut().zip(scores[..ns * nc].par_chunks_exact(ns)).for_each(|(b, col)| {
+            shortlists[..nc].par_iter_mut().zip(scores[..ns * nc].par_chunks_exact(ns)).for_each(|(l, col)| {
                 for (i, &v) in col.iter().enumerate() {
-                    if v > b.0 {
-                        *b = (v, base + i);
-                    }
+                    l.offer(v, (base + i) as u32);
                 }
             });
+            done += 1.0;
+            tick(done / blocks)?;
         }
+        // Rescore the shortlist with the whole patches.
+        chosen[start..start + nc].par_iter_mut().zip(&shortlists[..nc]).enumerate().for_each_init(
+            || (vec![0f32; k], vec![0f32; k]),
+            |(own, theirs), (j, (best, list))| {
+                let p = start + j;
+                target.patch(p % w, p / w, own);
+                let mut top = (f64::NEG_INFINITY, list.0[0].1);
+                for &(_, cand) in list.0.iter().filter(|(v, _)| v.is_finite()) {
+                    let (s, x, y) = all[cand as usize];
+                    sources[s].patch(x as usize, y as usize, theirs);
+                    let score = dot(own, theirs) * inv_norms[cand as usize] as f64;
+                    if score > top.0 {
+                        top = (score, cand);
+                    }
+                }
+                *best = if top.1 == u32::MAX { 0 } else { top.1 };
+            },
+        );
     }
+    drop((described, content_buf, scores));
     // Average the chosen (un-normalised) style patches where they overlap.
-    let (w, h) = (content.width, content.height);
-    let mut swapped = vec![0f32; c * n];
-    let mut count = vec![0u32; n];
+    let mut swapped = try_zeroed::<f32>(c * n, "patch swap result")?;
+    let mut count = try_zeroed::<u32>(n, "patch swap result")?;
     let mut patch = vec![0f32; k];
-    for (p, &(_, idx)) in best.iter().enumerate() {
-        let (s, i) = all[idx];
-        let (sx, sy) = sources[s].centres[i];
-        sources[s].patch(sx, sy, &mut patch);
+    for (p, &idx) in chosen.iter().enumerate() {
+        let (s, sx, sy) = all[idx as usize];
+        sources[s].patch(sx as usize, sy as usize, &mut patch);
         let (x, y) = (p % w, p / w);
         for o in 0..PATCH * PATCH {
             let (qx, qy) = ((x + o % PATCH).wrapping_sub(1), (y + o / PATCH).wrapping_sub(1));
@@ -173,6 +297,7 @@ pub fn patch_swap(
             }
         }
     }
+    drop((target, sources));
     for ch in 0..c {
         for (v, &m) in swapped[ch * n..(ch + 1) * n].iter_mut().zip(&count) {
             *v /= m.max(1) as f32;
@@ -219,12 +344,14 @@ mod tests {
 
     #[test]
     fn content_as_its_own_style_comes_back() {
-        let (c, w, h) = (6, 17, 11);
+        // Enough channels for the centre features to single out a patch (the coarse search),
+        // as the network's 64 to 512 do.
+        let (c, w, h) = (48, 17, 11);
         let v = map(c, w, h, 1);
         let s = stats(&v, c);
         let f = FeatureMap { values: &v, channels: c, width: w, height: h };
         // Border positions clamp their patches, so only interior ones are exact matches.
-        let out = patch_swap(&f, &s, &[(f, WeightedStyle { stats: &s, weight: 1.0 })], 1.0).unwrap();
+        let out = patch_swap(&f, &s, &[(f, WeightedStyle { stats: &s, weight: 1.0 })], 1.0, &mut |_| Ok(())).unwrap();
         let mut worst = 0f32;
         for ch in 0..c {
             for y in 2..h - 2 {
@@ -246,10 +373,10 @@ mod tests {
         let fc = FeatureMap { values: &vc, channels: c, width: w, height: h };
         let fs = FeatureMap { values: &vs, channels: c, width: 12, height: 10 };
         let style = [(fs, WeightedStyle { stats: &ss, weight: 1.0 })];
-        let zero = patch_swap(&fc, &sc, &style, 0.0).unwrap();
+        let zero = patch_swap(&fc, &sc, &style, 0.0, &mut |_| Ok(())).unwrap();
         assert_eq!(zero, vc);
-        let a = patch_swap(&fc, &sc, &style, 1.0).unwrap();
-        assert_eq!(a, patch_swap(&fc, &sc, &style, 1.0).unwrap(), "deterministic");
+        let a = patch_swap(&fc, &sc, &style, 1.0, &mut |_| Ok(())).unwrap();
+        assert_eq!(a, patch_swap(&fc, &sc, &style, 1.0, &mut |_| Ok(())).unwrap(), "deterministic");
         assert!(a.iter().all(|v| v.is_finite()));
         // Swapped features take (roughly) the style's mean.
         let n = w * h;

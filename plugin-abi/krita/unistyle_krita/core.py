@@ -50,8 +50,10 @@ def preset(ctx, path):
     with _cache_lock:
         p = _presets.get(key)
         if p is None:
+            # Dropped, not closed: a worker may still be running with the old preset; it is
+            # destroyed when the last user lets go (and the library holds it during a call).
             for k in [k for k in _presets if k[:2] == key[:2]]:
-                _presets.pop(k).close()
+                del _presets[k]
             p = ctx.preset(path)
             _presets[key] = p
         return p

@@ -37,6 +37,7 @@ pub(crate) fn run<'p>(
     let (mut c, mut h, mut w) = (c, h, w);
     let mut taps = 0;
     for (i, layer) in layers.iter().enumerate() {
+        crate::progress::probe()?;
         let rest = &layers[i + 1..];
         match layer {
             Step::Conv(cv, relu) => {
