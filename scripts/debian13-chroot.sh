@@ -14,11 +14,11 @@
 # is rebuilt. Needs root (debootstrap, chroot, mount) or sudo.
 set -euo pipefail
 
-ROOT="${UNISTYLE_CHROOT_DIR:-/var/cache/unistyle/debian13}"
+ROOT="${UNISTYLE_CHROOT_DIR:-/var/cache/unistyle/debian13-runtime}"
 # Bump when the package list changes: an existing chroot is then extended, not rebuilt.
-PACKAGES_VERSION=2
-PACKAGES=(gimp libgimp-3.0-dev gcc libc6-dev pkgconf python3 python3-gi
-  krita python3-pyqt5 xvfb xauth x11-apps imagemagick xdotool fonts-dejavu-core)
+PACKAGES_VERSION=3
+PACKAGES=(gimp python3 python3-gi krita python3-pyqt5 xvfb xauth x11-apps imagemagick xdotool
+  fonts-dejavu-core wine wine64)
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi

@@ -3,6 +3,7 @@
 //! allocates nothing once the pool is warm. Used by the encoder and decoders whenever every
 //! convolution runs the fused CPU kernel; other devices go layer by layer through candle.
 
+#[cfg(target_arch = "x86_64")]
 use super::amx::{self, Split};
 use super::buffers::{Buffer, BufferPool};
 use super::conv_cpu::Geometry;
@@ -53,6 +54,7 @@ impl<'p> Pass<'p> {
             return Err(Error::Tensor(format!("{} values for a [{n}, {c}, {h}, {w}] input", input.len())));
         }
         let layers: Vec<&Layer> = layers.into_iter().collect();
+        #[cfg(target_arch = "x86_64")]
         if let Some(split) = Split::for_precision(self.precision) {
             if amx::pass::supports(&layers, n) {
                 return amx::pass::run(self, split, &layers, input, (c, h, w), wants, tap);

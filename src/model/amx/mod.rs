@@ -18,15 +18,26 @@
 //!
 //! `UNISTYLE_CONV_AMX=off` turns the path off (for comparisons), `bf16` keeps it for
 //! `--precision bf16` only.
+//!
+//! The code that runs the instructions exists on x86-64 only (the submodules below); on
+//! other processors [`available`] is false and callers (`cpu_pass`, `conv_cpu`) leave the
+//! path out under the same `target_arch` switch.
 
+#[cfg(target_arch = "x86_64")]
 pub(crate) mod act;
+#[cfg(target_arch = "x86_64")]
 pub(crate) mod conv;
+#[cfg(target_arch = "x86_64")]
 mod epilogue;
+#[cfg(target_arch = "x86_64")]
 pub(crate) mod pack;
+#[cfg(target_arch = "x86_64")]
 pub(crate) mod pass;
+#[cfg(target_arch = "x86_64")]
 mod simd;
-#[cfg(test)]
+#[cfg(all(test, target_arch = "x86_64"))]
 mod tests;
+#[cfg(target_arch = "x86_64")]
 mod tiles;
 
 use std::sync::OnceLock;
@@ -44,6 +55,7 @@ pub(crate) enum Split {
 
 impl Split {
     /// bf16 parts stored per value.
+    #[cfg(target_arch = "x86_64")]
     pub(crate) fn parts(self) -> usize {
         match self {
             Split::Bf16 => 1,

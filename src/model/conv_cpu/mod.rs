@@ -44,9 +44,11 @@ use winograd::pack::WinogradWeights;
 
 use super::pad::Border;
 use super::precision::Precision;
+#[cfg(target_arch = "x86_64")]
 pub(crate) use winograd::bf16::bf16_bits;
 use winograd::bf16::Products;
 
+#[cfg(target_arch = "x86_64")]
 use super::amx::pack::AmxWeights;
 
 /// Micro-kernel families.
@@ -188,6 +190,7 @@ pub struct PackedConv {
     /// The Winograd weights' bf16 form, made on first bf16 use.
     bf16: Arc<OnceLock<Products>>,
     /// The weights packed for AMX products, where the CPU has them (see `model::amx`).
+    #[cfg(target_arch = "x86_64")]
     amx: Option<Arc<AmxWeights>>,
 }
 
@@ -218,8 +221,15 @@ impl PackedConv {
             Algo::Winograd => Weights::Winograd(WinogradWeights::new(weight, bias, cin, cout, isa.mr(), 2)),
             Algo::Winograd4 => Weights::Winograd(WinogradWeights::new(weight, bias, cin, cout, isa.mr(), 4)),
         };
-        let amx = super::amx::available().then(|| Arc::new(AmxWeights::new(weight, bias, cin, cout)));
-        Ok(Self { isa, cin, cout, w: Arc::new(w), bf16: Arc::default(), amx })
+        Ok(Self {
+            isa,
+            cin,
+            cout,
+            w: Arc::new(w),
+            bf16: Arc::default(),
+            #[cfg(target_arch = "x86_64")]
+            amx: super::amx::available().then(|| Arc::new(AmxWeights::new(weight, bias, cin, cout))),
+        })
     }
 
     #[cfg(any(test, feature = "bench-internals"))]
@@ -232,6 +242,7 @@ impl PackedConv {
     }
 
     /// The weights packed for AMX, where this CPU runs it and the layer's width fits.
+    #[cfg(target_arch = "x86_64")]
     pub(crate) fn amx(&self) -> Option<&AmxWeights> {
         self.amx.as_deref()
     }

@@ -42,7 +42,9 @@ pub(crate) struct Tile {
 /// With `n = nv · VL` lanes, a kernel reads, for `p < pairs`, `j < n`: the 32-bit word
 /// `input[p·pair_stride + j]` (two bf16 values: even channel low, odd channel high) and
 /// `weights[p·m + i]` for `i < m` (the same pairing); reads (when `accumulate`) and writes
-/// `out[i·out_stride + j]` (f32). Every one of those addresses must be valid.
+/// `out[i·out_stride + j]` (f32). Every one of those addresses must be valid. Only the
+/// x86-64 kernels read it.
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 pub(crate) struct PairTile {
     pub input: *const u32,
     pub pair_stride: usize,
