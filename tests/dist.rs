@@ -183,6 +183,36 @@ fn linux_files_need_glibc_2_28_at_most() {
     }
 }
 
+/// The ELF reader itself, on the CLI built with these tests (always there on Linux): it
+/// finds libc's versions, and the same `(library, version)` pairs as binutils' `readelf`
+/// where that is installed.
+#[test]
+fn elf_reader_agrees_with_readelf() {
+    if !cfg!(target_os = "linux") {
+        return skip("not Linux");
+    }
+    let exe = Path::new(env!("CARGO_BIN_EXE_unistyle"));
+    let mut ours = elf::needed_versions(&std::fs::read(exe).unwrap()).unwrap();
+    assert!(ours.iter().any(|(lib, v)| lib == "libc.so.6" && v.starts_with("GLIBC_2.")), "{ours:?}");
+    assert!(elf::highest_glibc(&ours).is_some_and(|v| v >= vec![2, 2]));
+    if !has_tool("readelf") {
+        return skip("no readelf to compare with");
+    }
+    let text = run_checked(Command::new("readelf").arg("--version-info").arg("--wide").arg(exe));
+    let mut theirs = Vec::new();
+    let mut library = String::new();
+    for line in text.lines().skip_while(|l| !l.contains(".gnu.version_r")) {
+        if let Some(rest) = line.split("File: ").nth(1) {
+            library = rest.split_whitespace().next().unwrap().to_string();
+        } else if let Some(rest) = line.split("Name: ").nth(1) {
+            theirs.push((library.clone(), rest.split_whitespace().next().unwrap().to_string()));
+        }
+    }
+    ours.sort();
+    theirs.sort();
+    assert_eq!(ours, theirs, "ELF reader vs readelf");
+}
+
 /// The result of the CLI built with these tests for a golden case's content and style.
 fn reference_stylize(case: &Case, out: &Path) {
     run_ok(&[
@@ -226,14 +256,25 @@ fn linux_archive_runs_unpacked() {
     let cli_out = dir.path().join("cli.png");
     let mut c = Command::new(top.join("bin/unistyle"));
     fresh(&mut c);
-    run_checked(c.args(["stylize", "--quiet", "--levels", &case.levels_arg(), "--alpha"]).arg(case.alpha.unwrap().to_string()).arg("--content").arg(image(case.content.as_deref().unwrap())).arg("--style").arg(image(case.style.as_deref().unwrap())).arg("--out").arg(&cli_out));
+    run_checked(
+        c.args(["stylize", "--quiet", "--levels", &case.levels_arg(), "--alpha"])
+            .arg(case.alpha.unwrap().to_string())
+            .arg("--content")
+            .arg(image(case.content.as_deref().unwrap()))
+            .arg("--style")
+            .arg(image(case.style.as_deref().unwrap()))
+            .arg("--out")
+            .arg(&cli_out),
+    );
     let p_cli = psnr_files(&cli_out, &reference);
 
     if !has_tool("pkg-config") || !has_tool("cc") {
         return skip("no pkg-config or cc for the C host");
     }
     let flags = run_checked(
-        Command::new("pkg-config").args(["--cflags", "--libs", "unistyle"]).env("PKG_CONFIG_PATH", top.join("lib/pkgconfig")),
+        Command::new("pkg-config")
+            .args(["--cflags", "--libs", "unistyle"])
+            .env("PKG_CONFIG_PATH", top.join("lib/pkgconfig")),
     );
     let host = dir.path().join("ppm_host");
     let mut cc = Command::new("cc");
@@ -244,7 +285,13 @@ fn linux_archive_runs_unpacked() {
     let mut c = Command::new(&host);
     fresh(&mut c);
     c.env("LD_LIBRARY_PATH", top.join("lib"));
-    run_checked(c.arg(&content_ppm).arg(image(case.style.as_deref().unwrap())).arg(&host_out).arg(case.alpha.unwrap().to_string()).arg(case.levels_arg()));
+    run_checked(
+        c.arg(&content_ppm)
+            .arg(image(case.style.as_deref().unwrap()))
+            .arg(&host_out)
+            .arg(case.alpha.unwrap().to_string())
+            .arg(case.levels_arg()),
+    );
     let p_host = psnr(&pnm::read_ppm(&host_out).rgb, &read_png(&reference).rgb);
     println!("Linux x86-64 archive vs the CLI built here ({WINDOWS_CASE}): bin/unistyle {p_cli:.2} dB, C host via pkg-config {p_host:.2} dB");
     assert!(p_cli >= MIN_PSNR && p_host >= MIN_PSNR, "CLI {p_cli:.2} dB, C host {p_host:.2} dB < {MIN_PSNR}");
@@ -291,7 +338,9 @@ fn aarch64_archive_golden_cases_under_qemu() {
     };
     let sysroot = Path::new("/usr/aarch64-linux-gnu");
     if !sysroot.join("lib/ld-linux-aarch64.so.1").exists() {
-        return skip("no aarch64 glibc at /usr/aarch64-linux-gnu (apt-get install libc6-arm64-cross libgcc-s1-arm64-cross)");
+        return skip(
+            "no aarch64 glibc at /usr/aarch64-linux-gnu (apt-get install libc6-arm64-cross libgcc-s1-arm64-cross)",
+        );
     }
     let (dir, top) = match unpack(LINUX_ARM) {
         Ok(u) => u,

@@ -13,7 +13,10 @@ fn u32_at(b: &[u8], at: usize) -> Result<u32, String> {
 }
 
 fn u64_at(b: &[u8], at: usize) -> Result<usize, String> {
-    let v = b.get(at..at + 8).map(|s| u64::from_le_bytes(s.try_into().unwrap())).ok_or_else(|| format!("truncated at {at}"))?;
+    let v = b
+        .get(at..at + 8)
+        .map(|s| u64::from_le_bytes(s.try_into().unwrap()))
+        .ok_or_else(|| format!("truncated at {at}"))?;
     usize::try_from(v).map_err(|_| format!("offset {v} too large"))
 }
 
@@ -36,7 +39,12 @@ fn sections(b: &[u8]) -> Result<Vec<Section>, String> {
     (0..shnum)
         .map(|i| {
             let h = shoff + i * shentsize;
-            Ok(Section { kind: u32_at(b, h + 4)?, offset: u64_at(b, h + 0x18)?, size: u64_at(b, h + 0x20)?, link: u32_at(b, h + 0x28)? as usize })
+            Ok(Section {
+                kind: u32_at(b, h + 4)?,
+                offset: u64_at(b, h + 0x18)?,
+                size: u64_at(b, h + 0x20)?,
+                link: u32_at(b, h + 0x28)? as usize,
+            })
         })
         .collect()
 }
