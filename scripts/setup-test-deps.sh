@@ -2,7 +2,8 @@
 # Installs the system packages the test suite needs (Debian/Ubuntu), only when missing:
 # a C compiler and libpng for the example host, GIMP 2.10 and its plug-in headers,
 # Krita with a virtual X server (xdotool, imagemagick), valgrind and LeakSanitizer for the leak checks, a C++
-# compiler for libFuzzer.
+# compiler for libFuzzer; for the release archives' tests (tests/dist.rs): unzip, the mingw-w64 C
+# compiler, qemu-user and the aarch64 C library (Wine comes with scripts/debian13-chroot.sh).
 # Safe to run again; does nothing when all is present.
 set -euo pipefail
 
@@ -23,6 +24,11 @@ command -v xdotool >/dev/null 2>&1 || need+=(xdotool)
 command -v import >/dev/null 2>&1 || need+=(imagemagick)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
 command -v valgrind >/dev/null 2>&1 || need+=(valgrind)
+command -v unzip >/dev/null 2>&1 || need+=(unzip)
+command -v x86_64-w64-mingw32-gcc >/dev/null 2>&1 || need+=(gcc-mingw-w64-x86-64)
+command -v qemu-aarch64 >/dev/null 2>&1 || need+=(qemu-user)
+[ -e /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1 ] || need+=(libc6-arm64-cross)
+[ -e /usr/aarch64-linux-gnu/lib/libgcc_s.so.1 ] || need+=(libgcc-s1-arm64-cross)
 # LeakSanitizer's runtime (gcc -fsanitize=leak); comes with gcc when that is installed here.
 if command -v cc >/dev/null 2>&1; then
   echo 'int main(void) { return 0; }' | cc -fsanitize=leak -x c - -o /dev/null 2>/dev/null || need+=(liblsan0)

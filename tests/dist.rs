@@ -334,12 +334,12 @@ fn golden_clamped(name: &str) -> Vec<f32> {
 #[test]
 fn aarch64_archive_golden_cases_under_qemu() {
     let Some(qemu) = ["qemu-aarch64", "qemu-aarch64-static"].into_iter().find(|q| has_tool(q)) else {
-        return skip("no qemu-aarch64 (apt-get install qemu-user)");
+        return skip("no qemu-aarch64 (scripts/setup-test-deps.sh)");
     };
     let sysroot = Path::new("/usr/aarch64-linux-gnu");
     if !sysroot.join("lib/ld-linux-aarch64.so.1").exists() {
         return skip(
-            "no aarch64 glibc at /usr/aarch64-linux-gnu (apt-get install libc6-arm64-cross libgcc-s1-arm64-cross)",
+            "no aarch64 glibc at /usr/aarch64-linux-gnu (scripts/setup-test-deps.sh)",
         );
     }
     let (dir, top) = match unpack(LINUX_ARM) {
@@ -389,7 +389,7 @@ fn wine_chroot() -> Result<PathBuf, String> {
 fn windows_archive_under_wine() {
     let mingw = "x86_64-w64-mingw32-gcc";
     if !has_tool(mingw) {
-        return skip("no x86_64-w64-mingw32-gcc (apt-get install gcc-mingw-w64-x86-64)");
+        return skip("no x86_64-w64-mingw32-gcc (scripts/setup-test-deps.sh)");
     }
     let (dir, top) = match unpack(WINDOWS) {
         Ok(u) => u,
