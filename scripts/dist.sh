@@ -155,5 +155,6 @@ for target in "${TARGETS[@]}"; do
   say "$target ready in $((SECONDS - t0)) s"
 done
 # Checksums of every archive in dist/ (older targets' archives included).
-(cd "$DIST" && ls unistyle-*.tar.gz unistyle-*.zip 2>/dev/null | LC_ALL=C sort | xargs sha256sum >SHA256SUMS)
+(cd "$DIST" && find . -maxdepth 1 \( -name 'unistyle-*.tar.gz' -o -name 'unistyle-*.zip' \) -printf '%f\n' |
+  LC_ALL=C sort | xargs sha256sum >SHA256SUMS)
 ls -l "$DIST" >&2
