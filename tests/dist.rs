@@ -338,9 +338,7 @@ fn aarch64_archive_golden_cases_under_qemu() {
     };
     let sysroot = Path::new("/usr/aarch64-linux-gnu");
     if !sysroot.join("lib/ld-linux-aarch64.so.1").exists() {
-        return skip(
-            "no aarch64 glibc at /usr/aarch64-linux-gnu (scripts/setup-test-deps.sh)",
-        );
+        return skip("no aarch64 glibc at /usr/aarch64-linux-gnu (scripts/setup-test-deps.sh)");
     }
     let (dir, top) = match unpack(LINUX_ARM) {
         Ok(u) => u,
