@@ -211,7 +211,9 @@ const char *unistyle_last_error(void);
 /* Static description of a status code. */
 const char *unistyle_status_string(int status);
 
-/* Loads weights (NULL: $UNISTYLE_WEIGHTS, else the project's weights/ folder) on a device
+/* Loads weights (NULL: $UNISTYLE_WEIGHTS, else the per-user weights folder, else the
+ * share/unistyle/weights/ of the unpacked archive holding this library, else the project's
+ * weights/ folder) on a device
  * ("cpu", "cuda", "cuda:N", "metal"; NULL = "cpu"). *out must be freed with unistyle_context_destroy. */
 int unistyle_context_create(const char *weights_path, const char *device, unistyle_context **out);
 void unistyle_context_destroy(unistyle_context *ctx);

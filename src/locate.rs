@@ -1,8 +1,9 @@
 //! Finding the weights file, the one lookup of the CLI, the C ABI and the plug-ins: an
 //! explicit path (the CLI's `--weights`, the C ABI's `weights_path`), else
 //! `UNISTYLE_WEIGHTS`, else the per-user weights folder (where `unistyle weights install`
-//! puts them; see [`user_weights_dir`]), else a `weights/` folder of the project the running
-//! binary belongs to.
+//! puts them; see [`user_weights_dir`]), else the weights shipped in the unpacked release
+//! archive the program or library runs from ([`bundled_weights_dir`]), else a `weights/`
+//! folder of the project the running binary belongs to.
 
 use std::path::{Path, PathBuf};
 
@@ -34,6 +35,15 @@ pub fn locate_weights(explicit: Option<&Path>, option: &'static str) -> Result<P
             searched.push(format!("{} (no .safetensors file)", d.display()));
         }
         None => searched.push(format!("the per-user weights folder (unknown: {})", USER_DIR_VARS)),
+    }
+    match bundled_weights_dir() {
+        Some(d) => {
+            if let Some(f) = pick(&d) {
+                return Ok(f);
+            }
+            searched.push(format!("{} (no .safetensors file)", d.display()));
+        }
+        None => searched.push(format!("{BUNDLED} of an unpacked archive (none)")),
     }
     let dirs = project_weight_dirs();
     for d in &dirs {
@@ -141,4 +151,69 @@ fn project_weight_dirs() -> Vec<PathBuf> {
         return vec![];
     };
     exe.ancestors().skip(1).take(4).map(|a| a.join("weights")).filter(|d| d.is_dir()).collect()
+}
+
+/// Where a release archive keeps its weights, relative to its top folder.
+const BUNDLED: &str = "share/unistyle/weights";
+
+/// The weights folder of the unpacked release archive this code runs from:
+/// `<top>/share/unistyle/weights`, where `<top>` is the folder above the one holding the
+/// running executable (`<top>/bin/unistyle`) or the loaded library file
+/// (`<top>/lib/libunistyle.so`, `<top>/bin/unistyle.dll`). `None` when neither has one.
+pub fn bundled_weights_dir() -> Option<PathBuf> {
+    let files = [std::env::current_exe().ok(), library_file()];
+    files.into_iter().flatten().find_map(|f| {
+        let dir = f.canonicalize().unwrap_or(f).parent()?.parent()?.join(BUNDLED);
+        dir.is_dir().then_some(dir)
+    })
+}
+
+/// The file this library's code was loaded from (the shared library, or the executable when
+/// linked in statically), as the dynamic loader reports it.
+#[cfg(unix)]
+fn library_file() -> Option<PathBuf> {
+    use std::ffi::CStr;
+    use std::os::unix::ffi::OsStrExt;
+    let mut info: libc::Dl_info = unsafe { std::mem::zeroed() };
+    let here = bundled_weights_dir as *const libc::c_void;
+    // SAFETY: dladdr only reads the loader's tables and fills `info`; `dli_fname`, when set,
+    // points to a NUL-terminated string owned by the loader, copied out at once.
+    let name = unsafe {
+        if libc::dladdr(here, &mut info) == 0 || info.dli_fname.is_null() {
+            return None;
+        }
+        CStr::from_ptr(info.dli_fname)
+    };
+    Some(PathBuf::from(std::ffi::OsStr::from_bytes(name.to_bytes())))
+}
+
+#[cfg(windows)]
+fn library_file() -> Option<PathBuf> {
+    use std::os::windows::ffi::OsStringExt;
+    type Module = *mut core::ffi::c_void;
+    const FROM_ADDRESS: u32 = 0x4;
+    const UNCHANGED_REFCOUNT: u32 = 0x2;
+    #[link(name = "kernel32")]
+    extern "system" {
+        fn GetModuleHandleExW(flags: u32, name: *const u16, module: *mut Module) -> i32;
+        fn GetModuleFileNameW(module: Module, name: *mut u16, size: u32) -> u32;
+    }
+    let mut module: Module = std::ptr::null_mut();
+    let mut name = vec![0u16; 32768];
+    // SAFETY: with FROM_ADDRESS the "name" is an address inside this module; the handle is
+    // not reference-counted (UNCHANGED_REFCOUNT), and GetModuleFileNameW writes at most
+    // `name.len()` UTF-16 units.
+    let len = unsafe {
+        let here = bundled_weights_dir as *const u16;
+        if GetModuleHandleExW(FROM_ADDRESS | UNCHANGED_REFCOUNT, here, &mut module) == 0 {
+            return None;
+        }
+        GetModuleFileNameW(module, name.as_mut_ptr(), name.len() as u32) as usize
+    };
+    (len > 0 && len < name.len()).then(|| PathBuf::from(std::ffi::OsString::from_wide(&name[..len])))
+}
+
+#[cfg(not(any(unix, windows)))]
+fn library_file() -> Option<PathBuf> {
+    None
 }

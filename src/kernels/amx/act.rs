@@ -161,10 +161,7 @@ impl<'p> Act<'p> {
                 // SAFETY: AMX (checked before any pass) implies AVX-512 BF16; the row's planes
                 // lie in `src`, its `w` pixels in `px`, and `stored` (a multiple of 32) leaves
                 // room for the 16-channel blocks.
-                #[cfg(target_arch = "x86_64")]
-                unsafe {
-                    super::simd::planes_row_to_pixels(src, (plane, y * w, c, w), px, s, lo)
-                };
+                unsafe { super::simd::planes_row_to_pixels(src, (plane, y * w, c, w), px, s, lo) };
                 let written = c.next_multiple_of(16);
                 if written < stored {
                     for p in px.chunks_exact_mut(s) {
@@ -241,10 +238,7 @@ impl<'p> Act<'p> {
                 let lo = (split == Split::Bf16x3).then_some(c);
                 // SAFETY: AMX (checked before any pass) implies AVX-512; each corner and `px`
                 // hold `c` channels (a multiple of 16, see `new`) of every part.
-                #[cfg(target_arch = "x86_64")]
-                unsafe {
-                    super::simd::max4(corners.map(|i| src[i..].as_ptr()), px.as_mut_ptr(), c, lo)
-                };
+                unsafe { super::simd::max4(corners.map(|i| src[i..].as_ptr()), px.as_mut_ptr(), c, lo) };
             }
         });
         out.fill_border(border);

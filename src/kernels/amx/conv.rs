@@ -95,7 +95,7 @@ pub(crate) fn run(wts: &AmxWeights, src: &Source, (h, w): (usize, usize), split:
     });
 }
 
-#[cfg_attr(target_arch = "x86_64", target_feature(enable = "avx512f,avx512bw,avx512vl"))]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl")]
 unsafe fn rows_task(
     wts: &AmxWeights,
     src: &Source,

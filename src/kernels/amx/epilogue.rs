@@ -4,7 +4,6 @@
 //! channel's 16 positions go out in one store). AVX-512 (with BF16 for the rounding), which
 //! every AMX CPU has.
 
-#[cfg(target_arch = "x86_64")]
 use std::arch::x86_64::*;
 
 /// Where one tile's results go.
@@ -26,7 +25,6 @@ pub(crate) struct TileOut {
 /// # Safety
 /// The CPU has AVX-512F/BW/VL and AVX-512 BF16; `out`'s pointers address room for `m`
 /// positions of `n` channels as described in [`TileOut`].
-#[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512bf16")]
 pub(crate) unsafe fn write(tile: &[f32; 256], bias: &[f32; 16], relu: bool, out: TileOut) {
     // SAFETY: the caller guarantees the CPU features and the output memory; the tile and
@@ -60,9 +58,4 @@ pub(crate) unsafe fn write(tile: &[f32; 256], bias: &[f32; 16], relu: bool, out:
             }
         }
     }
-}
-
-#[cfg(not(target_arch = "x86_64"))]
-pub(crate) unsafe fn write(_: &[f32; 256], _: &[f32; 16], _: bool, _: TileOut) {
-    unreachable!("AMX exists only on x86-64")
 }

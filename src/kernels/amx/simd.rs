@@ -1,11 +1,9 @@
 //! AVX-512 helpers shared by the epilogue and the conversions (every AMX CPU has AVX-512).
 
-#[cfg(target_arch = "x86_64")]
 use std::arch::x86_64::*;
 
 /// Transposes 16 vectors of 16 lanes in place: four rounds that swap the off-diagonal
 /// blocks of 8, 4, 2 and 1 lanes.
-#[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
 pub(crate) unsafe fn transpose(v: &mut [__m512; 16]) {
     // SAFETY: AVX-512F (the caller's guarantee); the index arrays hold 16 lanes each.
@@ -24,7 +22,6 @@ pub(crate) unsafe fn transpose(v: &mut [__m512; 16]) {
 }
 
 /// Rounds 16 values to bf16 (`hi`) and, when `lo` is wanted, the rest to a second bf16.
-#[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512bf16")]
 #[inline]
 pub(crate) unsafe fn split16(v: __m512) -> (__m256i, __m256i) {
@@ -44,7 +41,6 @@ pub(crate) unsafe fn split16(v: __m512) -> (__m256i, __m256i) {
 ///
 /// # Safety
 /// AVX-512F/BW/VL and AVX-512 BF16; `src` holds the row's `c` planes, `dst` `w` pixels.
-#[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512bf16")]
 pub(crate) unsafe fn planes_row_to_pixels(
     src: &[f32],
@@ -84,7 +80,6 @@ pub(crate) unsafe fn planes_row_to_pixels(
 /// # Safety
 /// AVX-512F/BW/VL; the four pixels and `dst` hold `c` channels (a multiple of 16) of each
 /// part.
-#[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
 pub(crate) unsafe fn max4(px: [*const u16; 4], dst: *mut u16, c: usize, lo: Option<usize>) {
     // SAFETY: the caller guarantees the CPU features and the pixels' extent.
