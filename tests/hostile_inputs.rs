@@ -570,7 +570,9 @@ fn the_most_masks_work_and_one_more_is_refused() {
     assert!(out.rgb.iter().all(|v| v.is_finite()));
     let mut more = masks.clone();
     more.push(stripes(w, h, 0, 2));
-    let styles: Vec<&EncodedStyle> = vec![&style; MAX_MASKS + 2];
+    // One style per mask (the rest keeps the content): the style count stays within its own
+    // cap (rules::MAX_STYLES), so the mask limit is what refuses.
+    let styles: Vec<&EncodedStyle> = vec![&style; MAX_MASKS + 1];
     let e = Stylizer::builder(m).place(&styles, None, more).map(drop).unwrap_err();
     assert!(matches!(e, Error::Limits { .. }) && e.to_string().contains(&MAX_MASKS.to_string()), "{e}");
 
@@ -601,7 +603,10 @@ fn the_most_masks_work_and_one_more_is_refused() {
     let brick = image("style/brick_256.png");
     for n in [MAX_MASKS, MAX_MASKS + 1] {
         let mut a = args.clone();
-        for _ in 0..=n {
+        // MAX_MASKS masks and a style for the rest; then one mask more, with a style per mask
+        // (the style count stays within rules::MAX_STYLES, so the mask limit is what refuses).
+        let styles = if n == MAX_MASKS { n + 1 } else { n };
+        for _ in 0..styles {
             a.extend(["--style".to_string(), s(&brick).to_string()]);
         }
         for _ in 0..n {
@@ -625,7 +630,8 @@ fn the_most_masks_work_and_one_more_is_refused() {
     // C ABI: mask_count above the maximum is refused before any mask is read.
     let ctx = context();
     let st = abi_style(&ctx);
-    let styles = vec![st.0 as *const UnistyleStyle; MAX_MASKS + 2];
+    // A style per mask: within the style cap, so the mask count is what refuses.
+    let styles = vec![st.0 as *const UnistyleStyle; MAX_MASKS + 1];
     let input = Buf::new(16, 16, 3, UNISTYLE_U8, 0, 100);
     let mut output = Buf::new(16, 16, 3, UNISTYLE_U8, 0, 0);
     let mut o = stylize_opts(&styles, 1.0, &[1]);
