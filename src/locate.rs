@@ -43,7 +43,7 @@ pub fn locate_weights(explicit: Option<&Path>, option: &'static str) -> Result<P
             }
             searched.push(format!("{} (no .safetensors file)", d.display()));
         }
-        None => searched.push(format!("{BUNDLED} of an unpacked archive (none)")),
+        None => searched.push(format!("{BUNDLED_SHARE}/weights of an unpacked archive (none)")),
     }
     let dirs = project_weight_dirs();
     for d in &dirs {
@@ -153,19 +153,26 @@ fn project_weight_dirs() -> Vec<PathBuf> {
     exe.ancestors().skip(1).take(4).map(|a| a.join("weights")).filter(|d| d.is_dir()).collect()
 }
 
-/// Where a release archive keeps its weights, relative to its top folder.
-const BUNDLED: &str = "share/unistyle/weights";
+/// Where a release archive keeps its shared files (weights, presets, plug-ins), relative to its top folder.
+const BUNDLED_SHARE: &str = "share/unistyle";
 
-/// The weights folder of the unpacked release archive this code runs from:
-/// `<top>/share/unistyle/weights`, where `<top>` is the folder above the one holding the
-/// running executable (`<top>/bin/unistyle`) or the loaded library file
-/// (`<top>/lib/libunistyle.so`, `<top>/bin/unistyle.dll`). `None` when neither has one.
-pub fn bundled_weights_dir() -> Option<PathBuf> {
+/// `share/unistyle` of the unpacked release archive this code runs from: `<top>/share/unistyle`,
+/// where `<top>` is the folder above the one holding the running executable
+/// (`<top>/bin/unistyle`) or the loaded library file (`<top>/lib/libunistyle.so`,
+/// `<top>/bin/unistyle.dll`). `None` when neither has one (a build in `target/`).
+pub fn bundled_share_dir() -> Option<PathBuf> {
     let files = [std::env::current_exe().ok(), library_file()];
     files.into_iter().flatten().find_map(|f| {
-        let dir = f.canonicalize().unwrap_or(f).parent()?.parent()?.join(BUNDLED);
+        let dir = f.canonicalize().unwrap_or(f).parent()?.parent()?.join(BUNDLED_SHARE);
         dir.is_dir().then_some(dir)
     })
+}
+
+/// The weights folder of the unpacked release archive this code runs from
+/// ([`bundled_share_dir`]`/weights`), when there is one.
+pub fn bundled_weights_dir() -> Option<PathBuf> {
+    let dir = bundled_share_dir()?.join("weights");
+    dir.is_dir().then_some(dir)
 }
 
 /// The file this library's code was loaded from (the shared library, or the executable when

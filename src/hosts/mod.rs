@@ -42,14 +42,7 @@ pub const KRITA_ZIP: &str = "krita/unistyle-krita.zip";
 /// Files only our plug-in folders hold (what `uninstall` checks before removing a folder).
 const OURS: [&str; 4] = ["unistyle_ctypes.py", "libunistyle.so", "unistyle.dll", "libunistyle.dylib"];
 
-/// `share/unistyle` of the release this program belongs to: `PREFIX/bin/unistyle` →
-/// `PREFIX/share/unistyle` (None when the program has no such folder beside it, e.g. a
-/// build in `target/`).
-pub fn bundled_share_dir() -> Option<PathBuf> {
-    let exe = std::env::current_exe().ok()?;
-    let dir = exe.parent()?.parent()?.join("share").join("unistyle");
-    dir.is_dir().then_some(dir)
-}
+pub use crate::locate::bundled_share_dir;
 
 fn gimp_dest(t: &Target) -> PathBuf {
     t.dir.join("plug-ins").join(GIMP_PLUGIN)
