@@ -13,6 +13,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use common::host_clip::*;
+use common::release::can_chroot;
 use common::*;
 
 const BATCH: &str = r#"
@@ -66,7 +67,6 @@ fn gimp3_frames_procedure() {
         println!("skipped: the Debian 13 chroot needs root or password-less sudo");
         return;
     }
-    let script = chroot_script();
     let base = Path::new(env!("CARGO_TARGET_TMPDIR"));
     std::fs::create_dir_all(base).unwrap();
     let dir = tempfile::Builder::new().prefix("gimp3-frames").tempdir_in(base).unwrap();
@@ -97,7 +97,7 @@ fn gimp3_frames_procedure() {
         s(&d.join("batch.py"))
     );
     let t = Instant::now();
-    let log = in_chroot(&script, &cmd);
+    let log = in_chroot(&cmd);
     println!("GIMP 3 batch in the chroot: {:.1} s", t.elapsed().as_secs_f64());
     let text = std::fs::read_to_string(d.join("out/status.json")).unwrap_or_default();
     assert!(!text.is_empty(), "the batch wrote no status\n{log}");

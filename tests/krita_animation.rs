@@ -20,6 +20,7 @@ use std::time::Instant;
 
 use common::cbuild::{lib_path as built_library, root};
 use common::host_clip::*;
+use common::release::can_chroot;
 use common::*;
 
 #[test]
@@ -28,7 +29,6 @@ fn krita52_apply_to_animation() {
         println!("skipped: the Debian 13 chroot needs root or password-less sudo");
         return;
     }
-    let script = chroot_script();
 
     // Inside the checkout (the chroot sees it at the same path).
     let base = Path::new(env!("CARGO_TARGET_TMPDIR"));
@@ -89,7 +89,7 @@ fn krita52_apply_to_animation() {
     let (log, status_text) = loop {
         let _ = std::fs::remove_file(out.join("status.json"));
         let t = Instant::now();
-        let log = in_chroot(&script, &cmd);
+        let log = in_chroot(&cmd);
         let status_text = std::fs::read_to_string(out.join("status.json")).unwrap_or_default();
         println!("Krita in the chroot: {:.1} s", t.elapsed().as_secs_f64());
         let crashed = log.contains("Segmentation fault") && !status_text.contains("\"ok\": true");

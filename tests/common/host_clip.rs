@@ -2,44 +2,24 @@
 //! share: the Debian 13 chroot, the frames they feed and the library clip they are held to.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use unistyle::{image_io, Clip, Picture, Silent, Stylizer};
 
 use super::cbuild::root;
-use super::{model, picture, psnr, s, shared, style3};
+use super::{model, picture, psnr, shared, style3};
 
 /// Side of the frames.
 pub const SIDE: usize = 96;
-
-/// Root, or sudo that needs no password: what the chroot needs.
-pub fn can_chroot() -> bool {
-    let uid = Command::new("id").arg("-u").output().map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
-    uid.unwrap_or(false) || Command::new("sudo").args(["-n", "true"]).output().is_ok_and(|o| o.status.success())
-}
 
 pub fn canon(p: &Path) -> PathBuf {
     p.canonicalize().unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
-/// `scripts/debian13-chroot.sh ensure`, then the script's path.
-pub fn chroot_script() -> PathBuf {
-    let script = root().join("scripts/debian13-chroot.sh");
-    let res = Command::new(&script).arg("ensure").output().unwrap();
-    assert!(res.status.success(), "chroot ensure failed: {}", String::from_utf8_lossy(&res.stderr));
-    script
-}
-
-/// Runs the bash command `cmd` in the chroot with the checkout and the shared data bound;
-/// returns its stdout and stderr.
-pub fn in_chroot(script: &Path, cmd: &str) -> String {
-    let run = Command::new(script)
-        .arg("run")
-        .args(["-b", s(&canon(&root())), "-b", s(&canon(&shared()))])
-        .arg(cmd)
-        .output()
-        .unwrap();
-    format!("{}{}", String::from_utf8_lossy(&run.stdout), String::from_utf8_lossy(&run.stderr))
+/// Runs the bash command `cmd` in the chroot (made when missing) with the checkout and the
+/// shared data bound; returns its stdout and stderr.
+pub fn in_chroot(cmd: &str) -> String {
+    super::release::ensure_chroot();
+    super::release::in_chroot(&[canon(&root()), canon(&shared())], cmd).log
 }
 
 /// Three frames of a window panning across the 512 photo, written to `dir/f{i}.png`.
