@@ -131,13 +131,16 @@ pack() {
   local target=$1 parent=$2 name=$3 epoch
   epoch=$(git log -1 --format=%ct 2>/dev/null || echo 0)
   find "$parent/$name" -exec touch -h -d "@$epoch" {} +
+  # Written beside and renamed into place: an interrupted run leaves no half archive.
   case "$target" in
     *-windows-*)
-      rm -f "$DIST/$name.zip"
-      (cd "$parent" && find "$name" -print | LC_ALL=C sort | zip -qX "$DIST/$name.zip" -@)
+      rm -f "$DIST/.$name.zip.part"
+      (cd "$parent" && find "$name" -print | LC_ALL=C sort | zip -qX "$DIST/.$name.zip.part" -@)
+      mv -f "$DIST/.$name.zip.part" "$DIST/$name.zip"
       ;;
     *)
-      tar -C "$parent" --sort=name --owner=0 --group=0 --numeric-owner -cf - "$name" | gzip -9n >"$DIST/$name.tar.gz"
+      tar -C "$parent" --sort=name --owner=0 --group=0 --numeric-owner -cf - "$name" | gzip -9n >"$DIST/.$name.tar.gz.part"
+      mv -f "$DIST/.$name.tar.gz.part" "$DIST/$name.tar.gz"
       ;;
   esac
 }
@@ -156,5 +159,5 @@ for target in "${TARGETS[@]}"; do
 done
 # Checksums of every archive in dist/ (older targets' archives included).
 (cd "$DIST" && find . -maxdepth 1 \( -name 'unistyle-*.tar.gz' -o -name 'unistyle-*.zip' \) -printf '%f\n' |
-  LC_ALL=C sort | xargs sha256sum >SHA256SUMS)
+  LC_ALL=C sort | xargs sha256sum >.SHA256SUMS.part && mv -f .SHA256SUMS.part SHA256SUMS)
 ls -l "$DIST" >&2
