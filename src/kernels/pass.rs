@@ -77,7 +77,10 @@ impl<'p> Pass<'p> {
                 Step::Conv(packed, relu) => {
                     let g = Geometry { n, cin: c, cout: packed.out_channels(), h, w };
                     let mut buf = self.pool.take(n * g.cout * h * w)?;
-                    packed.forward_into(src, g, self.border, relu, None, self.precision, &mut buf)?;
+                    let (border, precision) = (self.border, self.precision);
+                    crate::progress::watched(|| {
+                        Ok(packed.forward_into(src, g, border, relu, None, precision, &mut buf)?)
+                    })?;
                     Planes { buf, n, c: g.cout, h, w }
                 }
                 Step::Pool => {

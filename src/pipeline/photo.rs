@@ -27,26 +27,49 @@ pub fn radius_for(width: usize, height: usize) -> usize {
 /// once, counted as 30.
 pub const PHOTO_BYTES_PER_PIXEL: u64 = 30 * 4;
 
-/// Mean over the `(2r+1)²` window around each pixel, clipped to the image.
-fn box_mean(plane: &[f32], w: usize, h: usize, r: usize) -> Result<Vec<f32>> {
+/// Pixels a box filter's pass handles between two calls of its `tick`: a few tens of
+/// milliseconds of work, so a cancel inside the photo filter waits no longer than that.
+const TICK_PIXELS: usize = 1 << 19;
+
+/// Columns a box filter's column pass handles together (cache-friendly rows).
+const STRIP: usize = 64;
+
+/// Mean over the `(2r+1)²` window around each pixel, clipped to the image. `tick` is called
+/// after every [`TICK_PIXELS`] or so of each of its two passes; an error from it stops.
+fn box_mean(plane: &[f32], w: usize, h: usize, r: usize, tick: &mut dyn FnMut() -> Result<()>) -> Result<Vec<f32>> {
     let mut rows = try_zeroed::<f32>(w * h, "photo mode plane")?;
-    rows.par_chunks_exact_mut(w).zip(plane.par_chunks_exact(w)).for_each(|(out, row)| {
-        let mut prefix = vec![0f64; w + 1];
-        for (i, &v) in row.iter().enumerate() {
-            prefix[i + 1] = prefix[i] + v as f64;
-        }
-        for (x, o) in out.iter_mut().enumerate() {
-            let (a, b) = (x.saturating_sub(r), (x + r + 1).min(w));
-            *o = ((prefix[b] - prefix[a]) / (b - a) as f64) as f32;
-        }
-    });
+    let band = (TICK_PIXELS / w.max(1)).max(1) * w;
+    for (outs, ins) in rows.chunks_mut(band).zip(plane.chunks(band)) {
+        outs.par_chunks_exact_mut(w).zip(ins.par_chunks_exact(w)).for_each(|(out, row)| {
+            let mut prefix = vec![0f64; w + 1];
+            for (i, &v) in row.iter().enumerate() {
+                prefix[i + 1] = prefix[i] + v as f64;
+            }
+            for (x, o) in out.iter_mut().enumerate() {
+                let (a, b) = (x.saturating_sub(r), (x + r + 1).min(w));
+                *o = ((prefix[b] - prefix[a]) / (b - a) as f64) as f32;
+            }
+        });
+        tick()?;
+    }
     let mut out = try_zeroed::<f32>(w * h, "photo mode plane")?;
     // Columns, in strips of columns for cache-friendly rows; each strip writes its own
-    // columns of the output.
-    const STRIP: usize = 64;
-    let strips: Vec<(usize, Vec<f32>)> = (0..w.div_ceil(STRIP))
-        .into_par_iter()
-        .map(|s| {
+    // columns of the output. Strips are run in groups of about TICK_PIXELS.
+    let group = (TICK_PIXELS / (STRIP * h.max(1))).max(1);
+    let all: Vec<usize> = (0..w.div_ceil(STRIP)).collect();
+    for strips in all.chunks(group) {
+        column_strips(&rows, strips, w, h, r, &mut out);
+        tick()?;
+    }
+    Ok(out)
+}
+
+/// The column pass of [`box_mean`] over the strips of [`STRIP`] columns numbered `strips`:
+/// from the row-filtered `rows` into the same columns of `out`.
+fn column_strips(rows: &[f32], strips: &[usize], w: usize, h: usize, r: usize, out: &mut [f32]) {
+    let done: Vec<(usize, Vec<f32>)> = strips
+        .par_iter()
+        .map(|&s| {
             let (x0, x1) = (s * STRIP, ((s + 1) * STRIP).min(w));
             let sw = x1 - x0;
             let mut prefix = vec![0f64; (h + 1) * sw];
@@ -65,29 +88,24 @@ fn box_mean(plane: &[f32], w: usize, h: usize, r: usize) -> Result<Vec<f32>> {
             (x0, strip)
         })
         .collect();
-    drop(rows);
-    for (x0, strip) in &strips {
+    for (x0, strip) in &done {
         let sw = strip.len() / h.max(1);
         for y in 0..h {
             out[y * w + x0..y * w + x0 + sw].copy_from_slice(&strip[y * sw..(y + 1) * sw]);
         }
     }
-    Ok(out)
 }
 
 /// The window mean of the product of two planes, minus the product of their window means.
 fn box_covariance(
-    a: &[f32],
-    b: &[f32],
-    mean_a: &[f32],
-    mean_b: &[f32],
-    w: usize,
-    h: usize,
-    r: usize,
+    (a, b): (&[f32], &[f32]),
+    (mean_a, mean_b): (&[f32], &[f32]),
+    (w, h, r): (usize, usize, usize),
+    tick: &mut dyn FnMut() -> Result<()>,
 ) -> Result<Vec<f32>> {
     let mut prod = try_zeroed::<f32>(w * h, "photo mode plane")?;
     prod.par_iter_mut().zip(a.par_iter().zip(b)).for_each(|(p, (x, y))| *p = x * y);
-    let mut m = box_mean(&prod, w, h, r)?;
+    let mut m = box_mean(&prod, w, h, r, tick)?;
     drop(prod);
     m.par_iter_mut().zip(mean_a.par_iter().zip(mean_b)).for_each(|(v, (x, y))| *v -= x * y);
     Ok(m)
@@ -96,7 +114,8 @@ fn box_covariance(
 /// Filters planar RGB `image` guided by planar RGB `guide` (same size) with window radius
 /// `r` and regularisation `eps`: `q = ā · I + b̄`, where `(a, b)` is each window's least-squares
 /// affine fit of the image to the guide's colours. `tick` is called between the filter's
-/// passes (each one box filter of the image); an error from it stops the filter.
+/// passes (each one box filter of the image) and within them (see [`box_mean`]); an error
+/// from it stops the filter.
 pub fn guided_filter(
     image: &[f32],
     guide: &[f32],
@@ -110,14 +129,14 @@ pub fn guided_filter(
     let guide_planes: Vec<&[f32]> = (0..3).map(|k| &guide[k * n..(k + 1) * n]).collect();
     let mut mean_i = Vec::with_capacity(3);
     for g in &guide_planes {
-        mean_i.push(box_mean(g, w, h, r)?);
+        mean_i.push(box_mean(g, w, h, r, tick)?);
         tick()?;
     }
     // The inverse of each window's regularised guide covariance (symmetric 3×3: 6 planes).
     let pairs = [(0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2)];
     let mut cov = Vec::with_capacity(6);
     for &(a, b) in &pairs {
-        cov.push(box_covariance(guide_planes[a], guide_planes[b], &mean_i[a], &mean_i[b], w, h, r)?);
+        cov.push(box_covariance((guide_planes[a], guide_planes[b]), (&mean_i[a], &mean_i[b]), (w, h, r), tick)?);
         tick()?;
     }
     let mut inverse = try_zeroed::<[f64; 6]>(n, "photo mode covariances")?;
@@ -134,11 +153,11 @@ pub fn guided_filter(
     let mut out = try_zeroed::<f32>(3 * n, "photo mode result")?;
     for k in 0..3 {
         let p_plane = &image[k * n..(k + 1) * n];
-        let mean_p = box_mean(p_plane, w, h, r)?;
+        let mean_p = box_mean(p_plane, w, h, r, tick)?;
         tick()?;
         let mut cov_ip = Vec::with_capacity(3);
         for a in 0..3 {
-            cov_ip.push(box_covariance(guide_planes[a], p_plane, &mean_i[a], &mean_p, w, h, r)?);
+            cov_ip.push(box_covariance((guide_planes[a], p_plane), (&mean_i[a], &mean_p), (w, h, r), tick)?);
             tick()?;
         }
         let mut coef: Vec<Vec<f32>> = Vec::with_capacity(4);
@@ -160,7 +179,7 @@ pub fn guided_filter(
         drop((cov_ip, mean_p));
         let out_k = &mut out[k * n..(k + 1) * n];
         for (j, c) in coef.iter().enumerate() {
-            let smooth = box_mean(c, w, h, r)?;
+            let smooth = box_mean(c, w, h, r, tick)?;
             match guide_planes.get(j) {
                 Some(g) => out_k.par_iter_mut().zip(smooth.par_iter().zip(*g)).for_each(|(o, (s, i))| *o += s * i),
                 None => out_k.par_iter_mut().zip(&smooth).for_each(|(o, s)| *o += s),
@@ -190,10 +209,44 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_large_box_mean_is_banded_with_ticks_and_equals_a_direct_sum() {
+        let (w, h, r) = (1030, 700, 3);
+        let p: Vec<f32> = (0..w * h).map(|i| (i * 37 % 101) as f32 / 100.0).collect();
+        let mut ticks = 0;
+        let m = box_mean(&p, w, h, r, &mut || {
+            ticks += 1;
+            Ok(())
+        })
+        .unwrap();
+        assert!(ticks >= 4, "{ticks} ticks for {} pixels", w * h);
+        for (x, y) in [(0, 0), (w - 1, h - 1), (513, 349), (1029, 0), (64, 511), (700, 512)] {
+            let (mut s, mut c) = (0.0f64, 0.0f64);
+            for yy in y.saturating_sub(r)..(y + r + 1).min(h) {
+                for xx in x.saturating_sub(r)..(x + r + 1).min(w) {
+                    s += p[yy * w + xx] as f64;
+                    c += 1.0;
+                }
+            }
+            assert!((m[y * w + x] as f64 - s / c).abs() < 1e-5, "({x}, {y})");
+        }
+        // A failing tick stops the filter.
+        let mut calls = 0;
+        let r2 = box_mean(&p, w, h, r, &mut || {
+            calls += 1;
+            if calls == 2 {
+                Err(crate::Error::Cancelled)
+            } else {
+                Ok(())
+            }
+        });
+        assert!(matches!(r2, Err(crate::Error::Cancelled)) && calls == 2);
+    }
+
+    #[test]
     fn box_mean_matches_a_direct_sum() {
         let (w, h, r) = (7, 5, 2);
         let p: Vec<f32> = (0..w * h).map(|i| (i * 37 % 11) as f32).collect();
-        let m = box_mean(&p, w, h, r).unwrap();
+        let m = box_mean(&p, w, h, r, &mut || Ok(())).unwrap();
         for y in 0..h {
             for x in 0..w {
                 let (mut s, mut c) = (0.0, 0.0);

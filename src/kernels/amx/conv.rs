@@ -87,7 +87,11 @@ pub(crate) fn run(wts: &AmxWeights, src: &Source, (h, w): (usize, usize), split:
     let threads = rayon::current_num_threads().max(1);
     let rows_per_task = (h / (8 * threads)).max(1);
     let tasks = h.div_ceil(rows_per_task);
+    let stop = crate::progress::stop_flag();
     (0..tasks).into_par_iter().for_each(|t| {
+        if crate::progress::stopped(&stop) {
+            return;
+        }
         let rows = t * rows_per_task..((t + 1) * rows_per_task).min(h);
         // SAFETY: the caller checked AMX and AVX-512 BF16; `out` points at buffers sized
         // for `h × w` outputs of `cout` channels (see `Sink`).

@@ -70,14 +70,11 @@ pub(crate) fn run<'p>(
                 }
                 let a = act.as_ref().ok_or_else(|| Error::Tensor("AMX activations".into()))?;
                 let source = Source::pixels(a, wts);
-                conv::run(
-                    wts,
-                    &source,
-                    (h, w),
-                    own,
-                    *relu,
-                    Sink { act: next.as_mut(), planes: out_planes.as_deref_mut() },
-                );
+                let sink = Sink { act: next.as_mut(), planes: out_planes.as_deref_mut() };
+                crate::progress::watched(|| {
+                    conv::run(wts, &source, (h, w), own, *relu, sink);
+                    Ok(())
+                })?;
                 drop(source);
                 if let Some(a) = next.as_mut() {
                     a.fill_border(pass.border);

@@ -116,6 +116,7 @@ pub(crate) fn run<K: MicroKernel>(
     let tasks = g.n * bands * groups;
     let workers = rayon::current_num_threads().clamp(1, tasks);
     let next = AtomicUsize::new(0);
+    let stop = crate::progress::stop_flag();
     let dst = OutPtr::new(out);
     let wp = g.w + 2;
     let chan_stride = (b.rows + 2) * wp;
@@ -125,7 +126,7 @@ pub(crate) fn run<K: MicroKernel>(
         super::scratch::with(lens, |[band, acc]| {
             loop {
                 let t = next.fetch_add(1, Ordering::Relaxed);
-                if t >= tasks {
+                if t >= tasks || crate::progress::stopped(&stop) {
                     break;
                 }
                 let grp = t % groups;

@@ -108,6 +108,7 @@ pub(crate) fn run<K: MicroKernel>(
     let tasks = g.n * row_bands * col_blocks * groups;
     let workers = rayon::current_num_threads().clamp(1, tasks);
     let next = AtomicUsize::new(0);
+    let stop = crate::progress::stop_flag();
     let dst = OutPtr::new(out);
     // bf16 pairs need chunks that start at even input channels.
     let kc_step = if matches!(products, Products::Native(_)) { b.kc.next_multiple_of(2) } else { b.kc };
@@ -123,7 +124,7 @@ pub(crate) fn run<K: MicroKernel>(
         scratch::with(lens, |[band, v, m, tmp, pairs]| {
             loop {
                 let t = next.fetch_add(1, Ordering::Relaxed);
-                if t >= tasks {
+                if t >= tasks || crate::progress::stopped(&stop) {
                     break;
                 }
                 let grp = t % groups;
