@@ -134,7 +134,7 @@ impl Accumulator {
 /// Mean and sum of centred outer products (row-major C × C) of one `[C, N]` batch, in f64.
 fn batch_moments(features: &Tensor, c: usize, n: usize) -> Result<(Vec<f64>, Vec<f64>)> {
     if let Some(m) = with_cpu_f32(features, |x| moments_f32(x, c, n))? {
-        return Ok(m);
+        return m;
     }
     if crate::device::has_f64(features.device()) {
         moments_on_device(features)
@@ -159,12 +159,18 @@ fn moments_on_device(features: &Tensor) -> Result<(Vec<f64>, Vec<f64>)> {
 #[inline(never)]
 fn moments_downloaded(features: &Tensor, c: usize, n: usize) -> Result<(Vec<f64>, Vec<f64>)> {
     let values: Vec<f32> = features.to_dtype(DType::F32)?.flatten_all()?.to_vec1()?;
-    Ok(moments_f32(&values, c, n))
+    moments_f32(&values, c, n)
 }
 
-/// [`batch_moments`] on row-major f32 values (`kernels::stats::moments`).
-fn moments_f32(x: &[f32], c: usize, n: usize) -> (Vec<f64>, Vec<f64>) {
-    crate::kernels::stats::moments(x, c, n)
+/// [`batch_moments`] on row-major f32 values (`kernels::stats::moments`); a large batch's
+/// sums take long enough that a cancel reaches into them (`progress::watched`).
+fn moments_f32(x: &[f32], c: usize, n: usize) -> Result<(Vec<f64>, Vec<f64>)> {
+    /// Below this many values the sums take a few milliseconds: no watch needed.
+    const WATCHED_VALUES: usize = 1 << 20;
+    if x.len() < WATCHED_VALUES {
+        return Ok(crate::kernels::stats::moments(x, c, n));
+    }
+    crate::progress::watched(|| Ok(crate::kernels::stats::moments(x, c, n)))
 }
 
 /// Symmetric eigendecomposition of the row-major `c × c` matrix `cov`, keeping eigenvalues
@@ -243,7 +249,7 @@ mod tests {
         let (c, n) = (5, 2 * 1024 + 77);
         let data: Vec<f32> = (0..c * n).map(|i| ((i * 7919) % 257) as f32 * 0.01 + (i / n) as f32 * 3.0).collect();
         let t = Tensor::from_vec(data.clone(), (c, n), &Device::Cpu).unwrap();
-        let (mean, m2) = moments_f32(&data, c, n);
+        let (mean, m2) = moments_f32(&data, c, n).unwrap();
         for (name, (m, v)) in
             [("on device", moments_on_device(&t).unwrap()), ("downloaded", moments_downloaded(&t, c, n).unwrap())]
         {

@@ -50,7 +50,7 @@ pub(crate) fn moments_with(isa: Isa, x: &[f32], c: usize, n: usize) -> (Vec<f64>
         .collect();
     let cp = c.next_multiple_of(TILE);
     let block = (SCRATCH_BYTES / 8 / cp / LANES * LANES).clamp(STRETCH, 4096);
-    let job = Job { isa, x, c, n, cp, block, shift: &shift };
+    let job = Job { isa, x, c, n, cp, block, shift: &shift, stop: crate::progress::stop_flag() };
     let (sums, cross) = job.sum(0..n.div_ceil(block));
     let nf = n as f64;
     let mean = shift.iter().zip(&sums).map(|(k, s)| k + s / nf).collect();
@@ -73,6 +73,8 @@ struct Job<'a> {
     cp: usize,
     block: usize,
     shift: &'a [f64],
+    /// Raised by a cancel (`progress::watched`): the leaves stop, the sums are dropped.
+    stop: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 thread_local! {
@@ -107,6 +109,9 @@ impl Job<'_> {
             // length before each block's products read it).
             scratch[c * block..cp * block].fill(0.0);
             for b in blocks {
+                if crate::progress::stopped(&self.stop) {
+                    break;
+                }
                 let start = b * block;
                 let len = block.min(n - start);
                 let padded = len.next_multiple_of(LANES);
