@@ -59,10 +59,13 @@ unsafe fn stabilizer(opts: *const UnistyleClipOptions) -> Result<Stabilizer, Fai
         // SAFETY: forwarded from the caller.
         false => unsafe { read_versioned(opts, "clip_opts")? },
     };
-    if !(0.0..=1.0).contains(&o.stability) {
-        return fail(UNISTYLE_ERR_INVALID, format!("clip_opts.stability is {}; it must be in 0..1", o.stability));
-    }
-    Ok(Stabilizer::new(o.stability as f64)?)
+    // The library's rule, named by the field.
+    Stabilizer::new(f64::from(o.stability)).map_err(|e| match e {
+        crate::Error::InvalidRange { min, max, value, .. } => {
+            Fail(UNISTYLE_ERR_INVALID, format!("clip_opts.stability must be in {min}..={max}, got {value}"))
+        }
+        e => e.into(),
+    })
 }
 
 /// Fills clip options (a host struct of `struct_size` bytes) with defaults.
