@@ -313,21 +313,14 @@ fn example_host_matches_cli() {
         .unwrap();
     assert!(res.status.success(), "host failed: {}", String::from_utf8_lossy(&res.stderr));
     println!("C host stylize 243x187: {:.2} s", t.elapsed().as_secs_f64());
-    run_ok(&[
-        "stylize",
-        "--content",
-        s(&content),
-        "--style",
-        s(&style),
-        "--alpha",
-        "0.7",
-        "--levels",
-        "3,2,1",
-        "--weights",
-        s(&relu3_weights()),
-        "--out",
-        s(&cli_out),
-    ]);
+    Cli::stylize()
+        .content(&content)
+        .style(&style)
+        .alpha(0.7)
+        .levels("3,2,1")
+        .weights(relu3_weights())
+        .out(&cli_out)
+        .run_ok();
     let p = psnr(&read_png(&host_out).rgb, &read_png(&cli_out).rgb);
     println!("C host vs CLI: {p:.2} dB");
     assert!(p >= 50.0, "C host output differs from the CLI's: {p:.2} dB");

@@ -156,14 +156,9 @@ impl Cases {
     fn cli_outputs(&self, g: &Gimp3) {
         let (small, rgba, rect) = (s(&self.small), s(&self.rgba), g.path("rect.png"));
         let (starry, strokes) = (s(&self.starry), s(&self.strokes));
-        let common = ["--alpha", "0.6", "--levels", "3,2,1"];
         let stylize = |extra: &[&str], content: &str, out: &str| {
             let out = g.path(out);
-            let mut a = vec!["stylize", "--content", content, "--style", starry];
-            a.extend(extra);
-            a.extend(common);
-            a.extend(["--out", s(&out)]);
-            cli(&a);
+            cli(&Cli::stylize().content(content).style(starry).args_from(extra).alpha(0.6).levels("3,2,1").out(&out));
         };
         stylize(&[], small, "cli_whole.png");
         for (name, flags) in MODE_CASES {
@@ -174,32 +169,15 @@ impl Cases {
         stylize(&["--style", strokes, "--mask", s(&rect), "--feather", "4"], small, "cli_mask.png");
         let tex = |tileable: bool, out: &str| {
             let out = g.path(out);
-            let mut a = vec![
-                "texture",
-                "--style",
-                s(&self.brick),
-                "--width",
-                "96",
-                "--height",
-                "64",
-                "--seed",
-                "7",
-                "--iterations",
-                "1",
-                "--out",
-                s(&out),
-            ];
-            if tileable {
-                a.push("--tileable");
-            }
-            cli(&a);
+            let a = Cli::texture().style(&self.brick).width(96).height(64).seed(7).iterations(1).out(&out);
+            cli(&if tileable { a.tileable() } else { a });
         };
         tex(true, "cli_tex_tileable.png");
         tex(false, "cli_tex.png");
         let out = g.path("cli_preset.png");
-        cli(&["stylize", "--preset", s(&self.preset), "--content", small, "--out", s(&out)]);
+        cli(&Cli::stylize().preset(&self.preset).content(small).out(&out));
         let out = g.path("cli_tex_preset.png");
-        cli(&["texture", "--preset", s(&self.tex_preset), "--width", "96", "--height", "64", "--out", s(&out)]);
+        cli(&Cli::texture().preset(&self.tex_preset).width(96).height(64).out(&out));
     }
 }
 

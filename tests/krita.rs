@@ -171,21 +171,14 @@ fn krita_stylize_matches_cli() {
     let (content, style) = (image("content/tubingen_256.png"), image("style/starry_256.png"));
     let cli_out = dir.path().join("cli.png");
     let t = Instant::now();
-    run_ok(&[
-        "stylize",
-        "--content",
-        s(&content),
-        "--style",
-        s(&style),
-        "--alpha",
-        "0.6",
-        "--levels",
-        "3,2,1",
-        "--weights",
-        s(&relu3_weights()),
-        "--out",
-        s(&cli_out),
-    ]);
+    Cli::stylize()
+        .content(&content)
+        .style(&style)
+        .alpha(0.6)
+        .levels("3,2,1")
+        .weights(relu3_weights())
+        .out(&cli_out)
+        .run_ok();
     println!("CLI stylize (same inputs, whole process): {:.2} s", t.elapsed().as_secs_f64());
     let cli = read_png(&cli_out).rgb;
 
@@ -419,21 +412,14 @@ fn krita_gui_installed_plugin_stylizes_active_layer() {
     );
 
     let cli_out = dir.path().join("cli.png");
-    run_ok(&[
-        "stylize",
-        "--content",
-        s(&image("content/tubingen_256.png")),
-        "--style",
-        s(&image("style/starry_256.png")),
-        "--alpha",
-        "0.6",
-        "--levels",
-        "3,2,1",
-        "--weights",
-        s(&relu3_weights()),
-        "--out",
-        s(&cli_out),
-    ]);
+    Cli::stylize()
+        .content(image("content/tubingen_256.png"))
+        .style(image("style/starry_256.png"))
+        .alpha(0.6)
+        .levels("3,2,1")
+        .weights(relu3_weights())
+        .out(&cli_out)
+        .run_ok();
     let p = psnr(&read_png(&out.join("gui.png")).rgb, &read_png(&cli_out).rgb);
     println!("Krita GUI (menu action, exported PNG) vs CLI: {p:.2} dB");
     assert!(p >= 50.0, "the GUI action's output differs from the CLI's: {p:.2} dB");
@@ -561,23 +547,15 @@ fn cli_starry(content: &Path, out: &Path) -> Vec<f32> {
 /// `cli_starry` with `extra` flags.
 fn cli_starry_with(content: &Path, out: &Path, extra: &[&str]) -> Vec<f32> {
     let (style, weights) = (image("style/starry_256.png"), relu3_weights());
-    let mut args = vec![
-        "stylize",
-        "--content",
-        s(content),
-        "--style",
-        s(&style),
-        "--alpha",
-        "0.6",
-        "--levels",
-        "3,2,1",
-        "--weights",
-        s(&weights),
-        "--out",
-        s(out),
-    ];
-    args.extend(extra);
-    run_ok(&args);
+    Cli::stylize()
+        .content(content)
+        .style(&style)
+        .alpha(0.6)
+        .levels("3,2,1")
+        .weights(&weights)
+        .out(out)
+        .args_from(extra)
+        .run_ok();
     read_png(out).rgb
 }
 
