@@ -341,15 +341,6 @@ pub fn precision(name: &str) -> Result<Precision, Violation> {
     name.parse().map_err(|reason: String| Violation::new(Param::Precision, reason))
 }
 
-/// The precision of the C ABI's code `code`: 0 f32, 1 bf16 (`UNISTYLE_PRECISION_F32`,
-/// `UNISTYLE_PRECISION_BF16`: the order of [`Precision::ALL`]).
-pub fn precision_code(code: i128) -> Result<Precision, Violation> {
-    usize::try_from(code)
-        .ok()
-        .and_then(|i| Precision::ALL.get(i).copied())
-        .ok_or_else(|| Violation::new(Param::Precision, format!("must be 0 (f32) or 1 (bf16), got {code}")))
-}
-
 /// Strength of the random variation: 0 (none) to [`MAX_VARIATION`].
 pub fn variation(v: f64) -> Rule {
     float_in(Param::Variation, v, 0.0, MAX_VARIATION)
@@ -560,16 +551,11 @@ mod tests {
     }
 
     #[test]
-    fn precision_by_name_and_by_code() {
+    fn precision_by_name() {
         assert_eq!(precision(" BF16 "), Ok(Precision::Bf16));
         let v = precision("fp16").unwrap_err();
         assert_eq!(v.param, Param::Precision);
         assert!(v.reason.contains("'fp16' is not a precision (f32 or bf16)"), "{v}");
-        for bad in [-1, 2, 1 << 40] {
-            let v = precision_code(bad).unwrap_err();
-            assert_eq!(v.param, Param::Precision);
-            assert!(v.reason.contains(&format!("got {bad}")), "{v}");
-        }
     }
 
     #[test]

@@ -301,7 +301,7 @@ impl UnistyleStylizeOptions {
 
     /// The precision these options ask for, named by its field when out of range.
     pub(crate) fn precision(&self) -> Result<Precision, Fail> {
-        rules::precision_code(i128::from(self.precision)).map_err(|v| field_fail(v, Self::C_NAME))
+        precision_of(self.precision, Self::C_NAME)
     }
 }
 
@@ -341,7 +341,26 @@ impl UnistyleTextureOptions {
 
     /// The precision these options ask for, named by its field when out of range.
     pub(crate) fn precision(&self) -> Result<Precision, Fail> {
-        rules::precision_code(i128::from(self.precision)).map_err(|v| field_fail(v, Self::C_NAME))
+        precision_of(self.precision, Self::C_NAME)
+    }
+}
+
+/// The precision of the code `code` (`UNISTYLE_PRECISION_*`), named by the `precision` field
+/// of `c_struct` when it is none of them.
+fn precision_of(code: c_int, c_struct: &str) -> Result<Precision, Fail> {
+    match code {
+        UNISTYLE_PRECISION_F32 => Ok(Precision::F32),
+        UNISTYLE_PRECISION_BF16 => Ok(Precision::Bf16),
+        code => Err(field_fail(
+            Violation {
+                param: Param::Precision,
+                index: None,
+                reason: format!(
+                    "must be {UNISTYLE_PRECISION_F32} (f32) or {UNISTYLE_PRECISION_BF16} (bf16), got {code}"
+                ),
+            },
+            c_struct,
+        )),
     }
 }
 
@@ -480,12 +499,18 @@ impl Progress for HostProgress {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::precision_code;
 
     #[test]
-    fn precision_codes_are_the_rules() {
-        assert_eq!(precision_code(UNISTYLE_PRECISION_F32.into()), Ok(Precision::F32));
-        assert_eq!(precision_code(UNISTYLE_PRECISION_BF16.into()), Ok(Precision::Bf16));
+    fn precision_codes() {
+        assert_eq!(precision_of(UNISTYLE_PRECISION_F32, "o").ok(), Some(Precision::F32));
+        assert_eq!(precision_of(UNISTYLE_PRECISION_BF16, "o").ok(), Some(Precision::Bf16));
+        for bad in [-1, 2, 1 << 30] {
+            let Fail(code, msg) = precision_of(bad, "o").unwrap_err();
+            assert_eq!(
+                (code, msg),
+                (UNISTYLE_ERR_INVALID, format!("o.precision: must be 0 (f32) or 1 (bf16), got {bad}"))
+            );
+        }
     }
 
     /// Every field after v1 is listed: the last listed one ends the struct (but for padding).
