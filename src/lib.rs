@@ -32,8 +32,10 @@
 //! - Animation: [`Clip`] stylizes frames in order as one clip, with a temporal stabilizer
 //!   (`stability`; 0 = each frame exactly as [`Stylizer::run`]).
 //! - Pictures: [`Picture`] (planar RGB `f32`), loaded and saved by [`image_io`].
-//! - Presets: [`Preset`] (TOML files naming styles and settings, see `presets/`) and
-//!   [`Settings`].
+//! - Jobs: [`Job`], one description of a stylization or texture job that the command line,
+//!   presets and the C ABI each fill in their own syntax; [`Job::check`] applies every rule,
+//!   [`Job::prepare`] reads the inputs, [`Job::stylizer`] / [`Job::texture`] make the builders.
+//! - Presets: [`Preset`] (TOML files naming styles and settings, see `presets/`).
 //! - Progress and cancellation: [`Progress`], [`Control`], [`Silent`].
 //! - Errors: one [`Error`] enum whose messages name the input at fault.
 //! - The C ABI of `plugin-abi/unistyle.h`: [`capi`] (for hosts that load the shared library).
@@ -66,6 +68,7 @@ mod hash;
 pub mod hosts;
 pub mod image_io;
 pub mod input_file;
+pub mod job;
 pub mod kernels;
 pub mod levels;
 pub mod locate;
@@ -81,9 +84,10 @@ pub mod transform;
 pub use candle_core::Device;
 pub use error::{Error, Result};
 pub use image_io::Picture;
+pub use job::{Job, MaskInput, PictureInput, Prepared, StyleInput};
 pub use model::{Border, Model, Precision};
 pub use pipeline::{place_styles, Clip, EncodedStyle, Mask, Stylizer, StylizerBuilder, Texture, TextureBuilder};
-pub use preset::{Preset, PresetKind, Settings};
+pub use preset::{Preset, PresetKind};
 pub use progress::{Control, Progress, Silent};
 pub use rules::{JobKind, Param, RawParams, Violation};
 pub use style_cache::{StyleCache, StyleEncoder};

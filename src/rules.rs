@@ -66,11 +66,19 @@ pub enum Param {
     MaxSize,
     /// Arithmetic precision of the network (`f32`, `bf16`).
     Precision,
+    /// Swap content patches for style patches.
+    PatchSwap,
+    /// The feature transform (`wct`, `ost`).
+    Transform,
+    /// Strength of the random variation.
+    Variation,
+    /// The scales the style is taken at.
+    StrokeScale,
 }
 
 impl Param {
     /// Every parameter, for tables and tests.
-    pub const ALL: [Param; 16] = [
+    pub const ALL: [Param; 20] = [
         Param::Style,
         Param::Blend,
         Param::Mask,
@@ -87,6 +95,10 @@ impl Param {
         Param::TileSize,
         Param::MaxSize,
         Param::Precision,
+        Param::PatchSwap,
+        Param::Transform,
+        Param::Variation,
+        Param::StrokeScale,
     ];
 
     /// The library's name: the preset key, which is also the builder method
@@ -109,6 +121,10 @@ impl Param {
             Param::TileSize => "tile_size",
             Param::MaxSize => "max_size",
             Param::Precision => "precision",
+            Param::PatchSwap => "patch_swap",
+            Param::Transform => "transform",
+            Param::Variation => "variation",
+            Param::StrokeScale => "stroke_scale",
         }
     }
 
@@ -325,13 +341,42 @@ pub fn precision(name: &str) -> Result<Precision, Violation> {
     name.parse().map_err(|reason: String| Violation::new(Param::Precision, reason))
 }
 
-/// The precision of the C ABI's code `code`: 0 f32, 1 bf16 (`UNISTYLE_PRECISION_F32`,
-/// `UNISTYLE_PRECISION_BF16`: the order of [`Precision::ALL`]).
-pub fn precision_code(code: i128) -> Result<Precision, Violation> {
-    usize::try_from(code)
-        .ok()
-        .and_then(|i| Precision::ALL.get(i).copied())
-        .ok_or_else(|| Violation::new(Param::Precision, format!("must be 0 (f32) or 1 (bf16), got {code}")))
+/// Strength of the random variation: 0 (none) to [`MAX_VARIATION`].
+pub fn variation(v: f64) -> Rule {
+    float_in(Param::Variation, v, 0.0, MAX_VARIATION)
+}
+
+/// Stroke scales: one to [`MAX_STROKE_SCALES`], each in
+/// [`STROKE_SCALE_MIN`]..=[`STROKE_SCALE_MAX`], none repeated.
+pub fn stroke_scales(scales: &[f64]) -> Rule {
+    if scales.is_empty() || scales.len() > MAX_STROKE_SCALES {
+        return Err(Violation::new(
+            Param::StrokeScale,
+            format!("give 1 to {MAX_STROKE_SCALES} scales, got {}", scales.len()),
+        ));
+    }
+    for (i, &s) in scales.iter().enumerate() {
+        float_in(Param::StrokeScale, s, STROKE_SCALE_MIN, STROKE_SCALE_MAX).map_err(|v| v.at(i))?;
+        if scales[..i].contains(&s) {
+            return Err(Violation::new(Param::StrokeScale, format!("{s} is given twice")).at(i));
+        }
+    }
+    Ok(())
+}
+
+/// Patch swap colours the swapped patches itself (no optimal transport) and works on the
+/// whole image (no masks).
+pub fn patch_swap(on: bool, ost: bool, masks: usize) -> Rule {
+    if on && ost {
+        return Err(Violation::new(
+            Param::Transform,
+            "ost cannot be combined with patch swap, which colours the swapped patches itself",
+        ));
+    }
+    if on && masks > 0 {
+        return Err(Violation::new(Param::PatchSwap, "works on the whole image; it cannot be combined with masks"));
+    }
+    Ok(())
 }
 
 /// The range and default of one numeric parameter, as an editor's control needs them: the
@@ -358,6 +403,16 @@ pub const MAX_VARIATION: f64 = 1.0;
 /// Smallest and largest stroke scale: the style image is resampled by this factor.
 pub const STROKE_SCALE_MIN: f64 = 0.125;
 pub const STROKE_SCALE_MAX: f64 = 8.0;
+/// Most stroke scales mixed in one style.
+pub const MAX_STROKE_SCALES: usize = 4;
+/// The alpha a job gets when none is given: fully stylized.
+pub const DEFAULT_ALPHA: f64 = 1.0;
+/// The passes a texture gets when none are given (the paper's 3).
+pub const DEFAULT_ITERATIONS: usize = 3;
+/// The stroke scale a job gets when none is given: the style as it is.
+pub const DEFAULT_STROKE_SCALE: f64 = 1.0;
+/// The size of a texture when a host gives none (the plug-ins' dialogs start there).
+pub const DEFAULT_TEXTURE_SIDE: usize = 512;
 /// The stability `unistyle frames` and the hosts use unless told otherwise (chosen by
 /// `examples/temporal_stability.rs`, see docs/animation.md).
 pub const DEFAULT_STABILITY: f64 = 0.6;
@@ -365,16 +420,16 @@ pub const DEFAULT_STABILITY: f64 = 0.6;
 /// Every numeric parameter's range: the same numbers the rules above and the modes' rules
 /// check (`tests` below hold each bound against its rule).
 pub const BOUNDS: [Bound; 11] = [
-    bound("alpha", 0.0, 1.0, 1.0, false),
+    bound("alpha", 0.0, 1.0, DEFAULT_ALPHA, false),
     bound("feather", 0.0, MAX_FEATHER, 0.0, false),
     bound("style_size", 1.0, MAX_STYLE_SIZE as f64, MAX_STYLE_SIZE as f64, true),
     bound("variation", 0.0, MAX_VARIATION, 0.0, false),
     bound("seed", 0.0, u64::MAX as f64, 0.0, true),
-    bound("stroke_scale", STROKE_SCALE_MIN, STROKE_SCALE_MAX, 1.0, false),
-    bound("texture.width", 1.0, MAX_TEXTURE_SIDE as f64, 512.0, true),
-    bound("texture.height", 1.0, MAX_TEXTURE_SIDE as f64, 512.0, true),
+    bound("stroke_scale", STROKE_SCALE_MIN, STROKE_SCALE_MAX, DEFAULT_STROKE_SCALE, false),
+    bound("texture.width", 1.0, MAX_TEXTURE_SIDE as f64, DEFAULT_TEXTURE_SIDE as f64, true),
+    bound("texture.height", 1.0, MAX_TEXTURE_SIDE as f64, DEFAULT_TEXTURE_SIDE as f64, true),
     bound("texture.seed", 0.0, u64::MAX as f64, 0.0, true),
-    bound("texture.iterations", 1.0, MAX_ITERATIONS as f64, 3.0, true),
+    bound("texture.iterations", 1.0, MAX_ITERATIONS as f64, DEFAULT_ITERATIONS as f64, true),
     bound("stability", 0.0, 1.0, DEFAULT_STABILITY, false),
 ];
 
@@ -419,6 +474,11 @@ pub struct RawParams {
     pub iterations: Option<i128>,
     pub tile_size: Option<i128>,
     pub max_size: Option<i128>,
+    pub patch_swap: Option<bool>,
+    /// Whether the optimal-transport colouring is asked for.
+    pub ost: Option<bool>,
+    pub variation: Option<f64>,
+    pub stroke_scale: Option<Vec<f64>>,
 }
 
 impl RawParams {
@@ -462,7 +522,13 @@ impl RawParams {
         if let Some(m) = self.max_size {
             max_size(m)?;
         }
-        Ok(())
+        if let Some(v) = self.variation {
+            variation(v)?;
+        }
+        if let Some(s) = &self.stroke_scale {
+            stroke_scales(s)?;
+        }
+        patch_swap(self.patch_swap == Some(true), self.ost == Some(true), self.masks)
     }
 }
 
@@ -485,16 +551,11 @@ mod tests {
     }
 
     #[test]
-    fn precision_by_name_and_by_code() {
+    fn precision_by_name() {
         assert_eq!(precision(" BF16 "), Ok(Precision::Bf16));
         let v = precision("fp16").unwrap_err();
         assert_eq!(v.param, Param::Precision);
         assert!(v.reason.contains("'fp16' is not a precision (f32 or bf16)"), "{v}");
-        for bad in [-1, 2, 1 << 40] {
-            let v = precision_code(bad).unwrap_err();
-            assert_eq!(v.param, Param::Precision);
-            assert!(v.reason.contains(&format!("got {bad}")), "{v}");
-        }
     }
 
     #[test]

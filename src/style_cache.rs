@@ -22,7 +22,7 @@ use safetensors::{Dtype, SafeTensors};
 
 use crate::error::{Error, Result};
 use crate::hash::{sha256_hex, Hasher};
-use crate::image_io;
+use crate::image_io::{self, Picture};
 use crate::model::{Model, CHANNELS, MAX_LEVEL};
 use crate::pipeline::{EncodedStyle, StyleEncoding};
 use crate::transform::{Stats, EIGEN_EPS};
@@ -503,6 +503,19 @@ impl<'m> StyleEncoder<'m> {
             store_error: None,
         });
         Ok(style)
+    }
+
+    /// Encodes a style picture held in memory with `encoding` (no cache), in this encoder's
+    /// tiles, reporting on `progress`.
+    pub fn encode_picture(
+        &mut self,
+        picture: &Picture,
+        levels: &[usize],
+        encoding: &StyleEncoding,
+        progress: &mut dyn crate::Progress,
+    ) -> Result<EncodedStyle> {
+        self.encodings += 1;
+        EncodedStyle::encode_tiled_with(self.model, picture, levels, encoding, self.tile, progress)
     }
 
     fn run_encoder(

@@ -19,6 +19,7 @@ const LAYERS: &[&[&str]] = &[
     &["kernels"],
     &["device", "model", "transform", "levels", "rules", "image_io"],
     &["pipeline", "style_cache"],
+    &["job"],
     &["preset", "locate", "convert"],
     &["hosts"],
     &["capi", "cli", "main", "lib"],

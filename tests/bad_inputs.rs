@@ -89,8 +89,8 @@ impl Case {
             out: None,
         }
     }
-    fn cli(mut self, args: &[&str]) -> Self {
-        self.cli = Step::Run(args.iter().map(|s| s.to_string()).collect());
+    fn cli(mut self, cli: Cli) -> Self {
+        self.cli = Step::Run(cli.args());
         self
     }
     fn abi(mut self, f: impl Fn() -> (c_int, String) + 'static) -> Self {
@@ -220,16 +220,14 @@ fn refused<H>(status: c_int, handle: *mut H, destroy: &unsafe extern "C" fn(*mut
 fn image_case(fx: &'static Fx, name: &str, file: &Path, role: Role, why: &str) -> Case {
     let f = st(file);
     let (w, c, s, s2) = (st(&fx.weights), st(&fx.content), st(&fx.style), st(&fx.style2));
-    let common = ["--out", "{out}", "--weights", &w, "--levels", "1", "-q"];
-    let args: Vec<&str> = match role {
-        Role::Content => [&["stylize", "--content", &f, "--style", &s][..], &common].concat(),
-        Role::Style => [&["stylize", "--content", &c, "--style", &f][..], &common].concat(),
-        Role::Init => [&["texture", "--style", &s, "--init", &f, "--iterations", "1"][..], &common].concat(),
-        Role::Mask => {
-            [&["stylize", "--content", &c, "--style", &s, "--style", &s2, "--mask", &f][..], &common].concat()
-        }
+    let args = match role {
+        Role::Content => Cli::stylize().content(&f).style(&s),
+        Role::Style => Cli::stylize().content(&c).style(&f),
+        Role::Init => Cli::texture().style(&s).init(&f).iterations(1),
+        Role::Mask => Cli::stylize().content(&c).style(&s).style(&s2).mask(&f),
     };
-    let mut case = Case::new(format!("{name} ({})", role.what()), &[&name_of(file), why]).cli(&args);
+    let args = args.out("{out}").weights(&w).levels("1").quiet();
+    let mut case = Case::new(format!("{name} ({})", role.what()), &[&name_of(file), why]).cli(args);
     let path = file.to_path_buf();
     case = match role {
         Role::Mask => case.no_abi("masks reach the ABI as pixel buffers"),
@@ -253,18 +251,7 @@ fn weights_case(fx: &'static Fx, name: &str, file: &Path, why: &str) -> Case {
     let p = file.to_path_buf();
     let p2 = p.clone();
     Case::new(format!("weights: {name}"), &[&name_of(file), why])
-        .cli(&[
-            "stylize",
-            "--content",
-            &st(&fx.content),
-            "--style",
-            &st(&fx.style),
-            "--out",
-            "{out}",
-            "--weights",
-            &st(file),
-            "-q",
-        ])
+        .cli(Cli::stylize().content(&fx.content).style(&fx.style).out("{out}").weights(file).quiet())
         .abi(move || {
             let mut ctx = null_mut();
             let status = unsafe { (api().context_create)(cstr(&p).as_ptr(), null(), &mut ctx) };
@@ -282,19 +269,7 @@ fn preset_case(fx: &'static Fx, name: &str, file: &Path, why: &[&str]) -> Case {
     expect.extend(why.iter().map(|s| s.to_string()));
     let expect: Vec<&str> = expect.iter().map(|s| s.as_str()).collect();
     Case::new(format!("preset: {name}"), &expect)
-        .cli(&[
-            "stylize",
-            "--preset",
-            &st(file),
-            "--content",
-            &st(&fx.content),
-            "--out",
-            "{out}",
-            "--weights",
-            &st(&fx.weights),
-            "--no-cache",
-            "-q",
-        ])
+        .cli(Cli::stylize().preset(file).content(&fx.content).out("{out}").weights(&fx.weights).no_cache().quiet())
         .abi(move || {
             let mut out = null_mut();
             let status = unsafe { (api().preset_load)(fx.ctx as *const _, cstr(&p).as_ptr(), &mut out) };
@@ -312,20 +287,7 @@ fn output_case(fx: &'static Fx, name: &str, out: &Path, why: &[&str], lib: bool)
     expect.extend(why.iter().copied());
     let o = out.to_path_buf();
     let case = Case::new(format!("output: {name}"), &expect)
-        .cli(&[
-            "stylize",
-            "--content",
-            &st(&fx.content),
-            "--style",
-            &st(&fx.style),
-            "--out",
-            "{out}",
-            "--weights",
-            &st(&fx.weights),
-            "--levels",
-            "1",
-            "-q",
-        ])
+        .cli(Cli::stylize().content(&fx.content).style(&fx.style).out("{out}").weights(&fx.weights).levels("1").quiet())
         .no_abi("the ABI writes into the host's buffer, never to a file")
         .out(out.to_path_buf());
     if lib {
@@ -762,23 +724,8 @@ fn bad_inputs_are_refused_everywhere() {
         &["--out", "content_copy.png", "refusing to overwrite"],
         false,
     );
-    c.cli = Step::Run(
-        [
-            "stylize",
-            "--content",
-            &st(&content_copy),
-            "--style",
-            &st(&style),
-            "--out",
-            "{out}",
-            "--weights",
-            &st(&weights),
-            "-q",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect(),
-    );
+    c.cli =
+        Step::Run(Cli::stylize().content(&content_copy).style(&style).out("{out}").weights(&weights).quiet().args());
     cases.push(c);
     cases.push(output_case(
         fx,
@@ -794,18 +741,10 @@ fn bad_inputs_are_refused_everywhere() {
     // Arguments, through each entry point's own way of passing them.
     let (w, c, s, s2, m) = (st(&weights), st(&content), st(&style), st(&style2), st(&mask));
     let stylize = |extra: &[&str]| -> Vec<String> {
-        let mut v: Vec<String> = ["stylize", "--content", &c, "--style", &s, "--out", "{out}", "--weights", &w, "-q"]
-            .map(String::from)
-            .to_vec();
-        v.extend(extra.iter().map(|x| x.to_string()));
-        v
+        Cli::stylize().content(&c).style(&s).out("{out}").weights(&w).quiet().args_from(extra).args()
     };
     let texture = |extra: &[&str]| -> Vec<String> {
-        let mut v: Vec<String> = ["texture", "--style", &s, "--out", "{out}", "--weights", &w, "--levels", "1", "-q"]
-            .map(String::from)
-            .to_vec();
-        v.extend(extra.iter().map(|x| x.to_string()));
-        v
+        Cli::texture().style(&s).out("{out}").weights(&w).levels("1").quiet().args_from(extra).args()
     };
     let arg = |name: &str, expect: &[&str], cli: Vec<String>| {
         let mut case = Case::new(format!("argument: {name}"), expect);
@@ -1353,19 +1292,13 @@ fn awkward_inputs_succeed() {
         let alpha = c.alpha.to_string();
         // CLI
         let (cs, ss, ss2) = (st(&content), st(&style), st(&style2));
-        let mut args: Vec<String> = match c.used {
-            Content => vec!["stylize", "--content", &f, "--style", &ss],
-            Style => vec!["stylize", "--content", &cs, "--style", &f],
-            Mask => vec!["stylize", "--content", &cs, "--style", &ss, "--style", &ss2, "--mask", &f],
-        }
-        .into_iter()
-        .map(String::from)
-        .collect();
-        args.extend(
-            ["--levels", c.levels, "--alpha", &alpha, "--weights", &w, "--out", &st(&out), "-q"].map(String::from),
-        );
-        args.extend(c.extra.iter().map(|s| s.to_string()));
-        let res = bin().args(&args).env_remove("UNISTYLE_WEIGHTS").output().unwrap();
+        let args = match c.used {
+            Content => Cli::stylize().content(&f).style(&ss),
+            Style => Cli::stylize().content(&cs).style(&f),
+            Mask => Cli::stylize().content(&cs).style(&ss).style(&ss2).mask(&f),
+        };
+        let args = args.levels(c.levels).flag("alpha", &alpha).weights(&w).out(&out).quiet().args_from(c.extra);
+        let res = args.run();
         assert!(res.status.success(), "{} [CLI]: {}", c.name, String::from_utf8_lossy(&res.stderr));
         let got = image_io::load_picture(&out, "CLI output").unwrap();
         assert_eq!((got.width, got.height), c.size, "{} [CLI]: output size", c.name);

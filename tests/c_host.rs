@@ -9,7 +9,7 @@ use std::process::Command;
 
 use common::cbuild::*;
 use common::*;
-use unistyle::capi::{IMAGE_V1_SIZE, STYLIZE_OPTIONS_V1_SIZE, TEXTURE_OPTIONS_V1_SIZE};
+use unistyle::capi::*;
 
 #[test]
 fn header_declares_exactly_the_exports() {
@@ -140,6 +140,68 @@ fn header_prototypes() -> BTreeSet<String> {
     out
 }
 
+/// Header drift in the constants: every `#define UNISTYLE_…` value of `unistyle.h` is the
+/// library's (status codes, sample types, codes of the option fields, and the limits and
+/// defaults the header states, which come from the library's rules), and every
+/// `pub const UNISTYLE_…` of `src/capi/` is in the header.
+#[test]
+fn header_constants_match_the_library() {
+    let library: Vec<(&str, f64)> = vec![
+        ("UNISTYLE_ABI_VERSION", UNISTYLE_ABI_VERSION.into()),
+        ("UNISTYLE_OK", UNISTYLE_OK.into()),
+        ("UNISTYLE_ERR_NULL", UNISTYLE_ERR_NULL.into()),
+        ("UNISTYLE_ERR_INVALID", UNISTYLE_ERR_INVALID.into()),
+        ("UNISTYLE_ERR_VERSION", UNISTYLE_ERR_VERSION.into()),
+        ("UNISTYLE_ERR_IO", UNISTYLE_ERR_IO.into()),
+        ("UNISTYLE_ERR_IMAGE", UNISTYLE_ERR_IMAGE.into()),
+        ("UNISTYLE_ERR_WEIGHTS", UNISTYLE_ERR_WEIGHTS.into()),
+        ("UNISTYLE_ERR_LEVEL", UNISTYLE_ERR_LEVEL.into()),
+        ("UNISTYLE_ERR_CANCELLED", UNISTYLE_ERR_CANCELLED.into()),
+        ("UNISTYLE_ERR_LIMITS", UNISTYLE_ERR_LIMITS.into()),
+        ("UNISTYLE_ERR_INTERNAL", UNISTYLE_ERR_INTERNAL.into()),
+        ("UNISTYLE_ERR_PRESET", UNISTYLE_ERR_PRESET.into()),
+        ("UNISTYLE_U8", UNISTYLE_U8.into()),
+        ("UNISTYLE_U16", UNISTYLE_U16.into()),
+        ("UNISTYLE_F32", UNISTYLE_F32.into()),
+        ("UNISTYLE_MAX_SIDE", unistyle::image_io::MAX_SIDE as f64),
+        ("UNISTYLE_MAX_PIXELS", unistyle::image_io::MAX_PIXELS as f64),
+        ("UNISTYLE_MAX_MASKS", unistyle::rules::MAX_MASKS as f64),
+        ("UNISTYLE_PRESET_STYLIZE", UNISTYLE_PRESET_STYLIZE.into()),
+        ("UNISTYLE_PRESET_TEXTURE", UNISTYLE_PRESET_TEXTURE.into()),
+        ("UNISTYLE_PRECISION_F32", UNISTYLE_PRECISION_F32.into()),
+        ("UNISTYLE_PRECISION_BF16", UNISTYLE_PRECISION_BF16.into()),
+        ("UNISTYLE_TRANSFORM_WCT", UNISTYLE_TRANSFORM_WCT.into()),
+        ("UNISTYLE_TRANSFORM_OST", UNISTYLE_TRANSFORM_OST.into()),
+        // A float literal in C (0.6f): compared at f32 precision.
+        ("UNISTYLE_DEFAULT_STABILITY", f64::from(unistyle::rules::DEFAULT_STABILITY as f32)),
+    ];
+    let header = std::fs::read_to_string(root().join("plugin-abi/unistyle.h")).unwrap();
+    let mut declared = Vec::new();
+    for line in header.lines() {
+        let Some(rest) = line.trim().strip_prefix("#define UNISTYLE_") else { continue };
+        let mut words = rest.split_whitespace();
+        let name = format!("UNISTYLE_{}", words.next().unwrap());
+        let Some(value) = words.next() else { continue }; // the include guard
+        let number = value.trim_matches(|c| c == '(' || c == ')').trim_end_matches('f');
+        let v: f64 = number.parse().unwrap_or_else(|_| panic!("{name}: '{value}' is not a number"));
+        declared.push((name, f64::from(v as f32)));
+    }
+    let mut want: Vec<(String, f64)> = library.iter().map(|(n, v)| (n.to_string(), f64::from(*v as f32))).collect();
+    want.sort_by(|a, b| a.0.cmp(&b.0));
+    declared.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(declared, want, "plugin-abi/unistyle.h's constants and the library's differ");
+    // Every constant the C ABI module exports is declared (and so compared above).
+    let known: BTreeSet<&str> = library.iter().map(|(n, _)| *n).collect();
+    for f in std::fs::read_dir(root().join("src/capi")).unwrap() {
+        let text = std::fs::read_to_string(f.unwrap().path()).unwrap();
+        for (i, _) in text.match_indices("pub const UNISTYLE_") {
+            let name: String =
+                text[i + "pub const ".len()..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+            assert!(known.contains(name.as_str()), "{name} is exported by src/capi but not in unistyle.h");
+        }
+    }
+}
+
 /// Header drift: every function's argument and return types in `unistyle.h` equal the
 /// Rust definitions' (the export check above covers the names).
 #[test]
@@ -251,21 +313,14 @@ fn example_host_matches_cli() {
         .unwrap();
     assert!(res.status.success(), "host failed: {}", String::from_utf8_lossy(&res.stderr));
     println!("C host stylize 243x187: {:.2} s", t.elapsed().as_secs_f64());
-    run_ok(&[
-        "stylize",
-        "--content",
-        s(&content),
-        "--style",
-        s(&style),
-        "--alpha",
-        "0.7",
-        "--levels",
-        "3,2,1",
-        "--weights",
-        s(&relu3_weights()),
-        "--out",
-        s(&cli_out),
-    ]);
+    Cli::stylize()
+        .content(&content)
+        .style(&style)
+        .alpha(0.7)
+        .levels("3,2,1")
+        .weights(relu3_weights())
+        .out(&cli_out)
+        .run_ok();
     let p = psnr(&read_png(&host_out).rgb, &read_png(&cli_out).rgb);
     println!("C host vs CLI: {p:.2} dB");
     assert!(p >= 50.0, "C host output differs from the CLI's: {p:.2} dB");

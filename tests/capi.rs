@@ -78,21 +78,14 @@ fn stylize_matches_golden_and_cli() {
 
     let dir = tempfile::tempdir().unwrap();
     let cli_out = dir.path().join("cli.png");
-    run_ok(&[
-        "stylize",
-        "--content",
-        s(&image("content/tubingen_256.png")),
-        "--style",
-        s(&image("style/starry_256.png")),
-        "--alpha",
-        "0.6",
-        "--levels",
-        "3,2,1",
-        "--weights",
-        s(&relu3_weights()),
-        "--out",
-        s(&cli_out),
-    ]);
+    Cli::stylize()
+        .content(image("content/tubingen_256.png"))
+        .style(image("style/starry_256.png"))
+        .alpha(0.6)
+        .levels("3,2,1")
+        .weights(relu3_weights())
+        .out(&cli_out)
+        .run_ok();
     let p_cli = psnr(&got, &read_png(&cli_out).rgb);
     println!("ABI vs golden {p_golden:.2} dB, vs CLI {p_cli:.2} dB");
     assert!(p_golden >= 45.0 && p_cli >= 50.0);
@@ -467,18 +460,12 @@ fn presets_through_the_abi() {
     );
     assert!(stopped.all(9));
     let cli = dir.path().join("cli.png");
-    let res = bin()
-        .args([
-            "stylize",
-            "--preset",
-            s(&dir.path().join("starry-night.toml")),
-            "--content",
-            s(&image("content/tubingen_256.png")),
-            "--weights",
-            s(&relu3_weights()),
-            "--out",
-            s(&cli),
-        ])
+    let res = Cli::stylize()
+        .preset(dir.path().join("starry-night.toml"))
+        .content(image("content/tubingen_256.png"))
+        .weights(relu3_weights())
+        .out(&cli)
+        .command_line()
         .env("UNISTYLE_STYLE_PATH", image("style"))
         .output()
         .unwrap();
@@ -502,20 +489,13 @@ fn presets_through_the_abi() {
     assert_eq!(unsafe { (a.texture_preset_ex)(ctx.0, t, &tex_ex.desc, null()) }, UNISTYLE_OK, "{}", last_error());
     assert_eq!(tex_ex.rgb(), tex.rgb());
     let cli_t = dir.path().join("cli_t.png");
-    let res = bin()
-        .args([
-            "texture",
-            "--preset",
-            s(&dir.path().join("brick-texture.toml")),
-            "--width",
-            "64",
-            "--height",
-            "48",
-            "--weights",
-            s(&relu3_weights()),
-            "--out",
-            s(&cli_t),
-        ])
+    let res = Cli::texture()
+        .preset(dir.path().join("brick-texture.toml"))
+        .width(64)
+        .height(48)
+        .weights(relu3_weights())
+        .out(&cli_t)
+        .command_line()
         .env("UNISTYLE_STYLE_PATH", image("style"))
         .output()
         .unwrap();

@@ -67,14 +67,8 @@ fn bad_inputs_are_refused_cleanly() {
     std::fs::copy(&content, &copy_of_content).unwrap();
 
     let base = |w: &Path, c: &Path, s: &Path, o: &Path| -> Vec<String> {
-        vec!["stylize", "--content", s_(c), "--style", s_(s), "--out", s_(o), "--weights", s_(w)]
-            .into_iter()
-            .map(String::from)
-            .collect()
+        Cli::stylize().content(c).style(s).out(o).weights(w).args()
     };
-    fn s_(p: &Path) -> &str {
-        p.to_str().unwrap()
-    }
     let with = |mut v: Vec<String>, extra: &[&str]| {
         v.extend(extra.iter().map(|e| e.to_string()));
         v
@@ -192,32 +186,23 @@ fn existing_output_survives_a_failed_run() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("keep.png");
     std::fs::write(&out, b"previous result").unwrap();
-    let res = run(&[
-        "stylize",
-        "--content",
-        s(&dir.path().join("absent.png")),
-        "--style",
-        s(&image("style/starry_256.png")),
-        "--out",
-        s(&out),
-        "--weights",
-        s(&relu3_weights()),
-    ]);
+    let res = Cli::stylize()
+        .content(dir.path().join("absent.png"))
+        .style(image("style/starry_256.png"))
+        .out(&out)
+        .weights(relu3_weights())
+        .run();
     assert!(!res.status.success());
     assert_eq!(std::fs::read(&out).unwrap(), b"previous result");
 }
 
 #[test]
 fn no_weights_anywhere_names_all_three_places() {
-    let res = run(&[
-        "stylize",
-        "--content",
-        s(&image("content/tubingen_256.png")),
-        "--style",
-        s(&image("style/starry_256.png")),
-        "--out",
-        "/tmp/unistyle-never.png",
-    ]);
+    let res = Cli::stylize()
+        .content(image("content/tubingen_256.png"))
+        .style(image("style/starry_256.png"))
+        .out("/tmp/unistyle-never.png")
+        .run();
     let stderr = String::from_utf8_lossy(&res.stderr);
     if res.status.success() {
         // A developer may keep real weights in weights/: then the lookup legitimately succeeds.

@@ -20,50 +20,32 @@ fn golden_interpolate_and_mask_through_cli() {
     let c = case("interp_b05");
     let beta = c.beta.unwrap();
     let out = dir.path().join("interp.png");
-    run_ok(&[
-        "stylize",
-        "--content",
-        s(&image(c.content.as_deref().unwrap())),
-        "--style",
-        s(&image(c.style.as_deref().unwrap())),
-        "--style",
-        s(&image(c.style1.as_deref().unwrap())),
-        "--blend",
-        &format!("{},{}", beta, 1.0 - beta),
-        "--alpha",
-        &c.alpha.unwrap().to_string(),
-        "--levels",
-        &c.levels_arg(),
-        "--weights",
-        s(&w),
-        "--out",
-        s(&out),
-    ]);
+    Cli::stylize()
+        .content(image(c.content.as_deref().unwrap()))
+        .style(image(c.style.as_deref().unwrap()))
+        .style(image(c.style1.as_deref().unwrap()))
+        .blend(&format!("{},{}", beta, 1.0 - beta))
+        .alpha(c.alpha.unwrap())
+        .levels(&c.levels_arg())
+        .weights(&w)
+        .out(&out)
+        .run_ok();
     let p = psnr(&read_png(&out).rgb, &golden_clamped("interp_b05"));
     println!("interp_b05 via CLI: {p:.2} dB");
     assert!(p >= MIN_PSNR, "interp_b05: {p:.2} dB");
 
     let c = case("mask_two_styles");
     let out = dir.path().join("mask.png");
-    run_ok(&[
-        "stylize",
-        "--content",
-        s(&image(c.content.as_deref().unwrap())),
-        "--style",
-        s(&image(c.style.as_deref().unwrap())),
-        "--style",
-        s(&image(c.style1.as_deref().unwrap())),
-        "--mask",
-        s(&image(c.mask.as_deref().unwrap())),
-        "--alpha",
-        &c.alpha.unwrap().to_string(),
-        "--levels",
-        &c.levels_arg(),
-        "--weights",
-        s(&w),
-        "--out",
-        s(&out),
-    ]);
+    Cli::stylize()
+        .content(image(c.content.as_deref().unwrap()))
+        .style(image(c.style.as_deref().unwrap()))
+        .style(image(c.style1.as_deref().unwrap()))
+        .mask(image(c.mask.as_deref().unwrap()))
+        .alpha(c.alpha.unwrap())
+        .levels(&c.levels_arg())
+        .weights(&w)
+        .out(&out)
+        .run_ok();
     let p = psnr(&read_png(&out).rgb, &golden_clamped("mask_two_styles"));
     println!("mask_two_styles via CLI: {p:.2} dB");
     assert!(p >= MIN_PSNR, "mask_two_styles: {p:.2} dB");
@@ -334,26 +316,17 @@ fn cli_controls_and_their_errors() {
     let out = dir.path().join("o.png");
     let (c, a, b) = (image("content/face_odd.png"), image("style/starry_256.png"), image("style/brick_256.png"));
     let mask = image("mask/mask_odd.png");
-    run_ok(&[
-        "stylize",
-        "--content",
-        s(&c),
-        "--style",
-        s(&a),
-        "--style",
-        s(&b),
-        "--mask",
-        s(&mask),
-        "--feather",
-        "6",
-        "--preserve-color",
-        "--levels",
-        "3,1",
-        "--out",
-        s(&out),
-        "--weights",
-        s(&w),
-    ]);
+    Cli::stylize()
+        .content(&c)
+        .style(&a)
+        .style(&b)
+        .mask(&mask)
+        .feather(6.0)
+        .arg("--preserve-color")
+        .levels("3,1")
+        .out(&out)
+        .weights(&w)
+        .run_ok();
     assert_eq!(read_png(&out).width, 243);
     std::fs::remove_file(&out).unwrap();
     for (args, needle) in [
@@ -364,11 +337,9 @@ fn cli_controls_and_their_errors() {
         (vec!["--style", s(&a), "--feather=-3"], "--feather"),
         (vec!["--style", s(&a), "--mask", s(&dir.path().join("none.png"))], "mask image"),
     ] {
-        let mut full = vec!["stylize", "--content", s(&c), "--out", s(&out), "--weights", s(&w)];
-        full.extend(args);
-        let res = run(&full);
-        let err = String::from_utf8_lossy(&res.stderr);
-        assert!(!res.status.success() && err.contains(needle), "{full:?}: {err}");
+        let full = Cli::stylize().content(&c).out(&out).weights(&w).args_from(args);
+        let err = full.run_err();
+        assert!(err.contains(needle), "{:?}: {err}", full.args());
         assert!(!out.exists());
     }
 }

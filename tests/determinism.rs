@@ -11,17 +11,17 @@ use std::path::Path;
 use common::*;
 
 /// Runs the CLI with `threads` rayon threads; returns the output file's bytes.
-fn run_with(threads: usize, args: &[&str], out: &Path) -> Vec<u8> {
+fn run_with(threads: usize, cli: &Cli, out: &Path) -> Vec<u8> {
     let _ = std::fs::remove_file(out);
-    let res = bin()
-        .args(args)
-        .args(["--quiet", "--weights", s(&relu3_weights()), "--out", s(out)])
+    let cli = cli.clone().quiet().weights(relu3_weights()).out(out);
+    let res = cli
+        .command_line()
         .env("RAYON_NUM_THREADS", threads.to_string())
-        .env_remove("UNISTYLE_WEIGHTS")
         .env_remove("UNISTYLE_CONV_ISA")
         .env_remove("UNISTYLE_CONV_ALGO")
         .output()
         .unwrap();
+    let args = cli.args();
     assert!(res.status.success(), "unistyle {args:?} with {threads} threads: {}", String::from_utf8_lossy(&res.stderr));
     std::fs::read(out).unwrap()
 }
@@ -36,49 +36,27 @@ fn outputs_are_bit_identical_across_runs_and_thread_counts() {
     unistyle::image_io::save_picture(&content, &content16).unwrap();
     let (starry, brick, mask) =
         (image("style/starry_256.png"), image("style/brick_256.png"), image("mask/mask_odd.png"));
-    let stylize: Vec<&str> = vec![
-        "stylize",
-        "--content",
-        s(&content16),
-        "--style",
-        s(&starry),
-        "--style",
-        s(&brick),
-        "--mask",
-        s(&mask),
-        "--feather",
-        "6",
-        "--alpha",
-        "0.8",
-        "--levels",
-        "3,2,1",
-        "--style-size",
-        "96",
-    ];
-    let mut tiled = stylize.clone();
-    tiled.extend(["--tile-size", "48"]);
-    let texture: Vec<&str> = vec![
-        "texture",
-        "--style",
-        s(&starry),
-        "--style",
-        s(&brick),
-        "--blend",
-        "0.3,0.7",
-        "--width",
-        "72",
-        "--height",
-        "56",
-        "--seed",
-        "13",
-        "--iterations",
-        "2",
-        "--style-size",
-        "96",
-    ];
-    let mut tileable = texture.clone();
-    tileable.push("--tileable");
-    let cases: [(&str, &[&str]); 4] = [
+    let stylize = Cli::stylize()
+        .content(&content16)
+        .style(&starry)
+        .style(&brick)
+        .mask(&mask)
+        .feather(6.0)
+        .alpha(0.8)
+        .levels("3,2,1")
+        .flag("style-size", 96);
+    let tiled = stylize.clone().tile_size(48);
+    let texture = Cli::texture()
+        .style(&starry)
+        .style(&brick)
+        .blend("0.3,0.7")
+        .width(72)
+        .height(56)
+        .seed(13)
+        .iterations(2)
+        .flag("style-size", 96);
+    let tileable = texture.clone().tileable();
+    let cases: [(&str, &Cli); 4] = [
         ("stylize, 2 styles + mask + feather, 16-bit", &stylize),
         ("tiled stylize (tile 48), 16-bit", &tiled),
         ("texture, 2 styles blended", &texture),

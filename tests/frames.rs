@@ -171,28 +171,22 @@ fn cli_frames_natural_order_stability_zero_and_failures() {
     write_frames(&src, &pan(3), &names);
     let style = image("style/starry_256.png");
     let weights = relu3_weights();
-    let common = ["--style", s(&style), "--weights", s(&weights), "--alpha", "0.7", "--quiet", "--no-cache"];
+    let common = |c: Cli| c.style(&style).weights(&weights).alpha(0.7).quiet().no_cache();
 
     // Stability 0: each frame byte-identical to `stylize`.
     let out0 = tmp.path().join("out0");
     let pattern = format!("{}/*.png", src.display());
-    let mut args = vec!["frames", "--in", &pattern, "--out", s(&out0), "--stability", "0"];
-    args.extend(common);
-    run_ok(&args);
+    common(Cli::frames().flag("in", &pattern).out(&out0).flag("stability", 0)).run_ok();
     for n in names {
         let single = tmp.path().join(format!("single_{n}"));
         let content = src.join(n);
-        let mut a = vec!["stylize", "--content", s(&content), "--out", s(&single)];
-        a.extend(common);
-        run_ok(&a);
+        common(Cli::stylize().content(&content).out(&single)).run_ok();
         assert_eq!(std::fs::read(out0.join(n)).unwrap(), std::fs::read(&single).unwrap(), "{n}");
     }
 
     // Default stability, folder input: the library's clip in natural order, byte for byte.
     let out = tmp.path().join("out");
-    let mut args = vec!["frames", "--in", s(&src), "--out", s(&out)];
-    args.extend(common);
-    run_ok(&args);
+    common(Cli::frames().file("in", &src).out(&out)).run_ok();
     let a = starry();
     let st = Stylizer::builder(model()).style(&a).alpha(0.7).build().unwrap();
     let mut clip = Clip::new(st, unistyle::pipeline::DEFAULT_STABILITY).unwrap();
@@ -211,9 +205,15 @@ fn cli_frames_natural_order_stability_zero_and_failures() {
     .unwrap();
     let outp = tmp.path().join("outp");
     let preset = tmp.path().join("look.toml");
-    let res = bin()
-        .args(["frames", "--in", s(&src), "--out", s(&outp), "--preset", s(&preset), "--weights", s(&weights)])
-        .args(["--levels", "3,2", "--quiet", "--no-cache"])
+    let res = Cli::frames()
+        .file("in", &src)
+        .out(&outp)
+        .preset(&preset)
+        .weights(&weights)
+        .levels("3,2")
+        .quiet()
+        .no_cache()
+        .command_line()
         .env("UNISTYLE_STYLE_PATH", image("style"))
         .output()
         .unwrap();
@@ -223,13 +223,11 @@ fn cli_frames_natural_order_stability_zero_and_failures() {
     // Refused before anything runs: a bad stability, an output folder that is the input.
     let never = tmp.path().join("never");
     for (bad, want) in [(vec!["--stability", "1.5"], "stability"), (vec!["--out", s(&src)], "input")] {
-        let mut args = vec!["frames", "--in", s(&src)];
+        let mut args = Cli::frames().file("in", &src);
         if bad[0] != "--out" {
-            args.extend(["--out", s(&never)]);
+            args = args.out(&never);
         }
-        args.extend(bad);
-        args.extend(common);
-        let res = run(&args);
+        let res = common(args.args_from(&bad)).run();
         let err = String::from_utf8_lossy(&res.stderr);
         assert!(!res.status.success() && err.contains(want), "{err}");
     }
@@ -241,9 +239,7 @@ fn cli_frames_natural_order_stability_zero_and_failures() {
     write_frames(&broken, &pan(1), &["a1.png"]);
     std::fs::write(broken.join("a2.png"), b"not a png").unwrap();
     let outb = tmp.path().join("outb");
-    let mut args = vec!["frames", "--in", s(&broken), "--out", s(&outb)];
-    args.extend(common);
-    assert!(!run(&args).status.success());
+    assert!(!common(Cli::frames().file("in", &broken).out(&outb)).run().status.success());
     let left: Vec<String> =
         std::fs::read_dir(&outb).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     assert_eq!(left, ["a1.png"]);

@@ -173,19 +173,7 @@ fn gimp_plugin_matches_cli() {
     assert_no_execution_error(&log, "stylize");
     assert!(out.is_file(), "GIMP wrote no output; log:\n{log}");
     let cli_out = p.path("cli.png");
-    let cli_secs = cli(&[
-        "stylize",
-        "--content",
-        s(&content),
-        "--style",
-        s(&starry),
-        "--alpha",
-        "0.6",
-        "--levels",
-        "3,2,1",
-        "--out",
-        s(&cli_out),
-    ]);
+    let cli_secs = cli(&Cli::stylize().content(&content).style(&starry).alpha(0.6).levels("3,2,1").out(&cli_out));
     let db = psnr_files(&out, &cli_out);
     println!("GIMP run (start, load, stylize 256x256 levels 3,2,1, save, quit): {secs:.2} s; CLI: {cli_secs:.2} s");
     println!("stylize through GIMP vs CLI: {db:.2} dB");
@@ -257,22 +245,14 @@ fn gimp_plugin_matches_cli() {
 
     // Selection: CLI with the same rectangle as mask, foreground only; alpha carried through.
     let cli_sel = p.path("cli_sel.png");
-    cli(&[
-        "stylize",
-        "--content",
-        s(&rgba),
-        "--style",
-        s(&starry),
-        "--mask",
-        s(&rect),
-        "--foreground-only",
-        "--alpha",
-        "0.6",
-        "--levels",
-        "3,2,1",
-        "--out",
-        s(&cli_sel),
-    ]);
+    cli(&Cli::stylize()
+        .content(&rgba)
+        .style(&starry)
+        .mask(&rect)
+        .arg("--foreground-only")
+        .alpha(0.6)
+        .levels("3,2,1")
+        .out(&cli_sel));
     let db = psnr_files(&sel_out, &cli_sel);
     println!("selection (RGBA layer) through GIMP vs CLI --mask --foreground-only: {db:.2} dB");
     assert!(db >= 50.0, "selection: {db:.2} dB");
@@ -290,25 +270,15 @@ fn gimp_plugin_matches_cli() {
 
     // Mask channel: style 1 inside, style 2 outside, feathered borders.
     let cli_masked = p.path("cli_masked.png");
-    cli(&[
-        "stylize",
-        "--content",
-        s(&small),
-        "--style",
-        s(&starry),
-        "--style",
-        s(&strokes),
-        "--mask",
-        s(&rect),
-        "--feather",
-        "4",
-        "--alpha",
-        "0.6",
-        "--levels",
-        "3,2,1",
-        "--out",
-        s(&cli_masked),
-    ]);
+    cli(&Cli::stylize()
+        .content(&small)
+        .style(&starry)
+        .style(&strokes)
+        .mask(&rect)
+        .feather(4.0)
+        .alpha(0.6)
+        .levels("3,2,1")
+        .out(&cli_masked));
     let db = psnr_files(&masked_out, &cli_masked);
     println!("mask channel + 2 styles + feather through GIMP vs CLI: {db:.2} dB");
     assert!(db >= 50.0, "mask channel: {db:.2} dB");
@@ -316,7 +286,7 @@ fn gimp_plugin_matches_cli() {
     // Grayscale layer: the library writes the luminance of its (unclamped) RGB result, so it
     // is compared where the CLI's RGB output is not clipped to 0 or 1.
     let cli_gray = p.path("cli_gray.png");
-    cli(&["stylize", "--content", s(&gray_in), "--style", s(&starry), "--out", s(&cli_gray)]);
+    cli(&Cli::stylize().content(&gray_in).style(&starry).out(&cli_gray));
     let (db, compared, n) = gray_psnr(&gray_out, &cli_gray);
     println!("grayscale layer through GIMP vs luminance of the CLI's output ({compared} of {n} unclipped pixels): {db:.2} dB");
     assert!(compared * 2 > n && db >= 50.0, "grayscale: {db:.2} dB over {compared} pixels");
@@ -324,41 +294,21 @@ fn gimp_plugin_matches_cli() {
     // A linear-light float image: read and written as perceptual float; converted back to
     // 8-bit perceptual for saving (a linear image would be exported with linear values).
     let cli_small = p.path("cli_small.png");
-    cli(&[
-        "stylize",
-        "--content",
-        s(&small),
-        "--style",
-        s(&starry),
-        "--alpha",
-        "0.6",
-        "--levels",
-        "3,2,1",
-        "--out",
-        s(&cli_small),
-    ]);
+    cli(&Cli::stylize().content(&small).style(&starry).alpha(0.6).levels("3,2,1").out(&cli_small));
     let db = psnr_files(&float_out, &cli_small);
     println!("float linear image through GIMP vs CLI: {db:.2} dB");
     assert!(db >= 50.0, "float image: {db:.2} dB");
 
     // Texture: a new 96x64 image equal to the CLI's for the same seed.
     let cli_tex = p.path("cli_tex.png");
-    cli(&[
-        "texture",
-        "--style",
-        s(&brick),
-        "--width",
-        "96",
-        "--height",
-        "64",
-        "--seed",
-        "7",
-        "--iterations",
-        "1",
-        "--tileable",
-        "--out",
-        s(&cli_tex),
-    ]);
+    cli(&Cli::texture()
+        .style(&brick)
+        .flag("width", "96")
+        .flag("height", "64")
+        .flag("seed", "7")
+        .flag("iterations", "1")
+        .tileable()
+        .out(&cli_tex));
     let (g, c) = (read_png(&tex_out), read_png(&cli_tex));
     assert_eq!((g.width, g.height), (96, 64), "texture size");
     let db = psnr(&g.rgb, &c.rgb);

@@ -156,14 +156,9 @@ impl Cases {
     fn cli_outputs(&self, g: &Gimp3) {
         let (small, rgba, rect) = (s(&self.small), s(&self.rgba), g.path("rect.png"));
         let (starry, strokes) = (s(&self.starry), s(&self.strokes));
-        let common = ["--alpha", "0.6", "--levels", "3,2,1"];
         let stylize = |extra: &[&str], content: &str, out: &str| {
             let out = g.path(out);
-            let mut a = vec!["stylize", "--content", content, "--style", starry];
-            a.extend(extra);
-            a.extend(common);
-            a.extend(["--out", s(&out)]);
-            cli(&a);
+            cli(&Cli::stylize().content(content).style(starry).args_from(extra).alpha(0.6).levels("3,2,1").out(&out));
         };
         stylize(&[], small, "cli_whole.png");
         for (name, flags) in MODE_CASES {
@@ -174,32 +169,15 @@ impl Cases {
         stylize(&["--style", strokes, "--mask", s(&rect), "--feather", "4"], small, "cli_mask.png");
         let tex = |tileable: bool, out: &str| {
             let out = g.path(out);
-            let mut a = vec![
-                "texture",
-                "--style",
-                s(&self.brick),
-                "--width",
-                "96",
-                "--height",
-                "64",
-                "--seed",
-                "7",
-                "--iterations",
-                "1",
-                "--out",
-                s(&out),
-            ];
-            if tileable {
-                a.push("--tileable");
-            }
-            cli(&a);
+            let a = Cli::texture().style(&self.brick).width(96).height(64).seed(7).iterations(1).out(&out);
+            cli(&if tileable { a.tileable() } else { a });
         };
         tex(true, "cli_tex_tileable.png");
         tex(false, "cli_tex.png");
         let out = g.path("cli_preset.png");
-        cli(&["stylize", "--preset", s(&self.preset), "--content", small, "--out", s(&out)]);
+        cli(&Cli::stylize().preset(&self.preset).content(small).out(&out));
         let out = g.path("cli_tex_preset.png");
-        cli(&["texture", "--preset", s(&self.tex_preset), "--width", "96", "--height", "64", "--out", s(&out)]);
+        cli(&Cli::texture().preset(&self.tex_preset).width(96).height(64).out(&out));
     }
 }
 
@@ -325,35 +303,7 @@ fn script_fu_cases(g: &Gimp3, c: &Cases) -> String {
     sc
 }
 
-const PYTHON_PRELUDE: &str = r#"
-from gi.repository import Gimp, Gio
-pdb = Gimp.get_pdb()
-FILES = ("style", "style2", "preset", "weights")
-
-def load(path):
-    return Gimp.file_load(Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path(path))
-
-def save(img, path):
-    Gimp.file_save(Gimp.RunMode.NONINTERACTIVE, img, Gio.File.new_for_path(path), None)
-
-def call(name, img=None, **args):
-    proc = pdb.lookup_procedure(name)
-    cfg = proc.create_config()
-    cfg.set_property("run-mode", Gimp.RunMode.NONINTERACTIVE)
-    if img is not None:
-        cfg.set_property("image", img)
-        # The image's top layer (saving the selection selects the new channel instead).
-        cfg.set_core_object_array("drawables", img.get_layers()[:1])
-    for key, value in args.items():
-        key = key.replace("_", "-")
-        cfg.set_property(key, Gio.File.new_for_path(value) if key in FILES else value)
-    return proc.run(cfg)
-
-def ok(result, what):
-    if result.index(0) != Gimp.PDBStatusType.SUCCESS:
-        raise RuntimeError("%s failed: %s" % (what, result.index(1)))
-    return result
-"#;
+const PYTHON_PRELUDE: &str = include_str!("gimp3/python_prelude.py");
 
 /// The same cases in Python-Fu; outputs `py_<case>.png`.
 fn python_cases(g: &Gimp3, c: &Cases) -> String {

@@ -158,21 +158,14 @@ fn golden_cases_through_cli() {
         };
         let alpha = if c.mode == "reconstruct" { 0.0 } else { c.alpha.unwrap() };
         let out = dir.path().join(format!("{}.png", c.case));
-        let res = run(&[
-            "stylize",
-            "--content",
-            s(&content),
-            "--style",
-            s(&style),
-            "--out",
-            s(&out),
-            "--levels",
-            &c.levels_arg(),
-            "--alpha",
-            &alpha.to_string(),
-            "--weights",
-            s(&weights),
-        ]);
+        let res = Cli::stylize()
+            .content(&content)
+            .style(&style)
+            .out(&out)
+            .levels(&c.levels_arg())
+            .alpha(alpha)
+            .weights(&weights)
+            .run();
         assert!(res.status.success(), "{}: {}", c.case, String::from_utf8_lossy(&res.stderr));
         let got = read_png(&out).rgb;
         // The PNG is clamped and quantised: compare with the clamped reference.

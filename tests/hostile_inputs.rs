@@ -94,19 +94,17 @@ fn spawn_measured(mut cmd: Command) -> Ran {
     Ran { code, stderr: reader.join().unwrap(), rss_kib: rss, time: t.elapsed() }
 }
 
-fn cli(args: &[&str]) -> Ran {
-    let mut c = bin();
-    c.args(args);
-    spawn_measured(c)
+fn cli(cli: &Cli) -> Ran {
+    spawn_measured(cli.command_line())
 }
 
 /// The CLI under an address-space cap (`ulimit -v`, KiB).
-fn cli_capped(cap_kib: u64, args: &[&str]) -> Ran {
+fn cli_capped(cap_kib: u64, cli: &Cli) -> Ran {
     let mut c = Command::new("sh");
     c.arg("-c")
         .arg(format!("ulimit -v {cap_kib} && exec \"$0\" \"$@\""))
         .arg(env!("CARGO_BIN_EXE_unistyle"))
-        .args(args);
+        .args(cli.args());
     spawn_measured(c)
 }
 
@@ -184,91 +182,23 @@ fn non_regular_files_fail_at_once_everywhere() {
     for (kind, path, expect) in hostile_files(d, "x") {
         let p = s(&path).to_string();
         // CLI, as each input.
-        let runs: Vec<(&str, Vec<&str>)> = vec![
-            (
-                "content",
-                vec![
-                    "stylize",
-                    "--content",
-                    &p,
-                    "--style",
-                    s(&style),
-                    "--out",
-                    s(&out),
-                    "--weights",
-                    s(&w),
-                    "-q",
-                    "--no-cache",
-                ],
-            ),
-            (
-                "style",
-                vec![
-                    "stylize",
-                    "--content",
-                    s(&content),
-                    "--style",
-                    &p,
-                    "--out",
-                    s(&out),
-                    "--weights",
-                    s(&w),
-                    "-q",
-                    "--no-cache",
-                ],
-            ),
+        let runs: Vec<(&str, Cli)> = vec![
+            ("content", Cli::stylize().content(&p).style(&style).out(&out).weights(&w).quiet().no_cache()),
+            ("style", Cli::stylize().content(&content).style(&p).out(&out).weights(&w).quiet().no_cache()),
             (
                 "mask",
-                vec![
-                    "stylize",
-                    "--content",
-                    s(&content),
-                    "--style",
-                    s(&style),
-                    "--style",
-                    s(&style),
-                    "--mask",
-                    &p,
-                    "--out",
-                    s(&out),
-                    "--weights",
-                    s(&w),
-                    "-q",
-                    "--no-cache",
-                ],
+                Cli::stylize()
+                    .content(&content)
+                    .style(&style)
+                    .style(&style)
+                    .mask(&p)
+                    .out(&out)
+                    .weights(&w)
+                    .quiet()
+                    .no_cache(),
             ),
-            (
-                "preset",
-                vec![
-                    "stylize",
-                    "--preset",
-                    &p,
-                    "--content",
-                    s(&content),
-                    "--out",
-                    s(&out),
-                    "--weights",
-                    s(&w),
-                    "-q",
-                    "--no-cache",
-                ],
-            ),
-            (
-                "weights",
-                vec![
-                    "stylize",
-                    "--content",
-                    s(&content),
-                    "--style",
-                    s(&style),
-                    "--out",
-                    s(&out),
-                    "--weights",
-                    &p,
-                    "-q",
-                    "--no-cache",
-                ],
-            ),
+            ("preset", Cli::stylize().preset(&p).content(&content).out(&out).weights(&w).quiet().no_cache()),
+            ("weights", Cli::stylize().content(&content).style(&style).out(&out).weights(&p).quiet().no_cache()),
         ];
         for (role, args) in runs {
             if role == "weights" && kind == "directory" {
@@ -357,23 +287,15 @@ fn a_hostile_style_cache_entry_is_rebuilt_not_read() {
     mkfifo(&entry);
     let out = d.join("out.png");
     let (content, w) = (image("content/noise_256.png"), weights());
-    let args = [
-        "stylize",
-        "--content",
-        s(&content),
-        "--style",
-        s(&style),
-        "--levels",
-        "1",
-        "--out",
-        s(&out),
-        "--weights",
-        s(&w),
-        "-q",
-        "--cache-dir",
-        s(&cache),
-        "--verbose",
-    ];
+    let args = Cli::stylize()
+        .content(&content)
+        .style(&style)
+        .levels("1")
+        .out(&out)
+        .weights(&w)
+        .quiet()
+        .file("cache-dir", &cache)
+        .arg("--verbose");
     let r = cli(&args);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stderr.to_lowercase().contains("is a fifo"), "the cache report names the FIFO: {}", r.stderr);
@@ -431,19 +353,7 @@ fn baseline_vm_kib(d: &Path) -> u64 {
     // anyway (binary, weights, thread pools).
     let out = d.join("tiny.png");
     let (content, style, w) = (image("content/noise_256.png"), image("style/brick_256.png"), weights());
-    let args = [
-        "stylize",
-        "--content",
-        s(&content),
-        "--style",
-        s(&style),
-        "--out",
-        s(&out),
-        "--weights",
-        s(&w),
-        "-q",
-        "--no-cache",
-    ];
+    let args = Cli::stylize().content(&content).style(&style).out(&out).weights(&w).quiet().no_cache();
     let (mut lo, mut hi) = (256 * 1024u64, 16 * 1024 * 1024u64);
     while hi - lo > 128 * 1024 {
         let mid = (lo + hi) / 2;
@@ -472,21 +382,7 @@ fn large_styles_and_jobs_stay_within_a_memory_cap() {
     let cap = base + 700 * 1024;
     let r = cli_capped(
         cap,
-        &[
-            "stylize",
-            "--content",
-            s(&content),
-            "--style",
-            s(&style),
-            "--out",
-            s(&out),
-            "--weights",
-            s(&w),
-            "-q",
-            "--no-cache",
-            "--tile-size",
-            "256",
-        ],
+        &Cli::stylize().content(&content).style(&style).out(&out).weights(&w).quiet().no_cache().tile_size(256),
     );
     assert_eq!(r.code, 0, "1600² style under a {} MiB cap: {}", cap >> 10, r.stderr);
     println!(
@@ -501,19 +397,7 @@ fn large_styles_and_jobs_stay_within_a_memory_cap() {
     let cap = base + 400 * 1024;
     let r = cli_capped(
         cap,
-        &[
-            "stylize",
-            "--content",
-            s(&big),
-            "--style",
-            s(&image("style/brick_256.png")),
-            "--out",
-            s(&out),
-            "--weights",
-            s(&w),
-            "-q",
-            "--no-cache",
-        ],
+        &Cli::stylize().content(&big).style(image("style/brick_256.png")).out(&out).weights(&w).quiet().no_cache(),
     );
     assert_refused(&r, "3000² content under a tight cap", &["memory"]);
     println!("3000² content under {} MiB: refused in {:.2} s: {}", cap >> 10, r.time.as_secs_f64(), r.stderr.trim());
@@ -522,23 +406,15 @@ fn large_styles_and_jobs_stay_within_a_memory_cap() {
     std::fs::write(&liar, common::gen::png_claiming(30000, 30000)).unwrap();
     let r = cli_capped(
         base + 200 * 1024,
-        &[
-            "stylize",
-            "--content",
-            s(&content),
-            "--style",
-            s(&image("style/brick_256.png")),
-            "--style",
-            s(&image("style/starry_256.png")),
-            "--mask",
-            s(&liar),
-            "--out",
-            s(&out),
-            "--weights",
-            s(&w),
-            "-q",
-            "--no-cache",
-        ],
+        &Cli::stylize()
+            .content(&content)
+            .style(image("style/brick_256.png"))
+            .style(image("style/starry_256.png"))
+            .mask(&liar)
+            .out(&out)
+            .weights(&w)
+            .quiet()
+            .no_cache(),
     );
     assert_refused(&r, "mask declaring 30000²", &["mask", "30000"]);
 }
@@ -582,24 +458,14 @@ fn the_most_masks_work_and_one_more_is_refused() {
     let mask = d.join("m.png");
     image::GrayImage::from_fn(256, 256, |x, _| image::Luma([if x < 128 { 255 } else { 0 }])).save(&mask).unwrap();
     let out = d.join("out.png");
-    let mut args: Vec<String> = [
-        "stylize",
-        "--content",
-        s(&image("content/noise_256.png")),
-        "--out",
-        s(&out),
-        "--weights",
-        s(&weights()),
-        "-q",
-        "--no-cache",
-        "--levels",
-        "1",
-        "--feather",
-        "3",
-    ]
-    .iter()
-    .map(|x| x.to_string())
-    .collect();
+    let args = Cli::stylize()
+        .content(image("content/noise_256.png"))
+        .out(&out)
+        .weights(weights())
+        .quiet()
+        .no_cache()
+        .levels("1")
+        .feather(3.0);
     let brick = image("style/brick_256.png");
     for n in [MAX_MASKS, MAX_MASKS + 1] {
         let mut a = args.clone();
@@ -607,13 +473,12 @@ fn the_most_masks_work_and_one_more_is_refused() {
         // (the style count stays within rules::MAX_STYLES, so the mask limit is what refuses).
         let styles = if n == MAX_MASKS { n + 1 } else { n };
         for _ in 0..styles {
-            a.extend(["--style".to_string(), s(&brick).to_string()]);
+            a = a.style(&brick);
         }
         for _ in 0..n {
-            a.extend(["--mask".to_string(), s(&mask).to_string()]);
+            a = a.mask(&mask);
         }
-        let refs: Vec<&str> = a.iter().map(|x| x.as_str()).collect();
-        let r = cli(&refs);
+        let r = cli(&a);
         if n == MAX_MASKS {
             assert_eq!(r.code, 0, "{} masks: {}", n, r.stderr);
             println!(
@@ -625,7 +490,7 @@ fn the_most_masks_work_and_one_more_is_refused() {
             assert_refused(&r, "one mask too many", &["masks", &MAX_MASKS.to_string()]);
         }
     }
-    args.clear();
+    drop(args);
 
     // C ABI: mask_count above the maximum is refused before any mask is read.
     let ctx = context();
@@ -737,19 +602,13 @@ fn outputs_replace_only_writable_regular_files() {
         ("link to /dev/null", s(&devnull_link).into(), "symbolic link"),
     ];
     for (what, out, expect) in &cases {
-        let r = cli(&[
-            "stylize",
-            "--content",
-            s(&image("content/noise_256.png")),
-            "--style",
-            s(&image("style/brick_256.png")),
-            "--out",
-            out,
-            "--weights",
-            s(&weights()),
-            "-q",
-            "--no-cache",
-        ]);
+        let r = cli(&Cli::stylize()
+            .content(image("content/noise_256.png"))
+            .style(image("style/brick_256.png"))
+            .out(out)
+            .weights(weights())
+            .quiet()
+            .no_cache());
         assert_refused(&r, what, &[expect]);
         let e = image_io::save_picture(&picture("content/noise_256.png"), Path::new(out)).unwrap_err();
         assert!(e.to_string().to_lowercase().contains(expect), "library {what}: {e}");
@@ -808,7 +667,7 @@ fn a_batch_never_overwrites_another_jobs_input() {
     };
     std::fs::write(presets.join("a.toml"), texture("a", "brick.png")).unwrap();
     std::fs::write(presets.join("b.toml"), texture("b", "../out/a.png")).unwrap();
-    let r = cli(&["render", s(&presets), "--out-dir", s(&out), "--weights", s(&weights()), "-q"]);
+    let r = cli(&Cli::command("render").arg(s(&presets)).file("out-dir", &out).weights(weights()).quiet());
     assert_refused(&r, "render over another job's input", &["a.png", "input"]);
     assert_eq!(std::fs::read(out.join("a.png")).unwrap(), before);
     assert!(!out.join("b.png").exists());
@@ -823,25 +682,16 @@ fn signals_at_random_moments_leave_no_temporary_file() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let out = d.join("out.png");
-    let args: Vec<String> = [
-        "stylize",
-        "--content",
-        s(&image("content/tubingen_256.png")),
-        "--style",
-        s(&image("style/starry_256.png")),
-        "--out",
-        s(&out),
-        "--weights",
-        s(&weights()),
-        "-q",
-        "--no-cache",
-    ]
-    .iter()
-    .map(|x| x.to_string())
-    .collect();
+    let args = Cli::stylize()
+        .content(image("content/tubingen_256.png"))
+        .style(image("style/starry_256.png"))
+        .out(&out)
+        .weights(weights())
+        .quiet()
+        .no_cache();
     let old = b"the old output".to_vec();
     let t = Instant::now();
-    let r = cli(&args.iter().map(|x| x.as_str()).collect::<Vec<_>>());
+    let r = cli(&args);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let full = t.elapsed();
     let mut seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64 | 1;
@@ -855,13 +705,7 @@ fn signals_at_random_moments_leave_no_temporary_file() {
         seed ^= seed << 17;
         let delay = full.mul_f64((seed % 10_000) as f64 / 10_000.0 * 1.1);
         let sig = if i % 2 == 0 { libc::SIGINT } else { libc::SIGTERM };
-        let mut child = bin()
-            .args(&args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .env_remove("UNISTYLE_WEIGHTS")
-            .spawn()
-            .unwrap();
+        let mut child = args.command_line().stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
         std::thread::sleep(delay);
         let sent = Instant::now();
         unsafe { libc::kill(child.id() as libc::pid_t, sig) };
@@ -925,19 +769,7 @@ fn a_preset_naming_thousands_of_styles_is_refused_at_once() {
     for n in [unistyle::rules::MAX_STYLES + 1, 8000] {
         let preset = preset_naming(d, &style, n);
         let out = d.join("out.png");
-        let args = [
-            "stylize",
-            "--preset",
-            s(&preset),
-            "--content",
-            s(&content),
-            "--out",
-            s(&out),
-            "--weights",
-            s(&w),
-            "-q",
-            "--no-cache",
-        ];
+        let args = Cli::stylize().preset(&preset).content(&content).out(&out).weights(&w).quiet().no_cache();
         let r = cli_capped(cap, &args);
         let name = preset.file_name().unwrap().to_str().unwrap();
         assert_refused(&r, &format!("{n} styles"), &[name, "line 3", "'style'", &format!("{n} style images")]);
@@ -975,24 +807,16 @@ fn patch_swap_at_stroke_scale_8_fits_a_memory_cap() {
     let cap = base_kib() + 350 * 1024;
     let out = d.join("out.png");
     let (content, style, w) = (image("content/noise_256.png"), image("style/brick_256.png"), weights());
-    let args = [
-        "stylize",
-        "--content",
-        s(&content),
-        "--style",
-        s(&style),
-        "--patch-swap",
-        "--stroke-scale",
-        "8",
-        "--tile-size",
-        "256",
-        "--out",
-        s(&out),
-        "--weights",
-        s(&w),
-        "-q",
-        "--no-cache",
-    ];
+    let args = Cli::stylize()
+        .content(&content)
+        .style(&style)
+        .arg("--patch-swap")
+        .flag("stroke-scale", "8")
+        .tile_size(256)
+        .out(&out)
+        .weights(&w)
+        .quiet()
+        .no_cache();
     let r = cli_capped(cap, &args);
     assert_eq!(r.code, 0, "patch swap, stroke scale 8, under {} MiB: {}", cap >> 10, r.stderr);
     assert_eq!(read_png(&out).width, 256);
@@ -1012,29 +836,22 @@ fn photo_mode_is_counted_in_the_memory_estimate() {
     write_png(&content, 1024, 1024);
     let out = d.join("out.png");
     let args = |photo: bool| {
-        let mut a = vec![
-            "stylize".to_string(),
-            "--content".into(),
-            s(&content).into(),
-            "--style".into(),
-            s(&image("style/brick_256.png")).into(),
-            "--levels".into(),
-            "1".into(),
-            "--out".into(),
-            s(&out).into(),
-            "--weights".into(),
-            s(&weights()).into(),
-            "-q".into(),
-            "--no-cache".into(),
-        ];
+        let a = Cli::stylize()
+            .content(&content)
+            .style(image("style/brick_256.png"))
+            .levels("1")
+            .out(&out)
+            .weights(weights())
+            .quiet()
+            .no_cache();
         if photo {
-            a.push("--photo".into());
+            a.arg("--photo")
+        } else {
+            a
         }
-        a
     };
     // The smallest cap the job runs under without photo mode (to 16 MiB).
     let plain = args(false);
-    let plain: Vec<&str> = plain.iter().map(String::as_str).collect();
     let (mut lo, mut hi) = (base_kib(), base_kib() + 2048 * 1024);
     while hi - lo > 16 * 1024 {
         let mid = (lo + hi) / 2;
@@ -1048,7 +865,6 @@ fn photo_mode_is_counted_in_the_memory_estimate() {
     // be refused by the estimate, not abort half-way.
     let cap = hi + 48 * 1024;
     let photo = args(true);
-    let photo: Vec<&str> = photo.iter().map(String::as_str).collect();
     let r = cli_capped(cap, &photo);
     if r.code != 0 {
         assert_refused(&r, "photo mode under a tight cap", &["memory"]);
@@ -1330,7 +1146,7 @@ fn the_levels_parser_quotes_a_bounded_part_of_its_input() {
     let long = "2,".repeat(30_000);
     let (content, style, out) =
         (image("content/noise_256.png"), image("style/brick_256.png"), dir.path().join("o.png"));
-    let r = cli(&["stylize", "--levels", &long, "--content", s(&content), "--style", s(&style), "--out", s(&out)]);
+    let r = cli(&Cli::stylize().flag("levels", &long).content(&content).style(&style).out(&out));
     assert!(
         r.code == 1 && r.stderr.contains("--levels") && r.stderr.len() < 600,
         "{} bytes: {}",

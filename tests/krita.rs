@@ -106,161 +106,7 @@ fn planar_f32(bytes: &[u8], w: usize, h: usize) -> Vec<f32> {
 
 /// The module kritarunner calls: everything the test checks inside Krita, results in
 /// `status.json` (kritarunner exits 0 even when Python raises).
-const RUNNER: &str = r#"
-import json, os, sys, time, traceback
-
-OUT = os.environ["UNISTYLE_TEST_OUT"]
-SHARED = os.environ["UNISTYLE_SHARED"]
-WEIGHTS = os.environ["UNISTYLE_WEIGHTS"]
-status = {"ok": False, "steps": []}
-
-
-def save(name, data):
-    with open(os.path.join(OUT, name), "wb") as f:
-        f.write(data)
-
-
-def fill(doc, node, bgra8, fmt):
-    """Writes 8-bit BGRA pixels into a node of another depth (fmt: U8/U16/F16/F32)."""
-    import struct
-    from PyQt5.QtCore import QByteArray
-    if fmt == "U8":
-        data = bgra8
-    elif fmt == "U16":
-        data = struct.pack("=%dH" % len(bgra8), *[v * 257 for v in bgra8])
-    else:
-        rgba = bytearray(bgra8)
-        rgba[0::4], rgba[2::4] = rgba[2::4], rgba[0::4]
-        code = "e" if fmt == "F16" else "f"
-        data = struct.pack("=%d%s" % (len(rgba), code), *[v / 255.0 for v in rgba])
-    node.setPixelData(QByteArray(data), 0, 0, doc.width(), doc.height())
-
-
-def main(*args):
-    try:
-        run()
-        status["ok"] = True
-    except BaseException:
-        status["error"] = traceback.format_exc()
-    with open(os.path.join(OUT, "status.json"), "w") as f:
-        json.dump(status, f, indent=1)
-
-
-def run():
-    from krita import Krita, InfoObject, Selection
-    from unistyle_krita import core, pixels, unistyle_ctypes as us
-    k = Krita.instance()
-    status["krita"] = k.version()
-    status["library"] = us.load_library().path
-    status["python"] = sys.version.split()[0]
-
-    # 1. The contract: open the content, stylize its first paint layer, export a PNG.
-    content = os.path.join(SHARED, "images/content/tubingen_256.png")
-    style = os.path.join(SHARED, "images/style/starry_256.png")
-    t0 = time.monotonic()
-    doc = k.openDocument(content)
-    assert doc is not None, "Krita could not open " + content
-    doc.setBatchmode(True)
-    node = [n for n in doc.topLevelNodes() if n.type() == "paintlayer"][0]
-    w, h = doc.width(), doc.height()
-    status["content"] = [w, h, node.colorModel(), node.colorDepth()]
-    original = bytes(node.pixelData(0, 0, w, h).data())
-    fractions = []
-    t = time.monotonic()
-    core.stylize_node(doc, node, style, 0.6, "3,2,1", weights=WEIGHTS, progress=lambda f: fractions.append(f))
-    status["stylize_s"] = time.monotonic() - t
-    status["progress"] = [fractions[0], fractions[-1], len(fractions)] if fractions else []
-    save("krita_u8.bgra", bytes(node.pixelData(0, 0, w, h).data()))
-    assert doc.exportImage(os.path.join(OUT, "krita.png"), InfoObject()), "exportImage failed"
-    status["open_stylize_export_s"] = time.monotonic() - t0
-    status["steps"].append("stylize")
-
-    # 2. Other depths and models: the same pixels in a 16-bit, half and float RGBA document.
-    for fmt in ("U16", "F16", "F32"):
-        d = k.createDocument(w, h, fmt, "RGBA", fmt, "", 72.0)
-        d.setBatchmode(True)
-        n = d.topLevelNodes()[0]
-        fill(d, n, original, fmt)
-        t = time.monotonic()
-        core.stylize_node(d, n, style, 0.6, [3, 2, 1], weights=WEIGHTS)
-        status["stylize_%s_s" % fmt] = time.monotonic() - t
-        save("krita_%s.raw" % fmt, bytes(n.pixelData(0, 0, w, h).data()))
-        d.close()
-    status["steps"].append("depths")
-
-    # Grayscale/Alpha: runs, keeps alpha, changes the gray values.
-    g = k.createDocument(64, 48, "gray", "GRAYA", "U8", "", 72.0)
-    g.setBatchmode(True)
-    gn = g.topLevelNodes()[0]
-    from PyQt5.QtCore import QByteArray
-    gray = bytes([(x * 4 + y) % 256 if i == 0 else (100 + x) for y in range(48) for x in range(64) for i in range(2)])
-    gn.setPixelData(QByteArray(gray), 0, 0, 64, 48)
-    core.stylize_node(g, gn, style, 1.0, "3,2,1", weights=WEIGHTS)
-    after = bytes(gn.pixelData(0, 0, 64, 48).data())
-    assert after[1::2] == gray[1::2], "gray layer's alpha changed"
-    assert after[0::2] != gray[0::2], "gray layer unchanged"
-    g.close()
-    status["steps"].append("gray")
-
-    # Unsupported colour model: a clear error, pixels untouched.
-    c = k.createDocument(16, 16, "cmyk", "CMYKA", "U8", "", 72.0)
-    cn = c.topLevelNodes()[0]
-    try:
-        core.stylize_node(c, cn, style, 0.6, "3,2,1", weights=WEIGHTS)
-        raise AssertionError("a CMYK layer was accepted")
-    except ValueError as e:
-        status["cmyk_error"] = str(e)
-    c.close()
-    status["steps"].append("cmyk")
-
-    # A selection: only the selected rectangle changes.
-    s = k.createDocument(w, h, "sel", "RGBA", "U8", "", 72.0)
-    s.setBatchmode(True)
-    sn = s.topLevelNodes()[0]
-    fill(s, sn, original, "U8")
-    sel = Selection()
-    sel.select(64, 80, 100, 90, 255)
-    rect = core.stylize_node(s, sn, style, 1.0, "3,2,1", weights=WEIGHTS, selection=sel)
-    status["selection_rect"] = list(rect)
-    save("krita_sel.bgra", bytes(sn.pixelData(0, 0, w, h).data()))
-    s.close()
-    status["steps"].append("selection")
-
-    # Cancel from the progress callback: UnistyleError(cancelled), layer untouched.
-    x = k.createDocument(64, 64, "cancel", "RGBA", "U8", "", 72.0)
-    xn = x.topLevelNodes()[0]
-    before = bytes(xn.pixelData(0, 0, 64, 64).data())
-    try:
-        core.stylize_node(x, xn, style, 0.6, "3,2,1", weights=WEIGHTS, progress=lambda f: True)
-        raise AssertionError("cancel ignored")
-    except us.UnistyleError as e:
-        assert e.cancelled, e
-        status["cancel_error"] = str(e)
-    assert bytes(xn.pixelData(0, 0, 64, 64).data()) == before, "cancelled call changed the layer"
-    x.close()
-    status["steps"].append("cancel")
-
-    # 3. The texture action's function: a new document with the CLI's texture.
-    t = time.monotonic()
-    tex = core.texture_document(os.path.join(SHARED, "images/style/brick_256.png"), 64, 48, seed=5, iterations=1,
-                                tileable=True, weights=WEIGHTS)
-    status["texture_s"] = time.monotonic() - t
-    status["texture_doc"] = [tex.width(), tex.height(), tex.colorModel(), tex.colorDepth()]
-    save("krita_tex.bgra", bytes(tex.topLevelNodes()[0].pixelData(0, 0, 64, 48).data()))
-    status["steps"].append("texture")
-
-    # 4. The plug-in registers and its dialogs build (not shown).
-    import unistyle_krita
-    from unistyle_krita import extension
-    assert any(type(e).__name__ == "UnistyleExtension" for e in k.extensions()), "extension not registered"
-    d1 = extension.StylizeDialog(has_selection=True)
-    d2 = extension.TextureDialog()
-    status["dialogs"] = [d1.windowTitle(), d2.windowTitle(), d1.alpha.value(), d2.iterations.value()]
-    d1.deleteLater()
-    d2.deleteLater()
-    status["steps"].append("ui")
-    doc.close()
-"#;
+const RUNNER: &str = include_str!("krita/kritarunner_checks.py");
 
 #[test]
 fn krita_stylize_matches_cli() {
@@ -325,21 +171,14 @@ fn krita_stylize_matches_cli() {
     let (content, style) = (image("content/tubingen_256.png"), image("style/starry_256.png"));
     let cli_out = dir.path().join("cli.png");
     let t = Instant::now();
-    run_ok(&[
-        "stylize",
-        "--content",
-        s(&content),
-        "--style",
-        s(&style),
-        "--alpha",
-        "0.6",
-        "--levels",
-        "3,2,1",
-        "--weights",
-        s(&relu3_weights()),
-        "--out",
-        s(&cli_out),
-    ]);
+    Cli::stylize()
+        .content(&content)
+        .style(&style)
+        .alpha(0.6)
+        .levels("3,2,1")
+        .weights(relu3_weights())
+        .out(&cli_out)
+        .run_ok();
     println!("CLI stylize (same inputs, whole process): {:.2} s", t.elapsed().as_secs_f64());
     let cli = read_png(&cli_out).rgb;
 
@@ -432,132 +271,7 @@ fn half_to_f32(h: u16) -> f32 {
 }
 
 /// The binding without Krita: errors carry the library's message; texture equals the CLI's.
-const BINDING_CHECK: &str = r#"
-import os, sys
-import unistyle_ctypes as us
-
-out, shared, weights, layout = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
-
-# The ctypes structs have the library's sizes and offsets (from the Rust definitions).
-import ctypes
-mine = {
-    "image": ctypes.sizeof(us.Image), "stylize": ctypes.sizeof(us.StylizeOptions),
-    "texture": ctypes.sizeof(us.TextureOptions),
-}
-for cls, key in ((us.Image, "image"), (us.StylizeOptions, "stylize"), (us.TextureOptions, "texture")):
-    for name, _ in cls._fields_:
-        mine["%s.%s" % (key, name)] = getattr(cls, name).offset
-theirs = dict((k, int(v)) for k, v in (item.split("=") for item in layout.split(",")))
-assert mine == theirs, "layout mismatch:\n%r\n%r" % (sorted(mine.items()), sorted(theirs.items()))
-lib = us.load_library()
-print("library", lib.path, "version", us.version())
-
-# A bad weights path: UnistyleError naming the file.
-try:
-    us.Context("/no/such/weights.safetensors")
-    sys.exit("bad weights accepted")
-except us.UnistyleError as e:
-    assert e.status in (us.ERR_IO, us.ERR_WEIGHTS), e.status
-    assert "/no/such/weights.safetensors" in str(e), str(e)
-    print("bad weights:", e)
-
-ctx = us.Context(weights)
-assert ctx.levels() == [1, 2, 3], ctx.levels()
-
-# A missing style file and a bad level: errors, not crashes.
-try:
-    ctx.style_from_file("/no/style.png")
-    sys.exit("missing style accepted")
-except us.UnistyleError as e:
-    assert "/no/style.png" in str(e), str(e)
-style = ctx.style_from_file(os.path.join(shared, "images/style/brick_256.png"))
-content = us.Buffer(8, 8, 4, us.U8, bytes(range(256)))
-try:
-    ctx.stylize(content, style, levels="9")
-    sys.exit("level 9 accepted")
-except us.UnistyleError as e:
-    assert e.status == us.ERR_INVALID and "must be in 1..=5, got 9 (in '9')" in str(e), (e.status, str(e))
-    print("bad level:", e)
-assert us.parse_levels(" 3, 2,1") == [3, 2, 1] and us.parse_levels("") == []
-try:
-    ctx.stylize(content, style, levels=[4])
-    sys.exit("level 4 accepted by 1-3 weights")
-except us.UnistyleError as e:
-    assert e.status == us.ERR_LEVEL, (e.status, str(e))
-
-# The modes: defaults from _init_ex with the struct's real size; bad values refused in words.
-opts = ctx.stylize_options()
-assert opts.struct_size == ctypes.sizeof(us.StylizeOptions), opts.struct_size
-assert (opts.patch_swap, opts.transform, opts.variation, opts.seed, opts.stroke_scale, opts.photo) == \
-    (0, us.TRANSFORM_WCT, 0.0, 0, 1.0, 0)
-opts = ctx.stylize_options({"transform": "ost", "variation": 0.5, "seed": 9, "photo": True})
-assert (opts.transform, opts.variation, opts.seed, opts.photo) == (us.TRANSFORM_OST, 0.5, 9, 1)
-for bad in ({"transform": "xyz"}, {"colour": 1}):
-    try:
-        ctx.stylize_options(bad)
-        sys.exit("mode %r accepted" % bad)
-    except ValueError as e:
-        print("bad mode:", e)
-try:
-    ctx.stylize(content, style, modes={"patch_swap": True, "transform": "ost"})
-    sys.exit("patch swap with OST accepted")
-except us.UnistyleError as e:
-    assert e.status == us.ERR_INVALID, (e.status, str(e))
-    print("patch swap with OST:", e)
-
-# Texture, as the CLI's `texture --width 64 --height 48 --seed 5 --iterations 1 --tileable`.
-seen = []
-tex = ctx.texture(64, 48, style, seed=5, iterations=1, tileable=True, progress=lambda f: seen.append(f))
-assert seen and seen[-1] == 1.0, seen
-with open(os.path.join(out, "tex.rgb"), "wb") as f:
-    f.write(tex.tobytes())
-
-# Cancel from the callback, and an exception raised in it, surface as Python exceptions.
-try:
-    ctx.texture(32, 32, style, iterations=1, progress=lambda f: True)
-    sys.exit("cancel ignored")
-except us.UnistyleError as e:
-    assert e.cancelled, e
-def boom(f):
-    raise KeyError("from the callback")
-try:
-    ctx.texture(32, 32, style, iterations=1, progress=boom)
-    sys.exit("callback exception lost")
-except KeyError:
-    pass
-
-# The conversions the plug-in uses (no Krita needed).
-sys.path.insert(0, os.path.join(os.path.dirname(us.__file__), "..", "krita"))
-from unistyle_krita import pixels
-lay = pixels.layout("RGBA", "U8")
-assert pixels.to_unistyle(bytes([1, 2, 3, 4]), lay) == bytes([3, 2, 1, 4])
-assert pixels.from_unistyle(pixels.to_unistyle(bytes(range(16)), lay), lay) == bytes(range(16))
-lay16 = pixels.layout("RGBA", "U16")
-import struct
-assert struct.unpack("=4H", pixels.to_unistyle(struct.pack("=4H", 1, 2, 65535, 4), lay16)) == (65535, 2, 1, 4)
-half = pixels.layout("RGBA", "F16")
-assert struct.unpack("=4f", pixels.to_unistyle(struct.pack("=4e", 0.5, 1.0, 0.25, 1.0), half)) == (0.5, 1.0, 0.25, 1.0)
-assert pixels.rgb8_to_bgra8(bytes([10, 20, 30])) == bytes([30, 20, 10, 255])
-for model, depth in (("CMYKA", "U8"), ("RGBA", "U32")):
-    try:
-        pixels.layout(model, depth)
-        sys.exit("%s %s accepted" % (model, depth))
-    except ValueError:
-        pass
-style.close()
-ctx.close()
-# Control ranges come from the library, by preset key or argument name.
-b = us.param_bounds("alpha")
-assert (b.min, b.max, b.integer) == (0.0, 1.0, False), b
-assert us.param_bounds("stroke-scale").min == 0.125
-assert us.param_bounds("texture.iterations").integer
-try:
-    us.param_bounds("levels")
-    raise SystemExit("levels has no numeric range")
-except us.UnistyleError as e:
-    assert "no numeric range" in str(e), e
-print("binding ok")
-"#;
+const BINDING_CHECK: &str = include_str!("krita/binding_check.py");
 
 /// "name=value,…": sizes and every field offset of the C structs, from the Rust definitions.
 fn rust_layout() -> String {
@@ -619,92 +333,7 @@ fn ctypes_binding_without_krita() {
 /// A helper plug-in for the GUI test: once Krita's window is up, it opens the content, makes
 /// its layer active, triggers the installed plug-in's menu action, fills in and accepts its
 /// dialog like a user, exports the result and quits. Results go to `status.json`.
-const GUI_PROBE: &str = r#"
-import json, os, time, traceback
-from krita import Krita, InfoObject
-from PyQt5.QtCore import QTimer
-from PyQt5.QtWidgets import QApplication, QMessageBox
-
-OUT = os.environ.get("UNISTYLE_GUI_PROBE_OUT")
-status = {"ok": False, "messages": []}
-started = time.monotonic()
-
-
-def finish():
-    status["gui_s"] = time.monotonic() - started
-    with open(os.path.join(OUT, "status.json"), "w", encoding="utf-8") as f:
-        json.dump(status, f, ensure_ascii=True, indent=1)
-    os._exit(0)  # no save prompts, no session to restore next time
-
-
-def menu_entries(window):
-    for top in window.qwindow().menuBar().actions():
-        if top.text().replace("&", "") == "Tools":
-            for sub in top.menu().actions():
-                if sub.menu() and sub.text().replace("&", "") == "Scripts":
-                    return [a.text() for a in sub.menu().actions()]
-    return []
-
-
-watching = True
-
-
-def answer_dialog():
-    """Plays the user while the action runs: fills in the dialog, records and closes message boxes."""
-    if not watching:
-        return
-    w = QApplication.activeModalWidget()
-    if isinstance(w, QMessageBox):
-        status["messages"].append(w.text())
-        w.accept()
-    if w is None or type(w).__name__ != "StylizeDialog":
-        QTimer.singleShot(200, answer_dialog)
-        return
-    status["dialog"] = w.windowTitle()
-    w.style.edit.setText(os.environ["UNISTYLE_GUI_STYLE"])
-    w.weights.edit.setText(os.environ["UNISTYLE_WEIGHTS"])
-    w.alpha.setValue(0.6)
-    w.levels.setText("3,2,1")
-    w.preserve.setChecked(False)
-    w.only_selection.setChecked(False)
-    w.accept()
-    QTimer.singleShot(200, answer_dialog)
-
-
-def run():
-    k = Krita.instance()
-    window = k.activeWindow()
-    if window is None or not window.qwindow().isVisible():
-        QTimer.singleShot(500, run)
-        return
-    try:
-        status["startup_s"] = time.monotonic() - started
-        status["extensions"] = [type(e).__name__ for e in k.extensions()]
-        status["menu"] = menu_entries(window)
-        doc = k.openDocument(os.environ["UNISTYLE_GUI_CONTENT"])
-        window.addView(doc)
-        doc.setBatchmode(True)
-        node = [n for n in doc.topLevelNodes() if n.type() == "paintlayer"][0]
-        doc.setActiveNode(node)
-        status["active"] = [k.activeDocument() is not None, node.name()]
-        QTimer.singleShot(200, answer_dialog)
-        t = time.monotonic()
-        k.action("unistyle_stylize").trigger()  # runs the dialog and the stylization
-        status["action_s"] = time.monotonic() - t
-        global watching
-        watching = False
-        doc.waitForDone()
-        status["exported"] = doc.exportImage(os.path.join(OUT, "gui.png"), InfoObject())
-        status["ok"] = True
-    except BaseException:
-        status["error"] = traceback.format_exc()
-    finish()
-
-
-if OUT:
-    QTimer.singleShot(1000, run)
-    QTimer.singleShot(int(os.environ.get("UNISTYLE_GUI_PROBE_LIMIT_MS", "600000")), finish)
-"#;
+const GUI_PROBE: &str = include_str!("krita/gui_probe.py");
 
 #[test]
 fn krita_gui_installed_plugin_stylizes_active_layer() {
@@ -783,21 +412,14 @@ fn krita_gui_installed_plugin_stylizes_active_layer() {
     );
 
     let cli_out = dir.path().join("cli.png");
-    run_ok(&[
-        "stylize",
-        "--content",
-        s(&image("content/tubingen_256.png")),
-        "--style",
-        s(&image("style/starry_256.png")),
-        "--alpha",
-        "0.6",
-        "--levels",
-        "3,2,1",
-        "--weights",
-        s(&relu3_weights()),
-        "--out",
-        s(&cli_out),
-    ]);
+    Cli::stylize()
+        .content(image("content/tubingen_256.png"))
+        .style(image("style/starry_256.png"))
+        .alpha(0.6)
+        .levels("3,2,1")
+        .weights(relu3_weights())
+        .out(&cli_out)
+        .run_ok();
     let p = psnr(&read_png(&out.join("gui.png")).rgb, &read_png(&cli_out).rgb);
     println!("Krita GUI (menu action, exported PNG) vs CLI: {p:.2} dB");
     assert!(p >= 50.0, "the GUI action's output differs from the CLI's: {p:.2} dB");
@@ -925,23 +547,15 @@ fn cli_starry(content: &Path, out: &Path) -> Vec<f32> {
 /// `cli_starry` with `extra` flags.
 fn cli_starry_with(content: &Path, out: &Path, extra: &[&str]) -> Vec<f32> {
     let (style, weights) = (image("style/starry_256.png"), relu3_weights());
-    let mut args = vec![
-        "stylize",
-        "--content",
-        s(content),
-        "--style",
-        s(&style),
-        "--alpha",
-        "0.6",
-        "--levels",
-        "3,2,1",
-        "--weights",
-        s(&weights),
-        "--out",
-        s(out),
-    ];
-    args.extend(extra);
-    run_ok(&args);
+    Cli::stylize()
+        .content(content)
+        .style(&style)
+        .alpha(0.6)
+        .levels("3,2,1")
+        .weights(&weights)
+        .out(out)
+        .args_from(extra)
+        .run_ok();
     read_png(out).rgb
 }
 

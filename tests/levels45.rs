@@ -59,19 +59,13 @@ fn five_level_cli_defaults_to_all_levels() {
     let path = dir.path().join("random5.safetensors");
     write_random_weights(&path, &[1, 2, 3, 4, 5], 11);
     let out = dir.path().join("out.png");
-    let res = run(&[
-        "stylize",
-        "--content",
-        s(&image("content/face_odd.png")),
-        "--style",
-        s(&image("style/brick_256.png")),
-        "--out",
-        s(&out),
-        "--weights",
-        s(&path),
-        "--max-size",
-        "61",
-    ]);
+    let res = Cli::stylize()
+        .content(image("content/face_odd.png"))
+        .style(image("style/brick_256.png"))
+        .out(&out)
+        .weights(&path)
+        .flag("max-size", 61)
+        .run();
     assert!(res.status.success(), "{}", String::from_utf8_lossy(&res.stderr));
     let pic = read_png(&out);
     // 243x187 fitted into 61 px on the longer side

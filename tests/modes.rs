@@ -157,10 +157,6 @@ fn the_builder_refuses_bad_modes() {
     assert!(err(Modes { patch_swap: true, transform: TransformKind::Ost, ..Modes::default() }).contains("transform"));
 }
 
-fn cli(args: &[&str]) -> std::process::Output {
-    bin().args(args).env_remove("UNISTYLE_WEIGHTS").output().unwrap()
-}
-
 #[test]
 fn the_command_line_refuses_bad_mode_flags_before_loading_anything() {
     let dir = tempfile::tempdir().unwrap();
@@ -169,17 +165,7 @@ fn the_command_line_refuses_bad_mode_flags_before_loading_anything() {
     let style = image("style/brick_256.png");
     let mask = image("mask/mask_odd.png");
     // Weights that do not exist: the flag must be refused first.
-    let base = [
-        "stylize",
-        "--content",
-        s(&content),
-        "--style",
-        s(&style),
-        "--out",
-        s(&out),
-        "--weights",
-        "/nonexistent.safetensors",
-    ];
+    let base = Cli::stylize().content(&content).style(&style).out(&out).weights("/nonexistent.safetensors");
     for (extra, expect) in [
         (vec!["--variation", "2"], "--variation"),
         (vec!["--variation", "nan"], "--variation"),
@@ -189,11 +175,11 @@ fn the_command_line_refuses_bad_mode_flags_before_loading_anything() {
         (vec!["--patch-swap", "--transform", "ost"], "--transform"),
         (vec!["--patch-swap", "--style", s(&style), "--mask", s(&mask)], "--patch-swap"),
     ] {
-        let r = cli(&[&base[..], &extra[..]].concat());
+        let r = base.clone().args_from(&extra).run();
         let err = String::from_utf8_lossy(&r.stderr);
         assert!(!r.status.success() && err.contains(expect) && !err.contains("nonexistent"), "{extra:?}: {err}");
     }
-    let r = cli(&[&base[..], &["--seed", "-1"]].concat());
+    let r = base.flag("seed", "-1").run();
     assert!(!r.status.success(), "a negative seed is refused");
 }
 
@@ -214,8 +200,7 @@ fn every_mode_runs_from_the_command_line_and_a_preset_gives_the_same_output() {
     let mut outputs = Vec::new();
     for (i, f) in flags.iter().enumerate() {
         let out = dir.path().join(format!("o{i}.png"));
-        let args = [&stylize_args(&content, &style, &w, &out)[..], f].concat();
-        let r = cli(&args);
+        let r = stylize_cli(&content, &style, &w, &out).args_from(f.iter()).run();
         assert!(r.status.success(), "{f:?}: {}", String::from_utf8_lossy(&r.stderr));
         outputs.push(std::fs::read(&out).unwrap());
     }
@@ -232,19 +217,7 @@ fn every_mode_runs_from_the_command_line_and_a_preset_gives_the_same_output() {
     )
     .unwrap();
     let out = dir.path().join("p.png");
-    let r = cli(&[
-        "stylize",
-        "-q",
-        "--content",
-        s(&content),
-        "--preset",
-        s(&preset),
-        "--no-cache",
-        "--weights",
-        s(&w),
-        "--out",
-        s(&out),
-    ]);
+    let r = Cli::stylize().quiet().content(&content).preset(&preset).no_cache().weights(&w).out(&out).run();
     assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
     assert_eq!(std::fs::read(&out).unwrap(), outputs[2], "preset keys = flags");
 }
@@ -293,9 +266,9 @@ fn modes_are_bit_identical_across_thread_counts() {
         let mut outs = Vec::new();
         for threads in [1, 2] {
             let out = dir.path().join(format!("o{threads}.png"));
-            let r = bin()
-                .args(stylize_args(&content, &style, &w, &out))
-                .args(flags)
+            let r = stylize_cli(&content, &style, &w, &out)
+                .args_from(flags.iter())
+                .command_line()
                 .env("RAYON_NUM_THREADS", threads.to_string())
                 .output()
                 .unwrap();
@@ -307,21 +280,8 @@ fn modes_are_bit_identical_across_thread_counts() {
 }
 
 /// `stylize -q` of `content` with `style` at style size 96, written to `out`.
-fn stylize_args<'a>(content: &'a Path, style: &'a Path, weights: &'a Path, out: &'a Path) -> Vec<&'a str> {
-    vec![
-        "stylize",
-        "-q",
-        "--content",
-        s(content),
-        "--style",
-        s(style),
-        "--style-size",
-        "96",
-        "--weights",
-        s(weights),
-        "--out",
-        s(out),
-    ]
+fn stylize_cli(content: &Path, style: &Path, weights: &Path, out: &Path) -> Cli {
+    Cli::stylize().quiet().content(content).style(style).flag("style-size", 96).weights(weights).out(out)
 }
 
 #[test]

@@ -10,7 +10,7 @@ use std::process::Output;
 use common::*;
 use unistyle::preset::{SearchPath, STYLE_PATH_ENV};
 use unistyle::style_cache::{CacheOutcome, StyleCache, StyleEncoder, StyleKey, CACHE_DIR_NAME, CACHE_ENV};
-use unistyle::{Error, Model, Preset, PresetKind};
+use unistyle::{Error, Model, PictureInput, Preset, PresetKind};
 
 fn style_dir() -> PathBuf {
     image("style")
@@ -27,28 +27,22 @@ fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
 }
 
 /// Runs the CLI with the style search path on the shared images and no ambient cache.
-fn cli(args: &[&str]) -> Output {
-    bin()
-        .args(args)
-        .env_remove("UNISTYLE_WEIGHTS")
-        .env_remove(CACHE_ENV)
-        .env(STYLE_PATH_ENV, style_dir())
-        .output()
-        .expect("run unistyle")
+fn cli(c: &Cli) -> Output {
+    c.command_line().env_remove(CACHE_ENV).env(STYLE_PATH_ENV, style_dir()).output().expect("run unistyle")
 }
 
-fn cli_ok(args: &[&str]) -> (String, String) {
-    let out = cli(args);
+fn cli_ok(c: &Cli) -> (String, String) {
+    let out = cli(c);
     let (so, se) =
         (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned());
-    assert!(out.status.success(), "unistyle {args:?} failed: {se}");
+    assert!(out.status.success(), "unistyle {:?} failed: {se}", c.args());
     (so, se)
 }
 
-fn cli_err(args: &[&str]) -> String {
-    let out = cli(args);
+fn cli_err(c: &Cli) -> String {
+    let out = cli(c);
     let se = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(!out.status.success(), "unistyle {args:?} succeeded");
+    assert!(!out.status.success(), "unistyle {:?} succeeded", c.args());
     assert_ne!(out.status.code(), Some(101), "panic: {se}");
     let lines: Vec<&str> = se.lines().filter(|l| !l.trim().is_empty()).collect();
     assert_eq!(lines.len(), 1, "expected one line: {se}");
@@ -201,24 +195,14 @@ fn schema_errors_through_the_cli() {
     let bad = write(d, "bad.toml", "version = 1\nstyle = \"starry_256.png\"\n\nalpha = 7\n");
     let out = d.join("out.png");
     let content = image("content/tubingen_256.png");
-    let se = cli_err(&[
-        "stylize",
-        "--preset",
-        s(&bad),
-        "--content",
-        s(&content),
-        "--out",
-        s(&out),
-        "--weights",
-        s(&relu3_weights()),
-    ]);
+    let se = cli_err(&Cli::stylize().preset(&bad).content(&content).out(&out).weights(relu3_weights()));
     assert!(se.contains("bad.toml") && se.contains("line 4") && se.contains("key 'alpha'"), "{se}");
     assert!(!out.exists());
     let missing = write(d, "missing.toml", "version = 1\nstyle = \"not_here.png\"\n[texture]\n");
-    let se = cli_err(&["texture", "--preset", s(&missing), "--out", s(&out), "--weights", s(&relu3_weights())]);
+    let se = cli_err(&Cli::texture().preset(&missing).out(&out).weights(relu3_weights()));
     assert!(se.contains("missing.toml") && se.contains("line 2") && se.contains("not_here.png"), "{se}");
     assert!(!out.exists());
-    let se = cli_err(&["texture", "--preset", s(&d.join("absent.toml")), "--out", s(&out)]);
+    let se = cli_err(&Cli::texture().preset(d.join("absent.toml")).out(&out));
     assert!(se.contains("absent.toml"), "{se}");
 }
 
@@ -233,7 +217,7 @@ fn images_are_found_beside_the_preset_then_on_the_search_path() {
     let p = write(d, "p.toml", text);
     // Only on the search path.
     let preset = Preset::load_with(&p, &search()).unwrap();
-    assert_eq!(preset.settings.styles, vec![style_dir().join("starry_256.png")]);
+    assert_eq!(preset.settings.style_files(), [style_dir().join("starry_256.png").as_path()]);
     assert_eq!(preset.name, "p", "the name defaults to the file stem");
     // Without a search path: not found, and the message says how to add one.
     let e = Preset::load_with(&p, &SearchPath::default()).unwrap_err().to_string();
@@ -241,7 +225,7 @@ fn images_are_found_beside_the_preset_then_on_the_search_path() {
     // A file beside the preset wins over the search path.
     std::fs::copy(image("style/brick_256.png"), d.join("starry_256.png")).unwrap();
     let preset = Preset::load_with(&p, &search()).unwrap();
-    assert_eq!(preset.settings.styles, vec![d.join("starry_256.png")]);
+    assert_eq!(preset.settings.style_files(), [d.join("starry_256.png").as_path()]);
     // Relative paths are relative to the preset's folder, not the working directory.
     std::fs::create_dir(d.join("img")).unwrap();
     std::fs::copy(image("style/strokes_256.png"), d.join("img/s.png")).unwrap();
@@ -252,18 +236,24 @@ fn images_are_found_beside_the_preset_then_on_the_search_path() {
         "version = 1\nstyle = [\"../img/s.png\"]\nmask = []\n[texture]\ninit = \"../img/s.png\"\n",
     );
     let q = Preset::load_with(&p2, &SearchPath::default()).unwrap();
-    assert_eq!(q.settings.styles, vec![d.join("sub/../img/s.png")]);
-    assert_eq!(q.settings.texture.init, Some(d.join("sub/../img/s.png")));
+    assert_eq!(q.settings.style_files(), [d.join("sub/../img/s.png").as_path()]);
+    assert_eq!(
+        q.settings.texture.init.as_ref().and_then(PictureInput::file),
+        Some(d.join("sub/../img/s.png").as_path())
+    );
     assert_eq!(q.kind(), PresetKind::Texture);
     // Absolute paths are used as they are.
     let abs = image("style/brick_256.png");
     let p3 = write(d, "abs.toml", &format!("version = 1\nstyle = {:?}\n", abs.to_str().unwrap()));
-    assert_eq!(Preset::load_with(&p3, &SearchPath::default()).unwrap().settings.styles, vec![abs]);
+    assert_eq!(Preset::load_with(&p3, &SearchPath::default()).unwrap().settings.style_files(), [abs.as_path()]);
     // Several search folders are tried in order.
     let empty = tempfile::tempdir().unwrap();
     let sp = SearchPath::new([empty.path().to_path_buf(), style_dir()]);
     let p4 = write(empty.path(), "x.toml", "version = 1\nstyle = \"strokes_256.png\"\n");
-    assert_eq!(Preset::load_with(&p4, &sp).unwrap().settings.styles, vec![style_dir().join("strokes_256.png")]);
+    assert_eq!(
+        Preset::load_with(&p4, &sp).unwrap().settings.style_files(),
+        [style_dir().join("strokes_256.png").as_path()]
+    );
 }
 
 #[test]
@@ -292,29 +282,12 @@ fn command_line_flags_override_the_preset() {
     let content = image("content/tubingen_256.png");
     let style = image("style/starry_256.png");
     let preset = write(d, "look.toml", "version = 1\nstyle = \"starry_256.png\"\nstyle_size = 96\nlevels = [2, 1]\nalpha = 0.3\nlevel_alpha = { 1 = 0.1 }\npreserve_color = true\n");
-    let common = |extra: &[&str], out: &Path| -> Vec<String> {
-        let mut v: Vec<String> = [
-            "stylize",
-            "--content",
-            s(&content),
-            "--max-size",
-            "96",
-            "--weights",
-            s(&w),
-            "--no-cache",
-            "--out",
-            s(out),
-        ]
-        .iter()
-        .map(|x| x.to_string())
-        .collect();
-        v.extend(extra.iter().map(|x| x.to_string()));
-        v
+    let common = |extra: &[&str], out: &Path| -> Cli {
+        Cli::stylize().content(&content).flag("max-size", 96).weights(&w).no_cache().out(out).args_from(extra)
     };
     let run_with = |extra: &[&str], name: &str| -> Vec<u8> {
         let out = d.join(name);
-        let args = common(extra, &out);
-        cli_ok(&args.iter().map(|x| x.as_str()).collect::<Vec<_>>());
+        cli_ok(&common(extra, &out));
         std::fs::read(&out).unwrap()
     };
     let plain_flags = ["--style", s(&style), "--style-size", "96", "--levels", "2,1"];
@@ -339,9 +312,7 @@ fn command_line_flags_override_the_preset() {
     let tex = write(d, "tex.toml", "version = 1\nstyle = \"brick_256.png\"\nlevels = [2, 1]\nalpha = 0.2\n[texture]\nwidth = 48\nheight = 40\nseed = 3\niterations = 1\ntileable = true\n");
     let texture = |extra: &[&str], name: &str| -> Vec<u8> {
         let out = d.join(name);
-        let mut args = vec!["texture", "--weights", s(&w), "--no-cache", "--out", s(&out)];
-        args.extend(extra);
-        cli_ok(&args);
+        cli_ok(&Cli::texture().weights(&w).no_cache().out(&out).args_from(extra));
         std::fs::read(&out).unwrap()
     };
     let flags = ["--style", s(&brick), "--levels", "2,1", "--iterations", "1"];
@@ -357,22 +328,12 @@ fn command_line_flags_override_the_preset() {
     assert_eq!((pic.width, pic.height), (32, 40));
 
     // Bad overrides are refused by their flag name.
-    let se = cli_err(
-        &common(&["--preset", s(&preset), "--alpha", "2"], &d.join("x.png"))
-            .iter()
-            .map(|x| x.as_str())
-            .collect::<Vec<_>>(),
-    );
+    let se = cli_err(&common(&["--preset", s(&preset), "--alpha", "2"], &d.join("x.png")));
     assert!(se.contains("--alpha"), "{se}");
-    let se = cli_err(
-        &common(&["--preset", s(&preset), "--blend", "1,2"], &d.join("x.png"))
-            .iter()
-            .map(|x| x.as_str())
-            .collect::<Vec<_>>(),
-    );
+    let se = cli_err(&common(&["--preset", s(&preset), "--blend", "1,2"], &d.join("x.png")));
     assert!(se.contains("--blend") && se.contains("2 weights for 1 styles"), "{se}");
     // Without --preset, --style is still required.
-    let out = cli(&["stylize", "--content", s(&content), "--out", s(&d.join("x.png"))]);
+    let out = cli(&Cli::stylize().content(&content).out(d.join("x.png")));
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--style"));
     assert!(!d.join("x.png").exists());
@@ -390,7 +351,7 @@ fn presets_list_shows_name_kind_validity_and_description() {
     write(d, "tex.toml", "version = 1\ndescription = \"Bricks\"\nstyle = \"brick_256.png\"\n[texture]\nwidth = 64\n");
     write(d, "broken.toml", "version = 1\nstyle = \"starry_256.png\"\nlevels = [3, 7]\n");
     write(d, "notes.txt", "not a preset");
-    let (stdout, _) = cli_ok(&["presets", "list", s(d)]);
+    let (stdout, _) = cli_ok(&Cli::command("presets").arg("list").arg(s(d)));
     println!("{stdout}");
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines.len(), 4, "header + 3 presets: {stdout}");
@@ -403,7 +364,7 @@ fn presets_list_shows_name_kind_validity_and_description() {
     let broken = row("broken");
     assert!(broken.contains("INVALID") && broken.contains("line 3") && broken.contains("key 'levels'"), "{broken}");
     // An unreadable folder is an error.
-    let se = cli_err(&["presets", "list", s(&d.join("nope"))]);
+    let se = cli_err(&Cli::command("presets").arg("list").arg(s(&d.join("nope"))));
     assert!(se.contains("nope"), "{se}");
 }
 
@@ -421,7 +382,8 @@ fn render_writes_every_texture_preset_encoding_each_style_once() {
     write(&presets, "look.toml", "version = 1\nstyle = \"starry_256.png\"\n");
     let out = d.join("textures");
     let w = relu3_weights();
-    let (_, stderr) = cli_ok(&["render", s(&presets), "--out-dir", s(&out), "--weights", s(&w), "--verbose"]);
+    let (_, stderr) =
+        cli_ok(&Cli::command("render").arg(s(&presets)).file("out-dir", &out).weights(&w).arg("--verbose"));
     println!("{stderr}");
     let a = read_png(&out.join("bricks-a.png"));
     let b = read_png(&out.join("bricks-b.png"));
@@ -432,16 +394,17 @@ fn render_writes_every_texture_preset_encoding_each_style_once() {
     assert!(presets.join(CACHE_DIR_NAME).is_dir(), "the default cache is beside the presets");
     // The same as rendering one preset alone.
     let single = d.join("single.png");
-    cli_ok(&["texture", "--preset", s(&presets.join("a.toml")), "--out", s(&single), "--weights", s(&w)]);
+    cli_ok(&Cli::texture().preset(presets.join("a.toml")).out(&single).weights(&w));
     assert_eq!(std::fs::read(&single).unwrap(), std::fs::read(out.join("bricks-a.png")).unwrap());
     // A second batch hits the cache.
-    let (_, stderr) = cli_ok(&["render", s(&presets), "--out-dir", s(&out), "--weights", s(&w), "--verbose"]);
+    let (_, stderr) =
+        cli_ok(&Cli::command("render").arg(s(&presets)).file("out-dir", &out).weights(&w).arg("--verbose"));
     assert_eq!(stderr.matches("cache hit").count(), 1, "{stderr}");
     assert!(!stderr.contains("cache miss"), "{stderr}");
     // An invalid preset stops the batch before anything is written.
     write(&presets, "c.toml", "version = 1\nstyle = \"brick_256.png\"\n[texture]\nseed = \"x\"\n");
     let out2 = d.join("textures2");
-    let se = cli_err(&["render", s(&presets), "--out-dir", s(&out2), "--weights", s(&w)]);
+    let se = cli_err(&Cli::command("render").arg(s(&presets)).file("out-dir", &out2).weights(&w));
     assert!(se.contains("c.toml") && se.contains("line 4") && se.contains("texture.seed"), "{se}");
     assert!(!out2.exists());
 }
@@ -599,26 +562,16 @@ fn cli_cache_beside_preset_env_dir_and_no_cache() {
     let w = relu3_weights();
     let content = image("content/tubingen_256.png");
     let preset = write(d, "p.toml", "version = 1\nstyle = \"starry_256.png\"\nstyle_size = 64\nlevels = [1]\n");
-    let args = |out: &str| -> Vec<String> {
-        [
-            "stylize",
-            "--preset",
-            s(&preset),
-            "--content",
-            s(&content),
-            "--max-size",
-            "64",
-            "--weights",
-            s(&w),
-            "--verbose",
-            "--out",
-        ]
-        .iter()
-        .map(|x| x.to_string())
-        .chain([s(&d.join(out)).to_string()])
-        .collect()
+    let args = |out: &str| -> Cli {
+        Cli::stylize()
+            .preset(&preset)
+            .content(&content)
+            .flag("max-size", 64)
+            .weights(&w)
+            .arg("--verbose")
+            .out(d.join(out))
     };
-    let go = |a: Vec<String>| cli_ok(&a.iter().map(|x| x.as_str()).collect::<Vec<_>>()).1;
+    let go = |a: Cli| cli_ok(&a).1;
     let first = go(args("1.png"));
     assert!(first.contains("cache miss"), "{first}");
     assert!(d.join(CACHE_DIR_NAME).is_dir(), "no cache beside the preset");
@@ -636,37 +589,26 @@ fn cli_cache_beside_preset_env_dir_and_no_cache() {
     assert!(third.contains("rebuilt") && third.contains("corrupt"), "{third}");
     assert_eq!(std::fs::read(d.join("1.png")).unwrap(), std::fs::read(d.join("3.png")).unwrap());
     // --no-cache neither reads nor writes.
-    let mut a = args("4.png");
-    a.push("--no-cache".into());
-    let fourth = go(a);
+    let fourth = go(args("4.png").no_cache());
     assert!(fourth.contains("no cache"), "{fourth}");
     // --cache-dir and $UNISTYLE_CACHE_DIR put it elsewhere.
-    let mut a = args("5.png");
-    a.extend(["--cache-dir".to_string(), s(&d.join("elsewhere")).to_string()]);
-    assert!(go(a).contains("cache miss"));
+    assert!(go(args("5.png").file("cache-dir", d.join("elsewhere"))).contains("cache miss"));
     assert!(d.join("elsewhere").read_dir().unwrap().count() >= 1);
     let a = args("6.png");
-    let out = bin().args(&a).env(STYLE_PATH_ENV, style_dir()).env(CACHE_ENV, d.join("from-env")).output().unwrap();
+    let out = a.command_line().env(STYLE_PATH_ENV, style_dir()).env(CACHE_ENV, d.join("from-env")).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stderr).contains("from-env"));
     // Without a preset and without a cache folder, nothing is cached.
-    let (_, se) = cli_ok(&[
-        "stylize",
-        "--style",
-        s(&image("style/starry_256.png")),
-        "--style-size",
-        "64",
-        "--levels",
-        "1",
-        "--content",
-        s(&content),
-        "--max-size",
-        "64",
-        "--weights",
-        s(&w),
-        "--verbose",
-        "--out",
-        s(&d.join("7.png")),
-    ]);
+    let (_, se) = cli_ok(
+        &Cli::stylize()
+            .style(image("style/starry_256.png"))
+            .flag("style-size", 64)
+            .levels("1")
+            .content(&content)
+            .flag("max-size", 64)
+            .weights(&w)
+            .arg("--verbose")
+            .out(d.join("7.png")),
+    );
     assert!(se.contains("no cache"), "{se}");
 }

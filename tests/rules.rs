@@ -333,9 +333,8 @@ impl Fixture {
 
     /// The command's base arguments (`--weights` names a file that does not exist).
     fn base(&self, texture: bool) -> Vec<String> {
-        let mut v = if texture { strings(&["texture"]) } else { strings(&["stylize", "--content", s(&self.content)]) };
-        v.extend(strings(&["--out", s(&self.out), "--weights", s(&self.bogus), "-q"]));
-        v
+        let command = if texture { Cli::texture() } else { Cli::stylize().content(&self.content) };
+        command.out(&self.out).weights(&self.bogus).quiet().args()
     }
 
     fn expand(&self, args: &[String]) -> Vec<String> {

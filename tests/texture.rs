@@ -11,21 +11,14 @@ fn golden_texture_through_cli() {
     let dir = tempfile::tempdir().unwrap();
     let c = case("texture_brick");
     let out = dir.path().join("tex.png");
-    run_ok(&[
-        "texture",
-        "--style",
-        s(&image(c.style.as_deref().unwrap())),
-        "--init",
-        s(&image(c.init.as_deref().unwrap())),
-        "--iterations",
-        &c.iterations.unwrap().to_string(),
-        "--levels",
-        &c.levels_arg(),
-        "--weights",
-        s(&relu3_weights()),
-        "--out",
-        s(&out),
-    ]);
+    Cli::texture()
+        .style(image(c.style.as_deref().unwrap()))
+        .init(image(c.init.as_deref().unwrap()))
+        .iterations(c.iterations.unwrap())
+        .levels(&c.levels_arg())
+        .weights(relu3_weights())
+        .out(&out)
+        .run_ok();
     let expected: Vec<f32> = flat(&golden("texture_brick")["output"]).iter().map(|v| v.clamp(0.0, 1.0)).collect();
     let p = psnr(&read_png(&out).rgb, &expected);
     println!("texture_brick via CLI: {p:.2} dB");
@@ -126,24 +119,16 @@ fn same_seed_same_texture() {
     let dir = tempfile::tempdir().unwrap();
     let files: Vec<_> = (0..2).map(|i| dir.path().join(format!("t{i}.png"))).collect();
     for f in &files {
-        run_ok(&[
-            "texture",
-            "--style",
-            s(&image("style/brick_256.png")),
-            "--width",
-            "80",
-            "--height",
-            "64",
-            "--seed",
-            "9",
-            "--iterations",
-            "1",
-            "--tileable",
-            "--weights",
-            s(&relu3_weights()),
-            "--out",
-            s(f),
-        ]);
+        Cli::texture()
+            .style(image("style/brick_256.png"))
+            .width(80)
+            .height(64)
+            .seed(9)
+            .iterations(1)
+            .tileable()
+            .weights(relu3_weights())
+            .out(f)
+            .run_ok();
     }
     assert_eq!(std::fs::read(&files[0]).unwrap(), std::fs::read(&files[1]).unwrap());
     assert_eq!((read_png(&files[0]).width, read_png(&files[0]).height), (80, 64));

@@ -597,20 +597,17 @@ fn install_puts_weights_where_a_fresh_user_account_finds_them() {
     let o = as_user(
         &home,
         None,
-        &[
-            "stylize",
-            "--content",
-            s(&image("content/tubingen_256.png")),
-            "--style",
-            s(&image("style/starry_256.png")),
-            "--levels",
-            "1",
-            "--max-size",
-            "64",
-            "--out",
-            s(&out),
-            "-q",
-        ],
+        &Cli::stylize()
+            .content(image("content/tubingen_256.png"))
+            .style(image("style/starry_256.png"))
+            .levels("1")
+            .flag("max-size", 64)
+            .out(&out)
+            .quiet()
+            .args()
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
     );
     assert!(o.status.success() && out.exists(), "{}", stderr(&o));
 

@@ -9,11 +9,10 @@ use super::image::UnistyleImage;
 use super::options::{HostProgress, UnistyleRunOptions};
 use super::status::{fail, guard, guard_void, Fail, UNISTYLE_ERR_INVALID};
 use super::versioned::{end_of, init_versioned, read_versioned, Versioned};
-use super::{handle, input_output, preset_for, put, run_options, JobSpec, UnistyleStylizeOptions};
-use crate::model::Model;
+use super::{checked_job, handle, input_output, prepare, preset_for, put, run_options, UnistyleStylizeOptions};
+use crate::job::{Job, Prepared};
 use crate::pipeline::clip::Stabilizer;
-use crate::pipeline::{Stylizer, DEFAULT_STABILITY};
-use crate::preset::{Prepared, Settings};
+use crate::pipeline::DEFAULT_STABILITY;
 
 /// Settings of a clip. Initialise with `unistyle_clip_options_init`.
 #[repr(C)]
@@ -40,27 +39,13 @@ impl Versioned for UnistyleClipOptions {
     }
 }
 
-/// What the frames are stylized with: stylize options or a preset, owned by the clip.
-enum Job {
-    Options(JobSpec),
-    Preset(Box<(Settings, Prepared)>),
-}
-
-impl Job {
-    /// The stylizer of every frame (rebuilt per frame: a stylizer borrows what it runs with).
-    fn stylizer<'m>(&'m self, model: &'m Model) -> Result<Stylizer<'m>, Fail> {
-        match self {
-            Job::Options(spec) => spec.stylizer(model),
-            Job::Preset(p) => Ok(p.0.stylizer(model, &p.1).build()?),
-        }
-    }
-}
-
 /// `unistyle_clip`: a context, a job and the stabilizer's memory of the previous frames.
 pub struct UnistyleClip {
     /// The context the clip was made with, held (reference-counted) until the clip is freed.
     ctx: Arc<UnistyleContext>,
+    /// What the frames are stylized with (from stylize options or a preset), its inputs read.
     job: Job,
+    prepared: Prepared,
     state: Stabilizer,
 }
 
@@ -74,10 +59,13 @@ unsafe fn stabilizer(opts: *const UnistyleClipOptions) -> Result<Stabilizer, Fai
         // SAFETY: forwarded from the caller.
         false => unsafe { read_versioned(opts, "clip_opts")? },
     };
-    if !(0.0..=1.0).contains(&o.stability) {
-        return fail(UNISTYLE_ERR_INVALID, format!("clip_opts.stability is {}; it must be in 0..1", o.stability));
-    }
-    Ok(Stabilizer::new(o.stability as f64)?)
+    // The library's rule, named by the field.
+    Stabilizer::new(f64::from(o.stability)).map_err(|e| match e {
+        crate::Error::InvalidRange { min, max, value, .. } => {
+            Fail(UNISTYLE_ERR_INVALID, format!("clip_opts.stability must be in {min}..={max}, got {value}"))
+        }
+        e => e.into(),
+    })
 }
 
 /// Fills clip options (a host struct of `struct_size` bytes) with defaults.
@@ -101,14 +89,14 @@ pub unsafe extern "C" fn unistyle_clip_new(
         // SAFETY: documented arguments.
         let c = unsafe { handle(ctx, "ctx")? };
         let o = unsafe { read_versioned(opts, "opts")? };
-        unsafe { o.check_rules()? };
+        let job = unsafe { checked_job(&c, &o, UnistyleStylizeOptions::job)? };
         let state = unsafe { stabilizer(clip_opts)? };
         // The options' progress and job are not used (each frame takes its own run options).
         let mut silent = HostProgress::new(None, std::ptr::null_mut(), std::ptr::null());
-        let spec = unsafe { JobSpec::read(&c, &o, &mut silent)? };
+        let prepared = prepare(&c, &job, &mut silent)?;
         // Refused now rather than at the first frame.
-        spec.stylizer(&c.model)?;
-        let clip = UnistyleClip { ctx: c, job: Job::Options(spec), state };
+        job.stylizer(&c.model, &prepared).build()?;
+        let clip = UnistyleClip { ctx: c, job, prepared, state };
         // SAFETY: documented: NULL or writable.
         unsafe { put(out, clip, "out") }
     })
@@ -129,8 +117,7 @@ pub unsafe extern "C" fn unistyle_clip_new_preset(
         let p = unsafe { preset_for(&c, preset)? };
         let state = unsafe { stabilizer(clip_opts)? };
         p.preset.settings.stylizer(&c.model, &p.prepared).build()?;
-        let job = Job::Preset(Box::new((p.preset.settings.clone(), p.prepared.clone())));
-        let clip = UnistyleClip { ctx: c, job, state };
+        let clip = UnistyleClip { ctx: c, job: p.preset.settings.clone(), prepared: p.prepared.clone(), state };
         // SAFETY: documented: NULL or writable.
         unsafe { put(out, clip, "out") }
     })
@@ -155,7 +142,8 @@ pub unsafe extern "C" fn unistyle_clip_push_frame(
         let ctx = &clip.ctx;
         let run = unsafe { run_options(run)? };
         let (frame, out) = unsafe { input_output(input, output)? };
-        let stylizer = clip.job.stylizer(&ctx.model)?;
+        // Rebuilt per frame: a stylizer borrows what it runs with.
+        let stylizer = clip.job.stylizer(&ctx.model, &clip.prepared).build()?;
         let result = clip.state.push(&stylizer, &frame, &mut run.host_progress())?;
         // SAFETY: validated output descriptor.
         unsafe { out.write_picture(&result) };

@@ -37,10 +37,10 @@ impl UnistyleContext {
 /// `unistyle_style`: a style encoded once for every level of its context's model.
 pub struct UnistyleStyle {
     pub(crate) context_id: u64,
-    pub(crate) style: EncodedStyle,
+    pub(crate) style: Arc<EncodedStyle>,
     /// The style image as encoded (after `max_size`): modes that take the style at other
     /// scales or need its feature maps (stroke_scale, patch_swap) encode it again per call.
-    pub(crate) source: Picture,
+    pub(crate) source: Arc<Picture>,
 }
 
 /// `unistyle_job`: a cancel flag and a progress value shared between the thread running a

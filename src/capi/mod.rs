@@ -17,6 +17,7 @@ mod versioned;
 
 use std::ffi::{c_char, c_int, CStr};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 pub use clip::UnistyleClip;
 pub use clip::UnistyleClipOptions;
@@ -30,14 +31,15 @@ pub use options::{
 pub use status::*;
 
 use image::check;
-use options::{read_common, Common, HostProgress};
+use options::{field_fail, HostProgress};
 use status::{fail, guard, guard_void, last_error_ptr, Fail};
 use versioned::{init_versioned, read_versioned, Versioned};
 
 use crate::device::parse_device;
+use crate::job::{Job, PictureInput, Prepared};
 use crate::locate::locate_weights;
 use crate::model::Model;
-use crate::pipeline::{EncodedStyle, StyleEncoding, Stylizer, Texture, DEFAULT_TILE};
+use crate::pipeline::{EncodedStyle, DEFAULT_TILE};
 use crate::preset::{Preset, PresetKind};
 use crate::progress::Span;
 use crate::style_cache::StyleEncoder;
@@ -297,7 +299,7 @@ fn encode_style(
     let mut progress = opts.host_progress();
     // Tile by tile: progress after every tile, cancel honoured between tiles.
     let style = EncodedStyle::encode_tiled(&ctx.model, &picture, &ctx.model.levels(), DEFAULT_TILE, &mut progress)?;
-    Ok(UnistyleStyle { context_id: ctx.id, style, source: picture })
+    Ok(UnistyleStyle { context_id: ctx.id, style: Arc::new(style), source: Arc::new(picture) })
 }
 
 /// # Safety
@@ -526,90 +528,34 @@ unsafe fn input_output<'a>(
     Ok((unsafe { inp.to_picture("input")? }, out))
 }
 
-/// What the stylize options describe, read out of the host's pointers: the style handles held
-/// (reference-counted) for as long as the job lives — a call, or a clip — and the styles
-/// encoded again when a mode needs them at another scale or with their feature maps.
-pub(crate) struct JobSpec {
-    common: Common,
-    /// Styles encoded again (stroke scale, patch swap); empty: the handles' own encodings.
-    encoded: Vec<EncodedStyle>,
-    weights: bool,
-    modes: crate::pipeline::Modes,
-    alpha: f64,
-    feather: f32,
-    preserve_color: bool,
-    foreground_only: bool,
-    precision: crate::Precision,
+/// Reads the host's job: the options translated into a [`Job`] (`read`), every rule checked
+/// with the broken one named by its C field, before any image of the call is looked at.
+///
+/// # Safety
+/// Every pointer in `o` must be NULL or valid for its count.
+unsafe fn checked_job<O: Versioned>(
+    ctx: &UnistyleContext,
+    o: &O,
+    read: unsafe fn(&O, &UnistyleContext) -> Result<Job, Fail>,
+) -> Result<Job, Fail> {
+    // SAFETY: forwarded from the caller.
+    let job = unsafe { read(o, ctx)? };
+    job.check().map_err(|v| field_fail(v, O::C_NAME))?;
+    Ok(job)
 }
 
-impl JobSpec {
-    /// Reads and checks the options (their rules were checked by `check_rules`). Encoding the
-    /// styles again takes the first [`REENCODE_SHARE`] of `progress`, cancellable after every
-    /// tile; `progress` then reports the rest of the call from there.
-    ///
-    /// # Safety
-    /// Every pointer in `o` must be NULL or valid for its count.
-    pub(crate) unsafe fn read(
-        ctx: &UnistyleContext,
-        o: &UnistyleStylizeOptions,
-        progress: &mut HostProgress,
-    ) -> Result<Self, Fail> {
-        let modes = o.modes()?;
-        // SAFETY: forwarded from the caller.
-        let common = unsafe {
-            read_common(ctx, o.style_count, o.styles, o.weights, o.mask_count, o.masks, o.level_count, o.levels)?
-        };
-        let job_levels = common.levels.clone().unwrap_or_else(|| ctx.model.levels());
-        let encoding = StyleEncoding::for_job(&modes.stroke_scale, modes.patch_swap, &job_levels);
-        let mut encoded = Vec::new();
-        if !encoding.is_plain() {
-            let count = common.handles.len() as f32;
-            let levels = ctx.model.levels();
-            for (i, source) in common.sources().into_iter().enumerate() {
-                let from = REENCODE_SHARE * i as f32 / count;
-                let mut part = Span { inner: &mut *progress, from, to: from + REENCODE_SHARE / count };
-                encoded.push(EncodedStyle::encode_tiled_with(
-                    &ctx.model,
-                    source,
-                    &levels,
-                    &encoding,
-                    DEFAULT_TILE,
-                    &mut part,
-                )?);
-            }
-            progress.from = REENCODE_SHARE;
-        }
-        Ok(Self {
-            common,
-            encoded,
-            weights: !o.weights.is_null(),
-            modes,
-            alpha: o.alpha as f64,
-            feather: o.feather,
-            preserve_color: o.preserve_color != 0,
-            foreground_only: o.foreground_only != 0,
-            precision: o.precision()?,
-        })
+/// Reads the job's inputs for `ctx`: styles the modes need at other scales (or with their
+/// feature maps) are encoded again in the first [`REENCODE_SHARE`] of `progress`, which
+/// then reports the rest of the call from there.
+pub(crate) fn prepare(ctx: &UnistyleContext, job: &Job, progress: &mut HostProgress) -> Result<Prepared, Fail> {
+    let reencodes = !job.style_encoding(&job.levels_for(&ctx.model)?).is_plain();
+    let mut encoder = StyleEncoder::new(&ctx.model, None);
+    let prepared =
+        job.prepare_with(&mut encoder, &mut Span { inner: &mut *progress, from: 0.0, to: REENCODE_SHARE })?;
+    if reencodes {
+        progress.from = REENCODE_SHARE;
     }
-
-    /// The stylizer of this job on `model`.
-    pub(crate) fn stylizer<'m>(&'m self, model: &'m Model) -> Result<Stylizer<'m>, Fail> {
-        let styles: Vec<&EncodedStyle> =
-            if self.encoded.is_empty() { self.common.styles() } else { self.encoded.iter().collect() };
-        let weights = self.weights.then_some(self.common.weights.as_slice());
-        let mut b = Stylizer::builder(model)
-            .place(&styles, weights, self.common.masks.clone())?
-            .modes(self.modes.clone())
-            .alpha(self.alpha)
-            .feather(self.feather)
-            .preserve_color(self.preserve_color)
-            .foreground_only(self.foreground_only)
-            .precision(self.precision);
-        if let Some(l) = &self.common.levels {
-            b = b.levels(l.clone());
-        }
-        Ok(b.build()?)
-    }
+    Ok(prepared)
 }
 
 /// The progress adapter of the stylize options.
@@ -630,11 +576,11 @@ pub unsafe extern "C" fn unistyle_stylize(
         // SAFETY: documented arguments; buffers are the caller's responsibility.
         let ctx = unsafe { handle(ctx, "ctx")? };
         let o = unsafe { read_versioned(opts, "opts")? };
-        unsafe { o.check_rules()? };
+        let job = unsafe { checked_job(&ctx, &o, UnistyleStylizeOptions::job)? };
         let (content, out) = unsafe { input_output(input, output)? };
         let mut progress = stylize_progress(&o);
-        let job = unsafe { JobSpec::read(&ctx, &o, &mut progress)? };
-        let result = job.stylizer(&ctx.model)?.run(&content, &mut progress)?;
+        let prepared = prepare(&ctx, &job, &mut progress)?;
+        let result = job.stylizer(&ctx.model, &prepared).build()?.run(&content, &mut progress)?;
         // SAFETY: validated output descriptor.
         unsafe { out.write_picture(&result) };
         Ok(())
@@ -655,12 +601,13 @@ pub unsafe extern "C" fn unistyle_preview(
         // SAFETY: documented arguments; buffers are the caller's responsibility.
         let ctx = unsafe { handle(ctx, "ctx")? };
         let o = unsafe { read_versioned(opts, "opts")? };
-        unsafe { o.check_rules()? };
+        let job = unsafe { checked_job(&ctx, &o, UnistyleStylizeOptions::job)? };
         let out = unsafe { check(output, "output")? };
         let content = unsafe { check(input, "input")?.to_picture("input")? };
         let mut progress = stylize_progress(&o);
-        let job = unsafe { JobSpec::read(&ctx, &o, &mut progress)? };
-        let result = job.stylizer(&ctx.model)?.preview(&content, out.width(), out.height(), &mut progress)?;
+        let prepared = prepare(&ctx, &job, &mut progress)?;
+        let stylizer = job.stylizer(&ctx.model, &prepared).build()?;
+        let result = stylizer.preview(&content, out.width(), out.height(), &mut progress)?;
         // SAFETY: validated output descriptor.
         unsafe { out.write_picture(&result) };
         Ok(())
@@ -678,30 +625,17 @@ pub unsafe extern "C" fn unistyle_texture(
         // SAFETY: documented arguments; buffers are the caller's responsibility.
         let ctx = unsafe { handle(ctx, "ctx")? };
         let o = unsafe { read_versioned(opts, "opts")? };
-        unsafe { o.check_rules()? };
+        let mut job = unsafe { checked_job(&ctx, &o, UnistyleTextureOptions::job)? };
         let out = unsafe { check(output, "output")? };
-        let mut common = unsafe {
-            read_common(&ctx, o.style_count, o.styles, o.weights, o.mask_count, o.masks, o.level_count, o.levels)?
-        };
-        let masks = std::mem::take(&mut common.masks);
-        let weights = (!o.weights.is_null()).then_some(common.weights.as_slice());
-        let styles = common.styles();
-        let mut b = Texture::builder(&ctx.model)
-            .place(&styles, weights, masks)?
-            .size(out.width(), out.height())
-            .seed(o.seed)
-            .iterations(o.iterations as usize)
-            .tileable(o.tileable != 0)
-            .feather(o.feather)
-            .precision(o.precision()?);
-        if let Some(l) = common.levels.clone() {
-            b = b.levels(l);
-        }
+        (job.texture.width, job.texture.height) = (Some(out.width()), Some(out.height()));
         if !o.init.is_null() {
             // SAFETY: the host promises `init` points to a valid image descriptor for the call's
             // duration (the header's contract); `check` validates its fields and spans.
-            b = b.init(unsafe { check(o.init, "init")?.to_picture("init")? });
+            let init = unsafe { check(o.init, "init")?.to_picture("init")? };
+            job.texture.init = Some(PictureInput::Picture(init));
         }
+        let prepared = job.prepare(&mut StyleEncoder::new(&ctx.model, None))?;
+        let b = job.texture(&ctx.model, &prepared)?;
         let mut progress = HostProgress::new(o.progress, o.progress_user_data, o.job);
         let result = b.build()?.run(&mut progress)?;
         // SAFETY: validated output descriptor.

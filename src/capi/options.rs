@@ -9,11 +9,11 @@ use super::handles::{acquire, UnistyleContext, UnistyleJob, UnistyleStyle};
 use super::image::{check, UnistyleImage, MAX_MASKS};
 use super::status::{fail, Fail, UNISTYLE_ERR_INVALID, UNISTYLE_ERR_LIMITS, UNISTYLE_ERR_NULL};
 use super::versioned::{end_of, Versioned};
-use crate::image_io::Picture;
+use crate::job::{Job, MaskInput, StyleInput, TextureJob};
 use crate::model::Precision;
-use crate::pipeline::{EncodedStyle, Mask, Modes, TransformKind};
+use crate::pipeline::TransformKind;
 use crate::progress::{Control, Progress};
-use crate::rules::{self, JobKind, Param, RawParams, Violation};
+use crate::rules::{self, JobKind, Param, Violation};
 
 /// `precision` value: f32 throughout (the default).
 pub const UNISTYLE_PRECISION_F32: c_int = 0;
@@ -68,28 +68,16 @@ pub const UNISTYLE_TRANSFORM_WCT: c_int = 0;
 pub const UNISTYLE_TRANSFORM_OST: c_int = 1;
 
 impl UnistyleStylizeOptions {
-    /// The modes these options ask for, checked by the library's rule set.
-    pub(crate) fn modes(&self) -> Result<Modes, Fail> {
-        let transform = match self.transform {
-            UNISTYLE_TRANSFORM_WCT => TransformKind::Wct,
-            UNISTYLE_TRANSFORM_OST => TransformKind::Ost,
-            t => {
-                return fail(
-                    UNISTYLE_ERR_INVALID,
-                    format!("transform is {t}: use UNISTYLE_TRANSFORM_WCT (0) or UNISTYLE_TRANSFORM_OST (1)"),
-                )
-            }
-        };
-        let modes = Modes {
-            patch_swap: self.patch_swap != 0,
-            transform,
-            variation: self.variation as f64,
-            seed: self.seed,
-            stroke_scale: vec![self.stroke_scale as f64],
-            photo: self.photo != 0,
-        };
-        modes.validate_with_masks(self.mask_count as usize)?;
-        Ok(modes)
+    /// The transform kind of the `transform` code.
+    fn transform_kind(&self) -> Result<TransformKind, Fail> {
+        match self.transform {
+            UNISTYLE_TRANSFORM_WCT => Ok(TransformKind::Wct),
+            UNISTYLE_TRANSFORM_OST => Ok(TransformKind::Ost),
+            t => fail(
+                UNISTYLE_ERR_INVALID,
+                format!("transform is {t}: use UNISTYLE_TRANSFORM_WCT (0) or UNISTYLE_TRANSFORM_OST (1)"),
+            ),
+        }
     }
 }
 
@@ -132,7 +120,7 @@ impl Default for UnistyleStylizeOptions {
             masks: std::ptr::null(),
             level_count: 0,
             levels: std::ptr::null(),
-            alpha: 1.0,
+            alpha: rules::DEFAULT_ALPHA as f32,
             feather: 0.0,
             preserve_color: 0,
             foreground_only: 0,
@@ -142,7 +130,7 @@ impl Default for UnistyleStylizeOptions {
             patch_swap: 0,
             transform: UNISTYLE_TRANSFORM_WCT,
             variation: 0.0,
-            stroke_scale: 1.0,
+            stroke_scale: rules::DEFAULT_STROKE_SCALE as f32,
             seed: 0,
             photo: 0,
             precision: UNISTYLE_PRECISION_F32,
@@ -163,7 +151,7 @@ impl Default for UnistyleTextureOptions {
             level_count: 0,
             levels: std::ptr::null(),
             seed: 0,
-            iterations: 3,
+            iterations: rules::DEFAULT_ITERATIONS as u32,
             tileable: 0,
             feather: 0.0,
             progress: None,
@@ -275,97 +263,104 @@ pub(crate) fn field_fail(v: Violation, c_struct: &str) -> Fail {
     Fail(UNISTYLE_ERR_INVALID, format!("{name}: {}", v.reason))
 }
 
-/// The counts, weights and levels of either option struct as the rules see them.
-///
-/// # Safety
-/// `weights` and `levels` must be NULL or valid for their counts.
-unsafe fn raw_common(
-    kind: JobKind,
-    style_count: u32,
-    weights: *const f32,
-    mask_count: u32,
-    level_count: u32,
-    levels: *const u32,
-) -> Result<RawParams, Fail> {
-    // SAFETY: forwarded from the caller.
-    let weights = (!weights.is_null()).then(|| unsafe { array(weights, style_count, "weights") }).transpose()?;
-    // SAFETY: forwarded from the caller.
-    let levels = unsafe { array(levels, level_count, "levels")? };
-    Ok(RawParams {
-        kind,
-        styles: style_count as usize,
-        masks: mask_count as usize,
-        blend: weights.map(|w| w.iter().map(|&x| f64::from(x)).collect()),
-        levels: (!levels.is_empty()).then(|| levels.iter().map(|&l| i128::from(l)).collect()),
-        ..RawParams::default()
-    })
-}
-
 impl UnistyleStylizeOptions {
-    /// Every rule on these options, before any pixel is read; a broken rule is named by its
-    /// field.
+    /// The job these options describe (the rules are checked on it by the caller).
     ///
     /// # Safety
-    /// `weights` and `levels` must be NULL or valid for their counts.
-    pub(crate) unsafe fn check_rules(&self) -> Result<(), Fail> {
+    /// Every pointer in the options must be NULL or valid for its count.
+    pub(crate) unsafe fn job(&self, ctx: &UnistyleContext) -> Result<Job, Fail> {
         // SAFETY: forwarded from the caller.
-        let raw = unsafe {
-            raw_common(
-                JobKind::Stylize,
+        let inputs = unsafe {
+            read_inputs(
+                Self::C_NAME,
+                ctx,
                 self.style_count,
+                self.styles,
                 self.weights,
                 self.mask_count,
+                self.masks,
                 self.level_count,
                 self.levels,
             )?
         };
-        let raw = RawParams {
+        Ok(Job {
             alpha: Some(f64::from(self.alpha)),
-            feather: Some(f64::from(self.feather)),
+            feather: Some(self.feather),
+            preserve_color: Some(self.preserve_color != 0),
             foreground_only: Some(self.foreground_only != 0),
-            ..raw
-        };
-        raw.check().map_err(|v| field_fail(v, Self::C_NAME))?;
-        self.precision().map(|_| ())
+            patch_swap: Some(self.patch_swap != 0),
+            transform: Some(self.transform_kind()?),
+            variation: Some(f64::from(self.variation)),
+            seed: Some(self.seed),
+            stroke_scale: Some(vec![f64::from(self.stroke_scale)]),
+            photo: Some(self.photo != 0),
+            precision: Some(self.precision()?),
+            ..inputs.into_job(JobKind::Stylize)
+        })
     }
 
     /// The precision these options ask for, named by its field when out of range.
     pub(crate) fn precision(&self) -> Result<Precision, Fail> {
-        rules::precision_code(i128::from(self.precision)).map_err(|v| field_fail(v, Self::C_NAME))
+        precision_of(self.precision, Self::C_NAME)
     }
 }
 
 impl UnistyleTextureOptions {
-    /// Every rule on these options, before any pixel is read; a broken rule is named by its
-    /// field.
+    /// The job these options describe, but for its size and start image, which come from the
+    /// output and `init` descriptors (the rules are checked on it by the caller).
     ///
     /// # Safety
-    /// `weights` and `levels` must be NULL or valid for their counts.
-    pub(crate) unsafe fn check_rules(&self) -> Result<(), Fail> {
+    /// Every pointer in the options must be NULL or valid for its count.
+    pub(crate) unsafe fn job(&self, ctx: &UnistyleContext) -> Result<Job, Fail> {
         // SAFETY: forwarded from the caller.
-        let raw = unsafe {
-            raw_common(
-                JobKind::Texture,
+        let inputs = unsafe {
+            read_inputs(
+                Self::C_NAME,
+                ctx,
                 self.style_count,
+                self.styles,
                 self.weights,
                 self.mask_count,
+                self.masks,
                 self.level_count,
                 self.levels,
             )?
         };
-        let raw = RawParams {
-            feather: Some(f64::from(self.feather)),
-            seed: Some(i128::from(self.seed)),
-            iterations: Some(i128::from(self.iterations)),
-            ..raw
-        };
-        raw.check().map_err(|v| field_fail(v, Self::C_NAME))?;
-        self.precision().map(|_| ())
+        Ok(Job {
+            feather: Some(self.feather),
+            precision: Some(self.precision()?),
+            texture: TextureJob {
+                seed: Some(self.seed),
+                iterations: Some(self.iterations as usize),
+                tileable: Some(self.tileable != 0),
+                ..TextureJob::default()
+            },
+            ..inputs.into_job(JobKind::Texture)
+        })
     }
 
     /// The precision these options ask for, named by its field when out of range.
     pub(crate) fn precision(&self) -> Result<Precision, Fail> {
-        rules::precision_code(i128::from(self.precision)).map_err(|v| field_fail(v, Self::C_NAME))
+        precision_of(self.precision, Self::C_NAME)
+    }
+}
+
+/// The precision of the code `code` (`UNISTYLE_PRECISION_*`), named by the `precision` field
+/// of `c_struct` when it is none of them.
+fn precision_of(code: c_int, c_struct: &str) -> Result<Precision, Fail> {
+    match code {
+        UNISTYLE_PRECISION_F32 => Ok(Precision::F32),
+        UNISTYLE_PRECISION_BF16 => Ok(Precision::Bf16),
+        code => Err(field_fail(
+            Violation {
+                param: Param::Precision,
+                index: None,
+                reason: format!(
+                    "must be {UNISTYLE_PRECISION_F32} (f32) or {UNISTYLE_PRECISION_BF16} (bf16), got {code}"
+                ),
+            },
+            c_struct,
+        )),
     }
 }
 
@@ -380,24 +375,18 @@ impl UnistyleStyleOptions {
     }
 }
 
-/// The styles, weights, masks and levels common to both option structs.
-pub(crate) struct Common {
-    /// The style handles, held for the call.
-    pub handles: Vec<Arc<UnistyleStyle>>,
-    pub weights: Vec<f64>,
-    pub masks: Vec<Mask>,
-    pub levels: Option<Vec<usize>>,
+/// The styles, weights, masks and levels common to both option structs, read out of the
+/// host's pointers.
+struct Inputs {
+    styles: Vec<StyleInput>,
+    weights: Option<Vec<f64>>,
+    masks: Vec<MaskInput>,
+    levels: Option<Vec<usize>>,
 }
 
-impl Common {
-    /// The encoded styles.
-    pub fn styles(&self) -> Vec<&EncodedStyle> {
-        self.handles.iter().map(|h| &h.style).collect()
-    }
-
-    /// The style images, for modes that encode the styles again.
-    pub fn sources(&self) -> Vec<&Picture> {
-        self.handles.iter().map(|h| &h.source).collect()
+impl Inputs {
+    fn into_job(self, kind: JobKind) -> Job {
+        Job { kind, styles: self.styles, blend: self.weights, masks: self.masks, levels: self.levels, ..Job::default() }
     }
 }
 
@@ -419,7 +408,8 @@ unsafe fn array<'a, T>(ptr: *const T, count: u32, what: &str) -> Result<&'a [T],
 /// # Safety
 /// Every pointer in the arguments must be NULL or valid for its count.
 #[allow(clippy::too_many_arguments)]
-pub(crate) unsafe fn read_common(
+unsafe fn read_inputs(
+    c_name: &str,
     ctx: &UnistyleContext,
     style_count: u32,
     styles: *const *const UnistyleStyle,
@@ -428,25 +418,25 @@ pub(crate) unsafe fn read_common(
     masks: *const UnistyleImage,
     level_count: u32,
     levels: *const u32,
-) -> Result<Common, Fail> {
-    // The counts were checked by the rules (`check_rules`) before any pixel was read.
+) -> Result<Inputs, Fail> {
+    // The first rule (the number of styles) before any handle is looked at.
+    rules::styles(style_count as usize).map_err(|v| field_fail(v, c_name))?;
     // SAFETY: forwarded from the caller.
     let style_ptrs = unsafe { array(styles, style_count, "styles")? };
-    let mut handles = Vec::with_capacity(style_ptrs.len());
+    let mut inputs = Vec::with_capacity(style_ptrs.len());
     for (i, &p) in style_ptrs.iter().enumerate() {
         // SAFETY: only a live handle is used.
         let s = unsafe { acquire(p, &format!("styles[{i}]"))? };
         if s.context_id != ctx.id {
             return fail(UNISTYLE_ERR_INVALID, format!("styles[{i}] was created with another context"));
         }
-        handles.push(s);
+        inputs.push(StyleInput::Encoded { style: Arc::clone(&s.style), source: Arc::clone(&s.source) });
     }
     // SAFETY: forwarded from the caller.
-    let weights: Vec<f64> = if weights.is_null() {
-        vec![1.0; handles.len()]
-    } else {
-        unsafe { array(weights, style_count, "weights")? }.iter().map(|&w| w as f64).collect()
-    };
+    let weights = (!weights.is_null())
+        .then(|| unsafe { array(weights, style_count, "weights") })
+        .transpose()?
+        .map(|w| w.iter().map(|&x| f64::from(x)).collect());
     if mask_count > MAX_MASKS {
         return fail(
             UNISTYLE_ERR_LIMITS,
@@ -459,12 +449,12 @@ pub(crate) unsafe fn read_common(
     for (i, d) in mask_descs.iter().enumerate() {
         let what = format!("masks[{i}]");
         // SAFETY: forwarded from the caller.
-        out_masks.push(unsafe { check(d, &what)?.to_mask(&what)? });
+        out_masks.push(MaskInput::Mask(unsafe { check(d, &what)?.to_mask(&what)? }));
     }
     // SAFETY: forwarded from the caller.
     let levels = unsafe { array(levels, level_count, "levels")? };
     let levels = (!levels.is_empty()).then(|| levels.iter().map(|&l| l as usize).collect());
-    Ok(Common { handles, weights, masks: out_masks, levels })
+    Ok(Inputs { styles: inputs, weights, masks: out_masks, levels })
 }
 
 /// Adapts the C callback and the job to the library's [`Progress`].
@@ -509,12 +499,18 @@ impl Progress for HostProgress {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::precision_code;
 
     #[test]
-    fn precision_codes_are_the_rules() {
-        assert_eq!(precision_code(UNISTYLE_PRECISION_F32.into()), Ok(Precision::F32));
-        assert_eq!(precision_code(UNISTYLE_PRECISION_BF16.into()), Ok(Precision::Bf16));
+    fn precision_codes() {
+        assert_eq!(precision_of(UNISTYLE_PRECISION_F32, "o").ok(), Some(Precision::F32));
+        assert_eq!(precision_of(UNISTYLE_PRECISION_BF16, "o").ok(), Some(Precision::Bf16));
+        for bad in [-1, 2, 1 << 30] {
+            let Fail(code, msg) = precision_of(bad, "o").unwrap_err();
+            assert_eq!(
+                (code, msg),
+                (UNISTYLE_ERR_INVALID, format!("o.precision: must be 0 (f32) or 1 (bf16), got {bad}"))
+            );
+        }
     }
 
     /// Every field after v1 is listed: the last listed one ends the struct (but for padding).

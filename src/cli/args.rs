@@ -4,10 +4,10 @@ use std::path::Path;
 
 use std::path::PathBuf;
 
-use unistyle::rules::{self, JobKind, Violation};
+use unistyle::rules::{self, Violation};
 use unistyle::{
-    device::parse_device, locate::locate_weights, Error, Model, Precision, Preset, Result, Settings, StyleCache,
-    StyleEncoder,
+    device::parse_device, locate::locate_weights, Error, Job, JobKind, MaskInput, Model, Precision, Preset, Result,
+    StyleCache, StyleEncoder, StyleInput,
 };
 
 use super::ModelArgs;
@@ -55,17 +55,20 @@ pub fn precision_flag(args: &ModelArgs) -> Result<Option<Precision>> {
     args.precision.as_deref().map(|p| rules::precision(p).map_err(flagged)).transpose()
 }
 
-/// Checks every rule on what the command line (over the preset, if any) gives, before
-/// anything is loaded; a broken rule is named by its flag.
-pub fn check_rules(settings: &Settings, kind: JobKind, model: &ModelArgs, max_size: Option<usize>) -> Result<()> {
-    let mut raw = settings.raw(kind);
-    raw.tile_size = Some(model.tile_size as i128);
-    raw.max_size = max_size.map(|m| m as i128);
-    raw.check().map_err(flagged)?;
-    if kind == JobKind::Texture {
-        settings.check_texture_size()?;
+/// Lays the model flags that are part of a job (precision, tile size) over `job`.
+pub fn overlay_model(args: &ModelArgs, job: &mut Job) -> Result<()> {
+    if let Some(p) = precision_flag(args)? {
+        job.precision = Some(p);
     }
+    job.tile_size = Some(args.tile_size);
     Ok(())
+}
+
+/// Checks every rule on the job the command line (over the preset, if any) describes,
+/// before anything is loaded; a broken rule is named by its flag.
+pub fn check_job(job: &Job) -> Result<()> {
+    job.check().map_err(flagged)?;
+    job.check_texture_size()
 }
 
 /// Loads the model the flags point at.
@@ -148,18 +151,18 @@ pub struct StyleArgs {
 }
 
 impl StyleArgs {
-    /// Lays the flags given over `s` (a preset's settings, or the defaults).
-    pub fn overlay(&self, s: &mut Settings) -> Result<()> {
+    /// Lays the flags given over `s` (a preset's job, or the defaults).
+    pub fn overlay(&self, s: &mut Job) -> Result<()> {
         if !self.style.is_empty() {
             // The preset's weights, masks and mask options were made for its own styles.
-            s.styles = self.style.clone();
+            s.styles = self.style.iter().cloned().map(StyleInput::File).collect();
             s.blend = None;
             s.masks.clear();
             s.feather = None;
             s.foreground_only = None;
         }
         if !self.mask.is_empty() {
-            s.masks = self.mask.clone();
+            s.masks = self.mask.iter().cloned().map(MaskInput::File).collect();
             s.blend = None;
         }
         if let Some(b) = &self.blend {
@@ -186,11 +189,12 @@ pub struct PresetArgs {
 }
 
 impl PresetArgs {
-    /// Loads the preset, if one was given, and starts the settings from it.
-    pub fn load(&self) -> Result<(Option<Preset>, Settings)> {
+    /// Loads the preset, if one was given, and starts a job of `kind` from it.
+    pub fn load(&self, kind: JobKind) -> Result<(Option<Preset>, Job)> {
         let preset = self.preset.as_deref().map(Preset::load).transpose()?;
-        let settings = preset.as_ref().map(|p| p.settings.clone()).unwrap_or_default();
-        Ok((preset, settings))
+        let mut job = preset.as_ref().map(|p| p.settings.clone()).unwrap_or_default();
+        job.kind = kind;
+        Ok((preset, job))
     }
 }
 
@@ -226,16 +230,4 @@ impl CacheArgs {
             }
         }
     }
-}
-
-/// Checks the modes' rules (patch swap, transform, variation, stroke scale) on what the
-/// command line gives; a broken rule is named by its flag.
-pub fn check_modes(settings: &Settings) -> Result<()> {
-    const FLAGS: &[&str] = &["patch_swap", "transform", "variation", "seed", "stroke_scale", "photo"];
-    let flag = |n: String| if FLAGS.contains(&n.as_str()) { format!("--{}", n.replace('_', "-")) } else { n };
-    settings.modes().validate_with_masks(settings.masks.len()).map_err(|e| match e {
-        Error::Parameter { name, reason } => Error::Parameter { name: flag(name), reason },
-        Error::InvalidRange { name, min, max, value } => Error::InvalidRange { name: flag(name), min, max, value },
-        e => e,
-    })
 }

@@ -32,12 +32,12 @@ pub struct FramesArgs {
 pub fn run(a: FramesArgs) -> Result<()> {
     let o = &a.options;
     Error::check_range("--stability", a.stability, 0.0, 1.0)?;
-    let (preset, settings) = o.settings()?;
+    let (preset, job) = o.job()?;
     let frames = super::sequence::frames(&a.input)?;
     let outputs: Vec<PathBuf> =
         frames.iter().map(|f| a.out.join(f.file_name().expect("listed files have names"))).collect();
     let mut inputs: Vec<&std::path::Path> = frames.iter().map(|p| p.as_path()).collect();
-    inputs.extend(o.inputs(&settings));
+    inputs.extend(o.inputs(&job));
     for out in &outputs {
         check_output_not_input(out, &inputs)?;
     }
@@ -50,14 +50,14 @@ pub fn run(a: FramesArgs) -> Result<()> {
     for out in &outputs {
         image_io::check_output(out)?;
     }
-    o.with_stylizer(preset.as_ref(), &settings, |stylizer| {
+    o.with_stylizer(preset.as_ref(), &job, |stylizer| {
         let mut clip = Clip::new(stylizer, a.stability)?;
         let total = frames.len();
         let mut bar = Bar::new("stylizing", o.model.quiet);
         for (i, (input, out)) in frames.iter().zip(&outputs).enumerate() {
             bar.set_message(&format!("frame {}/{total}", i + 1));
             let mut frame = image_io::load_picture(input, "frame")?;
-            if let Some(m) = o.max_size {
+            if let Some(m) = job.max_size {
                 frame = frame.fit_within(m);
             }
             let mut within = |f: f32| bar.report((i as f32 + f) / total as f32);

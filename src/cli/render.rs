@@ -34,7 +34,7 @@ pub fn run(a: RenderArgs) -> Result<()> {
     for (_, r) in scan_dir(&a.dir, &SearchPath::from_env())? {
         let p = r?;
         if p.kind() == PresetKind::Texture {
-            p.settings.validate_texture()?;
+            p.settings.validate()?;
             presets.push(p);
         } else if a.cache.verbose {
             eprintln!("skipping '{}': not a texture preset", p.path.display());
@@ -60,8 +60,7 @@ pub fn run(a: RenderArgs) -> Result<()> {
     // earlier one wrote) nor another job's output.
     let mut inputs: Vec<&std::path::Path> = Vec::new();
     for p in &presets {
-        inputs.extend(p.settings.styles.iter().chain(&p.settings.masks).map(|x| x.as_path()));
-        inputs.extend(p.settings.texture.init.as_deref());
+        inputs.extend(p.settings.files());
         inputs.push(&p.path);
     }
     for out in &outputs {
@@ -70,6 +69,10 @@ pub fn run(a: RenderArgs) -> Result<()> {
     check_distinct_outputs(&outputs)?;
     check_model_args(&a.model)?;
     let precision = precision_flag(&a.model)?;
+    // --precision replaces each preset's precision.
+    for p in &mut presets {
+        p.settings.precision = precision.or(p.settings.precision);
+    }
     let model = load_model(&a.model)?;
     for p in &presets {
         p.settings.levels_for(&model).map_err(|e| Error::Preset {
@@ -101,14 +104,7 @@ pub fn run(a: RenderArgs) -> Result<()> {
         let prepared = p.settings.prepare(&mut encoder);
         a.cache.report(&mut encoder);
         let prepared = prepared.map_err(in_preset)?;
-        let texture = p
-            .settings
-            .texture(&model, &prepared)
-            .and_then(|b| match precision {
-                Some(pr) => b.precision(pr).build(),
-                None => b.build(),
-            })
-            .map_err(in_preset)?;
+        let texture = p.settings.texture(&model, &prepared).and_then(|b| b.build()).map_err(in_preset)?;
         let mut sub = |f: f32| bar.report((i as f32 + f) / total);
         let picture = texture.run(&mut sub)?;
         image_io::save_picture_unless(&picture, out, &|| !super::interrupt::keep_going())?;

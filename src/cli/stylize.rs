@@ -3,11 +3,11 @@
 use std::path::{Path, PathBuf};
 
 use unistyle::pipeline::parse_transform;
-use unistyle::{image_io, JobKind, Preset, Result, Settings, StyleEncoder, Stylizer};
+use unistyle::{image_io, Job, JobKind, Preset, Result, StyleEncoder, Stylizer};
 
 use super::args::{
-    check_modes, check_output_not_input, check_rules, load_model, parse_floats, parse_level_alpha, parse_levels,
-    precision_flag, PresetArgs, StyleArgs,
+    check_job, check_output_not_input, load_model, overlay_model, parse_floats, parse_level_alpha, parse_levels,
+    PresetArgs, StyleArgs,
 };
 use super::progress_bar::Bar;
 use super::ModelArgs;
@@ -79,17 +79,17 @@ pub struct StylizeOptions {
 
 pub fn run(a: StylizeArgs) -> Result<()> {
     let o = &a.options;
-    let (preset, settings) = o.settings()?;
+    let (preset, job) = o.job()?;
     let mut inputs = vec![a.content.as_path()];
-    inputs.extend(o.inputs(&settings));
+    inputs.extend(o.inputs(&job));
     check_output_not_input(&a.out, &inputs)?;
     image_io::check_output(&a.out)?;
 
     let mut content = image_io::load_picture(&a.content, "content image")?;
-    if let Some(m) = o.max_size {
+    if let Some(m) = job.max_size {
         content = content.fit_within(m);
     }
-    o.with_stylizer(preset.as_ref(), &settings, |stylizer| {
+    o.with_stylizer(preset.as_ref(), &job, |stylizer| {
         let mut bar = Bar::new("stylizing", o.model.quiet);
         let out = stylizer.run(&content, &mut bar)?;
         bar.finish();
@@ -98,10 +98,10 @@ pub fn run(a: StylizeArgs) -> Result<()> {
 }
 
 impl StylizeOptions {
-    /// The preset (if any) with the flags laid over it, every rule checked before anything
-    /// heavy runs: nothing is loaded on parameters that will be refused.
-    pub fn settings(&self) -> Result<(Option<Preset>, Settings)> {
-        let (preset, mut settings) = self.preset.load()?;
+    /// The job: the preset (if any) with the flags laid over it, every rule checked before
+    /// anything heavy runs: nothing is loaded on parameters that will be refused.
+    pub fn job(&self) -> Result<(Option<Preset>, Job)> {
+        let (preset, mut settings) = self.preset.load(JobKind::Stylize)?;
         self.styles.overlay(&mut settings)?;
         if let Some(l) = &self.levels {
             let levels = parse_levels(l)?;
@@ -144,37 +144,34 @@ impl StylizeOptions {
         if self.photo.is_some() {
             settings.photo = self.photo;
         }
-        if let Some(p) = precision_flag(&self.model)? {
-            settings.precision = Some(p);
-        }
-        check_rules(&settings, JobKind::Stylize, &self.model, self.max_size)?;
-        check_modes(&settings)?;
+        settings.max_size = self.max_size.or(settings.max_size);
+        overlay_model(&self.model, &mut settings)?;
+        check_job(&settings)?;
         Ok((preset, settings))
     }
 
     /// The files the job reads besides its content: styles, masks, the preset.
-    pub fn inputs<'s>(&'s self, settings: &'s Settings) -> Vec<&'s Path> {
-        let mut inputs: Vec<&Path> = settings.styles.iter().chain(&settings.masks).map(|p| p.as_path()).collect();
+    pub fn inputs<'s>(&'s self, job: &'s Job) -> Vec<&'s Path> {
+        let mut inputs = job.files();
         inputs.extend(self.preset.preset.as_deref());
         inputs
     }
 
     /// Loads the model, encodes the styles once (through the cache) and hands `f` the
-    /// stylizer the settings describe.
+    /// stylizer the job describes.
     pub fn with_stylizer<T>(
         &self,
         preset: Option<&Preset>,
-        settings: &Settings,
+        job: &Job,
         f: impl FnOnce(Stylizer<'_>) -> Result<T>,
     ) -> Result<T> {
         let model = load_model(&self.model)?;
         let cache = self.preset.cache.cache(preset.map(|p| p.default_cache()));
         let mut encoder = StyleEncoder::new(&model, cache);
         encoder.set_progress(Box::new(super::interrupt::cancel_check));
-        encoder.set_tile_size(self.model.tile_size);
-        let prepared = settings.prepare(&mut encoder);
+        let prepared = job.prepare(&mut encoder);
         self.preset.cache.report(&mut encoder);
         let prepared = prepared?;
-        f(settings.stylizer(&model, &prepared).tile_size(self.model.tile_size).build()?)
+        f(job.stylizer(&model, &prepared).build()?)
     }
 }

@@ -2,11 +2,9 @@
 
 use std::path::PathBuf;
 
-use unistyle::{image_io, JobKind, Result, StyleEncoder};
+use unistyle::{image_io, JobKind, PictureInput, Result, StyleEncoder};
 
-use super::args::{
-    check_output_not_input, check_rules, load_model, parse_levels, precision_flag, PresetArgs, StyleArgs,
-};
+use super::args::{check_job, check_output_not_input, load_model, overlay_model, parse_levels, PresetArgs, StyleArgs};
 use super::progress_bar::Bar;
 use super::ModelArgs;
 
@@ -46,7 +44,7 @@ pub struct TextureArgs {
 }
 
 pub fn run(a: TextureArgs) -> Result<()> {
-    let (preset, mut settings) = a.preset.load()?;
+    let (preset, mut settings) = a.preset.load(JobKind::Texture)?;
     a.styles.overlay(&mut settings)?;
     if let Some(l) = &a.levels {
         settings.levels = parse_levels(l)?;
@@ -57,17 +55,13 @@ pub fn run(a: TextureArgs) -> Result<()> {
     t.seed = a.seed.or(t.seed);
     t.iterations = a.iterations.or(t.iterations);
     t.tileable = a.tileable.or(t.tileable);
-    t.init = a.init.clone().or(t.init.take());
+    t.init = a.init.clone().map(PictureInput::File).or(t.init.take());
     // Texture synthesis always runs at alpha 1 on the whole image.
     settings.alpha = None;
     settings.level_alpha.clear();
-    if let Some(p) = precision_flag(&a.model)? {
-        settings.precision = Some(p);
-    }
-    check_rules(&settings, JobKind::Texture, &a.model, None)?;
-    let mut inputs: Vec<&std::path::Path> =
-        settings.styles.iter().chain(&settings.masks).map(|p| p.as_path()).collect();
-    inputs.extend(settings.texture.init.as_deref());
+    overlay_model(&a.model, &mut settings)?;
+    check_job(&settings)?;
+    let mut inputs = settings.files();
     inputs.extend(a.preset.preset.as_deref());
     check_output_not_input(&a.out, &inputs)?;
     image_io::check_output(&a.out)?;
@@ -76,11 +70,10 @@ pub fn run(a: TextureArgs) -> Result<()> {
     let cache = a.preset.cache.cache(preset.as_ref().map(|p| p.default_cache()));
     let mut encoder = StyleEncoder::new(&model, cache);
     encoder.set_progress(Box::new(super::interrupt::cancel_check));
-    encoder.set_tile_size(a.model.tile_size);
     let prepared = settings.prepare(&mut encoder);
     a.preset.cache.report(&mut encoder);
     let prepared = prepared?;
-    let texture = settings.texture(&model, &prepared)?.tile_size(a.model.tile_size).build()?;
+    let texture = settings.texture(&model, &prepared)?.build()?;
     let mut bar = Bar::new("synthesizing", a.model.quiet);
     let out = texture.run(&mut bar)?;
     bar.finish();

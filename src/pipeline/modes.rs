@@ -7,9 +7,7 @@
 use crate::error::{Error, Result};
 pub use crate::transform::TransformKind;
 
-pub use crate::rules::{MAX_VARIATION, STROKE_SCALE_MAX, STROKE_SCALE_MIN};
-/// Most stroke scales mixed in one style.
-pub const MAX_STROKE_SCALES: usize = 4;
+use crate::rules;
 
 /// Options of the modes beyond plain WCT. The default is plain WCT: no patch swap, the
 /// `wct` transform, no variation, seed 0, stroke scale 1, no photo smoothing.
@@ -36,33 +34,28 @@ impl Default for Modes {
             transform: TransformKind::Wct,
             variation: 0.0,
             seed: 0,
-            stroke_scale: vec![1.0],
+            stroke_scale: vec![rules::DEFAULT_STROKE_SCALE],
             photo: false,
         }
     }
 }
 
 impl Modes {
-    /// Checks every value and combination that needs no model or image.
+    /// Checks every value and combination that needs no model or image ([`crate::rules`]).
     pub fn validate(&self) -> Result<()> {
-        Error::check_range("variation", self.variation, 0.0, MAX_VARIATION)?;
-        check_stroke_scale(&self.stroke_scale)?;
-        if self.patch_swap && self.transform == TransformKind::Ost {
-            return Err(Error::param(
-                "transform",
-                "ost cannot be combined with patch swap, which colours the swapped patches itself",
-            ));
-        }
-        Ok(())
+        self.validate_with_masks(0)
     }
 
     /// The rules that depend on the job: patch swap works on the whole image, not per mask.
     pub fn validate_with_masks(&self, masks: usize) -> Result<()> {
-        self.validate()?;
-        if self.patch_swap && masks > 0 {
-            return Err(Error::param("patch_swap", "works on the whole image; it cannot be combined with masks"));
-        }
-        Ok(())
+        Ok(self.check(masks)?)
+    }
+
+    /// The modes' rules, the broken one named by its [`crate::rules::Param`].
+    pub fn check(&self, masks: usize) -> rules::Rule {
+        rules::variation(self.variation)?;
+        rules::stroke_scales(&self.stroke_scale)?;
+        rules::patch_swap(self.patch_swap, self.transform == TransformKind::Ost, masks)
     }
 
     /// Whether the style must be taken at other scales than its own.
@@ -71,22 +64,10 @@ impl Modes {
     }
 }
 
-/// Stroke scales: one to [`MAX_STROKE_SCALES`], each in
-/// [`STROKE_SCALE_MIN`]..=[`STROKE_SCALE_MAX`], none repeated.
+/// Stroke scales: one to [`rules::MAX_STROKE_SCALES`], each in
+/// [`rules::STROKE_SCALE_MIN`]..=[`rules::STROKE_SCALE_MAX`], none repeated.
 pub fn check_stroke_scale(scales: &[f64]) -> Result<()> {
-    if scales.is_empty() || scales.len() > MAX_STROKE_SCALES {
-        return Err(Error::param(
-            "stroke_scale",
-            format!("give 1 to {MAX_STROKE_SCALES} scales, got {}", scales.len()),
-        ));
-    }
-    for (i, &s) in scales.iter().enumerate() {
-        Error::check_range("stroke_scale", s, STROKE_SCALE_MIN, STROKE_SCALE_MAX)?;
-        if scales[..i].contains(&s) {
-            return Err(Error::param("stroke_scale", format!("{s} is given twice")));
-        }
-    }
-    Ok(())
+    Ok(rules::stroke_scales(scales)?)
 }
 
 /// The transform kind named `name` (`wct` or `ost`), refused in the terms of `key`.

@@ -104,7 +104,7 @@ impl<'a> Stylizer<'a> {
             styles: Vec::new(),
             regions: Vec::new(),
             levels: None,
-            alpha: 1.0,
+            alpha: rules::DEFAULT_ALPHA,
             level_alpha: Vec::new(),
             border: Border::Reflect,
             feather: 0.0,
@@ -123,7 +123,7 @@ impl<'a> Stylizer<'a> {
 
     /// The blend factor used at `level`.
     pub fn alpha_at(&self, level: usize) -> f64 {
-        self.alpha.get(&level).copied().unwrap_or(1.0)
+        self.alpha.get(&level).copied().unwrap_or(rules::DEFAULT_ALPHA)
     }
 
     /// Stylizes `content`; its alpha channel is carried through unchanged.

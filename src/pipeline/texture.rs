@@ -54,7 +54,7 @@ impl<'a> Texture<'a> {
             regions: Vec::new(),
             size: None,
             seed: 0,
-            iterations: 3,
+            iterations: crate::rules::DEFAULT_ITERATIONS,
             levels: None,
             init: None,
             tileable: false,

@@ -10,13 +10,12 @@ use toml_edit::{ImDocument, Item, TableLike};
 
 use super::resolve::SearchPath;
 use super::schema::{Paths, RawPreset, RawTexture, SCHEMA_VERSION};
-use super::settings::{Settings, TextureSettings};
 use super::Preset;
 use crate::error::{printable, Error, Result};
+use crate::job::{Job, MaskInput, PictureInput, StyleInput, TextureJob};
 use crate::model::MAX_LEVEL;
 use crate::pipeline::parse_transform;
-use crate::pipeline::{Modes, TransformKind};
-use crate::rules::{self, JobKind, Param, RawParams, Violation};
+use crate::rules::{self, JobKind, Param, Violation};
 
 /// Largest preset file read.
 pub const MAX_PRESET_BYTES: u64 = 1 << 20;
@@ -181,40 +180,76 @@ impl Checker<'_> {
             })?;
             level_alpha.push((k.as_str(), level, a));
         }
-        // Every rule, on the values as written, before any file is looked up.
-        let get = |v: &Option<Spanned<i64>>| v.as_ref().map(|v| i128::from(*v.get_ref()));
+        let transform = match &raw.transform {
+            Some(t) => Some(parse_transform("transform", t.get_ref()).map_err(|e| match e {
+                Error::Parameter { name, reason } => ctx.err(Some(t.span()), &name, reason),
+                e => e,
+            })?),
+            None => None,
+        };
+        let seed = match &raw.seed {
+            Some(v) if *v.get_ref() < 0 => {
+                return Err(ctx.err(Some(v.span()), "seed", format!("must be ≥ 0, got {}", v.get_ref())))
+            }
+            Some(v) => Some(*v.get_ref() as u64),
+            None => None,
+        };
         let t = raw.texture.as_ref();
-        let params = RawParams {
+        let mut job = Job {
             kind: if t.is_some() { JobKind::Texture } else { JobKind::Stylize },
+            blend: raw.blend.as_ref().map(|b| b.get_ref().iter().map(|x| *x.get_ref()).collect()),
+            feather: raw.feather.as_ref().map(|f| *f.get_ref() as f32),
+            alpha: raw.alpha.as_ref().map(|a| *a.get_ref()),
+            preserve_color: raw.preserve_color.as_ref().map(|v| *v.get_ref()),
+            foreground_only: raw.foreground_only.as_ref().map(|f| *f.get_ref()),
+            patch_swap: raw.patch_swap.as_ref().map(|v| *v.get_ref()),
+            transform,
+            variation: raw.variation.as_ref().map(|v| *v.get_ref()),
+            seed,
+            stroke_scale: raw.stroke_scale.as_ref().map(|v| v.get_ref().0.clone()),
+            photo: raw.photo.as_ref().map(|v| *v.get_ref()),
+            ..Job::default()
+        };
+        // Every rule, before any file is looked up, on the job with its integers as written
+        // (a negative or huge value is named as given, not as narrowed) and its files counted.
+        let get = |v: &Option<Spanned<i64>>| v.as_ref().map(|v| i128::from(*v.get_ref()));
+        let params = rules::RawParams {
             styles: style.get_ref().0.len(),
             masks: raw.mask.as_ref().map_or(0, |m| m.get_ref().0.len()),
-            blend: raw.blend.as_ref().map(|b| b.get_ref().iter().map(|x| *x.get_ref()).collect()),
             feather: raw.feather.as_ref().map(|f| *f.get_ref()),
-            foreground_only: raw.foreground_only.as_ref().map(|f| *f.get_ref()),
             style_size: get(&raw.style_size),
             levels: raw.levels.as_ref().map(|ls| ls.get_ref().iter().map(|l| i128::from(*l.get_ref())).collect()),
-            alpha: raw.alpha.as_ref().map(|a| *a.get_ref()),
             level_alpha: level_alpha.iter().map(|&(_, l, a)| (l, *a.get_ref())).collect(),
             width: t.and_then(|t| get(&t.width)),
             height: t.and_then(|t| get(&t.height)),
             seed: t.and_then(|t| get(&t.seed)),
             iterations: t.and_then(|t| get(&t.iterations)),
-            tile_size: None,
-            max_size: None,
+            ..job.raw()
         };
         params.check().map_err(|v| self.violation(&raw, &level_alpha, v))?;
-        let precision = raw
+        job.precision = raw
             .precision
             .as_ref()
             .map(|p| rules::precision(p.get_ref()))
             .transpose()
             .map_err(|v| self.violation(&raw, &level_alpha, v))?;
-
-        let styles = self.files(style, "style", "style image")?;
-        let masks = raw.mask.as_ref().map(|m| self.files(m, "mask", "mask")).transpose()?.unwrap_or_default();
+        // Every value is in range: narrowing keeps it.
         let size = |v: Option<i128>| v.map(|v| v as usize);
-        let texture = match t {
-            Some(t) => TextureSettings {
+        job.style_size = size(params.style_size);
+        job.levels = params.levels.map(|ls| ls.into_iter().map(|l| l as usize).collect());
+        job.level_alpha = params.level_alpha.into_iter().map(|(l, a)| (l as usize, a)).collect();
+        job.styles = self.files(style, "style", "style image")?.into_iter().map(StyleInput::File).collect();
+        job.masks = raw
+            .mask
+            .as_ref()
+            .map(|m| self.files(m, "mask", "mask"))
+            .transpose()?
+            .unwrap_or_default()
+            .into_iter()
+            .map(MaskInput::File)
+            .collect();
+        if let Some(t) = t {
+            job.texture = TextureJob {
                 width: size(params.width),
                 height: size(params.height),
                 seed: params.seed.map(|v| v as u64),
@@ -224,86 +259,11 @@ impl Checker<'_> {
                     .init
                     .as_ref()
                     .map(|i| self.file(Some(i.span()), "texture.init", i.get_ref(), "init image"))
-                    .transpose()?,
-            },
-            None => TextureSettings::default(),
-        };
-        let modes = self.modes(&raw, masks.len())?;
-        let settings = Settings {
-            styles,
-            blend: params.blend,
-            masks,
-            feather: params.feather.map(|f| f as f32),
-            style_size: size(params.style_size),
-            levels: params.levels.map(|ls| ls.into_iter().map(|l| l as usize).collect()),
-            alpha: params.alpha,
-            level_alpha: params.level_alpha.into_iter().map(|(l, a)| (l as usize, a)).collect(),
-            preserve_color: raw.preserve_color.as_ref().map(|v| *v.get_ref()),
-            foreground_only: params.foreground_only,
-            patch_swap: modes.patch_swap,
-            transform: modes.transform,
-            variation: modes.variation,
-            seed: modes.seed,
-            stroke_scale: modes.stroke_scale,
-            photo: modes.photo,
-            precision,
-            texture,
-        };
-        Ok(Preset { path: ctx.path.to_path_buf(), name, description, settings, is_texture: t.is_some() })
-    }
-
-    /// The mode keys, checked by the library's one rule set ([`Modes`]), errors placed at
-    /// the key's line.
-    fn modes(&self, raw: &RawPreset, masks: usize) -> Result<ModeKeys> {
-        let ctx = self.ctx;
-        let at = |span: Option<Range<usize>>, e: Error| match e {
-            Error::Parameter { name, reason } => ctx.err(span, &name, reason),
-            Error::InvalidRange { name, min, max, value } => {
-                ctx.err(span, &name, format!("must be in {min}..={max}, got {value}"))
-            }
-            e => e,
-        };
-        let transform = match &raw.transform {
-            Some(t) => Some(parse_transform("transform", t.get_ref()).map_err(|e| at(Some(t.span()), e))?),
-            None => None,
-        };
-        let keys = ModeKeys {
-            patch_swap: raw.patch_swap.as_ref().map(|v| *v.get_ref()),
-            transform,
-            variation: raw.variation.as_ref().map(|v| *v.get_ref()),
-            seed: match &raw.seed {
-                Some(v) if *v.get_ref() < 0 => {
-                    return Err(ctx.err(Some(v.span()), "seed", format!("must be ≥ 0, got {}", v.get_ref())))
-                }
-                Some(v) => Some(*v.get_ref() as u64),
-                None => None,
-            },
-            stroke_scale: raw.stroke_scale.as_ref().map(|v| v.get_ref().0.clone()),
-            photo: raw.photo.as_ref().map(|v| *v.get_ref()),
-        };
-        let d = Modes::default();
-        let modes = Modes {
-            patch_swap: keys.patch_swap.unwrap_or(d.patch_swap),
-            transform: keys.transform.unwrap_or(d.transform),
-            variation: keys.variation.unwrap_or(d.variation),
-            seed: keys.seed.unwrap_or(d.seed),
-            stroke_scale: keys.stroke_scale.clone().unwrap_or(d.stroke_scale),
-            photo: keys.photo.unwrap_or(d.photo),
-        };
-        modes.validate_with_masks(masks).map_err(|e| {
-            let span = match &e {
-                Error::Parameter { name, .. } | Error::InvalidRange { name, .. } => match name.as_str() {
-                    "variation" => raw.variation.as_ref().map(|v| v.span()),
-                    "stroke_scale" => raw.stroke_scale.as_ref().map(|v| v.span()),
-                    "transform" => raw.transform.as_ref().map(|v| v.span()),
-                    "patch_swap" => raw.patch_swap.as_ref().map(|v| v.span()),
-                    _ => None,
-                },
-                _ => None,
+                    .transpose()?
+                    .map(PictureInput::File),
             };
-            at(span, e)
-        })?;
-        Ok(keys)
+        }
+        Ok(Preset { path: ctx.path.to_path_buf(), name, description, settings: job })
     }
 
     /// A broken rule, at the line of the key (or of the list entry) it is about.
@@ -339,20 +299,14 @@ impl Checker<'_> {
             Param::Seed => tex(|t| span(&t.seed)),
             Param::Iterations => tex(|t| span(&t.iterations)),
             Param::Precision => span(&raw.precision),
+            Param::PatchSwap => span(&raw.patch_swap),
+            Param::Transform => span(&raw.transform),
+            Param::Variation => span(&raw.variation),
+            Param::StrokeScale => span(&raw.stroke_scale),
             _ => None,
         };
         self.ctx.err(at, &key, v.reason)
     }
-}
-
-/// The mode keys as given (`None`: not in the file).
-struct ModeKeys {
-    patch_swap: Option<bool>,
-    transform: Option<TransformKind>,
-    variation: Option<f64>,
-    seed: Option<u64>,
-    stroke_scale: Option<Vec<f64>>,
-    photo: Option<bool>,
 }
 
 /// A name must serve as a file name (`unistyle render` writes `<name>.png`).

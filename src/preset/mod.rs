@@ -20,16 +20,16 @@
 mod load;
 pub mod resolve;
 pub mod schema;
-pub mod settings;
 
 use std::path::{Path, PathBuf};
 
+pub use crate::job::{Job, Prepared, TextureJob};
 pub use load::MAX_PRESET_BYTES;
 pub use resolve::{SearchPath, STYLE_PATH_ENV};
 pub use schema::SCHEMA_VERSION;
-pub use settings::{Prepared, Settings, TextureSettings};
 
 use crate::error::{Error, Result};
+use crate::rules::JobKind;
 use crate::style_cache::StyleCache;
 
 /// A validated preset: every value in range, every file it names found.
@@ -41,10 +41,8 @@ pub struct Preset {
     pub name: String,
     /// `description` (one line; empty when not given).
     pub description: String,
-    /// The job settings, file names resolved.
-    pub settings: Settings,
-    /// Whether the preset has a `[texture]` table.
-    pub is_texture: bool,
+    /// The job the preset describes, file names resolved.
+    pub settings: Job,
 }
 
 /// What a preset is meant for.
@@ -82,15 +80,15 @@ impl Preset {
     }
 
     pub fn kind(&self) -> PresetKind {
-        if self.is_texture {
+        if self.settings.kind == JobKind::Texture {
             PresetKind::Texture
         } else {
             PresetKind::Stylize
         }
     }
 
-    /// The job settings, for [`Settings::prepare`] and the builders.
-    pub fn settings(&self) -> &Settings {
+    /// The job the preset describes, for [`Job::prepare`] and the builders.
+    pub fn settings(&self) -> &Job {
         &self.settings
     }
 

@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::time::Instant;
 
-use super::{image, psnr, read_png, relu3_weights, run_ok, s};
+use super::{image, psnr, read_png, relu3_weights, Cli};
 
 /// Side of the small content image.
 pub const SMALL: u32 = 128;
@@ -42,31 +42,16 @@ pub fn gray_psnr(gray: &Path, cli_rgb: &Path) -> (f64, usize, usize) {
 }
 
 /// Runs the CLI with the shared level 1–3 weights; returns its wall time in seconds.
-pub fn cli(args: &[&str]) -> f64 {
+pub fn cli(c: &Cli) -> f64 {
     let t = Instant::now();
-    let mut all: Vec<&str> = args.to_vec();
-    let w = relu3_weights();
-    all.extend(["--weights", s(&w), "--quiet"]);
-    run_ok(&all);
+    c.clone().weights(relu3_weights()).quiet().run_ok();
     t.elapsed().as_secs_f64()
 }
 
 /// The hosts' reference: the CLI's stylize of `content` with `style` at alpha 0.6, levels
 /// 3,2,1 (what the editor tests ask their plug-ins for), into `out`.
 pub fn cli_stylize(content: &Path, style: &Path, out: &Path) -> f64 {
-    cli(&[
-        "stylize",
-        "--content",
-        s(content),
-        "--style",
-        s(style),
-        "--alpha",
-        "0.6",
-        "--levels",
-        "3,2,1",
-        "--out",
-        s(out),
-    ])
+    cli(&Cli::stylize().content(content).style(style).alpha(0.6).levels("3,2,1").out(out))
 }
 
 /// tubingen_256 downscaled to SMALL × SMALL.

@@ -3,11 +3,15 @@
 
 pub mod abi;
 pub mod cbuild;
+pub mod cli;
 pub mod gen;
 pub mod host_clip;
 pub mod host_inputs;
 pub mod layout;
 pub mod release;
+
+#[allow(unused_imports)]
+pub use cli::Cli;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -211,25 +215,16 @@ pub fn row_jump(p: &unistyle::Picture, y0: usize, y1: usize) -> f64 {
 /// The CLI's tileable texture of `style/brick_256.png` (relu3 weights) at `width × height`
 /// with `seed` and `iterations`, written to `out`: the reference the hosts' textures must equal.
 pub fn cli_brick_texture(out: &Path, (width, height): (u32, u32), seed: u32, iterations: u32) {
-    let (w, h, seed, iterations) = (width.to_string(), height.to_string(), seed.to_string(), iterations.to_string());
-    run_ok(&[
-        "texture",
-        "--style",
-        s(&image("style/brick_256.png")),
-        "--width",
-        &w,
-        "--height",
-        &h,
-        "--seed",
-        &seed,
-        "--iterations",
-        &iterations,
-        "--tileable",
-        "--weights",
-        s(&relu3_weights()),
-        "--out",
-        s(out),
-    ]);
+    cli::Cli::texture()
+        .style(image("style/brick_256.png"))
+        .width(width as usize)
+        .height(height as usize)
+        .seed(seed.into())
+        .iterations(iterations as usize)
+        .tileable()
+        .weights(relu3_weights())
+        .out(out)
+        .run_ok();
 }
 
 /// Runs the CLI and asserts success.
