@@ -124,8 +124,8 @@ mod tests {
     fn devices_not_built_in_or_not_present_are_refused_in_one_line() {
         for name in ["cuda", "cuda:99", "metal"] {
             let msg = refusal(name);
-            let feature = if name == "metal" { "metal" } else { "cuda" };
-            let built = if feature == "metal" { cfg!(feature = "metal") } else { cfg!(feature = "cuda") };
+            let (feature, built) =
+                if name == "metal" { ("metal", cfg!(feature = "metal")) } else { ("cuda", cfg!(feature = "cuda")) };
             if !built {
                 assert!(msg.contains(&format!("built with the '{feature}' cargo feature")), "{name}: {msg}");
             } else if !msg.starts_with("opened") {

@@ -249,10 +249,8 @@ fn unavailable_devices_are_refused() {
             println!("{device}: opens on this machine, not refused");
             continue;
         }
-        let built = match device {
-            "metal" => cfg!(feature = "metal"),
-            _ => cfg!(feature = "cuda"),
-        };
+        let (metal_built, cuda_built) = (cfg!(feature = "metal"), cfg!(feature = "cuda"));
+        let built = if device == "metal" { metal_built } else { cuda_built };
         let why: &[&str] =
             if built { &["device", device, "could not be opened"] } else { &["device", device, "cargo feature"] };
         let args: Vec<String> = ["stylize", "--content", s(&content), "--style", s(&style), "--out", s(&out)]
