@@ -708,3 +708,29 @@ fn modes_through_the_abi() {
         assert!(msg.contains(field) && !msg.contains("--"), "{field}: {msg}");
     }
 }
+
+/// `unistyle_context_create` with a device this build or machine cannot open: an error
+/// status with a one-line message naming the device, no context, no crash. A device that
+/// does open here is left out.
+#[test]
+fn unavailable_devices_are_refused() {
+    let weights = cstr(&relu3_weights());
+    let mut refused = 0;
+    for device in ["cuda", "cuda:99", "metal", "CUDA:1x"] {
+        if unistyle::device::parse_device(device).is_ok() {
+            println!("{device}: opens on this machine, not refused");
+            continue;
+        }
+        let name = std::ffi::CString::new(device).unwrap();
+        let mut ctx = null_mut();
+        let st = unsafe { (api().context_create)(weights.as_ptr(), name.as_ptr(), &mut ctx) };
+        let msg = last_error();
+        assert_eq!(st, UNISTYLE_ERR_INVALID, "{device}: status {st}: {msg}");
+        assert!(ctx.is_null(), "{device}: a context was returned");
+        assert!(msg.contains("device") && msg.to_lowercase().contains(&device.to_lowercase()), "{device}: {msg}");
+        assert!(!msg.contains('\n'), "{device}: message is not one line: {msg}");
+        println!("{device}: {msg}");
+        refused += 1;
+    }
+    assert!(refused >= 3, "cuda:99, CUDA:1x and one of cuda/metal are refused everywhere");
+}

@@ -218,3 +218,36 @@ fn no_weights_anywhere_names_all_three_places() {
         assert!(stderr.contains(needle), "message lacks {needle}: {stderr}");
     }
 }
+
+/// `--device cuda`, `cuda:N` and `metal` where this build or machine has no such device: one
+/// line saying what is missing (the cargo feature, or a device the driver could open), a
+/// non-zero exit without a panic, no output. A device that does open here is left out.
+#[test]
+fn unavailable_devices_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.png");
+    let (content, style) = (image("content/tubingen_256.png"), image("style/starry_256.png"));
+    let weights = relu3_weights();
+    let mut refused = 0;
+    for device in ["cuda", "cuda:99", "metal"] {
+        if unistyle::device::parse_device(device).is_ok() {
+            println!("{device}: opens on this machine, not refused");
+            continue;
+        }
+        let (metal_built, cuda_built) = (cfg!(feature = "metal"), cfg!(feature = "cuda"));
+        let built = if device == "metal" { metal_built } else { cuda_built };
+        let why: &[&str] =
+            if built { &["device", device, "could not be opened"] } else { &["device", device, "cargo feature"] };
+        let args: Vec<String> = ["stylize", "--content", s(&content), "--style", s(&style), "--out", s(&out)]
+            .into_iter()
+            .chain(["--weights", s(&weights), "--device", device])
+            .map(String::from)
+            .collect();
+        assert_refused(&Case { name: device, args, expect: why }, dir.path(), &out);
+        refused += 1;
+    }
+    assert!(refused >= 2, "at least cuda:99 and one of cuda/metal are refused everywhere");
+    if !cfg!(feature = "cuda") {
+        assert_eq!(refused, 3, "a build without cuda refuses every cuda device");
+    }
+}

@@ -38,6 +38,7 @@ pub use config::{
 };
 pub use conv::{Algo, Isa};
 pub use pad::Border;
+pub(crate) use precision::GenericBf16;
 pub use precision::Precision;
 
 /// Whether work on `device` runs the CPU's own kernels (see [`Config::cpu_kernels`]).

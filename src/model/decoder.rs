@@ -8,7 +8,7 @@ use super::layers::{cpu_steps, load_plan, run_layer, Layer};
 use crate::error::{Error, Result};
 use crate::kernels::host::with_cpu_f32;
 use crate::kernels::pass::Pass;
-use crate::kernels::Border;
+use crate::kernels::{Border, Precision};
 
 #[derive(Debug, Clone)]
 pub struct Decoder {
@@ -22,18 +22,19 @@ impl Decoder {
         Ok(Self { level, layers: load_plan(vb, &decoder_plan(level))? })
     }
 
-    /// Decodes `[1, C, h, w]` features to `[1, 3, height, width]`: the upsampled output is
-    /// at least the original size (ceil-mode pooling) and is cropped back to it.
+    /// Decodes `[1, C, h, w]` features to `[1, 3, height, width]` at `precision`, layer by
+    /// layer through candle: the upsampled output is at least the original size (ceil-mode
+    /// pooling) and is cropped back to it.
     pub fn forward(
         &self,
         features: &Tensor,
-        height: usize,
-        width: usize,
+        (height, width): (usize, usize),
         border: Border,
+        precision: Precision,
     ) -> candle_core::Result<Tensor> {
         let mut x = features.clone();
         for layer in &self.layers {
-            x = run_layer(layer, &x, border)?;
+            x = run_layer(layer, &x, border, precision)?;
         }
         let (_, _, h, w) = x.dims4()?;
         self.check_size(h, w, height, width).map_err(|e| candle_core::Error::Msg(e.to_string()))?;
@@ -59,7 +60,7 @@ impl Decoder {
         let steps = cpu_steps(&self.layers)
             .filter(|_| crate::kernels::cpu_kernels(features.device()) && features.dtype() == DType::F32);
         let Some(steps) = steps else {
-            return Ok(self.forward(features, height, width, pass.border)?);
+            return Ok(self.forward(features, (height, width), pass.border, pass.precision)?);
         };
         let dims = features.dims4()?;
         let out = with_cpu_f32(features, |src| pass.run(&steps, src, dims, &|_| false, |_, _| Ok(())))?

@@ -9,7 +9,7 @@ use super::layers::{cpu_steps, load_plan, run_layer, Conv1x1, Layer};
 use crate::error::Result;
 use crate::kernels::host::with_cpu_f32;
 use crate::kernels::pass::Pass;
-use crate::kernels::Border;
+use crate::kernels::{Border, Precision};
 
 #[derive(Debug, Clone)]
 pub struct Encoder {
@@ -47,7 +47,7 @@ impl Encoder {
         let Some(steps) =
             steps.filter(|_| upto > 0 && crate::kernels::cpu_kernels(image.device()) && image.dtype() == DType::F32)
         else {
-            let all = self.forward_from(self.preprocess.forward(image)?, upto, pass.border)?;
+            let all = self.forward_from(self.preprocess.forward(image)?, upto, pass.border, pass.precision)?;
             return Ok(all.into_iter().enumerate().map(|(i, t)| keep(i + 1).then_some(t)).collect());
         };
         let dims = image.dims4()?;
@@ -75,11 +75,17 @@ impl Encoder {
     }
 
     /// Runs the trunk layer by layer through candle from the preprocessed image.
-    fn forward_from(&self, mut x: Tensor, upto: usize, border: Border) -> candle_core::Result<Vec<Tensor>> {
+    fn forward_from(
+        &self,
+        mut x: Tensor,
+        upto: usize,
+        border: Border,
+        precision: Precision,
+    ) -> candle_core::Result<Vec<Tensor>> {
         let mut taps = Vec::with_capacity(upto);
         for segment in self.segments.iter().take(upto) {
             for layer in segment {
-                x = run_layer(layer, &x, border)?;
+                x = run_layer(layer, &x, border, precision)?;
                 if let Layer::Tap = layer {
                     taps.push(x.clone());
                 }

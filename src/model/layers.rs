@@ -5,10 +5,11 @@ use candle_core::{DType, Module, Tensor};
 use candle_nn::VarBuilder;
 
 use super::architecture::{ConvSpec, Step};
-use crate::kernels::conv::PackedConv;
+use crate::kernels::conv::{is_wide, PackedConv};
 use crate::kernels::pad::{pad1, Border};
 use crate::kernels::pass::Step as KernelStep;
 use crate::kernels::resample::{max_pool_ceil, upsample2};
+use crate::kernels::{GenericBf16, Precision};
 
 /// `pad(1) → conv 3×3 → (+bias) → ReLU?`
 ///
@@ -16,6 +17,9 @@ use crate::kernels::resample::{max_pool_ceil, upsample2};
 /// packed here, at load time; on other devices it runs as candle's `pad1 → conv2d → add →
 /// relu`. The kernel switchboard may keep candle's path on the CPU too
 /// ([`crate::kernels::Config::fused_conv`]: `UNISTYLE_CONV=candle`, `UNISTYLE_GENERIC_PATHS=1`).
+/// On candle's path `--precision bf16` runs the wide layers' convolution in bf16
+/// ([`GenericBf16`]: natively on CUDA, with the same roundings on the CPU), as the CPU
+/// kernels do; the thin RGB layers stay f32.
 #[derive(Debug, Clone)]
 pub struct Conv3x3 {
     imp: ConvImpl,
@@ -26,8 +30,9 @@ pub struct Conv3x3 {
 enum ConvImpl {
     /// CPU: weights packed for the fused kernel.
     Fused(PackedConv),
-    /// Other devices: candle's generic ops.
-    Generic { weight: Tensor, bias: Tensor },
+    /// Other devices: candle's generic ops; `bf16` holds the weights for bf16 runs (wide
+    /// layers on devices that run bf16, see [`GenericBf16`]).
+    Generic { weight: Tensor, bias: Tensor, bf16: Option<Tensor> },
 }
 
 impl Conv3x3 {
@@ -54,9 +59,16 @@ impl Conv3x3 {
             let b = bias.to_dtype(DType::F32)?.to_vec1::<f32>()?;
             ConvImpl::Fused(PackedConv::new(&w, &b, cin, cout)?)
         } else {
-            ConvImpl::Generic { weight: weight.clone(), bias: bias.reshape((1, cout, 1, 1))? }
+            Self::generic(weight.clone(), bias.reshape((1, cout, 1, 1))?)?
         };
         Ok(Self { imp, relu })
+    }
+
+    /// The generic form of a layer from its `[out, in, 3, 3]` weights and `[1, out, 1, 1]` biases.
+    fn generic(weight: Tensor, bias: Tensor) -> candle_core::Result<ConvImpl> {
+        let (cout, cin, _, _) = weight.dims4()?;
+        let bf16 = if is_wide(cin, cout) { GenericBf16::on(weight.device()).weights(&weight)? } else { None };
+        Ok(ConvImpl::Generic { weight, bias, bf16 })
     }
 
     #[cfg(any(test, feature = "bench-internals"))]
@@ -67,10 +79,10 @@ impl Conv3x3 {
             ConvImpl::Fused(p) => {
                 let (w, b) = p.unpack();
                 let (cin, cout) = (p.in_channels(), p.out_channels());
-                ConvImpl::Generic {
-                    weight: Tensor::from_vec(w, (cout, cin, 3, 3), &candle_core::Device::Cpu)?,
-                    bias: Tensor::from_vec(b, (1, cout, 1, 1), &candle_core::Device::Cpu)?,
-                }
+                Self::generic(
+                    Tensor::from_vec(w, (cout, cin, 3, 3), &candle_core::Device::Cpu)?,
+                    Tensor::from_vec(b, (1, cout, 1, 1), &candle_core::Device::Cpu)?,
+                )?
             }
             generic => generic.clone(),
         };
@@ -83,7 +95,15 @@ impl Conv3x3 {
         matches!(self.imp, ConvImpl::Fused(_))
     }
 
+    #[cfg(any(test, feature = "bench-internals"))]
+    /// Runs the layer in f32.
     pub fn forward(&self, x: &Tensor, border: Border) -> candle_core::Result<Tensor> {
+        self.forward_at(x, border, Precision::F32)
+    }
+
+    /// Runs the layer at `precision` (the fused kernel runs f32 here: its bf16 form is a
+    /// pass's, `kernels::pass`).
+    pub fn forward_at(&self, x: &Tensor, border: Border, precision: Precision) -> candle_core::Result<Tensor> {
         match &self.imp {
             ConvImpl::Fused(p) => {
                 if !x.device().is_cpu() || x.dtype() != DType::F32 {
@@ -95,8 +115,13 @@ impl Conv3x3 {
                 }
                 x.contiguous()?.apply_op1_no_bwd(&p.op(border, self.relu))
             }
-            ConvImpl::Generic { weight, bias } => {
-                let y = pad1(x, border)?.conv2d(weight, 0, 1, 1, 1)?.broadcast_add(bias)?;
+            ConvImpl::Generic { weight, bias, bf16 } => {
+                let padded = pad1(x, border)?;
+                let y = match (precision, bf16) {
+                    (Precision::Bf16, Some(w)) => GenericBf16::on(x.device()).conv2d(&padded, w)?,
+                    _ => padded.conv2d(weight, 0, 1, 1, 1)?,
+                };
+                let y = y.broadcast_add(bias)?;
                 if self.relu {
                     y.relu()
                 } else {
@@ -191,10 +216,10 @@ pub fn load_plan(vb: &VarBuilder, plan: &[Step]) -> candle_core::Result<Vec<Laye
         .collect()
 }
 
-/// Runs one layer (taps are the caller's business and pass `x` through).
-pub fn run_layer(layer: &Layer, x: &Tensor, border: Border) -> candle_core::Result<Tensor> {
+/// Runs one layer at `precision` (taps are the caller's business and pass `x` through).
+pub fn run_layer(layer: &Layer, x: &Tensor, border: Border, precision: Precision) -> candle_core::Result<Tensor> {
     match layer {
-        Layer::Conv(c) => c.forward(x, border),
+        Layer::Conv(c) => c.forward_at(x, border, precision),
         Layer::Pool => max_pool_ceil(x, border),
         Layer::Up => upsample2(x),
         Layer::Tap => Ok(x.clone()),

@@ -56,6 +56,11 @@ impl Stats {
     }
 }
 
+/// Feature values per batch when the statistics are not taken by the CPU kernel: a GPU's
+/// f64 copy of a batch (and its centred copy) stays within 64 MiB each, as does the host's
+/// widened copy on Metal.
+const DEVICE_CHUNK_VALUES: usize = 1 << 23;
+
 /// Mean and covariance accumulated over batches of feature vectors (tiles of an image), in
 /// f64, merged with Chan et al.'s pairwise update so that the result does not depend on how
 /// the pixels were split beyond rounding.
@@ -85,6 +90,24 @@ impl Accumulator {
             return Err(Error::Tensor(format!("statistics of {} channels fed {c}", self.channels)));
         }
         if n == 0 {
+            return Ok(());
+        }
+        // Off the CPU's own kernels the f64 copies a batch needs are bounded: wide feature
+        // maps are taken in column chunks, merged as any two batches are.
+        let chunk = if crate::kernels::cpu_kernels(features.device()) { n } else { DEVICE_CHUNK_VALUES / c.max(1) };
+        self.add_in_chunks(features, chunk.max(1))
+    }
+
+    /// Adds a `[C, N]` batch `chunk` columns at a time.
+    fn add_in_chunks(&mut self, features: &Tensor, chunk: usize) -> Result<()> {
+        let (c, n) = features.dims2()?;
+        if n > chunk {
+            let mut start = 0;
+            while start < n {
+                let len = chunk.min(n - start);
+                self.add_in_chunks(&features.narrow(1, start, len)?, chunk)?;
+                start += len;
+            }
             return Ok(());
         }
         let (mean, m2) = batch_moments(features, c, n)?;
@@ -143,7 +166,8 @@ fn batch_moments(features: &Tensor, c: usize, n: usize) -> Result<(Vec<f64>, Vec
     }
 }
 
-/// [`batch_moments`] as f64 tensor operations on the features' own device.
+/// [`batch_moments`] as f64 tensor operations on the features' own device (CUDA: the cast,
+/// the row sums and cuBLAS's DGEMM are f64 throughout, so nothing is computed in f32).
 #[inline(never)]
 fn moments_on_device(features: &Tensor) -> Result<(Vec<f64>, Vec<f64>)> {
     let f = features.to_dtype(DType::F64)?;
@@ -258,6 +282,27 @@ mod tests {
             }
             for (a, b) in v.iter().zip(&m2) {
                 assert!((a - b).abs() < 1e-9 * b.abs().max(1.0), "{name}: m2 {a} vs {b}");
+            }
+        }
+    }
+
+    #[test]
+    fn column_chunks_merge_to_the_whole() {
+        let (c, n) = (4, 1000);
+        let data: Vec<f32> = (0..c * n).map(|i| ((i * 7919) % 263) as f32 * 0.02 + (i / n) as f32).collect();
+        let t = Tensor::from_vec(data, (c, n), &Device::Cpu).unwrap();
+        let (mean, cov) = {
+            let mut a = Accumulator::new(c);
+            a.add(&t).unwrap();
+            a.moments().unwrap()
+        };
+        for chunk in [1, 7, 999, 1000, 4096] {
+            let mut a = Accumulator::new(c);
+            a.add_in_chunks(&t, chunk).unwrap();
+            assert_eq!(a.count(), n);
+            let (m, v) = a.moments().unwrap();
+            for (x, y) in m.iter().zip(&mean).chain(v.iter().zip(&cov)) {
+                assert!((x - y).abs() < 1e-9 * y.abs().max(1.0), "chunk {chunk}: {x} vs {y}");
             }
         }
     }
