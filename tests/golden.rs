@@ -7,7 +7,7 @@ mod common;
 use candle_core::Tensor;
 use common::*;
 use unistyle::device::{generic_paths, GENERIC_PATHS_ENV};
-use unistyle::{image_io::load_picture, EncodedStyle, Mask, Picture, Precision, Silent, Stylizer, Texture};
+use unistyle::{image_io::load_picture, Precision};
 
 const MIN_PSNR: f64 = 45.0;
 /// `--precision bf16` (bf16 Winograd products) against the references.
@@ -15,45 +15,12 @@ const MIN_BF16_PSNR: f64 = 30.0;
 const CORE_MODES: [&str; 3] = ["reconstruct", "single", "multi"];
 const ALL_MODES: [&str; 6] = ["reconstruct", "single", "multi", "interpolate", "mask", "texture"];
 
-fn input(rel: &Option<String>) -> Picture {
-    load_picture(&image(rel.as_deref().expect("case input")), "golden input").unwrap()
-}
-
 fn library_output(c: &common::Case) -> Vec<f32> {
     library_output_at(c, Precision::F32)
 }
 
 fn library_output_at(c: &common::Case, precision: Precision) -> Vec<f32> {
-    let m = model();
-    let levels = c.level_list();
-    let encode = |p: &Picture| EncodedStyle::encode(m, p, &levels).unwrap();
-    if c.mode == "texture" {
-        let style = encode(&input(&c.style));
-        let texture = Texture::builder(m)
-            .style(&style)
-            .init(input(&c.init))
-            .iterations(c.iterations.unwrap())
-            .precision(precision);
-        return texture.levels(levels.clone()).build().unwrap().run(&mut Silent).unwrap().rgb;
-    }
-    let content = input(&c.content);
-    let (style, alpha) = match c.mode.as_str() {
-        "reconstruct" => (encode(&content), 0.0),
-        _ => (encode(&input(&c.style)), c.alpha.unwrap()),
-    };
-    let style1 = c.style1.as_ref().map(|_| encode(&input(&c.style1)));
-    let builder = Stylizer::builder(m).levels(levels.clone()).alpha(alpha).precision(precision);
-    let builder = match (c.mode.as_str(), &style1) {
-        ("interpolate", Some(other)) => {
-            let beta = c.beta.unwrap();
-            builder.weighted_style(&style, beta).weighted_style(other, 1.0 - beta)
-        }
-        ("mask", Some(other)) => {
-            builder.region(Mask::load(&image(c.mask.as_deref().unwrap())).unwrap(), &style).style(other)
-        }
-        _ => builder.style(&style),
-    };
-    builder.build().unwrap().run(&content, &mut Silent).unwrap().rgb
+    golden_run::library_output(model(), c, precision)
 }
 
 /// Runs every case of `modes` through the library; asserts ≥ [`MIN_PSNR`] and at least

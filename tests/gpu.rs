@@ -23,7 +23,7 @@ use std::time::Instant;
 use candle_core::Device;
 use common::*;
 use unistyle::device::{generic_paths, parse_device};
-use unistyle::{image_io::load_picture, EncodedStyle, Mask, Model, Picture, Precision, Silent, Stylizer, Texture};
+use unistyle::{EncodedStyle, Model, Picture, Precision, Silent, Stylizer};
 
 /// f32 on the device against the references: the CPU's own threshold.
 const MIN_PSNR: f64 = 45.0;
@@ -70,42 +70,9 @@ fn gpu_or_skip(test: &str) -> Option<&'static (Device, Model)> {
     }
 }
 
-fn input(rel: &Option<String>) -> Picture {
-    load_picture(&image(rel.as_deref().expect("case input")), "golden input").unwrap()
-}
-
 /// A golden case's output on `model`'s device at `precision`.
 fn output(model: &Model, c: &Case, precision: Precision) -> Vec<f32> {
-    let levels = c.level_list();
-    let encode = |p: &Picture| EncodedStyle::encode(model, p, &levels).unwrap();
-    if c.mode == "texture" {
-        let style = encode(&input(&c.style));
-        let texture = Texture::builder(model)
-            .style(&style)
-            .init(input(&c.init))
-            .iterations(c.iterations.unwrap())
-            .precision(precision)
-            .levels(levels.clone());
-        return texture.build().unwrap().run(&mut Silent).unwrap().rgb;
-    }
-    let content = input(&c.content);
-    let (style, alpha) = match c.mode.as_str() {
-        "reconstruct" => (encode(&content), 0.0),
-        _ => (encode(&input(&c.style)), c.alpha.unwrap()),
-    };
-    let style1 = c.style1.as_ref().map(|_| encode(&input(&c.style1)));
-    let builder = Stylizer::builder(model).levels(levels.clone()).alpha(alpha).precision(precision);
-    let builder = match (c.mode.as_str(), &style1) {
-        ("interpolate", Some(other)) => {
-            let beta = c.beta.unwrap();
-            builder.weighted_style(&style, beta).weighted_style(other, 1.0 - beta)
-        }
-        ("mask", Some(other)) => {
-            builder.region(Mask::load(&image(c.mask.as_deref().unwrap())).unwrap(), &style).style(other)
-        }
-        _ => builder.style(&style),
-    };
-    builder.build().unwrap().run(&content, &mut Silent).unwrap().rgb
+    golden_run::library_output(model, c, precision)
 }
 
 /// Every golden case on the device, f32 and bf16: f32 ≥ [`MIN_PSNR`], bf16 ≥

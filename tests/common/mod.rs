@@ -5,6 +5,7 @@ pub mod abi;
 pub mod cbuild;
 pub mod cli;
 pub mod gen;
+pub mod golden_run;
 pub mod host_clip;
 pub mod host_inputs;
 pub mod layout;
