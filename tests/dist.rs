@@ -215,21 +215,16 @@ fn elf_reader_agrees_with_readelf() {
 
 /// The result of the CLI built with these tests for a golden case's content and style.
 fn reference_stylize(case: &Case, out: &Path) {
-    run_ok(&[
-        "stylize",
-        "--content",
-        s(&image(case.content.as_deref().unwrap())),
-        "--style",
-        s(&image(case.style.as_deref().unwrap())),
-        "--alpha",
-        &case.alpha.unwrap().to_string(),
-        "--levels",
-        &case.levels_arg(),
-        "--weights",
-        s(&relu3_weights()),
-        "--out",
-        s(out),
-    ]);
+    case_cli(case).weights(relu3_weights()).out(out).run_ok();
+}
+
+/// `stylize` of a one-style golden case's content, style, alpha and levels (no output yet).
+fn case_cli(case: &Case) -> Cli {
+    Cli::stylize()
+        .content(image(case.content.as_deref().unwrap()))
+        .style(image(case.style.as_deref().unwrap()))
+        .alpha(case.alpha.unwrap())
+        .levels(&case.levels_arg())
 }
 
 /// The Linux x86-64 archive as a painter unpacks it: with no `UNISTYLE_WEIGHTS` and a fresh
@@ -256,16 +251,7 @@ fn linux_archive_runs_unpacked() {
     let cli_out = dir.path().join("cli.png");
     let mut c = Command::new(top.join("bin/unistyle"));
     fresh(&mut c);
-    run_checked(
-        c.args(["stylize", "--quiet", "--levels", &case.levels_arg(), "--alpha"])
-            .arg(case.alpha.unwrap().to_string())
-            .arg("--content")
-            .arg(image(case.content.as_deref().unwrap()))
-            .arg("--style")
-            .arg(image(case.style.as_deref().unwrap()))
-            .arg("--out")
-            .arg(&cli_out),
-    );
+    run_checked(c.args(case_cli(&case).quiet().out(&cli_out).args()));
     let p_cli = psnr_files(&cli_out, &reference);
 
     if !has_tool("pkg-config") || !has_tool("cc") {
@@ -301,27 +287,23 @@ fn linux_archive_runs_unpacked() {
 /// mode has one — reconstruct is alpha 0, interpolate two blended styles, mask a region
 /// mask over two styles, texture the case's noise as `--init`.
 fn golden_cli_args(c: &Case, images: &Path, out: &str) -> Vec<String> {
-    let img = |rel: &Option<String>| images.join(rel.as_deref().unwrap()).to_str().unwrap().to_string();
-    let mut a: Vec<String> = Vec::new();
-    let mut push = |items: &[&str]| a.extend(items.iter().map(|s| s.to_string()));
-    if c.mode == "texture" {
-        push(&["texture", "--style", &img(&c.style), "--init", &img(&c.init)]);
-        push(&["--iterations", &c.iterations.unwrap().to_string()]);
+    let img = |rel: &Option<String>| images.join(rel.as_deref().unwrap());
+    let cli = if c.mode == "texture" {
+        Cli::texture().style(img(&c.style)).init(img(&c.init)).iterations(c.iterations.unwrap())
     } else {
         let style = if c.mode == "reconstruct" { img(&c.content) } else { img(&c.style) };
         let alpha = if c.mode == "reconstruct" { 0.0 } else { c.alpha.unwrap() };
-        push(&["stylize", "--content", &img(&c.content), "--style", &style, "--alpha", &alpha.to_string()]);
+        let cli = Cli::stylize().content(img(&c.content)).style(style).alpha(alpha);
         match c.mode.as_str() {
             "interpolate" => {
                 let beta = c.beta.unwrap();
-                push(&["--style", &img(&c.style1), "--blend", &format!("{beta},{}", 1.0 - beta)]);
+                cli.style(img(&c.style1)).blend(&format!("{beta},{}", 1.0 - beta))
             }
-            "mask" => push(&["--style", &img(&c.style1), "--mask", &img(&c.mask)]),
-            _ => {}
+            "mask" => cli.style(img(&c.style1)).mask(img(&c.mask)),
+            _ => cli,
         }
-    }
-    push(&["--levels", &c.levels_arg(), "--quiet", "--out", out]);
-    a
+    };
+    cli.levels(&c.levels_arg()).quiet().out(out).args()
 }
 
 /// The golden reference as the 8-bit file the CLI writes would hold it (clamped).
