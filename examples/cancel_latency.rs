@@ -15,7 +15,9 @@
 //! picks some of them. Each case is cancelled at three moments; the worst latency is what a
 //! user waits at most.
 
-use std::path::PathBuf;
+#[path = "support/mod.rs"]
+mod support;
+
 use std::time::{Duration, Instant};
 
 use unistyle::pipeline::{Modes, StyleEncoding};
@@ -56,11 +58,7 @@ fn report(name: &str, work: &dyn Fn(&mut dyn Progress) -> unistyle::Result<()>) 
 }
 
 fn main() -> unistyle::Result<()> {
-    let shared = std::env::args_os()
-        .nth(1)
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("UNISTYLE_SHARED").filter(|v| !v.is_empty()).map(PathBuf::from))
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared"));
+    let shared = support::shared_dir();
     let model = Model::load(shared.join("weights/wct-vgg19-relu3.safetensors"), &Device::Cpu)?;
     let load = |rel: &str| image_io::load_picture(&shared.join("images").join(rel), "image");
     let c2048: Picture = load("content/tubingen_2048.png")?;

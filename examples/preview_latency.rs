@@ -11,17 +11,15 @@
 //! runs and the process CPU time per run (user + system, from /proc/self/stat on Linux): on a
 //! machine shared with other work the wall time grows, the CPU time does not.
 
-use std::path::PathBuf;
+#[path = "support/mod.rs"]
+mod support;
+
 use std::time::Instant;
 
 use unistyle::{image_io, Device, EncodedStyle, Model, Precision, Silent, Stylizer};
 
 fn main() -> unistyle::Result<()> {
-    let shared = std::env::args_os()
-        .nth(1)
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("UNISTYLE_SHARED").filter(|v| !v.is_empty()).map(PathBuf::from))
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared"));
+    let shared = support::shared_dir();
     let model = Model::load(shared.join("weights/wct-vgg19-relu3.safetensors"), &Device::Cpu)?;
     let content = image_io::load_picture(&shared.join("images/content/tubingen_1024.png"), "content image")?;
     let small = image_io::load_picture(&shared.join("images/content/tubingen_256.png"), "content image")?;

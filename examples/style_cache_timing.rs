@@ -8,18 +8,16 @@
 //! level of `weights/wct-vgg19-relu3.safetensors`. Runs cold (empty cache: encode and
 //! store the style) and warm (cache hit) a few times and prints the best of each.
 
-use std::path::PathBuf;
+#[path = "support/mod.rs"]
+mod support;
+
 use std::time::{Duration, Instant};
 
 use unistyle::style_cache::{CacheOutcome, StyleCache, StyleEncoder};
 use unistyle::{image_io, Device, Model, Silent, Stylizer};
 
 fn main() -> unistyle::Result<()> {
-    let shared = std::env::args_os()
-        .nth(1)
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("UNISTYLE_SHARED").filter(|v| !v.is_empty()).map(PathBuf::from))
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared"));
+    let shared = support::shared_dir();
     let model = Model::load(shared.join("weights/wct-vgg19-relu3.safetensors"), &Device::Cpu)?;
     let content = image_io::load_picture(&shared.join("images/content/tubingen_512.png"), "content image")?;
     let style = shared.join("images/style/starry_512.png");

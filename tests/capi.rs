@@ -78,14 +78,7 @@ fn stylize_matches_golden_and_cli() {
 
     let dir = tempfile::tempdir().unwrap();
     let cli_out = dir.path().join("cli.png");
-    Cli::stylize()
-        .content(image("content/tubingen_256.png"))
-        .style(image("style/starry_256.png"))
-        .alpha(0.6)
-        .levels("3,2,1")
-        .weights(relu3_weights())
-        .out(&cli_out)
-        .run_ok();
+    Cli::reference_256(&cli_out);
     let p_cli = psnr(&got, &read_png(&cli_out).rgb);
     println!("ABI vs golden {p_golden:.2} dB, vs CLI {p_cli:.2} dB");
     assert!(p_golden >= 45.0 && p_cli >= 50.0);

@@ -412,14 +412,7 @@ fn krita_gui_installed_plugin_stylizes_active_layer() {
     );
 
     let cli_out = dir.path().join("cli.png");
-    Cli::stylize()
-        .content(image("content/tubingen_256.png"))
-        .style(image("style/starry_256.png"))
-        .alpha(0.6)
-        .levels("3,2,1")
-        .weights(relu3_weights())
-        .out(&cli_out)
-        .run_ok();
+    Cli::reference_256(&cli_out);
     let p = psnr(&read_png(&out.join("gui.png")).rgb, &read_png(&cli_out).rgb);
     println!("Krita GUI (menu action, exported PNG) vs CLI: {p:.2} dB");
     assert!(p >= 50.0, "the GUI action's output differs from the CLI's: {p:.2} dB");

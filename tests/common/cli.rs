@@ -126,6 +126,19 @@ impl Cli {
         self.arg("--no-cache")
     }
 
+    /// The hosts' common reference: tubingen_256 in starry_256, alpha 0.6, levels 3,2,1, the
+    /// shared relu3 weights, written to `out`.
+    pub fn reference_256(out: &Path) {
+        Self::stylize()
+            .content(super::image("content/tubingen_256.png"))
+            .style(super::image("style/starry_256.png"))
+            .alpha(0.6)
+            .levels("3,2,1")
+            .weights(super::relu3_weights())
+            .out(out)
+            .run_ok();
+    }
+
     /// The arguments, for tests that pass them on.
     pub fn args(&self) -> Vec<String> {
         self.args.clone()
