@@ -59,6 +59,7 @@
 // `unsafe fn`s.
 #![deny(unsafe_op_in_unsafe_fn)]
 
+pub mod allocator;
 pub mod capi;
 #[cfg(feature = "convert")]
 pub mod convert;
@@ -82,6 +83,10 @@ pub mod style_cache;
 pub mod transform;
 
 pub use candle_core::Device;
+
+/// Large blocks are kept for reuse across a run's levels and runs (see [`allocator`]).
+#[global_allocator]
+static ALLOCATOR: allocator::Recycling = allocator::Recycling;
 pub use error::{Error, Result};
 pub use image_io::Picture;
 pub use job::{Job, MaskInput, PictureInput, Prepared, StyleInput};

@@ -30,7 +30,8 @@ pub fn available() -> Option<u64> {
             best = Some(best.map_or(a, |b| b.min(a)));
         }
     }
-    best
+    // Blocks the allocator keeps for reuse are this process's, but free for the next request.
+    best.map(|b| b.saturating_add(crate::allocator::kept_bytes()))
 }
 
 #[cfg(target_os = "linux")]

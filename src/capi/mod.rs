@@ -173,8 +173,12 @@ pub unsafe extern "C" fn unistyle_context_create(
 /// on other threads finish first; it is freed when the last returns.
 #[no_mangle]
 pub unsafe extern "C" fn unistyle_context_destroy(ctx: *mut UnistyleContext) {
-    // SAFETY: only a live handle is used.
-    guard_void(|| unsafe { release(ctx) })
+    guard_void(|| {
+        // SAFETY: only a live handle is used.
+        unsafe { release(ctx) };
+        // The context's large blocks were kept for its next run; there is none.
+        crate::allocator::release();
+    })
 }
 
 /// Writes the model's levels (ascending) into `levels[0..capacity]` and their number into

@@ -1,7 +1,7 @@
 //! Unstable, undocumented access to single kernels for the timing examples
 //! (`examples/conv_algorithms.rs`, `examples/amx_probe.rs`; feature `bench-internals`).
 
-use super::conv::{AnyBlocking, Geometry, PackedConv, WinoBlocking};
+use super::conv::{AnyBlocking, Fused, Geometry, PackedConv, WinoBlocking};
 use super::{config, Algo, Border, Isa, Precision};
 use crate::error::Result;
 
@@ -38,7 +38,7 @@ impl Conv3x3 {
         let g = Geometry { n: 1, cin: self.conv.in_channels(), cout: self.conv.out_channels(), h, w };
         let blocking =
             blocking.map(|(tr, tc, co_group, kc)| AnyBlocking::Winograd(WinoBlocking { tr, tc, co_group, kc }));
-        Ok(self.conv.forward_into(x, g, Border::Reflect, true, blocking, precision, out)?)
+        Ok(self.conv.forward_into(x, g, Border::Reflect, true, blocking, precision, Fused::NONE, out)?)
     }
 
     /// The Winograd blocking the kernel chooses for an `h × w` image on `threads` threads

@@ -7,7 +7,7 @@
 #[cfg(target_arch = "x86_64")]
 use super::amx::{self, Split};
 use super::buffers::{Buffer, BufferPool};
-use super::conv::{Geometry, PackedConv};
+use super::conv::{Fused, Geometry, PackedConv};
 use super::pad::Border;
 use super::precision::Precision;
 use super::resample::{pool_into, upsample_into};
@@ -67,7 +67,10 @@ impl<'p> Pass<'p> {
         let mut cur: Option<Planes<'p>> = None;
         // Taps are numbered from 1 in the order met (the encoder's levels).
         let mut taps = 0;
-        for &layer in layers {
+        // An upsampling the next convolution reads through (never written out), and a
+        // pooling the previous convolution wrote (nothing left to do).
+        let (mut pending_up, mut pooled) = (false, false);
+        for (i, &layer) in layers.iter().enumerate() {
             crate::progress::probe()?;
             let (src, (c, h, w)) = match &cur {
                 Some(p) => (&p.buf[..], (p.c, p.h, p.w)),
@@ -75,13 +78,25 @@ impl<'p> Pass<'p> {
             };
             let next = match layer {
                 Step::Conv(packed, relu) => {
+                    let up_in = std::mem::take(&mut pending_up);
+                    let (h, w) = if up_in { (2 * h, 2 * w) } else { (h, w) };
                     let g = Geometry { n, cin: c, cout: packed.out_channels(), h, w };
-                    let mut buf = self.pool.take(n * g.cout * h * w)?;
+                    let pool_out = matches!(layers.get(i + 1), Some(Step::Pool))
+                        && packed.fuses(Fused { up_in, pool_out: true }, g, self.border);
+                    let fused = Fused { up_in, pool_out };
+                    let (oh, ow) = fused.output_dims(g);
+                    let mut buf = self.pool.take(n * g.cout * oh * ow)?;
                     let (border, precision) = (self.border, self.precision);
                     crate::progress::watched(|| {
-                        Ok(packed.forward_into(src, g, border, relu, None, precision, &mut buf)?)
+                        Ok(packed.forward_into(src, g, border, relu, None, precision, fused, &mut buf)?)
                     })?;
-                    Planes { buf, n, c: g.cout, h, w }
+                    pooled = pool_out;
+                    Planes { buf, n, c: g.cout, h: oh, w: ow }
+                }
+                Step::Pool if std::mem::take(&mut pooled) => continue,
+                Step::Up if self.up_fuses_into(layers.get(i + 1), (n, c, h, w)) => {
+                    pending_up = true;
+                    continue;
                 }
                 Step::Pool => {
                     let (oh, ow) = (h.div_ceil(2), w.div_ceil(2));
@@ -115,6 +130,14 @@ impl<'p> Pass<'p> {
             Some(p) => Ok(p),
             None => self.copy(input, (n, c, h, w)),
         }
+    }
+
+    /// Whether an upsampling of `[n, c, h, w]` activations can be left to `next`, a
+    /// convolution reading its input through it.
+    fn up_fuses_into(&self, next: Option<&Step>, (n, c, h, w): (usize, usize, usize, usize)) -> bool {
+        let Some(Step::Conv(packed, _)) = next else { return false };
+        let g = Geometry { n, cin: c, cout: packed.out_channels(), h: 2 * h, w: 2 * w };
+        packed.fuses(Fused { up_in: true, pool_out: false }, g, self.border)
     }
 
     fn copy(&self, input: &[f32], (n, c, h, w): (usize, usize, usize, usize)) -> Result<Planes<'p>> {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::budget;
 use super::stroke_scale::{rescale, rescale_bytes, scaled_size, MIN_SCALED_SIDE};
 use super::stylize::MIN_TILE;
-use super::tiling::{extract, scale, TilePlan, DEFAULT_TILE};
+use super::tiling::{extract, scale, TilePlan, DEFAULT_TILE, STYLE_TILE};
 use crate::error::{try_zeroed, Error, Result};
 use crate::image_io::Picture;
 use crate::model::architecture::CHANNELS;
@@ -77,7 +77,7 @@ impl EncodedStyle {
         Self::encode_tiled_with(model, picture, levels, &StyleEncoding::default(), DEFAULT_TILE, &mut Silent)
     }
 
-    /// Encodes `picture` in tiles of at most `tile` pixels a side (each with a halo covering
+    /// Encodes `picture` in tiles of at most `tile` (and at most [`STYLE_TILE`]) pixels a side (each with a halo covering
     /// the encoder's receptive field, so the statistics are those of the whole image), adding
     /// up every level's statistics over the tiles' cores. Memory stays that of one tile,
     /// whatever the style's size. Reports progress after each tile and stops on cancel.
@@ -117,6 +117,7 @@ impl EncodedStyle {
         if tile < MIN_TILE {
             return Err(Error::param("tile size", format!("must be at least {MIN_TILE} pixels, got {tile}")));
         }
+        let tile = tile.min(STYLE_TILE);
         picture.check("style image")?;
         super::modes::check_stroke_scale(&encoding.stroke_scale)?;
         step(progress, 0.0)?;

@@ -151,6 +151,48 @@ enum Weights {
 }
 
 /// An explicit blocking (tests and tuning); it must match the layer's algorithm.
+/// Resolution changes folded into a Winograd convolution, so that the resampled
+/// activations are never written out: the input read through a 2× nearest upsampling
+/// (`up_in`: `x` holds `h/2 × w/2` planes for an `h × w` convolution), the output written
+/// 2×2 max-pooled in ceil mode (`pool_out`: `⌈h/2⌉ × ⌈w/2⌉` planes). The values are those
+/// of the separate steps, bit for bit.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Fused {
+    pub up_in: bool,
+    pub pool_out: bool,
+}
+
+impl Fused {
+    /// Nothing folded in.
+    pub const NONE: Self = Self { up_in: false, pool_out: false };
+
+    /// Whether this can run on an `h × w` convolution grid under `border`: an upsampled grid
+    /// is even, and a pooled odd grid under a circular border would pair its last row with
+    /// the first, which another tile computes.
+    pub fn fits(self, g: Geometry, border: Border) -> bool {
+        let even = g.h.is_multiple_of(2) && g.w.is_multiple_of(2);
+        (!self.up_in || even) && (!self.pool_out || even || border == Border::Reflect)
+    }
+
+    /// Planes of the input for a convolution over `g`.
+    pub fn input_dims(self, g: Geometry) -> (usize, usize) {
+        if self.up_in {
+            (g.h / 2, g.w / 2)
+        } else {
+            (g.h, g.w)
+        }
+    }
+
+    /// Planes of the output of a convolution over `g`.
+    pub fn output_dims(self, g: Geometry) -> (usize, usize) {
+        if self.pool_out {
+            (g.h.div_ceil(2), g.w.div_ceil(2))
+        } else {
+            (g.h, g.w)
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(not(test), allow(dead_code))]
 pub(crate) enum AnyBlocking {
@@ -237,6 +279,11 @@ impl PackedConv {
     }
 
     /// How the Winograd products run at `precision` (bf16 weights are made on first use).
+    /// Whether `fused` can be folded into this convolution over `g` (Winograd layers only).
+    pub(crate) fn fuses(&self, fused: Fused, g: Geometry, border: Border) -> bool {
+        fused == Fused::NONE || (matches!(*self.w, Weights::Winograd(_)) && fused.fits(g, border))
+    }
+
     fn products(&self, precision: Precision) -> &Products {
         static F32: Products = Products::F32;
         match (&*self.w, precision) {
@@ -274,7 +321,7 @@ impl PackedConv {
     ) -> candle_core::Result<Vec<f32>> {
         let len = g.n * g.cout * g.h * g.w;
         let mut out = super::buffers::zeroed(len).map_err(|e| candle_core::Error::Msg(e.to_string()))?;
-        self.forward_into(x, g, border, relu, blocking, precision, &mut out)?;
+        self.forward_into(x, g, border, relu, blocking, precision, Fused::NONE, &mut out)?;
         Ok(out)
     }
 
@@ -289,16 +336,21 @@ impl PackedConv {
         relu: bool,
         blocking: Option<AnyBlocking>,
         precision: Precision,
+        fused: Fused,
         out: &mut [f32],
     ) -> candle_core::Result<()> {
         if g.cin != self.cin || g.cout != self.cout {
             candle_core::bail!("conv3x3: input has {} channels for a {}→{} convolution", g.cin, self.cin, self.cout);
         }
-        if x.len() != g.n * g.cin * g.h * g.w {
-            candle_core::bail!("conv3x3: {} values for shape {g:?}", x.len());
+        if !self.fuses(fused, g, border) {
+            candle_core::bail!("conv3x3: {fused:?} cannot be folded into this convolution over {g:?}");
         }
-        if out.len() != g.n * g.cout * g.h * g.w {
-            candle_core::bail!("conv3x3: {} output values for shape {g:?}", out.len());
+        let ((sh, sw), (oh, ow)) = (fused.input_dims(g), fused.output_dims(g));
+        if x.len() != g.n * g.cin * sh * sw {
+            candle_core::bail!("conv3x3: {} values for shape {g:?} ({fused:?})", x.len());
+        }
+        if out.len() != g.n * g.cout * oh * ow {
+            candle_core::bail!("conv3x3: {} output values for shape {g:?} ({fused:?})", out.len());
         }
         if g.n == 0 || g.h == 0 || g.w == 0 {
             return Ok(());
@@ -326,6 +378,7 @@ impl PackedConv {
             b: Option<AnyBlocking>,
             threads: usize,
             products: &Products,
+            fused: Fused,
             out: &mut [f32],
         ) -> candle_core::Result<()> {
             match (w, b) {
@@ -341,10 +394,11 @@ impl PackedConv {
                     relu,
                     WinoBlocking::choose::<K>(g, threads, p.tile),
                     products,
+                    fused,
                     out,
                 ),
                 (Weights::Winograd(p), Some(AnyBlocking::Winograd(b))) => {
-                    winograd::driver::run::<K>(p, x, g, border, relu, b, products, out)
+                    winograd::driver::run::<K>(p, x, g, border, relu, b, products, fused, out)
                 }
                 (_, Some(b)) => {
                     candle_core::bail!("conv3x3: blocking {b:?} is for the other algorithm")
@@ -355,10 +409,10 @@ impl PackedConv {
         let w = &*self.w;
         match self.isa {
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx512 => go::<kernel::avx512::Avx512>(w, x, g, border, relu, blocking, threads, products, out),
+            Isa::Avx512 => go::<kernel::avx512::Avx512>(w, x, g, border, relu, blocking, threads, products, fused, out),
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx2 => go::<kernel::avx2::Avx2>(w, x, g, border, relu, blocking, threads, products, out),
-            Isa::Portable => go::<Portable>(w, x, g, border, relu, blocking, threads, products, out),
+            Isa::Avx2 => go::<kernel::avx2::Avx2>(w, x, g, border, relu, blocking, threads, products, fused, out),
+            Isa::Portable => go::<Portable>(w, x, g, border, relu, blocking, threads, products, fused, out),
         }
     }
 

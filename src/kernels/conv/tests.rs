@@ -173,3 +173,55 @@ fn bf16_products_stay_within_bf16_rounding() {
         }
     }
 }
+
+/// A pooling or an upsampling folded into a Winograd convolution gives the values of the
+/// separate steps bit for bit: odd and even sizes, both borders (a circular odd pooling is
+/// refused), small blockings so that tiles, bands and column blocks all meet the resampling,
+/// and both precisions.
+#[test]
+fn fused_resampling_equals_the_separate_steps() {
+    use super::Fused;
+    use crate::kernels::resample::{pool_into, upsample_into};
+    for isa in Isa::available() {
+        for (h, w) in [(12, 16), (13, 11), (7, 5), (2, 2), (1, 3)] {
+            for border in BORDERS {
+                for precision in [Precision::F32, Precision::Bf16] {
+                    for blocking in [None, Some(WinoBlocking { tr: 1, tc: 2, co_group: isa.mr(), kc: 8 })] {
+                        let (cin, cout) = (24, 2 * isa.mr());
+                        let g = Geometry { n: 2, cin, cout, h, w };
+                        let wts = randn((cout, cin, 3, 3), 7);
+                        let bias = randn((1, 1, 1, cout), 8);
+                        let conv = PackedConv::with(&wts, &bias, cin, cout, isa, Algo::Winograd4).unwrap();
+                        let blocking = blocking.map(AnyBlocking::Winograd);
+                        let run = |x: &[f32], g: Geometry, fused: Fused| {
+                            let (oh, ow) = fused.output_dims(g);
+                            let mut out = vec![f32::NAN; g.n * g.cout * oh * ow];
+                            conv.forward_into(x, g, border, true, blocking, precision, fused, &mut out).map(|_| out)
+                        };
+                        let what = format!("{isa:?} {h}×{w} {border:?} {precision:?} {blocking:?}");
+                        // Convolution, then pooling.
+                        let x = randn((2, cin, h, w), 9);
+                        let pool = Fused { up_in: false, pool_out: true };
+                        if pool.fits(g, border) {
+                            let full = run(&x, g, Fused::NONE).unwrap();
+                            let mut want = vec![0f32; 2 * cout * h.div_ceil(2) * w.div_ceil(2)];
+                            pool_into(&full, h, w, border, &mut want);
+                            let got = run(&x, g, pool).unwrap();
+                            assert!(got.iter().zip(&want).all(|(a, b)| a.to_bits() == b.to_bits()), "pool: {what}");
+                        } else {
+                            assert!(run(&x, g, pool).is_err(), "refused: {what}");
+                        }
+                        // Upsampling, then convolution (on the doubled grid).
+                        let up = Fused { up_in: true, pool_out: false };
+                        let g2 = Geometry { h: 2 * h, w: 2 * w, ..g };
+                        let mut big = vec![0f32; 2 * cin * 4 * h * w];
+                        upsample_into(&x, h, w, &mut big);
+                        let want = run(&big, g2, Fused::NONE).unwrap();
+                        let got = run(&x, g2, up).unwrap();
+                        assert!(got.iter().zip(&want).all(|(a, b)| a.to_bits() == b.to_bits()), "up: {what}");
+                    }
+                }
+            }
+        }
+    }
+}

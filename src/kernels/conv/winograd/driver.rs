@@ -14,6 +14,7 @@ use super::transform::{InputJob, OutputJob};
 use crate::kernels::conv::driver::{Geometry, OutPtr};
 use crate::kernels::conv::kernel::{MicroKernel, PairTile, Tile};
 use crate::kernels::conv::scratch;
+use crate::kernels::conv::Fused;
 use crate::kernels::pad::Border;
 
 /// How a Winograd call is cut up.
@@ -89,11 +90,15 @@ pub(crate) fn run<K: MicroKernel>(
     relu: bool,
     b: WinoBlocking,
     products: &Products,
+    fused: Fused,
     out: &mut [f32],
 ) {
     assert_eq!(p.mr, K::MR, "weights packed for another kernel");
-    assert_eq!(x.len(), g.n * g.cin * g.h * g.w, "input length");
-    assert_eq!(out.len(), g.n * g.cout * g.h * g.w, "output length");
+    assert!(fused.fits(g, border), "resampling {fused:?} cannot be fused into {g:?}");
+    let (sh, sw) = fused.input_dims(g);
+    let (oh, ow) = fused.output_dims(g);
+    assert_eq!(x.len(), g.n * g.cin * sh * sw, "input length");
+    assert_eq!(out.len(), g.n * g.cout * oh * ow, "output length");
     assert!(b.tr >= 1 && b.tc >= 1 && b.kc >= 1 && b.co_group >= 1);
     assert!(b.co_group.is_multiple_of(K::MR) || b.co_group >= g.cout);
     if out.is_empty() {
@@ -117,7 +122,9 @@ pub(crate) fn run<K: MicroKernel>(
     let vt = (b.tr * b.tc).div_ceil(K::VL) * K::VL;
     let (v_xi, m_xi) = (kc_max * vt, co_max * vt);
     let pairs_len = if matches!(products, Products::Native(_)) { kc_max.div_ceil(2) * vt } else { 0 };
-    let hw = g.h * g.w;
+    let hw = sh * sw;
+    // An upsampled input is read through the maps: padded position → upsampled index → source.
+    let up = usize::from(fused.up_in);
     let lens =
         [InputJob::scratch_len(tile, b.tr, b.tc), positions * v_xi, positions * m_xi, tile * tile * b.tc, pairs_len];
     (0..workers).into_par_iter().for_each(|_| {
@@ -136,9 +143,9 @@ pub(crate) fn run<K: MicroKernel>(
                 let cols = b.tc.min(tw - tc0);
                 let (c0, c1) = (grp * b.co_group, g.cout.min((grp + 1) * b.co_group));
                 let rowmap: Vec<usize> =
-                    (0..tile * rows + 2).map(|q| padded_source(border, tile * tr0 + q, g.h)).collect();
+                    (0..tile * rows + 2).map(|q| padded_source(border, tile * tr0 + q, g.h) >> up).collect();
                 let colmap: Vec<usize> =
-                    (0..tile * cols + 2).map(|q| padded_source(border, tile * tc0 + q, g.w)).collect();
+                    (0..tile * cols + 2).map(|q| padded_source(border, tile * tc0 + q, g.w) >> up).collect();
                 let ntiles = rows * cols;
                 let image = &x[img * g.cin * hw..(img + 1) * g.cin * hw];
                 for ci0 in (0..g.cin).step_by(kc_step) {
@@ -146,11 +153,12 @@ pub(crate) fn run<K: MicroKernel>(
                     let mut job = InputJob {
                         tile,
                         planes: &image[ci0 * hw..(ci0 + kc) * hw],
-                        w: g.w,
+                        w: sw,
                         hw,
                         rowmap: &rowmap,
                         colmap: &colmap,
                         col0: tile * tc0,
+                        mapped: fused.up_in,
                         rows,
                         cols,
                         band: &mut *band,
@@ -188,21 +196,59 @@ pub(crate) fn run<K: MicroKernel>(
                         unsafe { K::wino_output(&mut job) };
                         let x0 = tile * tc0;
                         let width = (tile * cols).min(g.w - x0);
-                        for a in 0..tile {
-                            let y = tile * (tr0 + r) + a;
-                            if y < g.h {
-                                let o = ((img * g.cout + co) * g.h + y) * g.w + x0;
-                                let src = &tmp[a * tile * cols..a * tile * cols + width];
-                                // SAFETY: `o .. o + width` lies in row y < h of plane (img, co),
-                                // columns x0 .. x0 + width ≤ w; no other task writes them.
-                                unsafe { std::ptr::copy_nonoverlapping(src.as_ptr(), dst.at(o), width) };
-                            }
+                        let y0 = tile * (tr0 + r);
+                        let rows_here = tile.min(g.h - y0);
+                        let plane = (img * g.cout + co) * oh * ow;
+                        if fused.pool_out {
+                            // SAFETY: rows y0/2 .. (y0 + rows_here)/2 (rounded up) < oh of plane
+                            // (img, co), columns x0/2 .. x0/2 + ⌈width/2⌉ ≤ ow; tiles are
+                            // aligned to 4, so no other task writes them.
+                            unsafe {
+                                write_pooled(
+                                    &tmp[..tile * tile * cols],
+                                    tile * cols,
+                                    rows_here,
+                                    width,
+                                    &dst,
+                                    plane + (y0 / 2) * ow + x0 / 2,
+                                    ow,
+                                )
+                            };
+                            continue;
+                        }
+                        for a in 0..rows_here {
+                            let o = plane + (y0 + a) * g.w + x0;
+                            let src = &tmp[a * tile * cols..a * tile * cols + width];
+                            // SAFETY: `o .. o + width` lies in row y0 + a < h of plane (img, co),
+                            // columns x0 .. x0 + width ≤ w; no other task writes them.
+                            unsafe { std::ptr::copy_nonoverlapping(src.as_ptr(), dst.at(o), width) };
                         }
                     }
                 }
             }
         })
     });
+}
+
+/// Writes `rows × width` outputs (rows of `stride` samples in `tmp`) 2×2 max-pooled in ceil
+/// mode — an odd last row or column is a window of its own — to `⌈rows/2⌉` rows of `out_w`
+/// samples from `dst.at(o)`.
+///
+/// # Safety
+/// `dst.at(o + i·out_w + j)` for `i < ⌈rows/2⌉`, `j < ⌈width/2⌉` must be valid writes no
+/// other thread makes.
+unsafe fn write_pooled(tmp: &[f32], stride: usize, rows: usize, width: usize, dst: &OutPtr, o: usize, out_w: usize) {
+    let pw = width.div_ceil(2);
+    for (i, y) in (0..rows).step_by(2).enumerate() {
+        let r0 = &tmp[y * stride..y * stride + width];
+        let r1 = if y + 1 < rows { &tmp[(y + 1) * stride..(y + 1) * stride + width] } else { r0 };
+        // SAFETY: the caller's contract, row i.
+        let row = unsafe { std::slice::from_raw_parts_mut(dst.at(o + i * out_w), pw) };
+        for (j, v) in row.iter_mut().enumerate() {
+            let (c0, c1) = (2 * j, (2 * j + 1).min(width - 1));
+            *v = r0[c0].max(r0[c1]).max(r1[c0]).max(r1[c1]);
+        }
+    }
 }
 
 /// One chunk of input channels of one task: the Winograd-domain products `M (+)= U·V` at

@@ -99,7 +99,7 @@ pub(crate) fn input(job: &mut InputJob) {
         // streams over the tiles.
         for (&sr, r6) in job.rowmap.iter().zip(rt.chunks_exact_mut(6 * cols)) {
             let src = &plane[sr * job.w..(sr + 1) * job.w];
-            gather_row(src, job.col0, job.colmap, padded);
+            gather_row(src, job.col0, job.colmap, job.mapped, padded);
             let (p0, p) = phases.split_at_mut(half);
             let (p1, p) = p.split_at_mut(half);
             let (p2, p3) = p.split_at_mut(half);

@@ -17,6 +17,9 @@ pub(crate) struct InputJob<'a> {
     pub colmap: &'a [usize],
     /// First padded column of the rectangle (`tile·tc0`).
     pub col0: usize,
+    /// Every padded column is read through `colmap` (the input is upsampled on the fly), not
+    /// only the border ones.
+    pub mapped: bool,
     pub rows: usize,
     pub cols: usize,
     /// Scratch: at least [`InputJob::scratch_len`]`(rows, cols)` floats.
@@ -36,10 +39,17 @@ impl InputJob<'_> {
 }
 
 /// Copies the padded row `col0 .. col0 + padded.len()` of source row `src` into `padded`:
-/// padded column `col0 + q` reads source column `col0 + q − 1`, or `colmap[q]` at the borders.
+/// padded column `col0 + q` reads source column `col0 + q − 1`, or `colmap[q]` at the borders
+/// (everywhere when `mapped`).
 #[inline(always)]
-pub(crate) fn gather_row(src: &[f32], col0: usize, colmap: &[usize], padded: &mut [f32]) {
+pub(crate) fn gather_row(src: &[f32], col0: usize, colmap: &[usize], mapped: bool, padded: &mut [f32]) {
     let pw = padded.len();
+    if mapped {
+        for (p, &c) in padded.iter_mut().zip(colmap) {
+            *p = src[c];
+        }
+        return;
+    }
     let qlo = usize::from(col0 == 0);
     let qhi = (src.len() + 1).saturating_sub(col0).min(pw).max(qlo);
     padded[qlo..qhi].copy_from_slice(&src[col0 + qlo - 1..col0 + qhi - 1]);
