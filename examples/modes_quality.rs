@@ -7,6 +7,7 @@
 //!
 //! ```text
 //! cargo run --release --example modes_quality -- [--weights W] [--images DIR] [--out DIR]
+//! cargo run --release --example modes_quality -- --one patch-swap --repeat 5
 //! ```
 //! `--images` defaults to `$UNISTYLE_SHARED/images` or `../shared/images`; contact sheets
 //! (content | style | wct | each mode, in the order of the table) go to `--out`
@@ -43,8 +44,10 @@ struct Args {
     weights: PathBuf,
     images: PathBuf,
     out: PathBuf,
-    /// (internal) run one mode on the 512² pair and print "seconds peak_mib".
+    /// Run one mode on the 512² pair and print "seconds peak_mib" (`--one MODE`), the
+    /// median of `--repeat N` runs in this process (default 1).
     one: Option<String>,
+    repeat: usize,
 }
 
 fn args() -> Result<Args> {
@@ -54,6 +57,7 @@ fn args() -> Result<Args> {
         images: shared.join("images"),
         out: PathBuf::from("modes-quality"),
         one: None,
+        repeat: 1,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -63,7 +67,10 @@ fn args() -> Result<Args> {
             "--images" => a.images = value.into(),
             "--out" => a.out = value.into(),
             "--one" => a.one = Some(value),
-            _ => return Err(Error::param(flag, "unknown flag (--weights, --images, --out)")),
+            "--repeat" => {
+                a.repeat = value.parse().ok().filter(|&n| n > 0).ok_or_else(|| Error::param(flag, "a count ≥ 1"))?
+            }
+            _ => return Err(Error::param(flag, "unknown flag (--weights, --images, --out, --one, --repeat)")),
         }
     }
     Ok(a)
@@ -158,9 +165,15 @@ fn main() -> Result<()> {
     let style_512 = load_picture(&a.images.join(STYLES[0]), "style image")?;
     if let Some(mode) = &a.one {
         let (_, m) = modes().into_iter().find(|(n, _)| n == mode).ok_or_else(|| Error::param("--one", mode.clone()))?;
-        let t = Instant::now();
-        stylize(&model, &content_512, &style_512, &m)?;
-        println!("{:.2} {:.0}", t.elapsed().as_secs_f64(), peak_rss_mib());
+        let mut times = (0..a.repeat)
+            .map(|_| {
+                let t = Instant::now();
+                stylize(&model, &content_512, &style_512, &m)?;
+                Ok(t.elapsed().as_secs_f64())
+            })
+            .collect::<Result<Vec<f64>>>()?;
+        times.sort_by(f64::total_cmp);
+        println!("{:.2} {:.0}", times[times.len() / 2], peak_rss_mib());
         return Ok(());
     }
     std::fs::create_dir_all(&a.out).map_err(|e| Error::param("--out", e.to_string()))?;

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 /// The rooms, lowest first: a room may import rooms below it (or beside it, in the same
 /// layer) freely; an import of a room in a higher layer runs back up.
 const LAYERS: &[&[&str]] = &[
-    &["error", "hash", "progress", "input_file", "memory"],
+    &["allocator", "error", "hash", "progress", "input_file", "memory"],
     &["kernels"],
     &["device", "model", "transform", "levels", "rules", "image_io"],
     &["pipeline", "style_cache"],

@@ -45,6 +45,21 @@ fn shared_dir() -> PathBuf {
     }
 }
 
+/// User and kernel CPU seconds of this process so far (NaN where unknown).
+fn cpu_times() -> (f64, f64) {
+    #[cfg(unix)]
+    {
+        // SAFETY: getrusage writes the struct it is given.
+        let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+        // SAFETY: as above.
+        if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut u) } == 0 {
+            let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 * 1e-6;
+            return (secs(u.ru_utime), secs(u.ru_stime));
+        }
+    }
+    (f64::NAN, f64::NAN)
+}
+
 fn peak_rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
@@ -108,8 +123,9 @@ fn run_one(a: &BenchArgs, images: &Path, size: usize) -> Result<()> {
     let top = levels.iter().copied().max().unwrap_or(1);
     let flops: f64 = levels.iter().map(|&l| level_flops(l, size, size)).sum::<f64>() + encoder_flops(top, 512, 512);
     let conv_s = style_s + times.content_encode.as_secs_f64() + times.decode.as_secs_f64();
+    let (user_s, sys_s) = cpu_times();
     println!(
-        "{{\"size\":{size},\"total_s\":{total:.3},\"style_s\":{style_s:.3},\"encode_s\":{:.3},\"transform_s\":{:.3},\"decode_s\":{:.3},\"gflop\":{:.1},\"conv_gflops\":{:.1},\"peak_mib\":{:.0}}}",
+        "{{\"size\":{size},\"total_s\":{total:.3},\"style_s\":{style_s:.3},\"encode_s\":{:.3},\"transform_s\":{:.3},\"decode_s\":{:.3},\"gflop\":{:.1},\"conv_gflops\":{:.1},\"peak_mib\":{:.0},\"user_s\":{user_s:.3},\"sys_s\":{sys_s:.3}}}",
         times.content_encode.as_secs_f64(),
         times.transform.as_secs_f64(),
         times.decode.as_secs_f64(),
@@ -168,7 +184,7 @@ pub fn run(a: BenchArgs) -> Result<()> {
     );
     println!("f32 matmul 2048³: {rate:.1} GFLOP/s (the ceiling for convolution)");
     println!(
-        "{:>6} {:>8} {:>8} {:>8} {:>9} {:>8} {:>8} {:>9} {:>8} {:>9} {:>8}",
+        "{:>6} {:>8} {:>8} {:>8} {:>9} {:>8} {:>8} {:>9} {:>8} {:>9} {:>8} {:>8}",
         "size",
         "total s",
         "style s",
@@ -179,6 +195,7 @@ pub fn run(a: BenchArgs) -> Result<()> {
         "conv GF/s",
         "% mm",
         "peak MiB",
+        "kernel %",
         "vs ref"
     );
     let exe = std::env::current_exe().map_err(|e| Error::param("bench", e.to_string()))?;
@@ -204,8 +221,9 @@ pub fn run(a: BenchArgs) -> Result<()> {
         let total = field(line, "total_s");
         let reference = if a.reference { reference_time(&shared, size) } else { None };
         let vs = reference.map_or("-".to_string(), |r| format!("{:.2}x ({r:.2}s)", total / r));
+        let (user, sys) = (field(line, "user_s"), field(line, "sys_s"));
         println!(
-            "{size:>6} {total:>8.2} {:>8.2} {:>8.2} {:>9.2} {:>8.2} {:>8.1} {:>9.1} {:>7.0}% {:>9.0} {vs:>8}",
+            "{size:>6} {total:>8.2} {:>8.2} {:>8.2} {:>9.2} {:>8.2} {:>8.1} {:>9.1} {:>7.0}% {:>9.0} {:>7.1}% {vs:>8}",
             field(line, "style_s"),
             field(line, "encode_s"),
             field(line, "transform_s"),
@@ -214,6 +232,7 @@ pub fn run(a: BenchArgs) -> Result<()> {
             field(line, "conv_gflops"),
             100.0 * field(line, "conv_gflops") / rate,
             field(line, "peak_mib"),
+            100.0 * sys / (user + sys),
         );
     }
     if a.reference && which_torch().is_none() {

@@ -72,11 +72,14 @@ impl FeatureMap<'_> {
     }
 }
 
-/// A whitened feature map.
+/// A whitened feature map, pixel-major (the channels of a position side by side), so a
+/// patch is nine contiguous copies.
 struct Whitened {
+    /// `values[p·C + ch]`.
     values: Vec<f32>,
     width: usize,
     height: usize,
+    channels: usize,
 }
 
 impl Whitened {
@@ -84,12 +87,20 @@ impl Whitened {
         let c = map.channels;
         let zero = vec![0.0; c];
         let white = Affine::from_linear(&stats.whitening(), &stats.mean, &zero, 1.0, &Device::Cpu)?;
-        let values = white.apply_f32(map.values, map.width * map.height)?;
-        Ok(Self { values, width: map.width, height: map.height })
-    }
-
-    fn channels(&self) -> usize {
-        self.values.len() / (self.width * self.height)
+        let n = map.width * map.height;
+        let planar = white.apply_f32(map.values, n)?;
+        let mut values = crate::error::try_zeroed::<f32>(planar.len(), "patch swap features")?;
+        // Transposed in blocks of positions, so both sides stay in cache.
+        const BLOCK: usize = 64;
+        for p0 in (0..n).step_by(BLOCK) {
+            let p1 = (p0 + BLOCK).min(n);
+            for (ch, plane) in planar.chunks_exact(n).enumerate() {
+                for (p, &v) in (p0..p1).zip(&plane[p0..p1]) {
+                    values[p * c + ch] = v;
+                }
+            }
+        }
+        Ok(Self { values, width: map.width, height: map.height, channels: c })
     }
 
     /// Patch centres on a grid of `stride` (interior positions only when the map is at least
@@ -112,25 +123,18 @@ impl Whitened {
     /// Writes the patch centred at `(x, y)` (borders clamped) into `out` (length 9·C):
     /// offset-major, channels inner.
     fn patch(&self, x: usize, y: usize, out: &mut [f32]) {
-        let n = self.width * self.height;
-        let c = self.channels();
-        for k in 0..PATCH * PATCH {
+        let c = self.channels;
+        for (k, o) in out[..PATCH * PATCH * c].chunks_exact_mut(c).enumerate() {
             let sx = (x + k % PATCH).saturating_sub(1).min(self.width - 1);
             let sy = (y + k / PATCH).saturating_sub(1).min(self.height - 1);
-            let p = sy * self.width + sx;
-            for (ch, o) in out[k * c..(k + 1) * c].iter_mut().enumerate() {
-                *o = self.values[ch * n + p];
-            }
+            self.centre(sx, sy, o);
         }
     }
 
     /// The centre features at `(x, y)` into `out` (length C).
     fn centre(&self, x: usize, y: usize, out: &mut [f32]) {
-        let n = self.width * self.height;
-        let p = y * self.width + x;
-        for (ch, o) in out.iter_mut().enumerate() {
-            *o = self.values[ch * n + p];
-        }
+        let p = (y * self.width + x) * self.channels;
+        out.copy_from_slice(&self.values[p..p + self.channels]);
     }
 }
 
@@ -277,8 +281,9 @@ pub fn patch_swap(
         );
     }
     drop((described, content_buf, scores));
-    // Average the chosen (un-normalised) style patches where they overlap.
-    let mut swapped = try_zeroed::<f32>(c * n, "patch swap result")?;
+    // Average the chosen (un-normalised) style patches where they overlap (summed
+    // pixel-major, then divided into planes).
+    let mut summed = try_zeroed::<f32>(c * n, "patch swap result")?;
     let mut count = try_zeroed::<u32>(n, "patch swap result")?;
     let mut patch = vec![0f32; k];
     for (p, &idx) in chosen.iter().enumerate() {
@@ -292,17 +297,20 @@ pub fn patch_swap(
             }
             let q = qy * w + qx;
             count[q] += 1;
-            for ch in 0..c {
-                swapped[ch * n + q] += patch[o * c + ch];
+            for (v, &f) in summed[q * c..(q + 1) * c].iter_mut().zip(&patch[o * c..(o + 1) * c]) {
+                *v += f;
             }
         }
     }
     drop((target, sources));
-    for ch in 0..c {
-        for (v, &m) in swapped[ch * n..(ch + 1) * n].iter_mut().zip(&count) {
-            *v /= m.max(1) as f32;
+    let mut swapped = try_zeroed::<f32>(c * n, "patch swap result")?;
+    for (q, (values, &m)) in summed.chunks_exact(c).zip(&count).enumerate() {
+        let m = m.max(1) as f32;
+        for (ch, &v) in values.iter().enumerate() {
+            swapped[ch * n + q] = v / m;
         }
     }
+    drop(summed);
     // Colour with the styles' statistics, then blend with the content by alpha.
     let weighted: Vec<WeightedStyle> = styles.iter().map(|(_, s)| *s).collect();
     let (colouring, mean) = mixed_colouring(&weighted);

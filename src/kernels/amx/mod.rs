@@ -62,9 +62,9 @@ impl Split {
     }
 }
 
-/// Whether this CPU has AMX tiles with bf16 products and the process may use them
-/// ([`crate::kernels::Cpu::amx_bf16`]).
+/// Whether this CPU has AMX tiles with bf16 products, the process may use them
+/// ([`crate::kernels::Cpu::amx_bf16`]) and the switchboard lets some pass run there.
 #[cfg(test)]
 pub(crate) fn available() -> bool {
-    super::config().cpu.amx_bf16
+    super::config().amx_serves(Precision::Bf16)
 }

@@ -241,7 +241,9 @@ impl PackedConv {
             Algo::Winograd4 => Weights::Winograd(WinogradWeights::new(weight, bias, cin, cout, isa.mr(), 4)),
         };
         #[cfg(target_arch = "x86_64")]
-        let amx = super::config().cpu.amx_bf16.then(|| Arc::new(AmxWeights::new(weight, bias, cin, cout)));
+        // Packed for AMX only where some pass may run there (not with UNISTYLE_CONV_AMX=off).
+        let amx =
+            super::config().amx_serves(Precision::Bf16).then(|| Arc::new(AmxWeights::new(weight, bias, cin, cout)));
         Ok(Self {
             isa,
             cin,
