@@ -161,15 +161,9 @@ pub(crate) fn cross_rows(isa: Isa, s: &[f64], stride: usize, len: usize, ib: usi
         #[cfg(target_arch = "x86_64")]
         Isa::Avx512 => unsafe { super::avx512::cross_rows(s, stride, len, ib, rows) },
         #[cfg(target_arch = "x86_64")]
-        Isa::Avx2 => unsafe { cross_avx2(s, stride, len, ib, rows) },
+        Isa::Avx2 => unsafe { super::avx2::cross_rows(s, stride, len, ib, rows) },
         Isa::Portable => cross_portable::<false>(s, stride, len, ib, rows),
     }
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-fn cross_avx2(s: &[f64], stride: usize, len: usize, ib: usize, rows: &mut [f64]) {
-    cross_portable::<true>(s, stride, len, ib, rows)
 }
 
 /// Four-lane dot products, `TILE × TILE` at a time; `FMA` fuses the multiply-adds.
@@ -251,6 +245,31 @@ mod tests {
                     assert!((a - b).abs() < 1e-12 * scale, "{isa:?} {c}×{n}: m2[{k}] {a} vs {b}");
                 }
             }
+        }
+    }
+
+    /// The AVX2 kernel sums exactly as the portable one with fused multiply-adds did.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn the_avx2_cross_products_equal_the_portable_ones_bit_for_bit() {
+        if !Isa::available().contains(&Isa::Avx2) {
+            return;
+        }
+        let (cp, stride, len) = (12, 1100, 1096);
+        let s: Vec<f64> = values(cp * stride, 5).iter().map(|&v| v as f64 - 20.0).collect();
+        for ib in (0..cp).step_by(TILE) {
+            let mut want = vec![0.5f64; TILE * cp];
+            let mut got = want.clone();
+            // SAFETY: AVX2 and FMA are available (checked above).
+            unsafe {
+                #[target_feature(enable = "avx2,fma")]
+                fn portable(s: &[f64], stride: usize, len: usize, ib: usize, rows: &mut [f64]) {
+                    cross_portable::<true>(s, stride, len, ib, rows)
+                }
+                portable(&s, stride, len, ib, &mut want);
+                super::super::avx2::cross_rows(&s, stride, len, ib, &mut got);
+            }
+            assert!(got.iter().zip(&want).all(|(a, b)| a.to_bits() == b.to_bits()), "tile row {ib}");
         }
     }
 
