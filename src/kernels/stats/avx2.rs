@@ -6,20 +6,18 @@
 
 use std::arch::x86_64::*;
 
-use super::moments::{LANES, STRETCH, TILE};
+use super::moments::{cross_shape, STRETCH, TILE};
 
 /// [`super::moments::cross_rows`] with AVX2 + FMA.
 #[target_feature(enable = "avx2,fma")]
 pub(crate) fn cross_rows(s: &[f64], stride: usize, len: usize, ib: usize, rows: &mut [f64]) {
     const HALF: usize = TILE / 2;
-    let cp = rows.len() / TILE;
-    assert!(len.is_multiple_of(LANES) && len <= stride && ib.is_multiple_of(TILE) && ib < cp);
-    assert!(s.len() >= cp * stride && rows.len() == TILE * cp);
+    let cp = cross_shape(s, stride, len, ib, rows);
     let sp = s.as_ptr();
     for p0 in (0..len).step_by(STRETCH) {
         let plen = STRETCH.min(len - p0);
         for jb in (0..=ib).step_by(TILE) {
-            // SAFETY (every pointer below): rows < cp, columns < p0 + plen ≤ len ≤ stride, as asserted.
+            // SAFETY (every pointer below): rows < cp, columns < p0 + plen ≤ len ≤ stride, as `cross_shape` asserted.
             let b: [*const f64; TILE] = std::array::from_fn(|j| unsafe { sp.add((jb + j) * stride + p0) });
             for i0 in (0..TILE).step_by(HALF) {
                 let a: [*const f64; HALF] = std::array::from_fn(|i| unsafe { sp.add((ib + i0 + i) * stride + p0) });

@@ -4,19 +4,17 @@
 use std::arch::x86_64::*;
 
 use super::map_apply::{PANEL, ROWS};
-use super::moments::{LANES, STRETCH, TILE};
+use super::moments::{cross_shape, LANES, STRETCH, TILE};
 
 /// [`super::moments::cross_rows`]: `TILE × TILE` tiles of 8-lane dot products over
 /// stretches of `STRETCH` pixels.
 #[target_feature(enable = "avx512f")]
 pub(crate) fn cross_rows(s: &[f64], stride: usize, len: usize, ib: usize, rows: &mut [f64]) {
-    let cp = rows.len() / TILE;
-    assert!(len.is_multiple_of(LANES) && len <= stride && ib.is_multiple_of(TILE) && ib < cp);
-    assert!(s.len() >= cp * stride && rows.len() == TILE * cp);
+    let cp = cross_shape(s, stride, len, ib, rows);
     let sp = s.as_ptr();
     for p0 in (0..len).step_by(STRETCH) {
         let plen = STRETCH.min(len - p0);
-        // SAFETY (every pointer below): rows < cp, columns < p0 + plen ≤ len ≤ stride, as asserted.
+        // SAFETY (every pointer below): rows < cp, columns < p0 + plen ≤ len ≤ stride, as `cross_shape` asserted.
         let a: [*const f64; TILE] = std::array::from_fn(|i| unsafe { sp.add((ib + i) * stride + p0) });
         for jb in (0..=ib).step_by(TILE) {
             let b: [*const f64; TILE] = std::array::from_fn(|j| unsafe { sp.add((jb + j) * stride + p0) });

@@ -152,9 +152,7 @@ fn widen(src: &[f32], shift: f64, dst: &mut [f64]) -> f64 {
 /// its width) the tiles `(ib, jb)`, `jb ≤ ib`, of `S Sᵀ`, where `S` is rows of `stride`
 /// values of which the first `len` count (`len` a multiple of [`LANES`]; `ib` of [`TILE`]).
 pub(crate) fn cross_rows(isa: Isa, s: &[f64], stride: usize, len: usize, ib: usize, rows: &mut [f64]) {
-    let cp = rows.len() / TILE;
-    assert!(len.is_multiple_of(LANES) && len <= stride && ib.is_multiple_of(TILE) && ib < cp);
-    assert!(s.len() >= cp * stride && rows.len() == TILE * cp);
+    cross_shape(s, stride, len, ib, rows);
     match isa {
         // SAFETY: `Isa::Avx512` and `Isa::Avx2` are only produced (by `Isa::available`) when
         // the CPU has those features.
@@ -164,6 +162,15 @@ pub(crate) fn cross_rows(isa: Isa, s: &[f64], stride: usize, len: usize, ib: usi
         Isa::Avx2 => unsafe { super::avx2::cross_rows(s, stride, len, ib, rows) },
         Isa::Portable => cross_portable::<false>(s, stride, len, ib, rows),
     }
+}
+
+/// Checks the shapes [`cross_rows`] promises its kernels (they index by pointer within
+/// them) and returns the padded channel count `cp`.
+pub(crate) fn cross_shape(s: &[f64], stride: usize, len: usize, ib: usize, rows: &[f64]) -> usize {
+    let cp = rows.len() / TILE;
+    assert!(len.is_multiple_of(LANES) && len <= stride && ib.is_multiple_of(TILE) && ib < cp);
+    assert!(s.len() >= cp * stride && rows.len() == TILE * cp);
+    cp
 }
 
 /// Four-lane dot products, `TILE × TILE` at a time; `FMA` fuses the multiply-adds.
