@@ -216,6 +216,7 @@ const char *unistyle_status_string(int status);
  * weights/ folder) on a device
  * ("cpu", "cuda", "cuda:N", "metal"; NULL = "cpu"). *out must be freed with unistyle_context_destroy. */
 int unistyle_context_create(const char *weights_path, const char *device, unistyle_context **out);
+/* Frees the context, and the memory the library kept for its next run. */
 void unistyle_context_destroy(unistyle_context *ctx);
 /* Writes up to `capacity` levels (ascending) and sets *count to how many the model has. */
 int unistyle_context_levels(const unistyle_context *ctx, uint32_t *levels, uint32_t capacity, uint32_t *count);
