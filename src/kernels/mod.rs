@@ -45,3 +45,15 @@ pub use precision::Precision;
 pub(crate) fn cpu_kernels(device: &candle_core::Device) -> bool {
     config().cpu_kernels(device)
 }
+
+/// `dst` (`width × height`, row-major) becomes the transpose of `src` (`height × width`…):
+/// `src` has rows of `width`, `dst` rows of `height` (planes ⇄ pixel-major values, in
+/// parallel).
+pub(crate) fn transpose(src: &[f32], dst: &mut [f32], width: usize, height: usize) {
+    use rayon::prelude::*;
+    dst.par_chunks_mut(height).enumerate().for_each(|(x, col)| {
+        for (y, v) in col.iter_mut().enumerate() {
+            *v = src[y * width + x];
+        }
+    });
+}

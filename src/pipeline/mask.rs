@@ -8,6 +8,7 @@ use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::image_io::{decode_file, DecodeLimits};
+use crate::kernels::transpose;
 
 pub use crate::rules::MAX_MASKS;
 
@@ -177,16 +178,6 @@ fn box_blur_row(row: &mut [f32], r: usize, prefix: &mut [f64]) {
         let sum = left as f64 * first + right as f64 * last + prefix[hi + 1] - prefix[lo];
         *out = (sum * norm) as f32;
     }
-}
-
-/// `dst` (`width × height`, row-major) becomes the transpose of `src` (`height × width`…):
-/// `src` has rows of `width`, `dst` rows of `height`.
-fn transpose(src: &[f32], dst: &mut [f32], width: usize, height: usize) {
-    dst.par_chunks_mut(height).enumerate().for_each(|(x, col)| {
-        for (y, v) in col.iter_mut().enumerate() {
-            *v = src[y * width + x];
-        }
-    });
 }
 
 /// Area-weighted (box) resize of a row-major `w × h` plane to `width × height`: each output

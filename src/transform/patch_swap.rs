@@ -90,16 +90,7 @@ impl Whitened {
         let n = map.width * map.height;
         let planar = white.apply_f32(map.values, n)?;
         let mut values = crate::error::try_zeroed::<f32>(planar.len(), "patch swap features")?;
-        // Transposed in blocks of positions, so both sides stay in cache.
-        const BLOCK: usize = 64;
-        for p0 in (0..n).step_by(BLOCK) {
-            let p1 = (p0 + BLOCK).min(n);
-            for (ch, plane) in planar.chunks_exact(n).enumerate() {
-                for (p, &v) in (p0..p1).zip(&plane[p0..p1]) {
-                    values[p * c + ch] = v;
-                }
-            }
-        }
+        crate::kernels::transpose(&planar, &mut values, n, c);
         Ok(Self { values, width: map.width, height: map.height, channels: c })
     }
 
@@ -304,13 +295,13 @@ pub fn patch_swap(
     }
     drop((target, sources));
     let mut swapped = try_zeroed::<f32>(c * n, "patch swap result")?;
-    for (q, (values, &m)) in summed.chunks_exact(c).zip(&count).enumerate() {
-        let m = m.max(1) as f32;
-        for (ch, &v) in values.iter().enumerate() {
-            swapped[ch * n + q] = v / m;
+    crate::kernels::transpose(&summed, &mut swapped, c, n);
+    drop(summed);
+    for plane in swapped.chunks_exact_mut(n) {
+        for (v, &m) in plane.iter_mut().zip(&count) {
+            *v /= m.max(1) as f32;
         }
     }
-    drop(summed);
     // Colour with the styles' statistics, then blend with the content by alpha.
     let weighted: Vec<WeightedStyle> = styles.iter().map(|(_, s)| *s).collect();
     let (colouring, mean) = mixed_colouring(&weighted);
